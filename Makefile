@@ -1,0 +1,29 @@
+# Zhiquan: the two front-door commands are `make demo` and `make test`.
+.PHONY: demo test bench lint format venv migrate backup restore
+
+demo:            ## run everything on embedded defaults (SQLite, filesystem broker, sandbox pay) with demo data
+	scripts/demo.sh
+
+test:            ## lint + the full test suite on PostgreSQL and Redis
+	scripts/test.sh $(ARGS)
+
+bench:           ## benchmarks side by side with their floors; writes docs/benchmarks.md
+	scripts/bench.sh $(ARGS)
+
+venv:
+	scripts/bootstrap.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+migrate:
+	.venv/bin/python manage.py migrate
+
+backup:          ## pg_dump of DATABASE_URL into var/backups/ (or FILE=...)
+	scripts/backup.sh backup $(FILE)
+
+restore:         ## pg_restore FILE into DATABASE_URL
+	scripts/backup.sh restore $(FILE)

@@ -1,0 +1,312 @@
+"""Operator and circle-owner screens. Circle owners (core.roles.CIRCLE_OWNER) see only their own circles."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from circles import services
+from circles.models import (
+    Circle,
+    CircleMembership,
+    CircleMembershipEvent,
+    CircleRules,
+    CircleSettings,
+    Comment,
+    PaidQuestion,
+    Post,
+    TipIntent,
+)
+from core.errors import ApplicationError
+
+
+def _owner_only(request) -> bool:
+    """Everyone but superusers and operators is limited to circles they own."""
+    from core.roles import OPERATOR, has_role
+
+    return not (request.user.is_superuser or has_role(request.user, OPERATOR))
+
+
+class OwnCirclesMixin:
+    circle_path = "circle__owner"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if _owner_only(request):
+            qs = qs.filter(**{self.circle_path: request.user})
+        return qs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "circle" and _owner_only(request):
+            kwargs["queryset"] = Circle.objects.filter(owner=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class CircleRulesInline(admin.TabularInline):
+    model = CircleRules
+    extra = 0
+    fields = ("version", "body", "created_at")
+    readonly_fields = ("version", "body", "created_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Circle)
+class CircleAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    circle_path = "owner"
+    list_display = (
+        "name",
+        "owner",
+        "pricing_mode",
+        "price_fen",
+        "trial_days",
+        "rules_version",
+        "visible_post_count",
+        "is_published",
+    )
+    list_filter = ("is_published", "pricing_mode")
+    search_fields = ("name",)
+    filter_horizontal = ("included_in_tiers",)
+    readonly_fields = ("rules_version", "visible_post_count", "featured_post_count", "stats")
+    inlines = [CircleRulesInline]
+    fieldsets = (
+        (None, {"fields": ("owner", "name", "intro", "cover", "is_published")}),
+        (
+            _("定价"),
+            {
+                "fields": (
+                    "pricing_mode",
+                    "price_fen",
+                    "duration_days",
+                    "window_starts_at",
+                    "window_ends_at",
+                    "late_join",
+                    "trial_days",
+                )
+            },
+        ),
+        (
+            _("续费价档"),
+            {"fields": ("renew_window_days", "renew_early_bp", "renew_window_bp", "renew_late_bp")},
+        ),
+        (_("会员与问答"), {"fields": ("included_in_tiers", "qa_enabled", "qa_price_fen", "qa_answer_days")}),
+        (_("统计"), {"fields": ("rules_version", "visible_post_count", "featured_post_count", "stats")}),
+    )
+
+    @admin.display(description=_("近 30 天"))
+    def stats(self, obj):
+        if not obj.pk:
+            return "-"
+        from circles.selectors import circle_stats
+        from core.money import fen_to_yuan_text
+
+        s = circle_stats(circle=obj)
+        return _("成员 %(m)s · 退群率 %(c).2f%% · 日均发帖 %(p)s · 打赏 %(t)s（%(n)s 笔）") % {
+            "m": s.members,
+            "c": s.churn_bp / 100,
+            "p": s.posts_per_day,
+            "t": fen_to_yuan_text(s.tips_fen),
+            "n": s.tips_count,
+        }
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if _owner_only(request):
+            fields.append("owner")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change and _owner_only(request):
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+        services.circle_owner_ensure(circle=obj)
+
+
+@admin.register(CircleMembership)
+class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    list_display = (
+        "user",
+        "circle",
+        "role",
+        "status",
+        "expires_at",
+        "via_tier",
+        "removed_with_refund",
+        "rejoin_allowed",
+    )
+    list_filter = ("role", "status", "via_tier", "circle")
+    search_fields = ("user__username", "user__nickname", "user__member_no")
+    date_hierarchy = "expires_at"
+    ordering = ("expires_at",)
+    list_select_related = ("user", "circle")
+    readonly_fields = [f.name for f in CircleMembership._meta.fields]
+    actions = ["promote_guest", "remove_without_refund", "remove_with_refund", "allow_rejoin"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _run(self, request, queryset, func, **kwargs):
+        done = 0
+        for membership in queryset.select_related("circle"):
+            try:
+                func(circle=membership.circle, membership=membership, actor=request.user, **kwargs)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{membership}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("已处理 %(n)s 位成员") % {"n": done})
+
+    @admin.action(description=_("设为嘉宾"))
+    def promote_guest(self, request, queryset):
+        self._run(request, queryset, services.circle_member_set_role, role=CircleMembership.Role.GUEST)
+
+    @admin.action(description=_("移出（不退款）"))
+    def remove_without_refund(self, request, queryset):
+        self._run(request, queryset, services.circle_member_remove, refund=False, reason="admin")
+
+    @admin.action(description=_("移出并退款"))
+    def remove_with_refund(self, request, queryset):
+        self._run(request, queryset, services.circle_member_remove, refund=True, reason="admin")
+
+    @admin.action(description=_("允许重新加入"))
+    def allow_rejoin(self, request, queryset):
+        self._run(request, queryset, services.circle_member_allow_rejoin)
+
+
+@admin.register(Post)
+class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "circle",
+        "author",
+        "kind",
+        "status",
+        "is_pinned",
+        "is_featured",
+        "like_count",
+        "comment_count",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "is_featured", "is_pinned")
+    search_fields = ("title", "body")
+    list_select_related = ("circle", "author")
+    readonly_fields = (
+        "like_count",
+        "comment_count",
+        "tip_count",
+        "tip_total_fen",
+        "status",
+        "is_pinned",
+        "is_featured",
+        "featured_at",
+        "question",
+        "is_answered",
+    )
+    raw_id_fields = ("author",)
+    actions = ["approve", "reject", "feature", "unfeature", "pin", "unpin"]
+
+    def _each(self, request, queryset, func, **kwargs):
+        for post in queryset.select_related("circle"):
+            try:
+                func(post=post, actor=request.user, **kwargs)
+            except ApplicationError as exc:
+                self.message_user(request, f"{post}: {exc.message}", messages.ERROR)
+
+    @admin.action(description=_("审核通过"))
+    def approve(self, request, queryset):
+        self._each(request, queryset, services.post_moderate, approve=True)
+
+    @admin.action(description=_("审核驳回"))
+    def reject(self, request, queryset):
+        self._each(request, queryset, services.post_moderate, approve=False)
+
+    @admin.action(description=_("设为精华"))
+    def feature(self, request, queryset):
+        self._each(request, queryset, services.post_set_flags, featured=True)
+
+    @admin.action(description=_("取消精华"))
+    def unfeature(self, request, queryset):
+        self._each(request, queryset, services.post_set_flags, featured=False)
+
+    @admin.action(description=_("置顶"))
+    def pin(self, request, queryset):
+        self._each(request, queryset, services.post_set_flags, pinned=True)
+
+    @admin.action(description=_("取消置顶"))
+    def unpin(self, request, queryset):
+        self._each(request, queryset, services.post_set_flags, pinned=False)
+
+
+@admin.register(Comment)
+class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    circle_path = "post__circle__owner"
+    list_display = ("__str__", "post", "author", "status", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("post", "author")
+    readonly_fields = ("status", "tip_count", "tip_total_fen")
+    raw_id_fields = ("post", "author", "parent")
+    actions = ["approve", "reject"]
+
+    @admin.action(description=_("审核通过"))
+    def approve(self, request, queryset):
+        for comment in queryset:
+            services.comment_moderate(comment=comment, actor=request.user, approve=True)
+
+    @admin.action(description=_("审核驳回"))
+    def reject(self, request, queryset):
+        for comment in queryset:
+            services.comment_moderate(comment=comment, actor=request.user, approve=False)
+
+
+@admin.register(TipIntent)
+class TipIntentAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "circle",
+        "tipper",
+        "recipient",
+        "amount_fen",
+        "author_share_fen",
+        "status",
+        "order_no",
+        "paid_at",
+    )
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in TipIntent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PaidQuestion)
+class PaidQuestionAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    list_display = ("pk", "circle", "asker", "guest", "price_fen", "status", "deadline")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in PaidQuestion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CircleMembershipEvent)
+class CircleMembershipEventAdmin(OwnCirclesMixin, admin.ModelAdmin):
+    list_display = ("created_at", "circle", "membership", "kind", "actor", "order_no")
+    list_filter = ("kind",)
+    readonly_fields = [f.name for f in CircleMembershipEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CircleSettings)
+class CircleSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "tip_min_fen", "tip_max_fen", "tip_platform_fee_bp", "qa_platform_fee_bp")
+
+    def has_add_permission(self, request):
+        return not CircleSettings.objects.exists()
+
+    def has_module_permission(self, request):
+        return not _owner_only(request)

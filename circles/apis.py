@@ -1,0 +1,943 @@
+"""/api/v1/circles/… — one APIView per operation. Access is decided by circles.selectors.circle_access."""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from circles import selectors, services
+from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
+from core.api import error_responses
+from core.errors import ApplicationError, NotEntitled
+
+TAG = ["circles"]
+
+
+def _iso(value) -> str | None:
+    """The same text DRF's DateTimeField renders (ISO 8601 in the current time zone)."""
+    if value is None:
+        return None
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _checkout_url(item_type: str, item_id) -> str:
+    from payments.services import web_checkout_url
+
+    return web_checkout_url(item_type=item_type, item_id=str(item_id))
+
+
+def _row_payload(row: dict) -> dict:
+    """A feed row from selectors.feed_rows, shaped exactly like PostOutputSerializer."""
+    author = row["author"]
+    return {
+        "id": row["id"],
+        "circle_id": row["circle_id"],
+        "kind": row["kind"],
+        "title": row["title"],
+        "body": row["body"],
+        "images": [default_storage.url(name) for name in row["images"]],
+        "tags": list(row["tags"]),
+        "status": row["status"],
+        "is_pinned": row["is_pinned"],
+        "is_featured": row["is_featured"],
+        "is_answered": row["is_answered"],
+        "question_id": row["question_id"],
+        "like_count": row["like_count"],
+        "comment_count": row["comment_count"],
+        "tip_count": row["tip_count"],
+        "tip_total_fen": row["tip_total_fen"],
+        "liked_by_me": row["liked_by_me"],
+        "created_at": _iso(row["created_at"]),
+        "author": {
+            "id": author["id"],
+            "nickname": author["nickname"] or author["member_no"] or author["username"],
+            "avatar_url": author["avatar_url"],
+        },
+    }
+
+
+class AuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    nickname = serializers.CharField(source="display_name")
+    avatar_url = serializers.CharField()
+
+
+class PostOutputSerializer(serializers.Serializer):
+    """One post as the feed and the post page show it."""
+
+    id = serializers.IntegerField()
+    circle_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    images = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+    is_pinned = serializers.BooleanField()
+    is_featured = serializers.BooleanField()
+    is_answered = serializers.BooleanField()
+    question_id = serializers.IntegerField(allow_null=True)
+    like_count = serializers.IntegerField()
+    comment_count = serializers.IntegerField()
+    tip_count = serializers.IntegerField()
+    tip_total_fen = serializers.IntegerField()
+    liked_by_me = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    author = AuthorSerializer()
+
+    def get_images(self, post) -> list[str]:
+        return [default_storage.url(name) for name in post.images]
+
+    def to_representation(self, post) -> dict:
+        # Hand-written for speed (the feed serializes 20 of these per request; DRF's generic field walk
+        # cost more than the database work). The declared fields above stay the documented schema.
+        if isinstance(post, dict):
+            return _row_payload(post)
+        author = post.author
+        return {
+            "id": post.pk,
+            "circle_id": post.circle_id,
+            "kind": post.kind,
+            "title": post.title,
+            "body": post.body,
+            "images": [default_storage.url(name) for name in post.images],
+            "tags": list(post.tags),
+            "status": post.status,
+            "is_pinned": post.is_pinned,
+            "is_featured": post.is_featured,
+            "is_answered": post.is_answered,
+            "question_id": post.question_id,
+            "like_count": post.like_count,
+            "comment_count": post.comment_count,
+            "tip_count": post.tip_count,
+            "tip_total_fen": post.tip_total_fen,
+            "liked_by_me": bool(getattr(post, "liked_by_me", False)),
+            "created_at": _iso(post.created_at),
+            "author": {"id": author.pk, "nickname": author.display_name, "avatar_url": author.avatar_url},
+        }
+
+
+def _access_payload(access) -> dict:
+    return {
+        "can_read": access.can_read,
+        "can_post": access.can_post,
+        "can_manage": access.can_manage,
+        "role": access.role,
+        "reason": access.reason,
+        "rules_pending": access.rules_pending,
+        "via_tier": access.via_tier,
+        "expires_at": access.expires_at,
+    }
+
+
+class AccessSerializer(serializers.Serializer):
+    can_read = serializers.BooleanField()
+    can_post = serializers.BooleanField()
+    can_manage = serializers.BooleanField()
+    role = serializers.CharField()
+    reason = serializers.CharField()
+    rules_pending = serializers.BooleanField()
+    via_tier = serializers.BooleanField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+# ---- circles -------------------------------------------------------------------------------------------
+
+
+class CircleListApi(APIView):
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleListOutput"
+
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        intro = serializers.CharField()
+        cover_url = serializers.SerializerMethodField()
+        owner = AuthorSerializer()
+        price_fen = serializers.IntegerField()
+        pricing_mode = serializers.CharField()
+        duration_days = serializers.IntegerField()
+        trial_days = serializers.IntegerField()
+        member_count = serializers.IntegerField()
+
+        def get_cover_url(self, circle) -> str:
+            return circle.cover.url if circle.cover else ""
+
+    @extend_schema(tags=TAG, summary="List published circles", responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        circles = selectors.circles_listed()
+        return Response(self.OutputSerializer(circles, many=True).data)
+
+
+class CircleDetailApi(APIView):
+    """The circle page: intro, price (with the renewal band applied), rules, and a preview for non-members."""
+
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleDetailOutput"
+
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        intro = serializers.CharField()
+        cover_url = serializers.CharField()
+        owner = AuthorSerializer()
+        access = AccessSerializer()
+        price = inline_serializer(
+            name="CirclePrice",
+            fields={
+                "kind": serializers.CharField(),
+                "band": serializers.CharField(),
+                "list_price_fen": serializers.IntegerField(),
+                "amount_fen": serializers.IntegerField(),
+                "expires_at": serializers.DateTimeField(),
+                "checkout_url": serializers.CharField(),
+            },
+            allow_null=True,
+        )
+        price_unavailable = serializers.CharField(allow_blank=True)
+        trial_days = serializers.IntegerField()
+        rules_version = serializers.IntegerField()
+        rules = serializers.CharField(allow_blank=True)
+        included_in_tiers = serializers.ListField(child=serializers.CharField())
+        post_count = serializers.IntegerField()
+        preview = serializers.ListField(child=serializers.DictField())
+        guests = AuthorSerializer(many=True)
+        qa_price_fen = serializers.IntegerField()
+
+    @extend_schema(tags=TAG, summary="Circle page", responses={200: OutputSerializer, **error_responses(404)})
+    def get(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        access = selectors.circle_access(request.user, circle)
+        price, unavailable = None, ""
+        try:
+            p = services.circle_price(circle=circle, user=request.user)
+            price = {
+                "kind": p.kind,
+                "band": p.band,
+                "list_price_fen": p.list_price_fen,
+                "amount_fen": p.amount_fen,
+                "expires_at": p.expires_at,
+                "checkout_url": _checkout_url("circle", circle.pk),
+            }
+        except ApplicationError as exc:
+            unavailable = exc.code
+        rules = selectors.current_rules(circle)
+        data = {
+            "id": circle.pk,
+            "name": circle.name,
+            "intro": circle.intro,
+            "cover_url": circle.cover.url if circle.cover else "",
+            "owner": circle.owner,
+            "access": _access_payload(access),
+            "price": price,
+            "price_unavailable": unavailable,
+            "trial_days": circle.trial_days,
+            "rules_version": circle.rules_version,
+            "rules": rules.body if rules else "",
+            "included_in_tiers": [t.code for t in circle.included_in_tiers.all()],
+            "post_count": circle.visible_post_count,
+            "preview": [] if access.can_read else selectors.preview_posts(circle=circle),
+            "guests": selectors.guests_of(circle=circle),
+            "qa_price_fen": circle.qa_price_fen if circle.qa_enabled else 0,
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class CircleTrialApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Start the free trial",
+        request=None,
+        responses={201: AccessSerializer, **error_responses(400, 401, 404)},
+    )
+    def post(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        services.circle_trial_start(circle=circle, user=request.user)
+        access = selectors.circle_access(request.user, circle)
+        return Response(AccessSerializer(_access_payload(access)).data, status=status.HTTP_201_CREATED)
+
+
+class CircleLeaveApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Leave a circle",
+        request=None,
+        responses={204: None, **error_responses(400, 401, 404)},
+    )
+    def post(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        services.circle_leave(circle=circle, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CircleRulesAcceptApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleRulesAcceptInput"
+
+        version = serializers.IntegerField(help_text="The version the member read; must be the current one.")
+
+    @extend_schema(
+        tags=TAG,
+        summary="Accept the current rules (社群公约)",
+        request=InputSerializer,
+        responses={200: AccessSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["version"] != circle.rules_version:
+            raise ApplicationError(
+                "rules_changed",
+                _("公约已更新，请阅读最新版本"),
+                status_code=409,
+                extra={"rules_version": circle.rules_version},
+            )
+        services.circle_rules_accept(circle=circle, user=request.user)
+        return Response(AccessSerializer(_access_payload(selectors.circle_access(request.user, circle))).data)
+
+
+# ---- feed and posts --------------------------------------------------------------------------------------
+
+
+class CircleFeedApi(APIView):
+    """A page of 20 posts with author, counts and liked_by_me in a fixed number of queries."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleFeedOutput"
+
+        count = serializers.IntegerField()
+        next = serializers.IntegerField(allow_null=True, help_text="next page number")
+        previous = serializers.IntegerField(allow_null=True)
+        results = PostOutputSerializer(many=True)
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleFeedInput"
+
+        kind = serializers.ChoiceField(
+            choices=[c for c in Post.Kind.values if c != Post.Kind.ANSWER] + ["answer"],
+            default=Post.Kind.TALK,
+        )
+        title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+        body = serializers.CharField()
+        tags = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+        question_id = serializers.IntegerField(required=False, allow_null=True)
+        images = serializers.ListField(child=serializers.ImageField(), required=False, default=list)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Circle feed",
+        operation_id="circles_feed",
+        parameters=[
+            OpenApiParameter("feed", OpenApiTypes.STR, enum=list(selectors.FEEDS)),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("tag", OpenApiTypes.STR),
+            OpenApiParameter("q", OpenApiTypes.STR, description="search within the circle"),
+        ],
+        responses={200: OutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, circle_id: int):
+        circle, access = selectors.circle_get_with_access(circle_id=circle_id, user=request.user)
+        if not access.can_read:
+            raise NotEntitled(access.reason_text)
+        try:
+            page = max(1, int(request.query_params.get("page", 1)))
+        except ValueError:
+            page = 1
+        posts, count = selectors.feed_rows(
+            circle=circle,
+            user=request.user,
+            feed=request.query_params.get("feed", "newest"),
+            page=page,
+            tag=request.query_params.get("tag", "").strip()[:20],
+            q=request.query_params.get("q", "").strip()[:50],
+        )
+        has_next = page * selectors.FEED_PAGE_SIZE < count
+        return Response(
+            {
+                "count": count,
+                "next": page + 1 if has_next else None,
+                "previous": page - 1 if page > 1 else None,
+                "results": PostOutputSerializer(posts, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        tags=TAG,
+        summary="Publish a post",
+        operation_id="circles_post_create",
+        request=InputSerializer,
+        responses={201: PostOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        question = None
+        if v.get("question_id"):
+            question = Post.objects.filter(pk=v["question_id"], circle=circle).first()
+        images = request.FILES.getlist("images") if hasattr(request, "FILES") else []
+        post = services.post_create(
+            circle=circle,
+            author=request.user,
+            kind=v["kind"],
+            title=v["title"],
+            body=v["body"],
+            tags=v["tags"],
+            images=images,
+            question=question,
+        )
+        post.liked_by_me = False
+        return Response(PostOutputSerializer(post).data, status=status.HTTP_201_CREATED)
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    status = serializers.CharField()
+    author = AuthorSerializer()
+    parent_id = serializers.IntegerField(allow_null=True)
+    tip_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class CommentWithRepliesSerializer(CommentOutputSerializer):
+    replies = CommentOutputSerializer(many=True, source="reply_list")
+
+
+class PostDetailApi(APIView):
+    class OutputSerializer(PostOutputSerializer):
+        class Meta:
+            ref_name = "CirclePostDetailOutput"
+
+        comments = CommentWithRepliesSerializer(many=True, source="comments_list")
+        answers = PostOutputSerializer(many=True, source="answers_list")
+
+    @extend_schema(
+        tags=TAG,
+        summary="A post with its comments and answers",
+        operation_id="circles_post_retrieve",
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        post.comments_list = selectors.comments_for_post(post=post, user=request.user)
+        post.answers_list = (
+            selectors.answers_for_question(post=post) if post.kind == Post.Kind.QUESTION else []
+        )
+        for answer in post.answers_list:
+            answer.liked_by_me = False
+        data = PostOutputSerializer(post).data
+        data["comments"] = CommentWithRepliesSerializer(post.comments_list, many=True).data
+        data["answers"] = PostOutputSerializer(post.answers_list, many=True).data
+        return Response(data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Delete a post (author or manager)",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        services.post_delete(post=post, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleCommentCreateInput"
+
+        body = serializers.CharField(max_length=2000)
+        parent_id = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Comment on a post or reply to a comment",
+        request=InputSerializer,
+        responses={201: CommentOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent = None
+        if data.validated_data.get("parent_id"):
+            parent = Comment.objects.filter(pk=data.validated_data["parent_id"], post=post).first()
+            if parent is None:
+                raise ApplicationError(
+                    "invalid", _("回复的评论不存在"), fields={"parent_id": [_("评论不存在")]}
+                )
+        comment = services.comment_create(
+            post=post, author=request.user, body=data.validated_data["body"], parent=parent
+        )
+        return Response(CommentOutputSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class PostLikeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CirclePostLikeOutput"
+
+        liked = serializers.BooleanField()
+        like_count = serializers.IntegerField()
+
+    def _answer(self, post, liked):
+        post.refresh_from_db(fields=["like_count"])
+        return Response(self.OutputSerializer({"liked": liked, "like_count": post.like_count}).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Like a post (once per member)",
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def post(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        services.post_like(post=post, user=request.user)
+        return self._answer(post, True)
+
+    @extend_schema(
+        tags=TAG, summary="Remove my like", responses={200: OutputSerializer, **error_responses(401, 404)}
+    )
+    def delete(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        services.post_unlike(post=post, user=request.user)
+        return self._answer(post, False)
+
+
+class PostFlagsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CirclePostFlagsInput"
+
+        pinned = serializers.BooleanField(required=False, allow_null=True, default=None)
+        featured = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Pin or feature (精华) a post — owners and admins",
+        request=InputSerializer,
+        responses={200: PostOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.post_set_flags(post=post, actor=request.user, **data.validated_data)
+        post.liked_by_me = False
+        return Response(PostOutputSerializer(post).data)
+
+
+class PostModerateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CirclePostModerateInput"
+
+        approve = serializers.BooleanField()
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        tags=TAG,
+        summary="Approve or reject a post held for review — owners and admins",
+        request=InputSerializer,
+        responses={200: PostOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, post_id: int):
+        post, access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        if not access.can_manage:
+            raise ApplicationError("permission_denied", _("只有圈主或管理员可以审核"), status_code=403)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = services.post_moderate(post=post, actor=request.user, **data.validated_data)
+        post.liked_by_me = False
+        return Response(PostOutputSerializer(post).data)
+
+
+# ---- tips and paid questions ------------------------------------------------------------------------------
+
+
+class TipOptionsApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleTipOptionsOutput"
+
+        presets_fen = serializers.ListField(child=serializers.IntegerField())
+        min_fen = serializers.IntegerField()
+        max_fen = serializers.IntegerField()
+        platform_fee_bp = serializers.IntegerField()
+
+    @extend_schema(tags=TAG, summary="Tip presets and limits", responses={200: OutputSerializer})
+    def get(self, request):
+        conf = CircleSettings.current()
+        return Response(
+            self.OutputSerializer(
+                {
+                    "presets_fen": conf.preset_fen,
+                    "min_fen": conf.tip_min_fen,
+                    "max_fen": conf.tip_max_fen,
+                    "platform_fee_bp": conf.tip_platform_fee_bp,
+                }
+            ).data
+        )
+
+
+class TipCreateApi(APIView):
+    """Create a tip intent; then pay it with POST /api/v1/orders/ {item_type: "tip", item_id: tip_id}."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleTipCreateInput"
+
+        post_id = serializers.IntegerField(required=False, allow_null=True)
+        comment_id = serializers.IntegerField(required=False, allow_null=True)
+        amount_fen = serializers.IntegerField(min_value=1)
+        message = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleTipCreateOutput"
+
+        tip_id = serializers.IntegerField()
+        item_type = serializers.CharField()
+        item_id = serializers.CharField()
+        amount_fen = serializers.IntegerField()
+        author_share_fen = serializers.IntegerField()
+        platform_fee_fen = serializers.IntegerField()
+        checkout_url = serializers.CharField()
+
+    @extend_schema(
+        tags=TAG,
+        summary="Tip a post or comment (creates the item to pay)",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        post = comment = None
+        if v.get("post_id"):
+            post, _a = selectors.post_get_for_reader(post_id=v["post_id"], user=request.user)
+        elif v.get("comment_id"):
+            comment = get_object_or_404(Comment.objects.select_related("post__circle"), pk=v["comment_id"])
+            selectors.post_get_for_reader(post_id=comment.post_id, user=request.user)
+        else:
+            raise ApplicationError("invalid", _("请选择打赏的帖子或评论"), fields={"post_id": [_("必填")]})
+        intent = services.tip_intent_create(
+            user=request.user, amount_fen=v["amount_fen"], post=post, comment=comment, message=v["message"]
+        )
+        return Response(
+            self.OutputSerializer(
+                {
+                    "tip_id": intent.pk,
+                    "item_type": "tip",
+                    "item_id": str(intent.pk),
+                    "amount_fen": intent.amount_fen,
+                    "author_share_fen": intent.author_share_fen,
+                    "platform_fee_fen": intent.platform_fee_fen,
+                    "checkout_url": _checkout_url("tip", intent.pk),
+                }
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PaidQuestionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    circle_id = serializers.IntegerField()
+    guest = AuthorSerializer()
+    body = serializers.CharField()
+    price_fen = serializers.IntegerField()
+    status = serializers.CharField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    post_id = serializers.IntegerField(allow_null=True)
+    answer_post_id = serializers.IntegerField(allow_null=True)
+    item_type = serializers.SerializerMethodField()
+    checkout_url = serializers.SerializerMethodField()
+
+    def get_item_type(self, obj) -> str:
+        return "circle_question"
+
+    def get_checkout_url(self, obj) -> str:
+        return _checkout_url("circle_question", obj.pk) if obj.status == PaidQuestion.Status.CREATED else ""
+
+
+class PaidQuestionCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CirclePaidQuestionCreateInput"
+
+        guest_id = serializers.IntegerField()
+        body = serializers.CharField(max_length=2000)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Ask a guest a paid question (pay with item_type circle_question)",
+        request=InputSerializer,
+        responses={201: PaidQuestionOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, circle_id: int):
+        from members.models import User
+
+        circle = selectors.circle_get(circle_id=circle_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        guest = User.objects.filter(pk=data.validated_data["guest_id"]).first()
+        if guest is None:
+            raise ApplicationError("invalid", _("嘉宾不存在"), fields={"guest_id": [_("嘉宾不存在")]})
+        question = services.paid_question_create(
+            circle=circle, asker=request.user, guest=guest, body=data.validated_data["body"]
+        )
+        return Response(PaidQuestionOutputSerializer(question).data, status=status.HTTP_201_CREATED)
+
+
+class PaidQuestionAnswerApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CirclePaidQuestionAnswerInput"
+
+        body = serializers.CharField(max_length=10000)
+
+    @extend_schema(
+        tags=TAG,
+        summary="The guest answers a paid question (releases the fee)",
+        request=InputSerializer,
+        responses={200: PaidQuestionOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, question_id: int):
+        question = get_object_or_404(
+            PaidQuestion.objects.select_related("circle"), pk=question_id, guest=request.user
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question = services.paid_question_answer(
+            question=question, user=request.user, body=data.validated_data["body"]
+        )
+        return Response(PaidQuestionOutputSerializer(question).data)
+
+
+class MyPaidQuestionsApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Paid questions I asked or must answer",
+        responses={200: PaidQuestionOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        from django.db.models import Q
+
+        rows = PaidQuestion.objects.filter(Q(asker=request.user) | Q(guest=request.user)).select_related(
+            "guest"
+        )[:100]
+        return Response(PaidQuestionOutputSerializer(rows, many=True).data)
+
+
+# ---- KOLs, members and stats -----------------------------------------------------------------------------
+
+
+class LeaderboardApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleLeaderboardOutput"
+
+        rank = serializers.IntegerField()
+        user_id = serializers.IntegerField()
+        nickname = serializers.CharField()
+        role = serializers.CharField()
+        posts = serializers.IntegerField()
+        likes = serializers.IntegerField()
+        featured = serializers.IntegerField()
+        tips = serializers.IntegerField()
+        tips_fen = serializers.IntegerField()
+        score = serializers.IntegerField()
+
+    @extend_schema(
+        tags=TAG,
+        summary="Contributor leaderboard",
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(selectors.PERIODS))],
+        responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, circle_id: int):
+        circle = selectors.circle_get(circle_id=circle_id)
+        access = selectors.circle_access(request.user, circle)
+        if not access.can_read:
+            raise NotEntitled(access.reason_text)
+        rows = selectors.leaderboard(circle=circle, period=request.query_params.get("period", "7d"))
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = AuthorSerializer()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    via_tier = serializers.BooleanField()
+    removed_with_refund = serializers.BooleanField()
+    rejoin_allowed = serializers.BooleanField()
+
+
+class MemberListApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Members by role and expiry — owners and admins",
+        parameters=[
+            OpenApiParameter("role", OpenApiTypes.STR, enum=list(CircleMembership.Role.values)),
+            OpenApiParameter("expiring", OpenApiTypes.BOOL, description="only members expiring soon"),
+        ],
+        responses={200: MemberOutputSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, circle_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        if request.query_params.get("expiring") in ("1", "true"):
+            rows = selectors.expiring_soon(circle=circle)
+        else:
+            rows = selectors.members_for_managers(circle=circle, role=request.query_params.get("role", ""))
+        return Response(MemberOutputSerializer(rows[:500], many=True).data)
+
+
+def _member_for(circle, membership_id):
+    return get_object_or_404(CircleMembership.objects.select_related("user"), pk=membership_id, circle=circle)
+
+
+class MemberRoleApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleMemberRoleInput"
+
+        role = serializers.ChoiceField(choices=["admin", "guest", "member"])
+
+    @extend_schema(
+        tags=TAG,
+        summary="Set a member's role (owner: promote to guest/admin)",
+        request=InputSerializer,
+        responses={200: MemberOutputSerializer, **error_responses(400, 403, 404)},
+    )
+    def post(self, request, circle_id: int, membership_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.circle_member_set_role(
+            circle=circle,
+            membership=_member_for(circle, membership_id),
+            role=data.validated_data["role"],
+            actor=request.user,
+        )
+        return Response(MemberOutputSerializer(membership).data)
+
+
+class MemberRemoveApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleMemberRemoveInput"
+
+        refund = serializers.BooleanField(default=False)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    @extend_schema(
+        tags=TAG,
+        summary="Remove a member, with or without a refund",
+        request=InputSerializer,
+        responses={200: MemberOutputSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def post(self, request, circle_id: int, membership_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.circle_member_remove(
+            circle=circle,
+            membership=_member_for(circle, membership_id),
+            actor=request.user,
+            **data.validated_data,
+        )
+        return Response(MemberOutputSerializer(membership).data)
+
+
+class MemberAllowRejoinApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Allow a member removed with refund to rejoin (owner)",
+        request=None,
+        responses={200: MemberOutputSerializer, **error_responses(403, 404)},
+    )
+    def post(self, request, circle_id: int, membership_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        membership = services.circle_member_allow_rejoin(
+            circle=circle, membership=_member_for(circle, membership_id), actor=request.user
+        )
+        return Response(MemberOutputSerializer(membership).data)
+
+
+class CircleStatsApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleStatsOutput"
+
+        members = serializers.IntegerField()
+        trials = serializers.IntegerField()
+        guests = serializers.IntegerField()
+        churned = serializers.IntegerField()
+        base = serializers.IntegerField()
+        churn_bp = serializers.IntegerField()
+        posts = serializers.IntegerField()
+        posts_per_day = serializers.FloatField()
+        tips_count = serializers.IntegerField()
+        tips_fen = serializers.IntegerField()
+        days = serializers.IntegerField()
+
+    @extend_schema(
+        tags=TAG,
+        summary="Circle stats (members, churn 退群率, posts/day, tips) — owners and admins",
+        parameters=[OpenApiParameter("days", OpenApiTypes.INT)],
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, circle_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        try:
+            days = min(365, max(1, int(request.query_params.get("days", 30))))
+        except ValueError:
+            days = 30
+        return Response(self.OutputSerializer(selectors.circle_stats(circle=circle, days=days)).data)
+
+
+class ModerationQueueApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleModerationQueueOutput"
+
+        posts = PostOutputSerializer(many=True)
+        comments = CommentOutputSerializer(many=True)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Posts and comments held for review — owners and admins",
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, circle_id: int):
+        circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+        posts, comments = selectors.moderation_queue(circle=circle)
+        posts = list(posts[:100])
+        for post in posts:
+            post.liked_by_me = False
+        return Response(self.OutputSerializer({"posts": posts, "comments": list(comments[:100])}).data)

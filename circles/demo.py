@@ -1,0 +1,107 @@
+"""Demo data for circles: a creator's circle with rules v1, posts, a guest, included in KA. Idempotent."""
+
+from django.utils import timezone
+
+DEMO_PASSWORD = "zhiquan-demo-2026"
+
+RULES = """1. 友善交流，尊重每一位成员，不人身攻击。
+2. 不发广告、不拉群、不私下引流。
+3. 分享真实经验，转载请注明出处。
+4. 付费问答请围绕嘉宾擅长领域提问。
+5. 违反公约者，圈主可移出圈子。"""
+
+POSTS = [
+    (
+        "talk",
+        "欢迎加入知圈创作者圈",
+        "这里是创作者和会员一起成长的地方。先读公约，再做个自我介绍吧！",
+        ["公告"],
+        True,
+        True,
+    ),
+    (
+        "talk",
+        "私域运营的三个关键指标",
+        "付费率、复购率、退群率。本周我们逐一拆解，欢迎补充你的实践。",
+        ["运营", "干货"],
+        False,
+        True,
+    ),
+    (
+        "homework",
+        "第一周作业：写下你的用户画像",
+        "按照课程模板，写出你最核心的三类用户。",
+        ["作业"],
+        False,
+        False,
+    ),
+    (
+        "question",
+        "训练营打卡率怎么提升？",
+        "我们的营期打卡率只有 40%，大家有什么好办法？",
+        ["训练营"],
+        False,
+        False,
+    ),
+]
+
+
+def seed(*, stdout, history: bool = False) -> None:
+    from circles import services
+    from circles.models import Circle, CircleMembership, Post
+    from members.models import MembershipTier, User
+
+    creator, created = User.objects.get_or_create(
+        username="creator", defaults={"nickname": "知圈创作者", "is_staff": True}
+    )
+    if created:
+        creator.set_password(DEMO_PASSWORD)
+        creator.save()
+    from django.contrib.auth.models import Group
+
+    from core.roles import CIRCLE_OWNER
+
+    group, _ = Group.objects.get_or_create(name=CIRCLE_OWNER)
+    creator.groups.add(group)
+    guest, created = User.objects.get_or_create(username="guest", defaults={"nickname": "增长嘉宾老王"})
+    if created:
+        guest.set_password(DEMO_PASSWORD)
+        guest.save()
+
+    circle = Circle.objects.filter(owner=creator, name="知圈创作者圈").first()
+    if circle is None:
+        circle = services.circle_create(
+            owner=creator,
+            name="知圈创作者圈",
+            intro="创作者与会员的付费圈子：运营干货、训练营复盘、嘉宾付费问答。365 天有效，可免费试用 3 天。",
+            price_fen=19_900,
+            duration_days=365,
+            trial_days=3,
+            rules_body=RULES,
+        )
+    ka = MembershipTier.objects.filter(code="KA").first()
+    if ka is not None:
+        circle.included_in_tiers.add(ka)
+    now = timezone.now()
+    membership, _ = CircleMembership.objects.get_or_create(
+        circle=circle,
+        user=guest,
+        defaults={
+            "role": CircleMembership.Role.GUEST,
+            "joined_at": now,
+            "accepted_rules_version": circle.rules_version,
+        },
+    )
+    if not Post.objects.filter(circle=circle).exists():
+        for kind, title, body, tags, pinned, featured in POSTS:
+            author = creator if kind != "question" else guest
+            post = services.post_create(
+                circle=circle, author=author, kind=kind, title=title, body=body, tags=tags
+            )
+            if pinned or featured:
+                services.post_set_flags(
+                    post=post, actor=creator, pinned=pinned or None, featured=featured or None
+                )
+    stdout.write(
+        f"circles: '{circle.name}' (#{circle.pk}) owner creator / {DEMO_PASSWORD}, guest 'guest', included in KA"
+    )

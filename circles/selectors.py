@@ -1,0 +1,687 @@
+"""Reads of the circles app. `circle_access` is the ONE answer to "what may this user do here?",
+used by pages, the API and services alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from circles.models import (
+    Circle,
+    CircleMembership,
+    CircleMembershipEvent,
+    CircleRules,
+    CircleSettings,
+    Comment,
+    PaidQuestion,
+    Post,
+    PostLike,
+    TipIntent,
+)
+
+Role = CircleMembership.Role
+MStatus = CircleMembership.Status
+
+FEED_PAGE_SIZE = 20
+FEEDS = ("newest", "featured", "unanswered")
+
+
+@dataclass(frozen=True)
+class CircleAccess:
+    """What one user may do in one circle.
+
+    reason (when can_read is False): "login", "join", "expired", "removed".
+    can_post is False while the current rules version is not accepted (rules_pending).
+    """
+
+    can_read: bool
+    can_post: bool
+    role: str  # owner/admin/guest/member/trial/expired/"" (none)
+    reason: str = ""
+    rules_pending: bool = False
+    via_tier: bool = False
+    membership: CircleMembership | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins moderate, pin, feature and see the member list."""
+        return self.can_read and self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def reason_text(self) -> str:
+        return str(
+            {
+                "login": _("请先登录"),
+                "join": _("加入圈子后才能查看内容"),
+                "expired": _("你的圈子成员资格已过期，续费后继续查看"),
+                "removed": _("你已被移出该圈子"),
+            }.get(self.reason, "")
+        )
+
+
+NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
+
+
+def _tier_includes(user, circle: Circle) -> bool:
+    from members.selectors import active_membership
+
+    membership = active_membership(user)
+    if membership is None:
+        return False
+    return circle.included_in_tiers.filter(rank__lte=membership.tier.rank).exists()
+
+
+_UNSET = object()
+
+
+def circle_access(user, circle: Circle, *, now: datetime | None = None, membership=_UNSET) -> CircleAccess:
+    """Read/post capabilities of `user` in `circle`: 1 query for members, at most 3 for tier members.
+
+    `membership` may be passed when the caller already loaded the user's row (or knows there is none).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return NO_ACCESS_LOGIN
+    now = now or timezone.now()
+    if membership is _UNSET:
+        membership = CircleMembership.objects.filter(circle_id=circle.pk, user_id=user.pk).first()
+    accepted = membership.accepted_rules_version if membership else 0
+    rules_ok = circle.rules_version == 0 or accepted >= circle.rules_version
+
+    if circle.owner_id == user.pk:
+        return CircleAccess(True, True, Role.OWNER, membership=membership)
+    if membership is not None and membership.status == MStatus.REMOVED:
+        return CircleAccess(False, False, "", reason="removed", membership=membership)
+
+    active = membership is not None and membership.status == MStatus.ACTIVE
+    if active and membership.role in CircleMembership.STAFF_ROLES:
+        return CircleAccess(
+            True, rules_ok, membership.role, rules_pending=not rules_ok, membership=membership
+        )
+    if active and membership.expires_at is not None and membership.expires_at > now:
+        return CircleAccess(
+            True,
+            rules_ok,
+            membership.role if membership.role != Role.EXPIRED else Role.MEMBER,
+            rules_pending=not rules_ok,
+            membership=membership,
+            expires_at=membership.expires_at,
+        )
+    if _tier_includes(user, circle):
+        return CircleAccess(
+            True, rules_ok, Role.MEMBER, rules_pending=not rules_ok, via_tier=True, membership=membership
+        )
+    if membership is not None and membership.expires_at is not None and not membership.via_tier:
+        return CircleAccess(
+            False,
+            False,
+            Role.EXPIRED,
+            reason="expired",
+            membership=membership,
+            expires_at=membership.expires_at,
+        )
+    return CircleAccess(False, False, "", reason="join", membership=membership)
+
+
+def circles_listed() -> QuerySet[Circle]:
+    return (
+        Circle.objects.filter(is_published=True)
+        .select_related("owner")
+        .annotate(
+            member_count=Count(
+                "memberships",
+                filter=Q(memberships__status=MStatus.ACTIVE) & ~Q(memberships__role=Role.EXPIRED),
+            )
+        )
+        .order_by("-created_at")
+    )
+
+
+def circle_get(*, circle_id) -> Circle:
+    """A published circle or Http404 (unpublished circles are visible to nobody but admin)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Circle, pk=circle_id, is_published=True)
+
+
+# Just what circle_access and the feed read (the hot path loads no other column).
+_ACCESS_MEMBERSHIP_FIELDS = (
+    "id",
+    "circle",
+    "user",
+    "role",
+    "status",
+    "expires_at",
+    "via_tier",
+    "accepted_rules_version",
+)
+_ACCESS_CIRCLE_FIELDS = (
+    "id",
+    "owner",
+    "name",
+    "is_published",
+    "rules_version",
+    "visible_post_count",
+    "featured_post_count",
+)
+
+
+def circle_get_with_access(*, circle_id, user) -> tuple[Circle, CircleAccess]:
+    """A published circle and the user's access in ONE statement (the feed's hot path).
+
+    A hand-written LEFT JOIN: the ORM's compilation of this join cost more than the query itself.
+    The instances carry only the listed fields; any other field loads on first access.
+    """
+    from django.db import connection
+    from django.http import Http404
+
+    circle_cols = ", ".join(f'c."{_column(Circle, f)}"' for f in _ACCESS_CIRCLE_FIELDS)
+    member_cols = ", ".join(f'm."{_column(CircleMembership, f)}"' for f in _ACCESS_MEMBERSHIP_FIELDS)
+    sql = (
+        f"SELECT {circle_cols}, {member_cols} FROM {Circle._meta.db_table} c "
+        f'LEFT JOIN {CircleMembership._meta.db_table} m ON m."circle_id" = c."id" AND m."user_id" = %s '
+        f'WHERE c."id" = %s AND c."is_published" = %s'
+    )
+    user_id = user.pk if getattr(user, "is_authenticated", False) else 0
+    try:
+        circle_id = int(circle_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, circle_id, True])
+        found = cursor.fetchone()
+    if found is None:
+        raise Http404
+    n = len(_ACCESS_CIRCLE_FIELDS)
+    circle = Circle.from_db(
+        "default",
+        [_attname(Circle, f) for f in _ACCESS_CIRCLE_FIELDS],
+        _convert(Circle, _ACCESS_CIRCLE_FIELDS, found[:n]),
+    )
+    membership = None
+    if found[n] is not None:
+        membership = CircleMembership.from_db(
+            "default",
+            [_attname(CircleMembership, f) for f in _ACCESS_MEMBERSHIP_FIELDS],
+            _convert(CircleMembership, _ACCESS_MEMBERSHIP_FIELDS, found[n:]),
+        )
+        membership.circle = circle
+    return circle, circle_access(user, circle, membership=membership)
+
+
+def _column(model, name: str) -> str:
+    return model._meta.get_field(name).column
+
+
+def _attname(model, name: str) -> str:
+    return model._meta.get_field(name).attname
+
+
+def _convert(model, names, values) -> list:
+    """Apply the backend's converters (SQLite booleans and datetimes arrive as ints and text)."""
+    from django.db import connection
+
+    out = []
+    for name, value in zip(names, values, strict=True):
+        field = model._meta.get_field(name)
+        for converter in connection.ops.get_db_converters(field.get_col(model._meta.db_table)):
+            value = converter(value, field.get_col(model._meta.db_table), connection)
+        out.append(value)
+    return out
+
+
+def circle_for_owner_tools(*, circle_id, user) -> tuple[Circle, CircleAccess]:
+    """Owner/admin tools: 404 for anyone else (never leak existence)."""
+    from django.http import Http404
+
+    circle = circle_get(circle_id=circle_id)
+    access = circle_access(user, circle)
+    if not access.can_manage:
+        raise Http404
+    return circle, access
+
+
+def current_rules(circle: Circle) -> CircleRules | None:
+    if circle.rules_version == 0:
+        return None
+    return CircleRules.objects.filter(circle=circle, version=circle.rules_version).first()
+
+
+# ---- feed ----------------------------------------------------------------------------------------------
+
+
+def feed_queryset(
+    *, circle: Circle, user, feed: str = "newest", tag: str = "", q: str = ""
+) -> QuerySet[Post]:
+    """Visible posts of a circle, ordered for `feed`, with author and `liked_by_me` in ONE query."""
+    posts = Post.objects.filter(circle_id=circle.pk, status=Post.Status.VISIBLE)
+    if feed == "featured":
+        posts = posts.filter(is_featured=True).order_by("-featured_at", "-id")
+    elif feed == "unanswered":
+        posts = posts.filter(kind=Post.Kind.QUESTION, is_answered=False).order_by("-created_at", "-id")
+    else:
+        posts = posts.order_by("-is_pinned", "-created_at", "-id")
+    if tag:
+        if _json_contains_supported():
+            posts = posts.filter(tags__contains=[tag])
+        else:  # SQLite stores the JSON text ASCII-escaped
+            import json
+
+            posts = posts.filter(tags__icontains=json.dumps(tag))
+    if q:
+        posts = posts.filter(Q(title__icontains=q) | Q(body__icontains=q))
+    liked = PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
+    # Only the author columns the feed shows: the encrypted phone is never decrypted for a feed.
+    return (
+        posts.select_related("author")
+        .only(*FEED_POST_FIELDS, *(f"author__{name}" for name in FEED_AUTHOR_FIELDS))
+        .annotate(liked_by_me=Exists(liked))
+    )
+
+
+FEED_AUTHOR_FIELDS = ("id", "username", "nickname", "member_no", "avatar_url")
+FEED_POST_FIELDS = (
+    "id",
+    "circle_id",
+    "author",
+    "kind",
+    "title",
+    "body",
+    "images",
+    "tags",
+    "status",
+    "is_pinned",
+    "is_featured",
+    "featured_at",
+    "question_id",
+    "is_answered",
+    "like_count",
+    "comment_count",
+    "tip_count",
+    "tip_total_fen",
+    "created_at",
+)
+
+
+def _json_contains_supported() -> bool:
+    from django.db import connection
+
+    return connection.features.supports_json_field_contains
+
+
+def feed_count(*, circle: Circle, feed: str, tag: str = "", q: str = "", queryset: QuerySet[Post]) -> int:
+    """The newest and featured feeds read the exact counters kept on the circle (no COUNT over 100k rows)."""
+    if not tag and not q:
+        if feed == "newest":
+            return circle.visible_post_count
+        if feed == "featured":
+            return circle.featured_post_count
+    return queryset.order_by().count()
+
+
+def feed_page(
+    *,
+    circle: Circle,
+    user,
+    feed: str = "newest",
+    page: int = 1,
+    tag: str = "",
+    q: str = "",
+    page_size: int = FEED_PAGE_SIZE,
+) -> tuple[list[Post], int]:
+    feed = feed if feed in FEEDS else "newest"
+    page = max(1, int(page or 1))
+    queryset = feed_queryset(circle=circle, user=user, feed=feed, tag=tag, q=q)
+    start = (page - 1) * page_size
+    posts = list(queryset[start : start + page_size])
+    return posts, feed_count(circle=circle, feed=feed, tag=tag, q=q, queryset=queryset)
+
+
+FEED_ROW_COLUMNS = (
+    "id",
+    "circle_id",
+    "kind",
+    "title",
+    "body",
+    "images",
+    "tags",
+    "status",
+    "is_pinned",
+    "is_featured",
+    "is_answered",
+    "question_id",
+    "like_count",
+    "comment_count",
+    "tip_count",
+    "tip_total_fen",
+    "created_at",
+)
+FEED_ROW_AUTHOR_COLUMNS = ("id", "username", "nickname", "member_no", "avatar_url")
+_FEED_FILTERS = {
+    "newest": ("", 'p."is_pinned" DESC, p."created_at" DESC, p."id" DESC'),
+    "featured": ('AND p."is_featured" = %s', 'p."featured_at" DESC, p."id" DESC'),
+    "unanswered": ('AND p."kind" = %s AND p."is_answered" = %s', 'p."created_at" DESC, p."id" DESC'),
+}
+
+
+def _feed_row(values: tuple) -> dict:
+    import json
+
+    from django.utils.dateparse import parse_datetime
+
+    n = len(FEED_ROW_COLUMNS)
+    row = dict(zip(FEED_ROW_COLUMNS, values[:n], strict=True))
+    row["author"] = dict(
+        zip(FEED_ROW_AUTHOR_COLUMNS, values[n : n + len(FEED_ROW_AUTHOR_COLUMNS)], strict=True)
+    )
+    row["liked_by_me"] = bool(values[-1])
+    for key in ("images", "tags"):
+        if isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    for key in ("is_pinned", "is_featured", "is_answered"):
+        row[key] = bool(row[key])
+    created = row["created_at"]
+    if isinstance(created, str):  # SQLite hands back text
+        created = parse_datetime(created)
+    if created is not None and timezone.is_naive(created):
+        created = timezone.make_aware(created, UTC)
+    row["created_at"] = created
+    return row
+
+
+def feed_rows(
+    *,
+    circle: Circle,
+    user,
+    feed: str = "newest",
+    page: int = 1,
+    tag: str = "",
+    q: str = "",
+    page_size: int = FEED_PAGE_SIZE,
+) -> tuple[list[dict], int]:
+    """The API feed as plain rows (same order and filters as `feed_page`) in ONE statement.
+
+    The hot path (no tag/search) is one hand-written SELECT: at 100,000 posts the ORM's query
+    compilation and model building cost more than the database work (see docs/benchmarks.md).
+    """
+    from django.db import connection
+
+    from members.models import User
+
+    feed = feed if feed in FEEDS else "newest"
+    page = max(1, int(page or 1))
+    offset = (page - 1) * page_size
+    if tag or q:
+        queryset = feed_queryset(circle=circle, user=user, feed=feed, tag=tag, q=q)
+        rows = list(
+            queryset.values_list(
+                *FEED_ROW_COLUMNS, *(f"author__{c}" for c in FEED_ROW_AUTHOR_COLUMNS), "liked_by_me"
+            )[offset : offset + page_size]
+        )
+        return [_feed_row(r) for r in rows], feed_count(
+            circle=circle, feed=feed, tag=tag, q=q, queryset=queryset
+        )
+    where, order = _FEED_FILTERS[feed]
+    extra = {"newest": [], "featured": [True], "unanswered": [Post.Kind.QUESTION, False]}[feed]
+    columns = (
+        ", ".join(f'p."{c}"' for c in FEED_ROW_COLUMNS)
+        + ", "
+        + ", ".join(f'u."{c}"' for c in FEED_ROW_AUTHOR_COLUMNS)
+    )
+    # Unanswered questions are few (partial index): their total rides along as a window count.
+    total = ", COUNT(*) OVER ()" if feed == "unanswered" else ""
+    sql = (
+        f"SELECT {columns}{total}, EXISTS(SELECT 1 FROM {PostLike._meta.db_table} l "
+        f'WHERE l."post_id" = p."id" AND l."user_id" = %s) '
+        f'FROM {Post._meta.db_table} p INNER JOIN {User._meta.db_table} u ON u."id" = p."author_id" '
+        f'WHERE p."circle_id" = %s AND p."status" = %s {where} ORDER BY {order} LIMIT %s OFFSET %s'
+    )
+    params = [getattr(user, "pk", None) or 0, circle.pk, Post.Status.VISIBLE, *extra, page_size, offset]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    if feed != "unanswered":
+        return [_feed_row(v) for v in fetched], feed_count(
+            circle=circle, feed=feed, queryset=Post.objects.none()
+        )
+    rows = [_feed_row((*v[:-2], v[-1])) for v in fetched]
+    if fetched:
+        count = fetched[0][-2]
+    else:  # past the last page: count separately
+        count = Post.objects.filter(
+            circle_id=circle.pk, status=Post.Status.VISIBLE, kind=Post.Kind.QUESTION, is_answered=False
+        ).count()
+    return rows, count
+
+
+def preview_posts(*, circle: Circle, limit: int = 3) -> list[dict]:
+    """What a non-member sees: titles and a short teaser of featured (or newest) posts, never the body."""
+    posts = (
+        Post.objects.filter(circle_id=circle.pk, status=Post.Status.VISIBLE)
+        .order_by("-is_featured", "-created_at")
+        .select_related("author")[:limit]
+    )
+    return [
+        {
+            "title": post.title or (post.body[:16] + "…" if len(post.body) > 16 else post.body),
+            "author": post.author.display_name,
+            "kind": post.get_kind_display(),
+            "like_count": post.like_count,
+            "comment_count": post.comment_count,
+        }
+        for post in posts
+    ]
+
+
+def post_get_for_reader(*, post_id, user) -> tuple[Post, CircleAccess]:
+    """A post the user may read, or Http404 (content never leaks to non-members)."""
+    from django.http import Http404
+
+    post = (
+        Post.objects.select_related("circle", "author", "question")
+        .annotate(
+            liked_by_me=Exists(
+                PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
+            )
+        )
+        .filter(pk=post_id, circle__is_published=True)
+        .first()
+    )
+    if post is None:
+        raise Http404
+    access = circle_access(user, post.circle)
+    if not access.can_read:
+        raise Http404
+    if post.status != Post.Status.VISIBLE and not (access.can_manage or post.author_id == user.pk):
+        raise Http404
+    return post, access
+
+
+def comments_for_post(*, post: Post, user) -> list[Comment]:
+    """Visible comments (plus the reader's own pending ones), replies nested under their parent."""
+    visible = Q(status=Comment.Status.VISIBLE)
+    if getattr(user, "pk", None):
+        visible |= Q(author_id=user.pk, status=Comment.Status.REVIEW)
+    rows = list(Comment.objects.filter(visible, post=post).select_related("author", "parent__author"))
+    by_parent: dict[int | None, list[Comment]] = {}
+    for row in rows:
+        by_parent.setdefault(row.parent_id, []).append(row)
+    for row in rows:
+        row.reply_list = by_parent.get(row.pk, [])
+    return by_parent.get(None, [])
+
+
+def answers_for_question(*, post: Post) -> list[Post]:
+    return list(
+        post.answers.filter(status=Post.Status.VISIBLE).select_related("author").order_by("created_at")
+    )
+
+
+# ---- members, leaderboard, stats -----------------------------------------------------------------------
+
+
+def members_for_managers(*, circle: Circle, role: str = "", expiring_within_days: int | None = None):
+    members = (
+        CircleMembership.objects.filter(circle=circle).select_related("user").order_by("role", "expires_at")
+    )
+    if role:
+        members = members.filter(role=role)
+    if expiring_within_days is not None:
+        now = timezone.now()
+        members = members.filter(
+            status=MStatus.ACTIVE,
+            role__in=(Role.MEMBER, Role.TRIAL),
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=expiring_within_days),
+        ).order_by("expires_at")
+    return members
+
+
+def expiring_soon(*, circle: Circle):
+    return members_for_managers(
+        circle=circle, expiring_within_days=CircleSettings.current().expiring_soon_days
+    )
+
+
+def guests_of(*, circle: Circle) -> list:
+    return [
+        m.user
+        for m in CircleMembership.objects.filter(
+            circle=circle, role=Role.GUEST, status=MStatus.ACTIVE
+        ).select_related("user")
+    ]
+
+
+def moderation_queue(*, circle: Circle | None = None):
+    posts = Post.objects.filter(status=Post.Status.REVIEW).select_related("author", "circle")
+    comments = Comment.objects.filter(status=Comment.Status.REVIEW).select_related("author", "post__circle")
+    if circle is not None:
+        posts = posts.filter(circle=circle)
+        comments = comments.filter(post__circle=circle)
+    return posts.order_by("created_at"), comments.order_by("created_at")
+
+
+PERIODS = {"7d": 7, "30d": 30, "all": None}
+
+
+def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 20) -> list[dict]:
+    """Top contributors by posts, likes received, featured posts and tips received in a period."""
+    days = PERIODS.get(period, 7)
+    since = timezone.now() - timedelta(days=days) if days else None
+    posts = Post.objects.filter(circle=circle, status=Post.Status.VISIBLE)
+    likes = PostLike.objects.filter(post__circle=circle, post__status=Post.Status.VISIBLE)
+    tips = TipIntent.objects.filter(circle=circle, status=TipIntent.Status.PAID)
+    if since:
+        posts = posts.filter(created_at__gte=since)
+        likes = likes.filter(created_at__gte=since)
+        tips = tips.filter(paid_at__gte=since)
+    scores: dict[int, dict] = {}
+
+    def row(uid: int) -> dict:
+        return scores.setdefault(
+            uid, {"user_id": uid, "posts": 0, "likes": 0, "featured": 0, "tips_fen": 0, "tips": 0}
+        )
+
+    for item in posts.values("author_id").annotate(n=Count("id"), f=Count("id", filter=Q(is_featured=True))):
+        r = row(item["author_id"])
+        r["posts"], r["featured"] = item["n"], item["f"]
+    for item in likes.values("post__author_id").annotate(n=Count("id")):
+        row(item["post__author_id"])["likes"] = item["n"]
+    for item in tips.values("recipient_id").annotate(n=Count("id"), s=Sum("amount_fen")):
+        r = row(item["recipient_id"])
+        r["tips"], r["tips_fen"] = item["n"], item["s"] or 0
+    for r in scores.values():
+        # Weighted contribution score: featured posts and tips count most.
+        r["score"] = r["posts"] * 2 + r["likes"] + r["featured"] * 10 + r["tips"] * 5
+    ranked = sorted(scores.values(), key=lambda r: (-r["score"], r["user_id"]))[:limit]
+    from members.models import User
+
+    users = User.objects.in_bulk([r["user_id"] for r in ranked])
+    roles = dict(
+        CircleMembership.objects.filter(circle=circle, user_id__in=users.keys()).values_list(
+            "user_id", "role"
+        )
+    )
+    if circle.owner_id in users:
+        roles[circle.owner_id] = Role.OWNER
+    for position, r in enumerate(ranked, start=1):
+        r["rank"] = position
+        r["user"] = users.get(r["user_id"])
+        r["nickname"] = r["user"].display_name if r["user"] else ""
+        r["role"] = roles.get(r["user_id"], "")
+    return ranked
+
+
+@dataclass(frozen=True)
+class CircleStats:
+    members: int
+    trials: int
+    guests: int
+    churned: int
+    base: int
+    churn_bp: int
+    posts: int
+    posts_per_day: float
+    tips_count: int
+    tips_fen: int
+    days: int
+
+
+def circle_stats(*, circle: Circle, days: int = 30, now: datetime | None = None) -> CircleStats:
+    """Members now; churn (退群率) = paid members who left, were removed or did not renew in the period,
+    over paid members active at the start of the period; posts per day; tips paid in the period."""
+    now = now or timezone.now()
+    start = now - timedelta(days=days)
+    active = CircleMembership.objects.filter(circle=circle, status=MStatus.ACTIVE)
+    members = active.filter(Q(expires_at__gt=now) | Q(role__in=CircleMembership.STAFF_ROLES)).count()
+    trials = active.filter(role=Role.TRIAL, expires_at__gt=now).count()
+    guests = active.filter(role=Role.GUEST).count()
+    churn_events = CircleMembershipEvent.objects.filter(
+        circle=circle,
+        created_at__gte=start,
+        created_at__lt=now,
+        kind__in=(
+            CircleMembershipEvent.Kind.LEFT,
+            CircleMembershipEvent.Kind.REMOVED,
+            CircleMembershipEvent.Kind.EXPIRED,
+        ),
+    )
+    churned = churn_events.values("membership_id").distinct().count()
+    base = (
+        CircleMembership.objects.filter(circle=circle, joined_at__lt=start, via_tier=False)
+        .exclude(role__in=CircleMembership.STAFF_ROLES)
+        .filter(Q(expires_at__gt=start))
+        .count()
+    )
+    denominator = max(base, churned)
+    churn_bp = churned * 10000 // denominator if denominator else 0
+    posts = Post.objects.filter(circle=circle, created_at__gte=start, status=Post.Status.VISIBLE).count()
+    tips = TipIntent.objects.filter(
+        circle=circle, status=TipIntent.Status.PAID, paid_at__gte=start
+    ).aggregate(n=Count("id"), s=Sum("amount_fen"))
+    return CircleStats(
+        members=members,
+        trials=trials,
+        guests=guests,
+        churned=churned,
+        base=base,
+        churn_bp=churn_bp,
+        posts=posts,
+        posts_per_day=round(posts / days, 2) if days else 0,
+        tips_count=tips["n"] or 0,
+        tips_fen=tips["s"] or 0,
+        days=days,
+    )
+
+
+def paid_questions_due(*, now: datetime):
+    return PaidQuestion.objects.filter(status=PaidQuestion.Status.OPEN, deadline__lte=now)

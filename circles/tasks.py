@@ -1,0 +1,10 @@
+"""Celery tasks of the circles app (thin: call one service, idempotent)."""
+
+from celery import shared_task
+
+
+@shared_task(name="circles.tasks.circles_sweep", acks_late=True)
+def circles_sweep() -> dict:
+    from circles import services
+
+    return services.circles_sweep()

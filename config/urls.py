@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from core.views import healthz
+
+admin.site.site_header = "知圈运营后台"
+admin.site.site_title = "知圈"
+admin.site.index_title = "运营"
+
+api_v1 = [
+    path("", include("members.api_urls")),
+    path("", include("payments.api_urls")),
+    path("", include("courses.api_urls")),
+    path("", include("circles.api_urls")),
+    path("", include("referrals.api_urls")),
+    path("", include("insights.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The split view serves Swagger UI's script as a file, so the CSP needs no 'unsafe-inline'.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("payments/", include("payments.urls")),
+    path("courses/", include("courses.urls")),
+    path("circles/", include("circles.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("ops/", include("insights.urls")),
+    path("", include("members.urls")),
+]
+if getattr(settings, "BENCHMARK_ENDPOINTS", False):
+    from core.apis import BenchFloorApi
+
+    urlpatterns.insert(0, path("api/v1/_bench/floor/", BenchFloorApi.as_view()))
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,74 @@
+"""Shared primitives: the timestamped base model and WeChat identities.
+
+WeChat identities live here (not in members) because payments needs the payer's openid and
+members creates identities at login; both sit above core.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import EncryptedTextField
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class WeChatIdentity(TimeStampedModel):
+    """One (appid, openid) pair: a person as seen by one WeChat app (mini-program, 公众号, website).
+
+    The unionid links the same person across apps bound to one Open Platform account.
+    """
+
+    class Kind(models.TextChoices):
+        MINIPROGRAM = "miniprogram", _("小程序")
+        OFFICIAL_ACCOUNT = "mp", _("公众号")
+        WEBSITE = "web", _("网站扫码")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_identities"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    appid = models.CharField(max_length=64)
+    openid = models.CharField(max_length=128)
+    unionid = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    # Never sent to any client: it signs data the mini-program decrypts on our side only.
+    session_key = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("微信身份")
+        verbose_name_plural = _("微信身份")
+        constraints = [
+            models.UniqueConstraint(fields=["appid", "openid"], name="uniq_wechat_identity_app_openid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.openid[:6]}…"
+
+
+class AuditLog(models.Model):
+    """Who did what to money or memberships, from admin or any operator tool. Append-only."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    summary = models.CharField(_("摘要"), max_length=255, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("操作日志")
+        verbose_name_plural = _("操作日志")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"

@@ -1,0 +1,30 @@
+"""`{{ order.amount_fen|yuan }}` -> ¥3,600 (built into every template via TEMPLATES.builtins)."""
+
+from django import template
+
+from core.money import fen_to_yuan_text
+
+register = template.Library()
+
+
+@register.filter
+def yuan(amount_fen) -> str:
+    if amount_fen in (None, ""):
+        return ""
+    return fen_to_yuan_text(int(amount_fen))
+
+
+@register.filter
+def yuan2(amount_fen) -> str:
+    """Always two decimals (wallets, ledgers): ¥3,600.00."""
+    if amount_fen in (None, ""):
+        return ""
+    return fen_to_yuan_text(int(amount_fen), always_decimals=True)
+
+
+@register.filter
+def bp_percent(rate_bp) -> str:
+    """1500 -> '15%'; 125 -> '1.25%'."""
+    rate_bp = int(rate_bp or 0)
+    whole, rest = divmod(rate_bp, 100)
+    return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"

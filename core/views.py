@@ -1,0 +1,55 @@
+"""Health check for load balancers and operators."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", reported not raised
+        return f"error: {exc.__class__.__name__}"
+
+
+def _broker_status() -> str:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+
+
+def _worker_status() -> str:
+    from config.celery import app
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return "eager"
+    try:
+        replies = app.control.ping(timeout=0.5)
+    except Exception as exc:  # noqa: BLE001
+        return f"unknown: {exc.__class__.__name__}"
+    return f"ok ({len(replies)})" if replies else "no workers"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    database = _database_status()
+    body = {
+        "database": database,
+        "database_engine": connection.vendor,
+        "broker": _broker_status(),
+        "broker_transport": "redis" if settings.REDIS_URL else "filesystem",
+        "worker": _worker_status(),
+    }
+    body["status"] = "ok" if database == "ok" else "error"
+    return JsonResponse(body, status=200 if database == "ok" else 503)

@@ -1,0 +1,5 @@
+"""/api/v1 URLs of the members app."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

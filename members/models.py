@@ -1,0 +1,123 @@
+"""Users, membership tiers and memberships.
+
+The custom user is in the first migration on purpose: swapping AUTH_USER_MODEL later is painful.
+Phone numbers are encrypted at rest; `phone_hash` (a keyed HMAC) is the lookup key.
+"""
+
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import EncryptedTextField, keyed_hash, mask_phone, normalize_phone
+from core.models import TimeStampedModel
+
+
+def _phone_hash(raw: str) -> str:
+    return keyed_hash(normalize_phone(raw), purpose="phone")
+
+
+class ZhiquanUserManager(UserManager):
+    def get_by_phone(self, raw_phone: str):
+        return self.get(phone_hash=_phone_hash(raw_phone))
+
+    def filter_by_phone(self, raw_phone: str):
+        return self.filter(phone_hash=_phone_hash(raw_phone))
+
+    def generate_username(self, prefix: str = "u") -> str:
+        return f"{prefix}_{secrets.token_hex(6)}"
+
+
+class User(AbstractUser):
+    nickname = models.CharField(_("昵称"), max_length=64, blank=True, default="")
+    avatar_url = models.URLField(_("头像"), max_length=500, blank=True, default="")
+    phone = EncryptedTextField(_("手机号"), blank=True, default="", help_text=_("加密存储"))
+    phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone_verified = models.BooleanField(_("手机号已验证"), default=False)
+    member_no = models.CharField(_("会员编号"), max_length=32, unique=True, null=True, blank=True)
+
+    objects = ZhiquanUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.nickname or self.member_no or self.username
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def set_phone(self, raw_phone: str, *, verified: bool = False) -> None:
+        """Store a phone number encrypted, with its lookup hash. Caller saves."""
+        if raw_phone:
+            self.phone = normalize_phone(raw_phone)
+            self.phone_hash = _phone_hash(raw_phone)
+        else:
+            self.phone, self.phone_hash = "", None
+        self.phone_verified = verified and bool(raw_phone)
+
+
+class MembershipTier(TimeStampedModel):
+    """A membership level (VIP, KA…). A higher rank includes everything lower ranks include."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    price_fen = models.PositiveBigIntegerField(_("价格（分）"))
+    duration_days = models.PositiveIntegerField(_("有效天数"), default=365)
+    rank = models.PositiveSmallIntegerField(_("等级"), unique=True)
+    benefits = models.TextField(_("权益（每行一条）"), blank=True, default="")
+    single_purchase_discount_bp = models.PositiveIntegerField(
+        _("单品购买折扣（基点）"), default=0, help_text=_("1000 = 减 10%")
+    )
+    member_no_prefix = models.CharField(_("会员编号前缀"), max_length=8)
+    is_active = models.BooleanField(_("在售"), default=True)
+
+    class Meta:
+        verbose_name = _("会员等级")
+        verbose_name_plural = _("会员等级")
+        ordering = ["rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(single_purchase_discount_bp__lte=10000),
+                name="tier_discount_at_most_100pct",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def benefit_list(self) -> list[str]:
+        return [line.strip() for line in self.benefits.splitlines() if line.strip()]
+
+
+class Membership(TimeStampedModel):
+    """A member's current membership: one row per user, its tier and window change with orders.
+
+    History (which order granted which days) lives in MembershipGrant so a refund can take back
+    exactly what one order gave.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    tier = models.ForeignKey(MembershipTier, on_delete=models.PROTECT, related_name="memberships")
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("到期时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("会员资格")
+        verbose_name_plural = _("会员资格")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gte=models.F("starts_at")), name="membership_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.tier.code} → {self.ends_at:%Y-%m-%d}"

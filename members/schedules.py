@@ -1,0 +1,10 @@
+from core.discovery import PeriodicJob
+
+DEFAULT_SCHEDULES = [
+    PeriodicJob(
+        "会员：到期处理与续费提醒",
+        "members.tasks.membership_sweep",
+        crontab={"minute": 0, "hour": 9},
+        description="Expire memberships; remind at 30/7/1 days before expiry.",
+    ),
+]

@@ -1,0 +1,3 @@
+"""payments admin: orders/refunds/notifications and the ledger/withdrawals live in separate modules."""
+
+from payments import admin_ledger, admin_orders  # noqa: F401  (importing registers the ModelAdmins)

@@ -1,0 +1,1 @@
+"""Admin for ledger accounts, transactions, earnings and the withdrawal queue."""

@@ -1,0 +1,109 @@
+"""The contract every payment gateway implements (WeChat Pay v3 and the sandbox).
+
+Gateways talk to the payment provider and nothing else: they never touch the database rows of an
+order (services do, before and after the call, in short transactions). Every method either returns
+a result or raises GatewayError; `retryable` says whether the same call may simply be repeated
+(network errors, 5xx) or needs a human / a different action (4xx business errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class GatewayError(Exception):
+    def __init__(self, code: str, message: str = "", *, status: int = 0, retryable: bool = False):
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class PrepayRequest:
+    out_trade_no: str
+    amount_fen: int
+    description: str
+    expires_at: datetime
+    payer_openid: str = ""
+    client_ip: str = ""
+
+
+@dataclass(frozen=True)
+class TradeState:
+    """The provider's view of one payment attempt."""
+
+    out_trade_no: str
+    state: str  # SUCCESS, NOTPAY, CLOSED, REFUND, USERPAYING, PAYERROR, NOT_FOUND
+    transaction_id: str = ""
+    amount_fen: int = 0
+    paid_at: datetime | None = None
+    payer_openid: str = ""
+
+    @property
+    def paid(self) -> bool:
+        return self.state in ("SUCCESS", "REFUND")
+
+
+@dataclass(frozen=True)
+class RefundState:
+    out_refund_no: str
+    status: str  # PROCESSING, SUCCESS, CLOSED, ABNORMAL, NOT_FOUND
+    refund_id: str = ""
+    amount_fen: int = 0
+
+
+@dataclass(frozen=True)
+class BillRow:
+    """One line of a daily trade bill (amounts converted from yuan to fen)."""
+
+    out_trade_no: str
+    transaction_id: str
+    trade_state: str
+    amount_fen: int
+    refund_fen: int = 0
+    out_refund_no: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Gateway(Protocol):
+    channel: str
+
+    def prepay(self, request: PrepayRequest) -> dict[str, Any]:
+        """Create the provider-side order; return what the client needs to pay (JSON-safe)."""
+
+    def query(self, out_trade_no: str) -> TradeState: ...
+
+    def close(self, out_trade_no: str) -> str:
+        """'closed' when the provider closed it (or never had it), 'paid' when it was already paid."""
+
+    def refund(
+        self,
+        *,
+        out_refund_no: str,
+        out_trade_no: str,
+        transaction_id: str,
+        amount_fen: int,
+        total_fen: int,
+        reason: str,
+    ) -> RefundState: ...
+
+    def query_refund(self, out_refund_no: str) -> RefundState: ...
+
+    def after_refund_submitted(self, out_refund_no: str) -> None:
+        """Hook for gateways that deliver their own refund notification (the sandbox)."""
+
+
+def gateway_for(channel: str) -> Gateway:
+    from payments.gateways.sandbox import SandboxGateway
+    from payments.gateways.wechatpay import WeChatPayGateway
+    from payments.models import Channel
+
+    if channel == Channel.SANDBOX:
+        return SandboxGateway()
+    if channel in Channel.values:
+        return WeChatPayGateway(channel)
+    raise GatewayError("unknown_channel", channel)

@@ -1,0 +1,154 @@
+"""The item registry: how `payments` sells things it does not know.
+
+Each app above payments registers the item types it sells in its AppConfig.ready():
+
+    from payments import items
+    items.register(MembershipItemType())
+    items.on_paid(referrals.services.commission_accrue_for_order)
+
+payments then prices (`quote`), snapshots the title, calls `fulfill` exactly once inside the
+transaction that marks the order paid, and `revoke` exactly once for each completed refund.
+The listener lists are explicit code (not Django signals) so the order of effects is readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from payments.models import Order, Refund
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """One line of a price breakdown shown to the buyer, e.g. ("会员折扣", -36000)."""
+
+    label: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a given user pays for an item right now. amount_fen == list_price_fen + sum(lines)."""
+
+    title: str
+    list_price_fen: int
+    lines: tuple[QuoteLine, ...] = ()
+    # Free-form facts the item type wants back at fulfil time (e.g. {"upgrade_from": 3}).
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def amount_fen(self) -> int:
+        return max(0, self.list_price_fen + sum(line.amount_fen for line in self.lines))
+
+    @property
+    def discount_fen(self) -> int:
+        return self.list_price_fen - self.amount_fen
+
+    def with_line(self, label: str, amount_fen: int, **context: Any) -> Quote:
+        return Quote(
+            self.title,
+            self.list_price_fen,
+            (*self.lines, QuoteLine(label, amount_fen)),
+            {**self.context, **context},
+        )
+
+
+class ItemUnavailable(ApplicationError):
+    def __init__(self, message: str | None = None, code: str = "item_unavailable"):
+        super().__init__(code, message or _("该商品不存在或暂不可购买"), status_code=400)
+
+
+class ItemType:
+    """Base class for a sellable item type. Subclasses set `code`/`label` and implement the methods."""
+
+    code: str = ""
+    label: str = ""
+    # Self-service refunds are allowed this long after payment (operators can always refund).
+    refund_window: timedelta = timedelta(days=3)
+    # Virtual goods cannot be paid with WeChat Pay in an iOS mini-program.
+    virtual: bool = True
+    # API clients send integer ids for every item type except membership (tier code).
+    integer_ids: bool = True
+
+    def quote(self, *, user, item_id: str) -> Quote:
+        """Price the item for this user or raise ItemUnavailable / ApplicationError with a clear code."""
+        raise NotImplementedError
+
+    def fulfill(self, *, order: Order) -> None:
+        """Grant what the order bought. Called once, inside the transaction that marks it paid."""
+        raise NotImplementedError
+
+    def revoke(self, *, order: Order, refund: Refund) -> None:
+        """Take back what a completed refund covers. Called once per refund, inside its transaction."""
+        raise NotImplementedError
+
+    def refund_window_for(self, *, order: Order) -> timedelta:
+        return self.refund_window
+
+
+_registry: dict[str, ItemType] = {}
+_paid_listeners: list[Callable[[Order], None]] = []
+_refunded_listeners: list[Callable[[Order, Refund], None]] = []
+# Adjusters may change a quote (e.g. promoter price via a referral code); called in order.
+_quote_adjusters: list[Callable[..., Quote]] = []
+
+
+def register(item_type: ItemType) -> None:
+    if not item_type.code:
+        raise ValueError("item type needs a code")
+    _registry[item_type.code] = item_type
+
+
+def get(code: str) -> ItemType:
+    try:
+        return _registry[code]
+    except KeyError:
+        raise ItemUnavailable(_("未知的商品类型"), code="unknown_item_type") from None
+
+
+def registered() -> dict[str, ItemType]:
+    return dict(_registry)
+
+
+def on_paid(listener: Callable[[Order], None]) -> None:
+    """Run `listener(order)` in the paid transaction, after fulfil. Must be idempotent."""
+    if listener not in _paid_listeners:
+        _paid_listeners.append(listener)
+
+
+def on_refunded(listener: Callable[[Order, Refund], None]) -> None:
+    """Run `listener(order, refund)` in the refund-completed transaction, after revoke. Idempotent."""
+    if listener not in _refunded_listeners:
+        _refunded_listeners.append(listener)
+
+
+def add_quote_adjuster(adjuster: Callable[..., Quote]) -> None:
+    """`adjuster(*, user, item_type, item_id, quote, referral_code) -> Quote`."""
+    if adjuster not in _quote_adjusters:
+        _quote_adjusters.append(adjuster)
+
+
+def paid_listeners() -> list[Callable[[Order], None]]:
+    return list(_paid_listeners)
+
+
+def refunded_listeners() -> list[Callable[[Order, Refund], None]]:
+    return list(_refunded_listeners)
+
+
+def quote(*, user, item_type: str, item_id: str, referral_code: str = "") -> Quote:
+    kind = get(item_type)
+    result = kind.quote(user=user, item_id=str(item_id))
+    for adjuster in _quote_adjusters:
+        result = adjuster(
+            user=user, item_type=kind, item_id=str(item_id), quote=result, referral_code=referral_code
+        )
+    return result

@@ -1,0 +1,3 @@
+"""payments: ledger models."""
+
+__all__: list[str] = []

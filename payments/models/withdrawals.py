@@ -1,0 +1,3 @@
+"""payments: withdrawals models."""
+
+__all__: list[str] = []

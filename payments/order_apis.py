@@ -1,0 +1,213 @@
+"""/api/v1 orders (API.md rows 4–6): create + pay, read, self-service refund; plus my-orders list."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import Pagination, error_responses
+from core.errors import ApplicationError
+from payments import items, selectors, services
+from payments.models import Channel, Order, Payment
+from payments.order_views import client_ip
+
+PLATFORMS = ["ios", "android", "windows", "mac", "devtools", "ohos", "web", ""]
+
+PaymentParamsSerializer = inline_serializer(
+    name="OrderPaymentParams",
+    fields={
+        "appId": serializers.CharField(required=False, help_text="wechat_miniprogram / wechat_jsapi"),
+        "timeStamp": serializers.CharField(required=False),
+        "nonceStr": serializers.CharField(required=False),
+        "package": serializers.CharField(required=False, help_text="prepay_id=…"),
+        "signType": serializers.CharField(required=False, help_text="RSA"),
+        "paySign": serializers.CharField(required=False),
+        "code_url": serializers.CharField(required=False, help_text="wechat_native: show as a QR code"),
+        "h5_url": serializers.CharField(required=False, help_text="wechat_h5: redirect the browser"),
+        "cashier_url": serializers.CharField(required=False, help_text="sandbox (development only)"),
+    },
+)
+
+
+def payment_params(payment: Payment | None) -> dict | None:
+    if payment is None:
+        return None
+    params = dict(payment.client_params)
+    if "cashier_url" in params and params["cashier_url"].startswith("/"):
+        params["cashier_url"] = settings.SITE_URL + params["cashier_url"]
+    return params
+
+
+class OrdersApi(APIView):
+    """POST: create an order and start its payment (row 4). GET: the caller's orders, newest first."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCreateInput"
+
+        item_type = serializers.CharField(max_length=32)
+        item_id = serializers.CharField(
+            max_length=64, help_text="tier code for membership, else an integer id"
+        )
+        channel = serializers.ChoiceField(choices=Channel.values)
+        referral_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+        platform = serializers.ChoiceField(
+            choices=PLATFORMS,
+            required=False,
+            default="",
+            help_text="wx.getSystemInfo().platform; ios refuses virtual goods",
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCreated"
+
+        order_no = serializers.CharField()
+        status = serializers.ChoiceField(choices=Order.Status.values)
+        amount_fen = serializers.IntegerField()
+        payment = PaymentParamsSerializer
+
+    class ListItemSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderListItem"
+
+        order_no = serializers.CharField()
+        status = serializers.ChoiceField(choices=Order.Status.values)
+        title = serializers.CharField()
+        item_type = serializers.CharField()
+        item_id = serializers.CharField()
+        amount_fen = serializers.IntegerField()
+        refunded_fen = serializers.IntegerField()
+        channel = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        paid_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(
+        operation_id="orders_create",
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            **error_responses(400, 401, 409, 502),
+        },
+        description=(
+            "Create an order and start its payment. `payment` holds the arguments of `wx.requestPayment` "
+            "(wechat_miniprogram), `code_url` (wechat_native), `h5_url` (wechat_h5) or `cashier_url` (sandbox). "
+            "An iOS mini-program buying a virtual item gets `400 ios_virtual_payment_unsupported` with "
+            "`web_checkout_url`."
+        ),
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        kind = items.get(values["item_type"])
+        if kind.integer_ids and not values["item_id"].isdigit():
+            raise items.ItemUnavailable()
+        order = services.order_create(
+            user=request.user,
+            item_type=values["item_type"],
+            item_id=values["item_id"],
+            channel=values["channel"],
+            referral_code=values["referral_code"],
+            platform=values["platform"],
+        )
+        payment = None
+        if order.status == Order.Status.PENDING:
+            try:
+                payment = services.payment_start(
+                    order=order, channel=order.channel, client_ip=client_ip(request)
+                )
+            except ApplicationError as exc:
+                exc.extra = {**exc.extra, "order_no": order.order_no}
+                raise
+        body = {
+            "order_no": order.order_no,
+            "status": order.status,
+            "amount_fen": order.amount_fen,
+            "payment": payment_params(payment),
+        }
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="orders_list", responses={200: ListItemSerializer(many=True), **error_responses(401)}
+    )
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.orders_for_user(request.user), request, view=self)
+        return paginator.get_paginated_response(self.ListItemSerializer(page, many=True).data)
+
+
+class OrderDetailApi(APIView):
+    """Row 5. While pending, asks WeChat at most every 5 s (the client polls after wx.requestPayment)."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderDetail"
+
+        order_no = serializers.CharField()
+        status = serializers.ChoiceField(choices=Order.Status.values)
+        amount_fen = serializers.IntegerField()
+        paid_at = serializers.DateTimeField(allow_null=True)
+        item_type = serializers.CharField()
+        item_id = serializers.CharField()
+
+    @extend_schema(
+        operation_id="orders_retrieve", responses={200: OutputSerializer, **error_responses(401, 404)}
+    )
+    def get(self, request, order_no: str):
+        order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+        if order.status == Order.Status.PENDING:
+            payment = selectors.order_latest_payment(order)
+            if (
+                payment is not None
+                and payment.status == Payment.Status.PREPAID
+                and cache.add(f"payments:status-sync:{payment.pk}", 1, timeout=5)
+            ):
+                services.payment_sync(payment=payment)
+                order.refresh_from_db()
+        return Response(self.OutputSerializer(order).data)
+
+
+class OrderRefundApi(APIView):
+    """Row 6: self-service full refund inside the item's refund window."""
+
+    throttle_scope = "refund"
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderRefundInput"
+
+        reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderRefundResult"
+
+        status = serializers.ChoiceField(choices=Order.Status.values)
+
+    @extend_schema(
+        operation_id="orders_refund",
+        request=InputSerializer,
+        responses={
+            202: OutputSerializer,
+            400: OpenApiResponse(description="refund_window_closed, invalid"),
+            **error_responses(401, 404, 409, 429),
+        },
+    )
+    def post(self, request, order_no: str):
+        order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.refund_request(
+            order=order,
+            amount_fen=None,
+            reason=data.validated_data["reason"],
+            requested_by=request.user,
+            self_service=True,
+        )
+        order.refresh_from_db()
+        return Response(self.OutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,264 @@
+"""Pages of the money path: checkout → pay → result, my orders, the sandbox cashier, and the
+WeChat Pay notify endpoint (csrf-exempt; answers 204 when handled, {"code": "FAIL"} otherwise)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import ApplicationError
+from core.posters import qr_png
+from payments import items, selectors, services
+from payments.gateways.base import GatewayError
+from payments.models import Channel, Order, Payment
+
+
+def client_ip(request: HttpRequest) -> str:
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return (
+        forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+    ) or "127.0.0.1"
+
+
+def in_wechat_browser(request: HttpRequest) -> bool:
+    return "micromessenger" in request.META.get("HTTP_USER_AGENT", "").lower()
+
+
+def is_mobile(request: HttpRequest) -> bool:
+    agent = request.META.get("HTTP_USER_AGENT", "").lower()
+    return any(word in agent for word in ("iphone", "android", "mobile", "ipad", "harmonyos"))
+
+
+def available_channels(request: HttpRequest) -> list[tuple[str, str]]:
+    """Payment methods that work in this browser, best first."""
+    from core.wechat import wechatpay_configured
+
+    channels: list[str] = []
+    if wechatpay_configured():
+        if in_wechat_browser(request):
+            # H5 pay does not work inside WeChat; without a 公众号 a long-pressed QR code still does.
+            channels.append(Channel.WECHAT_JSAPI if settings.WECHAT_MP_APPID else Channel.WECHAT_NATIVE)
+        elif is_mobile(request):
+            channels.append(Channel.WECHAT_H5)
+        else:
+            channels.append(Channel.WECHAT_NATIVE)
+    if settings.PAYMENTS_SANDBOX_ENABLED:
+        channels.append(Channel.SANDBOX)
+    labels = dict(Channel.choices)
+    return [(c, str(labels[c])) for c in channels]
+
+
+# ---- checkout ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    item_type = (request.POST.get("item_type") or request.GET.get("item_type") or "").strip()
+    item_id = (request.POST.get("item_id") or request.GET.get("item_id") or "").strip()
+    referral_code = (
+        request.POST.get("referral_code")
+        or request.GET.get("ref")
+        or request.session.get("referral_code")
+        or ""
+    ).strip()
+    channels = available_channels(request)
+    try:
+        quote = items.quote(
+            user=request.user, item_type=item_type, item_id=item_id, referral_code=referral_code
+        )
+    except ApplicationError as exc:
+        return render(request, "payments/checkout_unavailable.html", {"message": exc.message}, status=400)
+    if request.method == "POST":
+        channel = request.POST.get("channel", "")
+        if channel not in dict(channels):
+            messages.error(request, _("请选择支付方式"))
+        else:
+            try:
+                order = services.order_create(
+                    user=request.user,
+                    item_type=item_type,
+                    item_id=item_id,
+                    channel=channel,
+                    referral_code=referral_code,
+                    platform="web",
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                if order.status == Order.Status.PAID:
+                    return redirect("payments:order_detail", order_no=order.order_no)
+                return redirect("payments:order_pay", order_no=order.order_no)
+    kind = items.get(item_type)
+    return render(
+        request,
+        "payments/checkout.html",
+        {
+            "quote": quote,
+            "item_type": item_type,
+            "item_id": item_id,
+            "kind": kind,
+            "referral_code": referral_code,
+            "channels": channels,
+            "refund_days": kind.refund_window.days,
+        },
+    )
+
+
+@login_required
+def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
+    """The cashier for one order: Native QR, H5 redirect, JSAPI in WeChat, or the sandbox."""
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    if order.status != Order.Status.PENDING:
+        return redirect("payments:order_detail", order_no=order.order_no)
+    channel = request.GET.get("channel") or order.channel
+    if channel not in dict(available_channels(request)):
+        channel = order.channel
+    try:
+        services.order_change_channel(order=order, channel=channel)
+        payment = services.payment_start(order=order, channel=channel, client_ip=client_ip(request))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    params = payment.client_params
+    result_url = reverse("payments:order_detail", args=[order.order_no])
+    if channel == Channel.SANDBOX:
+        return redirect(params["cashier_url"])
+    if channel == Channel.WECHAT_H5:
+        target = params["h5_url"]
+        joiner = "&" if "?" in target else "?"
+        back = urlencode({"redirect_url": request.build_absolute_uri(result_url)})
+        return redirect(f"{target}{joiner}{back}")
+    context = {"order": order, "payment": payment, "channel": channel, "result_url": result_url}
+    if channel == Channel.WECHAT_NATIVE:
+        context["qr_data_uri"] = (
+            "data:image/png;base64," + base64.b64encode(qr_png(params["code_url"])).decode()
+        )
+    if channel in (Channel.WECHAT_JSAPI, Channel.WECHAT_MINIPROGRAM):
+        context["jsapi"] = params
+    return render(request, "payments/cashier.html", context)
+
+
+@login_required
+def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
+    """The result page; while pending it polls `order_status` (htmx) until paid or closed."""
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    return render(request, "payments/result.html", _order_context(order))
+
+
+def _order_context(order: Order) -> dict:
+    return {
+        "order": order,
+        "can_refund": selectors.order_can_self_refund(order),
+        "active_refund": selectors.order_active_refund(order),
+        "is_pending": order.status == Order.Status.PENDING,
+    }
+
+
+@login_required
+def order_status(request: HttpRequest, order_no: str) -> HttpResponse:
+    """htmx fragment polled by the result page. Asks WeChat at most every 5 s while pending."""
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    if order.status == Order.Status.PENDING:
+        payment = selectors.order_latest_payment(order)
+        if (
+            payment is not None
+            and payment.status == Payment.Status.PREPAID
+            and cache.add(f"payments:status-sync:{payment.pk}", 1, timeout=5)
+        ):
+            services.payment_sync(payment=payment)
+            order.refresh_from_db()
+    return render(request, "payments/_order_status.html", _order_context(order))
+
+
+@login_required
+def my_orders(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.orders_for_user(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "payments/my_orders.html", {"page": page, "orders": page.object_list})
+
+
+@login_required
+@require_POST
+def order_refund(request: HttpRequest, order_no: str) -> HttpResponse:
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    try:
+        services.refund_request(
+            order=order,
+            amount_fen=None,
+            reason=request.POST.get("reason", "")[:200] or _("用户自助退款"),
+            requested_by=request.user,
+            self_service=True,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已提交退款申请，原路退回，一般几分钟内到账"))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("payments:order_detail", order_no=order.order_no)
+
+
+@login_required
+def order_qr(request: HttpRequest, order_no: str) -> HttpResponse:
+    """PNG of the Native code_url (for clients that cannot show data URIs)."""
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    payment = selectors.order_latest_payment(order, channel=Channel.WECHAT_NATIVE)
+    if payment is None or "code_url" not in payment.client_params or order.status != Order.Status.PENDING:
+        raise Http404
+    response = HttpResponse(qr_png(payment.client_params["code_url"]), content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- sandbox cashier ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
+    if not settings.PAYMENTS_SANDBOX_ENABLED:
+        raise Http404
+    payment = selectors.payment_for_out_trade_no(out_trade_no)
+    if payment is None or payment.order.user_id != request.user.pk or payment.channel != Channel.SANDBOX:
+        raise Http404
+    order = payment.order
+    if request.method == "POST":
+        from payments.gateways import sandbox
+
+        try:
+            status = sandbox.sandbox_pay(out_trade_no)
+        except GatewayError as exc:
+            messages.error(request, exc.message or exc.code)
+            return redirect("payments:order_detail", order_no=order.order_no)
+        if status >= 300:
+            messages.error(request, _("支付通知处理失败（%(s)s），请稍后刷新") % {"s": status})
+        return redirect("payments:order_detail", order_no=order.order_no)
+    return render(request, "payments/sandbox_cashier.html", {"order": order, "payment": payment})
+
+
+# ---- WeChat Pay notifications -----------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def wechatpay_notify(request: HttpRequest) -> HttpResponse:
+    result = services.notification_handle(
+        body=request.body, meta=request.META, remote_addr=request.META.get("REMOTE_ADDR", "")
+    )
+    if result.status < 300:
+        return HttpResponse(status=result.status)
+    return JsonResponse({"code": "FAIL", "message": result.message}, status=result.status)

@@ -1,0 +1,52 @@
+"""payments selectors: reads of orders, shared by pages and the API (one visibility rule)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from payments.models import Order, Payment, Refund
+
+
+def orders_for_user(user) -> QuerySet[Order]:
+    return Order.objects.filter(user=user).order_by("-created_at")
+
+
+def order_get_for_user(*, user, order_no: str) -> Order:
+    """The order if this user may see it; 404 otherwise (never leak existence)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    order = Order.objects.filter(user=user, order_no=order_no).first()
+    if order is None:
+        raise Http404
+    return order
+
+
+def payment_for_out_trade_no(out_trade_no: str) -> Payment | None:
+    return Payment.objects.select_related("order").filter(out_trade_no=out_trade_no).first()
+
+
+def order_latest_payment(order: Order, *, channel: str | None = None) -> Payment | None:
+    qs = order.payments.exclude(status=Payment.Status.FAILED)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("-created_at").first()
+
+
+def order_active_refund(order: Order) -> Refund | None:
+    return order.refunds.filter(status__in=Refund.ACTIVE).order_by("-created_at").first()
+
+
+def order_can_self_refund(order: Order) -> bool:
+    from payments.services import refund_window_open
+
+    return order.status == Order.Status.PAID and refund_window_open(order)
+
+
+def paid_orders_for_item(*, user, item_type: str, item_id: str) -> QuerySet[Order]:
+    return Order.objects.filter(
+        user=user,
+        item_type=item_type,
+        item_id=str(item_id),
+        status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDING],
+    )

@@ -1,0 +1,3 @@
+"""wallet_api_urls."""
+
+urlpatterns: list = []

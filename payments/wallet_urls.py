@@ -1,0 +1,3 @@
+"""wallet_urls."""
+
+urlpatterns: list = []

@@ -1,0 +1,83 @@
+"""The feed page costs a fixed number of queries (≤ 6) whatever the page holds."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from circles import services
+from tests.circles import factories as f
+
+
+def jwt_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def fill(circle, authors, n, *, likers=()):
+    for i in range(n):
+        post = services.post_create(
+            circle=circle,
+            author=authors[i % len(authors)],
+            kind="question" if i % 3 else "talk",
+            body=f"帖子 {i}",
+            tags=["标签", f"t{i}"],
+        )
+        post.images = [f"circles/posts/x{i}.png"]
+        post.save(update_fields=["images"])
+        for liker in likers:
+            services.post_like(post=post, user=liker)
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("feed", ["newest", "featured", "unanswered"])
+def test_feed_api_query_count_is_fixed(circle, feed):
+    authors = [f.make_member(circle=circle) for _ in range(2)]
+    reader = f.make_member(circle=circle)
+    client = jwt_client(reader)
+    url = f"/api/v1/circles/{circle.pk}/posts/?feed={feed}"
+    fill(circle, authors, 2)
+    small, _ = count_queries(client, url)
+    # many more authors, likes (including mine) and images
+    more_authors = [f.make_member(circle=circle) for _ in range(6)]
+    fill(circle, more_authors, 40, likers=[reader, authors[0]])
+    for post in circle.posts.all()[:10]:
+        services.post_set_flags(post=post, actor=circle.owner, featured=True)
+    big, response = count_queries(client, url)
+    assert small == big
+    assert big <= 6
+    assert len(response.json()["results"]) == (10 if feed == "featured" else 20)
+
+
+@pytest.mark.django_db
+def test_tier_member_feed_stays_within_six_queries(circle):
+    reader = f.make_tier_member(circle=circle)
+    authors = [f.make_member(circle=circle) for _ in range(3)]
+    fill(circle, authors, 21, likers=[reader])
+    n, response = count_queries(jwt_client(reader), f"/api/v1/circles/{circle.pk}/posts/")
+    assert n <= 6 and response.json()["count"] == 21 and response.json()["next"] == 2
+    assert all(p["liked_by_me"] for p in response.json()["results"])
+
+
+@pytest.mark.django_db
+def test_feed_page_query_count_is_fixed(circle, client):
+    authors = [f.make_member(circle=circle) for _ in range(2)]
+    reader = f.make_member(circle=circle)
+    client.force_login(reader)
+    url = reverse("circles:detail", args=[circle.pk])
+    fill(circle, authors, 1)
+    client.get(url)
+    small, _ = count_queries(client, url)
+    fill(circle, [f.make_member(circle=circle) for _ in range(5)], 24, likers=[reader])
+    big, _ = count_queries(client, url)
+    assert small == big

@@ -1,0 +1,108 @@
+"""Test harness shared by every test.
+
+- No network: every WeChat base URL points at a closed local port unless a test asks for the
+  `fake_wechat` fixture (a local server speaking the real protocols, tests/fakes/wechat.py).
+- WeChat Pay keys for the session are generated once and written to PEM files.
+- `postgres` / `redis` markers: such tests need the real service. Outside CI they are skipped with
+  the reason printed when the service is absent; with CI=true a missing service is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from tests.fakes.wechat import FakeWeChat, WeChatPayKeys
+
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port: connections are refused
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _redis_available() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    where = (
+        f"{db.get('HOST') or ''}:{db.get('PORT') or ''}/{db.get('NAME')}"
+        if engine == "postgresql"
+        else db["NAME"]
+    )
+    broker = "redis " + settings.REDIS_URL if settings.REDIS_URL else "filesystem (embedded)"
+    return [f"zhiquan: database = {engine} {where}", f"zhiquan: broker/cache = {broker}"]
+
+
+def pytest_runtest_setup(item):
+    if (
+        item.get_closest_marker("postgres")
+        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        message = "needs PostgreSQL (DATABASE_URL is not PostgreSQL)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    if item.get_closest_marker("redis") and not _redis_available():
+        message = "needs Redis (REDIS_URL unset or unreachable)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def wechatpay_keys(tmp_path_factory) -> WeChatPayKeys:
+    return WeChatPayKeys.generate(tmp_path_factory.mktemp("wechatpay-keys"))
+
+
+@pytest.fixture(autouse=True)
+def _wechat_offline(settings, wechatpay_keys):
+    """Point every WeChat URL at a closed port and configure merchant keys for the session."""
+    settings.WECHAT_API_BASE_URL = CLOSED_PORT_URL
+    settings.WECHATPAY_GATEWAY_URL = CLOSED_PORT_URL
+    settings.WECHAT_TIMEOUT_SECONDS = 2.0
+    settings.WECHAT_MINIPROGRAM_APPID = "wx_test_miniprogram"
+    settings.WECHAT_MINIPROGRAM_SECRET = "test-secret"
+    settings.WECHATPAY_NOTIFY_URL = "http://testserver/payments/wechatpay/notify/"
+    for name, value in wechatpay_keys.settings_overrides().items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Tokens, throttles and locks live in the cache: every test starts from an empty one."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def fake_wechat(httpserver, settings, wechatpay_keys) -> FakeWeChat:
+    """A local WeChat (API + Pay v3) speaking the real protocols; all base URLs point at it."""
+    fake = FakeWeChat(
+        httpserver=httpserver,
+        keys=wechatpay_keys,
+        appid=settings.WECHAT_MINIPROGRAM_APPID,
+        secret=settings.WECHAT_MINIPROGRAM_SECRET,
+    )
+    fake.install()
+    settings.WECHAT_API_BASE_URL = fake.url
+    settings.WECHATPAY_GATEWAY_URL = fake.url
+    return fake
+
+
+@pytest.fixture
+def user_factory(db):
+    from tests.factories import UserFactory
+
+    return UserFactory
