@@ -13,6 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from core.crypto import EncryptedTextField, keyed_hash, mask_phone, normalize_phone
 from core.models import TimeStampedModel
 
+# No 0/O/1/I/L: people read referral codes off posters and type them in.
+REFERRAL_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def generate_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_CODE_ALPHABET) for _ in range(8))
+
 
 def _phone_hash(raw: str) -> str:
     return keyed_hash(normalize_phone(raw), purpose="phone")
@@ -36,6 +43,11 @@ class User(AbstractUser):
     phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
     member_no = models.CharField(_("会员编号"), max_length=32, unique=True, null=True, blank=True)
+    # Every user can share from day one (becoming a promoter never requires a purchase). The
+    # referrals app owns what a code does (binding, attribution); members only owns the identifier.
+    referral_code = models.CharField(
+        _("推荐码"), max_length=16, unique=True, default=generate_referral_code, editable=False
+    )
 
     objects = ZhiquanUserManager()
 

@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('phone_hash', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
                 ('phone_verified', models.BooleanField(default=False, verbose_name='手机号已验证')),
                 ('member_no', models.CharField(blank=True, max_length=32, null=True, unique=True, verbose_name='会员编号')),
+                ('referral_code', models.CharField(default=members.models.generate_referral_code, editable=False, max_length=16, unique=True, verbose_name='推荐码')),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
             ],
