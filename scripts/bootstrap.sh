@@ -13,6 +13,8 @@ if [[ "${1:-}" == "--system" ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
   command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+  # Compose v1 validates docker-compose.yml offline (no Docker engine runs on CI machines).
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   if (( ${#missing[@]} )); then
     if [[ "$(id -u)" == "0" ]]; then
       echo "bootstrap: installing system packages: ${missing[*]}"

@@ -136,6 +136,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
+        "polling_interval": 0.5,
     }
 )
 CELERY_TASK_ACKS_LATE = True
