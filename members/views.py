@@ -1,8 +1,15 @@
-"""Member-facing pages (thin: selectors in, template out)."""
+"""Member-facing pages (thin: selectors in, services for writes, template out)."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from members.selectors import active_membership, tiers_for_sale
+from core.errors import ApplicationError
+from members import selectors, services
 
 
 def home(request):
@@ -10,7 +17,49 @@ def home(request):
         request,
         "members/home.html",
         {
-            "tiers": tiers_for_sale(),
-            "membership": active_membership(request.user),
+            "tiers": selectors.tiers_for_sale(),
+            "membership": selectors.active_membership(request.user),
         },
     )
+
+
+# ---- notifications ------------------------------------------------------------------------------------
+
+
+@login_required
+def notifications(request):
+    page = Paginator(selectors.notifications_for_user(request.user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/notifications.html",
+        {
+            "page": page,
+            "notifications": page.object_list,
+            "unread_count": selectors.unread_notifications_count(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_open(request, notification_id: int):
+    """Mark read, then follow the notification's link (same-site links only)."""
+    try:
+        notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("members:notifications")
+    if notification.url and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notification.url)
+    return redirect("members:notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    marked = services.notifications_mark_all_read(user=request.user)
+    if marked:
+        messages.success(request, _("已全部标为已读"))
+    return redirect("members:notifications")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -211,6 +212,62 @@ def order_create(
         if order.amount_fen == 0:
             # Nothing to collect (e.g. an upgrade fully covered by credit): paid at once, same effects.
             _mark_paid(order=order, payment=None, paid_at=now, reason="free")
+    return order
+
+
+# Free grants (points mall, operator grants, group-buy gifts …) -------------------------------------------
+
+# True while order_create_free prices an item: item types that are only ever given away (e.g. the
+# members app's `membership_days`) refuse to be quoted for money unless this is set.
+FREE_GRANT: ContextVar[bool] = ContextVar("payments_free_grant", default=False)
+
+
+def order_create_free(*, user, item_type: str, item_id: str, reason: str, channel: str = "points") -> Order:
+    """Give an item away through the registry: a zero-amount order, marked paid at once.
+
+    The normal paid path runs (the item type's `fulfill`, then the paid listeners, once, in this
+    transaction), so a points redemption or an operator grant is indistinguishable from a purchase to
+    the app that fulfils it. `channel` records where it came from ("points", "grant", "group_buy"…);
+    payment channels are refused. Such orders have no payment and cannot be refunded for money.
+    """
+    channel = (channel or "").strip()
+    if not channel or len(channel) > 32 or channel in Channel.values:
+        raise ApplicationError(
+            "invalid_channel", _("赠送订单的来源无效"), fields={"channel": [_("须为非支付渠道的来源标识")]}
+        )
+    kind = items.get(item_type)
+    item_id = str(item_id).strip()
+    if not item_id:
+        raise items.ItemUnavailable()
+    token = FREE_GRANT.set(True)
+    try:
+        quote = kind.quote(user=user, item_id=item_id)
+    finally:
+        FREE_GRANT.reset(token)
+    reason = (reason or "").strip()[:64] or channel
+    now = timezone.now()
+    lines = [{"label": line.label, "amount_fen": line.amount_fen} for line in quote.lines]
+    if quote.amount_fen:
+        lines.append({"label": reason, "amount_fen": -quote.amount_fen})
+    with transaction.atomic():
+        order = Order.objects.create(
+            order_no=_new_order_no(),
+            user=user,
+            item_type=item_type,
+            item_id=item_id,
+            title=quote.title[:200],
+            list_price_fen=quote.list_price_fen,
+            discount_fen=quote.list_price_fen,
+            amount_fen=0,
+            channel=channel,
+            context={**quote.context, "free_reason": reason, "free_channel": channel},
+            lines=lines,
+            expires_at=now,
+        )
+        OrderEvent.objects.create(
+            order=order, from_status="", to_status=S.PENDING, reason="created", actor=user
+        )
+        _mark_paid(order=order, payment=None, paid_at=now, reason=f"free:{channel}"[:64])
     return order
 
 

@@ -1,0 +1,15 @@
+"""Celery tasks of members: thin, take ids, call one service, safe to run twice."""
+
+from celery import shared_task
+
+from members import services
+
+
+@shared_task(acks_late=True)
+def notification_push(notification_id: int) -> None:
+    services.notification_push(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def notifications_push_sweep() -> None:
+    services.notifications_push_sweep()

@@ -1,0 +1,181 @@
+"""Points: append-only history, exactly once per idempotency key, never overdrawn (DB-level)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from core.errors import ApplicationError
+from members import services
+from members.models import PointsAccount, PointsEntry
+from members.selectors import points_balance, points_history
+from tests.factories import UserFactory
+from tests.payments.catalog import TEST_ITEM, register_test_items
+from tests.payments.helpers import create_paid_order, refund_order
+
+
+def test_award_and_spend_move_the_balance_and_write_history(member):
+    services.points_award(user=member, amount=50, reason="打卡第 1 天", idempotency_key="checkin:1:1")
+    services.points_award(user=member, amount=30, reason="推荐好友", idempotency_key="referral:9")
+    entry = services.points_spend(user=member, amount=60, reason="兑换课程", idempotency_key="redeem:1")
+    assert points_balance(member) == 20
+    assert entry.amount == -60 and entry.balance_after == 20
+    assert [e.amount for e in points_history(member)] == [-60, 30, 50]
+    account = PointsAccount.objects.get(user=member)
+    assert (account.earned_total, account.spent_total) == (80, 60)
+
+
+def test_the_same_idempotency_key_counts_once(member):
+    first = services.points_award(
+        user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22"
+    )
+    again = services.points_award(
+        user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22"
+    )
+    assert first.pk == again.pk
+    assert points_balance(member) == 10
+    spent = services.points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1")
+    assert services.points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1").pk == spent.pk
+    assert points_balance(member) == 6
+
+
+def test_spending_more_than_held_is_refused_and_changes_nothing(member):
+    services.points_award(user=member, amount=100, reason="a", idempotency_key="a")
+    with pytest.raises(ApplicationError) as excinfo:
+        services.points_spend(user=member, amount=101, reason="兑换", idempotency_key="too-much")
+    assert excinfo.value.code == "insufficient_points"
+    assert excinfo.value.extra == {"balance": 100, "needed": 101}
+    assert points_balance(member) == 100
+    assert not PointsEntry.objects.filter(idempotency_key="too-much").exists()
+
+
+def test_spending_without_an_account_is_refused(member):
+    with pytest.raises(ApplicationError) as excinfo:
+        services.points_spend(user=member, amount=1, reason="x", idempotency_key="k")
+    assert excinfo.value.code == "insufficient_points"
+
+
+def test_a_key_used_by_another_user_is_a_conflict(member, other):
+    services.points_award(user=member, amount=5, reason="a", idempotency_key="shared")
+    with pytest.raises(ApplicationError) as excinfo:
+        services.points_award(user=other, amount=5, reason="a", idempotency_key="shared")
+    assert excinfo.value.code == "idempotency_conflict"
+    assert points_balance(other) == 0
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, True])
+def test_non_positive_or_non_integer_amounts_are_programming_errors(member, amount):
+    with pytest.raises((ValueError, TypeError)):
+        services.points_award(user=member, amount=amount, reason="x", idempotency_key=f"bad-{amount}")
+    with pytest.raises((ValueError, TypeError)):
+        services.points_spend(user=member, amount=amount, reason="x", idempotency_key=f"bad-s-{amount}")
+
+
+def test_missing_idempotency_key_is_refused(member):
+    with pytest.raises(ValueError):
+        services.points_award(user=member, amount=1, reason="x", idempotency_key="")
+
+
+def test_history_is_append_only(member):
+    entry = services.points_award(user=member, amount=5, reason="a", idempotency_key="a")
+    entry.amount = 500
+    with pytest.raises(ValueError):
+        entry.save()
+    with pytest.raises(ValueError):
+        entry.delete()
+
+
+def test_database_refuses_a_negative_balance_even_around_the_service(member):
+    services.points_award(user=member, amount=5, reason="a", idempotency_key="a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PointsAccount.objects.filter(user=member).update(balance=-1, spent_total=6)
+
+
+def test_clawback_takes_what_is_left_and_never_overdraws(member):
+    services.points_award(user=member, amount=30, reason="a", idempotency_key="a")
+    entry = services.points_clawback(user=member, amount=50, reason="退款扣回", idempotency_key="claw")
+    assert entry.amount == -30 and points_balance(member) == 0
+    assert services.points_clawback(user=member, amount=5, reason="x", idempotency_key="claw2") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_spends_never_overdraw():
+    user = UserFactory()
+    services.points_award(user=user, amount=100, reason="seed", idempotency_key="seed")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def spend(index: int):
+        try:
+            barrier.wait()
+            services.points_spend(user=user, amount=30, reason="兑换", idempotency_key=f"spend-{index}")
+            outcomes.append("ok")
+        except ApplicationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=spend, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 3 and outcomes.count("insufficient_points") == 7
+    assert points_balance(user) == 10
+    assert sum(PointsEntry.objects.filter(user=user).values_list("amount", flat=True)) == 10
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_awards_with_one_key_count_once():
+    user = UserFactory()
+    barrier = threading.Barrier(6)
+    ids: list[int] = []
+
+    def award():
+        try:
+            barrier.wait()
+            ids.append(
+                services.points_award(user=user, amount=20, reason="打卡", idempotency_key="checkin:same").pk
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=award) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1 and len(ids) == 6
+    assert points_balance(user) == 20
+
+
+# ---- purchases earn points -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def test_items():
+    log, unregister = register_test_items()
+    yield log
+    unregister()
+
+
+def test_a_paid_purchase_earns_points_and_a_refund_takes_them_back(member, test_items, settings):
+    settings.POINTS_PER_YUAN = 1
+    order = create_paid_order(user=member, item_type=TEST_ITEM, item_id="A")  # ¥99
+    assert points_balance(member) == 99
+    refund_order(order=order, amount_fen=5000)  # ¥50 back
+    assert points_balance(member) == 49
+    refund_order(order=order)  # the rest
+    assert points_balance(member) == 0
+
+
+def test_refund_after_the_points_were_spent_never_overdraws(member, test_items, settings):
+    settings.POINTS_PER_YUAN = 1
+    order = create_paid_order(user=member, item_type=TEST_ITEM, item_id="A")
+    services.points_spend(user=member, amount=90, reason="兑换", idempotency_key="spent")
+    refund_order(order=order)
+    assert points_balance(member) == 0
