@@ -1,1 +1,545 @@
-"""Models of the courses app."""
+"""Courses, offline events and training camps.
+
+- Courses: `Course` (tier inclusion on the content side: `included_in_tiers`), ordered `Lesson`s,
+  `CourseEnrolment` (one row per member and course; bought, redeemed with points, or granted) and
+  `LessonProgress`.
+- Offline events (线下课): `Event`, `EventRegistration` (seat hold, ticket, waitlist, check-in 核销)
+  and `TierEventQuota` (how many tier-included events a tier gives per membership year).
+- Training camps (训练营): `Camp` with its daily `CampTask`s, `Term`s (营期), `TermSeat` (a member's
+  place and score in one term), `CheckIn` (打卡, with moderation and the teacher's review 点评) and
+  `CheckinReminder` (the DB-unique log that makes "at most one reminder per member, term and day" true).
+
+Who may see what is decided in `courses.selectors` only (`lesson_access`, `event_access`, `term_access`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+# No 0/O/1/I/L: staff type ticket codes at the door.
+TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def generate_ticket_code() -> str:
+    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(10))
+
+
+class Source(models.TextChoices):
+    """How a member got an enrolment, a registration or a camp seat."""
+
+    PURCHASE = "purchase", _("购买")
+    POINTS = "points", _("积分兑换")
+    TIER = "tier", _("会员权益")
+    FREE = "free", _("免费")
+    GRANT = "grant", _("运营赠送")
+
+
+# ---- courses ---------------------------------------------------------------------------------------------
+
+
+class Course(TimeStampedModel):
+    title = models.CharField(_("标题"), max_length=120)
+    summary = models.CharField(_("一句话简介"), max_length=200, blank=True, default="")
+    description = models.TextField(_("课程介绍"), blank=True, default="")
+    cover = models.ImageField(_("封面"), upload_to="courses/covers/", blank=True)
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="taught_courses",
+        verbose_name=_("讲师"),
+    )
+    price_fen = models.PositiveBigIntegerField(
+        _("单独购买价（分）"), default=0, help_text=_("0 = 不单独售卖（只通过会员等级获得）")
+    )
+    included_in_tiers = models.ManyToManyField(
+        "members.MembershipTier", blank=True, related_name="courses", verbose_name=_("包含于会员等级")
+    )
+    is_published = models.BooleanField(_("已上架"), default=True)
+    sort_order = models.IntegerField(_("排序"), default=0, help_text=_("小的在前"))
+
+    class Meta:
+        verbose_name = _("课程")
+        verbose_name_plural = _("课程")
+        ordering = ["sort_order", "-created_at", "id"]
+        indexes = [models.Index(fields=["is_published", "sort_order"], name="course_catalog_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def for_sale(self) -> bool:
+        return self.price_fen > 0
+
+
+class Lesson(TimeStampedModel):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("图文")
+        VIDEO = "video", _("视频")
+        AUDIO = "audio", _("音频")
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("课程")
+    )
+    title = models.CharField(_("标题"), max_length=120)
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.VIDEO)
+    body = models.TextField(_("正文/讲义"), blank=True, default="")
+    media_url = models.URLField(_("音视频地址"), max_length=500, blank=True, default="")
+    duration_seconds = models.PositiveIntegerField(_("时长（秒）"), default=0)
+    is_preview = models.BooleanField(_("免费试看"), default=False)
+    is_published = models.BooleanField(_("已发布"), default=True)
+
+    class Meta:
+        verbose_name = _("课时")
+        verbose_name_plural = _("课时")
+        ordering = ["course", "position", "id"]
+        indexes = [models.Index(fields=["course", "is_published", "position"], name="lesson_list_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=["video", "audio"]) | ~Q(media_url=""),
+                name="lesson_media_has_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseEnrolment(TimeStampedModel):
+    """A member's right to a whole course that is not a tier benefit: bought, redeemed or granted.
+
+    One row per (course, user); a refund of the order that created it revokes it (exactly once, keyed on
+    `order_no`), buying again reactivates it with the new order.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        REVOKED = "revoked", _("已收回")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_enrolments"
+    )
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
+    revoked_at = models.DateTimeField(_("收回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("课程学员")
+        verbose_name_plural = _("课程学员")
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="uniq_course_enrolment")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.course_id} ({self.status})"
+
+
+class LessonProgress(models.Model):
+    """Where a member is in one lesson. `course` is denormalised so completion % is one indexed count."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    position_seconds = models.PositiveIntegerField(_("播放位置（秒）"), default=0)
+    completed = models.BooleanField(_("已学完"), default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("学习进度")
+        verbose_name_plural = _("学习进度")
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="uniq_lesson_progress")]
+        indexes = [models.Index(fields=["user", "course"], name="progress_user_course_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.lesson_id}: {self.position_seconds}s"
+
+
+# ---- offline events ----------------------------------------------------------------------------------------
+
+
+class Event(TimeStampedModel):
+    title = models.CharField(_("标题"), max_length=120)
+    summary = models.CharField(_("一句话简介"), max_length=200, blank=True, default="")
+    description = models.TextField(_("介绍"), blank=True, default="")
+    cover = models.ImageField(_("封面"), upload_to="courses/events/", blank=True)
+    city = models.CharField(_("城市"), max_length=32, blank=True, default="")
+    venue = models.CharField(_("场地"), max_length=120)
+    address = models.CharField(_("地址"), max_length=200, blank=True, default="")
+    starts_at = models.DateTimeField(_("开始时间"), db_index=True)
+    ends_at = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(_("名额"))
+    price_fen = models.PositiveBigIntegerField(_("报名费（分）"), default=0, help_text=_("0 = 免费报名"))
+    included_in_tiers = models.ManyToManyField(
+        "members.MembershipTier", blank=True, related_name="events", verbose_name=_("会员免费报名")
+    )
+    registration_closes_at = models.DateTimeField(
+        _("报名截止"), null=True, blank=True, help_text=_("留空 = 开始前均可报名")
+    )
+    refund_cutoff_hours = models.PositiveIntegerField(_("自助退款截止（开始前小时数）"), default=24)
+    organizer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="organized_events",
+        verbose_name=_("主办人"),
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="staffed_events", verbose_name=_("核销工作人员")
+    )
+    is_published = models.BooleanField(_("已发布"), default=True)
+
+    class Meta:
+        verbose_name = _("线下课")
+        verbose_name_plural = _("线下课")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="event_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def closes_at(self):
+        return self.registration_closes_at or self.starts_at
+
+
+class TierEventQuota(models.Model):
+    """How many tier-included events a member of `tier` may register for per membership year.
+
+    A tier without a row (or with 0) has no limit. Lives here because members never imports courses.
+    """
+
+    tier = models.OneToOneField(
+        "members.MembershipTier",
+        on_delete=models.CASCADE,
+        related_name="event_quota",
+        verbose_name=_("会员等级"),
+    )
+    events_per_year = models.PositiveSmallIntegerField(
+        _("每会员年可免费报名场次"), default=1, help_text=_("0 = 不限")
+    )
+
+    class Meta:
+        verbose_name = _("会员线下课额度")
+        verbose_name_plural = _("会员线下课额度")
+
+    def __str__(self) -> str:
+        return f"{self.tier_id}: {self.events_per_year}/年"
+
+
+class EventRegistration(TimeStampedModel):
+    """One member's registration for one event: a held seat awaiting payment, a ticket, or a waitlist place.
+
+    Seats taken = confirmed + pending with an unexpired hold, counted under the event's row lock, so the
+    last seat is never given twice. Check-in (核销) is one conditional UPDATE, so it happens exactly once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待支付（占座中）")
+        CONFIRMED = "confirmed", _("已报名")
+        WAITLISTED = "waitlisted", _("候补中")
+        CANCELLED = "cancelled", _("已取消")
+        REFUNDED = "refunded", _("已退款")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, db_index=True)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, blank=True, default="")
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
+    ticket_code = models.CharField(_("票码"), max_length=16, null=True, blank=True, unique=True)
+    hold_expires_at = models.DateTimeField(_("占座截止"), null=True, blank=True)
+    waitlisted_at = models.DateTimeField(_("候补时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("报名成功时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=64, blank=True, default="")
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("报名")
+        verbose_name_plural = _("报名")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="uniq_event_registration"),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(ticket_code__isnull=False), name="confirmed_has_ticket"
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_in_at__isnull=True) | Q(ticket_code__isnull=False),
+                name="checked_in_has_ticket",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event", "status", "waitlisted_at"], name="event_reg_status_idx"),
+            models.Index(fields=["user", "source", "confirmed_at"], name="event_reg_quota_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.event_id} ({self.status})"
+
+
+# ---- training camps ------------------------------------------------------------------------------------------
+
+
+class Camp(TimeStampedModel):
+    title = models.CharField(_("名称"), max_length=120)
+    summary = models.CharField(_("一句话简介"), max_length=200, blank=True, default="")
+    description = models.TextField(_("介绍"), blank=True, default="")
+    cover = models.ImageField(_("封面"), upload_to="courses/camps/", blank=True)
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="taught_camps",
+        verbose_name=_("主讲老师"),
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="reviewed_camps", verbose_name=_("点评助教")
+    )
+    price_fen = models.PositiveBigIntegerField(_("报名费（分）"), default=0, help_text=_("0 = 免费参加"))
+    included_in_tiers = models.ManyToManyField(
+        "members.MembershipTier", blank=True, related_name="camps", verbose_name=_("包含于会员等级")
+    )
+    days = models.PositiveSmallIntegerField(_("天数"), default=21)
+    reminder_time = models.TimeField(_("每日提醒时间"), default=time(20, 0), help_text=_("北京时间"))
+    makeup_days = models.PositiveSmallIntegerField(
+        _("补卡期限（天）"), default=2, help_text=_("可补最近几天的卡；0 = 不能补卡")
+    )
+    makeup_limit = models.PositiveSmallIntegerField(_("每期最多补卡次数"), default=3)
+    points_per_checkin = models.PositiveIntegerField(_("按时打卡积分"), default=10)
+    points_per_makeup = models.PositiveIntegerField(_("补卡积分"), default=5)
+    points_per_review = models.PositiveIntegerField(_("作业获点评积分（×评分/5）"), default=10)
+    certificate_days = models.PositiveSmallIntegerField(
+        _("结营所需打卡天数"), null=True, blank=True, help_text=_("留空 = 每天都要打卡")
+    )
+    subscribe_template = models.CharField(
+        _("提醒订阅消息模板键"), max_length=64, blank=True, default="checkin_reminder"
+    )
+    is_published = models.BooleanField(_("已上架"), default=True)
+
+    class Meta:
+        verbose_name = _("训练营")
+        verbose_name_plural = _("训练营")
+        ordering = ["-created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(days__gt=0), name="camp_days_positive")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CampTask(models.Model):
+    """The task of day N of a camp; every term of the camp unlocks it on its own day N (Asia/Shanghai)."""
+
+    camp = models.ForeignKey(Camp, on_delete=models.CASCADE, related_name="tasks")
+    day = models.PositiveSmallIntegerField(_("第几天"))
+    title = models.CharField(_("任务"), max_length=120)
+    body = models.TextField(_("任务说明"), blank=True, default="")
+    requires_image = models.BooleanField(_("必须上传图片"), default=False)
+
+    class Meta:
+        verbose_name = _("每日任务")
+        verbose_name_plural = _("每日任务")
+        ordering = ["camp", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["camp", "day"], name="uniq_camp_task_day"),
+            models.CheckConstraint(condition=Q(day__gte=1), name="camp_task_day_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"D{self.day} {self.title}"
+
+
+class Term(TimeStampedModel):
+    """One run (营期) of a camp: day 1 is `start_date`, the last day is `end_date` (both Asia/Shanghai)."""
+
+    camp = models.ForeignKey(Camp, on_delete=models.CASCADE, related_name="terms", verbose_name=_("训练营"))
+    name = models.CharField(_("营期名称"), max_length=64)
+    start_date = models.DateField(_("开营日期"))
+    days = models.PositiveSmallIntegerField(_("天数"))
+    # Derived from start_date + days (stored so the reminder sweep compares dates without arithmetic).
+    end_date = models.DateField(_("结营日期"), editable=False)
+    capacity = models.PositiveIntegerField(_("名额"), null=True, blank=True, help_text=_("留空 = 不限"))
+    is_published = models.BooleanField(_("已发布"), default=True)
+
+    class Meta:
+        verbose_name = _("营期")
+        verbose_name_plural = _("营期")
+        ordering = ["camp", "-start_date", "id"]
+        indexes = [models.Index(fields=["start_date", "end_date"], name="term_running_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(days__gt=0), name="term_days_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="term_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camp} · {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.end_date = self.start_date + timedelta(days=self.days - 1)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and ("start_date" in update_fields or "days" in update_fields):
+            kwargs["update_fields"] = {*update_fields, "end_date"}
+        super().save(*args, **kwargs)
+
+    def date_of_day(self, day: int):
+        return self.start_date + timedelta(days=day - 1)
+
+    def day_number(self, on_date) -> int:
+        """1 on the start date; may be ≤ 0 before it or > days after the end."""
+        return (on_date - self.start_date).days + 1
+
+
+class TermSeat(TimeStampedModel):
+    """A member's place in one term and their score there (kept exact by the check-in services)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在营")
+        REVOKED = "revoked", _("已退出/退款")
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="seats")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="camp_seats")
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    points = models.PositiveIntegerField(_("本期积分"), default=0)
+    checkin_days = models.PositiveSmallIntegerField(_("打卡天数"), default=0)
+    streak = models.PositiveSmallIntegerField(_("连续打卡（截至最后一天）"), default=0)
+    streak_last_day = models.DateField(_("连续打卡最后一天"), null=True, blank=True)
+    best_streak = models.PositiveSmallIntegerField(_("最长连续打卡"), default=0)
+    makeups_used = models.PositiveSmallIntegerField(_("已补卡次数"), default=0)
+    completed_at = models.DateTimeField(_("结营时间"), null=True, blank=True)
+    certificate_no = models.CharField(_("证书编号"), max_length=32, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("营期学员")
+        verbose_name_plural = _("营期学员")
+        constraints = [models.UniqueConstraint(fields=["term", "user"], name="uniq_term_seat")]
+        indexes = [
+            models.Index(fields=["term", "status"], name="seat_term_status_idx"),
+            models.Index(
+                fields=["term", "-points", "-checkin_days", "-best_streak", "id"],
+                name="seat_leaderboard_idx",
+                condition=Q(status="active"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.term_id}"
+
+    def current_streak(self, today) -> int:
+        """The streak still alive today: it ends today, or yesterday (today's task may still be done)."""
+        if self.streak_last_day is None or (today - self.streak_last_day).days > 1:
+            return 0
+        return self.streak
+
+
+class CheckIn(models.Model):
+    """One member's work for one day's task. Visible, held for moderation, or rejected."""
+
+    class Status(models.TextChoices):
+        VISIBLE = "visible", _("已发布")
+        REVIEW = "review", _("待审核")
+        REJECTED = "rejected", _("未通过")
+
+    seat = models.ForeignKey(TermSeat, on_delete=models.CASCADE, related_name="checkins")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="checkins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="camp_checkins")
+    task = models.ForeignKey(CampTask, on_delete=models.PROTECT, related_name="checkins")
+    day = models.DateField(_("打卡日期"))
+    text = models.TextField(_("打卡内容"))
+    images = models.JSONField(default=list, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VISIBLE)
+    is_makeup = models.BooleanField(_("补卡"), default=False)
+    points_awarded = models.PositiveIntegerField(_("打卡积分"), default=0)
+    moderation_note = models.CharField(_("审核说明"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("点评时间"), null=True, blank=True)
+    review_comment = models.TextField(_("点评"), blank=True, default="")
+    review_score = models.PositiveSmallIntegerField(_("评分（1-5）"), null=True, blank=True)
+    review_points = models.PositiveIntegerField(_("点评积分"), default=0)
+
+    class Meta:
+        verbose_name = _("打卡")
+        verbose_name_plural = _("打卡")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "day"], name="uniq_checkin_seat_day"),
+            models.UniqueConstraint(fields=["seat", "task"], name="uniq_checkin_seat_task"),
+            models.CheckConstraint(
+                condition=Q(review_score__isnull=True) | Q(review_score__gte=1, review_score__lte=5),
+                name="checkin_review_score_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True) | Q(status="visible"),
+                name="checkin_reviewed_is_visible",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                name="checkin_review_queue_idx",
+                condition=Q(status="visible", reviewed_at__isnull=True),
+            ),
+            models.Index(fields=["term", "status", "-created_at"], name="checkin_term_feed_idx"),
+            models.Index(fields=["status", "created_at"], name="checkin_moderation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} ({self.status})"
+
+    @property
+    def waited(self) -> timedelta | None:
+        return (self.reviewed_at - self.created_at) if self.reviewed_at else None
+
+
+class CheckinReminder(models.Model):
+    """One reminder claimed for (member, term, day). The unique constraint is the at-most-once guarantee."""
+
+    class Channel(models.TextChoices):
+        PENDING = "", _("待发送")
+        SUBSCRIBE = "subscribe", _("订阅消息")
+        INSITE = "insite", _("站内通知")
+        SKIPPED = "skipped", _("已打卡/已退出，未发送")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="reminders")
+    seat = models.ForeignKey(TermSeat, on_delete=models.CASCADE, related_name="reminders")
+    day = models.DateField()
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, default="")
+    notification_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("打卡提醒")
+        verbose_name_plural = _("打卡提醒")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "term", "day"], name="uniq_checkin_reminder_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.term_id} {self.day}"

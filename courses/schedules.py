@@ -7,4 +7,10 @@ DEFAULT_SCHEDULES = [
         every_seconds=300,
         description="Remind members of active terms who have not checked in by the camp's reminder time.",
     ),
+    PeriodicJob(
+        "线下课：释放过期占座并递补候补",
+        "courses.tasks.events_sweep",
+        every_seconds=60,
+        description="Release seats held for payment that expired and give them to the waitlist.",
+    ),
 ]

@@ -268,6 +268,9 @@ WECHAT_MINIPROGRAM_APPID = env("WECHAT_MINIPROGRAM_APPID", default="wx_demo_mini
 WECHAT_MINIPROGRAM_SECRET = env("WECHAT_MINIPROGRAM_SECRET", default="demo-secret")
 WECHAT_MP_APPID = env("WECHAT_MP_APPID", default="")  # 公众号, for JSAPI inside WeChat's browser
 WECHAT_MP_SECRET = env("WECHAT_MP_SECRET", default="")
+# Mini-program page that achievement posters' 小程序码 open (getwxacodeunlimit, scene "r=<referral code>").
+# Empty: posters carry a QR code of the web referral link instead.
+WECHAT_MINIPROGRAM_POSTER_PAGE = env("WECHAT_MINIPROGRAM_POSTER_PAGE", default="")
 WECHATPAY_MCHID = env("WECHATPAY_MCHID", default="")
 WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY", default="")
 WECHATPAY_PRIVATE_KEY_PATH = env("WECHATPAY_PRIVATE_KEY_PATH", default="")
