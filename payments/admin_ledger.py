@@ -1,1 +1,466 @@
-"""Admin for ledger accounts, transactions, earnings and the withdrawal queue."""
+"""Admin for ledger accounts, transactions, earnings, settlement runs, ledger checks and the withdrawal queue.
+
+Ledger records are read-only (entries are append-only in the database too). The only writes are the
+withdrawal actions — approve, reject, record a bank transfer, sync/cancel a WeChat transfer — which
+call `payments.withdrawals` (finance role, `core.roles.FINANCE`; each leaves an audit row), the
+"run the ledger check now" button, and the withdrawal settings.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import mask_name
+from core.errors import ApplicationError
+from core.money import fen_to_yuan_text
+from core.roles import is_money_operator
+from payments import ledger, withdrawals
+from payments.admin_orders import ReadOnlyAdminMixin
+from payments.models import (
+    Account,
+    Earning,
+    Entry,
+    LedgerCheckRun,
+    SandboxTransfer,
+    SettlementRun,
+    Transaction,
+    Withdrawal,
+    WithdrawalEvent,
+    WithdrawalSettings,
+)
+
+
+def _yuan(amount) -> str:
+    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
+
+
+# ---- ledger ---------------------------------------------------------------------------------------------
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "owner", "kind", "balance_display", "updated_at"]
+    list_filter = ["kind", ("user", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__nickname", "user__member_no", "=user__id"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "kind", "balance_display", "created_at", "updated_at"]
+    fields = readonly_fields
+
+    @admin.display(description=_("所属"))
+    def owner(self, obj):
+        return obj.user if obj.user_id else _("平台（系统科目）")
+
+    @admin.display(description=_("余额"), ordering="balance_fen")
+    def balance_display(self, obj):
+        if obj.is_system:  # not cached (no hot row): summed from its entries on display
+            total = obj.entries.aggregate(total=Sum("amount_fen"))["total"] or 0
+            return _yuan(total)
+        return _yuan(obj.balance_fen)
+
+
+class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Entry
+    extra = 0
+    fields = ["account", "amount_display"]
+    readonly_fields = fields
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, obj):
+        return f"{obj.amount_fen:+,d} 分"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account", "account__user")
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "created_at", "kind", "user", "reference", "description", "idempotency_key"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["idempotency_key", "reference", "user__username", "user__nickname", "=user__id"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["kind", "idempotency_key", "user", "reference", "description", "created_at"]
+    fields = readonly_fields
+    inlines = [EntryInline]
+
+
+@admin.register(Earning)
+class EarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "user",
+        "source",
+        "amount_display",
+        "reversed_display",
+        "status",
+        "hold_until",
+        "order",
+        "settled_run",
+        "created_at",
+    ]
+    list_filter = ["status", "source", ("hold_until", admin.DateFieldListFilter)]
+    search_fields = ["user__username", "user__nickname", "=user__id", "order__order_no", "idempotency_key"]
+    list_select_related = ["user", "order"]
+    readonly_fields = [f.name for f in Earning._meta.fields]
+
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("已冲回"), ordering="reversed_fen")
+    def reversed_display(self, obj):
+        return _yuan(obj.reversed_fen) if obj.reversed_fen else "-"
+
+
+@admin.register(SettlementRun)
+class SettlementRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "started_at",
+        "status",
+        "earnings_count",
+        "members_count",
+        "amount_display",
+        "repaid_display",
+        "batches",
+        "max_batch_ms",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in SettlementRun._meta.fields]
+
+    @admin.display(description=_("结算金额"))
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("偿还欠款"))
+    def repaid_display(self, obj):
+        return _yuan(obj.repaid_fen)
+
+
+@admin.register(LedgerCheckRun)
+class LedgerCheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "result",
+        "trigger",
+        "transactions_checked",
+        "entries_checked",
+        "accounts_checked",
+        "problem_count",
+        "first_problem",
+        "duration_ms",
+    ]
+    list_filter = ["ok", "trigger"]
+    readonly_fields = [f.name for f in LedgerCheckRun._meta.fields]
+    change_list_template = "admin/payments/ledgercheckrun/change_list.html"
+
+    @admin.display(description=_("结果"), boolean=False, ordering="ok")
+    def result(self, obj):
+        if obj.ok:
+            return format_html('<span style="color:#137333">✔ {}</span>', _("平衡"))
+        return format_html('<strong style="color:#d93026">✘ {}</strong>', _("有差异"))
+
+    def get_urls(self):
+        return [
+            path("run/", self.admin_site.admin_view(self.run_view), name="payments_ledgercheckrun_run"),
+            *super().get_urls(),
+        ]
+
+    def run_view(self, request):
+        if request.method != "POST":
+            return redirect("admin:payments_ledgercheckrun_changelist")
+        if not is_money_operator(request.user):
+            raise PermissionDenied
+        run = ledger.ledger_check_record(trigger=LedgerCheckRun.Trigger.ADMIN)
+        if run.ok:
+            self.message_user(
+                request,
+                _("账本平衡：%(t)s 笔交易，%(a)s 个账户")
+                % {"t": run.transactions_checked, "a": run.accounts_checked},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("账本检查发现 %(n)s 处差异：%(p)s") % {"n": run.problem_count, "p": run.first_problem},
+                messages.ERROR,
+            )
+        return redirect("admin:payments_ledgercheckrun_changelist")
+
+
+# ---- withdrawals ------------------------------------------------------------------------------------------
+
+
+class WithdrawalEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = WithdrawalEvent
+    extra = 0
+    fields = ["created_at", "from_status", "to_status", "reason", "actor", "details"]
+    readonly_fields = fields
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("驳回原因（会员可见）"), max_length=200)
+
+
+class MarkPaidForm(forms.Form):
+    bank_reference = forms.CharField(label=_("银行打款流水号"), max_length=128)
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The withdrawal queue: finance approves (two people above the threshold), rejects, records bank
+    transfers, and can ask WeChat for a transfer's state or cancel an unconfirmed one."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "amount_display",
+        "method",
+        "status",
+        "approval_display",
+        "payee_name",
+        "transfer_state",
+    ]
+    list_filter = ["status", "method", "needs_second_approval", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["out_bill_no", "transfer_bill_no", "user__username", "user__nickname", "=user__id"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    actions = ["approve_selected", "sync_selected", "cancel_unconfirmed_selected"]
+    inlines = [WithdrawalEventInline]
+    readonly_fields = [
+        "user",
+        "amount_display",
+        "method",
+        "status",
+        "out_bill_no",
+        "transfer_bill_no",
+        "transfer_state",
+        "payee_name",
+        "bank_name",
+        "masked_bank_account",
+        "bank_reference",
+        "needs_second_approval",
+        "first_approved_by",
+        "first_approved_at",
+        "second_approved_by",
+        "second_approved_at",
+        "reviewed_by",
+        "reject_reason",
+        "fail_reason",
+        "attempts",
+        "last_error",
+        "submitted_at",
+        "confirm_deadline",
+        "paid_at",
+        "finished_at",
+        "created_at",
+        "member_balances",
+        "operations",
+    ]
+    fields = readonly_fields
+
+    # ---- display ------------------------------------------------------------------------------------
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("审核"))
+    def approval_display(self, obj):
+        needed = 2 if obj.needs_second_approval else 1
+        return f"{obj.approvals}/{needed}"
+
+    @admin.display(description=_("收款人姓名"))
+    def payee_name(self, obj):
+        return mask_name(obj.real_name) or "-"
+
+    @admin.display(description=_("银行卡号"))
+    def masked_bank_account(self, obj):
+        account = obj.bank_account or ""
+        return f"{account[:4]} **** **** {account[-4:]}" if len(account) >= 8 else "-"
+
+    @admin.display(description=_("会员余额"))
+    def member_balances(self, obj):
+        b = ledger.balances(obj.user)
+        return format_html(
+            "{}：{} · {}：{} · {}：{} · {}：{} · {}：{}",
+            _("冻结中"),
+            _yuan(b.pending_fen),
+            _("可提现"),
+            _yuan(b.available_fen),
+            _("提现中"),
+            _yuan(b.withdrawing_fen),
+            _("已提现"),
+            _yuan(b.withdrawn_fen),
+            _("欠款"),
+            _yuan(b.owed_fen),
+        )
+
+    @admin.display(description=_("操作"))
+    def operations(self, obj):
+        if not obj.pk:
+            return "-"
+        links = []
+        if obj.status == Withdrawal.Status.PENDING_REVIEW:
+            links.append((reverse("admin:payments_withdrawal_approve", args=[obj.pk]), _("审核通过")))
+        if obj.status in (Withdrawal.Status.PENDING_REVIEW, Withdrawal.Status.APPROVED):
+            links.append((reverse("admin:payments_withdrawal_reject", args=[obj.pk]), _("驳回")))
+        if obj.method == "bank" and obj.status == Withdrawal.Status.APPROVED:
+            links.append((reverse("admin:payments_withdrawal_mark_paid", args=[obj.pk]), _("标记已打款")))
+        if not links:
+            return "-"
+        return format_html(
+            " ".join('<a class="button" href="{}">{}</a>' for _link in links),
+            *[part for link in links for part in link],
+        )
+
+    # ---- permissions and actions -----------------------------------------------------------------------
+    def _finance_or_403(self, request) -> None:
+        if not is_money_operator(request.user):
+            raise PermissionDenied
+
+    def _run(self, request, queryset, call, done_message) -> None:
+        self._finance_or_403(request)
+        done = 0
+        for withdrawal in queryset:
+            try:
+                call(withdrawal)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"#{withdrawal.pk}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("审核通过所选提现"))
+    def approve_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda w: withdrawals.withdrawal_approve(withdrawal=w, operator=request.user),
+            _("已审核 %(n)s 笔提现（达到双人审核金额的需另一位财务复核）"),
+        )
+
+    @admin.action(description=_("向微信查询所选转账状态"))
+    def sync_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda w: withdrawals.withdrawal_sync(withdrawal=w),
+            _("已同步 %(n)s 笔提现"),
+        )
+
+    @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"))
+    def cancel_unconfirmed_selected(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda w: withdrawals.withdrawal_cancel_transfer(withdrawal=w, operator=request.user),
+            _("已提交撤销 %(n)s 笔转账"),
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", view(self.approve_view), name="payments_withdrawal_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="payments_withdrawal_reject"),
+            path("<int:pk>/mark-paid/", view(self.mark_paid_view), name="payments_withdrawal_mark_paid"),
+            *super().get_urls(),
+        ]
+
+    def approve_view(self, request, pk: int):
+        self._finance_or_403(request)
+        withdrawal = get_object_or_404(Withdrawal, pk=pk)
+        if request.method == "POST":
+            try:
+                result = withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                if result.status == Withdrawal.Status.APPROVED:
+                    self.message_user(request, _("审核通过"), messages.SUCCESS)
+                else:
+                    self.message_user(request, _("初审通过，待另一位财务复核"), messages.SUCCESS)
+            return redirect("admin:payments_withdrawal_change", pk)
+        return self._form_page(request, withdrawal, None, _("审核通过提现"), _("确认审核通过"))
+
+    def reject_view(self, request, pk: int):
+        self._finance_or_403(request)
+        withdrawal = get_object_or_404(Withdrawal, pk=pk)
+        form = RejectForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                withdrawals.withdrawal_reject(
+                    withdrawal=withdrawal, operator=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("已驳回，金额已退回会员可提现余额"), messages.SUCCESS)
+                return redirect("admin:payments_withdrawal_change", pk)
+        return self._form_page(request, withdrawal, form, _("驳回提现"), _("确认驳回"))
+
+    def mark_paid_view(self, request, pk: int):
+        self._finance_or_403(request)
+        withdrawal = get_object_or_404(Withdrawal, pk=pk)
+        form = MarkPaidForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                withdrawals.withdrawal_mark_paid(
+                    withdrawal=withdrawal,
+                    operator=request.user,
+                    bank_reference=form.cleaned_data["bank_reference"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("已记录银行打款"), messages.SUCCESS)
+                return redirect("admin:payments_withdrawal_change", pk)
+        return self._form_page(request, withdrawal, form, _("记录银行卡打款"), _("确认已打款"))
+
+    def _form_page(self, request, withdrawal, form, title, submit):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "submit_label": submit,
+            "withdrawal": withdrawal,
+            "form": form,
+            "opts": self.model._meta,
+            "balances": ledger.balances(withdrawal.user),
+            "payee_name": mask_name(withdrawal.real_name),
+        }
+        return render(request, "payments/admin_withdrawal_action.html", context)
+
+
+@admin.register(WithdrawalSettings)
+class WithdrawalSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "min_amount_fen",
+        "max_amount_fen",
+        "daily_count_limit",
+        "dual_approval_threshold_fen",
+        "transfer_scene_id",
+    ]
+
+    def has_add_permission(self, request):
+        return not WithdrawalSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return is_money_operator(request.user)
+
+
+@admin.register(SandboxTransfer)
+class SandboxTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["out_bill_no", "state", "amount_fen", "created_at", "updated_at"]
+    readonly_fields = [f.name for f in SandboxTransfer._meta.fields]

@@ -69,6 +69,58 @@ class BillRow:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """One 商家转账 bill (transfer-bills, the member confirms receipt). Amount in fen."""
+
+    out_bill_no: str
+    amount_fen: int
+    openid: str
+    appid: str
+    remark: str
+    scene_id: str
+    scene_report_infos: list[dict] = field(default_factory=list)
+    user_name: str = ""  # required by WeChat from ¥2,000; encrypted on the wire by the SDK
+    user_recv_perception: str = ""
+    notify_url: str = ""
+
+
+# Bill states at WeChat: ACCEPTED → PROCESSING → WAIT_USER_CONFIRM → TRANSFERING → SUCCESS, or FAIL,
+# or CANCELING → CANCELLED (cancelled by us, or closed by WeChat 24 h after an unconfirmed bill).
+TRANSFER_FINAL_STATES = ("SUCCESS", "FAIL", "CANCELLED")
+
+
+@dataclass(frozen=True)
+class TransferState:
+    out_bill_no: str
+    state: str  # the states above, or NOT_FOUND
+    transfer_bill_no: str = ""
+    amount_fen: int = 0
+    package_info: str = ""
+    fail_reason: str = ""
+    openid: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.state in TRANSFER_FINAL_STATES
+
+
+class TransferGateway(Protocol):
+    """Payouts to a member's WeChat balance (商家转账, user-confirmation mode)."""
+
+    def transfer(self, request: TransferRequest) -> TransferState:
+        """Create (or, with the same out_bill_no, look up) the bill. Non-200 raises GatewayError."""
+
+    def query_transfer(self, out_bill_no: str) -> TransferState:
+        """The bill's state; `NOT_FOUND` when WeChat has no bill with this number."""
+
+    def cancel_transfer(self, out_bill_no: str) -> TransferState:
+        """Ask WeChat to cancel an unconfirmed bill (answer: CANCELING; query for the end state)."""
+
+    def confirm_params(self, *, package_info: str, appid: str) -> dict[str, str]:
+        """What the mini-program passes to wx.requestMerchantTransfer (mchId, appId, package)."""
+
+
 class Gateway(Protocol):
     channel: str
 
@@ -95,6 +147,18 @@ class Gateway(Protocol):
 
     def after_refund_submitted(self, out_refund_no: str) -> None:
         """Hook for gateways that deliver their own refund notification (the sandbox)."""
+
+
+def transfer_gateway_for(method: str) -> TransferGateway:
+    """The payout gateway of a withdrawal method that WeChat (or the sandbox) pays."""
+    from payments.gateways.sandbox import SandboxGateway
+    from payments.gateways.wechatpay import WeChatPayGateway
+
+    if method == "sandbox":
+        return SandboxGateway()
+    if method == "wechat":
+        return WeChatPayGateway("wechat_miniprogram")
+    raise GatewayError("unknown_payout_method", method)
 
 
 def gateway_for(channel: str) -> Gateway:

@@ -146,15 +146,24 @@ def build_notification(
     notification_id: str | None = None,
 ) -> tuple[dict[str, str], bytes]:
     """A complete v3 notification: (headers, raw JSON body) as WeChat would POST it."""
-    original_type = "refund" if event_type.startswith("REFUND.") else "transaction"
-    associated_data, nonce = original_type, random_nonce(12)
+    if event_type.startswith("MCHTRANSFER."):
+        # 商家转账 notifications: original_type mch_payment, empty associated_data (as WeChat sends them)
+        original_type, associated_data = "mch_payment", ""
+    else:
+        original_type = "refund" if event_type.startswith("REFUND.") else "transaction"
+        associated_data = original_type
+    nonce = random_nonce(12)
     body = json.dumps(
         {
             "id": notification_id or f"EV-{uuid.uuid4()}",
             "create_time": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600)),
             "resource_type": "encrypt-resource",
             "event_type": event_type,
-            "summary": "支付成功" if original_type == "transaction" else "退款状态变更",
+            "summary": {
+                "transaction": "支付成功",
+                "refund": "退款状态变更",
+                "mch_payment": "商家转账单据终态通知",
+            }[original_type],
             "resource": {
                 "original_type": original_type,
                 "algorithm": "AEAD_AES_256_GCM",

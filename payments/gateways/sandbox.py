@@ -26,7 +26,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.gateways import protocol
-from payments.gateways.base import GatewayError, PrepayRequest, RefundState, TradeState
+from payments.gateways.base import (
+    GatewayError,
+    PrepayRequest,
+    RefundState,
+    TradeState,
+    TransferRequest,
+    TransferState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +233,66 @@ class SandboxGateway:
         """The sandbox 'bank' finishes the refund at once and notifies, after the caller commits."""
         transaction.on_commit(lambda: sandbox_complete_refund(out_refund_no))
 
+    # ---- 商家转账: the sandbox plays WeChat's transfer bills (the member confirms on the wallet page)
+    def transfer(self, request: TransferRequest) -> TransferState:
+        from payments.models import SandboxTransfer
+
+        require_enabled()
+        if request.amount_fen < 10:
+            raise GatewayError("PARAM_ERROR", "转账金额不能低于 0.1 元", status=400)
+        bill, created = SandboxTransfer.objects.get_or_create(
+            out_bill_no=request.out_bill_no,
+            defaults={
+                "transfer_bill_no": "SBT" + secrets.token_hex(12).upper(),
+                "amount_fen": request.amount_fen,
+                "openid": request.openid,
+            },
+        )
+        if not created and bill.amount_fen != request.amount_fen:
+            raise GatewayError("INVALID_REQUEST", "商户单号重复，参数不一致", status=400)
+        return _transfer_state(bill)
+
+    def query_transfer(self, out_bill_no: str) -> TransferState:
+        from payments.models import SandboxTransfer
+
+        require_enabled()
+        bill = SandboxTransfer.objects.filter(out_bill_no=out_bill_no).first()
+        if bill is None:
+            return TransferState(out_bill_no=out_bill_no, state="NOT_FOUND")
+        return _transfer_state(bill)
+
+    def cancel_transfer(self, out_bill_no: str) -> TransferState:
+        from payments.models import SandboxTransfer
+
+        require_enabled()
+        cancelled = SandboxTransfer.objects.filter(
+            out_bill_no=out_bill_no, state__in=["ACCEPTED", "WAIT_USER_CONFIRM"]
+        ).update(state="CANCELLED", updated_at=timezone.now())
+        bill = SandboxTransfer.objects.filter(out_bill_no=out_bill_no).first()
+        if bill is None:
+            raise GatewayError("NOT_FOUND", "转账单不存在", status=404)
+        if not cancelled:
+            raise GatewayError("INVALID_REQUEST", "当前转账单状态不支持撤销", status=400)
+        return TransferState(
+            out_bill_no=out_bill_no, state="CANCELING", transfer_bill_no=bill.transfer_bill_no
+        )
+
+    def confirm_params(self, *, package_info: str, appid: str) -> dict[str, str]:
+        keys = sandbox_keys()
+        return {"mchId": keys.mchid, "appId": appid or keys.appid, "package": package_info}
+
+
+def _transfer_state(bill) -> TransferState:
+    return TransferState(
+        out_bill_no=bill.out_bill_no,
+        state=bill.state,
+        transfer_bill_no=bill.transfer_bill_no,
+        amount_fen=bill.amount_fen,
+        package_info=f"sandbox_package_{bill.transfer_bill_no}" if bill.state == "WAIT_USER_CONFIRM" else "",
+        fail_reason=bill.fail_reason,
+        openid=bill.openid,
+    )
+
 
 # ---- WeChat's side: pay, refund, notify ---------------------------------------------------------
 
@@ -322,3 +389,54 @@ def sandbox_complete_refund(out_refund_no: str, *, status: str = "SUCCESS") -> i
     }
     event = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL", "CLOSED": "REFUND.CLOSED"}[status]
     return _notify(event, resource)
+
+
+def sandbox_finish_transfer(out_bill_no: str, *, state: str = "SUCCESS", fail_reason: str = "") -> int:
+    """The payee confirms receipt (SUCCESS) — or the bill fails — on 'WeChat's side', then WeChat's
+    MCHTRANSFER.BILL.FINISHED notification is signed and posted to the real transfer notify view."""
+    from payments.models import SandboxTransfer
+
+    require_enabled()
+    with transaction.atomic():
+        bill = SandboxTransfer.objects.select_for_update().filter(out_bill_no=out_bill_no).first()
+        if bill is None:
+            raise GatewayError("NOT_FOUND", "转账单不存在", status=404)
+        if bill.state not in ("SUCCESS", "FAIL", "CANCELLED"):
+            bill.state, bill.fail_reason = state, fail_reason
+            bill.save(update_fields=["state", "fail_reason", "updated_at"])
+    keys = sandbox_keys()
+    resource = {
+        "mchid": keys.mchid,
+        "out_bill_no": bill.out_bill_no,
+        "transfer_bill_no": bill.transfer_bill_no,
+        "state": bill.state,
+        "transfer_amount": bill.amount_fen,
+        "openid": bill.openid,
+        "fail_reason": bill.fail_reason,
+        "create_time": timezone.localtime(bill.created_at).isoformat(timespec="seconds"),
+        "update_time": _now_text(),
+    }
+    headers, body = protocol.build_notification(
+        event_type="MCHTRANSFER.BILL.FINISHED",
+        resource=resource,
+        apiv3_key=keys.apiv3_key,
+        platform_private_pem=keys.platform.private_pem,
+        public_key_id=keys.public_key_id,
+    )
+    return _deliver_transfer(headers, body)
+
+
+def _deliver_transfer(headers: dict[str, str], body: bytes) -> int:
+    """POST a transfer notification to the real transfer notify view, in-process."""
+    from django.test import RequestFactory
+
+    from payments.wallet_views import transfer_notify
+
+    request = RequestFactory().post(
+        reverse("payments:transfer_notify"),
+        data=body,
+        content_type="application/json",
+        REMOTE_ADDR="127.0.0.1",
+        **protocol.django_meta_headers(headers),
+    )
+    return transfer_notify(request).status_code

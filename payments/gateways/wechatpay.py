@@ -27,7 +27,15 @@ from django.utils import timezone
 from core import wechat
 from core.money import yuan_to_fen
 from payments.gateways import protocol
-from payments.gateways.base import BillRow, GatewayError, PrepayRequest, RefundState, TradeState
+from payments.gateways.base import (
+    BillRow,
+    GatewayError,
+    PrepayRequest,
+    RefundState,
+    TradeState,
+    TransferRequest,
+    TransferState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +195,54 @@ class WeChatPayGateway:
     def after_refund_submitted(self, out_refund_no: str) -> None:
         """WeChat notifies (and the sweep queries): nothing to do here."""
 
+    # ---- 商家转账 (transfer-bills, user-confirmation mode) ------------------------------------------
+    # The member confirms receipt in the mini-program with `package_info`; amounts are fen.
+    REAL_NAME_FROM_FEN = 200_000  # WeChat requires the payee's real name from ¥2,000
+
+    def transfer(self, request: TransferRequest) -> TransferState:
+        if request.amount_fen >= self.REAL_NAME_FROM_FEN and not request.user_name:
+            raise GatewayError("user_name_required", "转账金额满 2000 元须提供收款人姓名")
+        if not request.openid:
+            raise GatewayError("openid_required", "缺少收款用户 openid")
+        status, data, _ = self._call(
+            "transfer",
+            self.client().mch_transfer_bills,
+            out_bill_no=request.out_bill_no,
+            transfer_scene_id=request.scene_id,
+            openid=request.openid,
+            transfer_amount=request.amount_fen,
+            transfer_remark=request.remark[:32],
+            user_name=request.user_name or None,  # the SDK encrypts it with WeChat's public key
+            user_recv_perception=request.user_recv_perception or None,
+            transfer_scene_report_infos=request.scene_report_infos,
+            appid=request.appid or None,
+            notify_url=request.notify_url or None,
+        )
+        if status != 200:
+            raise self._error(status, data)
+        return transfer_state_from(data, out_bill_no=request.out_bill_no)
+
+    def query_transfer(self, out_bill_no: str) -> TransferState:
+        status, data, _ = self._call(
+            "query_transfer", self.client().mch_transfer_bills_query, out_bill_no=out_bill_no
+        )
+        if status == 404 or data.get("code") == "NOT_FOUND":
+            return TransferState(out_bill_no=out_bill_no, state="NOT_FOUND")
+        if status != 200:
+            raise self._error(status, data)
+        return transfer_state_from(data, out_bill_no=out_bill_no)
+
+    def cancel_transfer(self, out_bill_no: str) -> TransferState:
+        status, data, _ = self._call(
+            "cancel_transfer", self.client().mch_transfer_bills_cancel, out_bill_no=out_bill_no
+        )
+        if status != 200:
+            raise self._error(status, data)
+        return transfer_state_from(data, out_bill_no=out_bill_no)
+
+    def confirm_params(self, *, package_info: str, appid: str) -> dict[str, str]:
+        return {"mchId": settings.WECHATPAY_MCHID, "appId": appid, "package": package_info}
+
     # ---- bills ------------------------------------------------------------------------------------
     def trade_bill(self, bill_date: date) -> list[BillRow]:
         client = self.client()
@@ -266,6 +322,18 @@ def refund_state_from(data: dict) -> RefundState:
         status=data.get("status") or data.get("refund_status") or "",
         refund_id=data.get("refund_id") or "",
         amount_fen=int(amount.get("refund") or 0),
+    )
+
+
+def transfer_state_from(data: dict, *, out_bill_no: str = "") -> TransferState:
+    return TransferState(
+        out_bill_no=data.get("out_bill_no") or out_bill_no,
+        state=data.get("state", ""),
+        transfer_bill_no=data.get("transfer_bill_no") or "",
+        amount_fen=int(data.get("transfer_amount") or 0),
+        package_info=data.get("package_info") or "",
+        fail_reason=data.get("fail_reason") or "",
+        openid=data.get("openid") or "",
     )
 
 

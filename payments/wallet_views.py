@@ -1,0 +1,132 @@
+"""Wallet pages (/payments/wallet/): balances, earnings with their orders, withdrawals and the
+confirm-receipt step; plus WeChat's 商家转账 notify endpoint (csrf-exempt, signature-verified)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import ApplicationError
+from core.money import MoneyError, yuan_to_fen
+from payments import wallet_selectors, withdrawals
+from payments.gateways.base import GatewayError
+from payments.models import PayoutMethod, Withdrawal
+
+
+@login_required
+@require_GET
+def wallet(request: HttpRequest) -> HttpResponse:
+    summary = wallet_selectors.wallet_summary(request.user)
+    earnings = Paginator(wallet_selectors.earnings_for_user(request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    recent = list(wallet_selectors.withdrawals_for_user(request.user)[:10])
+    labels = dict(PayoutMethod.choices)
+    context = {
+        "summary": summary,
+        "balances": summary.balances,
+        "earnings": earnings,
+        "withdrawals": recent,
+        "methods": [(m, labels[m]) for m in summary.methods],
+        "request_id": secrets.token_hex(12),  # a double submit of the form is one request
+    }
+    return render(request, "payments/wallet.html", context)
+
+
+@login_required
+@require_POST
+def wallet_withdraw(request: HttpRequest) -> HttpResponse:
+    try:
+        amount_fen = yuan_to_fen(request.POST.get("amount_yuan", ""))
+    except MoneyError:
+        messages.error(request, _("请输入正确的金额（元），最多两位小数"))
+        return redirect("payments:wallet")
+    try:
+        withdrawal = withdrawals.withdrawal_request(
+            user=request.user,
+            amount_fen=amount_fen,
+            method=request.POST.get("method", ""),
+            real_name=request.POST.get("real_name", ""),
+            bank_name=request.POST.get("bank_name", ""),
+            bank_account=request.POST.get("bank_account", ""),
+            request_id=request.POST.get("request_id", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:wallet")
+    messages.success(request, _("提现申请已提交，等待财务审核"))
+    return redirect("payments:withdrawal_detail", withdrawal.pk)
+
+
+@login_required
+@require_GET
+def withdrawal_detail(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    context = {
+        "withdrawal": withdrawal,
+        "events": list(withdrawal.events.all()),
+        "awaiting_confirmation": withdrawal.status == Withdrawal.Status.WAIT_USER_CONFIRM,
+        "is_sandbox": withdrawal.method == PayoutMethod.SANDBOX,
+        "can_cancel": withdrawal.status == Withdrawal.Status.PENDING_REVIEW,
+    }
+    return render(request, "payments/withdrawal_detail.html", context)
+
+
+@login_required
+@require_POST
+def withdrawal_cancel(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    try:
+        withdrawals.withdrawal_cancel(withdrawal=withdrawal, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤销，金额已退回可提现余额"))
+    return redirect("payments:withdrawal_detail", withdrawal.pk)
+
+
+@login_required
+@require_POST
+def withdrawal_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    """Confirm receipt. Sandbox: this page plays WeChat's confirm screen (signed notification to the
+    real notify view). WeChat: the member confirmed in the mini-program; ask WeChat for the result."""
+    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    if withdrawal.status != Withdrawal.Status.WAIT_USER_CONFIRM:
+        messages.error(request, _("该提现当前无需确认收款"))
+        return redirect("payments:withdrawal_detail", withdrawal.pk)
+    if withdrawal.method == PayoutMethod.SANDBOX:
+        from payments.gateways.sandbox import sandbox_finish_transfer
+
+        try:
+            status = sandbox_finish_transfer(withdrawal.out_bill_no)
+        except GatewayError as exc:
+            messages.error(request, exc.message or exc.code)
+            return redirect("payments:withdrawal_detail", withdrawal.pk)
+        if status >= 300:
+            messages.error(request, _("到账通知处理失败（%(s)s），请稍后刷新") % {"s": status})
+    else:
+        withdrawals.withdrawal_sync(withdrawal=withdrawal)
+    withdrawal.refresh_from_db()
+    if withdrawal.status == Withdrawal.Status.PAID:
+        messages.success(request, _("已到账，请在微信零钱中查看"))
+    return redirect("payments:withdrawal_detail", withdrawal.pk)
+
+
+@csrf_exempt
+@require_POST
+def transfer_notify(request: HttpRequest) -> HttpResponse:
+    """WeChat's MCHTRANSFER.BILL.FINISHED notifications (the notify_url of every transfer bill)."""
+    result = withdrawals.transfer_notification_handle(
+        body=request.body, meta=request.META, remote_addr=request.META.get("REMOTE_ADDR", "")
+    )
+    if result.status < 300:
+        return HttpResponse(status=result.status)
+    return JsonResponse({"code": "FAIL", "message": result.message}, status=result.status)
