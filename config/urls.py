@@ -41,3 +41,6 @@ if getattr(settings, "BENCHMARK_ENDPOINTS", False):
     urlpatterns.insert(0, path("api/v1/_bench/floor/", BenchFloorApi.as_view()))
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

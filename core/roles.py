@@ -9,8 +9,9 @@ FINANCE = "财务"  # refunds, withdrawals, ledger
 TEACHER = "讲师"  # review queue, own camps and courses
 CIRCLE_OWNER = "圈主"  # own circles
 SALES = "销售"  # own assigned members
+CUSTOMER_SERVICE = "客服"  # own assigned members' onboarding (对接群, big-group join)
 
-ALL_ROLES = (OPERATOR, FINANCE, TEACHER, CIRCLE_OWNER, SALES)
+ALL_ROLES = (OPERATOR, FINANCE, TEACHER, CIRCLE_OWNER, SALES, CUSTOMER_SERVICE)
 
 
 def has_role(user, role: str) -> bool:

@@ -100,3 +100,292 @@ def points_balance(user: User) -> int:
 
 def points_history(user: User):
     return PointsEntry.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# ---- membership offers (start / renew / upgrade) ------------------------------------------------------------
+
+
+def days_left(membership: Membership | None, *, now=None) -> int:
+    """Whole calendar days (Asia/Shanghai) until the end; 0 on the last day or once ended."""
+    if membership is None:
+        return 0
+    now = now or timezone.now()
+    if membership.ends_at <= now:
+        return 0
+    return max(0, (timezone.localdate(membership.ends_at) - timezone.localdate(now)).days)
+
+
+def membership_window_value(membership: Membership) -> tuple[int, int]:
+    """(cash value, days) of the current tier's window: the basis of upgrade credit.
+
+    The sum over the window's grants still in force (purchases count what was paid plus any upgrade
+    credit; operator gifts and points count days but no cash). Memberships without history (created
+    before grants were recorded) are valued at the tier's list price for its duration.
+    """
+    from members.models import MembershipGrant
+
+    grants = list(
+        MembershipGrant.objects.filter(
+            membership=membership,
+            revoked_at__isnull=True,
+            tier=membership.tier,
+            starts_after__gte=membership.starts_at,
+        ).values_list("value_fen", "days")
+    )
+    if not grants:
+        return membership.tier.price_fen, membership.tier.duration_days
+    return sum(value for value, _days in grants), sum(days for _value, days in grants)
+
+
+def upgrade_credit(membership: Membership, *, now=None) -> tuple[int, int]:
+    """(credit in fen, unused days): the unused part of the current membership, pro rata by days, floor."""
+    unused = days_left(membership, now=now)
+    value, days = membership_window_value(membership)
+    if unused <= 0 or days <= 0 or value <= 0:
+        return 0, unused
+    return value * unused // days, unused
+
+
+class MembershipOffer:
+    """What buying `tier` means for this user right now: start, renew or upgrade, and its price."""
+
+    START, RENEW, UPGRADE = "start", "renew", "upgrade"
+
+    def __init__(
+        self, *, tier: MembershipTier, kind: str, current: Membership | None, credit_fen=0, unused_days=0
+    ):
+        self.tier = tier
+        self.kind = kind
+        self.current = current
+        self.unused_days = unused_days
+        self.credit_fen = min(credit_fen, tier.price_fen)
+
+    @property
+    def list_price_fen(self) -> int:
+        return self.tier.price_fen
+
+    @property
+    def amount_fen(self) -> int:
+        return self.tier.price_fen - self.credit_fen
+
+
+class LowerTierActive(Exception):
+    def __init__(self, membership: Membership, tier: MembershipTier):
+        super().__init__(f"{membership.tier.code} active; {tier.code} is lower")
+        self.membership = membership
+        self.tier = tier
+
+
+def membership_offer(user: User, tier: MembershipTier, *, now=None) -> MembershipOffer:
+    """Raises LowerTierActive when the user holds a higher tier (buying lower would waste money)."""
+    now = now or timezone.now()
+    current = active_membership(user)
+    if current is not None and not (current.starts_at <= now < current.ends_at):
+        current = None
+    if current is None:
+        return MembershipOffer(tier=tier, kind=MembershipOffer.START, current=None)
+    if current.tier.rank == tier.rank:
+        return MembershipOffer(tier=tier, kind=MembershipOffer.RENEW, current=current)
+    if current.tier.rank > tier.rank:
+        raise LowerTierActive(current, tier)
+    credit, unused = upgrade_credit(current, now=now)
+    return MembershipOffer(
+        tier=tier, kind=MembershipOffer.UPGRADE, current=current, credit_fen=credit, unused_days=unused
+    )
+
+
+def membership_for_user(user: User) -> Membership | None:
+    """The user's membership row, active or not (pages show an expired one with a renew button)."""
+    if not getattr(user, "pk", None):
+        return None
+    return Membership.objects.select_related("tier").filter(user=user).first()
+
+
+def membership_get_for_user(*, user: User, membership_id: int) -> Membership | None:
+    """A membership by id, only if it is the caller's (others' ids look like missing ones)."""
+    return Membership.objects.select_related("tier").filter(pk=membership_id, user=user).first()
+
+
+def membership_grants(membership: Membership):
+    return membership.grants.select_related("tier", "tier_before", "order").order_by("-created_at", "-id")
+
+
+def membership_offers(user: User) -> list[MembershipOffer]:
+    """Each tier on sale the user may buy now (renew or upgrade priced); lower tiers are left out."""
+    offers = []
+    for tier in tiers_for_sale():
+        try:
+            offers.append(membership_offer(user, tier))
+        except LowerTierActive:
+            continue
+    return offers
+
+
+def tier_comparison(user: User) -> list[dict]:
+    """Rows for the tier comparison page: each tier with the user's offer or why it is not offered."""
+    rows = []
+    for tier in tiers_for_sale():
+        try:
+            offer = membership_offer(user, tier)
+        except LowerTierActive as exc:
+            rows.append({"tier": tier, "offer": None, "included_in": exc.membership.tier})
+        else:
+            rows.append({"tier": tier, "offer": offer, "included_in": None})
+    return rows
+
+
+# ---- onboarding and profile ---------------------------------------------------------------------------------
+
+
+def profile_for_user(user: User):
+    from members.models import MemberProfile
+
+    return MemberProfile.objects.filter(user=user).first() or MemberProfile(user=user)
+
+
+def _group_payload(group, *, show_qr: bool = True) -> dict | None:
+    if group is None:
+        return None
+    return {
+        "name": group.name,
+        "qr_url": group.qr_image.url if (show_qr and group.qr_valid) else None,
+        "staff": [
+            {"name": row.user.display_name, "role": row.get_role_display()} for row in group.staff_roles.all()
+        ],
+    }
+
+
+def onboarding_checklist(user: User) -> dict | None:
+    """The member's four steps with their status, the groups (the big group's QR only once the
+    self-introduction is in) and the suggested house nickname; None before the first membership."""
+    from members.models import Onboarding
+
+    onboarding = (
+        Onboarding.objects.select_related("sales_rep", "service_rep", "service_group", "big_group")
+        .prefetch_related("service_group__staff_roles__user", "big_group__staff_roles__user")
+        .filter(user=user)
+        .first()
+    )
+    if onboarding is None:
+        return None
+    profile = profile_for_user(user)
+    reps = ", ".join(
+        f"{label} {person.display_name}"
+        for label, person in (("销售顾问", onboarding.sales_rep), ("客服", onboarding.service_rep))
+        if person is not None
+    )
+    steps = [
+        {
+            "key": "reps",
+            "title": "分配专属顾问",
+            "done": onboarding.reps_assigned_at is not None,
+            "done_at": onboarding.reps_assigned_at,
+            "detail": reps or "顾问分配中",
+        },
+        {
+            "key": "service_group",
+            "title": "加入对接群",
+            "done": onboarding.service_group_joined_at is not None,
+            "done_at": onboarding.service_group_joined_at,
+            "detail": onboarding.service_group.name if onboarding.service_group else "",
+        },
+        {
+            "key": "intro",
+            "title": "提交自我介绍",
+            "done": onboarding.intro_submitted_at is not None,
+            "done_at": onboarding.intro_submitted_at,
+            "detail": "姓名、城市、行业和一段自我介绍",
+        },
+        {
+            "key": "big_group",
+            "title": "加入会员大群",
+            "done": onboarding.big_group_joined_at is not None,
+            "done_at": onboarding.big_group_joined_at,
+            "detail": onboarding.big_group.name if onboarding.big_group else "",
+        },
+    ]
+    from members.services import house_nickname
+
+    return {
+        "onboarding": onboarding,
+        "stage": onboarding.stage,
+        "steps": steps,
+        "service_group": _group_payload(onboarding.service_group),
+        "big_group": _group_payload(onboarding.big_group, show_qr=onboarding.intro_submitted_at is not None),
+        "suggested_nickname": house_nickname(
+            user=user, real_name=profile.real_name, city=profile.city, industry=profile.industry
+        ),
+    }
+
+
+def onboarding_funnel() -> list[dict]:
+    """How many members reached each step (and are at it now), for the operators' funnel."""
+    from django.db.models import Count, Q
+
+    from members.models import Onboarding
+
+    totals = Onboarding.objects.aggregate(
+        started=Count("pk"),
+        reps=Count("pk", filter=Q(reps_assigned_at__isnull=False)),
+        service_group=Count("pk", filter=Q(service_group_joined_at__isnull=False)),
+        intro=Count("pk", filter=Q(intro_submitted_at__isnull=False)),
+        big_group=Count("pk", filter=Q(big_group_joined_at__isnull=False)),
+    )
+    at_stage = dict(Onboarding.objects.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
+    rows = [{"key": "started", "label": "开始入会", "reached": totals["started"], "at": None}]
+    for stage, label in Onboarding.Stage.choices:
+        rows.append(
+            {
+                "key": stage,
+                "label": str(label),
+                "reached": totals.get(stage, totals["started"])
+                if stage != "done"
+                else at_stage.get("done", 0),
+                "at": at_stage.get(stage, 0),
+            }
+        )
+    for row in rows:
+        row["percent"] = round(100 * row["reached"] / totals["started"]) if totals["started"] else 0
+    return rows
+
+
+def onboarding_stuck(*, days: int, stage: str = "", now=None):
+    """Members at a step (not done) for more than `days` days, longest waiting first."""
+    from datetime import timedelta
+
+    from members.models import Onboarding
+
+    now = now or timezone.now()
+    rows = (
+        Onboarding.objects.select_related("user", "tier", "sales_rep", "service_rep")
+        .exclude(stage=Onboarding.Stage.DONE)
+        .filter(stage_since__lte=now - timedelta(days=days))
+        .order_by("stage_since")
+    )
+    if stage:
+        rows = rows.filter(stage=stage)
+    return rows
+
+
+# ---- points mall ----------------------------------------------------------------------------------------------
+
+
+def rewards_for_user(user: User):
+    """Rewards on the shelf, with how often this user redeemed each (one query)."""
+    from django.db.models import Count, Q
+
+    from members.models import Reward
+
+    return (
+        Reward.objects.filter(is_active=True)
+        .annotate(redeemed_by_me=Count("redemptions", filter=Q(redemptions__user=user)))
+        .order_by("sort_order", "points_price", "id")
+    )
+
+
+def redemptions_for_user(user: User):
+    from members.models import Redemption
+
+    return (
+        Redemption.objects.filter(user=user).select_related("reward", "order").order_by("-created_at", "-id")
+    )

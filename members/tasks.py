@@ -13,3 +13,9 @@ def notification_push(notification_id: int) -> None:
 @shared_task(acks_late=True)
 def notifications_push_sweep() -> None:
     services.notifications_push_sweep()
+
+
+@shared_task(acks_late=True)
+def membership_sweep() -> None:
+    """Daily: renewal reminders at 30/7/1 days and the expiry notice (each exactly once)."""
+    services.memberships_sweep()

@@ -1,0 +1,122 @@
+"""Item types members sells through payments: `membership` (item id = tier code) and
+`membership_days` (item id `VIP:30`; only given away — points mall, operator grants)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from members import selectors, services
+from members.models import MembershipTier
+from payments import items
+
+
+def lower_tier_refusal(exc: selectors.LowerTierActive) -> ApplicationError:
+    current = exc.membership
+    return ApplicationError(
+        "lower_tier_active",
+        _("您已是%(current)s（有效期至 %(ends)s），已包含%(tier)s的全部权益，无需购买较低等级。")
+        % {
+            "current": current.tier.name,
+            "ends": timezone.localtime(current.ends_at).strftime("%Y-%m-%d"),
+            "tier": exc.tier.name,
+        },
+        extra={"current_tier": current.tier.code},
+    )
+
+
+class MembershipItemType(items.ItemType):
+    code = "membership"
+    label = _("会员")
+    integer_ids = False
+    refund_window = timedelta(days=7)
+
+    def quote(self, *, user, item_id: str) -> items.Quote:
+        tier = MembershipTier.objects.filter(code=item_id.strip(), is_active=True).first()
+        if tier is None:
+            raise items.ItemUnavailable(_("该会员等级不存在或已停售"))
+        try:
+            offer = selectors.membership_offer(user, tier)
+        except selectors.LowerTierActive as exc:
+            raise lower_tier_refusal(exc) from None
+        titles = {
+            offer.START: _("开通%(tier)s（%(days)s天）"),
+            offer.RENEW: _("续费%(tier)s（顺延%(days)s天）"),
+            offer.UPGRADE: _("升级为%(tier)s（%(days)s天）"),
+        }
+        quote = items.Quote(
+            title=titles[offer.kind] % {"tier": tier.name, "days": tier.duration_days},
+            list_price_fen=tier.price_fen,
+            context={
+                "tier": tier.code,
+                "kind": offer.kind,
+                "credit_fen": offer.credit_fen,
+                "unused_days": offer.unused_days,
+                "from_tier": offer.current.tier.code if offer.current else "",
+            },
+        )
+        if offer.kind == offer.UPGRADE and offer.credit_fen:
+            quote = quote.with_line(
+                _("原%(tier)s剩余 %(days)s 天折抵")
+                % {"tier": offer.current.tier.name, "days": offer.unused_days},
+                -offer.credit_fen,
+            )
+        return quote
+
+    def fulfill(self, *, order) -> None:
+        services.membership_fulfil_order(order=order)
+
+    def revoke(self, *, order, refund) -> None:
+        services.membership_revoke_order(order=order, refund=refund)
+
+
+def parse_days_item(item_id: str) -> tuple[MembershipTier, int]:
+    code, _sep, days = item_id.strip().partition(":")
+    tier = MembershipTier.objects.filter(code=code).first()
+    if tier is None or not days.isdigit() or not 0 < int(days) <= 3660:
+        raise items.ItemUnavailable(_("会员天数奖品的格式为 等级代码:天数，如 VIP:30"))
+    return tier, int(days)
+
+
+class MembershipDaysItemType(items.ItemType):
+    """N days of a tier, for the points mall and gifts. Never sold for money."""
+
+    code = "membership_days"
+    label = _("会员天数")
+    integer_ids = False
+
+    def quote(self, *, user, item_id: str) -> items.Quote:
+        from payments.services import FREE_GRANT
+
+        if not FREE_GRANT.get():
+            raise items.ItemUnavailable(_("会员天数只能通过积分兑换或赠送获得"))
+        tier, days = parse_days_item(item_id)
+        current = selectors.active_membership(user)
+        if current is not None and current.tier.rank > tier.rank:
+            raise lower_tier_refusal(selectors.LowerTierActive(current, tier))
+        if current is not None and current.tier.rank < tier.rank:
+            raise ApplicationError(
+                "upgrade_first",
+                _("您当前是%(current)s，请先升级为%(tier)s再兑换")
+                % {"current": current.tier.name, "tier": tier.name},
+            )
+        value = tier.price_fen * days // tier.duration_days if tier.duration_days else 0
+        return items.Quote(
+            title=_("%(tier)s %(days)s 天") % {"tier": tier.name, "days": days},
+            list_price_fen=value,
+            context={"tier": tier.code, "days": days},
+        )
+
+    def fulfill(self, *, order) -> None:
+        services.membership_days_fulfil(order=order)
+
+    def revoke(self, *, order, refund) -> None:
+        services.membership_revoke_order(order=order, refund=refund)
+
+
+def register_all() -> None:
+    items.register(MembershipItemType())
+    items.register(MembershipDaysItemType())
