@@ -24,3 +24,63 @@ ErrorSerializer = inline_serializer(
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """Document the error shape for the given statuses on an operation (`@extend_schema(responses=...)`)."""
     return {code: OpenApiResponse(ErrorSerializer) for code in statuses}
+
+
+def _error_response_ref() -> dict:
+    return {
+        "description": "Error: {code, message, fields}",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def document_common_errors(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: every operation documents the errors the stack can give.
+
+    Views document their business errors with `error_responses(...)`; this adds the ones every view
+    shares (validation, authentication, hidden objects, throttling) so schema-conformance checks and
+    the mini-program team see every status an operation may answer.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {}},
+            },
+            "required": ["code", "message"],
+        },
+    )
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = {"429"}
+            if operation.get("requestBody") or operation.get("parameters"):
+                statuses.add("400")
+            if {} not in operation.get("security", [{}]):
+                statuses |= {"401", "403"}
+            if "{" in path:
+                statuses.add("404")
+            for status_code in sorted(statuses):
+                operation["responses"].setdefault(status_code, _error_response_ref())
+    return result
+
+
+def paginated(item_serializer, *, name: str):
+    """Schema of a paginated list answer ({count, next, previous, results}) for `@extend_schema`.
+
+    `get_paginated_response` returns this shape; documenting the bare `many=True` list instead would
+    make the schema lie about every list endpoint.
+    """
+    return inline_serializer(
+        name=f"Paginated{name}",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item_serializer(many=True),
+        },
+    )

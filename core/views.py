@@ -55,3 +55,28 @@ def healthz(request):
     }
     body["status"] = "ok" if database == "ok" else "error"
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/payments/wechatpay/")
+
+
+def page_not_found(request, exception=None):
+    """404 for any URL no view matched: the API's error shape under /api/, a page elsewhere."""
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    if _wants_json(request):
+        return JsonResponse({"code": "not_found", "message": _("未找到"), "fields": {}}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "server_error", "message": _("服务器开小差了，请稍后再试"), "fields": {}}, status=500
+        )
+    return render(request, "500.html", status=500)

@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses
+from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from payments import items, selectors, services
 from payments.models import Channel, Order, Payment
@@ -133,7 +133,8 @@ class OrdersApi(APIView):
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        operation_id="orders_list", responses={200: ListItemSerializer(many=True), **error_responses(401)}
+        operation_id="orders_list",
+        responses={200: paginated(ListItemSerializer, name="OrderList"), **error_responses(401)},
     )
     def get(self, request):
         paginator = Pagination()
