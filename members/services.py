@@ -716,7 +716,7 @@ def memberships_sweep(*, now=None, batch_size: int = 500) -> dict[str, int]:
         threshold = next((d for d in REMINDER_DAYS if left <= d), None)
         if threshold is None:
             continue
-        kinds = [str(d) for d in REMINDER_DAYS if d >= threshold]
+        kinds = [str(d) for d in REMINDER_DAYS if d <= threshold]
         if MembershipReminder.objects.filter(
             membership=membership, ends_at=membership.ends_at, kind__in=kinds
         ).exists():
@@ -1099,6 +1099,8 @@ def profile_update(
             setattr(profile, name, value)
         profile.save()
         user_fields = []
+        # The number may have been assigned since this user object was loaded (a payment meanwhile).
+        user.member_no = User.objects.filter(pk=user.pk).values_list("member_no", flat=True).first()
         if use_house_nickname:
             user.nickname = house_nickname(
                 user=user, **{k: values[k] for k in ("real_name", "city", "industry")}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
-from members.models import Membership, MembershipGrant
+from members.models import Membership, MembershipGrant, MembershipReminder
 from tests.payments.helpers import create_paid_order
 
 
@@ -26,4 +26,5 @@ def age(user, days: float) -> Membership:
     grants.filter(starts_before__isnull=False).update(
         starts_before=F("starts_before") - delta, ends_before=F("ends_before") - delta
     )
+    MembershipReminder.objects.filter(membership__user=user).update(ends_at=F("ends_at") - delta)
     return Membership.objects.select_related("tier").get(user=user)
