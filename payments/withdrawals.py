@@ -532,9 +532,12 @@ def _fail(*, withdrawal_id: int, reason: str) -> Withdrawal | None:
 
 
 def transfer_record(
-    *, withdrawal_id: int, state: TransferState, reason: str = "transfer_state"
+    *, withdrawal_id: int, state: TransferState, reason: str = "transfer_state", expiring: bool = False
 ) -> Withdrawal | None:
-    """Record what WeChat says about a bill (create answer, query, notification). Idempotent."""
+    """Record what WeChat says about a bill (create answer, query, notification). Idempotent.
+
+    A CANCELLED bill is `expired` when its confirmation deadline has passed (or the expiry sweep
+    cancelled it), `cancelled` otherwise."""
     with transaction.atomic():
         locked = _lock(withdrawal_id)
         if locked is None:
@@ -562,7 +565,7 @@ def transfer_record(
         if state.state == "WAIT_USER_CONFIRM" and locked.confirm_deadline is None:
             locked.confirm_deadline = now + CONFIRM_WINDOW
         if state.state == "CANCELLED":
-            expired = locked.confirm_deadline is not None and now >= locked.confirm_deadline
+            expired = expiring or (locked.confirm_deadline is not None and now >= locked.confirm_deadline)
             target = S.EXPIRED if expired else S.CANCELLED
         else:
             target = _STATE_TO_STATUS.get(state.state)
@@ -610,10 +613,10 @@ def withdrawal_sync(*, withdrawal: Withdrawal) -> Withdrawal | None:
 
 
 def withdrawal_cancel_transfer(
-    *, withdrawal: Withdrawal, operator=None, now: datetime | None = None
+    *, withdrawal: Withdrawal, operator=None, expiring: bool = False
 ) -> Withdrawal | None:
-    """Cancel a bill the member has not confirmed (operator action, or the 24-hour expiry sweep).
-    The money returns only once WeChat says CANCELLED."""
+    """Cancel a bill the member has not confirmed (operator action, or the 24-hour expiry sweep with
+    `expiring=True`). The money returns only once WeChat says CANCELLED."""
     if operator is not None:
         _require_finance(operator)
     if withdrawal.method not in TRANSFER_METHODS or withdrawal.status not in (
@@ -630,7 +633,12 @@ def withdrawal_cancel_transfer(
     except GatewayError as exc:
         logger.warning("cancel transfer %s failed: %s", withdrawal.out_bill_no, exc)
         return _record_error(withdrawal.pk, exc, outcome_unknown=False)
-    result = transfer_record(withdrawal_id=withdrawal.pk, state=state, reason="transfer_cancel")
+    result = transfer_record(
+        withdrawal_id=withdrawal.pk,
+        state=state,
+        reason="transfer_expired" if expiring else "transfer_cancel",
+        expiring=expiring,
+    )
     if operator is not None and result is not None:
         audit_record(
             actor=operator,
@@ -664,7 +672,7 @@ def withdrawals_sweep(*, now: datetime | None = None, limit: int = 100) -> dict[
     for withdrawal in Withdrawal.objects.filter(
         method__in=TRANSFER_METHODS, status=S.WAIT_USER_CONFIRM, confirm_deadline__lte=now
     ).order_by("confirm_deadline")[:limit]:
-        result = withdrawal_cancel_transfer(withdrawal=withdrawal, now=now)
+        result = withdrawal_cancel_transfer(withdrawal=withdrawal, expiring=True)
         if result is not None and result.status == S.EXPIRED:
             counts["expired"] += 1
     in_flight = (
