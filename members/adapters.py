@@ -1,13 +1,87 @@
-"""django-allauth adapter: phone numbers live encrypted on our User; codes go through SMS_SENDER."""
+"""django-allauth adapters.
+
+- Phone numbers live encrypted on our User; codes go through SMS_SENDER.
+- Every web sign-up (phone, email, WeChat) calls the members sign-up hook once, with the referral
+  code the referrals app captured into `request.session["referral_code"]`.
+- WeChat web logins (`weixin` provider) are recorded as WeChatIdentity rows and linked to an existing
+  user (e.g. from the mini-program) by unionid.
+"""
+
+import logging
+import re
+import secrets
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.fields import PhoneField
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.crypto import normalize_phone
 from members.models import User
 from members.sms import sms_sender
 
+logger = logging.getLogger(__name__)
+
+_SOURCE_ATTR = "_zhiquan_signup_source"
+_DONE_ATTR = "_zhiquan_signed_up"
+
+
+def _signed_up(request, user, default_source: str) -> None:
+    from members.services import user_signed_up
+
+    if request is None or getattr(request, _DONE_ATTR, False):
+        return
+    setattr(request, _DONE_ATTR, True)
+    session = getattr(request, "session", None)
+    referral_code = session.get("referral_code", "") if session is not None else ""
+    user_signed_up(
+        user=user,
+        referral_code=str(referral_code or ""),
+        source=getattr(request, _SOURCE_ATTR, default_source),
+    )
+
+
+MAINLAND_MOBILE = re.compile(r"^\+861[3-9]\d{9}$")
+
+
+class MainlandPhoneField(PhoneField):
+    """People in China type 13800138000, not +8613800138000: normalise to E.164 before allauth's
+    E.164 validator runs (a number starting with + keeps its country code)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"placeholder": _("手机号"), "autocomplete": "tel", "type": "tel", "inputmode": "tel"}
+            ),
+        )
+        kwargs.setdefault("label", _("手机号"))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_phone(value) if value else value
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    # Six digits, as every Chinese app sends (allauth's default is "ABCD-EFGH"); allauth limits
+    # attempts per code, so the smaller space is safe.
+    def generate_login_code(self) -> str:
+        return f"{secrets.randbelow(10**6):06d}"
+
+    def generate_phone_verification_code(self, *, user, phone: str) -> str:
+        return f"{secrets.randbelow(10**6):06d}"
+
+    def phone_form_field(self, **kwargs):
+        return MainlandPhoneField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        phone = normalize_phone(phone)
+        if phone.startswith("+86") and not MAINLAND_MOBILE.match(phone):
+            raise forms.ValidationError(_("请输入正确的 11 位手机号"), code="invalid_phone")
+        return phone
+
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
         sms_sender().send(normalize_phone(phone), code)
 
@@ -32,3 +106,55 @@ class AccountAdapter(DefaultAccountAdapter):
     def populate_username(self, request, user) -> None:
         if not user.username:
             user.username = User.objects.generate_username("web")
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit and user.pk:
+            _signed_up(request, user, "web")
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """WeChat web login: link by unionid, record the identity, run the sign-up hook for new users."""
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        if sociallogin.is_existing or sociallogin.account.provider != "weixin":
+            return
+        from core.models import WeChatIdentity
+
+        unionid = str((sociallogin.account.extra_data or {}).get("unionid") or "")
+        if not unionid:
+            return
+        known = WeChatIdentity.objects.select_related("user").filter(unionid=unionid).order_by("id").first()
+        if known is not None and known.user.is_active:
+            sociallogin.connect(request, known.user)
+            self._record_identity(sociallogin)
+
+    def save_user(self, request, sociallogin, form=None):
+        if request is not None:
+            setattr(request, _SOURCE_ATTR, "web_wechat")
+        user = super().save_user(request, sociallogin, form)
+        self._record_identity(sociallogin)
+        _signed_up(request, user, "web_wechat")
+        return user
+
+    @staticmethod
+    def _record_identity(sociallogin) -> None:
+        from core.models import WeChatIdentity
+
+        account = sociallogin.account
+        if account.provider != "weixin" or not account.uid or not account.user_id:
+            return
+        app = getattr(sociallogin, "app", None) or getattr(account, "get_provider", lambda: None)()
+        appid = (
+            getattr(app, "client_id", "") or getattr(getattr(app, "app", None), "client_id", "") or "weixin"
+        )
+        WeChatIdentity.objects.get_or_create(
+            appid=appid,
+            openid=account.uid,
+            defaults={
+                "user_id": account.user_id,
+                "kind": WeChatIdentity.Kind.WEBSITE,
+                "unionid": str((account.extra_data or {}).get("unionid") or ""),
+            },
+        )

@@ -243,6 +243,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "members.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True

@@ -1,0 +1,129 @@
+"""Web sign-up through django-allauth: phone + SMS code, log in by code, and the sign-up hook."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from members import services
+from members.models import User
+from members.sms import ConsoleSmsSender
+
+
+@pytest.fixture
+def signups():
+    calls = []
+
+    def listener(*, user, referral_code, source):
+        calls.append((user.pk, referral_code, source))
+
+    saved = list(services._signup_listeners)
+    services.on_user_signed_up(listener)
+    yield calls
+    services._signup_listeners[:] = saved
+
+
+@pytest.fixture(autouse=True)
+def outbox():
+    ConsoleSmsSender.outbox.clear()
+    yield ConsoleSmsSender.outbox
+    ConsoleSmsSender.outbox.clear()
+
+
+def last_code(outbox, phone="+8613800138001") -> str:
+    sent = [code for to, code in outbox if to == phone]
+    assert sent, outbox
+    return sent[-1]
+
+
+def test_phone_sign_up_verifies_by_sms_and_runs_the_hook_once(client, db, signups, outbox):
+    # given a visitor who arrived through a referral link
+    session = client.session
+    session["referral_code"] = "REF23456"
+    session.save()
+
+    # when they sign up with a phone number and a password
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13800138001", "password1": "Zhiquan-2026-pw", "password2": "Zhiquan-2026-pw"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get_by_phone("13800138001")
+    assert user.phone == "+8613800138001" and not user.phone_verified
+    assert signups == [(user.pk, "REF23456", "web")]
+
+    # then the SMS code verifies the phone
+    verify = client.get(response["Location"], follow=True)
+    assert verify.status_code == 200
+    response = client.post("/accounts/phone/verify/", {"code": last_code(outbox)})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.phone_verified
+    assert signups == [(user.pk, "REF23456", "web")]  # still once
+
+
+def test_log_in_by_sms_code(client, db, outbox):
+    user = User.objects.create_user(username="web_phone", password="Zhiquan-2026-pw")
+    user.set_phone("13800138001", verified=True)
+    user.save()
+    response = client.post("/accounts/login/code/", {"phone": "13800138001"})
+    assert response.status_code == 302 and "/accounts/login/code/confirm/" in response["Location"]
+    code = last_code(outbox)
+    assert re.fullmatch(r"\d{6}", code)
+    response = client.post("/accounts/login/code/confirm/", {"code": code})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
+    assert client.get("/account/").status_code == 200
+
+
+def test_wrong_sms_code_does_not_log_in(client, db, outbox):
+    user = User.objects.create_user(username="web_phone2", password="Zhiquan-2026-pw")
+    user.set_phone("13800138001", verified=True)
+    user.save()
+    client.post("/accounts/login/code/", {"phone": "13800138001"})
+    response = client.post("/accounts/login/code/confirm/", {"code": "WRONG1"})
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 302)
+
+
+def test_email_sign_up_runs_the_hook_without_a_referral(client, db, signups):
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "phone": "13800138002",
+            "email": "new@example.com",
+            "password1": "Zhiquan-2026-pw",
+            "password2": "Zhiquan-2026-pw",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="new@example.com")
+    assert signups == [(user.pk, "", "web")]
+
+
+def test_wechat_web_login_links_to_the_mini_program_user_by_unionid(db, rf):
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from core.models import WeChatIdentity
+    from members.adapters import SocialAccountAdapter
+    from tests.factories import UserFactory
+
+    mp_user = UserFactory()
+    WeChatIdentity.objects.create(
+        user=mp_user, kind=WeChatIdentity.Kind.MINIPROGRAM, appid="wx_mp", openid="oMP", unionid="uSAME"
+    )
+    account = SocialAccount(provider="weixin", uid="oWEB", extra_data={"unionid": "uSAME", "nickname": "x"})
+    sociallogin = SocialLogin(user=User(username="tmp"), account=account)
+    request = rf.get("/")
+    request.session = SessionStore()
+    request.user = mp_user
+    SocialAccountAdapter().pre_social_login(request, sociallogin)
+    assert SocialAccount.objects.get(uid="oWEB").user == mp_user
+    identity = WeChatIdentity.objects.get(openid="oWEB")
+    assert (
+        identity.user == mp_user
+        and identity.kind == WeChatIdentity.Kind.WEBSITE
+        and identity.unionid == "uSAME"
+    )
