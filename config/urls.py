@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import healthz
+from referrals.views import share as referral_share
 
 admin.site.site_header = "知圈运营后台"
 admin.site.site_title = "知圈"
@@ -33,6 +34,7 @@ urlpatterns = [
     path("circles/", include("circles.urls")),
     path("referrals/", include("referrals.urls")),
     path("ops/", include("insights.urls")),
+    path("r/<str:code>/", referral_share, name="referral-share"),  # share links: referrals.views.share
     path("", include("members.urls")),
 ]
 if getattr(settings, "BENCHMARK_ENDPOINTS", False):

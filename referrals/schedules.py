@@ -13,4 +13,10 @@ DEFAULT_SCHEDULES = [
         crontab={"minute": 0, "hour": 1, "day_of_month": 1},
         description="Close last month's staff progressive profit share and post it to the ledger.",
     ),
+    PeriodicJob(
+        "推广：发放积分奖励",
+        "referrals.tasks.release_commission_points",
+        crontab={"minute": 15, "hour": "*"},
+        description="Award referral rewards paid as points once the refund window has passed.",
+    ),
 ]

@@ -1,0 +1,68 @@
+"""Referral posters: any sellable item (or the community itself) with the member's code and QR."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError
+from core.money import fen_to_yuan_text
+from core.posters import render_poster
+from payments import items
+from referrals import services
+
+CACHE_SECONDS = 3600
+
+
+def poster_share_url(*, user, item_type: str = "", item_id: str = "") -> str:
+    query = {"c": "poster"}
+    if item_type and item_id:
+        query["item"] = f"{item_type}:{item_id}"
+    return f"{services.share_url(user)}?{urlencode(query)}"
+
+
+def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> bytes:
+    """A 750×1200 PNG with the item's title and price, the sharer's name and a QR of their link.
+
+    Raises ItemUnavailable for an unknown item.
+    """
+    if item_type and item_id:
+        quote = _item_quote(user=user, item_type=item_type, item_id=item_id)
+        title = quote.title
+        stats = [(fen_to_yuan_text(quote.list_price_fen), _("价格"))]
+        subtitle = _("%(name)s 推荐给你") % {"name": user.display_name}
+    else:
+        title = _("知圈 · 知识付费会员社群")
+        stats = []
+        subtitle = _("%(name)s 邀请你加入知圈") % {"name": user.display_name}
+    url = poster_share_url(user=user, item_type=item_type, item_id=item_id)
+    key = "referrals:poster:" + hashlib.sha256(f"{title}|{subtitle}|{stats}|{url}".encode()).hexdigest()
+    png = cache.get(key)
+    if png is None:
+        png = render_poster(
+            title=title,
+            subtitle=subtitle,
+            stats=stats,
+            qr_payload=url,
+            footer=_("推荐码 %(code)s") % {"code": user.referral_code},
+        )
+        cache.set(key, png, CACHE_SECONDS)
+    return png
+
+
+def _item_quote(*, user, item_type: str, item_id: str) -> items.Quote:
+    """The item as a visitor sees it (its own price, no member discounts of the sharer's).
+
+    Item types that can only be quoted for a signed-in user are quoted for the sharer instead.
+    """
+    kind = items.get(item_type)
+    try:
+        return kind.quote(user=AnonymousUser(), item_id=str(item_id))
+    except items.ItemUnavailable:
+        raise
+    except (ApplicationError, AttributeError, TypeError):
+        return kind.quote(user=user, item_id=str(item_id))

@@ -1,0 +1,302 @@
+"""Staff progressive profit share (分润递进): month-end close, ledger posting, later-refund corrections.
+
+A sales rep earns on the net volume (paid − refunded) of orders of the members assigned to them,
+by progressive brackets, like income tax: with 0–100k 5%, 100k–500k 8%, above 10%, a month of
+¥200,000 earns 100k×5% + 100k×8%. Months follow the Asia/Shanghai calendar.
+
+`staff_share_close_month` locks a month: it counts each order once (`StaffShareLine`, unique per
+order), posts each rep's share to the ledger (`earning_accrue`, source `staff_share`) and never
+changes afterwards. A refund completed after a month's end lowers that month's share; the
+difference is deducted in the month it happens (`earning_deduct`), recorded as a
+`StaffShareAdjustment`. Months close in order (so every refund is seen by exactly one close).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.errors import ApplicationError
+from referrals import selectors
+from referrals.models import (
+    StaffShareAdjustment,
+    StaffShareBracket,
+    StaffShareLine,
+    StaffShareMonth,
+    StaffShareStatement,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Bracket:
+    lower_fen: int
+    rate_bp: int
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """[first instant, first instant of next month) in the current time zone (Asia/Shanghai)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(month_start(month), time.min, tzinfo=tz)
+    end = datetime.combine(next_month(month_start(month)), time.min, tzinfo=tz)
+    return start, end
+
+
+def current_brackets() -> list[Bracket]:
+    return [Bracket(b.lower_fen, b.rate_bp) for b in StaffShareBracket.objects.order_by("lower_fen")]
+
+
+def progressive_share(volume_fen: int, brackets: list[Bracket]) -> int:
+    """Σ (part of the volume inside each bracket × its rate), floored once at the end."""
+    if volume_fen <= 0 or not brackets:
+        return 0
+    ordered = sorted(brackets, key=lambda b: b.lower_fen)
+    total_fen_bp = 0
+    for index, bracket in enumerate(ordered):
+        upper = ordered[index + 1].lower_fen if index + 1 < len(ordered) else None
+        if volume_fen <= bracket.lower_fen:
+            break
+        portion = (min(volume_fen, upper) if upper is not None else volume_fen) - bracket.lower_fen
+        total_fen_bp += portion * bracket.rate_bp
+    return total_fen_bp // 10_000
+
+
+def _brackets_from_json(rows: list[dict]) -> list[Bracket]:
+    return [Bracket(int(r["lower_fen"]), int(r["rate_bp"])) for r in rows]
+
+
+class MonthNotClosable(ApplicationError):
+    def __init__(self, code: str, message: str):
+        super().__init__(code, message, status_code=409)
+
+
+def staff_share_close_month(*, month: date, actor=None, now: datetime | None = None) -> StaffShareMonth:
+    """Close `month` once: statements, ledger postings, deductions for earlier months' refunds."""
+    from payments import ledger
+
+    now = now or timezone.now()
+    month = month_start(month)
+    start, end = month_bounds(month)
+    if end > now:
+        raise MonthNotClosable("month_not_over", _("该月尚未结束，不能结算"))
+    existing = StaffShareMonth.objects.filter(month=month).first()
+    if existing is not None:
+        return existing
+    last = StaffShareMonth.objects.order_by("-month").first()
+    if last is not None and last.month > month:
+        raise MonthNotClosable("month_before_last_close", _("不能结算已结算月份之前的月份"))
+    if last is not None and last.month != previous_month(month):
+        raise MonthNotClosable(
+            "earlier_month_open",
+            _("请先结算 %(month)s") % {"month": next_month(last.month).strftime("%Y-%m")},
+        )
+    brackets = current_brackets()
+    try:
+        with transaction.atomic():
+            closed = StaffShareMonth.objects.create(
+                month=month,
+                closed_by=actor if getattr(actor, "pk", None) else None,
+                brackets=[{"lower_fen": b.lower_fen, "rate_bp": b.rate_bp} for b in brackets],
+            )
+            statements = _close_statements(closed=closed, brackets=brackets, start=start, end=end)
+            label = month.strftime("%Y-%m")
+            for statement in statements:
+                if statement.share_fen > 0:
+                    statement.earning = ledger.earning_accrue(
+                        user=statement.rep,
+                        amount_fen=statement.share_fen,
+                        source="staff_share",
+                        idempotency_key=f"staff-share:{label}:{statement.rep_id}",
+                        hold_until=now,
+                        description=_("%(month)s 销售分润") % {"month": label},
+                    )
+                    statement.save(update_fields=["earning"])
+                if statement.adjustment_fen > 0:
+                    ledger.earning_deduct(
+                        user=statement.rep,
+                        amount_fen=statement.adjustment_fen,
+                        idempotency_key=f"staff-share-adjust:{label}:{statement.rep_id}",
+                        reason=_("%(month)s 扣回往月退款对应的分润") % {"month": label},
+                    )
+            closed.volume_fen = sum(s.net_fen for s in statements)
+            closed.share_fen = sum(s.share_fen for s in statements)
+            closed.adjustment_fen = sum(s.adjustment_fen for s in statements)
+            closed.save(update_fields=["volume_fen", "share_fen", "adjustment_fen"])
+            audit_record(
+                actor=actor,
+                action="referrals.staff_share_close",
+                target=closed,
+                summary=f"分润月结 {label}",
+                reps=len(statements),
+                share_fen=closed.share_fen,
+                adjustment_fen=closed.adjustment_fen,
+            )
+    except IntegrityError:
+        # Closed concurrently by another worker: that close is the answer.
+        existing = StaffShareMonth.objects.filter(month=month).first()
+        if existing is None:
+            raise
+        return existing
+    return closed
+
+
+def _close_statements(
+    *, closed: StaffShareMonth, brackets: list[Bracket], start: datetime, end: datetime
+) -> list[StaffShareStatement]:
+    from payments.models import Order, Refund
+
+    assignments = selectors.sales_assignments()
+    lines_by_rep: dict[int, list[StaffShareLine]] = defaultdict(list)
+    if assignments:
+        orders = (
+            Order.objects.filter(
+                user_id__in=list(assignments),
+                paid_at__gte=start,
+                paid_at__lt=end,
+                amount_fen__gt=0,
+                staff_share_line__isnull=True,
+            )
+            .exclude(status__in=[Order.Status.PENDING, Order.Status.CLOSED])
+            .values("pk", "user_id", "amount_fen", "paid_at")
+        )
+        refunded = dict(
+            Refund.objects.filter(
+                order__paid_at__gte=start,
+                order__paid_at__lt=end,
+                order__user_id__in=list(assignments),
+                status=Refund.Status.SUCCEEDED,
+                completed_at__lt=end,
+            )
+            .exclude(kind=Refund.Kind.AUTO)
+            .values("order_id")
+            .annotate(total=Sum("amount_fen"))
+            .values_list("order_id", "total")
+        )
+        for row in orders:
+            rep_id, assigned_at = assignments[row["user_id"]]
+            if assigned_at is not None and row["paid_at"] < assigned_at:
+                continue  # sold before the member was assigned to this rep
+            lines_by_rep[rep_id].append(
+                StaffShareLine(
+                    order_id=row["pk"],
+                    member_id=row["user_id"],
+                    amount_fen=row["amount_fen"],
+                    refunded_at_close_fen=int(refunded.get(row["pk"], 0)),
+                )
+            )
+    adjustments = _adjustments_due(start=start, end=end)
+    statements: list[StaffShareStatement] = []
+    for rep_id in sorted(set(lines_by_rep) | set(adjustments)):
+        lines = lines_by_rep.get(rep_id, [])
+        gross = sum(line.amount_fen for line in lines)
+        refunds = sum(line.refunded_at_close_fen for line in lines)
+        net = gross - refunds
+        statement = StaffShareStatement.objects.create(
+            month=closed,
+            rep_id=rep_id,
+            gross_fen=gross,
+            refunded_fen=refunds,
+            net_fen=net,
+            share_fen=progressive_share(net, brackets),
+            orders_count=len(lines),
+        )
+        for line in lines:
+            line.statement = statement
+        StaffShareLine.objects.bulk_create(lines)
+        total_adjustment = 0
+        for source_id, (newly_refunded, amount) in adjustments.get(rep_id, {}).items():
+            StaffShareAdjustment.objects.create(
+                statement=statement, source_id=source_id, refunded_fen=newly_refunded, amount_fen=amount
+            )
+            total_adjustment += amount
+        if total_adjustment:
+            statement.adjustment_fen = total_adjustment
+            statement.save(update_fields=["adjustment_fen"])
+        statements.append(statement)
+    return statements
+
+
+def _adjustments_due(*, start: datetime, end: datetime) -> dict[int, dict[int, tuple[int, int]]]:
+    """{rep: {source statement: (refunds newly completed in [start, end), share to take back)}}."""
+    from payments.models import Refund
+
+    newly = (
+        Refund.objects.filter(
+            status=Refund.Status.SUCCEEDED,
+            completed_at__gte=start,
+            completed_at__lt=end,
+            order__staff_share_line__isnull=False,
+        )
+        .exclude(kind=Refund.Kind.AUTO)
+        .values("order__staff_share_line__statement_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("order__staff_share_line__statement_id", "total")
+    )
+    per_source = {source_id: int(total) for source_id, total in newly}
+    if not per_source:
+        return {}
+    result: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    sources = StaffShareStatement.objects.select_related("month").filter(pk__in=list(per_source))
+    for source in sources:
+        earlier = source.adjusted_by.aggregate(refunded=Sum("refunded_fen"), taken=Sum("amount_fen"))
+        refunded_before = int(earlier["refunded"] or 0)
+        taken_before = int(earlier["taken"] or 0)
+        recognized = source.share_fen - taken_before
+        net_now = max(0, source.net_fen - refunded_before - per_source[source.pk])
+        share_now = progressive_share(net_now, _brackets_from_json(source.month.brackets))
+        result[source.rep_id][source.pk] = (per_source[source.pk], max(0, recognized - share_now))
+    return result
+
+
+def staff_share_close_due(*, now: datetime | None = None, actor=None) -> list[StaffShareMonth]:
+    """Close every finished month not closed yet, oldest first (the first close ever: last month only)."""
+    now = now or timezone.now()
+    last_finished = previous_month(month_start(timezone.localtime(now).date()))
+    last = StaffShareMonth.objects.order_by("-month").first()
+    month = next_month(last.month) if last is not None else last_finished
+    closed = []
+    while month <= last_finished:
+        closed.append(staff_share_close_month(month=month, actor=actor, now=now))
+        month = next_month(month)
+    return closed
+
+
+def bracket_replace(*, brackets: list[tuple[int, int]], actor) -> list[StaffShareBracket]:
+    """Replace the bracket table (closed months keep the snapshot they were closed with)."""
+    lowers = [lower for lower, _rate in brackets]
+    if not brackets or 0 not in lowers or len(set(lowers)) != len(lowers):
+        raise ApplicationError("invalid_brackets", _("阶梯须从 0 开始且起点不重复"))
+    with transaction.atomic():
+        StaffShareBracket.objects.all().delete()
+        rows = StaffShareBracket.objects.bulk_create(
+            [StaffShareBracket(lower_fen=lower, rate_bp=rate) for lower, rate in sorted(brackets)]
+        )
+        audit_record(
+            actor=actor,
+            action="referrals.staff_brackets",
+            target=rows[0],
+            summary="更新分润阶梯",
+            brackets=brackets,
+        )
+    return rows

@@ -1,0 +1,58 @@
+"""The demo data: idempotent, with a non-zero direct commission on membership sales (API.md)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from core.models import AuditLog
+from members import demo as members_demo
+from referrals import commissions, demo, services
+from referrals.models import (
+    CommissionRule,
+    GroupBuyOffer,
+    PromoterAgreement,
+    PromoterLevel,
+    PromoterPrice,
+    ReferralBinding,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_twice_gives_the_same_data_with_a_membership_commission():
+    members_demo.seed(stdout=io.StringIO())
+    demo.seed(stdout=io.StringIO())
+    counts = [
+        m.objects.count()
+        for m in (
+            PromoterLevel,
+            PromoterPrice,
+            CommissionRule,
+            GroupBuyOffer,
+            PromoterAgreement,
+            ReferralBinding,
+            AuditLog,
+        )
+    ]
+    demo.seed(stdout=io.StringIO())
+    assert counts == [
+        m.objects.count()
+        for m in (
+            PromoterLevel,
+            PromoterPrice,
+            CommissionRule,
+            GroupBuyOffer,
+            PromoterAgreement,
+            ReferralBinding,
+            AuditLog,
+        )
+    ]
+    rate = commissions.rate_for(item_type="membership", item_id="VIP", level=1, promoter_level=None)
+    assert rate.rate_bp > 0
+    assert PromoterLevel.objects.get(is_default=True).code == "normal"
+    assert services.agreement_current().version == 1
+    promoter = services.User.objects.get(username="promoter")
+    assert services.agreement_accepted(promoter) and services.promoter_level_of(promoter).code == "kol"
+    assert ReferralBinding.objects.get(user__username="friend").referrer == promoter
