@@ -52,10 +52,6 @@ def _quote_payload(quote_fn, *, user, item_type: str, item_id) -> tuple[dict | N
     }, ""
 
 
-def _course_quote(*, user, item_id):
-    return services.course_quote(user=user, course_id=item_id)
-
-
 def _event_quote(*, user, item_id):
     return services.event_quote(user=user, event_id=item_id)
 
@@ -198,7 +194,10 @@ class CourseDetailApi(APIView):
         price, unavailable = None, ""
         if not access.unlocked:
             price, unavailable = _quote_payload(
-                _course_quote, user=request.user, item_type="course", item_id=course.pk
+                lambda *, user, item_id: services.course_price(user=user, course=course, access=access),
+                user=request.user,
+                item_type="course",
+                item_id=course.pk,
             )
         data = {
             "id": course.pk,

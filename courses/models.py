@@ -543,3 +543,12 @@ class CheckinReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.term_id} {self.day}"
+
+
+class CheckInModeration(CheckIn):
+    """Check-ins held by the content check: the operators' moderation queue in admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("待审核打卡")
+        verbose_name_plural = _("待审核打卡（内容安全）")

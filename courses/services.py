@@ -147,9 +147,13 @@ def course_quote(*, user, course_id) -> items.Quote:
     course = Course.objects.filter(pk=_int_id(course_id), is_published=True).first()
     if course is None:
         raise items.ItemUnavailable()
+    return course_price(user=user, course=course, access=selectors.course_access(user, course))
+
+
+def course_price(*, user, course: Course, access: selectors.CourseAccess) -> items.Quote:
+    """What this user pays for the course now (pages and API pass the access they already computed)."""
     if not course.for_sale and not _free_grant():
         raise items.ItemUnavailable(_("该课程不单独售卖"), code="not_for_sale")
-    access = selectors.course_access(user, course)
     if access.unlocked:
         raise items.ItemUnavailable(_("你已拥有该课程，无需购买"), code="already_entitled")
     quote = items.Quote(
@@ -519,9 +523,10 @@ def event_check_in(*, event: Event, code: str, staff) -> EventRegistration:
     """核销: mark a ticket of this event used — exactly once (one conditional UPDATE)."""
     if not selectors.event_can_check_in(staff, event):
         raise ApplicationError("permission_denied", _("你不是该活动的核销人员"), status_code=403)
-    code = "".join(str(code or "").split()).upper()[:16]
-    if "/" in code:  # a scanned URL: the code is its last path segment or ?code=
-        code = code.rstrip("/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]
+    raw = "".join(str(code or "").split())
+    if "/" in raw or "=" in raw:  # a scanned ticket URL: the code is its ?code= (or last path segment)
+        raw = raw.rstrip("/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]
+    code = raw.upper()[:16]
     now = timezone.now()
     updated = EventRegistration.objects.filter(
         event_id=event.pk, ticket_code=code, status=R.CONFIRMED, checked_in_at__isnull=True

@@ -57,7 +57,9 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
     quote, price_error = (None, "")
     if not access.unlocked:
         quote, price_error = _price(
-            lambda *, user, item_id: services.course_quote(user=user, course_id=item_id), request, course.pk
+            lambda *, user, item_id: services.course_price(user=user, course=course, access=access),
+            request,
+            course.pk,
         )
     rows = [
         {

@@ -29,8 +29,9 @@ def ka_tier() -> MembershipTier:
     )
 
 
-def give_tier(user, tier: MembershipTier, *, expired: bool = False) -> Membership:
-    now = timezone.now()
+def give_tier(user, tier: MembershipTier, *, expired: bool = False, now=None) -> Membership:
+    """An active membership around `now` (default: the real now), or one that ended 35 days before it."""
+    now = now or timezone.now()
     if expired:
         window = {"starts_at": now - timedelta(days=400), "ends_at": now - timedelta(days=35)}
     else:

@@ -1,0 +1,214 @@
+"""Demo data for courses: a teacher, three courses (VIP-included, KA-only, sold singly), an offline event,
+and a VIP-included writing camp with a running term, daily tasks and a few learners. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+DEMO_PASSWORD = "zhiquan-demo-2026"
+DEMO_MEDIA = "courses/demo-lesson.wav"  # a 20-second chime shipped in static/, so the player works offline
+
+COURSES = [
+    {
+        "title": "私域增长实战 12 讲",
+        "summary": "从引流、转化到复购，搭建会员制私域的完整方法",
+        "description": "适合正在做知识付费、会员社群的创业者。\n每讲 10 分钟，配讲义与作业。",
+        "price_fen": 19_900,
+        "tiers": ["VIP"],
+        "sort_order": 1,
+        "lessons": [
+            ("开篇：为什么卖会员而不是卖课", "audio", True),
+            ("引流：三种低成本获客渠道", "audio", False),
+            ("转化：会员权益怎么设计", "text", False),
+            ("复购：续费率的四个抓手", "audio", False),
+        ],
+    },
+    {
+        "title": "高阶私董：企业增长战略",
+        "summary": "KA 会员专享：年度增长战略拆解与案例",
+        "description": "仅限 KA 大客户学习，不单独售卖。",
+        "price_fen": 0,
+        "tiers": ["KA"],
+        "sort_order": 2,
+        "lessons": [
+            ("导读：增长战略的三层结构", "audio", True),
+            ("案例：一家培训公司的会员化转型", "audio", False),
+            ("工作坊：写出你的年度增长地图", "text", False),
+        ],
+    },
+    {
+        "title": "短视频文案速成",
+        "summary": "7 天学会写出有转化的短视频脚本",
+        "description": "单独购买即可学习；VIP 会员购买享 9 折。",
+        "price_fen": 9_900,
+        "tiers": [],
+        "sort_order": 3,
+        "lessons": [
+            ("脚本的黄金三秒", "audio", True),
+            ("钩子、冲突、行动：三段式结构", "audio", False),
+            ("十个可直接套用的模板", "text", False),
+        ],
+    },
+]
+
+CAMP_TASKS = [
+    "写下你的写作目标",
+    "观察身边一件小事并记录",
+    "用三段式写一个故事",
+    "给一篇旧文重写标题",
+    "写 300 字读书笔记",
+    "采访一位朋友并成文",
+    "第一周复盘",
+]
+
+
+def _user(username: str, nickname: str, *, staff: bool = False):
+    from members.models import User
+
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"nickname": nickname, "is_staff": staff}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user, created
+
+
+def seed(*, stdout, history: bool = False) -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.templatetags.static import static
+    from django.utils import timezone
+
+    from core.roles import TEACHER
+    from courses.models import Camp, CampTask, Course, Event, Lesson, Term, TierEventQuota
+    from members.models import MembershipTier
+
+    tiers = {t.code: t for t in MembershipTier.objects.all()}
+    teacher, _created = _user("teacher", "王老师·增长教练", staff=True)
+    group, _created = Group.objects.get_or_create(name=TEACHER)
+    teacher.groups.add(group)
+    media_url = f"{settings.SITE_URL}{static(DEMO_MEDIA)}"
+
+    for spec in COURSES:
+        course, created = Course.objects.get_or_create(
+            title=spec["title"],
+            defaults={
+                "summary": spec["summary"],
+                "description": spec["description"],
+                "teacher": teacher,
+                "price_fen": spec["price_fen"],
+                "sort_order": spec["sort_order"],
+            },
+        )
+        if created:
+            course.included_in_tiers.set([tiers[c] for c in spec["tiers"] if c in tiers])
+            for position, (title, kind, preview) in enumerate(spec["lessons"], start=1):
+                Lesson.objects.create(
+                    course=course,
+                    title=title,
+                    position=position,
+                    kind=kind,
+                    media_url=media_url if kind != "text" else "",
+                    duration_seconds=20 if kind != "text" else 0,
+                    body=f"【讲义】{title}\n\n本讲要点：\n1. 明确目标用户\n2. 设计可感知的权益\n3. 用数据复盘",
+                    is_preview=preview,
+                )
+
+    if "VIP" in tiers:
+        TierEventQuota.objects.get_or_create(tier=tiers["VIP"], defaults={"events_per_year": 1})
+    now = timezone.now()
+    starts = timezone.localtime(now + timedelta(days=20)).replace(hour=13, minute=30, second=0, microsecond=0)
+    event, created = Event.objects.get_or_create(
+        title="上海线下私董会 · 增长闭门课",
+        defaults={
+            "summary": "一天的线下闭门课，和 30 位创始人一起拆解增长问题",
+            "description": "流程：13:30 签到 · 14:00 主题分享 · 16:00 分组私董 · 18:00 晚宴交流。\n"
+            "VIP 会员每年可免费报名一次，KA 会员不限次数。",
+            "city": "上海",
+            "venue": "静安嘉里中心 3 楼会议室",
+            "address": "上海市静安区南京西路 1515 号",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=6),
+            "capacity": 40,
+            "price_fen": 99_900,
+            "organizer": teacher,
+        },
+    )
+    if created:
+        event.included_in_tiers.set([tiers[c] for c in ("VIP",) if c in tiers])
+
+    camp, created = Camp.objects.get_or_create(
+        title="21天写作打卡营",
+        defaults={
+            "summary": "每天一个小任务，21 天养成写作习惯",
+            "description": "每天 0 点解锁当天任务，20:00 前未打卡会收到提醒。\n支持 2 天内补卡（每期 3 次），老师逐条点评。",
+            "teacher": teacher,
+            "price_fen": 19_900,
+            "days": 21,
+            "reminder_time": time(20, 0),
+            "makeup_days": 2,
+            "makeup_limit": 3,
+        },
+    )
+    if created:
+        camp.included_in_tiers.set([tiers[c] for c in ("VIP",) if c in tiers])
+        for day in range(1, camp.days + 1):
+            title = CAMP_TASKS[(day - 1) % len(CAMP_TASKS)]
+            CampTask.objects.create(
+                camp=camp,
+                day=day,
+                title=f"{title}" if day <= len(CAMP_TASKS) else f"{title}（第{(day - 1) // 7 + 1}周）",
+                body=f"第{day}天任务：{title}。写完后在下方打卡，可以附上图片。",
+            )
+    today = timezone.localdate()
+    term, term_created = Term.objects.get_or_create(
+        camp=camp, name="第1期", defaults={"start_date": today - timedelta(days=3), "days": camp.days}
+    )
+    if term_created:
+        _seed_learners(term=term, teacher=teacher)
+    _seed_subscribe_template()
+    stdout.write(
+        f"courses: {len(COURSES)} courses, event «{event.title}», camp «{camp.title}» {term.name} "
+        f"({term.start_date:%m-%d}–{term.end_date:%m-%d}); teacher login teacher / {DEMO_PASSWORD}"
+    )
+
+
+def _seed_learners(*, term, teacher) -> None:
+    """A few learners with past check-ins (one reviewed), so the feed, queue and leaderboard are alive."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from courses import services
+    from courses.models import CampTask, Source
+
+    tz = timezone.get_current_timezone()
+    learners = [("learner1", "小林", 3), ("learner2", "阿杰", 2), ("learner3", "Mia", 1)]
+    for username, nickname, days_done in learners:
+        user, _created = _user(username, nickname)
+        services.seat_grant(term=term, user=user, source=Source.GRANT)
+        for day in range(1, days_done + 1):
+            task = CampTask.objects.get(camp=term.camp, day=day)
+            when = datetime.combine(term.date_of_day(day), time(21, 0), tzinfo=tz)
+            checkin = services.checkin_submit(
+                user=user,
+                term=term,
+                task=task,
+                text=f"第{day}天打卡：今天完成了「{task.title}」，写了 300 多字，收获是先写再改。",
+                now=when,
+            )
+            if username == "learner1" and day == 1:
+                services.checkin_review(
+                    checkin=checkin, reviewer=teacher, comment="结构清晰，继续保持！", score=5
+                )
+
+
+def _seed_subscribe_template() -> None:
+    """The check-in reminder template key, for the operator to paste WeChat's template id into."""
+    from members.models import SubscribeTemplate
+
+    SubscribeTemplate.objects.get_or_create(
+        key="checkin_reminder",
+        defaults={"name": "训练营打卡提醒", "fields": "thing1,thing2,date3", "template_id": ""},
+    )
