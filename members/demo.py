@@ -1,6 +1,22 @@
-"""Demo data for members: the two tiers of API.md, an operator and a demo member. Idempotent."""
+"""Demo data for members: the two tiers of API.md, an operator, a demo member, staff reps (sales,
+customer service, a teacher), the big group, subscribe templates and points-mall rewards.
+With history: a few members at different onboarding steps. Idempotent."""
 
-from members.models import MembershipTier, User
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from core import roles
+from members.models import (
+    MembershipTier,
+    Onboarding,
+    Reward,
+    ServiceGroup,
+    SubscribeTemplate,
+    User,
+)
 
 DEMO_PASSWORD = "zhiquan-demo-2026"
 
@@ -27,22 +43,130 @@ TIERS = [
     },
 ]
 
+STAFF = [
+    ("sales", "销售小王", roles.SALES),
+    ("service", "客服小李", roles.CUSTOMER_SERVICE),
+    ("teacher", "讲师老张", roles.TEACHER),
+]
+
+REWARDS = [
+    {
+        "title": "VIP 体验 7 天",
+        "description": "未开通会员可体验 VIP 全部线上权益 7 天；VIP 会员兑换则顺延 7 天。",
+        "item_type": "membership_days",
+        "item_id": "VIP:7",
+        "points_price": 800,
+        "per_member_limit": 1,
+        "sort_order": 10,
+    },
+    {
+        "title": "VIP 会员 30 天",
+        "description": "VIP 会员有效期顺延 30 天（非会员则开通 30 天）。",
+        "item_type": "membership_days",
+        "item_id": "VIP:30",
+        "points_price": 3000,
+        "per_member_limit": 0,
+        "sort_order": 20,
+    },
+]
+
+SUBSCRIBE_TEMPLATES = [
+    # Paste the template ids from the mini-program console (订阅消息) to switch WeChat delivery on.
+    {"key": "renewal_reminder", "name": "会员到期提醒", "fields": "thing1,time2", "page": "pages/me/index"},
+]
+
+
+def _user(username: str, nickname: str, *, staff: bool = False, superuser: bool = False) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"nickname": nickname, "is_staff": staff or superuser, "is_superuser": superuser},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
 
 def seed(*, stdout, history: bool = False) -> None:
+    from core.posters import qr_png
+    from members import services
+
     for tier in TIERS:
         MembershipTier.objects.update_or_create(code=tier["code"], defaults=tier)
 
-    operator, created = User.objects.get_or_create(
-        username="operator", defaults={"nickname": "运营小知", "is_staff": True, "is_superuser": True}
-    )
-    if created:
-        operator.set_password(DEMO_PASSWORD)
-        operator.save()
+    operator = _user("operator", "运营小知", superuser=True)
     member, created = User.objects.get_or_create(username="member", defaults={"nickname": "体验会员"})
     if created:
         member.set_password(DEMO_PASSWORD)
         member.set_phone("13800138000", verified=True)
         member.save()
-    stdout.write(
-        f"members: tiers {', '.join(t['code'] for t in TIERS)}; logins operator / member (password {DEMO_PASSWORD})"
+    services.points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
+
+    for username, nickname, role in STAFF:
+        person = _user(username, nickname, staff=True)
+        person.groups.add(Group.objects.get_or_create(name=role)[0])
+
+    big_group, created = ServiceGroup.objects.get_or_create(
+        kind=ServiceGroup.Kind.BIG,
+        name="知圈会员大群",
+        defaults={"notes": "演示：正式使用请上传真实的群二维码"},
     )
+    if created or not big_group.qr_image:
+        from django.conf import settings
+
+        big_group.qr_image.save(
+            "demo-big-group.png", ContentFile(qr_png(f"{settings.SITE_URL}/account/")), save=True
+        )
+
+    for template in SUBSCRIBE_TEMPLATES:
+        SubscribeTemplate.objects.get_or_create(key=template["key"], defaults=template)
+    for reward in REWARDS:
+        Reward.objects.get_or_create(
+            item_type=reward["item_type"], item_id=reward["item_id"], defaults=reward
+        )
+
+    if history:
+        _seed_history(operator=operator)
+
+    stdout.write(
+        f"members: tiers {', '.join(t['code'] for t in TIERS)}; logins operator / member / sales / service / teacher "
+        f"(password {DEMO_PASSWORD}); big group, {len(REWARDS)} mall rewards"
+    )
+
+
+HISTORY_MEMBERS = [
+    # username, nickname, tier, steps done (service_group, intro, big_group), days stuck at the current step
+    ("demo_vip_1", "陈晨", "VIP", (), 0),
+    ("demo_vip_2", "刘洋", "VIP", ("service_group",), 5),
+    ("demo_vip_3", "王芳", "VIP", ("service_group", "intro", "big_group"), 0),
+    ("demo_ka_1", "赵磊", "KA", ("service_group", "intro"), 4),
+]
+
+
+def _seed_history(*, operator: User) -> None:
+    from members import services
+
+    now = timezone.now()
+    for username, nickname, tier_code, steps, stuck_days in HISTORY_MEMBERS:
+        user = _user(username, nickname)
+        if Onboarding.objects.filter(user=user).exists():
+            continue
+        tier = MembershipTier.objects.get(code=tier_code)
+        services.membership_grant_manual(
+            user=user, tier=tier, days=tier.duration_days, operator=operator, reason="演示数据"
+        )
+        if "intro" in steps:
+            services.profile_update(
+                user=user,
+                real_name=nickname,
+                city="上海",
+                industry="咨询",
+                self_introduction=f"大家好，我是{nickname}，在上海做企业咨询，希望在社群里和大家多交流、共同成长。",
+                use_house_nickname=True,
+            )
+        onboarding = Onboarding.objects.get(user=user)
+        for step in steps:
+            if step != "intro":
+                services.onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
+        if stuck_days:
+            Onboarding.objects.filter(user=user).update(stage_since=now - timedelta(days=stuck_days))
