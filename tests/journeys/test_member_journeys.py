@@ -1,0 +1,58 @@
+"""What a new member clicks through, on a phone and on a desktop."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_up_by_phone(page: Page, base_url: str, phone: str) -> None:
+    from members.sms import ConsoleSmsSender
+
+    ConsoleSmsSender.outbox.clear()
+    page.goto(f"{base_url}/accounts/signup/")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password1]", "journey-pass-2026")
+    page.fill("input[name=password2]", "journey-pass-2026")
+    page.click("form button[type=submit]")
+    # allauth asks for the code the SMS sender delivered
+    expect(page.locator("input[name=code]")).to_be_visible()
+    code = ConsoleSmsSender.outbox[-1][1]
+    page.fill("input[name=code]", code)
+    page.click("form button[type=submit]")
+
+
+def pay_with_sandbox(page: Page, *, expected_amount: str) -> None:
+    """From an item page's buy button: confirm the order, pay in the sandbox cashier, see it paid."""
+    page.get_by_role("link", name=re.compile("支付|购买|开通|报名|加入")).first.click()
+    expect(page.locator(".checkout .total")).to_contain_text(expected_amount)
+    page.locator("input[name=channel][value=sandbox]").check()
+    page.locator(".pay-form button[type=submit]").click()
+    expect(page.locator(".cashier.sandbox")).to_contain_text(expected_amount)
+    page.get_by_role("button", name="确认支付").click()
+    expect(page.locator("#order-status")).to_contain_text("支付成功")
+
+
+def test_sign_up_by_phone_buy_vip_with_sandbox_and_open_an_included_lesson(page: Page, site):
+    sign_up_by_phone(page, site.url, "13912345678")
+    page.goto(f"{site.url}/")
+    vip = page.locator("[data-tier=VIP]")
+    expect(vip).to_contain_text("¥3,600")
+    vip.get_by_role("link").click()
+    pay_with_sandbox(page, expected_amount="¥3,600")
+
+    # the membership shows on the account page with its member number and 365 days
+    page.goto(f"{site.url}/account/")
+    expect(page.locator("body")).to_contain_text(re.compile(r"VIP-\d{6}"))
+    expect(page.locator("body")).to_contain_text("365")
+
+    # a lesson that is not a free preview, in a course VIP includes, is now open
+    page.goto(f"{site.url}/courses/")
+    page.get_by_role("link", name="私域增长实战 12 讲").first.click()
+    expect(page.locator("[data-course-access]")).to_have_attribute("data-course-access", "unlocked")
+    page.locator("li.lesson-row[data-locked='0']").nth(1).get_by_role("link").click()
+    expect(page.locator("body")).to_contain_text("讲义")
