@@ -1,0 +1,163 @@
+"""The staff roles' model permissions (core/roles.py names the roles; `manage.py setup_roles` applies this).
+
+What each role may do in admin and in the operators' console, as Django model permissions on groups:
+
+- 运营 operator: runs content, community, members and referral programmes; sees money records read-only;
+  the dashboard and exports of dashboard tables, orders and members. No refunds, no withdrawals,
+  no ledger writes (those are finance's).
+- 财务 finance: money actions — order refunds (`payments.change_order`), the withdrawal queue and its
+  settings, reconciliation, ledger checks; the dashboard and every export including commissions and
+  withdrawals. (The withdrawal actions also require membership of this group: `core.roles.is_money_operator`.)
+- 讲师 teacher: their courses, camps, terms and the check-in review queue (own camps only: courses.admin).
+- 圈主 circle owner: their circles, posts, comments and members (own circles only: circles.admin).
+- 销售 sales: members and their onboarding (assignment limits live in members).
+- 客服 customer service: onboarding steps, member profiles, service groups.
+
+Object-level limits ("own camps", "own circles") are enforced where the objects live; these are the
+model-level grants. Unknown models (an app not installed yet) are skipped, so the command can run early.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from core import roles
+
+VIEW = ("view",)
+EDIT = ("view", "add", "change")
+FULL = ("view", "add", "change", "delete")
+
+# (app_label, model names | "*" | "perm", actions): later entries add to earlier ones; "perm" names custom
+# permissions by codename.
+
+ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]] = {
+    roles.OPERATOR: [
+        ("payments", "*", VIEW),
+        ("core", ("auditlog",), VIEW),
+        ("members", "*", VIEW),
+        (
+            "members",
+            (
+                "user",
+                "membership",
+                "membershiptier",
+                "subscribetemplate",
+                "servicegroup",
+                "servicegroupstaff",
+                "memberprofile",
+                "onboarding",
+                "reward",
+                "notification",
+            ),
+            EDIT,
+        ),
+        ("members", ("servicegroupstaff", "reward"), ("delete",)),
+        ("courses", "*", FULL),
+        ("circles", "*", VIEW),
+        ("circles", ("circle", "circlerules", "circlesettings", "post", "comment", "circlemembership"), EDIT),
+        ("referrals", "*", VIEW),
+        (
+            "referrals",
+            (
+                "referralsettings",
+                "promoter",
+                "promoterlevel",
+                "promoterprice",
+                "promoteragreement",
+                "commissionrule",
+                "groupbuyoffer",
+                "referralbinding",
+                "staffsharebracket",
+            ),
+            EDIT,
+        ),
+        ("django_celery_beat", "*", FULL),
+        ("insights", ("operationsreport",), VIEW),
+        ("insights", "perm", ("view_dashboard", "export_reports")),
+    ],
+    roles.FINANCE: [
+        ("payments", "*", VIEW),
+        ("payments", ("order", "withdrawal", "withdrawalsettings", "reconciliationmismatch"), ("change",)),
+        ("payments", ("ledgercheckrun",), ("add",)),
+        ("core", ("auditlog",), VIEW),
+        ("members", ("user", "membership", "membershipgrant", "membershiptier", "pointsaccount"), VIEW),
+        ("referrals", ("commission", "promoter", "referralbinding", "groupbuy", "groupbuymember"), VIEW),
+        (
+            "referrals",
+            (
+                "staffsharebracket",
+                "staffsharemonth",
+                "staffsharestatement",
+                "staffshareline",
+                "staffshareadjustment",
+            ),
+            VIEW,
+        ),
+        ("referrals", ("staffsharemonth",), ("add",)),
+        ("circles", ("tipintent", "paidquestion"), VIEW),
+        ("insights", ("operationsreport",), VIEW),
+        ("insights", "perm", ("view_dashboard", "export_reports", "export_finance")),
+    ],
+    roles.TEACHER: [
+        ("courses", ("course", "lesson", "camp", "camptask", "term", "event"), EDIT),
+        ("courses", ("lesson", "camptask"), ("delete",)),
+        ("courses", ("checkin",), ("view", "change")),
+        ("courses", ("termseat", "courseenrolment", "eventregistration", "lessonprogress"), VIEW),
+    ],
+    roles.CIRCLE_OWNER: [
+        ("circles", ("circle", "circlerules", "post", "comment", "circlemembership"), EDIT),
+        ("circles", ("circlemembershipevent", "tipintent", "paidquestion", "rulesacceptance"), VIEW),
+    ],
+    roles.SALES: [
+        ("members", ("user", "membership", "membershipgrant", "memberprofile"), VIEW),
+        ("members", ("onboarding",), ("view", "change")),
+        ("referrals", ("referralbinding",), VIEW),
+    ],
+    roles.CUSTOMER_SERVICE: [
+        ("members", ("user", "membership", "servicegroup", "servicegroupstaff"), VIEW),
+        ("members", ("onboarding", "memberprofile"), ("view", "change")),
+    ],
+}
+
+
+def role_permissions(role: str) -> set[Permission]:
+    """The permissions of one role, resolved against the installed models."""
+    perms: set[Permission] = set()
+    for app_label, models, actions in ROLE_GRANTS.get(role, []):
+        qs = Permission.objects.filter(content_type__app_label=app_label).select_related("content_type")
+        if models == "perm":  # custom permissions named directly
+            perms.update(qs.filter(codename__in=actions))
+            continue
+        if models != "*":
+            qs = qs.filter(content_type__model__in=models)
+        for perm in qs:
+            action = perm.codename.split("_", 1)[0]
+            if perm.codename == f"{action}_{perm.content_type.model}" and action in actions:
+                perms.add(perm)
+    if role == roles.OPERATOR:
+        # Operators read money records but never change them: refunds and payouts are finance's.
+        perms = {
+            p
+            for p in perms
+            if not (p.content_type.app_label == "payments" and not p.codename.startswith("view_"))
+        }
+    return perms
+
+
+def roles_setup() -> dict[str, int]:
+    """Create the role groups and set each one's permissions to the defaults above. Idempotent.
+
+    Other groups are left alone; a role group's extra permissions added by hand are reset.
+    """
+    counts = {}
+    with transaction.atomic():
+        for role in roles.ALL_ROLES:
+            group, _created = Group.objects.get_or_create(name=role)
+            perms = role_permissions(role)
+            group.permissions.set(perms)
+            counts[role] = len(perms)
+    return counts
+
+
+__all__ = ["ROLE_GRANTS", "role_permissions", "roles_setup"]
