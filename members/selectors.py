@@ -29,7 +29,9 @@ def member_has_tier(user: User, tier: MembershipTier | str) -> bool:
     if membership is None:
         return False
     if isinstance(tier, str):
-        tier = MembershipTier.objects.get(code=tier)
+        tier = MembershipTier.objects.filter(code=tier).first()
+        if tier is None:
+            return False
     return membership.tier.rank >= tier.rank
 
 

@@ -52,3 +52,8 @@ def test_anonymous_user_has_no_discount(vip):
     from django.contrib.auth.models import AnonymousUser
 
     assert tier_discount_bp(AnonymousUser()) == 0
+
+
+def test_unknown_tier_code_is_simply_not_held(member, vip):
+    give(member, vip)
+    assert member_has_tier(member, "NO_SUCH_TIER") is False
