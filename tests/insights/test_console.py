@@ -1,0 +1,376 @@
+"""The operators' console: permission matrix (dashboard, exports, money actions), fixed query count,
+CSV exports (BOM, masked personal data, 100,000 orders streamed), operations reports, setup_roles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tracemalloc
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from core import roles
+from insights import services
+from insights.models import LinkVisitDay, OperationsReport
+from insights.periods import Period
+from members.models import MembershipGrant
+from payments.models import Order, Withdrawal
+from referrals.models import ReferralLinkStat
+from tests.insights import builders as b
+from tests.insights.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/ops/"
+TABLE_CSV = "/ops/export/table/revenue_by_item_type.csv"
+ORDERS_CSV = "/ops/export/orders.csv"
+MEMBERS_CSV = "/ops/export/members.csv"
+COMMISSIONS_CSV = "/ops/export/commissions.csv"
+WITHDRAWALS_CSV = "/ops/export/withdrawals.csv"
+REPORTS = "/ops/reports/"
+
+# who → the pages they may open (everything else: 403; anonymous: redirect to login)
+ALLOWED = {
+    "superuser": {DASHBOARD, TABLE_CSV, ORDERS_CSV, MEMBERS_CSV, COMMISSIONS_CSV, WITHDRAWALS_CSV, REPORTS},
+    "finance": {DASHBOARD, TABLE_CSV, ORDERS_CSV, MEMBERS_CSV, COMMISSIONS_CSV, WITHDRAWALS_CSV, REPORTS},
+    "operator": {DASHBOARD, TABLE_CSV, ORDERS_CSV, MEMBERS_CSV, REPORTS},
+    "teacher": set(),
+    "circle_owner": set(),
+    "sales": set(),
+    "customer_service": set(),
+    "staff_no_role": set(),
+    "member": set(),
+}
+PAGES = [DASHBOARD, TABLE_CSV, ORDERS_CSV, MEMBERS_CSV, COMMISSIONS_CSV, WITHDRAWALS_CSV, REPORTS]
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_permission_matrix_for_dashboard_and_exports(staff, who):
+    client = client_for(staff[who])
+    for page in PAGES:
+        response = client.get(page)
+        expected = 200 if page in ALLOWED[who] else 403
+        assert response.status_code == expected, (who, page, response.status_code)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(db):
+    for page in PAGES:
+        response = client_for(None).get(page)
+        assert response.status_code == 302 and "/login/" in response["Location"], page
+
+
+def _paid_order_and_withdrawal():
+    buyer = b.user()
+    order = b.order(user=buyer, amount_fen=19_900, paid_at=timezone.now(), channel="sandbox")
+    withdrawal = Withdrawal.objects.create(user=buyer, amount_fen=1_000, method="bank", out_bill_no="WTEST1")
+    return order, withdrawal
+
+
+# money actions in admin: refund (payments.change_order) and the withdrawal queue (finance group)
+MONEY_ALLOWED = {"superuser", "finance"}
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_permission_matrix_for_money_actions_in_admin(staff, who):
+    order, withdrawal = _paid_order_and_withdrawal()
+    client = client_for(staff[who])
+    pages = [
+        reverse("admin:payments_order_refund", args=[order.pk]),
+        reverse("admin:payments_withdrawal_approve", args=[withdrawal.pk]),
+        reverse("admin:payments_withdrawal_reject", args=[withdrawal.pk]),
+    ]
+    for page in pages:
+        status = client.get(page).status_code
+        if who == "member":
+            assert status == 302, page  # not staff: admin sends them to its login
+        elif who in MONEY_ALLOWED:
+            assert status == 200, (who, page)
+        else:
+            assert status == 403, (who, page, status)
+
+
+def test_operator_cannot_refund_or_approve_by_posting(staff):
+    order, withdrawal = _paid_order_and_withdrawal()
+    client = client_for(staff["operator"])
+    response = client.post(reverse("admin:payments_order_refund", args=[order.pk]), {"reason": "试试"})
+    assert response.status_code == 403
+    response = client.post(
+        reverse("admin:payments_order_changelist"), {"action": "refund_full", "_selected_action": [order.pk]}
+    )
+    assert response.status_code in (403, 200)
+    response = client.post(reverse("admin:payments_withdrawal_approve", args=[withdrawal.pk]))
+    assert response.status_code == 403
+    order.refresh_from_db()
+    withdrawal.refresh_from_db()
+    assert order.refunded_fen == 0 and order.refunds.count() == 0
+    assert withdrawal.status == Withdrawal.Status.PENDING_REVIEW and withdrawal.first_approved_by is None
+
+
+def test_operator_reads_money_records_but_does_not_change_them(staff):
+    order, _w = _paid_order_and_withdrawal()
+    client = client_for(staff["operator"])
+    assert client.get(reverse("admin:payments_order_changelist")).status_code == 200
+    operator = staff["operator"]
+    assert operator.has_perm("payments.view_order") and not operator.has_perm("payments.change_order")
+    assert not operator.has_perm("payments.change_withdrawal")
+    assert staff["finance"].has_perm("payments.change_order")
+    assert staff["teacher"].has_perm("courses.change_checkin") and not staff["teacher"].has_perm(
+        "payments.view_order"
+    )
+    assert staff["circle_owner"].has_perm("circles.change_post")
+    assert staff["sales"].has_perm("members.change_onboarding")
+    assert not staff["sales"].has_perm("members.change_membership")
+
+
+def test_setup_roles_command_is_idempotent_and_resets_role_groups(db):
+    call_command("setup_roles", stdout=io.StringIO())
+    operator = Group.objects.get(name=roles.OPERATOR)
+    count = operator.permissions.count()
+    operator.permissions.add(*Group.objects.get(name=roles.FINANCE).permissions.all())
+    call_command("setup_roles", stdout=io.StringIO())
+    assert operator.permissions.count() == count
+    assert set(Group.objects.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True)) == set(
+        roles.ALL_ROLES
+    )
+
+
+# ---- the dashboard page ------------------------------------------------------------------------------------
+
+
+def _activity(n: int, *, start: int = 0):
+    """n buyers with an order, a membership grant, a binding, course progress and a check-in each."""
+    vip = b.tier("VIP", 1)
+    promoter = b.user(nickname=f"推广{start}")
+    course, lessons = b.course(published=2, title=f"课{start}")
+    camp, tasks = b.camp(days=3, title=f"营{start}")
+    term = b.term(camp=camp, start=timezone.localdate() - timedelta(days=2))
+    circle = b.circle(name=f"圈{start}")
+    for i in range(n):
+        u = b.user(joined=b.days_ago(5 + i % 5))
+        b.bind(user=u, referrer=promoter, channel="poster", bound_at=b.days_ago(5 + i % 5))
+        o = b.order(
+            user=u,
+            amount_fen=19_900,
+            paid_at=b.days_ago(1 + i % 4),
+            referrer=promoter,
+            item_type="membership",
+        )
+        b.grant(user=u, tier=vip, kind=MembershipGrant.Kind.START, created_at=b.days_ago(1 + i % 4), order=o)
+        b.progress(user=u, lesson=lessons[0], completed_at=b.days_ago(1))
+        s = b.seat(term=term, user=u)
+        b.checkin(seat=s, task=tasks[0], reviewed_after=timedelta(hours=2))
+        b.circle_member(circle=circle, user=u, events=[("joined", b.days_ago(10), {})])
+    LinkVisitDay.objects.create(
+        referrer=promoter, channel="poster", day=timezone.localdate() - timedelta(days=3), visits=3 * n
+    )
+    ReferralLinkStat.objects.create(user=promoter, channel="poster", visits=3 * n + 2, signups=n)
+
+
+def test_dashboard_query_count_does_not_grow_with_data(staff):
+    client = client_for(staff["operator"])
+    _activity(2)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(DASHBOARD).status_code == 200
+    _activity(25, start=100)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert len(large.captured_queries) <= 60
+
+
+def test_dashboard_shows_every_section_with_charts_tables_and_definitions(staff):
+    _activity(3)
+    response = client_for(staff["operator"]).get(DASHBOARD + "?range=30d")
+    html = response.content.decode()
+    for text in [
+        "GMV",
+        "付费率",
+        "复购率",
+        "会员续费率",
+        "退群率",
+        "完课率",
+        "打卡率",
+        "点评中位时长",
+        "推广收入占比",
+        "佣金冻结中",
+    ]:
+        assert text in html, text
+    for key in [
+        "revenue_over_time",
+        "funnel_by_channel",
+        "circle_churn",
+        "checkin_by_day",
+        "top_promoters",
+        "cohort_by_channel",
+    ]:
+        assert f'id="t-{key}"' in html, key
+        assert f'<script id="chart-{key}" type="application/json">' in html, key
+    assert "<script>" not in html  # CSP: no inline script, chart data travels in json_script
+    assert "/static/vendor/chartjs/chart.umd.js" in html and "/static/js/insights.js" in html
+    assert "定义" in html
+    # The table under the revenue chart carries the same number as the KPI card.
+    assert html.count("¥597") >= 2
+
+
+def test_bad_period_falls_back_to_the_last_30_days_with_a_message(staff):
+    response = client_for(staff["operator"]).get(DASHBOARD + "?start=2025-13-01&end=x")
+    assert response.status_code == 200
+    assert "日期格式应为 YYYY-MM-DD" in response.content.decode()
+    response = client_for(staff["operator"]).get(DASHBOARD + "?start=2025-03-10&end=2025-03-01")
+    assert "开始日期不能晚于结束日期" in response.content.decode()
+
+
+# ---- CSV exports ---------------------------------------------------------------------------------------
+
+
+def _read_csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_every_dashboard_table_exports_as_csv_with_a_bom(staff):
+    from insights.selectors import TABLE_SECTIONS
+
+    _activity(2)
+    client = client_for(staff["finance"])
+    for key in TABLE_SECTIONS:
+        response = client.get(f"/ops/export/table/{key}.csv?range=30d")
+        assert response.status_code == 200, key
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        rows = _read_csv(response)
+        assert rows[0], key
+    assert client.get("/ops/export/table/nope.csv").status_code == 404
+    rows = _read_csv(client.get("/ops/export/table/revenue_by_item_type.csv?range=30d"))
+    assert rows[0][:3] == ["名称", "订单数", "GMV（元）"]
+    assert rows[1][:3] == ["会员", "2", "398.00"]
+
+
+def test_members_export_masks_phone_numbers(staff):
+    member = b.user(nickname="张三")
+    member.set_phone("13812345678")
+    member.save()
+    rows = _read_csv(client_for(staff["operator"]).get(MEMBERS_CSV + "?all=1"))
+    line = next(r for r in rows if "张三" in r)
+    assert "138****5678" in line and "13812345678" not in ",".join(line)
+
+
+def test_withdrawals_export_masks_payee_names(staff):
+    Withdrawal.objects.create(
+        user=b.user(), amount_fen=12_345, method="bank", out_bill_no="WX1", real_name="王小明"
+    )
+    rows = _read_csv(client_for(staff["finance"]).get(WITHDRAWALS_CSV))
+    assert rows[1][4] == "123.45"
+    assert "王小明" not in ",".join(rows[1])
+
+
+@pytest.mark.postgres
+def test_export_of_100000_orders_streams_without_loading_them_all(staff):
+    user = b.user()
+    now = timezone.now()
+    Order.objects.bulk_create(
+        [
+            Order(
+                order_no=f"BULK{i:010d}",
+                user=user,
+                item_type="course",
+                item_id="1",
+                title="批量订单",
+                list_price_fen=19_900,
+                amount_fen=19_900,
+                status="paid",
+                channel="wechat_miniprogram",
+                paid_at=now,
+                expires_at=now,
+            )
+            for i in range(100_000)
+        ],
+        batch_size=5_000,
+    )
+    client = client_for(staff["operator"])
+    response = client.get(ORDERS_CSV + "?range=7d")
+    assert response.status_code == 200
+    assert response.streaming  # a StreamingHttpResponse: nothing rendered yet
+    tracemalloc.start()
+    lines = 0
+    first = None
+    for chunk in response.streaming_content:
+        if first is None:
+            first = chunk
+        lines += chunk.count(b"\n")
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert first.startswith("\ufeff".encode())
+    assert lines == 100_001
+    # 100,000 rows held at once would take well over 50 MB of Python objects; streaming keeps one chunk.
+    assert peak < 15 * 1024 * 1024, peak
+
+
+def test_orders_export_reads_rows_with_a_chunked_iterator(monkeypatch, staff):
+    from django.db.models.query import QuerySet
+
+    seen = {}
+    real = QuerySet.iterator
+
+    def spy(self, chunk_size=None):
+        seen["chunk_size"] = chunk_size
+        return real(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    b.order(user=b.user(), amount_fen=100, paid_at=timezone.now())
+    rows = _read_csv(client_for(staff["operator"]).get(ORDERS_CSV))
+    assert seen["chunk_size"] == 2000 and len(rows) == 2
+
+
+# ---- operations reports ------------------------------------------------------------------------------
+
+
+def test_daily_report_is_stored_and_emailed_once(staff, settings):
+    settings.OPERATIONS_REPORT_RECIPIENTS = ["ops@example.com"]
+    yesterday = timezone.localdate() - timedelta(days=1)
+    b.order(user=b.user(), amount_fen=36_000, paid_at=b.days_ago(1))
+    from insights import tasks
+
+    first = tasks.daily_report.delay().get()
+    again = tasks.daily_report.delay().get()
+    assert first == again
+    report = OperationsReport.objects.get()
+    assert (report.kind, report.period_start, report.period_end) == ("daily", yesterday, yesterday)
+    headline = {k["key"]: k for k in report.headline}
+    assert headline["gmv"]["value"] == 36_000 and headline["gmv"]["value_text"] == "¥360"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ops@example.com"] and "日报" in message.subject
+    assert "GMV：¥360" in message.body
+    page = client_for(staff["operator"]).get(f"/ops/reports/{report.pk}/")
+    assert page.status_code == 200 and "¥360" in page.content.decode()
+    assert client_for(staff["teacher"]).get(f"/ops/reports/{report.pk}/").status_code == 403
+
+
+def test_weekly_report_covers_the_last_full_week():
+    period = services.report_period("weekly", today=date(2026, 11, 25))  # a Wednesday
+    assert period == Period(date(2026, 11, 16), date(2026, 11, 22))
+    report = services.report_build(kind="weekly", today=date(2026, 11, 25))
+    assert report.period_start == date(2026, 11, 16)
+    assert services.report_send(report=report) is False  # no recipients configured: nothing sent
+
+
+def test_link_visit_snapshot_records_daily_increments_once(db):
+    promoter = b.user()
+    stat = ReferralLinkStat.objects.create(user=promoter, channel="poster", visits=10, signups=2)
+    day1 = date(2026, 11, 20)
+    assert services.link_visits_snapshot(day=day1) == 1
+    assert services.link_visits_snapshot(day=day1) == 0
+    ReferralLinkStat.objects.filter(pk=stat.pk).update(visits=15, signups=3)
+    assert services.link_visits_snapshot(day=day1 + timedelta(days=1)) == 1
+    rows = list(LinkVisitDay.objects.order_by("day").values_list("day", "visits", "signups"))
+    assert rows == [(day1, 10, 2), (day1 + timedelta(days=1), 5, 1)]
