@@ -458,7 +458,7 @@ class MembershipDetailApi(APIView):
         active = serializers.BooleanField()
         days_left = serializers.IntegerField()
         member_no = serializers.CharField(source="user.member_no", allow_null=True)
-        grants = GrantSerializer(many=True)
+        grants = GrantSerializer(many=True, source="grants_list")
 
     @extend_schema(
         operation_id="memberships_retrieve",
@@ -469,12 +469,10 @@ class MembershipDetailApi(APIView):
         membership = selectors.membership_get_for_user(user=request.user, membership_id=membership_id)
         if membership is None:
             raise NotFound()
-        membership.active = selectors.active_membership(request.user) is not None
+        membership.active = membership.starts_at <= timezone.now() < membership.ends_at
         membership.days_left = selectors.days_left(membership)
         membership.grants_list = list(selectors.membership_grants(membership))
-        data = self.OutputSerializer(membership).data
-        data["grants"] = GrantSerializer(membership.grants_list, many=True).data
-        return Response(data)
+        return Response(self.OutputSerializer(membership).data)
 
 
 class MyMembershipApi(APIView):

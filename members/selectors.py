@@ -205,7 +205,7 @@ def membership_for_user(user: User) -> Membership | None:
 
 def membership_get_for_user(*, user: User, membership_id: int) -> Membership | None:
     """A membership by id, only if it is the caller's (others' ids look like missing ones)."""
-    return Membership.objects.select_related("tier").filter(pk=membership_id, user=user).first()
+    return Membership.objects.select_related("tier", "user").filter(pk=membership_id, user=user).first()
 
 
 def membership_grants(membership: Membership):

@@ -295,3 +295,41 @@ def test_expired_membership_buys_a_fresh_start(member, vip):
     membership = membership_of(member)
     assert membership.starts_at > timezone.now() - timedelta(minutes=5)
     assert selectors.days_left(membership) == 365
+
+
+# ---- API: another user's membership id ---------------------------------------------------------------
+
+
+def test_membership_detail_is_mine_only(member, other, vip, django_assert_max_num_queries):
+    buy(member, "VIP")
+    buy(other, "VIP")
+    mine = membership_of(member)
+    theirs = membership_of(other)
+    member.refresh_from_db()
+    client = api_for(member)
+    with django_assert_max_num_queries(3):
+        response = client.get(f"/api/v1/memberships/{mine.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["tier"] == "VIP" and body["active"] is True and body["days_left"] == 365
+    assert body["member_no"] == "VIP-000001"
+    assert [g["kind"] for g in body["grants"]] == ["start"]
+    # another user's id looks exactly like a missing one
+    other_response = client.get(f"/api/v1/memberships/{theirs.pk}/")
+    missing_response = client.get("/api/v1/memberships/987654/")
+    assert other_response.status_code == missing_response.status_code == 404
+    assert other_response.json() == missing_response.json()
+    assert api_for().get(f"/api/v1/memberships/{mine.pk}/").status_code == 401
+
+
+def test_quote_api_explains_start_renew_upgrade_and_refusal(member, vip, ka):
+    client = api_for(member)
+    assert client.get("/api/v1/membership/quote/", {"tier": "VIP"}).json()["kind"] == "start"
+    buy(member, "KA")
+    response = client.get("/api/v1/membership/quote/", {"tier": "VIP"})
+    assert response.status_code == 400 and response.json()["code"] == "lower_tier_active"
+    assert client.get("/api/v1/membership/quote/", {"tier": "KA"}).json()["kind"] == "renew"
+    assert client.get("/api/v1/membership/quote/").status_code == 400
+    assert client.get("/api/v1/membership/quote/", {"tier": "NOPE"}).json()["code"] == "item_unavailable"
+    mine = client.get("/api/v1/membership/mine/").json()
+    assert mine["membership"]["tier"] == "KA" and [o["kind"] for o in mine["offers"]] == ["renew"]
