@@ -192,6 +192,7 @@ class PromoterLevelAdmin(ComplianceWarningsMixin, admin.ModelAdmin):
         "is_default",
         "auto_min_sales_fen",
         "auto_min_orders",
+        "grant_tier",
         "promoters",
     )
     ordering = ("rank",)

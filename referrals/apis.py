@@ -354,18 +354,25 @@ class ReferralPosterApi(APIView):
         parameters=[
             OpenApiParameter("item_type", OpenApiTypes.STR, required=False),
             OpenApiParameter("item_id", OpenApiTypes.STR, required=False),
+            OpenApiParameter(
+                "group_id", OpenApiTypes.INT, required=False, description="a group-buy invitation"
+            ),
         ],
         responses={
             (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="PNG image"),
-            **error_responses(400, 401),
+            **error_responses(400, 401, 404),
         },
     )
     def get(self, request):
-        png = posters.referral_poster_png(
-            user=request.user,
-            item_type=request.query_params.get("item_type", "").strip(),
-            item_id=request.query_params.get("item_id", "").strip(),
-        )
+        group_id = request.query_params.get("group_id", "").strip()
+        if group_id.isdigit():
+            png = posters.group_poster_png(user=request.user, group=selectors.group_get(int(group_id)))
+        else:
+            png = posters.referral_poster_png(
+                user=request.user,
+                item_type=request.query_params.get("item_type", "").strip(),
+                item_id=request.query_params.get("item_id", "").strip(),
+            )
         return HttpResponse(png, content_type="image/png")
 
 

@@ -215,6 +215,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
         title=title,
         body=_("「%(title)s」已付款，退款期过后结算。") % title_args,
         url="/referrals/",
+        subscribe_template="referral_commission",
     )
     return commission
 

@@ -440,10 +440,14 @@ def group_buy_retry_grant(*, seat_id: int) -> int:
 # ---- notifications ---------------------------------------------------------------------------------------
 
 
-def _notify_user(user, *, kind: str, title: str, body: str = "", url: str = "") -> None:
+def _notify_user(
+    user, *, kind: str, title: str, body: str = "", url: str = "", subscribe_template: str = ""
+) -> None:
     from members.services import notification_send
 
-    notification_send(user=user, kind=kind, title=title[:200], body=body, url=url)
+    notification_send(
+        user=user, kind=kind, title=title[:200], body=body, url=url, subscribe_template=subscribe_template
+    )
 
 
 def _notify_group(group: GroupBuy, *, success: bool) -> None:
@@ -458,6 +462,7 @@ def _notify_group(group: GroupBuy, *, success: bool) -> None:
                 title=_("拼团成功：%(title)s") % {"title": group.offer.title[:40]},
                 body=_("%(n)s 人已成团，购买内容已开通。") % {"n": group.size},
                 url=f"/referrals/group-buys/{group.pk}/",
+                subscribe_template="group_buy_result",
             )
         else:
             _notify_user(
@@ -466,4 +471,5 @@ def _notify_group(group: GroupBuy, *, success: bool) -> None:
                 title=_("拼团未成功，已自动退款：%(title)s") % {"title": group.offer.title[:40]},
                 body=_("在时限内没有凑齐 %(n)s 人，款项将原路退回。") % {"n": group.size},
                 url=f"/referrals/group-buys/{group.pk}/",
+                subscribe_template="group_buy_result",
             )

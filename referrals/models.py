@@ -113,6 +113,17 @@ class PromoterLevel(models.Model):
         help_text=_("推广成交（扣除退款）累计达到即升级"),
     )
     auto_min_orders = models.PositiveIntegerField(_("自动升级：推广成交单数"), null=True, blank=True)
+    grant_tier = models.ForeignKey(
+        "members.MembershipTier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("会员自动享有"),
+        help_text=_(
+            "持有该会员等级（或更高）的会员至少按此级别计佣：会员可提高佣金比例，但推广资格本身不要求购买。"
+        ),
+    )
     description = models.CharField(_("说明"), max_length=200, blank=True, default="")
 
     class Meta:

@@ -66,3 +66,25 @@ def _item_quote(*, user, item_type: str, item_id: str) -> items.Quote:
         raise
     except (ApplicationError, AttributeError, TypeError):
         return kind.quote(user=user, item_id=str(item_id))
+
+
+def group_poster_png(*, user, group) -> bytes:
+    """A poster inviting friends into one group (拼团), with the sharer's code on the link."""
+    from django.urls import reverse
+
+    from core.money import fen_to_yuan_text as yuan
+
+    url = (
+        f"{services.share_url(user)}?"
+        f"{urlencode({'c': 'group_buy', 'next': reverse('referrals:group_buy', args=[group.pk])})}"
+    )
+    left = group.places_left
+    png = render_poster(
+        title=group.offer.title,
+        subtitle=_("%(name)s 邀你一起拼团：%(size)s 人成团，还差 %(left)s 人")
+        % {"name": user.display_name, "size": group.size, "left": left},
+        stats=[(yuan(group.price_fen), _("拼团价")), (str(left), _("还差人数"))],
+        qr_payload=url,
+        footer=_("推荐码 %(code)s") % {"code": user.referral_code},
+    )
+    return png

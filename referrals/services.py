@@ -420,12 +420,26 @@ def promoter_get_or_create(user: User) -> Promoter:
 
 
 def promoter_level_of(user: User) -> PromoterLevel | None:
-    level = (
-        PromoterLevel.objects.filter(promoters__user_id=user.pk).first()
-        if getattr(user, "pk", None)
-        else None
-    )
-    return level or default_level()
+    """The promoter's level: granted (operator or sales), else the default; a membership tier may
+    lift it to the level that tier grants (a tier raises the rate, it is never a condition)."""
+    if not getattr(user, "pk", None):
+        return default_level()
+    level = PromoterLevel.objects.filter(promoters__user_id=user.pk).first() or default_level()
+    by_tier = _level_granted_by_tier(user)
+    if by_tier is not None and (level is None or by_tier.rank > level.rank):
+        return by_tier
+    return level
+
+
+def _level_granted_by_tier(user: User) -> PromoterLevel | None:
+    if not PromoterLevel.objects.filter(grant_tier__isnull=False).exists():
+        return None
+    from members.selectors import active_membership
+
+    membership = active_membership(user)
+    if membership is None:
+        return None
+    return PromoterLevel.objects.filter(grant_tier__rank__lte=membership.tier.rank).order_by("-rank").first()
 
 
 def promoter_set_level(*, user: User, level: PromoterLevel | None, actor, reason: str = "") -> Promoter:
@@ -591,10 +605,16 @@ def agreement_publish(*, agreement: PromoterAgreement, actor) -> PromoterAgreeme
 # ---- notifications ---------------------------------------------------------------------------------------
 
 
-def _notify(*, user: User, kind: str, title: str, body: str = "", url: str = "") -> None:
+def _notify(
+    *, user: User, kind: str, title: str, body: str = "", url: str = "", subscribe_template: str = ""
+) -> None:
+    """In-site notification; also a WeChat subscribe message when the operator configured
+    `subscribe_template` (e.g. "referral_commission") and the member has an opt-in left."""
     from members.services import notification_send
 
-    notification_send(user=user, kind=kind, title=title[:200], body=body, url=url)
+    notification_send(
+        user=user, kind=kind, title=title[:200], body=body, url=url, subscribe_template=subscribe_template
+    )
 
 
 # ---- the quote adjuster (payments.items.add_quote_adjuster) ----------------------------------------------

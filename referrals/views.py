@@ -137,8 +137,12 @@ def agreement(request: HttpRequest) -> HttpResponse:
 def poster(request: HttpRequest) -> HttpResponse:
     item_type = request.GET.get("item_type", "").strip()
     item_id = request.GET.get("item_id", "").strip()
+    group_id = request.GET.get("group_id", "").strip()
     try:
-        png = posters.referral_poster_png(user=request.user, item_type=item_type, item_id=item_id)
+        if group_id.isdigit():
+            png = posters.group_poster_png(user=request.user, group=selectors.group_get(int(group_id)))
+        else:
+            png = posters.referral_poster_png(user=request.user, item_type=item_type, item_id=item_id)
     except ApplicationError as exc:
         raise Http404(exc.message) from None
     response = HttpResponse(png, content_type="image/png")

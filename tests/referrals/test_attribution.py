@@ -247,3 +247,46 @@ def test_checkout_uses_the_captured_code(client, alice, bob):
     assert response.status_code == 302
     order = Order.objects.get(user=bob)
     assert order.referrer == alice and order.referral_code == alice.referral_code
+
+
+# ---- mini-program login (API.md row 1) --------------------------------------------------------------------
+
+
+def test_miniprogram_login_with_referral_code_binds_the_new_user_once(fake_wechat, alice, carol):
+    from rest_framework.test import APIClient
+
+    code = fake_wechat.login_code(openid="oREFopenid00000000000000000001", unionid="uREF1")
+    response = APIClient().post(
+        "/api/v1/auth/wechat/miniprogram/",
+        {"code": code, "referral_code": f"{alice.referral_code}.miniprogram"},
+        format="json",
+    )
+    assert response.status_code == 200
+    bob = User.objects.get(pk=response.json()["user"]["id"])
+    assert referrer_of(bob) == alice
+    assert ReferralLinkStat.objects.get(user=alice, channel="miniprogram").signups == 1
+    # logging in again with another code changes nothing (existing users are never rebound)
+    again = fake_wechat.login_code(openid="oREFopenid00000000000000000001", unionid="uREF1")
+    APIClient().post(
+        "/api/v1/auth/wechat/miniprogram/",
+        {"code": again, "referral_code": carol.referral_code},
+        format="json",
+    )
+    assert referrer_of(bob) == alice
+
+
+def test_miniprogram_login_sharing_the_referrers_unionid_is_refused(fake_wechat, alice):
+    from rest_framework.test import APIClient
+
+    WeChatIdentity.objects.create(user=alice, kind="mp", appid="wx_mp", openid="o-alice-mp", unionid="uSAME")
+    # the same person logs in to the mini-program with their own code on a second account
+    code = fake_wechat.login_code(openid="oSAMEperson000000000000000001", unionid="uSAME")
+    response = APIClient().post(
+        "/api/v1/auth/wechat/miniprogram/",
+        {"code": code, "referral_code": alice.referral_code},
+        format="json",
+    )
+    assert response.status_code == 200
+    # unionid links to Alice's existing account: no new user, so no binding at all
+    assert response.json()["user"]["id"] == alice.pk
+    assert ReferralBinding.objects.count() == 0

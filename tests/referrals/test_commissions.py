@@ -376,3 +376,21 @@ def test_levels_upgrade_automatically_on_real_sales_not_on_signups(alice):
     assert services.promoter_level_of(alice) == kol
     assert alice.promoter.level_source == "auto"
     assert Order.objects.filter(referrer=alice).count() == 2
+
+
+def test_a_membership_tier_can_raise_the_rate_but_is_never_required(alice, bob, carol):
+    # given VIP members promote at the "会员推广员" level (20%); everyone else at the default 10%
+    from tests.courses.factories import give_tier, vip_tier
+
+    vip = vip_tier()
+    f.level("normal", 1, is_default=True)
+    f.level("member", 2, commission_rate_bp=2000, grant_tier=vip)
+    f.rule(rate_bp=1000)
+    give_tier(alice, vip)
+    f.bind(bob, alice)
+    f.bind(dave := UserFactory(), carol)
+    create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
+    create_paid_order(user=dave, item_type=TEST_ITEM, item_id="A")
+    rates = dict(Commission.objects.values_list("beneficiary_id", "rate_bp"))
+    # then the VIP earns more, and the non-member still earns: promoting never requires buying
+    assert rates == {alice.pk: 2000, carol.pk: 1000}

@@ -187,3 +187,14 @@ def test_openapi_schema_documents_the_referral_endpoints(client):
         "/api/v1/referrals/group-buys/{group_id}/join/",
     ):
         assert path in schema["paths"], path
+
+
+def test_group_poster_invites_into_the_group(client):
+    offer = f.offer(size=3)
+    seat = group_buys.group_buy_open(user=UserFactory(), offer=offer)
+    create_paid_order(user=seat.user, item_type="group_buy", item_id=str(seat.pk))
+    client.force_login(seat.user)
+    response = client.get(f"/referrals/poster.png?group_id={seat.group_id}")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert "group_id=" in client.get(f"/referrals/group-buys/{seat.group_id}/").content.decode()
+    assert client.get("/referrals/poster.png?group_id=999999").status_code == 404
