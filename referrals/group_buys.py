@@ -32,6 +32,8 @@ from referrals.models import GroupBuy, GroupBuyMember, GroupBuyOffer
 logger = logging.getLogger(__name__)
 
 ITEM_TYPE = "group_buy"
+# One person cannot hold places in many groups without paying (places are scarce for everyone else).
+MAX_UNPAID_RESERVATIONS = 3
 G = GroupBuy.Status
 M = GroupBuyMember.Status
 
@@ -111,6 +113,15 @@ def group_buy_join(*, user, group_id: int, now: datetime | None = None) -> Group
             raise GroupBuyRefused("group_expired", _("这个团已过期，去开一个新团吧"))
         if _taken_places(group, now=now) >= group.size:
             raise GroupBuyRefused("group_full", _("这个团的名额已满（有人正在付款），请稍后再看或开一个新团"))
+        held_elsewhere = (
+            GroupBuyMember.objects.filter(user=user, status=M.RESERVED, reserved_until__gt=now)
+            .exclude(group_id=group.pk)
+            .count()
+        )
+        if held_elsewhere >= MAX_UNPAID_RESERVATIONS:
+            raise GroupBuyRefused(
+                "too_many_reservations", _("你还有未付款的拼团名额，请先完成付款或等待名额释放")
+            )
         items.get(group.offer.item_type).quote(user=user, item_id=group.offer.item_id)
         if mine is not None:  # a lapsed reservation of their own: renew it
             mine.reserved_until = now + seat_hold()

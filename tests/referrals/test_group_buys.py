@@ -221,3 +221,31 @@ def test_group_buy_api_open_join_progress(alice):
 
 def test_unknown_group_is_404():
     assert api_for(UserFactory()).post("/api/v1/referrals/group-buys/999999/join/").status_code == 404
+
+
+def test_one_person_cannot_hold_places_in_many_groups_without_paying():
+    offer = f.offer(size=3)
+    groups = [open_group(offer)[0] for _ in range(group_buys.MAX_UNPAID_RESERVATIONS + 1)]
+    hoarder = UserFactory()
+    for group in groups[:-1]:
+        group_buys.group_buy_join(user=hoarder, group_id=group.pk)
+    with pytest.raises(ApplicationError) as exc:
+        group_buys.group_buy_join(user=hoarder, group_id=groups[-1].pk)
+    assert exc.value.code == "too_many_reservations"
+
+
+def test_tasks_are_thin_and_safe_to_rerun():
+    from referrals import tasks
+
+    offer = f.offer(size=3, time_limit_hours=1)
+    group, order = open_group(offer)
+    GroupBuy.objects.filter(pk=group.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    with run_on_commit():
+        first = tasks.expire_group_buys()
+    assert first["expired"] == 1
+    assert tasks.expire_group_buys()["expired"] == 0
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert tasks.release_commission_points() == 0
+    seat = GroupBuyMember.objects.get(order=order)
+    assert tasks.group_buy_refund_seat(seat.pk) is False  # already refunded: nothing to do
