@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -187,7 +189,9 @@ def review_by_camp(p: Period) -> list[dict]:
         if isinstance(oldest, str):  # SQLite returns MIN() of a datetime column as text
             from django.utils.dateparse import parse_datetime
 
-            oldest = timezone.make_aware(parse_datetime(oldest), timezone.utc)
+            oldest = parse_datetime(oldest)
+            if timezone.is_naive(oldest):
+                oldest = timezone.make_aware(oldest, UTC)
         if not (m or row["waiting"]):
             continue
         out.append(

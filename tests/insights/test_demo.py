@@ -1,0 +1,54 @@
+"""`seed_demo --history` through insights.demo: roles and logins, months of activity, idempotent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+
+from core import roles
+from insights import demo, history
+from insights.periods import preset_period
+from insights.selectors import dashboard
+from members.models import MembershipGrant, User
+from payments import ledger
+from payments.models import Order
+from referrals.models import Commission
+from tests.insights import builders as b
+
+pytestmark = pytest.mark.django_db
+
+
+def test_history_fills_the_dashboard_and_is_not_doubled_on_a_second_run(settings):
+    vip, ka = b.tier("VIP", 1), b.tier("KA", 2, 12_000_000)
+    b.course(published=3, title="课程A")
+    counts = history.generate(days=40, daily_signups=(6, 10), promoters=5, tag="t")
+    assert counts["users"] > 200 and counts["orders"] > 30 and counts["commissions"] > 0
+    assert history.generate(days=40, daily_signups=(6, 10), promoters=5, tag="t") == {}
+    assert User.objects.filter(username__startswith="t_").count() == counts["users"]
+    assert Order.objects.filter(order_no__startswith="T").count() == counts["orders"]
+    assert MembershipGrant.objects.filter(kind="renew").exists()
+    # Commission earnings went through the ledger: balances add up to what the commissions kept.
+    kept = sum(c.amount_fen - c.reversed_fen for c in Commission.objects.all())
+    promoters = User.objects.filter(username__startswith="t_p")
+    held = sum(ledger.balances(p).pending_fen + ledger.balances(p).available_fen for p in promoters)
+    assert held == kept
+    board = dashboard(preset_period("30d"))
+    kpi = {k.key: k for k in board.kpis}
+    assert kpi["gmv"].value > 0 and kpi["signups"].value > 100 and kpi["link_visits"].value > 0
+    assert board.table("revenue_over_time").rows and board.table("funnel_by_link").rows
+    assert vip and ka
+
+
+def test_demo_seed_sets_up_roles_and_staff_logins():
+    demo.seed(stdout=io.StringIO())
+    demo.seed(stdout=io.StringIO())
+    assert set(Group.objects.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True)) == set(
+        roles.ALL_ROLES
+    )
+    ops, finance = User.objects.get(username="ops"), User.objects.get(username="finance")
+    assert (
+        ops.is_staff and ops.has_perm("insights.view_dashboard") and not ops.has_perm("payments.change_order")
+    )
+    assert finance.has_perm("payments.change_order") and finance.has_perm("insights.export_finance")
