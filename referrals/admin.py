@@ -309,16 +309,16 @@ class PromoterAdmin(admin.ModelAdmin):
         return f"{total / 100:.2f} / {orders}"
 
     def save_model(self, request, obj, form, change):
-        if change and "level" in form.changed_data:
-            services.promoter_set_level(user=obj.user, level=obj.level, actor=request.user, reason="admin")
-            obj.refresh_from_db()
-        if "is_blocked" in form.changed_data or "blocked_reason" in form.changed_data:
-            services.promoter_block(
-                user=obj.user, blocked=obj.is_blocked, actor=request.user, reason=obj.blocked_reason
-            )
-            return
+        """Level and block changes go through their services (audited); nothing else is editable."""
+        level, blocked, reason = obj.level, obj.is_blocked, obj.blocked_reason
         if not change:
+            obj.level, obj.is_blocked, obj.blocked_reason = None, False, ""
             super().save_model(request, obj, form, change)
+        if "level" in form.changed_data:
+            services.promoter_set_level(user=obj.user, level=level, actor=request.user, reason="admin")
+        if "is_blocked" in form.changed_data or "blocked_reason" in form.changed_data:
+            services.promoter_block(user=obj.user, blocked=blocked, actor=request.user, reason=reason)
+        obj.refresh_from_db()
 
     @admin.action(description=_("停止推广资格"))
     def block(self, request, queryset):

@@ -172,3 +172,22 @@ def test_admin_closes_due_staff_share_months(client, operator):
     from referrals.models import StaffShareMonth
 
     assert StaffShareMonth.objects.count() == 1  # last month, even with no sales
+
+
+def test_promoter_admin_changes_level_and_block_through_audited_services(client, operator, alice):
+    from core.models import AuditLog
+    from referrals.models import Promoter
+
+    kol = f.level("kol", 2, commission_rate_bp=2000)
+    client.force_login(operator)
+    add = client.post(
+        reverse("admin:referrals_promoter_add"),
+        {"user": alice.pk, "level": kol.pk, "is_blocked": "on", "blocked_reason": "刷单"},
+    )
+    assert add.status_code == 302, add.content.decode()[:3000]
+    promoter = Promoter.objects.get(user=alice)
+    assert promoter.level == kol and promoter.level_source == "operator" and promoter.is_blocked
+    assert set(AuditLog.objects.values_list("action", flat=True)) >= {
+        "referrals.promoter_level",
+        "referrals.promoter_block",
+    }
