@@ -505,6 +505,8 @@ class CheckIn(models.Model):
             ),
             models.Index(fields=["term", "status", "-created_at"], name="checkin_term_feed_idx"),
             models.Index(fields=["status", "created_at"], name="checkin_moderation_idx"),
+            # The reminder sweep reads today's check-ins of every running term.
+            models.Index(fields=["day", "seat"], name="checkin_day_seat_idx"),
         ]
 
     def __str__(self) -> str:
@@ -516,13 +518,15 @@ class CheckIn(models.Model):
 
 
 class CheckinReminder(models.Model):
-    """One reminder claimed for (member, term, day). The unique constraint is the at-most-once guarantee."""
+    """One reminder claimed for (member, term, day) by a sweep worker, and how it went out.
+
+    The unique constraint is the at-most-once guarantee: claiming is INSERT … ON CONFLICT DO NOTHING.
+    """
 
     class Channel(models.TextChoices):
         PENDING = "", _("待发送")
         SUBSCRIBE = "subscribe", _("订阅消息")
         INSITE = "insite", _("站内通知")
-        SKIPPED = "skipped", _("已打卡/已退出，未发送")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="reminders")
@@ -530,7 +534,7 @@ class CheckinReminder(models.Model):
     day = models.DateField()
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, default="")
     notification_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -538,8 +542,10 @@ class CheckinReminder(models.Model):
         verbose_name_plural = _("打卡提醒")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "term", "day"], name="uniq_checkin_reminder_day")
+            models.UniqueConstraint(fields=["term", "day", "user"], name="uniq_checkin_reminder_day")
         ]
+        # The sweep excludes the seats already reminded today.
+        indexes = [models.Index(fields=["day", "seat"], name="reminder_day_seat_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.term_id} {self.day}"

@@ -824,8 +824,10 @@ def reminder_candidates(*, now: datetime | None = None) -> QuerySet[TermSeat]:
     """Seats due a check-in reminder now (ONE statement, indexed; the sweep inserts from it).
 
     Active seats of published running terms whose camp's reminder time has passed today (Asia/Shanghai),
-    with no check-in for today and no reminder claimed for today; a tier seat only while a tier
-    including the camp is active.
+    with no check-in for today and no reminder claimed today; a tier seat only while a tier including
+    the camp is active. "Not reminded" is a NOT IN (a hashed subplan over today's reminder rows) on
+    purpose: as NOT EXISTS, planned from stale statistics (today's rows are always fresh), it became a
+    quadratic merge anti-join (0.7 s at 5,000 members). The claim's ON CONFLICT is the real guarantee.
     """
     from courses.models import CheckinReminder
     from members.models import Membership, MembershipTier
@@ -856,13 +858,7 @@ def reminder_candidates(*, now: datetime | None = None) -> QuerySet[TermSeat]:
         .annotate(camp_min_rank=camp_min_rank)
         .filter(~Q(source=Source.TIER) | tier_still_active)
         .filter(~Exists(CheckIn.objects.filter(seat_id=OuterRef("pk"), day=today)))
-        .filter(
-            ~Exists(
-                CheckinReminder.objects.filter(
-                    user_id=OuterRef("user_id"), term_id=OuterRef("term_id"), day=today
-                )
-            )
-        )
+        .exclude(pk__in=CheckinReminder.objects.filter(day=today).values("seat_id"))
     )
 
 

@@ -1065,79 +1065,124 @@ def certificate_png(*, seat: TermSeat) -> bytes:
 # ---- check-in reminders ------------------------------------------------------------------------------------------
 
 
-def checkin_reminders_claim(*, now: datetime | None = None) -> list[int]:
-    """Claim today's reminders in ONE statement: INSERT … SELECT (the indexed selection) … ON CONFLICT
-    DO NOTHING RETURNING id. Two sweeps running at once can never claim the same member/term/day."""
+def checkin_reminders_due(*, now: datetime | None = None) -> list[int]:
+    """Ids of the seats due a reminder now: ONE indexed statement (see selectors.reminder_candidates)."""
+    return list(selectors.reminder_candidates(now=now).values_list("id", flat=True))
+
+
+def checkin_reminders_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH) -> dict[str, int]:
+    """Every 5 minutes: select the due seats and hand them to the workers in batches.
+
+    The sweep writes nothing: each worker claims its batch (the DB-unique reminder log) and sends, so a
+    slow day never holds a long transaction here, and a batch enqueued twice (overlapping sweeps, a
+    redelivered task) still reminds each member at most once per term and day.
+    """
+    from courses import tasks
+
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    day = timezone.localdate(now).isoformat()
+    seat_ids = checkin_reminders_due(now=now)
+    batches = 0
+    for i in range(0, len(seat_ids), batch):
+        tasks.send_checkin_reminders.delay(seat_ids[i : i + batch], day)
+        batches += 1
+    return {"due": len(seat_ids), "batches": batches}
+
+
+def checkin_reminders_claim(*, seat_ids: list[int], day, now: datetime | None = None) -> list[int]:
+    """Claim the reminder log rows of `day` for these seats (still active, not checked in that day) in
+    one INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING id: a row is claimed by one caller only."""
+    now = now or timezone.now()
     select_sql, params = (
-        selectors.reminder_candidates(now=now).values("user_id", "term_id", "id").query.sql_with_params()
+        TermSeat.objects.filter(pk__in=list(seat_ids), status=TermSeat.Status.ACTIVE)
+        .exclude(pk__in=CheckIn.objects.filter(seat_id__in=list(seat_ids), day=day).values("seat_id"))
+        .values("user_id", "term_id", "id")
+        .query.sql_with_params()
     )
     table = connection.ops.quote_name(CheckinReminder._meta.db_table)
     sql = (
         f"INSERT INTO {table} (user_id, term_id, seat_id, day, channel, created_at) "
         f"SELECT due.user_id, due.term_id, due.id, %s, '', %s FROM ({select_sql}) due WHERE true "
-        "ON CONFLICT (user_id, term_id, day) DO NOTHING RETURNING id"
+        "ON CONFLICT (term_id, day, user_id) DO NOTHING RETURNING id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [today, now, *params])
+        cursor.execute(sql, [day, now, *params])
         return [row[0] for row in cursor.fetchall()]
 
 
-def checkin_reminders_sweep(*, now: datetime | None = None, batch: int = REMINDER_BATCH) -> dict[str, int]:
-    """Claim due reminders and hand them to workers in batches (after commit)."""
-    from courses import tasks
+def checkin_reminders_send(*, seat_ids: list[int], day, now: datetime | None = None) -> dict[str, int]:
+    """Worker side of the sweep: claim the batch, then notify each claimed member — all in one transaction,
+    so a failure claims and sends nothing and the redelivered task does it again; a second delivery after
+    success finds every row claimed and sends nothing.
 
+    members' notification_send writes the in-site notification and, when the member has an opt-in left
+    for the camp's template and a mini-program openid, queues the subscribe message that consumes exactly
+    one opt-in (after commit). A batch picked up after midnight is dropped: "not checked in today" no
+    longer holds.
+    """
+    from datetime import date as date_type
+
+    from members.models import Notification, SubscribeOptIn
+
+    now = now or timezone.now()
+    day = date_type.fromisoformat(day) if isinstance(day, str) else day
+    counts = {"claimed": 0, "subscribe": 0, "insite": 0, "stale": 0}
+    if timezone.localdate(now) != day:
+        counts["stale"] = len(seat_ids)
+        return counts
     with transaction.atomic():
-        ids = checkin_reminders_claim(now=now)
-        chunks = [ids[i : i + batch] for i in range(0, len(ids), batch)]
-        for chunk in chunks:
-            transaction.on_commit(lambda chunk=chunk: tasks.send_checkin_reminders.delay(chunk))
-    return {"claimed": len(ids), "batches": len(chunks)}
-
-
-def checkin_reminders_send(*, reminder_ids: list[int], now: datetime | None = None) -> dict[str, int]:
-    """Send claimed reminders that are still unsent (redelivery-safe). members' notification_send writes
-    the in-site notification and, when the member has an opt-in left for the camp's template (and a
-    mini-program openid), queues the subscribe message that consumes exactly one opt-in."""
-    from members.models import Notification
-
-    counts = {"subscribe": 0, "insite": 0, "skipped": 0}
-    for reminder_id in reminder_ids:
-        with transaction.atomic():
-            reminder = (
-                CheckinReminder.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("user", "seat", "term", "term__camp")
-                .filter(pk=reminder_id, sent_at__isnull=True)
-                .first()
+        claimed = checkin_reminders_claim(seat_ids=seat_ids, day=day, now=now)
+        counts["claimed"] = len(claimed)
+        if not claimed:
+            return counts
+        reminders = list(
+            CheckinReminder.objects.filter(pk__in=claimed)
+            .select_related("user", "term", "term__camp")
+            .order_by("pk")
+        )
+        terms = {r.term_id: r.term for r in reminders}
+        tasks_by_camp_day = {
+            (t.camp_id, t.day): t
+            for t in CampTask.objects.filter(
+                camp_id__in={term.camp_id for term in terms.values()},
+                day__in={term.day_number(day) for term in terms.values()},
             )
-            if reminder is None:
-                continue
-            sent_at = now or timezone.now()
+        }
+        # Only members with an opt-in left are offered to the subscribe path (one read for the batch);
+        # notification_send re-checks everything and consumes the opt-in itself.
+        with_optins = set(
+            SubscribeOptIn.objects.filter(
+                user_id__in=[r.user_id for r in reminders],
+                template_key__in={
+                    t.camp.subscribe_template for t in terms.values() if t.camp.subscribe_template
+                },
+                remaining__gt=0,
+            ).values_list("user_id", "template_key")
+        )
+        for reminder in reminders:
             term, camp = reminder.term, reminder.term.camp
-            done = CheckIn.objects.filter(seat_id=reminder.seat_id, day=reminder.day).exists()
-            if done or reminder.seat.status != TermSeat.Status.ACTIVE:
-                reminder.channel, reminder.sent_at = CheckinReminder.Channel.SKIPPED, sent_at
-                reminder.save(update_fields=["channel", "sent_at"])
-                counts["skipped"] += 1
-                continue
-            day = term.day_number(reminder.day)
-            task = selectors.task_for_day(term, day)
+            day_number = term.day_number(day)
+            task = tasks_by_camp_day.get((camp.pk, day_number))
             task_title = task.title if task else _("今日任务")
+            template = (
+                camp.subscribe_template if (reminder.user_id, camp.subscribe_template) in with_optins else ""
+            )
             notification = _notify(
                 user=reminder.user,
                 kind="checkin_reminder",
                 title=_("今天还没打卡哦：%(camp)s") % {"camp": camp.title},
-                body=_("第%(day)s天任务：%(task)s") % {"day": day, "task": task_title},
+                body=_("第%(day)s天任务：%(task)s") % {"day": day_number, "task": task_title},
                 url=_term_url(term),
-                subscribe_template=camp.subscribe_template,
+                subscribe_template=template,
                 # Values in the order of the template's keyword fields (operators configure them).
-                subscribe_data=[camp.title, task_title, f"{reminder.day:%Y-%m-%d}"],
+                subscribe_data=[camp.title, task_title, f"{day:%Y-%m-%d}"] if template else None,
             )
             queued = notification.push_status == Notification.Push.QUEUED
             reminder.channel = CheckinReminder.Channel.SUBSCRIBE if queued else CheckinReminder.Channel.INSITE
             reminder.notification_id = notification.pk
-            reminder.sent_at = sent_at
-            reminder.save(update_fields=["channel", "notification_id", "sent_at"])
+            reminder.sent_at = now
             counts["subscribe" if queued else "insite"] += 1
+        CheckinReminder.objects.bulk_update(
+            reminders, ["channel", "notification_id", "sent_at"], batch_size=500
+        )
     return counts

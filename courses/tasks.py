@@ -20,10 +20,11 @@ def checkin_reminders() -> dict:
 
 
 @shared_task(name="courses.tasks.send_checkin_reminders", acks_late=True)
-def send_checkin_reminders(reminder_ids: list[int]) -> dict:
+def send_checkin_reminders(seat_ids: list[int], day: str) -> dict:
+    """Claim and send one batch of the sweep (safe to run twice: the reminder log is unique)."""
     from courses import services
 
-    return services.checkin_reminders_send(reminder_ids=list(reminder_ids))
+    return services.checkin_reminders_send(seat_ids=list(seat_ids), day=day)
 
 
 @shared_task(name="courses.tasks.events_sweep", acks_late=True)

@@ -5,13 +5,14 @@ the selection is one indexed statement."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import WeChatIdentity
-from courses import services
+from courses import services, tasks
 from courses.models import CheckIn, CheckinReminder, TermSeat
 from members import services as member_services
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate
@@ -34,7 +35,12 @@ def check_in(user, term, day, *, now):
 
 
 def sweep(now):
-    with run_on_commit():
+    """The beat sweep at `now`; its batches run at once, on a worker whose clock also says `now`."""
+
+    def worker(seat_ids, day):
+        return services.checkin_reminders_send(seat_ids=seat_ids, day=day, now=now)
+
+    with mock.patch.object(tasks.send_checkin_reminders, "delay", worker), run_on_commit():
         return services.checkin_reminders_sweep(now=now)
 
 
@@ -75,9 +81,9 @@ def test_exactly_the_members_who_have_not_checked_in_are_reminded_after_the_remi
     check_in(p["done"], term, 3, now=at(3, 12))
     check_in(p["madeup"], term, 2, now=at(3, 12))  # a make-up for yesterday is not today's check-in
 
-    assert sweep(at(3, 19, 59, 59)) == {"claimed": 0, "batches": 0}
+    assert sweep(at(3, 19, 59, 59)) == {"due": 0, "batches": 0}
     result = sweep(at(3, 20, 0, 1))
-    assert result == {"claimed": 3, "batches": 1}
+    assert result == {"due": 3, "batches": 1}
     assert reminded(term, 3) == {p["due"].pk, p["tier"].pk, p["madeup"].pk}
     notes = Notification.objects.filter(kind="checkin_reminder")
     assert {n.user_id for n in notes} == {p["due"].pk, p["tier"].pk, p["madeup"].pk}
@@ -90,13 +96,15 @@ def test_exactly_the_members_who_have_not_checked_in_are_reminded_after_the_remi
 @pytest.mark.django_db
 def test_never_twice_a_day_even_when_sweeps_repeat_or_tasks_are_redelivered(world):
     _camp, term, p = world
+    seat_ids = services.checkin_reminders_due(now=at(3, 20, 5))
     sweep(at(3, 20, 5))
-    assert sweep(at(3, 20, 10)) == {"claimed": 0, "batches": 0}
-    assert sweep(at(3, 23, 55)) == {"claimed": 0, "batches": 0}
-    ids = list(CheckinReminder.objects.values_list("id", flat=True))
-    # the send task delivered again (Redis redelivery) sends nothing more
-    assert services.checkin_reminders_send(reminder_ids=ids) == {"subscribe": 0, "insite": 0, "skipped": 0}
+    assert sweep(at(3, 20, 10)) == {"due": 0, "batches": 0}
+    assert sweep(at(3, 23, 55)) == {"due": 0, "batches": 0}
+    # the same batch delivered again (Redis redelivery, or two sweeps that overlapped) sends nothing more
+    again = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 11))
+    assert again == {"claimed": 0, "subscribe": 0, "insite": 0, "stale": 0}
     assert Notification.objects.filter(kind="checkin_reminder", user=p["due"]).count() == 1
+    assert CheckinReminder.objects.filter(term=term).count() == 4
 
 
 @pytest.mark.django_db
@@ -110,7 +118,7 @@ def test_days_follow_asia_shanghai_across_midnight(world):
     # 00:02 in Shanghai is still 16:02 the previous day in UTC: a new day here, so new reminders
     after_midnight = at(4, 0, 2)
     assert after_midnight.astimezone(tz=__import__("datetime").UTC).date() == START + timedelta(days=2)
-    assert sweep(after_midnight)["claimed"] == 4
+    assert sweep(after_midnight)["due"] == 4
     assert reminded(term, 4) == {p["due"].pk, p["done"].pk, p["tier"].pk, p["madeup"].pk}
     # … and checking in at 00:05 on day 4 counts for day 4, not day 3
     late = check_in(p["due"], term, 4, now=at(4, 0, 5))
@@ -121,20 +129,31 @@ def test_days_follow_asia_shanghai_across_midnight(world):
 @pytest.mark.django_db
 def test_no_reminders_outside_the_term(world):
     _camp, term, _p = world
-    assert sweep(at(0, 21))["claimed"] == 0  # the day before it starts
-    assert sweep(at(8, 21))["claimed"] == 0  # the day after it ends
-    assert sweep(at(7, 21))["claimed"] == 4  # the last day
+    assert sweep(at(0, 21))["due"] == 0  # the day before it starts
+    assert sweep(at(8, 21))["due"] == 0  # the day after it ends
+    assert sweep(at(7, 21))["due"] == 4  # the last day
 
 
 @pytest.mark.django_db
-def test_a_member_who_checks_in_between_claim_and_send_is_skipped(world):
+def test_a_member_who_checks_in_between_the_sweep_and_the_worker_is_not_reminded(world):
     _camp, term, p = world
-    ids = services.checkin_reminders_claim(now=at(3, 20, 1))
+    seat_ids = services.checkin_reminders_due(now=at(3, 20, 1))
+    assert len(seat_ids) == 4
     check_in(p["due"], term, 3, now=at(3, 20, 2))
-    counts = services.checkin_reminders_send(reminder_ids=ids, now=at(3, 20, 3))
-    assert counts == {"subscribe": 0, "insite": 3, "skipped": 1}
+    counts = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 3))
+    assert counts == {"claimed": 3, "subscribe": 0, "insite": 3, "stale": 0}
     assert not Notification.objects.filter(kind="checkin_reminder", user=p["due"]).exists()
-    assert CheckinReminder.objects.get(user=p["due"]).channel == "skipped"
+    assert not CheckinReminder.objects.filter(user=p["due"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_picked_up_after_midnight_is_dropped(world):
+    _camp, _term, _p = world
+    seat_ids = services.checkin_reminders_due(now=at(3, 23, 59, 30))
+    counts = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(4, 0, 0, 30))
+    assert counts == {"claimed": 0, "subscribe": 0, "insite": 0, "stale": 4}
+    assert not CheckinReminder.objects.exists()
+    assert not Notification.objects.filter(kind="checkin_reminder").exists()
 
 
 @pytest.mark.django_db
@@ -180,9 +199,14 @@ def test_subscribe_message_while_an_opt_in_is_left_consumed_once_then_in_site(wo
 def test_the_selection_is_one_statement_served_by_indexes(world):
     _camp, _term, _p = world
     with CaptureQueriesContext(connection) as captured:
-        ids = services.checkin_reminders_claim(now=at(3, 20, 1))
-    assert len(ids) == 4 and len(captured.captured_queries) == 1
-    assert captured.captured_queries[0]["sql"].startswith("INSERT INTO")
+        seat_ids = services.checkin_reminders_due(now=at(3, 20, 1))
+    assert len(seat_ids) == 4 and len(captured.captured_queries) == 1
+    with CaptureQueriesContext(connection) as claiming:
+        claimed = services.checkin_reminders_claim(
+            seat_ids=seat_ids, day=START + timedelta(days=2), now=at(3, 20, 1)
+        )
+    assert len(claimed) == 4 and len(claiming.captured_queries) == 1
+    assert claiming.captured_queries[0]["sql"].startswith("INSERT INTO")
     if connection.vendor != "postgresql":
         return
     from courses import selectors
@@ -200,11 +224,9 @@ def test_the_selection_is_one_statement_served_by_indexes(world):
 def test_the_beat_task_runs_the_sweep_once_at_a_time(world, monkeypatch):
     from django.core.cache import cache
 
-    from courses import tasks
-
     calls = []
-    monkeypatch.setattr(services, "checkin_reminders_sweep", lambda: calls.append(1) or {"claimed": 0})
-    assert tasks.checkin_reminders() == {"claimed": 0}
+    monkeypatch.setattr(services, "checkin_reminders_sweep", lambda: calls.append(1) or {"due": 0})
+    assert tasks.checkin_reminders() == {"due": 0}
     cache.add(tasks.REMINDER_SWEEP_LOCK, 1, timeout=60)
     assert tasks.checkin_reminders() == {"skipped": 1}
     assert calls == [1]
@@ -219,5 +241,5 @@ def test_checked_in_members_reminders_are_not_even_claimed(world):
     _camp, term, p = world
     for name in ("due", "done", "tier", "madeup"):
         check_in(p[name], term, 3, now=at(3, 9))
-    assert sweep(at(3, 21)) == {"claimed": 0, "batches": 0}
+    assert sweep(at(3, 21)) == {"due": 0, "batches": 0}
     assert CheckIn.objects.filter(term=term).count() == 4
