@@ -1,6 +1,7 @@
 """Operator and teacher screens: courses with lessons, tier inclusion, events with attendance, camps /
 terms / tasks, check-ins and reviews, the moderation queue. Teachers (core.roles.TEACHER) see only their
-own courses and camps; writes that have rules (moderation, check-in of tickets) go through services."""
+own courses, camps and the events they organise; writes that have rules (moderation, check-in of tickets)
+go through services."""
 
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ class CourseAdmin(OwnMixin, admin.ModelAdmin):
 
 
 @admin.register(CourseEnrolment)
-class CourseEnrolmentAdmin(admin.ModelAdmin):
+class CourseEnrolmentAdmin(OwnMixin, admin.ModelAdmin):
+    owner_path = "course__teacher"
     list_display = ("course", "user", "source", "status", "order_no", "created_at", "revoked_at")
     list_filter = ("status", "source")
     search_fields = ("order_no", "user__username", "user__nickname", "course__title")
@@ -140,7 +142,8 @@ class RegistrationInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(OwnMixin, admin.ModelAdmin):
+    owner_path = "organizer"
     list_display = (
         "title",
         "starts_at",
@@ -224,7 +227,8 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(EventRegistration)
-class EventRegistrationAdmin(admin.ModelAdmin):
+class EventRegistrationAdmin(OwnMixin, admin.ModelAdmin):
+    owner_path = "event__organizer"
     list_display = (
         "event",
         "user",

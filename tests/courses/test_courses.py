@@ -243,3 +243,27 @@ def test_course_page_query_count_is_fixed(vip, who, django_assert_max_num_querie
     with CaptureQueriesContext(connection) as page_big:
         assert web.get(f"/courses/{course.pk}/").status_code == 200
     assert len(page_small.captured_queries) == len(page_big.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_player_page_saves_progress_through_the_api_with_its_csrf_token(member):
+    """What courses.js does: read data-csrf from the page, POST JSON with the session cookie."""
+    import re
+
+    from django.test import Client
+
+    course = f.make_course(price_fen=19_900)
+    f.buy(member, "course", course.pk)
+    lesson = f.paid_lesson(course)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(member)
+    html = browser.get(f"/courses/lessons/{lesson.pk}/").content.decode()
+    token = re.search(r'data-csrf="([^"]+)"', html).group(1)
+    url = re.search(r'data-progress-url="([^"]+)"', html).group(1)
+    refused = browser.post(url, {"position_seconds": 30}, content_type="application/json")
+    assert refused.status_code == 403  # no token, no write
+    saved = browser.post(
+        url, {"position_seconds": 30}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert saved.status_code == 200 and saved.json()["position_seconds"] == 30
+    assert 'data-position="30"' in browser.get(f"/courses/lessons/{lesson.pk}/").content.decode()
