@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,27 +202,27 @@ class Balances:
         return self.pending_fen + self.available_fen + self.withdrawing_fen + self.withdrawn_fen
 
 
+_BALANCES_SQL = """
+SELECT kind, balance_fen FROM payments_account
+WHERE user_id = %s AND kind IN ('earnings_pending', 'earnings_available', 'earnings_withdrawing', 'receivable')
+UNION ALL
+SELECT 'withdrawn', COALESCE(SUM(amount_fen), 0) FROM payments_withdrawal WHERE user_id = %s AND status = 'paid'
+"""
+
+
 def balances(user) -> Balances:
-    """A member's balances (no account rows are created by reading)."""
+    """A member's balances, in one query (no account rows are created by reading)."""
     if not getattr(user, "pk", None):
         return Balances()
-    values = dict(
-        Account.objects.filter(user_id=user.pk, kind__in=MEMBER_ACCOUNT_KINDS).values_list(
-            "kind", "balance_fen"
-        )
-    )
-    withdrawn = (
-        Withdrawal.objects.filter(user_id=user.pk, status=Withdrawal.Status.PAID).aggregate(
-            total=Sum("amount_fen")
-        )["total"]
-        or 0
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_BALANCES_SQL, [user.pk, user.pk])
+        values = {kind: int(amount or 0) for kind, amount in cursor.fetchall()}
     return Balances(
-        pending_fen=values.get(K.EARNINGS_PENDING, 0) or 0,
-        available_fen=values.get(K.EARNINGS_AVAILABLE, 0) or 0,
-        withdrawing_fen=values.get(K.EARNINGS_WITHDRAWING, 0) or 0,
-        withdrawn_fen=int(withdrawn),
-        receivable_fen=values.get(K.RECEIVABLE, 0) or 0,
+        pending_fen=values.get(K.EARNINGS_PENDING, 0),
+        available_fen=values.get(K.EARNINGS_AVAILABLE, 0),
+        withdrawing_fen=values.get(K.EARNINGS_WITHDRAWING, 0),
+        withdrawn_fen=values.get("withdrawn", 0),
+        receivable_fen=values.get(K.RECEIVABLE, 0),
     )
 
 
