@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -436,13 +436,17 @@ def _write(
             batch_size=BATCH,
         )
 
-        grants = _write_memberships(plan, refunded, tiers)
+        grants = _write_memberships(plan, refunded, tiers, tag)
         visits = _write_visits(rng, plan, promoter_users, today, start_day)
         progress = _write_learning(rng, plan, refunded, now, today, tz, tag, courses, vip_courses, camp)
         _write_circle(rng, plan, refunded, now, circle)
         commissions = _write_commissions(plan, refunded, rates, ledger)
     if ledger:
         _ledger_follow_up(plan, refunded, now, tag, promoter_users)
+    # A bulk load leaves the planner's statistics stale (it would plan for empty tables) until
+    # autovacuum comes round: refresh them now.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return {
         "users": len(plan.users),
         "orders": len(plan.orders),
@@ -454,7 +458,7 @@ def _write(
     }
 
 
-def _write_memberships(plan, refunded, tiers) -> int:
+def _write_memberships(plan, refunded, tiers, tag) -> int:
     memberships, grants = [], []
     by_name = {u.username: u for u in plan.users}
     for username, events in plan.membership_events.items():
@@ -530,7 +534,7 @@ def _write_memberships(plan, refunded, tiers) -> int:
     # Member numbers for everyone who ever held a membership.
     numbered = []
     for n, m in enumerate(memberships, start=1):
-        m.user.member_no = f"{m.tier.member_no_prefix}-H{n:05d}"
+        m.user.member_no = f"{m.tier.member_no_prefix}-{tag.upper()}{n:05d}"
         numbered.append(m.user)
     User.objects.bulk_update(numbered, ["member_no"], batch_size=BATCH)
     return len(objs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -162,11 +163,19 @@ def days_since_sql(day_param: str, column: str) -> str:
     return f"CAST(julianday({day_param}) - julianday({column}) AS INTEGER)"
 
 
+def _plain(value):
+    """PostgreSQL sums integers as NUMERIC: give whole numbers back as int, the rest as float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 def fetch(sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+    """Run an aggregate statement; rows as dicts of plain Python numbers (JSON-safe)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()]
 
 
 def table_name(model) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import Count, Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,11 +18,11 @@ from insights.metrics.funnel import (
     acquisition_channel,
     acquisition_referrer,
     channel_name,
-    valid_purchases,
+    first_binding_sql,
+    first_paid_sql,
 )
 from insights.metrics.retention import renewal_groups
 from members.models import User
-from referrals.models import ReferralBinding
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -33,10 +32,8 @@ DEF_COHORT = gettext_lazy(
 )
 
 
-def _completion_by(acq_sql: str, ids: list | None = None) -> dict:
+def _completion_by(acq: str, ids: list | None = None) -> dict:
     lesson, progress, user = table_name(Lesson), table_name(LessonProgress), table_name(User)
-    binding = table_name(ReferralBinding)
-    acq = acq_sql.format(binding=binding)
     where = ""
     params: list = []
     if ids is not None:
@@ -54,6 +51,7 @@ def _completion_by(acq_sql: str, ids: list | None = None) -> dict:
             JOIN (SELECT course_id, COUNT(*) AS n FROM {lesson} WHERE is_published GROUP BY course_id) lc
               ON lc.course_id = x.course_id
             JOIN {user} u ON u.id = x.user_id
+            LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
             WHERE NOT u.is_staff
         ) z {where}
         GROUP BY acq
@@ -61,13 +59,29 @@ def _completion_by(acq_sql: str, ids: list | None = None) -> dict:
     return {r["acq"]: r for r in fetch(sql, params)}
 
 
-CHANNEL_SQL = (
-    "COALESCE((SELECT b.channel FROM {binding} b WHERE b.user_id = x.user_id ORDER BY b.bound_at, b.id LIMIT 1), "
-    f"'{DIRECT}')"
-)
-REFERRER_SQL = (
-    "(SELECT b.referrer_id FROM {binding} b WHERE b.user_id = x.user_id ORDER BY b.bound_at, b.id LIMIT 1)"
-)
+CHANNEL_SQL = f"COALESCE(fb.channel, '{DIRECT}')"
+REFERRER_SQL = "fb.referrer_id"
+
+
+def _users_by(acq: str, *, promoters_only: bool = False) -> list[dict]:
+    """Users and paying users per acquisition group (top 20 promoters when grouping by promoter)."""
+    user = table_name(User)
+    where, tail = (
+        ("AND fb.referrer_id IS NOT NULL", "ORDER BY users DESC, acq LIMIT 20")
+        if promoters_only
+        else ("", "")
+    )
+    return fetch(
+        f"""
+        SELECT {acq} AS acq, COUNT(*) AS users,
+               SUM(CASE WHEN fp.user_id IS NOT NULL THEN 1 ELSE 0 END) AS payers
+        FROM {user} u
+        LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
+        LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
+        WHERE NOT u.is_staff {where}
+        GROUP BY {acq} {tail}
+        """
+    )
 
 
 def _rows(groups: list[dict], key: str, completion: dict, renewal: dict, label) -> list[dict]:
@@ -108,12 +122,7 @@ COLUMNS = [
 
 def cohorts() -> list[Table]:
     now = timezone.now()
-    users = User.objects.filter(is_staff=False).annotate(paying=Exists(valid_purchases()))
-    counts = dict(users=Count("id"), payers=Count("id", filter=Q(paying=True)))
-
-    by_channel = list(
-        users.annotate(acq=acquisition_channel()).values("acq").annotate(**counts).order_by("acq")
-    )
+    by_channel = _users_by(CHANNEL_SQL)
     channel_renewal = renewal_groups(
         start=EPOCH,
         end=now,
@@ -125,13 +134,7 @@ def cohorts() -> list[Table]:
     )
     channel_rows.sort(key=lambda r: (r["name"] == channel_name(DIRECT), -r["users"]))
 
-    by_promoter = list(
-        users.annotate(acq=acquisition_referrer())
-        .filter(acq__isnull=False)
-        .values("acq")
-        .annotate(**counts)
-        .order_by("-users", "acq")[:20]
-    )
+    by_promoter = _users_by(REFERRER_SQL, promoters_only=True)
     ids = [g["acq"] for g in by_promoter]
     names = {
         u["id"]: u["nickname"] or u["member_no"] or u["username"]

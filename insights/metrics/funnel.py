@@ -6,14 +6,26 @@ first purchase through one): its channel and its promoter. Users without a bindi
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from insights.metrics.base import INT, RATE, TEXT, Chart, Column, Kpi, Table, rate
-from insights.metrics.revenue import PAID, within
+from insights.metrics.base import (
+    INT,
+    RATE,
+    TEXT,
+    Chart,
+    Column,
+    Kpi,
+    Table,
+    dt_param,
+    fetch,
+    rate,
+    table_name,
+)
+from insights.metrics.revenue import PAID
 from insights.models import LinkVisitDay
 from insights.periods import Period
 from members.models import User
@@ -33,13 +45,13 @@ def channel_name(code: str | None) -> str:
 
 def acquisition_channel(outer: str = "pk"):
     """The channel of the outer user's first referral binding, or DIRECT."""
-    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("bound_at", "id")
+    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("id")
     return Coalesce(Subquery(first.values("channel")[:1]), Value(DIRECT))
 
 
 def acquisition_referrer(outer: str = "pk"):
     """The promoter of the outer user's first referral binding (NULL: came directly)."""
-    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("bound_at", "id")
+    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("id")
     return Subquery(first.values("referrer")[:1])
 
 
@@ -99,18 +111,43 @@ def _visits_by(fields: list[str], p: Period, q: Period, **filters) -> tuple[dict
     return visits_p, visits_q, True
 
 
+def first_binding_sql() -> str:
+    """Derived table (user_id, channel, referrer_id): each user's first referral binding (the earliest
+    recorded; later rows are re-bindings). A GROUP BY the planner can estimate, so it hash-joins."""
+    binding = table_name(ReferralBinding)
+    return f"""(SELECT b.user_id, b.channel, b.referrer_id FROM {binding} b
+        JOIN (SELECT MIN(id) AS first_id FROM {binding} GROUP BY user_id) f ON f.first_id = b.id)"""
+
+
+def first_paid_sql() -> str:
+    """Derived table (user_id, first_paid): each user's first valid purchase (paid, > 0, not fully refunded)."""
+    order = table_name(Order)
+    return f"""(SELECT user_id, MIN(paid_at) AS first_paid FROM {order}
+        WHERE paid_at IS NOT NULL AND amount_fen > 0 AND status <> 'refunded' GROUP BY user_id)"""
+
+
+def _signup_counts(p: Period, q: Period, group: str) -> list[dict]:
+    """Sign-ups and first payments of P and Q grouped by `group` (an expression over fb.* / u.*)."""
+    user = table_name(User)
+    sql = f"""
+        SELECT {group} AS grp,
+               SUM(CASE WHEN u.date_joined >= %s THEN 1 ELSE 0 END) AS signups,
+               SUM(CASE WHEN u.date_joined >= %s AND fp.first_paid < %s THEN 1 ELSE 0 END) AS paid,
+               SUM(CASE WHEN u.date_joined < %s THEN 1 ELSE 0 END) AS signups_prev,
+               SUM(CASE WHEN u.date_joined < %s AND fp.first_paid < %s THEN 1 ELSE 0 END) AS paid_prev
+        FROM {user} u
+        LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
+        LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
+        WHERE NOT u.is_staff AND u.date_joined >= %s AND u.date_joined < %s
+        GROUP BY {group}
+    """
+    ps, pe, qs, qe = (dt_param(v) for v in (p.start_at, p.end_at, q.start_at, q.end_at))
+    return fetch(sql, [ps, ps, pe, qe, qe, qe, qs, pe])
+
+
 def funnel(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
-    joined_p, joined_q = within("date_joined", p), within("date_joined", q)
-    base = User.objects.filter(
-        is_staff=False, date_joined__gte=q.start_at, date_joined__lt=p.end_at
-    ).annotate(acq=acquisition_channel(), acq_referrer=acquisition_referrer(), first_paid=first_payment_at())
-    counts = dict(
-        signups=Count("id", filter=joined_p),
-        paid=Count("id", filter=joined_p & Q(first_paid__lt=p.end_at)),
-        signups_prev=Count("id", filter=joined_q),
-        paid_prev=Count("id", filter=joined_q & Q(first_paid__lt=q.end_at)),
-    )
-    by_channel = {row["acq"]: row for row in base.values("acq").annotate(**counts).order_by()}
+    counts = ("signups", "paid", "signups_prev", "paid_prev")
+    by_channel = {row["grp"]: row for row in _signup_counts(p, q, f"COALESCE(fb.channel, '{DIRECT}')")}
     visits_p, visits_q, have_visits = _visits_by(["channel"], p, q)
     channel_rows = []
     for code in sorted(set(by_channel) | set(visits_p), key=lambda c: (c == DIRECT, c)):
@@ -131,17 +168,28 @@ def funnel(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
                 "pay_rate_prev": rate(row.get("paid_prev", 0), row.get("signups_prev", 0)),
             }
         )
-    tot = {k: sum(r.get(k, 0) for r in by_channel.values()) for k in counts}
+    tot = {k: sum(r.get(k, 0) or 0 for r in by_channel.values()) for k in counts}
     referral_visits_p = sum(v for k, v in visits_p.items() if k != DIRECT) if have_visits else None
     referral_visits_q = sum(visits_q.values()) if have_visits else None
 
-    # -- per referral link (promoter × channel) ------------------------------------------------------
-    link_rows = list(
-        base.filter(joined_p, acq_referrer__isnull=False)
-        .values("acq_referrer", "acq")
-        .annotate(signups=Count("id"), paid=Count("id", filter=Q(first_paid__lt=p.end_at)))
-        .order_by("-signups", "-paid", "acq_referrer", "acq")[:20]
-    )
+    # -- per referral link (promoter × channel), sign-ups of P only ------------------------------------
+    link_rows = [
+        {"acq_referrer": r["referrer_id"], "acq": r["channel"], "signups": r["signups"], "paid": r["paid"]}
+        for r in fetch(
+            f"""
+            SELECT fb.referrer_id AS referrer_id, fb.channel AS channel, COUNT(*) AS signups,
+                   SUM(CASE WHEN fp.first_paid < %s THEN 1 ELSE 0 END) AS paid
+            FROM {table_name(User)} u
+            JOIN {first_binding_sql()} fb ON fb.user_id = u.id
+            LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
+            WHERE NOT u.is_staff AND u.date_joined >= %s AND u.date_joined < %s
+            GROUP BY fb.referrer_id, fb.channel
+            ORDER BY signups DESC, paid DESC, fb.referrer_id, fb.channel
+            LIMIT 20
+            """,
+            [dt_param(p.end_at), dt_param(p.start_at), dt_param(p.end_at)],
+        )
+    ]
     referrer_ids = {r["acq_referrer"] for r in link_rows}
     names = {
         u["id"]: u["nickname"] or u["member_no"] or u["username"]

@@ -519,3 +519,14 @@ def test_referral_share_top_promoters_watchlist_and_ledger():
     flows = {r["flow"]: r for r in tables(t)["commission_flows"].rows}
     assert flows["计提佣金"]["amount"] == 13_000
     assert flows["佣金结算到可提现"]["amount"] == 3_000
+
+
+def test_raw_aggregates_come_back_as_plain_json_numbers():
+    course, lessons = b.course(published=1)
+    b.progress(user=b.user(), lesson=lessons[0], completed_at=b.at(2025, 3, 12))
+    k, t = learning(P, Q)
+    (row,) = tables(t)["course_completion"].rows
+    assert all(type(row[key]) is int for key in ("lessons", "learners", "completed", "completed_p"))
+    import json
+
+    json.dumps([kpi.as_dict() for kpi in k])
