@@ -25,7 +25,6 @@ from insights.metrics.base import (
     rate,
     table_name,
 )
-from insights.metrics.revenue import PAID
 from insights.models import LinkVisitDay
 from insights.periods import Period
 from members.models import User
@@ -53,15 +52,6 @@ def acquisition_referrer(outer: str = "pk"):
     """The promoter of the outer user's first referral binding (NULL: came directly)."""
     first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("id")
     return Subquery(first.values("referrer")[:1])
-
-
-def valid_purchases():
-    """Paid, non-zero, not fully refunded orders of the outer user."""
-    return Order.objects.filter(PAID, user=OuterRef("pk")).exclude(status=Order.Status.REFUNDED)
-
-
-def first_payment_at():
-    return Subquery(valid_purchases().order_by("paid_at").values("paid_at")[:1])
 
 
 DEF_SIGNUP = gettext_lazy(

@@ -374,3 +374,36 @@ def test_link_visit_snapshot_records_daily_increments_once(db):
     assert services.link_visits_snapshot(day=day1 + timedelta(days=1)) == 1
     rows = list(LinkVisitDay.objects.order_by("day").values_list("day", "visits", "signups"))
     assert rows == [(day1, 10, 2), (day1 + timedelta(days=1), 5, 1)]
+
+
+def test_finance_refunds_an_order_and_approves_a_withdrawal_in_admin_and_both_are_audited(staff):
+    from core.models import AuditLog
+    from payments import ledger, withdrawals
+
+    finance = staff["finance"]
+    order = b.order(user=b.user(), amount_fen=19_900, paid_at=timezone.now(), channel="sandbox")
+    promoter = b.user()
+    ledger.earning_accrue(
+        user=promoter, amount_fen=5_000, source="commission", idempotency_key="k1", hold_until=timezone.now()
+    )
+    ledger.settle_due(now=timezone.now() + timedelta(seconds=1))
+    withdrawal = withdrawals.withdrawal_request(
+        user=promoter,
+        amount_fen=3_000,
+        method="bank",
+        real_name="李四",
+        bank_name="招商银行",
+        bank_account="6225880000001234",
+    )
+    client = client_for(finance)
+
+    response = client.post(reverse("admin:payments_order_refund", args=[order.pk]), {"reason": "客户申请"})
+    assert response.status_code == 302
+    response = client.post(reverse("admin:payments_withdrawal_approve", args=[withdrawal.pk]))
+    assert response.status_code == 302
+
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == Withdrawal.Status.APPROVED and withdrawal.first_approved_by == finance
+    assert order.refunds.get().amount_fen == 19_900
+    actions = set(AuditLog.objects.filter(actor=finance).values_list("action", flat=True))
+    assert {"order_refund", "withdrawal_approve"} <= actions
