@@ -1,12 +1,34 @@
-"""Demo data of payments: the sandbox channel's demo merchant/platform keys (generated once).
+"""Demo data of payments: the sandbox channel's demo keys, and the demo member's wallet.
 
-Orders themselves are made by people clicking through checkout in the demo (sandbox channel);
-the apps that sell things seed what is for sale.
+Orders themselves are made by people clicking through checkout in the demo (sandbox channel); the apps
+that sell things seed what is for sale. `seed_late` (after every app's `seed`, once the demo member
+exists) gives the member settled earnings through the real ledger and a sandbox withdrawal waiting for
+review, so an operator can approve it in admin and the member can confirm receipt on the wallet page.
+Idempotent: every posting has a fixed idempotency key.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
+
+DEMO_MEMBER = "member"
+DEMO_EARNINGS = [
+    # key, source, amount (fen), description, settled?
+    ("demo:member:commission:1", "commission", 36_000, "演示：推荐好友开通 VIP 的推广佣金", True),
+    ("demo:member:tip:1", "tip", 4_500, "演示：圈子帖子《私域运营三板斧》收到打赏", True),
+    ("demo:member:qa:1", "qa_fee", 891, "演示：付费问答收入", True),
+    (
+        "demo:member:commission:2",
+        "commission",
+        9_900,
+        "演示：推荐好友购买课程的推广佣金（退款期内冻结）",
+        False,
+    ),
+]
+DEMO_WITHDRAWAL_FEN = 5_000
 
 
 def seed(*, stdout, history: bool = False) -> None:
@@ -18,3 +40,49 @@ def seed(*, stdout, history: bool = False) -> None:
     directory = sandbox.ensure_sandbox_keys()
     keys = sandbox.sandbox_keys()
     stdout.write(f"payments: sandbox keys in {directory} (public key id {keys.public_key_id})")
+
+
+def seed_late(*, stdout, history: bool = False) -> None:
+    from django.contrib.auth import get_user_model
+
+    from payments import ledger, withdrawals
+    from payments.models import PayoutMethod, Withdrawal, WithdrawalSettings
+
+    member = get_user_model().objects.filter(username=DEMO_MEMBER).first()
+    if member is None:
+        stdout.write("payments: no demo member, wallet not seeded")
+        return
+    WithdrawalSettings.current()
+    now = timezone.now()
+    for key, source, amount, description, settled in DEMO_EARNINGS:
+        ledger.earning_accrue(
+            user=member,
+            amount_fen=amount,
+            source=source,
+            idempotency_key=key,
+            hold_until=now - timedelta(days=1) if settled else now + timedelta(days=7),
+            description=description,
+        )
+    ledger.settle_due(now=now)
+    method = PayoutMethod.SANDBOX if settings.PAYMENTS_SANDBOX_ENABLED else PayoutMethod.BANK
+    if not Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").exists():
+        balances = ledger.balances(member)
+        if balances.available_fen >= DEMO_WITHDRAWAL_FEN and balances.owed_fen == 0:
+            withdrawals.withdrawal_request(
+                user=member,
+                amount_fen=DEMO_WITHDRAWAL_FEN,
+                method=method,
+                real_name="" if method == PayoutMethod.SANDBOX else "体验会员",
+                bank_name="" if method == PayoutMethod.SANDBOX else "招商银行",
+                bank_account="" if method == PayoutMethod.SANDBOX else "6225880000000001",
+                request_id="demo-withdrawal-1",
+            )
+    balances = ledger.balances(member)
+    demo_withdrawal = Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").first()
+    state = demo_withdrawal.get_status_display() if demo_withdrawal else "-"
+    stdout.write(
+        f"payments: demo member wallet — available {balances.available_fen / 100:.2f} 元, held "
+        f"{balances.pending_fen / 100:.2f} 元, withdrawing {balances.withdrawing_fen / 100:.2f} 元; "
+        f"demo withdrawal: {state} (operators approve it in /admin/payments/withdrawal/, "
+        "the member confirms receipt at /payments/wallet/)"
+    )

@@ -18,4 +18,9 @@ class Command(BaseCommand):
             seed = getattr(module, "seed", None)
             if seed is not None:
                 seed(stdout=self.stdout, history=options["history"])
+        # Second pass, for demo data that needs rows other apps' seeds created (the demo member's wallet).
+        for module in app_modules("demo"):
+            seed_late = getattr(module, "seed_late", None)
+            if seed_late is not None:
+                seed_late(stdout=self.stdout, history=options["history"])
         self.stdout.write(self.style.SUCCESS("demo data ready"))
