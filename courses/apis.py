@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses
+from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError, NotEntitled
 from courses import selectors, services
 from courses.models import CampTask, CheckIn
@@ -116,7 +116,7 @@ class CourseListApi(APIView):
             OpenApiParameter("page", OpenApiTypes.INT),
             OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
-        responses={200: OutputSerializer(many=True)},
+        responses={200: paginated(OutputSerializer, name="CourseList"), **error_responses(404)},
     )
     def get(self, request):
         paginator = Pagination()
@@ -445,7 +445,7 @@ class EventListApi(APIView):
         summary="Upcoming offline events",
         operation_id="events_list",
         parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
-        responses={200: EventRowSerializer(many=True)},
+        responses={200: paginated(EventRowSerializer, name="EventList"), **error_responses(404)},
     )
     def get(self, request):
         paginator = Pagination()
@@ -679,7 +679,7 @@ class CampListApi(APIView):
         summary="Training camps with their terms",
         operation_id="camps_list",
         parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
-        responses={200: OutputSerializer(many=True)},
+        responses={200: paginated(OutputSerializer, name="CampList"), **error_responses(404)},
     )
     def get(self, request):
         paginator = Pagination()
