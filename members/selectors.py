@@ -1,6 +1,7 @@
 """Reads about members. `active_membership` and `member_has_tier` are what every app uses."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from members.models import (
     Membership,
@@ -273,34 +274,34 @@ def onboarding_checklist(user: User) -> dict | None:
     profile = profile_for_user(user)
     reps = ", ".join(
         f"{label} {person.display_name}"
-        for label, person in (("销售顾问", onboarding.sales_rep), ("客服", onboarding.service_rep))
+        for label, person in ((_("销售顾问"), onboarding.sales_rep), (_("客服"), onboarding.service_rep))
         if person is not None
     )
     steps = [
         {
             "key": "reps",
-            "title": "分配专属顾问",
+            "title": _("分配专属顾问"),
             "done": onboarding.reps_assigned_at is not None,
             "done_at": onboarding.reps_assigned_at,
-            "detail": reps or "顾问分配中",
+            "detail": reps or _("顾问分配中"),
         },
         {
             "key": "service_group",
-            "title": "加入对接群",
+            "title": _("加入对接群"),
             "done": onboarding.service_group_joined_at is not None,
             "done_at": onboarding.service_group_joined_at,
             "detail": onboarding.service_group.name if onboarding.service_group else "",
         },
         {
             "key": "intro",
-            "title": "提交自我介绍",
+            "title": _("提交自我介绍"),
             "done": onboarding.intro_submitted_at is not None,
             "done_at": onboarding.intro_submitted_at,
-            "detail": "姓名、城市、行业和一段自我介绍",
+            "detail": _("姓名、城市、行业和一段自我介绍"),
         },
         {
             "key": "big_group",
-            "title": "加入会员大群",
+            "title": _("加入会员大群"),
             "done": onboarding.big_group_joined_at is not None,
             "done_at": onboarding.big_group_joined_at,
             "detail": onboarding.big_group.name if onboarding.big_group else "",
@@ -334,7 +335,7 @@ def onboarding_funnel() -> list[dict]:
         big_group=Count("pk", filter=Q(big_group_joined_at__isnull=False)),
     )
     at_stage = dict(Onboarding.objects.values_list("stage").annotate(n=Count("pk")).values_list("stage", "n"))
-    rows = [{"key": "started", "label": "开始入会", "reached": totals["started"], "at": None}]
+    rows = [{"key": "started", "label": _("开始入会"), "reached": totals["started"], "at": None}]
     for stage, label in Onboarding.Stage.choices:
         rows.append(
             {

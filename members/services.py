@@ -456,8 +456,10 @@ def membership_grant(
     """
     if days <= 0:
         raise ApplicationError("invalid_days", _("天数须大于 0"))
-    now = now or timezone.now()
     locked_user = _lock_user(user)
+    # The clock is read after the lock: a concurrent grant that committed while we waited must not
+    # look like it starts in the future (and so be replaced instead of renewed).
+    now = now or timezone.now()
     membership = (
         Membership.objects.select_for_update(of=("self",)).select_related("tier").filter(user=user).first()
     )
@@ -467,7 +469,7 @@ def membership_grant(
         if membership is not None
         else (None, None, None)
     )
-    active = membership is not None and membership.starts_at <= now < membership.ends_at
+    active = membership is not None and now < membership.ends_at
     window = timedelta(days=days)
     if membership is None:
         kind = MembershipGrant.Kind.START

@@ -333,3 +333,15 @@ def test_quote_api_explains_start_renew_upgrade_and_refusal(member, vip, ka):
     assert client.get("/api/v1/membership/quote/", {"tier": "NOPE"}).json()["code"] == "item_unavailable"
     mine = client.get("/api/v1/membership/mine/").json()
     assert mine["membership"]["tier"] == "KA" and [o["kind"] for o in mine["offers"]] == ["renew"]
+
+
+def test_a_membership_committed_a_moment_ahead_of_our_clock_is_renewed_not_replaced(member, vip):
+    """Two payments of one member: the second waits for the first's lock; its clock may be older than
+    the first's start. It must renew (regression: it used to start over and drop a year)."""
+    now = timezone.now()
+    Membership.objects.create(
+        user=member, tier=vip, starts_at=now + timedelta(seconds=2), ends_at=now + timedelta(days=365)
+    )
+    grant = services.membership_grant(user=member, tier=vip, days=365, source="purchase", now=now)
+    assert grant.kind == MembershipGrant.Kind.RENEW
+    assert membership_of(member).ends_at == now + timedelta(days=730)
