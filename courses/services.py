@@ -588,8 +588,16 @@ def _term_url(term: Term) -> str:
     return reverse("courses:term", args=[term.pk])
 
 
+class TermFull(ApplicationError):
+    def __init__(self):
+        super().__init__("term_full", _("本期名额已满"), status_code=409)
+
+
 def seat_grant(*, term: Term, user, source: str, order_no: str | None = None) -> TermSeat:
-    """Give a member a seat in a term (idempotent); reactivates a revoked seat with the new source."""
+    """Give a member a seat in a term (idempotent); reactivates a revoked seat with the new source.
+
+    Seats are counted under the term's row lock: a term with a capacity is never overfilled (TermFull).
+    """
     with transaction.atomic():
         term = _lock_term(term.pk)
         seat = TermSeat.objects.select_for_update(of=("self",)).filter(term=term, user=user).first()
@@ -599,6 +607,8 @@ def seat_grant(*, term: Term, user, source: str, order_no: str | None = None) ->
                 seat.source, seat.order_no = source, order_no
                 seat.save(update_fields=["source", "order_no", "updated_at"])
             return seat
+        if term.capacity is not None and selectors.term_seats_taken(term) >= term.capacity:
+            raise TermFull()
         if seat is None:
             seat = TermSeat.objects.create(term=term, user=user, source=source, order_no=order_no)
         else:
@@ -651,9 +661,26 @@ def camp_quote(*, user, term_id) -> items.Quote:
     return tier_discount_line(user=user, quote=quote)
 
 
-def camp_fulfil(*, order) -> TermSeat:
-    term = Term.objects.get(pk=_int_id(order.item_id))
-    seat = seat_grant(term=term, user=order.user, source=_source_for_order(order), order_no=order.order_no)
+def camp_fulfil(*, order) -> TermSeat | None:
+    """A paid camp order: a seat, or — when the term filled up while the member paid — a refund."""
+    term = Term.objects.select_related("camp").get(pk=_int_id(order.item_id))
+    try:
+        with transaction.atomic():
+            seat = seat_grant(
+                term=term, user=order.user, source=_source_for_order(order), order_no=order.order_no
+            )
+    except TermFull:
+        if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
+            raise
+        _refund_later(order.order_no, reason=_("营期名额已满，报名费原路退回"))
+        _notify(
+            user=order.user,
+            kind="camp_full_refund",
+            title=_("「%(camp)s」%(term)s 名额已满") % {"camp": term.camp.title, "term": term.name},
+            body=_("很抱歉，支付完成时名额已被抢完，报名费将原路退回。"),
+            url=_term_url(term),
+        )
+        return None
     _notify(
         user=order.user,
         kind="camp_joined",

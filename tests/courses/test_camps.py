@@ -494,3 +494,31 @@ def test_term_page_check_in_form_and_calendar_for_a_member(member, client):
     assert "21天写作训练营" in client.get("/courses/camps/").content.decode()
     mine = client.get("/courses/mine/").content.decode()
     assert "第1期" in mine
+
+
+@pytest.mark.django_db
+def test_a_full_term_refunds_a_payment_that_arrives_after_the_last_seat_went(member):
+    from payments.gateways import sandbox
+    from payments.models import Order
+    from tests.courses.conftest import run_on_commit
+
+    _camp, term = f.make_camp(price_fen=9_900)
+    term.capacity = 1
+    term.save()
+    late = UserFactory()
+    with run_on_commit():
+        order = payment_services.order_create(
+            user=late, item_type="camp", item_id=str(term.pk), channel="sandbox"
+        )
+        payment = payment_services.payment_start(order=order, channel="sandbox")
+    f.buy(member, "camp", term.pk)  # the last seat goes while `late` is at the cashier
+    with run_on_commit():
+        assert sandbox.sandbox_pay(payment.out_trade_no) == 204
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert not TermSeat.objects.filter(user=late).exists()
+    assert Notification.objects.filter(user=late, kind="camp_full_refund").count() == 1
+    newcomer = api_for(UserFactory())
+    assert newcomer.get(f"/api/v1/camps/terms/{term.pk}/").json()["access"]["state"] == "full"
+    refused = newcomer.post(f"/api/v1/camps/terms/{term.pk}/join/")
+    assert refused.status_code == 409 and refused.json()["code"] == "term_full"
