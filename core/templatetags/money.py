@@ -28,3 +28,11 @@ def bp_percent(rate_bp) -> str:
     rate_bp = int(rate_bp or 0)
     whole, rest = divmod(rate_bp, 100)
     return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+@register.filter
+def yuan_number(amount_fen) -> str:
+    """Plain yuan for form attributes (`min`, `max`, `value`): 150 -> '1.50' (no symbol, no commas)."""
+    if amount_fen in (None, ""):
+        return ""
+    return fen_to_yuan_text(int(amount_fen), symbol=False, always_decimals=True).replace(",", "")

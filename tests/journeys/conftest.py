@@ -88,3 +88,18 @@ def site(live_server, settings, tmp_path_factory):
     settings.WECHATPAY_NOTIFY_URL = f"{live_server.url}/payments/wechatpay/notify/"
     call_command("seed_demo", stdout=io.StringIO())
     return live_server
+
+
+@pytest.fixture
+def login_as(site):
+    """Log a browser context in as `user` by handing it a real session cookie (no password typing)."""
+
+    def login(context, user) -> None:
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies["sessionid"]
+        context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": site.url}])
+
+    return login

@@ -1,0 +1,67 @@
+"""An operator refunds an order and approves a withdrawal in admin, and finds both in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def member_with_order_and_withdrawal():
+    from members.models import User
+    from payments import ledger, withdrawals
+    from tests.payments.helpers import create_paid_order
+
+    member = User.objects.get(username="member")
+    order = create_paid_order(user=member, item_type="membership", item_id="VIP")
+    promoter = User.objects.get(username="creator")
+    earning = ledger.earning_accrue(
+        user=promoter,
+        amount_fen=8_800,
+        source="commission",
+        idempotency_key=f"journey:{order.order_no}",
+        hold_until=timezone.now() - timedelta(seconds=1),
+        order=order,
+        description="旅程测试佣金",
+    )
+    ledger.settle_due(now=timezone.now())
+    assert ledger.balances(promoter).available_fen >= earning.amount_fen
+    withdrawal = withdrawals.withdrawal_request(user=promoter, amount_fen=5_000, method="sandbox")
+    return order, withdrawal
+
+
+def test_operator_refunds_an_order_and_approves_a_withdrawal_then_sees_both_audited(
+    page: Page, site, login_as
+):
+    from members.models import User
+
+    order, withdrawal = member_with_order_and_withdrawal()
+    login_as(page.context, User.objects.get(username="operator"))
+
+    # refund: find the order by its number, open it, refund in full with a reason
+    page.goto(f"{site.url}/admin/payments/order/?q={order.order_no}")
+    page.get_by_role("link", name=order.order_no).first.click()
+    page.goto(f"{site.url}/admin/payments/order/{order.pk}/refund/")
+    page.locator("[name=reason]").fill("会员申请退款，运营同意")
+    page.locator("form [type=submit]").last.click()
+    expect(page.locator(".messagelist")).to_contain_text("已提交退款")
+    order.refresh_from_db()
+    assert order.status == "refunded"
+
+    # approve the withdrawal from its admin page
+    page.goto(f"{site.url}/admin/payments/withdrawal/{withdrawal.pk}/approve/")
+    expect(page.locator("#content")).to_contain_text("¥50.00")
+    page.locator("input[type=submit]").click()
+    expect(page.locator(".messagelist")).to_contain_text("审核通过")
+    withdrawal.refresh_from_db()
+    assert withdrawal.status != "requested"
+
+    # both show in the audit log of operator actions
+    page.goto(f"{site.url}/admin/core/auditlog/")
+    log = page.locator("#result_list")
+    expect(log).to_contain_text("refund")
+    expect(log).to_contain_text("withdrawal")
