@@ -448,10 +448,15 @@ def event_can_check_in(user, event: Event) -> bool:
 
 
 def my_tickets(*, user) -> QuerySet[EventRegistration]:
+    from members.models import MembershipTier
+
     R = EventRegistration.Status
     return (
         EventRegistration.objects.filter(user_id=user.pk, status__in=[R.CONFIRMED, R.PENDING, R.WAITLISTED])
         .select_related("event")
+        .prefetch_related(
+            Prefetch("event__included_in_tiers", queryset=MembershipTier.objects.order_by("rank"))
+        )
         .order_by("event__starts_at")
     )
 
