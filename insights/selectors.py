@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from insights.metrics.base import Kpi, Section, Table
 from insights.metrics.cohorts import cohorts
@@ -92,8 +96,28 @@ def dashboard(period: Period, *, only: str | None = None) -> Dashboard:
         kpis += k
         sections.append(_section("referrals", tables))
     if only in (None, "cohorts"):
-        sections.append(_section("cohorts", cohorts()))
+        sections.append(_section("cohorts", cohort_tables()))
     return Dashboard(period=p, previous=q, kpis=kpis, sections=sections)
+
+
+def cohort_tables() -> list[Table]:
+    """The cohort tables are cumulative (all users, all time) and the costliest to compute: they are
+    kept in the cache for INSIGHTS_COHORT_CACHE_SECONDS (default 10 minutes; 0 turns this off)."""
+    seconds = getattr(settings, "INSIGHTS_COHORT_CACHE_SECONDS", 600)
+    if not seconds:
+        return cohorts()
+    key = f"insights:cohorts:v1:{get_language()}"
+    tables = cache.get(key)
+    if tables is None:
+        tables = cohorts()
+        computed = timezone.localtime().strftime("%H:%M")
+        for table in tables:
+            table.note = _("累计数据每 %(m)s 分钟更新一次，本次计算于 %(t)s。") % {
+                "m": max(1, seconds // 60),
+                "t": computed,
+            }
+        cache.set(key, tables, seconds)
+    return tables
 
 
 # Which section owns each exportable table (a CSV export computes only that section).

@@ -32,78 +32,70 @@ DEF_COHORT = gettext_lazy(
 )
 
 
-def _completion_by(acq: str, ids: list | None = None) -> dict:
+ACQ_GROUP = f"fb.referrer_id, COALESCE(fb.channel, '{DIRECT}')"
+
+
+def _user_groups() -> list[dict]:
+    """Per (promoter id or None, channel): users, paying users, and (learner, course) pairs started and
+    finished — one statement over users, their first binding, first payment and course progress."""
     lesson, progress, user = table_name(Lesson), table_name(LessonProgress), table_name(User)
-    where = ""
-    params: list = []
-    if ids is not None:
-        if not ids:
-            return {}
-        where = f"WHERE acq IN ({', '.join(['%s'] * len(ids))})"
-        params = list(ids)
-    sql = f"""
-        SELECT acq, COUNT(*) AS started, SUM(CASE WHEN done >= n THEN 1 ELSE 0 END) AS completed FROM (
-            SELECT {acq} AS acq, x.done AS done, lc.n AS n
+    return fetch(
+        f"""
+        SELECT fb.referrer_id AS referrer_id, COALESCE(fb.channel, '{DIRECT}') AS channel, COUNT(*) AS users,
+               SUM(CASE WHEN fp.user_id IS NOT NULL THEN 1 ELSE 0 END) AS payers,
+               COALESCE(SUM(cp.started), 0) AS started, COALESCE(SUM(cp.completed), 0) AS completed
+        FROM {user} u
+        LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
+        LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
+        LEFT JOIN (
+            SELECT x.user_id, COUNT(*) AS started, SUM(CASE WHEN x.done >= lc.n THEN 1 ELSE 0 END) AS completed
             FROM (SELECT pr.course_id, pr.user_id,
                          SUM(CASE WHEN pr.completed AND l.is_published THEN 1 ELSE 0 END) AS done
                   FROM {progress} pr JOIN {lesson} l ON l.id = pr.lesson_id
                   GROUP BY pr.course_id, pr.user_id) x
             JOIN (SELECT course_id, COUNT(*) AS n FROM {lesson} WHERE is_published GROUP BY course_id) lc
               ON lc.course_id = x.course_id
-            JOIN {user} u ON u.id = x.user_id
-            LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
-            WHERE NOT u.is_staff
-        ) z {where}
-        GROUP BY acq
-    """
-    return {r["acq"]: r for r in fetch(sql, params)}
-
-
-CHANNEL_SQL = f"COALESCE(fb.channel, '{DIRECT}')"
-REFERRER_SQL = "fb.referrer_id"
-
-
-def _users_by(acq: str, *, promoters_only: bool = False) -> list[dict]:
-    """Users and paying users per acquisition group (top 20 promoters when grouping by promoter)."""
-    user = table_name(User)
-    where, tail = (
-        ("AND fb.referrer_id IS NOT NULL", "ORDER BY users DESC, acq LIMIT 20")
-        if promoters_only
-        else ("", "")
-    )
-    return fetch(
-        f"""
-        SELECT {acq} AS acq, COUNT(*) AS users,
-               SUM(CASE WHEN fp.user_id IS NOT NULL THEN 1 ELSE 0 END) AS payers
-        FROM {user} u
-        LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
-        LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
-        WHERE NOT u.is_staff {where}
-        GROUP BY {acq} {tail}
+            GROUP BY x.user_id
+        ) cp ON cp.user_id = u.id
+        WHERE NOT u.is_staff
+        GROUP BY {ACQ_GROUP}
         """
     )
 
 
-def _rows(groups: list[dict], key: str, completion: dict, renewal: dict, label) -> list[dict]:
-    out = []
+def _roll_up(groups: list[dict], renewal: dict, by: str) -> dict:
+    """Sum the (promoter, channel) groups by channel or by promoter."""
+    out: dict = {}
     for g in groups:
-        k = g[key]
-        c, r = completion.get(k, {}), renewal.get(k, {})
-        out.append(
-            {
-                "name": label(g),
-                "users": g["users"],
-                "payers": g["payers"],
-                "pay_rate": rate(g["payers"], g["users"]),
-                "started": c.get("started", 0),
-                "completed": c.get("completed", 0) or 0,
-                "completion_rate": rate(c.get("completed", 0), c.get("started", 0)),
-                "due": r.get("due", 0),
-                "renewed": r.get("renewed", 0),
-                "renewal_rate": rate(r.get("renewed", 0), r.get("due", 0)),
-            }
-        )
+        k = g[by]
+        e = out.setdefault(k, dict.fromkeys(("users", "payers", "started", "completed", "due", "renewed"), 0))
+        key = (g["referrer_id"], g["channel"])
+        r = renewal.get(key, {})
+        e["users"] += g["users"]
+        e["payers"] += g["payers"] or 0
+        e["started"] += g["started"] or 0
+        e["completed"] += g["completed"] or 0
+        e["due"] += r.get("due", 0)
+        e["renewed"] += r.get("renewed", 0)
     return out
+
+
+def _rows(rolled: dict, label) -> list[dict]:
+    return [
+        {
+            "name": label(k),
+            "users": e["users"],
+            "payers": e["payers"],
+            "pay_rate": rate(e["payers"], e["users"]),
+            "started": e["started"],
+            "completed": e["completed"],
+            "completion_rate": rate(e["completed"], e["started"]),
+            "due": e["due"],
+            "renewed": e["renewed"],
+            "renewal_rate": rate(e["renewed"], e["due"]),
+        }
+        for k, e in rolled.items()
+    ]
 
 
 COLUMNS = [
@@ -121,38 +113,26 @@ COLUMNS = [
 
 
 def cohorts() -> list[Table]:
-    now = timezone.now()
-    by_channel = _users_by(CHANNEL_SQL)
-    channel_renewal = renewal_groups(
+    groups = _user_groups()
+    renewal = renewal_groups(
         start=EPOCH,
-        end=now,
-        grant_group={"acq": acquisition_channel("user")},
-        membership_group={"acq": acquisition_channel("user")},
+        end=timezone.now(),
+        grant_group={"referrer_id": acquisition_referrer("user"), "channel": acquisition_channel("user")},
+        membership_group={
+            "referrer_id": acquisition_referrer("user"),
+            "channel": acquisition_channel("user"),
+        },
     )
-    channel_rows = _rows(
-        by_channel, "acq", _completion_by(CHANNEL_SQL), channel_renewal, lambda g: channel_name(g["acq"])
-    )
+    channel_rows = _rows(_roll_up(groups, renewal, "channel"), channel_name)
     channel_rows.sort(key=lambda r: (r["name"] == channel_name(DIRECT), -r["users"]))
 
-    by_promoter = _users_by(REFERRER_SQL, promoters_only=True)
-    ids = [g["acq"] for g in by_promoter]
+    by_promoter = _roll_up([g for g in groups if g["referrer_id"] is not None], renewal, "referrer_id")
+    top = dict(sorted(by_promoter.items(), key=lambda kv: (-kv[1]["users"], kv[0]))[:20])
     names = {
         u["id"]: u["nickname"] or u["member_no"] or u["username"]
-        for u in User.objects.filter(id__in=ids).values("id", "nickname", "member_no", "username")
+        for u in User.objects.filter(id__in=list(top)).values("id", "nickname", "member_no", "username")
     }
-    promoter_renewal = renewal_groups(
-        start=EPOCH,
-        end=now,
-        grant_group={"acq": acquisition_referrer("user")},
-        membership_group={"acq": acquisition_referrer("user")},
-    )
-    promoter_rows = _rows(
-        by_promoter,
-        "acq",
-        _completion_by(REFERRER_SQL, ids),
-        promoter_renewal,
-        lambda g: names.get(g["acq"], str(g["acq"])),
-    )
+    promoter_rows = _rows(top, lambda k: names.get(k, str(k)))
     return [
         Table(
             "cohort_by_channel",

@@ -116,11 +116,12 @@ def first_paid_sql() -> str:
         WHERE paid_at IS NOT NULL AND amount_fen > 0 AND status <> 'refunded' GROUP BY user_id)"""
 
 
-def _signup_counts(p: Period, q: Period, group: str) -> list[dict]:
-    """Sign-ups and first payments of P and Q grouped by `group` (an expression over fb.* / u.*)."""
+def _signup_counts(p: Period, q: Period) -> list[dict]:
+    """Sign-ups and first payments of P and Q per acquisition (promoter, channel) — one statement; the
+    channel totals and the top links are both read from its rows."""
     user = table_name(User)
     sql = f"""
-        SELECT {group} AS grp,
+        SELECT fb.referrer_id AS referrer_id, COALESCE(fb.channel, '{DIRECT}') AS channel,
                SUM(CASE WHEN u.date_joined >= %s THEN 1 ELSE 0 END) AS signups,
                SUM(CASE WHEN u.date_joined >= %s AND fp.first_paid < %s THEN 1 ELSE 0 END) AS paid,
                SUM(CASE WHEN u.date_joined < %s THEN 1 ELSE 0 END) AS signups_prev,
@@ -129,7 +130,7 @@ def _signup_counts(p: Period, q: Period, group: str) -> list[dict]:
         LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
         LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
         WHERE NOT u.is_staff AND u.date_joined >= %s AND u.date_joined < %s
-        GROUP BY {group}
+        GROUP BY fb.referrer_id, COALESCE(fb.channel, '{DIRECT}')
     """
     ps, pe, qs, qe = (dt_param(v) for v in (p.start_at, p.end_at, q.start_at, q.end_at))
     return fetch(sql, [ps, ps, pe, qe, qe, qe, qs, pe])
@@ -137,7 +138,12 @@ def _signup_counts(p: Period, q: Period, group: str) -> list[dict]:
 
 def funnel(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
     counts = ("signups", "paid", "signups_prev", "paid_prev")
-    by_channel = {row["grp"]: row for row in _signup_counts(p, q, f"COALESCE(fb.channel, '{DIRECT}')")}
+    groups = _signup_counts(p, q)
+    by_channel: dict[str, dict] = {}
+    for row in groups:
+        entry = by_channel.setdefault(row["channel"], dict.fromkeys(counts, 0))
+        for k in counts:
+            entry[k] += row[k] or 0
     visits_p, visits_q, have_visits = _visits_by(["channel"], p, q)
     channel_rows = []
     for code in sorted(set(by_channel) | set(visits_p), key=lambda c: (c == DIRECT, c)):
@@ -165,20 +171,10 @@ def funnel(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
     # -- per referral link (promoter × channel), sign-ups of P only ------------------------------------
     link_rows = [
         {"acq_referrer": r["referrer_id"], "acq": r["channel"], "signups": r["signups"], "paid": r["paid"]}
-        for r in fetch(
-            f"""
-            SELECT fb.referrer_id AS referrer_id, fb.channel AS channel, COUNT(*) AS signups,
-                   SUM(CASE WHEN fp.first_paid < %s THEN 1 ELSE 0 END) AS paid
-            FROM {table_name(User)} u
-            JOIN {first_binding_sql()} fb ON fb.user_id = u.id
-            LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
-            WHERE NOT u.is_staff AND u.date_joined >= %s AND u.date_joined < %s
-            GROUP BY fb.referrer_id, fb.channel
-            ORDER BY signups DESC, paid DESC, fb.referrer_id, fb.channel
-            LIMIT 20
-            """,
-            [dt_param(p.end_at), dt_param(p.start_at), dt_param(p.end_at)],
-        )
+        for r in sorted(
+            (r for r in groups if r["referrer_id"] is not None and r["signups"]),
+            key=lambda r: (-r["signups"], -r["paid"], r["referrer_id"], r["channel"]),
+        )[:20]
     ]
     referrer_ids = {r["acq_referrer"] for r in link_rows}
     names = {

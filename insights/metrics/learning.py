@@ -22,6 +22,7 @@ from insights.metrics.base import (
     days_since_sql,
     dt_param,
     fetch,
+    is_postgres,
     rate,
     seconds_between_sql,
     table_name,
@@ -136,15 +137,24 @@ def checkins_per_term(period: Period) -> list[dict]:
 
 
 def _median_sql(group: str) -> str:
+    """Median review time per `group` (an expression with at most its own parameters, used once).
+
+    PostgreSQL: percentile_cont, one sort per group. SQLite (the demo) has no percentile: the middle
+    row(s) by ROW_NUMBER over the same ordering.
+    """
     checkin, term = table_name(CheckIn), table_name(Term)
     secs = seconds_between_sql("c.reviewed_at", "c.created_at")
+    base = f"""SELECT {group} AS grp, {secs} AS secs
+            FROM {checkin} c JOIN {term} t ON t.id = c.term_id
+            WHERE c.reviewed_at >= %s AND c.reviewed_at < %s"""
+    if is_postgres():
+        return f"""SELECT grp, percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median, COUNT(*) AS reviewed
+            FROM ({base}) b GROUP BY grp"""
     return f"""
         SELECT grp, AVG(secs) AS median, MAX(cnt) AS reviewed FROM (
-            SELECT {group} AS grp, {secs} AS secs,
-                   ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {secs}) AS rn,
-                   COUNT(*) OVER (PARTITION BY {group}) AS cnt
-            FROM {checkin} c JOIN {term} t ON t.id = c.term_id
-            WHERE c.reviewed_at >= %s AND c.reviewed_at < %s
+            SELECT grp, secs, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY secs) AS rn,
+                   COUNT(*) OVER (PARTITION BY grp) AS cnt
+            FROM ({base}) b
         ) z
         WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2)
         GROUP BY grp
@@ -155,13 +165,7 @@ def review_medians(p: Period, q: Period) -> dict:
     """{"p": (median seconds, reviewed), "q": …} — one statement, a window over both periods."""
     rows = fetch(
         _median_sql("CASE WHEN c.reviewed_at >= %s THEN 'p' ELSE 'q' END"),
-        [
-            dt_param(p.start_at),
-            dt_param(p.start_at),
-            dt_param(p.start_at),
-            dt_param(q.start_at),
-            dt_param(p.end_at),
-        ],
+        [dt_param(p.start_at), dt_param(q.start_at), dt_param(p.end_at)],
     )
     return {r["grp"]: (float(r["median"]), r["reviewed"]) for r in rows}
 

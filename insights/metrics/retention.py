@@ -11,10 +11,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from circles.models import CircleMembership, CircleMembershipEvent
-from insights.metrics.base import INT, RATE, TEXT, Chart, Column, Kpi, Table, rate
+from insights.metrics.base import (
+    INT,
+    RATE,
+    TEXT,
+    Chart,
+    Column,
+    Kpi,
+    Table,
+    dt_param,
+    fetch,
+    rate,
+    table_name,
+)
 from insights.metrics.revenue import PAID
 from insights.periods import Period
-from members.models import Membership, MembershipGrant, User
+from members.models import Membership, MembershipGrant
 from payments.models import Order
 
 RENEWAL_GRACE = timedelta(days=30)
@@ -38,19 +50,33 @@ def _valid_orders():
     return Order.objects.filter(PAID).exclude(status=Order.Status.REFUNDED)
 
 
+def repurchase_pair(p: Period, q: Period) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((customers, repeat customers) of p, the same of q) — one pass over valid purchases up to p's end."""
+    order = table_name(Order)
+    ps, pe, qs, qe = (dt_param(v) for v in (p.start_at, p.end_at, q.start_at, q.end_at))
+    (row,) = fetch(
+        f"""
+        SELECT COALESCE(SUM(in_p), 0) AS customers_p,
+               COALESCE(SUM(CASE WHEN in_p = 1 AND n_p >= 2 THEN 1 ELSE 0 END), 0) AS repeat_p,
+               COALESCE(SUM(in_q), 0) AS customers_q,
+               COALESCE(SUM(CASE WHEN in_q = 1 AND n_q >= 2 THEN 1 ELSE 0 END), 0) AS repeat_q
+        FROM (SELECT user_id,
+                     MAX(CASE WHEN paid_at >= %s THEN 1 ELSE 0 END) AS in_p,
+                     COUNT(*) AS n_p,
+                     MAX(CASE WHEN paid_at >= %s AND paid_at < %s THEN 1 ELSE 0 END) AS in_q,
+                     SUM(CASE WHEN paid_at < %s THEN 1 ELSE 0 END) AS n_q
+              FROM {order}
+              WHERE paid_at IS NOT NULL AND amount_fen > 0 AND status <> 'refunded' AND paid_at < %s
+              GROUP BY user_id) per_user
+        """,
+        [ps, qs, qe, qe, pe],
+    )
+    return (row["customers_p"], row["repeat_p"]), (row["customers_q"], row["repeat_q"])
+
+
 def repurchase(period: Period) -> tuple[int, int]:
     """(customers, repeat customers) of the period."""
-    mine = _valid_orders().filter(user=OuterRef("pk"))
-    in_period = mine.filter(paid_at__gte=period.start_at, paid_at__lt=period.end_at)
-    before_end = Subquery(
-        mine.filter(paid_at__lt=period.end_at).order_by().values("user").annotate(c=Count("id")).values("c")
-    )
-    agg = (
-        User.objects.filter(Exists(in_period))
-        .annotate(purchases=before_end)
-        .aggregate(customers=Count("id"), repeat=Count("id", filter=Q(purchases__gte=2)))
-    )
-    return agg["customers"], agg["repeat"]
+    return repurchase_pair(period, period.previous())[0]
 
 
 # ---- membership renewal -----------------------------------------------------------------------------------
@@ -70,14 +96,19 @@ def renewal_groups(*, start, end, grant_group: dict, membership_group: dict) -> 
 
     A membership end is either still the membership's end (due, not renewed yet), or was replaced by a
     later grant: `ends_before` of that grant is the old end. `grant_group` / `membership_group` are
-    {"name": expression} annotations naming the group on grants and on memberships.
+    {"name": expression} annotations naming the group on grants and on memberships (same names, same
+    order); with several names the group key is the tuple of their values.
     """
-    (g_name, g_expr), (m_name, m_expr) = next(iter(grant_group.items())), next(iter(membership_group.items()))
+    names = list(grant_group)
+
+    def key(row):
+        return row[names[0]] if len(names) == 1 else tuple(row[n] for n in names)
+
     grants = (
         MembershipGrant.objects.filter(revoked_at__isnull=True, ends_before__gte=start, ends_before__lt=end)
         .exclude(_POSTPONED)
-        .annotate(**{g_name: g_expr})
-        .values(g_name)
+        .annotate(**grant_group)
+        .values(*names)
         .annotate(
             due=Count("id"),
             renewed=Count("id", filter=_RENEWED),
@@ -87,18 +118,18 @@ def renewal_groups(*, start, end, grant_group: dict, membership_group: dict) -> 
     )
     lapsed = (
         Membership.objects.filter(ends_at__gte=start, ends_at__lt=end, ends_at__gt=F("starts_at"))
-        .annotate(**{m_name: m_expr})
-        .values(m_name)
+        .annotate(**membership_group)
+        .values(*names)
         .annotate(due=Count("id"))
         .order_by()
     )
     out: dict = {}
     for row in grants:
-        entry = out.setdefault(row[g_name], {"due": 0, "renewed": 0, "upgraded": 0})
+        entry = out.setdefault(key(row), {"due": 0, "renewed": 0, "upgraded": 0})
         for k in ("due", "renewed", "upgraded"):
             entry[k] += row[k]
     for row in lapsed:
-        out.setdefault(row[m_name], {"due": 0, "renewed": 0, "upgraded": 0})["due"] += row["due"]
+        out.setdefault(key(row), {"due": 0, "renewed": 0, "upgraded": 0})["due"] += row["due"]
     return out
 
 
@@ -143,8 +174,7 @@ def circle_churn(period: Period) -> list[dict]:
 
 
 def retention(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
-    cust_p, rep_p = repurchase(p)
-    cust_q, rep_q = repurchase(q)
+    (cust_p, rep_p), (cust_q, rep_q) = repurchase_pair(p, q)
 
     ren_p, ren_q = renewal_by_tier(p), renewal_by_tier(q)
     tier_rows = []

@@ -530,3 +530,37 @@ def test_raw_aggregates_come_back_as_plain_json_numbers():
     import json
 
     json.dumps([kpi.as_dict() for kpi in k])
+
+
+def test_cohorts_by_channel_and_promoter():
+    from insights.metrics.cohorts import cohorts
+
+    vip = b.tier("VIP", 1)
+    a, bb = b.user(nickname="推广A"), b.user(nickname="推广B")
+    u1, u2, u3, u4 = (b.user() for _ in range(4))
+    b.bind(user=u1, referrer=a, channel="poster", bound_at=b.days_ago(100))
+    b.bind(user=u2, referrer=a, channel="poster", bound_at=b.days_ago(100))
+    b.bind(user=u4, referrer=bb, channel="link", bound_at=b.days_ago(100))
+    b.order(user=u1, amount_fen=100, paid_at=b.days_ago(90))
+    b.order(user=u3, amount_fen=100, paid_at=b.days_ago(90))
+    b.order(user=u4, amount_fen=100, paid_at=b.days_ago(90), status=Order.Status.REFUNDED, refunded_fen=100)
+    course, lessons = b.course(published=2)
+    for learner in (u1, u3):
+        for lesson in lessons:
+            b.progress(user=learner, lesson=lesson, completed_at=b.days_ago(80))
+    b.progress(user=u2, lesson=lessons[0], completed_at=b.days_ago(80))
+    b.membership(user=u1, tier=vip, starts_at=b.days_ago(375), ends_at=b.days_ago(10))
+    b.membership(user=u3, tier=vip, starts_at=b.days_ago(385), ends_at=b.days_ago(-345))
+    b.grant(user=u3, tier=vip, kind=K.RENEW, created_at=b.days_ago(25), ends_before=b.days_ago(20))
+
+    by_key = tables(cohorts())
+    channel = {r["name"]: r for r in by_key["cohort_by_channel"].rows}
+    fields = ("users", "payers", "started", "completed", "due", "renewed")
+    assert tuple(channel["海报"][f] for f in fields) == (2, 1, 2, 1, 1, 0)
+    # u3, both promoters and the course's teacher came directly
+    assert tuple(channel["自然流量（无推荐）"][f] for f in fields) == (4, 1, 1, 1, 1, 1)
+    assert tuple(channel["分享链接"][f] for f in fields) == (1, 0, 0, 0, 0, 0)
+    assert channel["海报"]["completion_rate"] == 0.5 and channel["自然流量（无推荐）"]["renewal_rate"] == 1.0
+    promoters = {r["name"]: r for r in by_key["cohort_by_promoter"].rows}
+    assert list(promoters) == ["推广A", "推广B"]
+    assert tuple(promoters["推广A"][f] for f in fields) == (2, 1, 2, 1, 1, 0)
