@@ -92,3 +92,68 @@ def scale_arg(default: float = 1.0) -> float:
     if "--scale" in sys.argv:
         return float(sys.argv[sys.argv.index("--scale") + 1])
     return float(os.environ.get("BENCH_SCALE", default))
+
+
+def database_url(*, scale: float = 1.0) -> str:
+    """The bench database for a volume: full volume in BENCH_DATABASE_URL, other scales beside it.
+
+    Each volume keeps its own database so "how cost grows" compares tables of exactly that size, and
+    a second run reuses the data (seeding tops up to the target counts, it never duplicates).
+    """
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_BENCH_DB
+    if scale == 1.0:
+        return url
+    parsed = urlparse(url)
+    suffix = "_x" + f"{scale:g}".replace(".", "_")  # 0.1 -> _x0_1
+    return parsed._replace(path=parsed.path + suffix).geturl()
+
+
+def insert_select(model, values: dict[str, str], source: str, params: Iterable[object] = ()) -> int:
+    """`INSERT INTO <model's table> (every column) SELECT … FROM <source>`: bulk seeding in one statement.
+
+    `values` maps field names to SQL expressions over `source` — no placeholders there (write a literal %
+    as %%): parameters belong in `source`, e.g. `generate_series(1, %s) g, (SELECT %s::bigint[] ids) p`. Every other
+    column gets what Django would write: NULL when nullable, now() for auto_now(_add), else the field's
+    default prepared by the field itself (encrypted, JSON, …). A NOT NULL column without a default
+    that is not in `values` is an error naming it, so a new column cannot silently break seeding.
+    Returns the number of rows inserted.
+    """
+    from django.db import connection
+
+    columns, exprs, default_params = [], [], []
+    for field in model._meta.concrete_fields:
+        columns.append(connection.ops.quote_name(field.column))
+        expr = values.get(field.name, values.get(field.attname))
+        if expr is not None:
+            exprs.append(expr)
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            exprs.append("now()")
+        elif field.primary_key:
+            columns.pop()
+        elif field.has_default() or (field.empty_strings_allowed and not field.null):
+            exprs.append("%s")  # Django's own default ("" for a text field without one)
+            default_params.append(field.get_db_prep_save(field.get_default(), connection))
+        elif field.null:
+            exprs.append("NULL")
+        else:
+            raise ValueError(f"{model.__name__}.{field.name} needs a value (NOT NULL, no default)")
+    unknown = (
+        set(values)
+        - {f.name for f in model._meta.concrete_fields}
+        - {f.attname for f in model._meta.concrete_fields}
+    )
+    if unknown:
+        raise ValueError(f"{model.__name__} has no fields {sorted(unknown)}")
+    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM {source}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*default_params, *params])
+        return cursor.rowcount
+
+
+def analyze(*models) -> None:
+    """Fresh planner statistics after bulk seeding (autovacuum would get there, minutes later)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {model._meta.db_table}")

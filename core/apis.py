@@ -12,13 +12,13 @@ FLOOR_PAYLOAD = {
 
 
 class BenchFloorApi(APIView):
-    """The floor every API benchmark is compared to: same middleware, DRF, auth and renderer; no database.
+    """The floor every API benchmark is compared to: the same middleware and DRF stack (authentication
+    of a bearer token when one is sent, the default throttles, the JSON renderer), no work of its own.
 
     Mounted only when settings.BENCHMARK_ENDPOINTS is true (bench runs), never in the schema.
     """
 
     permission_classes = [AllowAny]
-    throttle_classes: list = []
 
     @extend_schema(exclude=True)
     def get(self, request):
