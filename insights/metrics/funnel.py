@@ -101,25 +101,36 @@ def _visits_by(fields: list[str], p: Period, q: Period, **filters) -> tuple[dict
     return visits_p, visits_q, True
 
 
-def first_binding_sql() -> str:
+def first_binding_sql(only_users: str = "") -> str:
     """Derived table (user_id, channel, referrer_id): each user's first referral binding (the earliest
-    recorded; later rows are re-bindings). A GROUP BY the planner can estimate, so it hash-joins."""
+    recorded; later rows are re-bindings). A GROUP BY the planner can estimate, so it hash-joins.
+    `only_users` (a table or CTE with an `id` column) limits the work to those users."""
     binding = table_name(ReferralBinding)
+    inner = (
+        f"SELECT MIN(x.id) AS first_id FROM {binding} x JOIN {only_users} o ON o.id = x.user_id GROUP BY x.user_id"
+        if only_users
+        else f"SELECT MIN(id) AS first_id FROM {binding} GROUP BY user_id"
+    )
     return f"""(SELECT b.user_id, b.channel, b.referrer_id FROM {binding} b
-        JOIN (SELECT MIN(id) AS first_id FROM {binding} GROUP BY user_id) f ON f.first_id = b.id)"""
+        JOIN ({inner}) f ON f.first_id = b.id)"""
 
 
-def first_paid_sql() -> str:
-    """Derived table (user_id, first_paid): each user's first valid purchase (paid, > 0, not fully refunded)."""
+def first_paid_sql(only_users: str = "", before: str = "") -> str:
+    """Derived table (user_id, first_paid): each user's first valid purchase (paid, > 0, not fully
+    refunded); optionally only for `only_users` and purchases before the `before` parameter."""
     order = table_name(Order)
-    return f"""(SELECT user_id, MIN(paid_at) AS first_paid FROM {order}
-        WHERE paid_at IS NOT NULL AND amount_fen > 0 AND status <> 'refunded' GROUP BY user_id)"""
+    join = f"JOIN {only_users} o ON o.id = x.user_id" if only_users else ""
+    extra = f" AND x.paid_at < {before}" if before else ""
+    return f"""(SELECT x.user_id, MIN(x.paid_at) AS first_paid FROM {order} x {join}
+        WHERE x.paid_at IS NOT NULL AND x.amount_fen > 0 AND x.status <> 'refunded'{extra} GROUP BY x.user_id)"""
 
 
 def _signup_counts(p: Period, q: Period) -> list[dict]:
     """Sign-ups and first payments of P and Q per acquisition (promoter, channel) — one statement; the
-    channel totals and the top links are both read from its rows."""
+    channel totals and the top links are both read from its rows. Only the users who signed up in the
+    two periods are looked at (their bindings and purchases are found by joining them)."""
     user = table_name(User)
+    joined = f"(SELECT id FROM {user} WHERE NOT is_staff AND date_joined >= %s AND date_joined < %s)"
     sql = f"""
         SELECT fb.referrer_id AS referrer_id, COALESCE(fb.channel, '{DIRECT}') AS channel,
                SUM(CASE WHEN u.date_joined >= %s THEN 1 ELSE 0 END) AS signups,
@@ -127,13 +138,13 @@ def _signup_counts(p: Period, q: Period) -> list[dict]:
                SUM(CASE WHEN u.date_joined < %s THEN 1 ELSE 0 END) AS signups_prev,
                SUM(CASE WHEN u.date_joined < %s AND fp.first_paid < %s THEN 1 ELSE 0 END) AS paid_prev
         FROM {user} u
-        LEFT JOIN {first_binding_sql()} fb ON fb.user_id = u.id
-        LEFT JOIN {first_paid_sql()} fp ON fp.user_id = u.id
+        LEFT JOIN {first_binding_sql(joined)} fb ON fb.user_id = u.id
+        LEFT JOIN {first_paid_sql(joined, before="%s")} fp ON fp.user_id = u.id
         WHERE NOT u.is_staff AND u.date_joined >= %s AND u.date_joined < %s
         GROUP BY fb.referrer_id, COALESCE(fb.channel, '{DIRECT}')
     """
     ps, pe, qs, qe = (dt_param(v) for v in (p.start_at, p.end_at, q.start_at, q.end_at))
-    return fetch(sql, [ps, ps, pe, qe, qe, qe, qs, pe])
+    return fetch(sql, [ps, ps, pe, qe, qe, qe, qs, pe, qs, pe, pe, qs, pe])
 
 
 def funnel(p: Period, q: Period) -> tuple[list[Kpi], list[Table]]:
