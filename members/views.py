@@ -55,6 +55,8 @@ def notification_open(request, notification_id: int):
     try:
         notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
     except ApplicationError as exc:
+        if exc.status_code == 404:  # someone else's notification: as if it did not exist
+            raise Http404 from exc
         messages.error(request, exc.message)
         return redirect("members:notifications")
     if notification.url and url_has_allowed_host_and_scheme(

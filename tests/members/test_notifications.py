@@ -333,7 +333,7 @@ def test_notifications_page_opens_and_marks_read(client, member, other):
     assert response.status_code == 302 and response["Location"] == "/account/notifications/"
     notification.refresh_from_db()
     assert notification.read_at is not None
-    client.post(f"/account/notifications/{theirs.pk}/open/")
+    assert client.post(f"/account/notifications/{theirs.pk}/open/").status_code == 404  # as if missing
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
