@@ -593,6 +593,8 @@ class EventCheckInApi(APIView):
     )
     def post(self, request, event_id: int):
         event = selectors.event_get(event_id=event_id)
+        if not selectors.event_can_check_in(request.user, event):  # before validation: reveal nothing
+            raise ApplicationError("permission_denied", _("你不是该活动的核销人员"), status_code=403)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         registration = services.event_check_in(
@@ -1240,8 +1242,13 @@ class ReviewQueueApi(APIView):
         )
 
 
-def _checkin_for_staff(checkin_id) -> CheckIn:
-    return get_object_or_404(CheckIn.objects.select_related("task", "user"), pk=checkin_id)
+def _checkin_for_staff(checkin_id, user) -> CheckIn:
+    """The check-in, if this user reviews its camp — checked before the input is validated, so a
+    member who may not review learns nothing from validation errors."""
+    checkin = get_object_or_404(CheckIn.objects.select_related("task", "user", "term__camp"), pk=checkin_id)
+    if not selectors.camp_can_review(user, checkin.term.camp):
+        raise ApplicationError("permission_denied", _("你不能审核或点评该训练营的打卡"), status_code=403)
+    return checkin
 
 
 class CheckInReviewApi(APIView):
@@ -1260,7 +1267,7 @@ class CheckInReviewApi(APIView):
         responses={200: CheckInSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, checkin_id: int):
-        checkin = _checkin_for_staff(checkin_id)
+        checkin = _checkin_for_staff(checkin_id, request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.checkin_review(checkin=checkin, reviewer=request.user, **data.validated_data)
@@ -1296,7 +1303,7 @@ class CheckInModerateApi(APIView):
         responses={200: CheckInSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, checkin_id: int):
-        checkin = _checkin_for_staff(checkin_id)
+        checkin = _checkin_for_staff(checkin_id, request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.checkin_moderate(checkin=checkin, actor=request.user, **data.validated_data)

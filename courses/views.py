@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -446,10 +447,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _checkin_for_reviewer(user, checkin_id: int) -> CheckIn:
+    """A member who does not review this camp gets 403 (not a redirect that looks like success)."""
+    checkin = get_object_or_404(CheckIn.objects.select_related("term__camp"), pk=checkin_id)
+    if not selectors.camp_can_review(user, checkin.term.camp):
+        raise PermissionDenied
+    return checkin
+
+
 @login_required
 @require_POST
 def checkin_review(request: HttpRequest, checkin_id: int) -> HttpResponse:
-    checkin = get_object_or_404(CheckIn, pk=checkin_id)
+    checkin = _checkin_for_reviewer(request.user, checkin_id)
     try:
         services.checkin_review(
             checkin=checkin,
@@ -466,7 +475,7 @@ def checkin_review(request: HttpRequest, checkin_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def checkin_moderate(request: HttpRequest, checkin_id: int) -> HttpResponse:
-    checkin = get_object_or_404(CheckIn, pk=checkin_id)
+    checkin = _checkin_for_reviewer(request.user, checkin_id)
     try:
         services.checkin_moderate(
             checkin=checkin,
