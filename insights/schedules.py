@@ -9,6 +9,12 @@ DEFAULT_SCHEDULES = [
         description="把推广链接计数的当日增量记为一天，看板的获客漏斗按天统计访问。",
     ),
     PeriodicJob(
+        "运营：用户质量表刷新",
+        "insights.tasks.cohorts_refresh",
+        every_seconds=600,
+        description="每 10 分钟预先计算看板的“用户质量（按获客来源）”累计表，打开看板时无需等待。",
+    ),
+    PeriodicJob(
         "运营：日报",
         "insights.tasks.daily_report",
         crontab={"minute": 0, "hour": 8},

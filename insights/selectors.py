@@ -100,14 +100,18 @@ def dashboard(period: Period, *, only: str | None = None) -> Dashboard:
     return Dashboard(period=p, previous=q, kpis=kpis, sections=sections)
 
 
-def cohort_tables() -> list[Table]:
+COHORT_CACHE_KEY = "insights:cohorts:v1:{language}"
+
+
+def cohort_tables(*, refresh: bool = False) -> list[Table]:
     """The cohort tables are cumulative (all users, all time) and the costliest to compute: they are
-    kept in the cache for INSIGHTS_COHORT_CACHE_SECONDS (default 10 minutes; 0 turns this off)."""
+    kept in the cache for INSIGHTS_COHORT_CACHE_SECONDS (default 10 minutes; 0 turns this off) and
+    refreshed ahead of time by the `insights.tasks.cohorts_refresh` periodic task."""
     seconds = getattr(settings, "INSIGHTS_COHORT_CACHE_SECONDS", 600)
     if not seconds:
         return cohorts()
-    key = f"insights:cohorts:v1:{get_language()}"
-    tables = cache.get(key)
+    key = COHORT_CACHE_KEY.format(language=get_language())
+    tables = None if refresh else cache.get(key)
     if tables is None:
         tables = cohorts()
         computed = timezone.localtime().strftime("%H:%M")
@@ -116,7 +120,8 @@ def cohort_tables() -> list[Table]:
                 "m": max(1, seconds // 60),
                 "t": computed,
             }
-        cache.set(key, tables, seconds)
+        # Kept twice as long as the refresh interval, so a late refresh never leaves a cold page.
+        cache.set(key, tables, seconds * 2)
     return tables
 
 

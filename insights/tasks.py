@@ -23,3 +23,15 @@ def weekly_report() -> int:
 @shared_task(acks_late=True)
 def link_visits_snapshot() -> int:
     return services.link_visits_snapshot()
+
+
+@shared_task(acks_late=True)
+def cohorts_refresh() -> int:
+    """Recompute the cumulative cohort tables into the cache (operators never wait for them)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from insights.selectors import cohort_tables
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return len(cohort_tables(refresh=True))

@@ -421,3 +421,18 @@ def test_finance_refunds_an_order_and_approves_a_withdrawal_in_admin_and_both_ar
     assert order.refunds.get().amount_fen == 19_900
     actions = set(AuditLog.objects.filter(actor=finance).values_list("action", flat=True))
     assert {"order_refund", "withdrawal_approve"} <= actions
+
+
+def test_cohorts_refresh_task_fills_the_cache_the_dashboard_reads(staff):
+    from django.core.cache import cache
+
+    from insights import tasks
+    from insights.selectors import COHORT_CACHE_KEY
+
+    _activity(2)
+    assert tasks.cohorts_refresh.delay().get() == 2
+    assert cache.get(COHORT_CACHE_KEY.format(language="zh-hans")) is not None
+    with CaptureQueriesContext(connection) as captured:
+        client_for(staff["operator"]).get(DASHBOARD)
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "cp.started" not in sql  # the cohort statement did not run: the page used the cache
