@@ -22,6 +22,7 @@ from insights.metrics.base import (
     Table,
     dt_param,
     fetch,
+    is_postgres,
     rate,
     table_name,
 )
@@ -103,9 +104,14 @@ def _visits_by(fields: list[str], p: Period, q: Period, **filters) -> tuple[dict
 
 def first_binding_sql(only_users: str = "") -> str:
     """Derived table (user_id, channel, referrer_id): each user's first referral binding (the earliest
-    recorded; later rows are re-bindings). A GROUP BY the planner can estimate, so it hash-joins.
-    `only_users` (a table or CTE with an `id` column) limits the work to those users."""
+    recorded; later rows are re-bindings). Written so the planner estimates one row per user and
+    hash-joins (a ROW_NUMBER() = 1 filter is estimated at a handful of rows and planned as a nested
+    loop). `only_users` (a subquery of user ids, in parentheses) limits the work to those users."""
     binding = table_name(ReferralBinding)
+    if is_postgres():
+        where = f"WHERE user_id IN {only_users}" if only_users else ""
+        return f"""(SELECT DISTINCT ON (user_id) user_id, channel, referrer_id FROM {binding} {where}
+            ORDER BY user_id, id)"""
     inner = (
         f"SELECT MIN(x.id) AS first_id FROM {binding} x JOIN {only_users} o ON o.id = x.user_id GROUP BY x.user_id"
         if only_users
