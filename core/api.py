@@ -62,8 +62,8 @@ def document_common_errors(result: dict, generator, request, public) -> dict:
                 statuses.add("400")
             if {} not in operation.get("security", [{}]):
                 statuses |= {"401", "403"}
-            if "{" in path:
-                statuses.add("404")
+            if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                statuses.add("404")  # a hidden object, or a page number past the end of a list
             for status_code in sorted(statuses):
                 operation["responses"].setdefault(status_code, _error_response_ref())
     return result

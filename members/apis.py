@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from core.api import Pagination, error_responses
+from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from members import selectors, services
 from members.models import SubscribeTemplate
@@ -776,7 +776,7 @@ class RewardsApi(APIView):
     @extend_schema(
         operation_id="points_rewards_list",
         tags=["points"],
-        responses={200: RewardSerializer(many=True), **error_responses(401)},
+        responses={200: paginated(RewardSerializer, name="RewardList"), **error_responses(401)},
     )
     def get(self, request):
         paginator = Pagination()

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses
+from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from referrals import group_buys, posters, selectors, services
 from referrals.models import Commission, GroupBuy, GroupBuyMember, LinkChannel
@@ -134,7 +135,7 @@ class ReferralInvitedApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="People I invited",
-        responses={200: OutputSerializer(many=True), **error_responses(401)},
+        responses={200: paginated(OutputSerializer, name="ReferralInvitedList"), **error_responses(401)},
     )
     def get(self, request):
         paginator = Pagination()
@@ -180,7 +181,7 @@ class ReferralCommissionsApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="My commissions",
-        responses={200: OutputSerializer(many=True), **error_responses(401)},
+        responses={200: paginated(OutputSerializer, name="ReferralCommissionList"), **error_responses(401)},
     )
     def get(self, request):
         from referrals.commissions import points_for
@@ -463,7 +464,7 @@ def _seat_row(seat: GroupBuyMember) -> dict:
 class GroupBuyOffersApi(APIView):
     """Group-buy offers on sale now."""
 
-    permission_classes: list = []
+    permission_classes = [AllowAny]
 
     @extend_schema(tags=GROUP_TAG, summary="Group-buy offers", responses={200: _OfferSerializer(many=True)})
     def get(self, request):
@@ -473,7 +474,7 @@ class GroupBuyOffersApi(APIView):
 class GroupBuyOfferDetailApi(APIView):
     """One offer and the groups a visitor can join right now."""
 
-    permission_classes: list = []
+    permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -512,7 +513,7 @@ class GroupBuyOpenApi(APIView):
 class GroupBuyDetailApi(APIView):
     """A group's progress (anyone with the link)."""
 
-    permission_classes: list = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
         tags=GROUP_TAG, summary="Group progress", responses={200: _GroupSerializer, **error_responses(404)}
@@ -550,7 +551,7 @@ class MyGroupBuysApi(APIView):
     @extend_schema(
         tags=GROUP_TAG,
         summary="My group buys",
-        responses={200: OutputSerializer(many=True), **error_responses(401)},
+        responses={200: paginated(OutputSerializer, name="MyGroupBuyList"), **error_responses(401)},
     )
     def get(self, request):
         paginator = Pagination()
