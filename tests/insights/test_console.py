@@ -436,3 +436,33 @@ def test_cohorts_refresh_task_fills_the_cache_the_dashboard_reads(staff):
         client_for(staff["operator"]).get(DASHBOARD)
     sql = " ".join(q["sql"] for q in captured.captured_queries)
     assert "cp.started" not in sql  # the cohort statement did not run: the page used the cache
+
+
+def test_commissions_export_lists_each_commission_with_net_amount(staff):
+    from referrals.models import Commission
+
+    promoter, buyer = b.user(nickname="推广王"), b.user()
+    order = b.order(
+        user=buyer, amount_fen=360_000, paid_at=timezone.now(), referrer=promoter, item_type="membership"
+    )
+    Commission.objects.create(
+        order=order,
+        level=1,
+        beneficiary=promoter,
+        buyer=buyer,
+        item_type="membership",
+        base_fen=360_000,
+        rate_bp=1000,
+        amount_fen=36_000,
+        reversed_fen=6_000,
+        reward_kind="cash",
+        status="partially_reversed",
+        hold_until=timezone.now(),
+        idempotency_key="export-1",
+    )
+    rows = _read_csv(client_for(staff["finance"]).get(COMMISSIONS_CSV))
+    assert rows[0][:4] == ["计提时间", "订单号", "层级", "推广员ID"]
+    (line,) = rows[1:]
+    assert line[1] == order.order_no and line[4] == "推广王"
+    assert line[7:12] == ["3600.00", "10.00%", "360.00", "60.00", "300.00"]
+    assert line[13] == "部分冲回"
