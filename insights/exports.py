@@ -38,11 +38,25 @@ class _Echo:
         return value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """Text that Excel would run as a formula (a nickname like "=HYPERLINK(…)") is prefixed with a quote;
+    numbers, including negative amounts, stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(header)
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([safe_cell(v) for v in row])
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:

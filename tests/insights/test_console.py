@@ -466,3 +466,12 @@ def test_commissions_export_lists_each_commission_with_net_amount(staff):
     assert line[1] == order.order_no and line[4] == "推广王"
     assert line[7:12] == ["3600.00", "10.00%", "360.00", "60.00", "300.00"]
     assert line[13] == "部分冲回"
+
+
+def test_exports_neutralise_spreadsheet_formulas_but_keep_negative_numbers():
+    from insights.exports import safe_cell
+
+    assert safe_cell('=HYPERLINK("http://x","点我")') == '\'=HYPERLINK("http://x","点我")'
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-12.50") == "-12.50"
+    assert safe_cell("王小明") == "王小明" and safe_cell(3) == 3
