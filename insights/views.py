@@ -63,7 +63,8 @@ def dashboard(request):
             "board": board,
             "period_error": error,
             "presets": PRESETS,
-            "active_range": request.GET.get("range", "") if not error else "",
+            # The chip of the preset shown (none for custom dates); no parameters means the last 30 days.
+            "active_range": "" if error or request.GET.get("start") else request.GET.get("range") or "30d",
             "can_export": user.has_perm(EXPORT),
             "can_export_finance": user.has_perm(EXPORT_FINANCE),
         },

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 
 # Column kinds: how a value is rendered, charted and exported.
-TEXT, INT, FEN, RATE, SECONDS, DELTA = "text", "int", "fen", "rate", "seconds", "delta"
+TEXT, INT, FEN, RATE, SECONDS = "text", "int", "fen", "rate", "seconds"
 
 
 @dataclass(frozen=True)

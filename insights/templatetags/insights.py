@@ -5,7 +5,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext as _
 
 from core.money import fen_to_yuan_text
-from insights.metrics.base import DELTA, FEN, INT, RATE, SECONDS
+from insights.metrics.base import FEN, INT, RATE, SECONDS
 
 register = template.Library()
 
@@ -29,7 +29,7 @@ def cell(value, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == SECONDS:
         return duration_text(value)
-    if kind in (INT, DELTA) and isinstance(value, int):
+    if kind == INT and isinstance(value, int):
         return intcomma(value)
     return str(value)
 
