@@ -120,24 +120,41 @@ class CourseListApi(APIView):
     )
     def get(self, request):
         paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.catalog(), request, view=self)
-        unlocked = selectors.catalog_unlocked_ids(user=request.user, courses=page)
-        rows = [
+        page = paginator.paginate_queryset(
+            selectors.CatalogRows(shape="api-list", row=self.cached_row), request, view=self
+        )
+        unlocked = selectors.unlocked_among(
+            user=request.user,
+            entries=[(row["id"], row["_teacher_id"], set(row["_tier_ids"])) for row in page],
+        )
+        return paginator.get_paginated_response(
+            [{**row["public"], "unlocked": row["id"] in unlocked} for row in page]
+        )
+
+    @classmethod
+    def cached_row(cls, course) -> dict:
+        """What every reader sees of a course, serialized once per catalog version (courses/cache.py)."""
+        public = cls.OutputSerializer(
             {
-                "id": c.pk,
-                "title": c.title,
-                "price_fen": c.price_fen,
-                "included_in_tiers": [t.code for t in c.included_in_tiers.all()],
-                "summary": c.summary,
-                "cover_url": _cover(c),
-                "teacher": c.teacher,
-                "lesson_count": c.lesson_count,
-                "preview_count": c.preview_count,
-                "unlocked": c.pk in unlocked,
+                "id": course.pk,
+                "title": course.title,
+                "price_fen": course.price_fen,
+                "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
+                "summary": course.summary,
+                "cover_url": _cover(course),
+                "teacher": course.teacher,
+                "lesson_count": course.lesson_count,
+                "preview_count": course.preview_count,
+                "unlocked": False,
             }
-            for c in page
-        ]
-        return paginator.get_paginated_response(self.OutputSerializer(rows, many=True).data)
+        ).data
+        del public["unlocked"]
+        return {
+            "id": course.pk,
+            "_teacher_id": course.teacher_id,
+            "_tier_ids": sorted(t.pk for t in course.included_in_tiers.all()),
+            "public": dict(public),
+        }
 
 
 class LessonRowSerializer(serializers.Serializer):
@@ -199,40 +216,92 @@ class CourseDetailApi(APIView):
                 item_type="course",
                 item_id=course.pk,
             )
+        public = self.cached_public(course, lessons)
         data = {
-            "id": course.pk,
-            "title": course.title,
-            "price_fen": course.price_fen,
-            "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
-            "summary": course.summary,
-            "description": course.description,
-            "cover_url": _cover(course),
-            "teacher": course.teacher,
-            "access": {
-                "unlocked": access.unlocked,
-                "via": access.via,
-                "reason": access.reason,
-                "message": access.reason_text,
-            },
-            "price": price,
+            **public["course"],
+            "access": dict(
+                CourseAccessSerializer(
+                    {
+                        "unlocked": access.unlocked,
+                        "via": access.via,
+                        "reason": access.reason,
+                        "message": access.reason_text,
+                    }
+                ).data
+            ),
+            "price": QuoteSerializer.to_representation(price) if price is not None else None,
             "price_unavailable": unavailable,
             "completion_percent": selectors.completion_percent(lessons=lessons, progress=progress),
             "lessons": [
                 {
-                    "id": lesson.pk,
-                    "title": lesson.title,
+                    "id": row["id"],
+                    "title": row["title"],
                     "locked": access.lesson_locked(lesson),
-                    "position": lesson.position,
-                    "kind": lesson.kind,
-                    "is_preview": lesson.is_preview,
-                    "duration_seconds": lesson.duration_seconds,
-                    "position_seconds": progress[lesson.pk].position_seconds if lesson.pk in progress else 0,
+                    "position": row["position"],
+                    "kind": row["kind"],
+                    "is_preview": row["is_preview"],
+                    "duration_seconds": row["duration_seconds"],
+                    "position_seconds": int(progress[lesson.pk].position_seconds)
+                    if lesson.pk in progress
+                    else 0,
                     "completed": bool(lesson.pk in progress and progress[lesson.pk].completed),
                 }
-                for lesson in lessons
+                for lesson, row in zip(lessons, public["lessons"], strict=True)
             ],
         }
-        return Response(self.OutputSerializer(data).data)
+        return Response(data)
+
+    @classmethod
+    def cached_public(cls, course, lessons) -> dict:
+        """The parts every reader sees, serialized once per catalog version (courses/cache.py)."""
+        from courses import cache
+
+        def build() -> dict:
+            full = cls.OutputSerializer(
+                {
+                    "id": course.pk,
+                    "title": course.title,
+                    "price_fen": course.price_fen,
+                    "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
+                    "summary": course.summary,
+                    "description": course.description,
+                    "cover_url": _cover(course),
+                    "teacher": course.teacher,
+                    "access": {"unlocked": False, "via": "", "reason": "", "message": ""},
+                    "price": None,
+                    "price_unavailable": "",
+                    "completion_percent": 0,
+                    "lessons": [
+                        {
+                            "id": lesson.pk,
+                            "title": lesson.title,
+                            "locked": False,
+                            "position": lesson.position,
+                            "kind": lesson.kind,
+                            "is_preview": lesson.is_preview,
+                            "duration_seconds": lesson.duration_seconds,
+                            "position_seconds": 0,
+                            "completed": False,
+                        }
+                        for lesson in lessons
+                    ],
+                }
+            ).data
+            head = {k: v for k, v in full.items() if k in cls.PUBLIC_FIELDS}
+            return {"course": head, "lessons": [dict(row) for row in full["lessons"]]}
+
+        return cache.get_or_build(f"api-course:{course.pk}", build)
+
+    PUBLIC_FIELDS = (
+        "id",
+        "title",
+        "price_fen",
+        "included_in_tiers",
+        "summary",
+        "description",
+        "cover_url",
+        "teacher",
+    )
 
 
 class LessonDetailApi(APIView):

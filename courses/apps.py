@@ -6,6 +6,8 @@ class CoursesConfig(AppConfig):
     verbose_name = "课程 Courses"
 
     def ready(self) -> None:
+        from courses import cache
         from courses.items import register_all
 
         register_all()
+        cache.connect()

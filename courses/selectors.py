@@ -164,41 +164,89 @@ def catalog(*, user=None) -> QuerySet[Course]:
     )
 
 
+class CatalogRows:
+    """The published catalog (`catalog()` order) as rows built by `row(course)`, page by page from the
+    cache: what Django's and DRF's paginators need (`count()` and slices). See courses/cache.py."""
+
+    def __init__(self, *, shape: str, row):
+        self.shape, self.row = shape, row
+
+    def count(self) -> int:
+        from courses import cache
+
+        return cache.get_or_build("count", lambda: Course.objects.filter(is_published=True).count())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        from courses import cache
+
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("CatalogRows supports plain slices only")
+        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        return cache.get_or_build(
+            f"{self.shape}:{start}:{stop}", lambda: [self.row(c) for c in catalog()[start:stop]]
+        )
+
+
 def catalog_unlocked_ids(*, user, courses) -> set[int]:
     """Ids among `courses` that are unlocked for the user: 1 query for enrolments + tier ids (members)."""
+    return unlocked_among(user=user, entries=[(c.pk, c.teacher_id, _tier_ids_of(c)) for c in courses])
+
+
+def unlocked_among(*, user, entries: list[tuple[int, int, set[int]]]) -> set[int]:
+    """`catalog_unlocked_ids` over (course id, teacher id, tier ids) facts, e.g. from cached rows."""
     if not _authenticated(user):
         return set()
-    courses = list(courses)
     if user.is_staff:
-        return {c.pk for c in courses}
+        return {pk for pk, _teacher, _tiers in entries}
     enrolled = set(
         CourseEnrolment.objects.filter(
-            user_id=user.pk, status=CourseEnrolment.Status.ACTIVE, course_id__in=[c.pk for c in courses]
+            user_id=user.pk,
+            status=CourseEnrolment.Status.ACTIVE,
+            course_id__in=[pk for pk, _t, _s in entries],
         ).values_list("course_id", flat=True)
     )
     tier_ids = user_tier_ids(user)
     return {
-        c.pk for c in courses if c.pk in enrolled or c.teacher_id == user.pk or (_tier_ids_of(c) & tier_ids)
+        pk
+        for pk, teacher_id, tiers in entries
+        if pk in enrolled or teacher_id == user.pk or (tiers & tier_ids)
     }
 
 
 def course_get(*, course_id) -> Course:
     """A published course with its teacher and tiers, or Http404."""
+    from courses import cache
     from members.models import MembershipTier
 
-    course = (
-        Course.objects.filter(pk=_int(course_id), is_published=True)
-        .select_related("teacher")
-        .prefetch_related(Prefetch("included_in_tiers", queryset=MembershipTier.objects.order_by("rank")))
-        .first()
-    )
-    if course is None:
+    def build() -> dict | bool:
+        course = (
+            Course.objects.filter(pk=_int(course_id), is_published=True)
+            .select_related("teacher")
+            .prefetch_related(Prefetch("included_in_tiers", queryset=MembershipTier.objects.order_by("rank")))
+            .first()
+        )
+        return cache.frozen_course(course) if course is not None else False  # a miss is cached too
+
+    state = cache.get_or_build(f"course:{_int(course_id)}", build)
+    if not state:
         raise Http404
-    return course
+    return cache.thawed_course(state)
 
 
 def course_lessons(course: Course) -> list[Lesson]:
-    return list(course.lessons.filter(is_published=True).order_by("position", "id"))
+    """Published lessons in order, from the cache (the course page and the API read them often)."""
+    from courses import cache
+
+    states = cache.get_or_build(
+        f"lessons:{course.pk}",
+        lambda: [
+            cache.frozen(x) for x in course.lessons.filter(is_published=True).order_by("position", "id")
+        ],
+    )
+    return [cache.thawed(Lesson, state) for state in states]
 
 
 def progress_by_lesson(*, user, course: Course) -> dict[int, LessonProgress]:

@@ -127,16 +127,17 @@ def _int_id(item_id) -> int:
 
 def tier_discount_line(*, user, quote: items.Quote) -> items.Quote:
     """The single-purchase discount of the member's active tier, as a visible quote line."""
-    from members.selectors import active_membership, tier_discount_bp
+    from members.selectors import active_membership
 
-    rate = tier_discount_bp(user) if getattr(user, "is_authenticated", False) else 0
+    # tier_discount_bp(user), from the one membership read (it would read the membership again)
+    membership = active_membership(user) if getattr(user, "is_authenticated", False) else None
+    rate = int(membership.tier.single_purchase_discount_bp) if membership else 0
     if rate <= 0 or quote.list_price_fen <= 0:
         return quote
     discount = apply_bp(quote.list_price_fen, rate)
     if discount <= 0:
         return quote
-    membership = active_membership(user)
-    name = membership.tier.name if membership else _("会员")
+    name = membership.tier.name
     return quote.with_line(_("%(tier)s专享折扣") % {"tier": name}, -discount, tier_discount_bp=rate)
 
 
