@@ -1,6 +1,9 @@
 """Operator and circle-owner screens. Circle owners (core.roles.CIRCLE_OWNER) see only their own circles."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles import services
@@ -122,6 +125,37 @@ class CircleAdmin(OwnCirclesMixin, admin.ModelAdmin):
         services.circle_owner_ensure(circle=obj)
 
 
+class ExpiringSoonFilter(admin.SimpleListFilter):
+    """Renewal care: active paying members and trials whose time runs out soon."""
+
+    title = _("到期")
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        days = CircleSettings.current().expiring_soon_days
+        return [
+            ("7", _("7 天内到期")),
+            (str(days), _("%(d)s 天内到期") % {"d": days}),
+            ("expired", _("已过期")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "expired":
+            return queryset.filter(via_tier=False, expires_at__lte=now).exclude(
+                role__in=CircleMembership.STAFF_ROLES
+            )
+        if self.value() and self.value().isdigit():
+            return queryset.filter(
+                status=CircleMembership.Status.ACTIVE,
+                role__in=(CircleMembership.Role.MEMBER, CircleMembership.Role.TRIAL),
+                via_tier=False,
+                expires_at__gt=now,
+                expires_at__lte=now + timedelta(days=int(self.value())),
+            )
+        return queryset
+
+
 @admin.register(CircleMembership)
 class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
     list_display = (
@@ -134,7 +168,7 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
         "removed_with_refund",
         "rejoin_allowed",
     )
-    list_filter = ("role", "status", "via_tier", "circle")
+    list_filter = (ExpiringSoonFilter, "role", "status", "via_tier", "circle")
     search_fields = ("user__username", "user__nickname", "user__member_no")
     date_hierarchy = "expires_at"
     ordering = ("expires_at",)
@@ -250,15 +284,20 @@ class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
     raw_id_fields = ("post", "author", "parent")
     actions = ["approve", "reject"]
 
+    def _each(self, request, queryset, approve: bool):
+        for comment in queryset.select_related("post__circle"):
+            try:
+                services.comment_moderate(comment=comment, actor=request.user, approve=approve)
+            except ApplicationError as exc:
+                self.message_user(request, f"{comment}: {exc.message}", messages.ERROR)
+
     @admin.action(description=_("审核通过"))
     def approve(self, request, queryset):
-        for comment in queryset:
-            services.comment_moderate(comment=comment, actor=request.user, approve=True)
+        self._each(request, queryset, True)
 
     @admin.action(description=_("审核驳回"))
     def reject(self, request, queryset):
-        for comment in queryset:
-            services.comment_moderate(comment=comment, actor=request.user, approve=False)
+        self._each(request, queryset, False)
 
 
 @admin.register(TipIntent)

@@ -18,6 +18,16 @@ urlpatterns = [
     path(
         "circles/posts/<int:post_id>/comments/", apis.CommentCreateApi.as_view(), name="circles-api-comment"
     ),
+    path(
+        "circles/comments/<int:comment_id>/",
+        apis.CommentDeleteApi.as_view(),
+        name="circles-api-comment-delete",
+    ),
+    path(
+        "circles/comments/<int:comment_id>/moderate/",
+        apis.CommentModerateApi.as_view(),
+        name="circles-api-comment-moderate",
+    ),
     path("circles/posts/<int:post_id>/like/", apis.PostLikeApi.as_view(), name="circles-api-like"),
     path("circles/posts/<int:post_id>/flags/", apis.PostFlagsApi.as_view(), name="circles-api-flags"),
     path(

@@ -9,14 +9,16 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from circles import selectors, services
 from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
-from core.api import error_responses
+from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError, NotEntitled
 
 TAG = ["circles"]
@@ -66,6 +68,34 @@ def _row_payload(row: dict) -> dict:
     }
 
 
+def _page_number(request) -> int:
+    """The `page` query parameter like DRF's page-number pagination reads it (404 when not a page)."""
+    raw = request.query_params.get(Pagination.page_query_param, "1")
+    try:
+        page = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound(_("无效的页码")) from None
+    if page < 1:
+        raise NotFound(_("无效的页码"))
+    return page
+
+
+def _page_payload(request, *, page: int, count: int, page_size: int, results) -> dict:
+    """{count, next, previous, results} with next/previous as absolute URLs, exactly the shape of
+    `core.api.Pagination` for a list whose total comes from a counter instead of COUNT(*)."""
+    url = request.build_absolute_uri()
+    param = Pagination.page_query_param
+    previous = None
+    if page > 1:
+        previous = remove_query_param(url, param) if page == 2 else replace_query_param(url, param, page - 1)
+    return {
+        "count": count,
+        "next": replace_query_param(url, param, page + 1) if page * page_size < count else None,
+        "previous": previous,
+        "results": results,
+    }
+
+
 class AuthorSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     nickname = serializers.CharField(source="display_name")
@@ -96,7 +126,7 @@ class PostOutputSerializer(serializers.Serializer):
     author = AuthorSerializer()
 
     def get_images(self, post) -> list[str]:
-        return [default_storage.url(name) for name in post.images]
+        return post.image_urls
 
     def to_representation(self, post) -> dict:
         # Hand-written for speed (the feed serializes 20 of these per request; DRF's generic field walk
@@ -110,7 +140,7 @@ class PostOutputSerializer(serializers.Serializer):
             "kind": post.kind,
             "title": post.title,
             "body": post.body,
-            "images": [default_storage.url(name) for name in post.images],
+            "images": post.image_urls,
             "tags": list(post.tags),
             "status": post.status,
             "is_pinned": post.is_pinned,
@@ -175,10 +205,19 @@ class CircleListApi(APIView):
         def get_cover_url(self, circle) -> str:
             return circle.cover.url if circle.cover else ""
 
-    @extend_schema(tags=TAG, summary="List published circles", responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        tags=TAG,
+        summary="List published circles",
+        parameters=[
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={200: paginated(OutputSerializer, name="CircleList"), **error_responses(404)},
+    )
     def get(self, request):
-        circles = selectors.circles_listed()
-        return Response(self.OutputSerializer(circles, many=True).data)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.circles_listed(), request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class CircleDetailApi(APIView):
@@ -294,8 +333,9 @@ class CircleRulesAcceptApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="Accept the current rules (社群公约)",
+        description="409 `rules_changed` when `version` is not the current one (the rules changed meanwhile).",
         request=InputSerializer,
-        responses={200: AccessSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: AccessSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, circle_id: int):
         circle = selectors.circle_get(circle_id=circle_id)
@@ -320,15 +360,6 @@ class CircleFeedApi(APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "CircleFeedOutput"
-
-        count = serializers.IntegerField()
-        next = serializers.IntegerField(allow_null=True, help_text="next page number")
-        previous = serializers.IntegerField(allow_null=True)
-        results = PostOutputSerializer(many=True)
-
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "CircleFeedInput"
@@ -349,20 +380,20 @@ class CircleFeedApi(APIView):
         operation_id="circles_feed",
         parameters=[
             OpenApiParameter("feed", OpenApiTypes.STR, enum=list(selectors.FEEDS)),
-            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page", OpenApiTypes.INT, description="pages of 20 posts"),
             OpenApiParameter("tag", OpenApiTypes.STR),
             OpenApiParameter("q", OpenApiTypes.STR, description="search within the circle"),
         ],
-        responses={200: OutputSerializer, **error_responses(401, 403, 404)},
+        responses={
+            200: paginated(PostOutputSerializer, name="CirclePostList"),
+            **error_responses(401, 403, 404),
+        },
     )
     def get(self, request, circle_id: int):
         circle, access = selectors.circle_get_with_access(circle_id=circle_id, user=request.user)
         if not access.can_read:
             raise NotEntitled(access.reason_text)
-        try:
-            page = max(1, int(request.query_params.get("page", 1)))
-        except ValueError:
-            page = 1
+        page = _page_number(request)
         posts, count = selectors.feed_rows(
             circle=circle,
             user=request.user,
@@ -371,14 +402,16 @@ class CircleFeedApi(APIView):
             tag=request.query_params.get("tag", "").strip()[:20],
             q=request.query_params.get("q", "").strip()[:50],
         )
-        has_next = page * selectors.FEED_PAGE_SIZE < count
+        if page > 1 and not posts:
+            raise NotFound(_("页码超出范围"))
         return Response(
-            {
-                "count": count,
-                "next": page + 1 if has_next else None,
-                "previous": page - 1 if page > 1 else None,
-                "results": PostOutputSerializer(posts, many=True).data,
-            }
+            _page_payload(
+                request,
+                page=page,
+                count=count,
+                page_size=selectors.FEED_PAGE_SIZE,
+                results=PostOutputSerializer(posts, many=True).data,
+            )
         )
 
     @extend_schema(
@@ -425,6 +458,10 @@ class CommentWithRepliesSerializer(CommentOutputSerializer):
     replies = CommentOutputSerializer(many=True, source="reply_list")
 
 
+class ModerationCommentSerializer(CommentOutputSerializer):
+    post_id = serializers.IntegerField()
+
+
 class PostDetailApi(APIView):
     class OutputSerializer(PostOutputSerializer):
         class Meta:
@@ -443,10 +480,10 @@ class PostDetailApi(APIView):
         post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         post.comments_list = selectors.comments_for_post(post=post, user=request.user)
         post.answers_list = (
-            selectors.answers_for_question(post=post) if post.kind == Post.Kind.QUESTION else []
+            selectors.answers_for_question(post=post, user=request.user)
+            if post.kind == Post.Kind.QUESTION
+            else []
         )
-        for answer in post.answers_list:
-            answer.liked_by_me = False
         data = PostOutputSerializer(post).data
         data["comments"] = CommentWithRepliesSerializer(post.comments_list, many=True).data
         data["answers"] = PostOutputSerializer(post.answers_list, many=True).data
@@ -492,6 +529,53 @@ class CommentCreateApi(APIView):
             post=post, author=request.user, body=data.validated_data["body"], parent=parent
         )
         return Response(CommentOutputSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+def _comment_for(*, comment_id: int, user) -> Comment:
+    """A comment on a post the user may read, or 404."""
+    comment = get_object_or_404(
+        Comment.objects.select_related("post__circle", "author").exclude(status=Comment.Status.DELETED),
+        pk=comment_id,
+    )
+    post, access = selectors.post_get_for_reader(post_id=comment.post_id, user=user)
+    if comment.status != Comment.Status.VISIBLE and not (access.can_manage or comment.author_id == user.pk):
+        raise NotFound()
+    comment.post = post
+    return comment
+
+
+class CommentDeleteApi(APIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Delete a comment (its author or a circle manager); its replies go with it",
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request, comment_id: int):
+        comment = _comment_for(comment_id=comment_id, user=request.user)
+        services.comment_delete(comment=comment, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentModerateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CircleCommentModerateInput"
+
+        approve = serializers.BooleanField()
+        note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    @extend_schema(
+        tags=TAG,
+        summary="Approve or reject a comment held for review — owners and admins",
+        request=InputSerializer,
+        responses={200: ModerationCommentSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, comment_id: int):
+        comment = _comment_for(comment_id=comment_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_moderate(comment=comment, actor=request.user, **data.validated_data)
+        return Response(ModerationCommentSerializer(comment).data)
 
 
 class PostLikeApi(APIView):
@@ -544,8 +628,8 @@ class PostFlagsApi(APIView):
         post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        post = services.post_set_flags(post=post, actor=request.user, **data.validated_data)
-        post.liked_by_me = False
+        services.post_set_flags(post=post, actor=request.user, **data.validated_data)
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         return Response(PostOutputSerializer(post).data)
 
 
@@ -555,22 +639,22 @@ class PostModerateApi(APIView):
             ref_name = "CirclePostModerateInput"
 
         approve = serializers.BooleanField()
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
     @extend_schema(
         tags=TAG,
         summary="Approve or reject a post held for review — owners and admins",
+        description="Approving a guest's answer to a paid question releases the fee to the guest; "
+        "rejecting it opens the question again.",
         request=InputSerializer,
-        responses={200: PostOutputSerializer, **error_responses(401, 403, 404)},
+        responses={200: PostOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, post_id: int):
-        post, access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
-        if not access.can_manage:
-            raise ApplicationError("permission_denied", _("只有圈主或管理员可以审核"), status_code=403)
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        post = services.post_moderate(post=post, actor=request.user, **data.validated_data)
-        post.liked_by_me = False
+        services.post_moderate(post=post, actor=request.user, **data.validated_data)
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         return Response(PostOutputSerializer(post).data)
 
 
@@ -666,10 +750,11 @@ class TipCreateApi(APIView):
 class PaidQuestionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     circle_id = serializers.IntegerField()
+    asker = AuthorSerializer()
     guest = AuthorSerializer()
     body = serializers.CharField()
     price_fen = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="created, open, answer_review, answered, expired, refunded")
     deadline = serializers.DateTimeField(allow_null=True)
     post_id = serializers.IntegerField(allow_null=True)
     answer_post_id = serializers.IntegerField(allow_null=True)
@@ -741,15 +826,23 @@ class MyPaidQuestionsApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="Paid questions I asked or must answer",
-        responses={200: PaidQuestionOutputSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "role", OpenApiTypes.STR, enum=["asked", "to_answer"], description="default: both"
+            ),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={
+            200: paginated(PaidQuestionOutputSerializer, name="CirclePaidQuestionList"),
+            **error_responses(404),
+        },
     )
     def get(self, request):
-        from django.db.models import Q
-
-        rows = PaidQuestion.objects.filter(Q(asker=request.user) | Q(guest=request.user)).select_related(
-            "guest"
-        )[:100]
-        return Response(PaidQuestionOutputSerializer(rows, many=True).data)
+        rows = selectors.paid_questions_for_user(user=request.user, role=request.query_params.get("role", ""))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(PaidQuestionOutputSerializer(page, many=True).data)
 
 
 # ---- KOLs, members and stats -----------------------------------------------------------------------------
@@ -774,8 +867,15 @@ class LeaderboardApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="Contributor leaderboard",
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=list(selectors.PERIODS))],
-        responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.STR, enum=list(selectors.PERIODS)),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={
+            200: paginated(OutputSerializer, name="CircleLeaderboard"),
+            **error_responses(401, 403, 404),
+        },
     )
     def get(self, request, circle_id: int):
         circle = selectors.circle_get(circle_id=circle_id)
@@ -783,7 +883,9 @@ class LeaderboardApi(APIView):
         if not access.can_read:
             raise NotEntitled(access.reason_text)
         rows = selectors.leaderboard(circle=circle, period=request.query_params.get("period", "7d"))
-        return Response(self.OutputSerializer(rows, many=True).data)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class MemberOutputSerializer(serializers.Serializer):
@@ -804,17 +906,29 @@ class MemberListApi(APIView):
         summary="Members by role and expiry — owners and admins",
         parameters=[
             OpenApiParameter("role", OpenApiTypes.STR, enum=list(CircleMembership.Role.values)),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(CircleMembership.Status.values)),
             OpenApiParameter("expiring", OpenApiTypes.BOOL, description="only members expiring soon"),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
         ],
-        responses={200: MemberOutputSerializer(many=True), **error_responses(401, 404)},
+        responses={
+            200: paginated(MemberOutputSerializer, name="CircleMemberList"),
+            **error_responses(401, 404),
+        },
     )
     def get(self, request, circle_id: int):
         circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
-        if request.query_params.get("expiring") in ("1", "true"):
+        if request.query_params.get("expiring") in ("1", "true", "True"):
             rows = selectors.expiring_soon(circle=circle)
         else:
-            rows = selectors.members_for_managers(circle=circle, role=request.query_params.get("role", ""))
-        return Response(MemberOutputSerializer(rows[:500], many=True).data)
+            rows = selectors.members_for_managers(
+                circle=circle,
+                role=request.query_params.get("role", ""),
+                status=request.query_params.get("status", ""),
+            )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(MemberOutputSerializer(page, many=True).data)
 
 
 def _member_for(circle, membership_id):
@@ -894,12 +1008,18 @@ class CircleStatsApi(APIView):
         class Meta:
             ref_name = "CircleStatsOutput"
 
-        members = serializers.IntegerField()
+        members = serializers.IntegerField(help_text="paying members, trials and staff in the circle now")
+        tier_members = serializers.IntegerField(help_text="members through their membership tier")
         trials = serializers.IntegerField()
         guests = serializers.IntegerField()
-        churned = serializers.IntegerField()
-        base = serializers.IntegerField()
-        churn_bp = serializers.IntegerField()
+        joined = serializers.IntegerField(help_text="joins in the period")
+        renewed = serializers.IntegerField(help_text="renewals in the period")
+        base = serializers.IntegerField(help_text="paying members at the start of the period")
+        churned = serializers.IntegerField(help_text="of base: left + removed + lapsed by the end")
+        left = serializers.IntegerField()
+        removed = serializers.IntegerField()
+        lapsed = serializers.IntegerField(help_text="paid time ran out without renewing")
+        churn_bp = serializers.IntegerField(help_text="退群率 = churned / base, basis points")
         posts = serializers.IntegerField()
         posts_per_day = serializers.FloatField()
         tips_count = serializers.IntegerField()
@@ -926,18 +1046,34 @@ class ModerationQueueApi(APIView):
         class Meta:
             ref_name = "CircleModerationQueueOutput"
 
-        posts = PostOutputSerializer(many=True)
-        comments = CommentOutputSerializer(many=True)
+        posts_count = serializers.IntegerField()
+        comments_count = serializers.IntegerField()
+        posts = PostOutputSerializer(many=True, help_text="the oldest 50 waiting")
+        comments = ModerationCommentSerializer(many=True, help_text="the oldest 50 waiting")
 
     @extend_schema(
         tags=TAG,
         summary="Posts and comments held for review — owners and admins",
+        description="The oldest 50 of each kind and how many wait in all; approve or reject them with "
+        "the moderate operations and ask again for the next ones.",
         responses={200: OutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request, circle_id: int):
         circle, _access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
         posts, comments = selectors.moderation_queue(circle=circle)
-        posts = list(posts[:100])
-        for post in posts:
+        waiting_posts = list(posts[:50])
+        for post in waiting_posts:
             post.liked_by_me = False
-        return Response(self.OutputSerializer({"posts": posts, "comments": list(comments[:100])}).data)
+        waiting_comments = list(comments[:50])
+        return Response(
+            self.OutputSerializer(
+                {
+                    "posts_count": posts.count() if len(waiting_posts) == 50 else len(waiting_posts),
+                    "comments_count": comments.count()
+                    if len(waiting_comments) == 50
+                    else len(waiting_comments),
+                    "posts": waiting_posts,
+                    "comments": waiting_comments,
+                }
+            ).data
+        )

@@ -46,10 +46,37 @@ POSTS = [
 ]
 
 
+# Subscribe messages circles sends (members delivers them when the operator pastes WeChat's template id).
+SUBSCRIBE_TEMPLATES = [
+    {"key": "circle_tip", "name": "圈子打赏到账", "fields": "thing1,thing2", "page": "pages/wallet/index"},
+    {
+        "key": "circle_question",
+        "name": "收到付费提问",
+        "fields": "thing1,thing2",
+        "page": "pages/circles/index",
+    },
+    {
+        "key": "circle_answer",
+        "name": "付费提问已回答",
+        "fields": "thing1,thing2",
+        "page": "pages/circles/index",
+    },
+    {
+        "key": "circle_question_refund",
+        "name": "付费提问超时退款",
+        "fields": "thing1,thing2",
+        "page": "pages/circles/index",
+    },
+]
+
+
 def seed(*, stdout, history: bool = False) -> None:
     from circles import services
     from circles.models import Circle, CircleMembership, Post
-    from members.models import MembershipTier, User
+    from members.models import MembershipTier, SubscribeTemplate, User
+
+    for template in SUBSCRIBE_TEMPLATES:
+        SubscribeTemplate.objects.get_or_create(key=template["key"], defaults=template)
 
     creator, created = User.objects.get_or_create(
         username="creator", defaults={"nickname": "知圈创作者", "is_staff": True}

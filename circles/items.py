@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +104,14 @@ class PaidQuestionItemType(items.ItemType):
 
     def fulfill(self, *, order) -> None:
         services.paid_question_fulfil(order=order)
+
+    def refund_window_for(self, *, order) -> timedelta:
+        """The asker may take the money back only while no answer has come (then operators decide)."""
+        answered = PaidQuestion.objects.filter(
+            order_no=order.order_no,
+            status__in=(PaidQuestion.Status.ANSWERED, PaidQuestion.Status.REVIEW),
+        ).exists()
+        return timedelta(0) if answered else self.refund_window
 
     def revoke(self, *, order, refund) -> None:
         services.paid_question_revoke(order=order, refund=refund)

@@ -340,6 +340,12 @@ class Post(TimeStampedModel):
     def __str__(self) -> str:
         return self.title or self.body[:30]
 
+    @property
+    def image_urls(self) -> list[str]:
+        from django.core.files.storage import default_storage
+
+        return [default_storage.url(name) for name in self.images or []]
+
 
 class Comment(TimeStampedModel):
     class Status(models.TextChoices):
@@ -443,6 +449,7 @@ class PaidQuestion(models.Model):
     class Status(models.TextChoices):
         CREATED = "created", _("待支付")
         OPEN = "open", _("待回答")
+        REVIEW = "answer_review", _("回答审核中")
         ANSWERED = "answered", _("已回答")
         EXPIRED = "expired", _("超时退款中")
         REFUNDED = "refunded", _("已退款")
@@ -455,6 +462,8 @@ class PaidQuestion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questions_to_answer"
     )
     body = models.TextField(_("问题"))
+    # The content check's verdict at asking time: the question post goes to the moderation queue.
+    needs_review = models.BooleanField(_("待审核"), default=False)
     price_fen = models.PositiveBigIntegerField(_("价格（分）"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
     order_no = models.CharField(max_length=32, null=True, blank=True, unique=True)

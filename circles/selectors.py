@@ -7,12 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import (
     Circle,
+    CircleGrant,
     CircleMembership,
     CircleMembershipEvent,
     CircleRules,
@@ -58,6 +59,12 @@ class CircleAccess:
         return self.role == Role.OWNER
 
     @property
+    def role_label(self) -> str:
+        if self.via_tier:
+            return str(_("会员等级包含"))
+        return str(Role(self.role).label) if self.role in Role.values else ""
+
+    @property
     def reason_text(self) -> str:
         return str(
             {
@@ -72,22 +79,38 @@ class CircleAccess:
 NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
 
 
-def _tier_includes(user, circle: Circle) -> bool:
-    from members.selectors import active_membership
+def _tier_includes(user, circle: Circle, included_tier_ids: set[int] | None = None) -> bool:
+    """True when the user's active membership tier (rank-inclusive) is one the circle is included in.
 
-    membership = active_membership(user)
-    if membership is None:
+    `included_tier_ids` (the circle's `included_in_tiers`) may be passed when already loaded.
+    """
+    from members.selectors import active_tier_ids
+
+    if included_tier_ids is not None and not included_tier_ids:
         return False
-    return circle.included_in_tiers.filter(rank__lte=membership.tier.rank).exists()
+    tier_ids = active_tier_ids(user)
+    if not tier_ids:
+        return False
+    if included_tier_ids is not None:
+        return bool(tier_ids & included_tier_ids)
+    return circle.included_in_tiers.filter(pk__in=tier_ids).exists()
 
 
 _UNSET = object()
 
 
-def circle_access(user, circle: Circle, *, now: datetime | None = None, membership=_UNSET) -> CircleAccess:
-    """Read/post capabilities of `user` in `circle`: 1 query for members, at most 3 for tier members.
+def circle_access(
+    user,
+    circle: Circle,
+    *,
+    now: datetime | None = None,
+    membership=_UNSET,
+    included_tier_ids: set[int] | None = None,
+) -> CircleAccess:
+    """Read/post capabilities of `user` in `circle`: 1 query for members, at most 4 for tier members.
 
-    `membership` may be passed when the caller already loaded the user's row (or knows there is none).
+    `membership` may be passed when the caller already loaded the user's row (or knows there is none),
+    `included_tier_ids` when it loaded the circle's tier ids.
     """
     if not getattr(user, "is_authenticated", False):
         return NO_ACCESS_LOGIN
@@ -116,7 +139,7 @@ def circle_access(user, circle: Circle, *, now: datetime | None = None, membersh
             membership=membership,
             expires_at=membership.expires_at,
         )
-    if _tier_includes(user, circle):
+    if _tier_includes(user, circle, included_tier_ids):
         return CircleAccess(
             True, rules_ok, Role.MEMBER, rules_pending=not rules_ok, via_tier=True, membership=membership
         )
@@ -186,8 +209,17 @@ def circle_get_with_access(*, circle_id, user) -> tuple[Circle, CircleAccess]:
 
     circle_cols = ", ".join(f'c."{_column(Circle, f)}"' for f in _ACCESS_CIRCLE_FIELDS)
     member_cols = ", ".join(f'm."{_column(CircleMembership, f)}"' for f in _ACCESS_MEMBERSHIP_FIELDS)
+    through = Circle.included_in_tiers.through
+    tier_col = through._meta.get_field("membershiptier").column
+    aggregate = (
+        f"string_agg(t.\"{tier_col}\"::text, ',')"
+        if connection.vendor == "postgresql"
+        else f"group_concat(t.\"{tier_col}\", ',')"
+    )
+    # The circle's included tiers ride along, so a tier member's access needs no query of its own.
+    tiers = f'(SELECT {aggregate} FROM {through._meta.db_table} t WHERE t."circle_id" = c."id")'
     sql = (
-        f"SELECT {circle_cols}, {member_cols} FROM {Circle._meta.db_table} c "
+        f"SELECT {circle_cols}, {tiers}, {member_cols} FROM {Circle._meta.db_table} c "
         f'LEFT JOIN {CircleMembership._meta.db_table} m ON m."circle_id" = c."id" AND m."user_id" = %s '
         f'WHERE c."id" = %s AND c."is_published" = %s'
     )
@@ -207,15 +239,16 @@ def circle_get_with_access(*, circle_id, user) -> tuple[Circle, CircleAccess]:
         [_attname(Circle, f) for f in _ACCESS_CIRCLE_FIELDS],
         _convert(Circle, _ACCESS_CIRCLE_FIELDS, found[:n]),
     )
+    tier_ids = {int(part) for part in str(found[n] or "").split(",") if part}
     membership = None
-    if found[n] is not None:
+    if found[n + 1] is not None:
         membership = CircleMembership.from_db(
             "default",
             [_attname(CircleMembership, f) for f in _ACCESS_MEMBERSHIP_FIELDS],
-            _convert(CircleMembership, _ACCESS_MEMBERSHIP_FIELDS, found[n:]),
+            _convert(CircleMembership, _ACCESS_MEMBERSHIP_FIELDS, found[n + 1 :]),
         )
         membership.circle = circle
-    return circle, circle_access(user, circle, membership=membership)
+    return circle, circle_access(user, circle, membership=membership, included_tier_ids=tier_ids)
 
 
 def _column(model, name: str) -> str:
@@ -464,15 +497,19 @@ def feed_rows(
 
 
 def preview_posts(*, circle: Circle, limit: int = 3) -> list[dict]:
-    """What a non-member sees: titles and a short teaser of featured (or newest) posts, never the body."""
+    """What a non-member sees: titles of featured (or newest) posts and their counts — never a body.
+    An untitled post shows only what kind of post it is."""
     posts = (
         Post.objects.filter(circle_id=circle.pk, status=Post.Status.VISIBLE)
-        .order_by("-is_featured", "-created_at")
-        .select_related("author")[:limit]
+        .order_by("-is_featured", "-created_at", "-id")
+        .select_related("author")
+        .only("title", "kind", "like_count", "comment_count", *(f"author__{f}" for f in FEED_AUTHOR_FIELDS))[
+            :limit
+        ]
     )
     return [
         {
-            "title": post.title or (post.body[:16] + "…" if len(post.body) > 16 else post.body),
+            "title": post.title or _("一条%(kind)s（加入后可见）") % {"kind": post.get_kind_display()},
             "author": post.author.display_name,
             "kind": post.get_kind_display(),
             "like_count": post.like_count,
@@ -511,7 +548,7 @@ def comments_for_post(*, post: Post, user) -> list[Comment]:
     visible = Q(status=Comment.Status.VISIBLE)
     if getattr(user, "pk", None):
         visible |= Q(author_id=user.pk, status=Comment.Status.REVIEW)
-    rows = list(Comment.objects.filter(visible, post=post).select_related("author", "parent__author"))
+    rows = list(Comment.objects.filter(visible, post=post).select_related("author"))
     by_parent: dict[int | None, list[Comment]] = {}
     for row in rows:
         by_parent.setdefault(row.parent_id, []).append(row)
@@ -520,29 +557,67 @@ def comments_for_post(*, post: Post, user) -> list[Comment]:
     return by_parent.get(None, [])
 
 
-def answers_for_question(*, post: Post) -> list[Post]:
+def answers_for_question(*, post: Post, user=None) -> list[Post]:
+    liked = PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
     return list(
-        post.answers.filter(status=Post.Status.VISIBLE).select_related("author").order_by("created_at")
+        post.answers.filter(status=Post.Status.VISIBLE)
+        .select_related("author")
+        .annotate(liked_by_me=Exists(liked))
+        .order_by("created_at", "id")
     )
 
 
 # ---- members, leaderboard, stats -----------------------------------------------------------------------
 
 
-def members_for_managers(*, circle: Circle, role: str = "", expiring_within_days: int | None = None):
-    members = (
-        CircleMembership.objects.filter(circle=circle).select_related("user").order_by("role", "expires_at")
+ROLE_ORDER = (Role.OWNER, Role.ADMIN, Role.GUEST, Role.MEMBER, Role.TRIAL, Role.EXPIRED)
+
+
+def members_for_managers(
+    *, circle: Circle, role: str = "", status: str = "", expiring_within_days: int | None = None
+):
+    """Members for owners and admins: by role (owner, admins, guests, members, trials, expired), then
+    soonest expiry first. `expiring_within_days` keeps active paying members and trials whose time runs
+    out within that many days (renewal care)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    rank = Case(
+        *(When(role=value, then=Value(i)) for i, value in enumerate(ROLE_ORDER)),
+        default=Value(len(ROLE_ORDER)),
+        output_field=IntegerField(),
     )
-    if role:
+    members = (
+        CircleMembership.objects.filter(circle=circle)
+        .select_related("user")
+        .only(
+            "id",
+            "circle",
+            "user",
+            "role",
+            "status",
+            "joined_at",
+            "expires_at",
+            "via_tier",
+            "removed_with_refund",
+            "rejoin_allowed",
+            *(f"user__{f}" for f in FEED_AUTHOR_FIELDS),
+        )
+        .annotate(role_rank=rank)
+        .order_by("role_rank", F("expires_at").asc(nulls_last=True), "id")
+    )
+    if role in Role.values:
         members = members.filter(role=role)
+    if status in MStatus.values:
+        members = members.filter(status=status)
     if expiring_within_days is not None:
         now = timezone.now()
         members = members.filter(
             status=MStatus.ACTIVE,
             role__in=(Role.MEMBER, Role.TRIAL),
+            via_tier=False,
             expires_at__gt=now,
             expires_at__lte=now + timedelta(days=expiring_within_days),
-        ).order_by("expires_at")
+        ).order_by("expires_at", "id")
     return members
 
 
@@ -555,9 +630,10 @@ def expiring_soon(*, circle: Circle):
 def guests_of(*, circle: Circle) -> list:
     return [
         m.user
-        for m in CircleMembership.objects.filter(
-            circle=circle, role=Role.GUEST, status=MStatus.ACTIVE
-        ).select_related("user")
+        for m in CircleMembership.objects.filter(circle=circle, role=Role.GUEST, status=MStatus.ACTIVE)
+        .select_related("user")
+        .only("id", *(f"user__{f}" for f in FEED_AUTHOR_FIELDS))
+        .order_by("joined_at", "id")
     ]
 
 
@@ -567,21 +643,27 @@ def moderation_queue(*, circle: Circle | None = None):
     if circle is not None:
         posts = posts.filter(circle=circle)
         comments = comments.filter(post__circle=circle)
-    return posts.order_by("created_at"), comments.order_by("created_at")
+    return posts.order_by("created_at", "id"), comments.order_by("created_at", "id")
 
 
 PERIODS = {"7d": 7, "30d": 30, "all": None}
 
 
-def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 20) -> list[dict]:
-    """Top contributors by posts, likes received, featured posts and tips received in a period."""
+def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 100) -> list[dict]:
+    """Top contributors (KOLs) by posts, likes received (not their own), posts featured and tips
+    received in the last 7 / 30 days or all time. A fixed 6 queries whatever the circle holds."""
     days = PERIODS.get(period, 7)
     since = timezone.now() - timedelta(days=days) if days else None
     posts = Post.objects.filter(circle=circle, status=Post.Status.VISIBLE)
-    likes = PostLike.objects.filter(post__circle=circle, post__status=Post.Status.VISIBLE)
+    featured = posts.filter(is_featured=True)
+    # likes of one's own posts do not count
+    likes = PostLike.objects.filter(post__circle=circle, post__status=Post.Status.VISIBLE).exclude(
+        user_id=F("post__author_id")
+    )
     tips = TipIntent.objects.filter(circle=circle, status=TipIntent.Status.PAID)
     if since:
         posts = posts.filter(created_at__gte=since)
+        featured = featured.filter(featured_at__gte=since)
         likes = likes.filter(created_at__gte=since)
         tips = tips.filter(paid_at__gte=since)
     scores: dict[int, dict] = {}
@@ -591,9 +673,10 @@ def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 20) -> list[
             uid, {"user_id": uid, "posts": 0, "likes": 0, "featured": 0, "tips_fen": 0, "tips": 0}
         )
 
-    for item in posts.values("author_id").annotate(n=Count("id"), f=Count("id", filter=Q(is_featured=True))):
-        r = row(item["author_id"])
-        r["posts"], r["featured"] = item["n"], item["f"]
+    for item in posts.values("author_id").annotate(n=Count("id")):
+        row(item["author_id"])["posts"] = item["n"]
+    for item in featured.values("author_id").annotate(n=Count("id")):
+        row(item["author_id"])["featured"] = item["n"]
     for item in likes.values("post__author_id").annotate(n=Count("id")):
         row(item["post__author_id"])["likes"] = item["n"]
     for item in tips.values("recipient_id").annotate(n=Count("id"), s=Sum("amount_fen")):
@@ -605,7 +688,7 @@ def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 20) -> list[
     ranked = sorted(scores.values(), key=lambda r: (-r["score"], r["user_id"]))[:limit]
     from members.models import User
 
-    users = User.objects.in_bulk([r["user_id"] for r in ranked])
+    users = User.objects.only(*FEED_AUTHOR_FIELDS).in_bulk([r["user_id"] for r in ranked])
     roles = dict(
         CircleMembership.objects.filter(circle=circle, user_id__in=users.keys()).values_list(
             "user_id", "role"
@@ -623,12 +706,18 @@ def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 20) -> list[
 
 @dataclass(frozen=True)
 class CircleStats:
-    members: int
+    members: int  # paying members, trials and staff active now
+    tier_members: int  # members who came in through their membership tier, with that tier still active
     trials: int
     guests: int
-    churned: int
-    base: int
-    churn_bp: int
+    joined: int  # first-time and returning joins in the period
+    renewed: int
+    base: int  # paying members at the start of the period
+    churned: int  # of `base`: left + removed + lapsed by the end of the period
+    left: int
+    removed: int
+    lapsed: int  # paid time ran out without renewing
+    churn_bp: int  # 退群率 = churned / base
     posts: int
     posts_per_day: float
     tips_count: int
@@ -637,50 +726,111 @@ class CircleStats:
 
 
 def circle_stats(*, circle: Circle, days: int = 30, now: datetime | None = None) -> CircleStats:
-    """Members now; churn (退群率) = paid members who left, were removed or did not renew in the period,
-    over paid members active at the start of the period; posts per day; tips paid in the period."""
+    """An owner's numbers for the last `days` days (ending `now`), in at most 7 queries.
+
+    Churn (退群率): of the members who were paying at the start of the period (a paid, not refunded
+    purchase covering that moment, and not left or removed before it), the share who by the end have
+    left, been removed, or let their paid time run out without renewing. Trials, staff without a
+    purchase and tier-included members are not paying members; a member who left and came back
+    within the period is not churned.
+    """
+    from members.models import Membership
+
     now = now or timezone.now()
     start = now - timedelta(days=days)
+    Kind = CircleMembershipEvent.Kind
     active = CircleMembership.objects.filter(circle=circle, status=MStatus.ACTIVE)
-    members = active.filter(Q(expires_at__gt=now) | Q(role__in=CircleMembership.STAFF_ROLES)).count()
-    trials = active.filter(role=Role.TRIAL, expires_at__gt=now).count()
-    guests = active.filter(role=Role.GUEST).count()
-    churn_events = CircleMembershipEvent.objects.filter(
-        circle=circle,
-        created_at__gte=start,
-        created_at__lt=now,
-        kind__in=(
-            CircleMembershipEvent.Kind.LEFT,
-            CircleMembershipEvent.Kind.REMOVED,
-            CircleMembershipEvent.Kind.EXPIRED,
+    lowest_rank = circle.included_in_tiers.order_by("rank").values_list("rank", flat=True).first()
+    tier_active = Exists(
+        Membership.objects.filter(
+            user_id=OuterRef("user_id"),
+            starts_at__lte=now,
+            ends_at__gt=now,
+            tier__rank__gte=lowest_rank if lowest_rank is not None else 2**31,
+        )
+    )
+    now_counts = active.aggregate(
+        members=Count(
+            "id",
+            filter=Q(role__in=CircleMembership.STAFF_ROLES) | Q(via_tier=False, expires_at__gt=now),
         ),
+        trials=Count("id", filter=Q(role=Role.TRIAL, expires_at__gt=now)),
+        guests=Count("id", filter=Q(role=Role.GUEST)),
     )
-    churned = churn_events.values("membership_id").distinct().count()
-    base = (
-        CircleMembership.objects.filter(circle=circle, joined_at__lt=start, via_tier=False)
+    tier_members = (
+        active.filter(via_tier=True)
         .exclude(role__in=CircleMembership.STAFF_ROLES)
-        .filter(Q(expires_at__gt=start))
+        .filter(tier_active)
         .count()
+        if lowest_rank is not None
+        else 0
     )
-    denominator = max(base, churned)
-    churn_bp = churned * 10000 // denominator if denominator else 0
-    posts = Post.objects.filter(circle=circle, created_at__gte=start, status=Post.Status.VISIBLE).count()
+    paying_at_start = Exists(
+        CircleGrant.objects.filter(
+            membership_id=OuterRef("pk"), revoked_at__isnull=True, created_at__lte=start, expires_at__gt=start
+        )
+    )
+    churn = (
+        CircleMembership.objects.filter(circle=circle)
+        .exclude(user_id=circle.owner_id)
+        .filter(paying_at_start)
+        .exclude(Q(status=MStatus.LEFT, left_at__lt=start) | Q(status=MStatus.REMOVED, removed_at__lt=start))
+        .aggregate(
+            base=Count("id"),
+            left=Count("id", filter=Q(status=MStatus.LEFT)),
+            removed=Count("id", filter=Q(status=MStatus.REMOVED)),
+            lapsed=Count(
+                "id",
+                filter=Q(status=MStatus.ACTIVE, expires_at__lte=now)
+                & ~Q(role__in=CircleMembership.STAFF_ROLES),
+            ),
+        )
+    )
+    churned = churn["left"] + churn["removed"] + churn["lapsed"]
+    events = CircleMembershipEvent.objects.filter(
+        circle=circle, created_at__gte=start, created_at__lt=now
+    ).aggregate(
+        joined=Count("id", filter=Q(kind=Kind.JOINED)),
+        renewed=Count("id", filter=Q(kind=Kind.RENEWED)),
+    )
+    posts = Post.objects.filter(
+        circle=circle, created_at__gte=start, created_at__lt=now, status=Post.Status.VISIBLE
+    ).count()
     tips = TipIntent.objects.filter(
-        circle=circle, status=TipIntent.Status.PAID, paid_at__gte=start
+        circle=circle, status=TipIntent.Status.PAID, paid_at__gte=start, paid_at__lt=now
     ).aggregate(n=Count("id"), s=Sum("amount_fen"))
     return CircleStats(
-        members=members,
-        trials=trials,
-        guests=guests,
+        members=now_counts["members"],
+        tier_members=tier_members,
+        trials=now_counts["trials"],
+        guests=now_counts["guests"],
+        joined=events["joined"],
+        renewed=events["renewed"],
+        base=churn["base"],
         churned=churned,
-        base=base,
-        churn_bp=churn_bp,
+        left=churn["left"],
+        removed=churn["removed"],
+        lapsed=churn["lapsed"],
+        churn_bp=churned * 10_000 // churn["base"] if churn["base"] else 0,
         posts=posts,
         posts_per_day=round(posts / days, 2) if days else 0,
         tips_count=tips["n"] or 0,
         tips_fen=tips["s"] or 0,
         days=days,
     )
+
+
+def paid_questions_for_user(*, user, role: str = ""):
+    """Paid questions the user asked (`asked`), must answer (`to_answer`), or both; newest first."""
+    if role == "asked":
+        rows = PaidQuestion.objects.filter(asker=user)
+    elif role == "to_answer":
+        rows = PaidQuestion.objects.filter(guest=user).exclude(status=PaidQuestion.Status.CREATED)
+    else:
+        rows = PaidQuestion.objects.filter(
+            Q(asker=user) | (Q(guest=user) & ~Q(status=PaidQuestion.Status.CREATED))
+        )
+    return rows.select_related("asker", "guest").order_by("-created_at", "-id")
 
 
 def paid_questions_due(*, now: datetime):

@@ -8,13 +8,9 @@ expressions so concurrent likes, comments and tips keep them exact.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -38,7 +34,9 @@ from circles.selectors import circle_access
 from core import content_check
 from core.audit import audit_record
 from core.errors import ApplicationError, NotEntitled
-from core.money import apply_bp, prorate
+from core.images import store_images, validate_images
+from core.money import apply_bp, fen_to_yuan_text, prorate
+from members.services import miniprogram_openid, notification_send
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,6 @@ MStatus = CircleMembership.Status
 Event = CircleMembershipEvent.Kind
 
 MAX_IMAGES = 9
-IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 MAX_BODY_CHARS = 10_000
 MAX_TAGS = 5
 
@@ -55,42 +52,46 @@ MAX_TAGS = 5
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def _notify(*, user, kind: str, title: str, body: str, url: str = "") -> None:
-    """In-site notification (and a subscribe message when the member has an opt-in) after commit."""
-    user_id = user.pk
-
-    def send() -> None:
-        try:
-            from members.services import notification_send
-        except ImportError:  # members' notifications not installed yet: nothing to send
-            logger.info("notification_send unavailable; skipped %s", kind)
-            return
-        from members.models import User
-
-        recipient = User.objects.filter(pk=user_id).first()
-        if recipient is not None:
-            notification_send(user=recipient, kind=kind, title=title, body=body, url=url)
-
-    transaction.on_commit(send)
-
-
-def _openid_for(user) -> str:
-    from core.models import WeChatIdentity
-
-    identity = (
-        WeChatIdentity.objects.filter(user=user, kind=WeChatIdentity.Kind.MINIPROGRAM).order_by("-id").first()
+def _notify(*, user, kind: str, title: str, body: str = "", url: str = "", subscribe: bool = False) -> None:
+    """In-site notification through members; `subscribe` also sends the WeChat subscribe message of
+    the same key (`circle_tip`, `circle_question`, …) when the member has an opt-in left for it."""
+    notification_send(
+        user=user,
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        subscribe_template=kind if subscribe else "",
     )
-    return identity.openid if identity else ""
 
 
-def _check_text(*, user, text: str, scene: int = 3) -> str:
+_VERDICT_ORDER = {content_check.PASS: 0, content_check.REVIEW: 1, content_check.RISKY: 2}
+
+
+def _text_verdict(*, user, text: str, scene: int = 3) -> str:
+    """The content check's verdict on ALL of `text`: long posts are checked in pieces the size WeChat
+    accepts, and the worst piece decides (pass < review < risky)."""
+    text = text or ""
+    size = content_check.MAX_CHARS
+    openid = miniprogram_openid(user)
+    worst = content_check.PASS
+    for start in range(0, max(len(text), 1), size):
+        verdict = content_check.check_text(text[start : start + size], openid=openid, scene=scene)
+        if _VERDICT_ORDER.get(verdict.suggest, 1) > _VERDICT_ORDER[worst]:
+            worst = verdict.suggest if verdict.suggest in _VERDICT_ORDER else content_check.REVIEW
+        if worst == content_check.RISKY:
+            break
+    return worst
+
+
+def _check_text(*, user, text: str, scene: int = 3, field: str = "body") -> str:
     """Return the status the content gets ('visible' or 'review'); raise content_rejected when risky."""
-    verdict = content_check.check_text(text, openid=_openid_for(user), scene=scene)
-    if verdict.suggest == content_check.RISKY:
+    verdict = _text_verdict(user=user, text=text, scene=scene)
+    if verdict == content_check.RISKY:
         raise ApplicationError(
-            "content_rejected", _("内容包含违规信息，未能发布"), fields={"body": [_("内容未通过安全检查")]}
+            "content_rejected", _("内容包含违规信息，未能发布"), fields={field: [_("内容未通过安全检查")]}
         )
-    return Post.Status.VISIBLE if verdict.suggest == content_check.PASS else Post.Status.REVIEW
+    return Post.Status.VISIBLE if verdict == content_check.PASS else Post.Status.REVIEW
 
 
 def _require_read(user, circle: Circle):
@@ -538,14 +539,27 @@ def circle_member_remove(
 
 
 def circle_member_allow_rejoin(*, circle: Circle, membership: CircleMembership, actor) -> CircleMembership:
+    """The owner lets a member who was removed with a refund pay to join again."""
     access = circle_access(actor, circle)
     if not access.is_owner:
         raise ApplicationError("permission_denied", _("只有圈主可以允许重新加入"), status_code=403)
-    CircleMembership.objects.filter(pk=membership.pk).update(rejoin_allowed=True)
-    membership.rejoin_allowed = True
-    _event(membership, Event.REJOIN_ALLOWED, actor=actor)
-    audit_record(actor=actor, action="circle_member_allow_rejoin", target=membership)
-    return membership
+    if membership.circle_id != circle.pk:
+        raise ApplicationError("not_found", _("成员不存在"), status_code=404)
+    with transaction.atomic():
+        locked = CircleMembership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+        if locked.rejoin_allowed:
+            return locked
+        locked.rejoin_allowed = True
+        locked.save(update_fields=["rejoin_allowed", "updated_at"])
+        _event(locked, Event.REJOIN_ALLOWED, actor=actor)
+        audit_record(actor=actor, action="circle_member_allow_rejoin", target=locked)
+        _notify(
+            user=locked.user,
+            kind="circle_rejoin_allowed",
+            title=_("圈主已允许你重新加入「%(name)s」") % {"name": circle.name},
+            url=f"/circles/{circle.pk}/",
+        )
+    return locked
 
 
 def circle_member_set_role(
@@ -579,57 +593,6 @@ def circle_member_set_role(
 
 
 # ---- posts, comments, likes ----------------------------------------------------------------------------
-
-
-def _validate_images(images) -> list:
-    from PIL import Image, UnidentifiedImageError
-
-    images = list(images or [])
-    if len(images) > MAX_IMAGES:
-        raise ApplicationError(
-            "too_many_images",
-            _("最多上传 %(n)s 张图片") % {"n": MAX_IMAGES},
-            fields={"images": [_("图片过多")]},
-        )
-    checked = []
-    for upload in images:
-        if upload.size > settings.UPLOAD_IMAGE_MAX_BYTES:
-            raise ApplicationError(
-                "image_too_large",
-                _("图片不能超过 %(mb)s MB") % {"mb": settings.UPLOAD_IMAGE_MAX_BYTES // (1024 * 1024)},
-                fields={"images": [_("图片过大")]},
-            )
-        try:
-            upload.seek(0)
-            with Image.open(upload) as image:
-                fmt = image.format
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise ApplicationError(
-                "invalid_image",
-                _("只能上传 JPG、PNG、GIF 或 WebP 图片"),
-                fields={"images": [_("不是有效的图片")]},
-            ) from exc
-        if fmt not in IMAGE_FORMATS:
-            raise ApplicationError(
-                "invalid_image",
-                _("只能上传 JPG、PNG、GIF 或 WebP 图片"),
-                fields={"images": [_("格式不支持")]},
-            )
-        upload.seek(0)
-        checked.append((upload, IMAGE_FORMATS[fmt]))
-    return checked
-
-
-def _store_images(checked) -> list[str]:
-    today = timezone.localdate()
-    names = []
-    for upload, ext in checked:
-        name = default_storage.save(
-            os.path.join("circles", "posts", f"{today:%Y/%m}", f"{uuid.uuid4().hex}.{ext}"), upload
-        )
-        names.append(name)
-    return names
 
 
 def _clean_tags(tags) -> list[str]:
@@ -690,9 +653,9 @@ def post_create(
     elif question is not None:
         question = None
     tags = _clean_tags(tags)
-    checked = _validate_images(images)
+    checked = validate_images(images, max_count=MAX_IMAGES)
     status = _check_text(user=author, text=f"{title}\n{body}\n{' '.join(tags)}")
-    names = _store_images(checked)
+    names = store_images(checked, folder="circles/posts")
     with transaction.atomic():
         post = Post.objects.create(
             circle=circle,
@@ -710,8 +673,19 @@ def post_create(
     return post
 
 
+def _require_moderator(actor, circle: Circle) -> None:
+    """Circle owners and admins moderate their circle; platform operators moderate every circle."""
+    from core.roles import OPERATOR, has_role
+
+    if has_role(actor, OPERATOR):
+        return
+    _require_manager(actor, circle)
+
+
 def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
-    """Approve or reject a post held for review (circle managers or operators in admin)."""
+    """Approve or reject a post held for review. Approving a paid answer releases the guest's fee;
+    rejecting it reopens the question."""
+    _require_moderator(actor, post.circle)
     with transaction.atomic():
         locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         if locked.status != Post.Status.REVIEW:
@@ -721,11 +695,22 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
         locked.save(update_fields=["status", "moderation_note", "updated_at"])
         if approve:
             _post_became_visible(locked)
+        if locked.kind == Post.Kind.ANSWER:
+            _paid_answer_moderated(post=locked, approved=approve)
         audit_record(actor=actor, action="circle_post_moderate", target=locked, approve=approve, note=note)
+    if not approve:
+        _notify(
+            user=locked.author,
+            kind="circle_post_rejected",
+            title=_("你的帖子未通过审核"),
+            body=note[:60] or (locked.title or locked.body[:40]),
+            url=f"/circles/{locked.circle_id}/",
+        )
     return locked
 
 
 def comment_moderate(*, comment: Comment, actor, approve: bool, note: str = "") -> Comment:
+    _require_moderator(actor, comment.post.circle)
     with transaction.atomic():
         locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
         if locked.status != Comment.Status.REVIEW:
@@ -735,6 +720,7 @@ def comment_moderate(*, comment: Comment, actor, approve: bool, note: str = "") 
         locked.save(update_fields=["status", "moderation_note", "updated_at"])
         if approve:
             Post.objects.filter(pk=locked.post_id).update(comment_count=F("comment_count") + 1)
+            _comment_notify(comment=locked, post=comment.post)
         audit_record(actor=actor, action="circle_comment_moderate", target=locked, approve=approve, note=note)
     return locked
 
@@ -803,15 +789,60 @@ def comment_create(*, post: Post, author, body: str, parent: Comment | None = No
         comment = Comment.objects.create(post=post, author=author, parent=parent, body=body, status=status)
         if status == Comment.Status.VISIBLE:
             Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
-    if status == Comment.Status.VISIBLE and post.author_id != author.pk:
+    if status == Comment.Status.VISIBLE:
+        _comment_notify(comment=comment, post=post)
+    return comment
+
+
+def _comment_notify(*, comment: Comment, post: Post) -> None:
+    """Tell the post's author about a comment, and the parent comment's author about a reply."""
+    url = f"/circles/posts/{post.pk}/#c{comment.parent_id or comment.pk}"
+    who = comment.author.display_name
+    if post.author_id != comment.author_id:
         _notify(
             user=post.author,
             kind="circle_comment",
-            title=_("%(who)s 评论了你的帖子") % {"who": author.display_name},
-            body=body[:60],
-            url=f"/circles/posts/{post.pk}/",
+            title=_("%(who)s 评论了你的帖子") % {"who": who},
+            body=comment.body[:60],
+            url=url,
         )
-    return comment
+    parent = comment.parent
+    if parent is not None and parent.author_id not in (comment.author_id, post.author_id):
+        _notify(
+            user=parent.author,
+            kind="circle_reply",
+            title=_("%(who)s 回复了你的评论") % {"who": who},
+            body=comment.body[:60],
+            url=url,
+        )
+
+
+def comment_delete(*, comment: Comment, actor) -> Comment:
+    """The comment's author or a circle manager deletes a comment (its replies go with it)."""
+    post = comment.post
+    if comment.author_id != actor.pk:
+        _require_manager(actor, post.circle)
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
+        if locked.status == Comment.Status.DELETED:
+            return locked
+        # the comment and its visible replies leave the count together
+        hidden = [locked] if locked.status == Comment.Status.VISIBLE else []
+        if locked.parent_id is None:
+            hidden += list(
+                Comment.objects.select_for_update(of=("self",)).filter(
+                    parent_id=locked.pk, status=Comment.Status.VISIBLE
+                )
+            )
+        Comment.objects.filter(pk__in=[c.pk for c in hidden] + [locked.pk]).update(
+            status=Comment.Status.DELETED, updated_at=timezone.now()
+        )
+        if hidden:
+            Post.objects.filter(pk=post.pk, comment_count__gte=len(hidden)).update(
+                comment_count=F("comment_count") - len(hidden)
+            )
+        locked.status = Comment.Status.DELETED
+    return locked
 
 
 def post_like(*, post: Post, user) -> bool:
@@ -865,10 +896,19 @@ def tip_intent_create(
     if not conf.tip_min_fen <= amount_fen <= conf.tip_max_fen:
         raise ApplicationError(
             "tip_amount_out_of_range",
-            _("打赏金额须在 %(min)s 到 %(max)s 元之间")
-            % {"min": conf.tip_min_fen / 100, "max": conf.tip_max_fen / 100},
+            _("打赏金额须在 %(min)s 到 %(max)s 之间")
+            % {"min": fen_to_yuan_text(conf.tip_min_fen), "max": fen_to_yuan_text(conf.tip_max_fen)},
             fields={"amount_fen": [_("金额超出范围")]},
         )
+    message = (message or "").strip()[:100]
+    # The message reaches the author: risky text is refused; doubtful text is dropped, the tip stays.
+    verdict = _text_verdict(user=user, text=message, scene=2) if message else content_check.PASS
+    if verdict == content_check.RISKY:
+        raise ApplicationError(
+            "content_rejected", _("留言包含违规信息"), fields={"message": [_("内容未通过安全检查")]}
+        )
+    if verdict != content_check.PASS:
+        message = ""
     share, fee = tip_split(amount_fen, fee_bp=conf.tip_platform_fee_bp)
     return TipIntent.objects.create(
         circle=target_post.circle,
@@ -879,7 +919,7 @@ def tip_intent_create(
         amount_fen=amount_fen,
         platform_fee_fen=fee,
         author_share_fen=share,
-        message=(message or "")[:100],
+        message=message,
     )
 
 
@@ -924,10 +964,15 @@ def tip_fulfil(*, order) -> TipIntent:
     _notify(
         user=intent.recipient,
         kind="circle_tip",
-        title=_("%(who)s 打赏了你 %(amount)s 元")
-        % {"who": intent.tipper.display_name, "amount": f"{intent.amount_fen / 100:.2f}"},
-        body=intent.message or _("感谢你的分享"),
+        title=_("%(who)s 打赏了你 %(amount)s")
+        % {"who": intent.tipper.display_name, "amount": fen_to_yuan_text(intent.amount_fen)},
+        body=_("%(message)s（%(share)s 计入你的收益，退款期过后结算）")
+        % {
+            "message": intent.message or _("感谢你的分享"),
+            "share": fen_to_yuan_text(intent.author_share_fen),
+        },
         url="/payments/wallet/",
+        subscribe=True,
     )
     return intent
 
@@ -969,32 +1014,46 @@ def tip_revoke(*, order, refund) -> None:
 
 
 def paid_question_create(*, circle: Circle, asker, guest, body: str) -> PaidQuestion:
-    """A member asks a guest; paid through orders (item type `circle_question`)."""
+    """A member asks a guest; paid through orders (item type `circle_question`).
+
+    The text is checked here, before payment: the verdict is kept on the row so the paid transaction
+    never calls WeChat (a `review` question is published into the moderation queue once paid).
+    """
     _require_post(asker, circle)
     if not circle.qa_enabled or circle.qa_price_fen <= 0:
         raise ApplicationError("qa_unavailable", _("该圈子未开放付费问答"))
     if guest.pk == asker.pk:
-        raise ApplicationError("invalid", _("不能向自己提问"))
+        raise ApplicationError("invalid", _("不能向自己提问"), fields={"guest_id": [_("不能向自己提问")]})
     guest_access = circle_access(guest, circle)
     if guest_access.role not in (Role.GUEST, Role.OWNER) or not guest_access.can_read:
-        raise ApplicationError("invalid", _("只能向圈主或嘉宾提问"), fields={"guest": [_("不是嘉宾")]})
+        raise ApplicationError("invalid", _("只能向圈主或嘉宾提问"), fields={"guest_id": [_("不是嘉宾")]})
     body = (body or "").strip()
     if not body or len(body) > 2000:
         raise ApplicationError("invalid", _("问题不能为空且不超过 2000 字"), fields={"body": [_("必填")]})
-    _check_text(user=asker, text=body)
+    status = _check_text(user=asker, text=body)
     return PaidQuestion.objects.create(
-        circle=circle, asker=asker, guest=guest, body=body, price_fen=circle.qa_price_fen
+        circle=circle,
+        asker=asker,
+        guest=guest,
+        body=body,
+        price_fen=circle.qa_price_fen,
+        needs_review=status == Post.Status.REVIEW,
     )
 
 
 def paid_question_fulfil(*, order) -> PaidQuestion:
-    question = PaidQuestion.objects.select_for_update(of=("self",)).get(pk=int(order.item_id))
+    """Inside the paid transaction: publish the question post and start the guest's answer deadline."""
+    question = (
+        PaidQuestion.objects.select_for_update(of=("self",))
+        .select_related("circle", "asker", "guest")
+        .get(pk=int(order.item_id))
+    )
     if question.order_no == order.order_no or question.status != PaidQuestion.Status.CREATED:
         if question.order_no != order.order_no:
             logger.warning("paid question %s paid again by %s", question.pk, order.order_no)
         return question
     now = order.paid_at or timezone.now()
-    status = _check_text(user=question.asker, text=question.body)
+    status = Post.Status.REVIEW if question.needs_review else Post.Status.VISIBLE
     post = Post.objects.create(
         circle=question.circle,
         author=question.asker,
@@ -1015,18 +1074,52 @@ def paid_question_fulfil(*, order) -> PaidQuestion:
         user=question.guest,
         kind="circle_question",
         title=_("%(who)s 向你付费提问") % {"who": question.asker.display_name},
-        body=question.body[:60],
+        body=_("请在 %(date)s 前回答：%(q)s")
+        % {"date": timezone.localtime(question.deadline).strftime("%m-%d %H:%M"), "q": question.body[:40]},
         url=f"/circles/posts/{post.pk}/",
+        subscribe=True,
     )
     return question
 
 
-def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQuestion:
-    """The guest answers: an answer post is published and the fee (less the platform fee) is accrued
-    to the guest's earnings (source qa_fee)."""
+def _paid_question_release(*, question: PaidQuestion, now: datetime) -> None:
+    """The answer is visible: accrue the fee (less the platform fee) to the guest, held like a commission.
+
+    Called with the question row locked. Idempotent on the ledger key.
+    """
     from payments import items, ledger
     from payments.models import Order
 
+    order = Order.objects.get(order_no=question.order_no)
+    fee_bp = CircleSettings.current().qa_platform_fee_bp
+    share = apply_bp(order.amount_fen - order.refunded_fen, 10_000 - fee_bp)
+    question.status = PaidQuestion.Status.ANSWERED
+    if share > 0:
+        earning = ledger.earning_accrue(
+            user=question.guest,
+            amount_fen=share,
+            source="qa_fee",
+            idempotency_key=f"qa:{order.order_no}",
+            hold_until=now + items.get(order.item_type).refund_window,
+            order=order,
+            description=_("付费问答：%(circle)s") % {"circle": question.circle.name},
+        )
+        question.earning_id = earning.pk
+    question.save(update_fields=["status", "earning_id"])
+    _notify(
+        user=question.asker,
+        kind="circle_answer",
+        title=_("%(who)s 回答了你的问题") % {"who": question.guest.display_name},
+        body=question.body[:60],
+        url=f"/circles/posts/{question.post_id}/" if question.post_id else "",
+        subscribe=True,
+    )
+
+
+def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQuestion:
+    """The guest answers before the deadline. A visible answer releases the fee to the guest at once;
+    an answer held for review releases it when a moderator approves it (rejected → the question is
+    open again, and refunded by the sweep if the deadline passes)."""
     if question.guest_id != user.pk:
         raise ApplicationError("not_found", _("问题不存在"), status_code=404)
     circle = question.circle
@@ -1034,11 +1127,17 @@ def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQues
     body = (body or "").strip()
     if not body:
         raise ApplicationError("invalid", _("回答不能为空"), fields={"body": [_("必填")]})
+    if len(body) > MAX_BODY_CHARS:
+        raise ApplicationError("invalid", _("内容过长"), fields={"body": [_("内容过长")]})
     status = _check_text(user=user, text=body)
     now = timezone.now()
     with transaction.atomic():
-        locked = PaidQuestion.objects.select_for_update(of=("self",)).get(pk=question.pk)
-        if locked.status == PaidQuestion.Status.ANSWERED:
+        locked = (
+            PaidQuestion.objects.select_for_update(of=("self",))
+            .select_related("circle", "asker", "guest")
+            .get(pk=question.pk)
+        )
+        if locked.status in (PaidQuestion.Status.ANSWERED, PaidQuestion.Status.REVIEW):
             raise ApplicationError("already_answered", _("已经回答过了"), status_code=409)
         if locked.status != PaidQuestion.Status.OPEN or (locked.deadline and locked.deadline <= now):
             raise ApplicationError("question_expired", _("已超过回答期限，费用已退回提问者"), status_code=409)
@@ -1051,40 +1150,47 @@ def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQues
             status=status,
             question=locked.post,
         )
-        if status == Post.Status.VISIBLE:
-            _post_became_visible(answer)
-        elif locked.post_id:
-            Post.objects.filter(pk=locked.post_id).update(is_answered=True)
-        order = Order.objects.get(order_no=locked.order_no)
-        fee_bp = CircleSettings.current().qa_platform_fee_bp
-        share = apply_bp(order.amount_fen, 10_000 - fee_bp)
-        locked.status = PaidQuestion.Status.ANSWERED
         locked.answered_at = now
         locked.answer_post = answer
-        if share > 0:
-            window = items.get(order.item_type).refund_window_for(order=order)
-            earning = ledger.earning_accrue(
-                user=user,
-                amount_fen=share,
-                source="qa_fee",
-                idempotency_key=f"qa:{order.order_no}",
-                hold_until=max(now, (order.paid_at or now) + window),
-                order=order,
-                description=_("付费问答：%(circle)s") % {"circle": circle.name},
-            )
-            locked.earning_id = earning.pk
-        locked.save()
-    _notify(
-        user=locked.asker,
-        kind="circle_answer",
-        title=_("%(who)s 回答了你的问题") % {"who": user.display_name},
-        body=body[:60],
-        url=f"/circles/posts/{locked.post_id}/" if locked.post_id else "",
-    )
+        locked.save(update_fields=["answered_at", "answer_post"])
+        if status == Post.Status.VISIBLE:
+            _post_became_visible(answer)
+            _paid_question_release(question=locked, now=now)
+        else:
+            locked.status = PaidQuestion.Status.REVIEW
+            locked.save(update_fields=["status"])
     return locked
 
 
+def _paid_answer_moderated(*, post: Post, approved: bool) -> None:
+    """A moderator decided on an answer held for review (called with the post locked)."""
+    question = (
+        PaidQuestion.objects.select_for_update(of=("self",))
+        .select_related("circle", "asker", "guest")
+        .filter(answer_post_id=post.pk, status=PaidQuestion.Status.REVIEW)
+        .first()
+    )
+    if question is None:
+        return
+    if approved:
+        _paid_question_release(question=question, now=timezone.now())
+        return
+    question.status = PaidQuestion.Status.OPEN
+    question.answer_post = None
+    question.answered_at = None
+    question.save(update_fields=["status", "answer_post", "answered_at"])
+    _notify(
+        user=question.guest,
+        kind="circle_answer_rejected",
+        title=_("你的回答未通过审核，请在期限内重新回答"),
+        body=question.body[:60],
+        url=f"/circles/posts/{question.post_id}/" if question.post_id else "",
+    )
+
+
 def paid_question_revoke(*, order, refund) -> None:
+    """A refund of a paid question (sweep, operator, or the asker before an answer) voids or claws
+    back the guest's share in proportion."""
     from payments import ledger
     from payments.models import Earning
 
@@ -1105,13 +1211,18 @@ def paid_question_revoke(*, order, refund) -> None:
                 idempotency_key=f"qa-refund:{refund.out_refund_no}",
                 reason=_("付费问答已退款"),
             )
-    if fully and question.status != PaidQuestion.Status.ANSWERED:
+    if fully and question.status in (
+        PaidQuestion.Status.OPEN,
+        PaidQuestion.Status.REVIEW,
+        PaidQuestion.Status.EXPIRED,
+    ):
         question.status = PaidQuestion.Status.REFUNDED
         question.save(update_fields=["status"])
 
 
 def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bool:
-    """An unanswered paid question past its deadline: mark it and refund the asker in full."""
+    """An unanswered paid question past its deadline: refund the asker in full (the WeChat refund is
+    submitted after commit) and mark it; `paid_question_revoke` marks it refunded when WeChat confirms."""
     from payments import services as payment_services
     from payments.models import Order
 
@@ -1124,23 +1235,29 @@ def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bo
         )
         if question is None:
             return False
+        order = Order.objects.get(order_no=question.order_no)
+        if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+            try:
+                payment_services.refund_request(
+                    order=order,
+                    amount_fen=None,
+                    reason=_("嘉宾未在期限内回答，自动退款"),
+                    requested_by=None,
+                    self_service=False,
+                )
+            except ApplicationError as exc:
+                if exc.code != "refund_in_progress":  # an operator's refund already covers it
+                    raise
         question.status = PaidQuestion.Status.EXPIRED
         question.save(update_fields=["status"])
-        order = Order.objects.get(order_no=question.order_no)
-    if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
-        payment_services.refund_request(
-            order=order,
-            amount_fen=None,
-            reason=_("嘉宾未在期限内回答，自动退款"),
-            requested_by=None,
-            self_service=False,
+        _notify(
+            user=question.asker,
+            kind="circle_question_refund",
+            title=_("你的付费提问未获回答，已自动退款"),
+            body=question.body[:60],
+            url=f"/circles/posts/{question.post_id}/" if question.post_id else "",
+            subscribe=True,
         )
-    _notify(
-        user=question.asker,
-        kind="circle_question_refund",
-        title=_("你的付费提问未获回答，已自动退款"),
-        body=question.body[:60],
-    )
     return True
 
 
@@ -1175,6 +1292,9 @@ def circles_sweep(*, now: datetime | None = None, limit: int = 500) -> dict[str,
             break
     refunded = 0
     for question_id in list(paid_questions_due(now=now).values_list("pk", flat=True)[:limit]):
-        if paid_question_expire(question_id=question_id, now=now):
-            refunded += 1
+        try:
+            if paid_question_expire(question_id=question_id, now=now):
+                refunded += 1
+        except Exception:  # one broken order must not stop the others' refunds; retried next sweep
+            logger.exception("paid question %s: automatic refund failed", question_id)
     return {"expired": expired, "questions_refunded": refunded}

@@ -19,6 +19,7 @@ urlpatterns = [
     path("posts/<int:post_id>/like/", views.post_like_toggle, name="like"),
     path("posts/<int:post_id>/comment/", views.comment_add, name="comment"),
     path("posts/<int:post_id>/flags/", views.post_flags, name="flags"),
+    path("comments/<int:comment_id>/delete/", views.comment_delete, name="comment_delete"),
     path("posts/<int:post_id>/tip/", views.tip, name="tip"),
     path("questions/<int:question_id>/answer/", views.answer, name="answer"),
 ]

@@ -178,7 +178,11 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
             "circle": post.circle,
             "access": access,
             "comments": selectors.comments_for_post(post=post, user=request.user),
-            "answers": selectors.answers_for_question(post=post) if post.kind == Post.Kind.QUESTION else [],
+            "answers": (
+                selectors.answers_for_question(post=post, user=request.user)
+                if post.kind == Post.Kind.QUESTION
+                else []
+            ),
             "paid_question": paid_question,
             "tip_conf": CircleSettings.current(),
         },
@@ -225,6 +229,22 @@ def comment_add(request: HttpRequest, post_id: int) -> HttpResponse:
             return redirect(
                 reverse("circles:rules", args=[post.circle_id]) + "?" + urlencode({"next": request.path})
             )
+    return _back_to_post(post.pk)
+
+
+@login_required
+@require_POST
+def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
+    comment = get_object_or_404(
+        Comment.objects.select_related("post").exclude(status=Comment.Status.DELETED), pk=comment_id
+    )
+    post, _access = selectors.post_get_for_reader(post_id=comment.post_id, user=request.user)
+    comment.post = post
+    try:
+        services.comment_delete(comment=comment, actor=request.user)
+        messages.success(request, _("评论已删除"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     return _back_to_post(post.pk)
 
 
@@ -390,7 +410,8 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect(request.get_full_path())
     role = request.GET.get("role", "")
-    members = selectors.members_for_managers(circle=circle, role=role)
+    status = request.GET.get("status", "")
+    members = selectors.members_for_managers(circle=circle, role=role, status=status)
     paginator = Paginator(members, 50)
     posts, comments = selectors.moderation_queue(circle=circle)
     return render(
@@ -402,6 +423,8 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
             "members": paginator.get_page(request.GET.get("page")),
             "role": role,
             "roles": CircleMembership.Role.choices,
+            "status": status,
+            "statuses": CircleMembership.Status.choices,
             "expiring": selectors.expiring_soon(circle=circle)[:100],
             "queue_posts": posts[:50],
             "queue_comments": comments[:50],

@@ -53,3 +53,32 @@ def member(circle):
 @pytest.fixture
 def later():
     return timezone.now() + timedelta(days=30)
+
+
+@pytest.fixture
+def msg_check(fake_wechat):
+    """The fake WeChat's msgSecCheck v2 (set `.verdicts[word] = "review" | "risky"`)."""
+    from tests.fakes.wechat_courses import CoursesWeChat
+
+    return CoursesWeChat(fake=fake_wechat).install()
+
+
+@pytest.fixture
+def subscribe_wechat(fake_wechat):
+    """The fake WeChat's subscribe-message send (templates, opt-in counts, sent messages)."""
+    from tests.fakes.wechat_members import MembersWeChat
+
+    return MembersWeChat(fake=fake_wechat).install()
+
+
+def mini_program_user(user, settings):
+    """Give `user` a mini-program openid, so the content check asks WeChat and subscribe messages can go."""
+    from core.models import WeChatIdentity
+
+    WeChatIdentity.objects.create(
+        user=user,
+        kind=WeChatIdentity.Kind.MINIPROGRAM,
+        appid=settings.WECHAT_MINIPROGRAM_APPID,
+        openid=f"o_circles_{user.pk:020d}",
+    )
+    return user

@@ -203,7 +203,7 @@ def test_leaderboard_ranks_contributors(circle):
     services.post_create(circle=circle, author=quiet, body="打卡")
     services.post_set_flags(post=post, actor=circle.owner, featured=True)
     services.post_like(post=post, user=quiet)
-    rows = api_for(quiet).get(f"/api/v1/circles/{circle.pk}/leaderboard/?period=30d").json()
+    rows = api_for(quiet).get(f"/api/v1/circles/{circle.pk}/leaderboard/?period=30d").json()["results"]
     assert rows[0]["user_id"] == star.pk and rows[0]["featured"] == 1 and rows[0]["likes"] == 1
     assert rows[1]["user_id"] == quiet.pk
     assert api_for(f.UserFactory()).get(f"/api/v1/circles/{circle.pk}/leaderboard/").status_code == 403
