@@ -1,0 +1,338 @@
+"""Chaos on the money path: a seeded random driver runs the real services and checks the books after
+every step.
+
+The driver buys (with a promoter's referral code), delivers signed payment notifications — once,
+twice, much later, after the order was closed —, sweeps, refunds fully or partly, inside and outside
+the refund window, settles with the clock moved forward, withdraws, approves, pays out, fails or
+lets payouts expire, and "kills a worker mid-task" (runs a task's service in a transaction that dies
+before commit, then runs it again, as Celery's acks_late redelivery does).
+
+After every step:
+- the ledger check passes (every transaction sums to zero, cached balances equal their entries);
+- every order was fulfilled at most once and each refund revoked it at most once;
+- the promoter's commission on each order equals what one clean delivery would give:
+  floor(rate × (amount − refunded)) for an order that was paid, nothing otherwise;
+- everything the promoter ever earned is somewhere in their accounts (held + available +
+  withdrawing + withdrawn + receivable == Σ commissions).
+"""
+
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.test import TestCase
+from django.utils import timezone
+
+from core.errors import ApplicationError
+from payments.gateways.base import GatewayError
+from tests.payments.catalog import TEST_ITEM
+
+SEEDS = [7, 19, 42, 101, 202, 303, 404, 505]
+STEPS = 120
+RATE_BP = 1_000  # 10 % direct commission on the test item
+
+
+class KilledWorker(Exception):
+    """Raised inside a task's transaction: the work dies before commit, as when a worker is killed."""
+
+
+class Clock:
+    """Moves `django.utils.timezone.now` forward (refund windows, expiries, settlement holds)."""
+
+    def __init__(self, monkeypatch):
+        self.offset = timedelta()
+        real_now = timezone.now
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + self.offset)
+
+    def advance(self, **delta) -> None:
+        self.offset += timedelta(**delta)
+
+
+@contextmanager
+def on_commit_runs():
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield
+
+
+class World:
+    def __init__(self, rng: random.Random, clock: Clock, log, delivered):
+        from django.contrib.auth.models import Group
+
+        from core.roles import FINANCE
+        from referrals import services as referral_services
+        from referrals.models import CommissionRule, PromoterAgreement
+        from tests.factories import UserFactory
+
+        self.rng, self.clock, self.log, self.delivered = rng, clock, log, delivered
+        self.promoter = UserFactory()
+        self.buyers = [UserFactory() for _ in range(4)]
+        finance_group = Group.objects.get_or_create(name=FINANCE)[0]
+        self.finance = [UserFactory(is_staff=True), UserFactory(is_staff=True)]  # dual approval needs two
+        for operator in self.finance:
+            operator.groups.add(finance_group)
+        agreement = PromoterAgreement.objects.create(
+            version=1, title="推广员协议", body="只为真实成交付佣金。", published_at=timezone.now()
+        )
+        referral_services.agreement_accept(user=self.promoter, agreement=agreement)
+        CommissionRule.objects.create(item_type=TEST_ITEM, level=1, rate_bp=RATE_BP)
+        self.payments = []  # every payment attempt ever started
+        self.withdrawals = []
+
+    # ---- actions ---------------------------------------------------------------------------------
+
+    def buy(self):
+        from payments import services
+        from payments.models import Channel
+
+        buyer = self.rng.choice(self.buyers)
+        with on_commit_runs():
+            order = services.order_create(
+                user=buyer,
+                item_type=TEST_ITEM,
+                item_id=self.rng.choice(["A", "B"]),
+                channel=Channel.SANDBOX,
+                referral_code=self.promoter.referral_code,
+            )
+            self.payments.append(services.payment_start(order=order, channel=Channel.SANDBOX))
+
+    def pay(self):
+        from payments.gateways import sandbox
+        from payments.models import Order
+
+        pending = [
+            p for p in self.payments if p.order.status == Order.Status.PENDING or self.rng.random() < 0.2
+        ]
+        if not pending:
+            return
+        payment = self.rng.choice(pending)
+        payment.order.refresh_from_db()
+        try:
+            with on_commit_runs():
+                sandbox.sandbox_pay(payment.out_trade_no)
+        except GatewayError as exc:  # "WeChat" refuses to pay a trade it already closed
+            assert exc.code == "ORDER_CLOSED", exc
+
+    def redeliver(self):
+        """WeChat retries: the exact bytes of an earlier notification, again (and maybe again)."""
+        from payments import services
+        from payments.gateways import protocol
+
+        if not self.delivered:
+            return
+        headers, body = self.rng.choice(self.delivered)
+        for _ in range(self.rng.randint(1, 3)):
+            with on_commit_runs():
+                result = services.notification_handle(body=body, meta=protocol.django_meta_headers(headers))
+            assert result.status < 300, result
+
+    def sweep(self):
+        from payments import services
+
+        self.clock.advance(minutes=self.rng.choice([1, 6, 16, 40]))
+        with on_commit_runs():
+            services.orders_sweep(now=timezone.now())
+
+    def refund(self):
+        from payments import services
+        from payments.models import Order
+
+        paid = [
+            p.order
+            for p in self.payments
+            if p.order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+        ]
+        if not paid:
+            return
+        order = self.rng.choice(paid)
+        order.refresh_from_db()
+        partial = self.rng.random() < 0.5 and order.refundable_fen > 1
+        amount = self.rng.randint(1, order.refundable_fen - 1) if partial else None
+        self_service = self.rng.random() < 0.5
+        try:
+            with on_commit_runs():
+                services.refund_request(
+                    order=order,
+                    amount_fen=amount,
+                    reason="混沌测试退款",
+                    requested_by=None if not self_service else order.user,
+                    self_service=self_service,
+                )
+        except ApplicationError as exc:  # window closed, refund already running, … — must change nothing
+            assert exc.code, exc
+
+    def settle(self):
+        from payments import ledger
+
+        self.clock.advance(days=self.rng.choice([0, 1, 2, 4]))
+        ledger.settle_due(now=timezone.now())
+
+    def withdraw(self):
+        from payments import ledger, withdrawals
+
+        available = ledger.balances(self.promoter).available_fen
+        amount = self.rng.choice([100, available // 2, available, available + 1])
+        try:
+            with on_commit_runs():
+                self.withdrawals.append(
+                    withdrawals.withdrawal_request(user=self.promoter, amount_fen=amount, method="sandbox")
+                )
+        except ApplicationError as exc:  # below minimum, above available, owed money, daily limit
+            assert exc.code, exc
+
+    def payout(self):
+        from payments import withdrawals
+        from payments.gateways import sandbox
+        from payments.models import Withdrawal
+
+        if not self.withdrawals:
+            return
+        withdrawal = self.rng.choice(self.withdrawals)
+        withdrawal.refresh_from_db()
+        try:
+            with on_commit_runs():
+                if withdrawal.status == Withdrawal.Status.PENDING_REVIEW:
+                    if self.rng.random() < 0.15:
+                        withdrawals.withdrawal_reject(
+                            withdrawal=withdrawal, operator=self.finance[0], reason="混沌：驳回"
+                        )
+                        return
+                    for operator in self.finance:
+                        withdrawal.refresh_from_db()
+                        if withdrawal.status == Withdrawal.Status.PENDING_REVIEW:
+                            withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=operator)
+                    withdrawal.refresh_from_db()
+                if withdrawal.status == Withdrawal.Status.WAIT_USER_CONFIRM and self.rng.random() < 0.7:
+                    outcome = self.rng.choice(["SUCCESS", "SUCCESS", "FAIL"])
+                    sandbox.sandbox_finish_transfer(withdrawal.out_bill_no, state=outcome, fail_reason="混沌")
+        except ApplicationError as exc:  # approving twice, rejecting a paid one … — must change nothing
+            assert exc.code, exc
+
+    def expire(self):
+        from payments import withdrawals
+
+        self.clock.advance(hours=self.rng.choice([1, 25]))
+        with on_commit_runs():
+            withdrawals.withdrawals_sweep(now=timezone.now())
+
+    def killed_worker(self):
+        """A sweep or settlement dies mid-transaction, then Celery redelivers it and it runs again."""
+        from payments import ledger, services
+
+        job = self.rng.choice(
+            [lambda: services.orders_sweep(now=timezone.now()), lambda: ledger.settle_due(now=timezone.now())]
+        )
+        try:
+            with transaction.atomic():
+                job()
+                raise KilledWorker
+        except KilledWorker:
+            pass
+        with on_commit_runs():
+            job()
+
+    ACTIONS = [
+        ("buy", 5),
+        ("pay", 6),
+        ("redeliver", 3),
+        ("sweep", 2),
+        ("refund", 3),
+        ("settle", 2),
+        ("withdraw", 3),
+        ("payout", 4),
+        ("expire", 1),
+        ("killed_worker", 1),
+    ]
+
+    def step(self) -> str:
+        names = [name for name, _weight in self.ACTIONS]
+        weights = [weight for _name, weight in self.ACTIONS]
+        name = self.rng.choices(names, weights)[0]
+        getattr(self, name)()
+        return name
+
+    # ---- invariants ------------------------------------------------------------------------------
+
+    def check(self, history: list[str]) -> None:
+        from django.db.models import Sum
+
+        from core.money import apply_bp
+        from payments import ledger
+        from payments.models import Earning, Order, OrderEvent, Refund
+
+        result = ledger.ledger_check()
+        assert result.ok, (history, result.problems)
+
+        fulfilled = self.log.fulfilled
+        assert len(fulfilled) == len(set(fulfilled)), ("fulfilled twice", history)
+        revoked = self.log.revoked
+        assert len(revoked) == len(set(revoked)), ("revoked twice by one refund", history)
+        completed = set(
+            Refund.objects.filter(status=Refund.Status.SUCCEEDED).values_list("out_refund_no", flat=True)
+        )
+        assert {no for _order, no in revoked} <= completed, history
+
+        expected_total = 0
+        orders = Order.objects.filter(item_type=TEST_ITEM)
+        for order in orders:
+            was_paid = OrderEvent.objects.filter(order=order, to_status=Order.Status.PAID).exists()
+            assert (order.order_no in fulfilled) == was_paid, (order.order_no, order.status, history)
+            earnings = Earning.objects.filter(order=order, source="commission")
+            assert earnings.count() <= 1, history
+            net = sum(e.amount_fen - e.reversed_fen for e in earnings)
+            expected = apply_bp(order.amount_fen - order.refunded_fen, RATE_BP) if was_paid else 0
+            assert net == expected, (order.order_no, order.status, net, expected, history)
+            expected_total += expected
+
+        b = ledger.balances(self.promoter)
+        held_somewhere = (
+            b.pending_fen + b.available_fen + b.withdrawing_fen + b.withdrawn_fen + b.receivable_fen
+        )
+        assert held_somewhere == expected_total, (b, expected_total, history)
+        assert b.available_fen >= 0 and b.withdrawing_fen >= 0
+        earned = Earning.objects.filter(user=self.promoter).aggregate(
+            total=Sum("amount_fen"), reversed=Sum("reversed_fen")
+        )
+        assert (earned["total"] or 0) - (earned["reversed"] or 0) == expected_total, history
+
+
+@pytest.fixture
+def delivered(monkeypatch):
+    """Every notification the sandbox signs, kept so the driver can deliver it again later."""
+    from payments.gateways import sandbox
+
+    kept: list[tuple[dict, bytes]] = []
+    original = sandbox._deliver
+
+    def keep_and_deliver(headers, body):
+        kept.append((headers, body))
+        return original(headers, body)
+
+    monkeypatch.setattr(sandbox, "_deliver", keep_and_deliver)
+    return kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", SEEDS)
+def test_money_path_holds_under_random_duplicates_refunds_payouts_and_killed_workers(
+    seed, monkeypatch, delivered, settings, tmp_path_factory
+):
+    from tests.payments.catalog import register_test_items
+
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
+    log, unregister = register_test_items()
+    try:
+        world = World(random.Random(seed), Clock(monkeypatch), log, delivered)
+        history: list[str] = []
+        for _ in range(STEPS):
+            history.append(world.step())
+            world.check(history)
+        # the run really exercised the path it claims to
+        assert {"buy", "pay", "refund", "settle"} <= set(history), history
+        assert log.fulfilled, history
+    finally:
+        unregister()
