@@ -6,7 +6,13 @@ import re
 _PHONE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 # openids/unionids are 28-char tokens starting with "o" (mini-program/公众号 openids, unionids).
 _OPENID = re.compile(r"(?<![A-Za-z0-9_-])(o[A-Za-z0-9_-]{3})[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])")
-_KEYED = re.compile(r"((?:openid|unionid|session_key|phone)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)", re.I)
+# Named values: personal data, and the credentials WeChat's own protocol puts into URLs
+# (jscode2session?secret=…&js_code=…, …?access_token=…) which HTTP client debug logs print.
+_KEYED = re.compile(
+    r"((?:openid|unionid|session_key|phone|secret|js_code|access_token|password|real_name)"
+    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)",
+    re.I,
+)
 
 
 def mask_text(text: str) -> str:

@@ -109,6 +109,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
+        if commit and user.pk and not user.nickname:
+            # Shown beside posts, check-ins and on leaderboards: never the generated username.
+            phone = (form.cleaned_data.get("phone") or "") if form is not None else ""
+            email = user.email or ""
+            user.nickname = (
+                _("知圈用户%(tail)s") % {"tail": phone[-4:]}
+                if phone
+                else (email.split("@")[0][:20] or _("知圈用户"))
+            )
+            user.save(update_fields=["nickname"])
         if commit and user.pk:
             _signed_up(request, user, "web")
         return user

@@ -259,15 +259,14 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-SOCIALACCOUNT_PROVIDERS = {
-    "weixin": {
-        "APP": {
-            "client_id": env("WECHAT_WEB_APPID", default=""),
-            "secret": env("WECHAT_WEB_SECRET", default=""),
-        },
-        "SCOPE": ["snsapi_login"],
+# The WeChat button appears only when a website app is configured: an empty client_id would offer a
+# login that WeChat refuses.
+SOCIALACCOUNT_PROVIDERS = {"weixin": {"SCOPE": ["snsapi_login"]}}
+if env("WECHAT_WEB_APPID", default=""):
+    SOCIALACCOUNT_PROVIDERS["weixin"]["APP"] = {
+        "client_id": env("WECHAT_WEB_APPID"),
+        "secret": env("WECHAT_WEB_SECRET", default=""),
     }
-}
 # Which SMS sender delivers verification codes (dotted path to a class with send(phone, code)).
 SMS_SENDER = env("SMS_SENDER", default="members.sms.ConsoleSmsSender")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -102,8 +102,13 @@ def test_email_sign_up_runs_the_hook_without_a_referral(client, db, signups):
     assert signups == [(user.pk, "", "web")]
 
 
-def test_wechat_web_login_links_to_the_mini_program_user_by_unionid(db, rf):
+def test_wechat_web_login_links_to_the_mini_program_user_by_unionid(db, rf, settings):
     from allauth.socialaccount.models import SocialAccount, SocialLogin
+
+    # what WECHAT_WEB_APPID / WECHAT_WEB_SECRET configure in production
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "weixin": {"SCOPE": ["snsapi_login"], "APP": {"client_id": "wx_web_app", "secret": "s"}}
+    }
     from django.contrib.sessions.backends.cache import SessionStore
 
     from core.models import WeChatIdentity
