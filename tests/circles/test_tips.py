@@ -147,3 +147,38 @@ def test_a_paid_tip_intent_cannot_be_bought_again(circle, tipped_post):
     )
     assert again.status_code == 400
     assert Earning.objects.filter(user=tipped_post.author).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_author_is_told_in_site_and_by_subscribe_message(circle, tipped_post, settings, subscribe_wechat):
+    # given the author uses the mini-program and allowed one "tip received" message
+    from core.models import WeChatIdentity
+    from members.models import Notification, SubscribeTemplate
+    from members.services import subscribe_optin_record
+    from tests.circles.conftest import mini_program_user
+
+    author = mini_program_user(tipped_post.author, settings)
+    openid = WeChatIdentity.objects.get(user=author).openid
+    SubscribeTemplate.objects.create(
+        key="circle_tip",
+        name="打赏到账",
+        template_id="tmpl-tip",
+        fields="thing1,thing2",
+        page="pages/wallet/index",
+    )
+    subscribe_wechat.template("tmpl-tip", ["thing1", "thing2"])
+    subscribe_wechat.accept(openid, "tmpl-tip")
+    subscribe_optin_record(user=author, template_key="circle_tip")
+    # when a fan tips ¥20 with a message
+    fan = f.make_member(circle=circle)
+    response = api_for(fan).post(
+        "/api/v1/circles/tips/",
+        {"post_id": tipped_post.pk, "amount_fen": 2_000, "message": "受益匪浅"},
+        format="json",
+    )
+    create_paid_order(user=fan, item_type="tip", item_id=response.json()["item_id"])
+    # then the author has the in-site notification and one subscribe message went to WeChat
+    note = Notification.objects.get(user=author, kind="circle_tip")
+    assert "¥20" in note.title and "受益匪浅" in note.body and "¥18" in note.body
+    assert note.push_status == "sent"
+    assert len(subscribe_wechat.sent) == 1 and subscribe_wechat.sent[0]["touser"] == openid
