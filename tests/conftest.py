@@ -17,6 +17,8 @@ from django.core.cache import cache
 
 from tests.fakes.wechat import FakeWeChat, WeChatPayKeys
 
+pytest_plugins = ["tests.browser"]
+
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port: connections are refused
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

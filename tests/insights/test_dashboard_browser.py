@@ -3,53 +3,13 @@ strict CSP (no inline script), nothing fails to load, and the phone layout does 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
 from tests.insights.test_console import _activity
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls between browser steps
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-VIEWPORTS = {
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
-    "desktop": {"viewport": {"width": 1366, "height": 900}},
-}
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def viewport(request):
-    return request.param
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args, viewport):
-    return {**browser_context_args, **VIEWPORTS[viewport], "locale": "zh-CN"}
 
 
 def test_every_chart_draws_under_the_csp_and_the_phone_layout_fits(live_server, page, staff, viewport):
