@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.bench_api --seconds 5 --rounds 2
 
 Server: gunicorn with config.settings.prod (sync workers, 2 per core, as the Dockerfile runs it) on
-127.0.0.1, PostgreSQL and Redis as in production. Load: wrk, 2 threads, 8 connections, each request
+127.0.0.1, PostgreSQL and Redis as in production. Load: wrk, 2 threads, one connection per worker (every
+worker always busy, no queue in front of them: p95 is service time under full load), each request
 of a run taken in turn from a plan that rotates over 400 members' JWTs (and over the 200 courses for
 the course page), so the database sees many rows rather than one hot one.
 
@@ -195,13 +196,14 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
         status, payload = loadtest.call("GET", "/api/v1/me/", token=reader_tokens[2])
         assert payload["id"] == readers[2] and payload["membership"]["tier"] == "VIP", payload
 
+        load = {"seconds": seconds, "connections": server.workers}
         for name in ["floor", *ENDPOINTS]:  # warm every worker's code paths and connections
-            loadtest.wrk(f"warm {name}", plans[name], seconds=1)
+            loadtest.wrk(f"warm {name}", plans[name], seconds=1, connections=server.workers)
         for _round in range(rounds):
-            anonymous.append(loadtest.wrk("floor (anonymous)", plans["floor_anonymous"], seconds=seconds))
+            anonymous.append(loadtest.wrk("floor (anonymous)", plans["floor_anonymous"], **load))
             for name in ENDPOINTS:
-                floors[name].append(loadtest.wrk("floor", plans["floor"], seconds=seconds))
-                rows[name].append(loadtest.wrk(name, plans[name], seconds=seconds))
+                floors[name].append(loadtest.wrk("floor", plans["floor"], **load))
+                rows[name].append(loadtest.wrk(name, plans[name], **load))
         workers = server.workers
 
     created = Order.objects.filter(id__gt=last_order).exclude(order_no__startswith=population.ORDER_PREFIX)
@@ -284,8 +286,9 @@ def report(volumes: list[dict], command: str) -> str:
     out = ["## API under load (gunicorn + production settings, wrk on loopback)\n"]
     first = volumes[-1]
     out.append(
-        f"gunicorn `config.wsgi` with `config.settings.prod`, {first['workers']} sync workers (2 per core, as the "
-        "Dockerfile), PostgreSQL and Redis on the same machine; wrk with 2 threads and 8 connections, "
+        f"gunicorn `config.wsgi` with `config.settings.prod`, {first['workers']} sync workers (2 per core: the "
+        "Dockerfile's 4 on this machine), PostgreSQL and Redis on the same machine; wrk with 2 threads and one connection per "
+        "worker (all workers busy, no queue in front of them), "
         f"{first['rounds']} rounds of {first['seconds']} s per endpoint, each run right after a run of the floor "
         "(figures: requests/s = mean of rounds, percentiles = median of rounds). Each run rotates over "
         f"{TOKENS} members' JWTs (and the 200 courses for the course page). Floor: constant JSON through the "
