@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install pinned Python dependencies (re-run only when requirements change).
 # With --system (and root), also install the Debian packages tests need: Chromium for Playwright,
-# a CJK font for posters, and the PostgreSQL client for the backup drill.
+# a CJK font for posters, the PostgreSQL client for the backup drill, and GNU gettext (msgfmt) for
+# makemessages/compilemessages (the compiled .mo files are committed, so `make demo` needs none of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ if [[ "${1:-}" == "--system" ]]; then
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
   command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
+  command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
   # Compose v1 validates docker-compose.yml offline (no Docker engine runs on CI machines).
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   if (( ${#missing[@]} )); then
