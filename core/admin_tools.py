@@ -1,0 +1,122 @@
+"""Building blocks shared by every app's admin: read-only fact records, audited configuration changes,
+masked identifiers and links between admin pages.
+
+- `FactRecordAdminMixin`: money records and other facts (orders, payments, ledger rows, notifications…)
+  are never added, changed or deleted by hand; operators change them through actions that call services.
+- `AuditedChangesMixin`: a hand edit of a setting that moves money or memberships (prices, rates,
+  thresholds) leaves an `AuditLog` row naming who changed which fields from what to what.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from core.audit import audit_record
+
+
+class FactRecordAdminMixin:
+    """No add, change or delete: the admin shows the record (view permission) and nothing else."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return f"{value._meta.label_lower}#{value.pk}"
+    if isinstance(value, (int, float, bool, type(None))):
+        return value
+    if hasattr(value, "all") and callable(value.all):  # a many-to-many manager / queryset
+        return sorted(str(v.pk) for v in value.all())
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    return str(value)[:200]
+
+
+class AuditedChangesMixin:
+    """Record every add / change / delete made in this admin in the audit log (changed fields only)."""
+
+    audit_action_prefix = ""  # default: "<app_label>.<model_name>"
+
+    def _audit_action(self, verb: str) -> str:
+        prefix = self.audit_action_prefix or self.model._meta.label_lower
+        return f"{prefix}_{verb}"
+
+    def save_model(self, request, obj, form, change):
+        before = {}
+        if change and obj.pk:
+            old = type(obj)._default_manager.filter(pk=obj.pk).first()
+            if old is not None:
+                before = {name: _plain(getattr(old, name, None)) for name in form.changed_data}
+        super().save_model(request, obj, form, change)
+        changed = {
+            name: {"from": before.get(name), "to": _plain(form.cleaned_data.get(name))}
+            for name in form.changed_data
+            if name in form.cleaned_data
+        }
+        if change and not changed:
+            return
+        audit_record(
+            actor=request.user,
+            action=self._audit_action("change" if change else "add"),
+            target=obj,
+            summary=f"{obj}"[:120] + (f"：{', '.join(changed)}" if changed else ""),
+            changed=changed,
+        )
+
+    def delete_model(self, request, obj):
+        target_repr, pk = str(obj), obj.pk
+        super().delete_model(request, obj)
+        obj.pk = pk  # the audit row names the deleted row
+        audit_record(actor=request.user, action=self._audit_action("delete"), target=obj, summary=target_repr)
+
+    def delete_queryset(self, request, queryset):
+        for obj in list(queryset):
+            self.delete_model(request, obj)
+
+
+def mask_identifier(value: str, *, keep: int = 4) -> str:
+    """o6_bmjrPTlm6_2sgVt7hMZOPfL2M -> o6_b***L2M (openids, unionids, bill numbers in lists)."""
+    value = value or ""
+    if not value:
+        return "-"
+    if len(value) <= keep + 3:
+        return value[:2] + "***"
+    return f"{value[:keep]}***{value[-3:]}"
+
+
+def admin_link(obj, text=None) -> str:
+    """A link to an object's admin change page (plain text when it has none)."""
+    if obj is None:
+        return "-"
+    try:
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return str(text if text is not None else obj)
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+def admin_url_for(label_lower: str, pk) -> str:
+    """The change page of `app_label.model_name` #pk, or "" when that model has no admin."""
+    app_label, _dot, model_name = label_lower.partition(".")
+    try:
+        return reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+__all__ = [
+    "AuditedChangesMixin",
+    "FactRecordAdminMixin",
+    "admin_link",
+    "admin_url_for",
+    "mask_identifier",
+]
