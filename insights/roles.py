@@ -5,10 +5,14 @@ What each role may do in admin and in the operators' console, as Django model pe
 - 运营 operator: runs content, community, members and referral programmes; sees money records read-only;
   the dashboard and exports of dashboard tables, orders and members. No refunds, no withdrawals,
   no ledger writes (those are finance's).
-- 财务 finance: money actions — order refunds (`payments.change_order`), the withdrawal queue and its
-  settings, reconciliation, ledger checks; the dashboard and every export including commissions and
-  withdrawals. (The withdrawal actions also require membership of this group: `core.roles.is_money_operator`.)
-- 讲师 teacher: their courses, camps, terms and the check-in review queue (own camps only: courses.admin).
+- 财务 finance: money actions — order refunds, the withdrawal queue and its settings, reconciliation,
+  ledger checks, staff-share month closes; the dashboard and every export including commissions and
+  withdrawals. Who may take a money action is one rule, `core.roles.is_money_operator` (this group),
+  used by the services, by admin views and by every admin action's `allowed_permissions`; the model
+  permissions that go with money writes (`payments.change_order`, `payments.change_withdrawal`, …) are
+  granted to this group only (`role_permissions` strips them from every other role), so the two agree.
+- 讲师 teacher: their courses, camps, terms, the check-in review queue and the moderation queue of their
+  camps (own camps only: courses.admin).
 - 圈主 circle owner: their circles, posts, comments and members (own circles only: circles.admin).
 - 销售 sales: members and their onboarding (assignment limits live in members).
 - 客服 customer service: onboarding steps, member profiles, service groups.
@@ -34,7 +38,7 @@ FULL = ("view", "add", "change", "delete")
 ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]] = {
     roles.OPERATOR: [
         ("payments", "*", VIEW),
-        ("core", ("auditlog",), VIEW),
+        ("core", ("auditlog", "wechatidentity"), VIEW),
         ("members", "*", VIEW),
         (
             "members",
@@ -102,7 +106,7 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
     roles.TEACHER: [
         ("courses", ("course", "lesson", "camp", "camptask", "term", "event"), EDIT),
         ("courses", ("lesson", "camptask"), ("delete",)),
-        ("courses", ("checkin",), ("view", "change")),
+        ("courses", ("checkin", "checkinmoderation"), ("view", "change")),
         ("courses", ("termseat", "courseenrolment", "eventregistration", "lessonprogress"), VIEW),
     ],
     roles.CIRCLE_OWNER: [
@@ -135,8 +139,8 @@ def role_permissions(role: str) -> set[Permission]:
             action = perm.codename.split("_", 1)[0]
             if perm.codename == f"{action}_{perm.content_type.model}" and action in actions:
                 perms.add(perm)
-    if role == roles.OPERATOR:
-        # Operators read money records but never change them: refunds and payouts are finance's.
+    if role != roles.FINANCE:
+        # Everyone else reads money records at most: refunds, payouts and ledger writes are finance's.
         perms = {
             p
             for p in perms
