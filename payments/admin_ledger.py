@@ -2,8 +2,11 @@
 
 Ledger records are read-only (entries are append-only in the database too). The only writes are the
 withdrawal actions — approve, reject, record a bank transfer, sync/cancel a WeChat transfer — which
-call `payments.withdrawals` (finance role, `core.roles.FINANCE`; each leaves an audit row), the
-"run the ledger check now" button, and the withdrawal settings.
+call `payments.withdrawals` (each leaves an audit row), the "run the ledger check now" button, and the
+withdrawal settings (audited here). All of them follow one rule, `core.roles.is_money_operator` (the
+财务 group, which `manage.py setup_roles` alone grants the matching model permissions): the services
+check it, and so does every admin action (`allowed_permissions=["finance"]`), button and page here —
+people outside finance never see a way to move money.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import AuditedChangesMixin, mask_identifier
 from core.crypto import mask_name
 from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
@@ -106,8 +110,16 @@ class EarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "source", ("hold_until", admin.DateFieldListFilter)]
-    search_fields = ["user__username", "user__nickname", "=user__id", "order__order_no", "idempotency_key"]
+    search_fields = [
+        "user__username",
+        "user__nickname",
+        "user__member_no",
+        "=user__id",
+        "order__order_no",
+        "idempotency_key",
+    ]
     list_select_related = ["user", "order"]
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Earning._meta.fields]
 
     @admin.display(description=_("金额"), ordering="amount_fen")
@@ -134,6 +146,7 @@ class SettlementRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "finished_at",
     ]
     list_filter = ["status"]
+    date_hierarchy = "started_at"
     readonly_fields = [f.name for f in SettlementRun._meta.fields]
 
     @admin.display(description=_("结算金额"))
@@ -159,8 +172,13 @@ class LedgerCheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "duration_ms",
     ]
     list_filter = ["ok", "trigger"]
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in LedgerCheckRun._meta.fields]
     change_list_template = "admin/payments/ledgercheckrun/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_run_check": is_money_operator(request.user)}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("结果"), boolean=False, ordering="ok")
     def result(self, obj):
@@ -231,7 +249,14 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "transfer_state",
     ]
     list_filter = ["status", "method", "needs_second_approval", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["out_bill_no", "transfer_bill_no", "user__username", "user__nickname", "=user__id"]
+    search_fields = [
+        "out_bill_no",
+        "transfer_bill_no",
+        "user__username",
+        "user__nickname",
+        "user__member_no",
+        "=user__id",
+    ]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     actions = ["approve_selected", "sync_selected", "cancel_unconfirmed_selected"]
@@ -247,6 +272,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "payee_name",
         "bank_name",
         "masked_bank_account",
+        "masked_payee_openid",
         "bank_reference",
         "needs_second_approval",
         "first_approved_by",
@@ -281,6 +307,10 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("收款人姓名"))
     def payee_name(self, obj):
         return mask_name(obj.real_name) or "-"
+
+    @admin.display(description=_("收款 openid"))
+    def masked_payee_openid(self, obj):
+        return mask_identifier(obj.payee_openid)
 
     @admin.display(description=_("银行卡号"))
     def masked_bank_account(self, obj):
@@ -323,8 +353,21 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     # ---- permissions and actions -----------------------------------------------------------------------
+    def has_finance_permission(self, request) -> bool:
+        """The money rule: actions (`allowed_permissions`), buttons and pages here all ask it."""
+        return is_money_operator(request.user)
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not self.has_finance_permission(request):
+            fields.remove("operations")  # no approve / reject / mark-paid buttons for non-finance
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
     def _finance_or_403(self, request) -> None:
-        if not is_money_operator(request.user):
+        if not self.has_finance_permission(request):
             raise PermissionDenied
 
     def _run(self, request, queryset, call, done_message) -> None:
@@ -339,7 +382,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
-    @admin.action(description=_("审核通过所选提现"))
+    @admin.action(description=_("审核通过所选提现"), permissions=["finance"])
     def approve_selected(self, request, queryset):
         self._run(
             request,
@@ -348,7 +391,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             _("已审核 %(n)s 笔提现（达到双人审核金额的需另一位财务复核）"),
         )
 
-    @admin.action(description=_("向微信查询所选转账状态"))
+    @admin.action(description=_("向微信查询所选转账状态"), permissions=["finance"])
     def sync_selected(self, request, queryset):
         self._run(
             request,
@@ -357,7 +400,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             _("已同步 %(n)s 笔提现"),
         )
 
-    @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"))
+    @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"), permissions=["finance"])
     def cancel_unconfirmed_selected(self, request, queryset):
         self._run(
             request,
@@ -440,7 +483,9 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WithdrawalSettings)
-class WithdrawalSettingsAdmin(admin.ModelAdmin):
+class WithdrawalSettingsAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """Limits, the dual-approval threshold and the transfer scene: finance edits them, audited."""
+
     list_display = [
         "__str__",
         "min_amount_fen",
@@ -451,7 +496,7 @@ class WithdrawalSettingsAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request):
-        return not WithdrawalSettings.objects.exists()
+        return is_money_operator(request.user) and not WithdrawalSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -463,4 +508,21 @@ class WithdrawalSettingsAdmin(admin.ModelAdmin):
 @admin.register(SandboxTransfer)
 class SandboxTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["out_bill_no", "state", "amount_fen", "created_at", "updated_at"]
-    readonly_fields = [f.name for f in SandboxTransfer._meta.fields]
+    list_filter = ["state"]
+    search_fields = ["out_bill_no", "transfer_bill_no"]
+    date_hierarchy = "created_at"
+    fields = [
+        "out_bill_no",
+        "transfer_bill_no",
+        "state",
+        "amount_fen",
+        "masked_openid",
+        "fail_reason",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="openid")
+    def masked_openid(self, obj):
+        return mask_identifier(obj.openid)

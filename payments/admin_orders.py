@@ -1,10 +1,14 @@
 """Admin for orders, payments, refunds, notifications and reconciliation.
 
 Money records are read-only here; the only write is the refund (full or partial), which goes
-through `payments.services.refund_request` and leaves an audit record.
+through `payments.services.refund_request` and leaves an audit record. Who may refund is the money
+rule `core.roles.is_money_operator` (财务): the action, the change-page button and the refund page all
+ask `OrderAdmin.has_refund_permission`, so people who may not refund never see the way to.
 """
 
 from __future__ import annotations
+
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,9 +18,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, admin_link, mask_identifier
 from core.audit import audit_record
 from core.errors import ApplicationError
 from core.money import MoneyError, fen_to_yuan_text, yuan_to_fen
+from core.roles import is_money_operator
 from payments import services
 from payments.models import (
     Order,
@@ -28,18 +34,24 @@ from payments.models import (
     Refund,
 )
 
+# Money records are never edited by hand (kept under this name: the ledger admin imports it).
+ReadOnlyAdminMixin = FactRecordAdminMixin
 
-class ReadOnlyAdminMixin:
-    """Money records are never edited by hand."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+def _yuan(amount) -> str:
+    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+def _mask_openids(value):
+    """A copy of a JSON value with every openid masked (notification resources carry the payer's)."""
+    if isinstance(value, dict):
+        return {
+            k: (mask_identifier(v) if "openid" in k.lower() and isinstance(v, str) else _mask_openids(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_openids(v) for v in value]
+    return value
 
 
 class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -56,12 +68,17 @@ class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
         "out_trade_no",
         "channel",
         "status",
-        "amount_fen",
+        "amount_display",
         "transaction_id",
         "paid_at",
         "needs_auto_refund",
     ]
     readonly_fields = fields
+    show_change_link = True
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
 
 
 class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -71,13 +88,18 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
         "out_refund_no",
         "kind",
         "status",
-        "amount_fen",
+        "amount_display",
         "reason",
         "requested_by",
         "created_at",
         "last_error",
     ]
     readonly_fields = fields
+    show_change_link = True
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
 
 
 class RefundForm(forms.Form):
@@ -122,30 +144,56 @@ def _refund(request, order: Order, amount_fen: int | None, reason: str) -> Refun
     return refund
 
 
+class HasRefundFilter(admin.SimpleListFilter):
+    title = _("退款")
+    parameter_name = "refunded"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("有退款")), ("no", _("无退款"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(refunded_fen__gt=0)
+        if self.value() == "no":
+            return queryset.filter(refunded_fen=0)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_no",
         "user",
         "title",
+        "item_type",
         "amount_display",
         "refunded_display",
         "status",
         "channel",
+        "referrer",
         "created_at",
         "paid_at",
     ]
-    list_filter = ["status", "channel", "item_type", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        "channel",
+        "item_type",
+        HasRefundFilter,
+        "platform",
+        ("paid_at", admin.DateFieldListFilter),
+    ]
     search_fields = [
         "order_no",
         "payments__out_trade_no",
         "payments__transaction_id",
         "user__username",
         "user__nickname",
+        "user__member_no",
         "refunds__out_refund_no",
+        "referral_code",
     ]
     date_hierarchy = "created_at"
-    list_select_related = ["user"]
+    list_select_related = ["user", "referrer"]
     readonly_fields = [
         "order_no",
         "user",
@@ -172,13 +220,19 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [PaymentInline, RefundInline, OrderEventInline]
     actions = ["refund_full"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not self.has_refund_permission(request):
+            fields.remove("refund_link")  # no button for people who may not refund
+        return fields
+
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return fen_to_yuan_text(obj.amount_fen, always_decimals=True)
+        return _yuan(obj.amount_fen)
 
     @admin.display(description=_("已退款"), ordering="refunded_fen")
     def refunded_display(self, obj):
-        return fen_to_yuan_text(obj.refunded_fen, always_decimals=True) if obj.refunded_fen else "-"
+        return _yuan(obj.refunded_fen) if obj.refunded_fen else "-"
 
     @admin.display(description=_("退款"))
     def refund_link(self, obj):
@@ -190,12 +244,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             )
         return "-"
 
-    def _can_refund(self, request) -> bool:
-        return request.user.has_perm("payments.change_order") or request.user.is_superuser
+    def has_refund_permission(self, request) -> bool:
+        """The money rule (财务 or superuser): the action, the button and the refund page ask this."""
+        return is_money_operator(request.user)
 
-    @admin.action(description=_("全额退款所选订单"))
+    @admin.action(description=_("全额退款所选订单"), permissions=["refund"])
     def refund_full(self, request, queryset):
-        if not self._can_refund(request):
+        if not self.has_refund_permission(request):
             raise PermissionDenied
         done = 0
         for order in queryset:
@@ -218,7 +273,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
 
     def refund_view(self, request, pk: int):
-        if not self._can_refund(request):
+        if not self.has_refund_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=pk)
         form = RefundForm(request.POST or None, order=order)
@@ -255,15 +310,41 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order",
         "channel",
         "status",
-        "amount_fen",
+        "amount_display",
         "transaction_id",
+        "needs_auto_refund",
         "paid_at",
         "created_at",
     ]
-    list_filter = ["status", "channel", "needs_auto_refund"]
-    search_fields = ["out_trade_no", "transaction_id", "order__order_no"]
+    list_filter = ["status", "channel", "needs_auto_refund", ("paid_at", admin.DateFieldListFilter)]
+    search_fields = ["out_trade_no", "transaction_id", "order__order_no", "=payer_openid"]
     list_select_related = ["order"]
-    readonly_fields = [f.name for f in Payment._meta.fields]
+    date_hierarchy = "created_at"
+    fields = [
+        "order",
+        "channel",
+        "out_trade_no",
+        "transaction_id",
+        "amount_display",
+        "status",
+        "payer",
+        "needs_auto_refund",
+        "error",
+        "paid_at",
+        "queried_at",
+        "query_count",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("付款人 openid"))
+    def payer(self, obj):
+        return mask_identifier(obj.payer_openid)
 
 
 @admin.register(Refund)
@@ -273,15 +354,21 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order",
         "kind",
         "status",
-        "amount_fen",
+        "amount_display",
+        "reason",
         "requested_by",
         "created_at",
         "completed_at",
     ]
-    list_filter = ["status", "kind"]
-    search_fields = ["out_refund_no", "refund_id", "order__order_no"]
+    list_filter = ["status", "kind", ("completed_at", admin.DateFieldListFilter)]
+    search_fields = ["out_refund_no", "refund_id", "order__order_no", "order__user__username", "reason"]
     list_select_related = ["order", "requested_by"]
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Refund._meta.fields]
+
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
 
 
 @admin.register(PaymentNotification)
@@ -297,14 +384,37 @@ class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["outcome", "verified", "event_type"]
     search_fields = ["claimed_id", "out_trade_no", "out_refund_no"]
-    readonly_fields = [f.name for f in PaymentNotification._meta.fields]
+    date_hierarchy = "received_at"
+    fields = [
+        "received_at",
+        "processed_at",
+        "notification_id",
+        "claimed_id",
+        "event_type",
+        "verified",
+        "outcome",
+        "error",
+        "out_trade_no",
+        "out_refund_no",
+        "remote_addr",
+        "resource_masked",
+    ]
+    readonly_fields = fields
 
     @admin.display(description=_("错误"))
     def short_error(self, obj):
         return (obj.error or "")[:80]
 
+    @admin.display(description=_("通知内容（openid 已脱敏）"))
+    def resource_masked(self, obj):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(_mask_openids(obj.resource), ensure_ascii=False, indent=2)
+        )
 
-class MismatchInline(admin.TabularInline):
+
+class MismatchInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Read-only here: marking a mismatch resolved is done on its own page (audited)."""
+
     model = ReconciliationMismatch
     extra = 0
     fields = [
@@ -316,26 +426,15 @@ class MismatchInline(admin.TabularInline):
         "detail",
         "resolved",
     ]
-    readonly_fields = [
-        "kind",
-        "out_trade_no",
-        "transaction_id",
-        "bill_amount_fen",
-        "local_amount_fen",
-        "detail",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    readonly_fields = fields
+    show_change_link = True
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(admin.ModelAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["bill_date", "status", "bill_rows", "matched_rows", "mismatch_count", "updated_at"]
     list_filter = ["status"]
+    date_hierarchy = "bill_date"
     readonly_fields = [
         "bill_date",
         "status",
@@ -348,41 +447,51 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
     ]
     inlines = [MismatchInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReconciliationMismatch)
-class ReconciliationMismatchAdmin(admin.ModelAdmin):
-    """Operators mark mismatches resolved once investigated; the facts themselves are read-only."""
+class ReconciliationMismatchAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """Finance marks mismatches resolved once investigated (audited); the facts themselves are read-only."""
 
+    audit_action_prefix = "reconciliation_mismatch"
     list_display = [
         "run",
         "kind",
         "out_trade_no",
+        "order_link",
         "bill_amount_fen",
         "local_amount_fen",
         "detail",
         "resolved",
     ]
-    list_filter = ["kind", "resolved", "run__bill_date"]
+    list_filter = ["kind", "resolved", ("run__bill_date", admin.DateFieldListFilter)]
     list_editable = ["resolved"]
+    list_select_related = ["run"]
     search_fields = ["out_trade_no", "transaction_id"]
     readonly_fields = [
         "run",
         "kind",
         "out_trade_no",
+        "order_link",
         "transaction_id",
         "bill_amount_fen",
         "local_amount_fen",
         "detail",
     ]
 
+    @admin.display(description=_("订单"))
+    def order_link(self, obj):
+        payment = (
+            Payment.objects.select_related("order").filter(out_trade_no=obj.out_trade_no).first()
+            if obj.out_trade_no
+            else None
+        )
+        return admin_link(payment.order, payment.order.order_no) if payment else "-"
+
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return is_money_operator(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -102,10 +102,12 @@ def test_operator_cannot_refund_or_approve_by_posting(staff):
     client = client_for(staff["operator"])
     response = client.post(reverse("admin:payments_order_refund", args=[order.pk]), {"reason": "试试"})
     assert response.status_code == 403
+    changelist = client.get(reverse("admin:payments_order_changelist"))
+    assert "refund_full" not in changelist.content.decode()  # the bulk refund is not offered to operators
     response = client.post(
         reverse("admin:payments_order_changelist"), {"action": "refund_full", "_selected_action": [order.pk]}
     )
-    assert response.status_code == 403  # the bulk refund action refuses without payments.change_order
+    assert response.status_code in (200, 302)  # an action they do not have: nothing runs
     response = client.post(reverse("admin:payments_withdrawal_approve", args=[withdrawal.pk]))
     assert response.status_code == 403
     order.refresh_from_db()
