@@ -1,7 +1,12 @@
 """Operator screens for members: users, tiers, memberships (grant/extend with a reason), onboarding
 (funnel, stuck list, reassign reps), service groups, notifications, points and the points mall.
 
-Personal data is shown masked. Every write that matters goes through a service (audited there).
+Personal data is shown masked (phones; a full phone number typed into search finds the member through
+its keyed hash). Every write that matters goes through a service (audited there); tier and reward
+edits are audited here. Sales and customer-service staff see only the members assigned to them
+(`members.selectors.rep_scoped`); only operators grant, revoke, reassign and adjust points (each
+action declares `allowed_permissions`, so nobody else sees it); only superusers change staff accounts,
+groups, permissions and passwords.
 """
 
 from __future__ import annotations
@@ -12,15 +17,18 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
+from core.admin_tools import AuditedChangesMixin, admin_link
+from core.crypto import normalize_phone
 from core.errors import ApplicationError
 from members import selectors, services
 from members.models import (
@@ -55,15 +63,29 @@ class ReadOnlyMixin:
         return False
 
 
-def _is_rep_only(user) -> bool:
-    """Sales and customer-service staff see only the members assigned to them."""
-    if user.is_superuser or roles.has_role(user, roles.OPERATOR):
-        return False
-    return roles.has_role(user, roles.SALES) or roles.has_role(user, roles.CUSTOMER_SERVICE)
+_is_rep_only = selectors.rep_scoped  # sales / customer service: only the members assigned to them
 
 
-def _assigned_to(user) -> Q:
-    return Q(onboarding__sales_rep=user) | Q(onboarding__service_rep=user)
+class RepScopedMixin:
+    """Rows of members a sales or service rep is not assigned to are not shown to that rep."""
+
+    member_path = "user"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if _is_rep_only(request.user):
+            queryset = queryset.filter(
+                **{f"{self.member_path}__in": selectors.assigned_member_ids(request.user)}
+            )
+        return queryset
+
+
+class OperatorActionsMixin:
+    """`allowed_permissions=["operator"]`: membership grants, revocations, rep reassignment and points
+    adjustments are the operators' (运营, and superusers)."""
+
+    def has_operator_permission(self, request) -> bool:
+        return roles.has_role(request.user, roles.OPERATOR)
 
 
 # ---- filters ---------------------------------------------------------------------------------------------
@@ -216,8 +238,11 @@ class ProfileInline(admin.StackedInline):
     fields = ["real_name", "city", "industry", "company", "self_introduction"]
 
 
+STAFF_ONLY_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OperatorActionsMixin, RepScopedMixin, DjangoUserAdmin):
     list_display = (
         "username",
         "nickname",
@@ -232,7 +257,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = (TierFilter, ExpiryFilter, OnboardingStageFilter, "is_staff", "is_active", "groups")
     list_select_related = ("membership__tier", "onboarding")
     search_fields = ("username", "nickname", "member_no", "email", "referral_code")
+    search_help_text = _("用户名、昵称、会员编号、邮箱、推荐码，或完整手机号")
     readonly_fields = ("masked_phone", "member_no", "referral_code")
+    date_hierarchy = "date_joined"
+    member_path = "pk"
     inlines = [MembershipInline, OnboardingInline, ProfileInline]
     actions = ["grant_membership"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -256,11 +284,42 @@ class UserAdmin(DjangoUserAdmin):
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if _is_rep_only(request.user):
-            queryset = queryset.filter(_assigned_to(request.user))
-        return queryset
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = "".join(ch for ch in search_term if ch.isdigit())
+        if 7 <= len(digits) <= 15 and normalize_phone(search_term):
+            results = results | queryset.filter(pk__in=User.objects.filter_by_phone(search_term).values("pk"))
+        return results, may_have_duplicates
+
+    # Staff accounts, groups, permissions and passwords are the superusers' (an operator who could edit
+    # them could make themselves finance, or take over an account by changing its e-mail or password).
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return tuple(
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "password")})
+            for name, opts in fieldsets
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += STAFF_ONLY_FIELDS + ("last_login", "date_joined")
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     @admin.display(description=_("手机号"))
     def masked_phone(self, obj: User) -> str:
@@ -288,46 +347,51 @@ class UserAdmin(DjangoUserAdmin):
         onboarding = getattr(obj, "onboarding", None)
         return onboarding.get_stage_display() if onboarding else "-"
 
-    @admin.action(description=_("开通/延长会员（需填写原因）"))
+    @admin.action(description=_("开通/延长会员（需填写原因）"), permissions=["operator"])
     def grant_membership(self, request, queryset):
-        if not (request.user.is_superuser or roles.has_role(request.user, roles.OPERATOR)):
-            self.message_user(request, _("只有运营可以手动开通会员"), messages.ERROR)
-            return None
-        form = GrantForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            done = 0
-            for user in queryset:
-                try:
-                    services.membership_grant_manual(
-                        user=user,
-                        tier=form.cleaned_data["tier"],
-                        days=form.cleaned_data["days"],
-                        operator=request.user,
-                        reason=form.cleaned_data["reason"],
-                    )
-                except ApplicationError as exc:
-                    self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
-                else:
-                    done += 1
-            self.message_user(request, _("已为 %(n)s 位用户开通/延长会员") % {"n": done}, messages.SUCCESS)
-            return None
-        return _action_page(
-            self,
-            request,
-            title=_("开通/延长会员"),
-            form=form,
-            objects=queryset,
-            description=_(
-                "同等级顺延；更高等级从今天起升级（原会员剩余天数不折抵）；更低等级按价格折算为当前等级天数。"
-            ),
-        )
+        return _grant_membership(self, request, queryset)
+
+
+def _grant_membership(admin_obj, request, users):
+    """Grant or extend the selected users' memberships: a form first (tier, days, reason), then the
+    service for each user (it records the operator and the reason and writes the audit row)."""
+    form = GrantForm(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        done = 0
+        for user in users:
+            try:
+                services.membership_grant_manual(
+                    user=user,
+                    tier=form.cleaned_data["tier"],
+                    days=form.cleaned_data["days"],
+                    operator=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as exc:
+                admin_obj.message_user(request, f"{user}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        admin_obj.message_user(request, _("已为 %(n)s 位用户开通/延长会员") % {"n": done}, messages.SUCCESS)
+        return None
+    return _action_page(
+        admin_obj,
+        request,
+        title=_("开通/延长会员"),
+        form=form,
+        objects=users,
+        description=_(
+            "同等级顺延；更高等级从今天起升级（原会员剩余天数不折抵）；更低等级按价格折算为当前等级天数。"
+        ),
+    )
 
 
 # ---- tiers and memberships ------------------------------------------------------------------------------------
 
 
 @admin.register(MembershipTier)
-class MembershipTierAdmin(admin.ModelAdmin):
+class MembershipTierAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """Prices, durations and discounts of the tiers: every edit is in the audit log."""
+
     list_display = (
         "code",
         "name",
@@ -389,27 +453,30 @@ class ReminderInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(OperatorActionsMixin, RepScopedMixin, admin.ModelAdmin):
+    """Memberships change only through grants (orders, operators' grants with a reason, refunds)."""
+
     list_display = ("user", "member_no", "tier", "starts_at", "ends_at", "days_left")
     list_filter = (TierFilter, ExpiryFilter)
     list_select_related = ("user", "tier")
     search_fields = ("user__username", "user__nickname", "user__member_no")
+    date_hierarchy = "ends_at"
     readonly_fields = ("user", "tier", "starts_at", "ends_at")
     inlines = [GrantInline, ReminderInline]
+    actions = ["extend_memberships"]
 
     def has_add_permission(self, request):
-        return False  # use the user list's "开通/延长会员" action: it records who and why
+        return False  # use the "开通/延长会员" action: it records who and why
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if _is_rep_only(request.user):
-            queryset = queryset.filter(
-                Q(user__onboarding__sales_rep=request.user) | Q(user__onboarding__service_rep=request.user)
-            )
-        return queryset
+    @admin.action(description=_("延长/升级所选会员（需填写原因）"), permissions=["operator"])
+    def extend_memberships(self, request, queryset):
+        return _grant_membership(self, request, [m.user for m in queryset.select_related("user")])
 
     @admin.display(description=_("会员编号"), ordering="user__member_no")
     def member_no(self, obj: Membership) -> str:
@@ -421,29 +488,56 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(MembershipGrant)
-class MembershipGrantAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "user", "kind", "source", "tier", "days", "order", "operator", "revoked_at")
-    list_filter = ("kind", "source", "tier")
+class MembershipGrantAdmin(OperatorActionsMixin, RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "kind",
+        "source",
+        "tier",
+        "days",
+        "value_display",
+        "order",
+        "operator",
+        "reason",
+        "revoked_at",
+    )
+    list_filter = ("kind", "source", "tier", ("revoked_at", admin.EmptyFieldListFilter))
     list_select_related = ("user", "tier", "order", "operator")
     search_fields = ("user__username", "user__member_no", "order__order_no", "reason")
+    date_hierarchy = "created_at"
     actions = ["revoke_grants"]
 
-    @admin.action(description=_("撤销所选运营赠送（订单开通的请退款）"))
+    @admin.display(description=_("价值"), ordering="value_fen")
+    def value_display(self, obj):
+        from core.money import fen_to_yuan_text
+
+        return fen_to_yuan_text(obj.value_fen, always_decimals=True) if obj.value_fen else "-"
+
+    @admin.action(description=_("撤销所选运营赠送（订单开通的请退款）"), permissions=["operator"])
     def revoke_grants(self, request, queryset):
-        if not (request.user.is_superuser or roles.has_role(request.user, roles.OPERATOR)):
-            self.message_user(request, _("只有运营可以撤销"), messages.ERROR)
-            return
-        reason = _("运营撤销")
+        reason = str(_("运营撤销"))
+        done = 0
         for grant in queryset.filter(order__isnull=True, revoked_at__isnull=True):
-            services.membership_revoke_manual(grant=grant, operator=request.user, reason=str(reason))
-        self.message_user(request, _("已撤销"), messages.SUCCESS)
+            try:
+                services.membership_revoke_manual(grant=grant, operator=request.user, reason=reason)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{grant.pk}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        skipped = queryset.count() - done
+        self.message_user(request, _("已撤销 %(n)s 条") % {"n": done}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, _("%(n)s 条未撤销（订单开通的请退款，或已撤销）") % {"n": skipped}, messages.WARNING
+            )
 
 
 # ---- onboarding and service groups ------------------------------------------------------------------------
 
 
 @admin.register(Onboarding)
-class OnboardingAdmin(admin.ModelAdmin):
+class OnboardingAdmin(OperatorActionsMixin, admin.ModelAdmin):
     list_display = (
         "user",
         "member_no",
@@ -457,6 +551,7 @@ class OnboardingAdmin(admin.ModelAdmin):
     list_filter = ("stage", "tier", "sales_rep", "service_rep")
     list_select_related = ("user", "tier", "sales_rep", "service_rep")
     search_fields = ("user__username", "user__nickname", "user__member_no")
+    date_hierarchy = "started_at"
     readonly_fields = (
         "user",
         "tier",
@@ -533,11 +628,8 @@ class OnboardingAdmin(admin.ModelAdmin):
         }
         return render(request, "admin/members/onboarding_funnel.html", context)
 
-    @admin.action(description=_("重新分配顾问"))
+    @admin.action(description=_("重新分配顾问"), permissions=["operator"])
     def reassign_reps(self, request, queryset):
-        if not (request.user.is_superuser or roles.has_role(request.user, roles.OPERATOR)):
-            self.message_user(request, _("只有运营可以重新分配"), messages.ERROR)
-            return None
         form = ReassignForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             for onboarding in queryset:
@@ -560,11 +652,11 @@ class OnboardingAdmin(admin.ModelAdmin):
             services.onboarding_mark_step(onboarding=onboarding, step=step, operator=request.user)
         self.message_user(request, _("已标记"), messages.SUCCESS)
 
-    @admin.action(description=_("标记：已加入对接群"))
+    @admin.action(description=_("标记：已加入对接群"), permissions=["change"])
     def mark_service_group(self, request, queryset):
         self._mark(request, queryset, "service_group")
 
-    @admin.action(description=_("标记：已加入大群"))
+    @admin.action(description=_("标记：已加入大群"), permissions=["change"])
     def mark_big_group(self, request, queryset):
         self._mark(request, queryset, "big_group")
 
@@ -609,16 +701,16 @@ class SubscribeTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscribeOptIn)
-class SubscribeOptInAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SubscribeOptInAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("user", "template_key", "remaining", "accepted_total", "updated_at")
     list_filter = ("template_key",)
     search_fields = ("user__username", "user__member_no")
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "kind", "title", "read_at", "push_status")
-    list_filter = ("kind", "push_status")
+    list_filter = ("kind", "push_status", ("read_at", admin.EmptyFieldListFilter))
     list_select_related = ("user",)
     search_fields = ("user__username", "user__member_no", "title")
     date_hierarchy = "created_at"
@@ -628,17 +720,14 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PointsAccount)
-class PointsAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PointsAccountAdmin(OperatorActionsMixin, RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("user", "balance", "earned_total", "spent_total", "updated_at")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__member_no", "user__nickname")
     actions = ["adjust_points"]
 
-    @admin.action(description=_("调整积分（需填写原因）"))
+    @admin.action(description=_("调整积分（需填写原因）"), permissions=["operator"])
     def adjust_points(self, request, queryset):
-        if not (request.user.is_superuser or roles.has_role(request.user, roles.OPERATOR)):
-            self.message_user(request, _("只有运营可以调整积分"), messages.ERROR)
-            return None
         form = PointsAdjustForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             for account in queryset.select_related("user"):
@@ -658,7 +747,7 @@ class PointsAccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PointsEntryAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "amount", "balance_after", "reason")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__member_no", "reason", "idempotency_key")
@@ -707,7 +796,7 @@ class RewardForm(forms.ModelForm):
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
+class RewardAdmin(AuditedChangesMixin, admin.ModelAdmin):
     form = RewardForm
     list_display = (
         "title",
@@ -728,15 +817,13 @@ class RewardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RedemptionAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "reward", "points", "order_link")
+    list_filter = ("reward",)
     list_select_related = ("user", "reward", "order")
     search_fields = ("user__username", "user__member_no", "reward__title", "order__order_no")
+    date_hierarchy = "created_at"
 
     @admin.display(description=_("订单"))
     def order_link(self, obj: Redemption):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:payments_order_change", args=[obj.order_id]),
-            obj.order.order_no,
-        )
+        return admin_link(obj.order, obj.order.order_no)

@@ -392,3 +392,25 @@ def redemptions_for_user(user: User):
     return (
         Redemption.objects.filter(user=user).select_related("reward", "order").order_by("-created_at", "-id")
     )
+
+
+# ---- staff scopes (admin) ----------------------------------------------------------------------------------
+
+
+def rep_scoped(staff: User) -> bool:
+    """Sales (销售) and customer-service (客服) staff see only the members assigned to them; operators and
+    superusers see everyone."""
+    from core import roles
+
+    if staff.is_superuser or roles.has_role(staff, roles.OPERATOR):
+        return False
+    return roles.has_role(staff, roles.SALES) or roles.has_role(staff, roles.CUSTOMER_SERVICE)
+
+
+def assigned_member_ids(rep: User):
+    """Ids of the members whose onboarding names `rep` as sales or service rep (a subquery)."""
+    from django.db.models import Q
+
+    from members.models import Onboarding
+
+    return Onboarding.objects.filter(Q(sales_rep=rep) | Q(service_rep=rep)).values("user_id")
