@@ -1,7 +1,10 @@
 """Operator and teacher screens: courses with lessons, tier inclusion, events with attendance, camps /
 terms / tasks, check-ins and reviews, the moderation queue. Teachers (core.roles.TEACHER) see only their
-own courses, camps and the events they organise; writes that have rules (moderation, check-in of tickets)
-go through services."""
+own courses, camps and the events they organise (and the check-ins of camps they review as 助教); a
+teacher cannot hand a course, camp or event to someone else, nor pick another teacher's camp for a term.
+Check-ins are facts: moderation (approve/reject) and ticket check-in are actions that call services,
+and each action declares the permission it needs (`allowed_permissions`), so view-only staff do not see
+it. Reviews (点评) are written on the review queue page (`courses:review_queue`)."""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Q
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
 from core.errors import ApplicationError
 from courses import services
 from courses.models import (
@@ -27,6 +33,7 @@ from courses.models import (
     Event,
     EventRegistration,
     Lesson,
+    LessonProgress,
     Term,
     TermSeat,
     TierEventQuota,
@@ -41,15 +48,38 @@ def _teacher_only(request) -> bool:
 
 
 class OwnMixin:
-    """Limit rows to the teacher's own (`owner_path` is the lookup to the teacher)."""
+    """Limit rows to the teacher's own (`owner_path` is the lookup to the teacher; `reviewer_path`, when
+    set, also admits the camps the user reviews as 助教)."""
 
     owner_path = "teacher"
+    reviewer_path = ""
+    owner_field = ""  # the field naming the owner on this model: fixed to the teacher for teachers
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         if _teacher_only(request):
-            qs = qs.filter(**{self.owner_path: request.user})
+            own = Q(**{self.owner_path: request.user})
+            if self.reviewer_path:
+                camps = Camp.objects.filter(reviewers=request.user).values("pk")
+                own |= Q(**{f"{self.reviewer_path}__in": camps})
+            qs = qs.filter(own)
         return qs
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if self.owner_field and _teacher_only(request):
+            fields += (self.owner_field,)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if self.owner_field and not change and _teacher_only(request):
+            setattr(obj, self.owner_field, request.user)
+        super().save_model(request, obj, form, change)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "camp" and _teacher_only(request):
+            kwargs["queryset"] = Camp.objects.filter(teacher=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 # ---- courses -------------------------------------------------------------------------------------------------
@@ -69,6 +99,7 @@ class LessonInline(admin.StackedInline):
 
 @admin.register(Course)
 class CourseAdmin(OwnMixin, admin.ModelAdmin):
+    owner_field = "teacher"
     list_display = (
         "title",
         "teacher",
@@ -120,10 +151,24 @@ class CourseAdmin(OwnMixin, admin.ModelAdmin):
 class CourseEnrolmentAdmin(OwnMixin, admin.ModelAdmin):
     owner_path = "course__teacher"
     list_display = ("course", "user", "source", "status", "order_no", "created_at", "revoked_at")
-    list_filter = ("status", "source")
-    search_fields = ("order_no", "user__username", "user__nickname", "course__title")
+    list_filter = ("status", "source", "course")
+    search_fields = ("order_no", "user__username", "user__nickname", "user__member_no", "course__title")
+    list_select_related = ("course", "user")
     raw_id_fields = ("course", "user")
     readonly_fields = ("order_no", "revoked_at")
+    date_hierarchy = "created_at"
+
+
+@admin.register(LessonProgress)
+class LessonProgressAdmin(OwnMixin, FactRecordAdminMixin, admin.ModelAdmin):
+    """Learning records (学习记录): who studied which lesson, how far, when they finished."""
+
+    owner_path = "course__teacher"
+    list_display = ("user", "course", "lesson", "position_seconds", "completed", "completed_at", "updated_at")
+    list_filter = ("completed", "course")
+    search_fields = ("user__username", "user__nickname", "user__member_no", "lesson__title")
+    list_select_related = ("user", "course", "lesson")
+    date_hierarchy = "updated_at"
 
 
 # ---- events --------------------------------------------------------------------------------------------------
@@ -144,6 +189,7 @@ class RegistrationInline(admin.TabularInline):
 @admin.register(Event)
 class EventAdmin(OwnMixin, admin.ModelAdmin):
     owner_path = "organizer"
+    owner_field = "organizer"
     list_display = (
         "title",
         "starts_at",
@@ -203,7 +249,7 @@ class EventAdmin(OwnMixin, admin.ModelAdmin):
     def waitlisted(self, obj):
         return obj.waitlist_n
 
-    @admin.action(description=_("导出签到名单（CSV）"))
+    @admin.action(description=_("导出签到名单（CSV）"), permissions=["view"])
     def export_attendance(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="attendance.csv"'
@@ -241,6 +287,8 @@ class EventRegistrationAdmin(OwnMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "source", "event")
     search_fields = ("ticket_code", "order_no", "user__username", "user__nickname", "user__member_no")
+    list_select_related = ("event", "user")
+    date_hierarchy = "created_at"
     raw_id_fields = ("event", "user", "checked_in_by")
     readonly_fields = (
         "order_no",
@@ -252,7 +300,7 @@ class EventRegistrationAdmin(OwnMixin, admin.ModelAdmin):
     )
     actions = ["check_in"]
 
-    @admin.action(description=_("核销所选门票"))
+    @admin.action(description=_("核销所选门票"), permissions=["change"])
     def check_in(self, request, queryset):
         done = 0
         for registration in queryset.select_related("event"):
@@ -268,7 +316,9 @@ class EventRegistrationAdmin(OwnMixin, admin.ModelAdmin):
 
 
 @admin.register(TierEventQuota)
-class TierEventQuotaAdmin(admin.ModelAdmin):
+class TierEventQuotaAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """A membership benefit (free events per year): edits are audited."""
+
     list_display = ("tier", "events_per_year")
 
 
@@ -292,6 +342,7 @@ class TermInline(admin.TabularInline):
 
 @admin.register(Camp)
 class CampAdmin(OwnMixin, admin.ModelAdmin):
+    owner_field = "teacher"
     list_display = ("title", "teacher", "days", "reminder_time", "price_fen", "tiers", "is_published")
     list_filter = ("is_published", "included_in_tiers")
     search_fields = ("title",)
@@ -342,6 +393,7 @@ class TermAdmin(OwnMixin, admin.ModelAdmin):
         "is_published",
     )
     list_filter = ("is_published", "camp")
+    search_fields = ("name", "camp__title")
     readonly_fields = ("end_date",)
     date_hierarchy = "start_date"
 
@@ -381,6 +433,8 @@ class TermSeatAdmin(OwnMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "source", "term__camp")
     search_fields = ("user__username", "user__nickname", "user__member_no", "certificate_no", "order_no")
+    list_select_related = ("user", "term__camp")
+    date_hierarchy = "created_at"
     raw_id_fields = ("term", "user")
     readonly_fields = (
         "order_no",
@@ -397,7 +451,11 @@ class TermSeatAdmin(OwnMixin, admin.ModelAdmin):
 
 
 class _CheckInBase(OwnMixin, admin.ModelAdmin):
+    """Check-ins are facts: nothing is edited by hand; the change permission only unlocks the
+    moderation actions (which call `courses.services.checkin_moderate`)."""
+
     owner_path = "term__camp__teacher"
+    reviewer_path = "term__camp"
     list_display = (
         "user",
         "term",
@@ -410,22 +468,41 @@ class _CheckInBase(OwnMixin, admin.ModelAdmin):
         "reviewed_at",
         "review_score",
     )
-    search_fields = ("user__username", "user__nickname", "text")
-    raw_id_fields = ("seat", "term", "user", "task", "reviewed_by")
-    readonly_fields = (
+    search_fields = ("user__username", "user__nickname", "user__member_no", "text")
+    fields = (
         "seat",
         "term",
         "user",
         "task",
         "day",
+        "text",
+        "images",
+        "status",
         "is_makeup",
         "points_awarded",
+        "moderation_note",
         "created_at",
         "reviewed_by",
         "reviewed_at",
+        "review_comment",
+        "review_score",
         "review_points",
+        "review_link",
     )
+    readonly_fields = fields
     actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("点评"))
+    def review_link(self, obj):
+        if obj.status == CheckIn.Status.VISIBLE and obj.reviewed_at is None:
+            return format_html('<a href="{}">{}</a>', reverse("courses:review_queue"), _("去点评队列点评"))
+        return "-"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "term", "task")
@@ -444,11 +521,11 @@ class _CheckInBase(OwnMixin, admin.ModelAdmin):
                 messages.warning(request, exc.message)
         messages.success(request, _("已处理 %(n)s 条") % {"n": done})
 
-    @admin.action(description=_("审核通过（计入打卡）"))
+    @admin.action(description=_("审核通过（计入打卡）"), permissions=["change"])
     def approve(self, request, queryset):
         self._moderate(request, queryset, True)
 
-    @admin.action(description=_("驳回（通知学员修改）"))
+    @admin.action(description=_("驳回（通知学员修改）"), permissions=["change"])
     def reject(self, request, queryset):
         self._moderate(request, queryset, False)
 
@@ -469,18 +546,12 @@ class CheckInModerationAdmin(_CheckInBase):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status=CheckIn.Status.REVIEW)
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(CheckinReminder)
-class CheckinReminderAdmin(admin.ModelAdmin):
+class CheckinReminderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("user", "term", "day", "channel", "created_at", "sent_at")
-    list_filter = ("channel", "day")
+    list_filter = ("channel", ("day", admin.DateFieldListFilter))
+    search_fields = ("user__username", "user__nickname", "user__member_no")
+    list_select_related = ("user", "term")
+    date_hierarchy = "created_at"
     raw_id_fields = ("user", "term", "seat")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
