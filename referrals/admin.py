@@ -2,12 +2,17 @@
 commissions by state, agreements, group buys, staff brackets and monthly closes.
 
 Every write that matters goes through a service (audited there); money rows are read-only here.
+Edits of the rules that decide commissions (levels, rules, staff-share brackets, group-buy offers) are
+audited here. Actions declare `allowed_permissions`: the staff-share month close and the group-buy sweep
+move money, so they follow the money rule (`core.roles.is_money_operator`, 财务). Sales reps see only
+the bindings of members assigned to them.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -15,7 +20,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import AuditedChangesMixin
+from core.audit import audit_record
 from core.errors import ApplicationError
+from core.money import fen_to_yuan_text
+from core.roles import is_money_operator
+from members import selectors as member_selectors
 from referrals import compliance, group_buys, services, staff_share
 from referrals.models import (
     AgreementAcceptance,
@@ -60,6 +70,17 @@ class ComplianceWarningsMixin:
                 level = messages.INFO
             self.message_user(request, warning.message, level=level)
         return super().changelist_view(request, extra_context)
+
+
+def _yuan(amount) -> str:
+    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
+
+
+class MoneyActionsMixin:
+    """`allowed_permissions=["money"]`: the money rule (财务 and superusers)."""
+
+    def has_money_permission(self, request) -> bool:
+        return is_money_operator(request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -183,7 +204,7 @@ class PromoterPriceInline(admin.TabularInline):
 
 
 @admin.register(PromoterLevel)
-class PromoterLevelAdmin(ComplianceWarningsMixin, admin.ModelAdmin):
+class PromoterLevelAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "code",
@@ -207,7 +228,7 @@ class PromoterLevelAdmin(ComplianceWarningsMixin, admin.ModelAdmin):
 
 
 @admin.register(CommissionRule)
-class CommissionRuleAdmin(ComplianceWarningsMixin, admin.ModelAdmin):
+class CommissionRuleAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
         "item_type",
@@ -320,12 +341,12 @@ class PromoterAdmin(admin.ModelAdmin):
             services.promoter_block(user=obj.user, blocked=blocked, actor=request.user, reason=reason)
         obj.refresh_from_db()
 
-    @admin.action(description=_("停止推广资格"))
+    @admin.action(description=_("停止推广资格"), permissions=["change"])
     def block(self, request, queryset):
         for promoter in queryset:
             services.promoter_block(user=promoter.user, blocked=True, actor=request.user, reason="admin")
 
-    @admin.action(description=_("恢复推广资格"))
+    @admin.action(description=_("恢复推广资格"), permissions=["change"])
     def unblock(self, request, queryset):
         for promoter in queryset:
             services.promoter_block(user=promoter.user, blocked=False, actor=request.user, reason="admin")
@@ -363,8 +384,15 @@ class ReferralBindingAdmin(admin.ModelAdmin):
     list_filter = ("source", "channel", ("ended_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__nickname", "referrer__username", "referrer__nickname", "code")
     autocomplete_fields = ("user", "referrer")
+    list_select_related = ("user", "referrer")
     date_hierarchy = "bound_at"
     actions = ["end_bindings"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if member_selectors.rep_scoped(request.user):
+            queryset = queryset.filter(user__in=member_selectors.assigned_member_ids(request.user))
+        return queryset
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -386,13 +414,11 @@ class ReferralBindingAdmin(admin.ModelAdmin):
             user=obj.user, referrer=obj.referrer, source=ReferralBinding.Source.OPERATOR
         )
         obj.pk = binding.pk
-        from core.audit import audit_record
-
         audit_record(
             actor=request.user, action="referrals.binding_add", target=binding, summary="运营绑定推荐关系"
         )
 
-    @admin.action(description=_("解除所选推荐关系"))
+    @admin.action(description=_("解除所选推荐关系"), permissions=["change"])
     def end_bindings(self, request, queryset):
         for binding in queryset.filter(ended_at__isnull=True):
             services.binding_end(binding=binding, actor=request.user, reason="operator")
@@ -409,6 +435,7 @@ class BindingRefusalAdmin(ReadOnlyAdmin):
 @admin.register(ReferralLinkStat)
 class ReferralLinkStatAdmin(ReadOnlyAdmin):
     list_display = ("user", "channel", "visits", "signups", "last_visit_at")
+    list_select_related = ("user",)
     list_filter = ("channel",)
     search_fields = ("user__username", "user__nickname", "user__referral_code")
     ordering = ("-visits",)
@@ -441,10 +468,10 @@ class CommissionAdmin(ReadOnlyAdmin):
         "beneficiary",
         "buyer",
         "item_type",
-        "base_fen",
+        "base_display",
         "rate_bp",
-        "amount_fen",
-        "reversed_fen",
+        "amount_display",
+        "reversed_display",
         "reward_kind",
         "status",
         "ledger_state",
@@ -458,6 +485,18 @@ class CommissionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("账户状态"))
     def ledger_state(self, obj):
         return obj.earning.get_status_display() if obj.earning_id else "—"
+
+    @admin.display(description=_("计佣基数"), ordering="base_fen")
+    def base_display(self, obj):
+        return _yuan(obj.base_fen)
+
+    @admin.display(description=_("佣金"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("已冲回"), ordering="reversed_fen")
+    def reversed_display(self, obj):
+        return _yuan(obj.reversed_fen) if obj.reversed_fen else "-"
 
 
 # ---- agreements --------------------------------------------------------------------------------------
@@ -483,7 +522,7 @@ class PromoterAgreementAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return obj is None or obj.published_at is None
 
-    @admin.action(description=_("发布所选版本"))
+    @admin.action(description=_("发布所选版本"), permissions=["change"])
     def publish(self, request, queryset):
         for agreement in queryset.filter(published_at__isnull=True):
             services.agreement_publish(agreement=agreement, actor=request.user)
@@ -494,13 +533,15 @@ class AgreementAcceptanceAdmin(ReadOnlyAdmin):
     list_display = ("accepted_at", "user", "agreement", "ip")
     list_filter = ("agreement",)
     search_fields = ("user__username", "user__nickname")
+    list_select_related = ("user", "agreement")
+    date_hierarchy = "accepted_at"
 
 
 # ---- group buys ---------------------------------------------------------------------------------------
 
 
 @admin.register(GroupBuyOffer)
-class GroupBuyOfferAdmin(admin.ModelAdmin):
+class GroupBuyOfferAdmin(AuditedChangesMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "item_type",
@@ -535,7 +576,7 @@ class GroupBuyMemberInline(admin.TabularInline):
 
 
 @admin.register(GroupBuy)
-class GroupBuyAdmin(ReadOnlyAdmin):
+class GroupBuyAdmin(MoneyActionsMixin, ReadOnlyAdmin):
     list_display = ("pk", "offer", "initiator", "status", "paid_count", "size", "expires_at", "succeeded_at")
     list_filter = ("status", "offer")
     date_hierarchy = "created_at"
@@ -543,12 +584,18 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     actions = ["run_sweep"]
     list_select_related = ("offer", "initiator")
 
-    def has_change_permission(self, request, obj=None):
-        return obj is None  # the changelist (and its action) only
-
-    @admin.action(description=_("立即处理到期拼团（退款、补发）"))
+    @admin.action(description=_("立即处理到期拼团（退款、补发）"), permissions=["money"])
     def run_sweep(self, request, queryset):
+        """Runs the scheduled sweep now (it refunds the paid members of failed groups): finance only."""
         counts = group_buys.group_buys_expire()
+        if any(counts.values()):
+            audit_record(
+                actor=request.user,
+                action="referrals.group_buys_expire",
+                target=queryset.first(),
+                summary=f"手动处理到期拼团 {counts}",
+                **counts,
+            )
         self.message_user(request, str(counts))
 
 
@@ -556,7 +603,7 @@ class GroupBuyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StaffShareBracket)
-class StaffShareBracketAdmin(admin.ModelAdmin):
+class StaffShareBracketAdmin(AuditedChangesMixin, admin.ModelAdmin):
     list_display = ("lower_fen", "rate_bp")
     ordering = ("lower_fen",)
 
@@ -579,13 +626,14 @@ class StatementInline(admin.TabularInline):
 
 
 @admin.register(StaffShareMonth)
-class StaffShareMonthAdmin(ReadOnlyAdmin):
+class StaffShareMonthAdmin(MoneyActionsMixin, ReadOnlyAdmin):
     list_display = ("__str__", "closed_at", "closed_by", "volume_fen", "share_fen", "adjustment_fen")
     inlines = [StatementInline]
     change_list_template = "admin/referrals/staffsharemonth/change_list.html"
 
-    def has_change_permission(self, request, obj=None):
-        return obj is None
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_close": self.has_money_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         return [
@@ -597,6 +645,8 @@ class StaffShareMonthAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def close_due(self, request):
+        if not self.has_money_permission(request):
+            raise PermissionDenied
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:referrals_staffsharemonth_changelist"))
         try:
@@ -631,3 +681,4 @@ class StaffShareStatementAdmin(ReadOnlyAdmin):
 @admin.register(StaffShareAdjustment)
 class StaffShareAdjustmentAdmin(ReadOnlyAdmin):
     list_display = ("statement", "source", "refunded_fen", "amount_fen")
+    list_select_related = ("statement__month", "statement__rep", "source")
