@@ -527,6 +527,9 @@ def promoter_price_for(
     *, buyer: User, referrer: User | None, item_type: str, item_id: str
 ) -> PromoterPrice | None:
     """The lowest promoter price that applies: the buyer's own level (self) or the referrer's (referred)."""
+    prices = PromoterPrice.objects.filter(item_type=item_type, item_id=str(item_id))
+    if not prices.exists():
+        return None  # most items have no promoter prices: no level lookups (every order quote asks)
     conditions = Q()
     buyer_level = promoter_level_of(buyer) if getattr(buyer, "pk", None) else None
     if buyer_level is not None:
@@ -537,12 +540,7 @@ def promoter_price_for(
             conditions |= Q(level=referrer_level, applies_to=PromoterPrice.AppliesTo.REFERRED)
     if not conditions:
         return None
-    return (
-        PromoterPrice.objects.select_related("level")
-        .filter(conditions, item_type=item_type, item_id=str(item_id))
-        .order_by("price_fen")
-        .first()
-    )
+    return prices.select_related("level").filter(conditions).order_by("price_fen").first()
 
 
 # ---- agreements ----------------------------------------------------------------------------------------
