@@ -314,18 +314,21 @@ def payment_start(
         raise ApplicationError("order_not_pending", _("订单已支付或已关闭"), status_code=409)
     if order.expires_at <= timezone.now():
         raise ApplicationError("order_expired", _("订单已过期，请重新下单"), status_code=409)
-    reusable = (
-        order.payments.filter(
-            channel=channel,
-            status=Payment.Status.PREPAID,
-            amount_fen=order.amount_fen,
-            created_at__gte=timezone.now() - timedelta(minutes=90),
+    # Native/H5 reuse a fresh prepaid attempt; JSAPI and the mini-program always start a new one, so
+    # they do not look (one query less on every mini-program order).
+    if channel not in (Channel.WECHAT_MINIPROGRAM, Channel.WECHAT_JSAPI):
+        reusable = (
+            order.payments.filter(
+                channel=channel,
+                status=Payment.Status.PREPAID,
+                amount_fen=order.amount_fen,
+                created_at__gte=timezone.now() - timedelta(minutes=90),
+            )
+            .order_by("-created_at")
+            .first()
         )
-        .order_by("-created_at")
-        .first()
-    )
-    if reusable is not None and channel not in (Channel.WECHAT_MINIPROGRAM, Channel.WECHAT_JSAPI):
-        return reusable
+        if reusable is not None:
+            return reusable
     openid = payer_openid or payer_openid_for(user=order.user, channel=channel)
     if channel in (Channel.WECHAT_MINIPROGRAM, Channel.WECHAT_JSAPI) and not openid:
         raise ApplicationError("openid_required", _("请先用微信登录后再支付"))
