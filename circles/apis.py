@@ -263,7 +263,7 @@ class CircleDetailApi(APIView):
         access = selectors.circle_access(request.user, circle)
         price, unavailable = None, ""
         try:
-            p = services.circle_price(circle=circle, user=request.user)
+            p = services.circle_price(circle=circle, user=request.user, membership=access.membership)
             price = {
                 "kind": p.kind,
                 "band": p.band,

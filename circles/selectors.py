@@ -173,7 +173,7 @@ def circle_get(*, circle_id) -> Circle:
     """A published circle or Http404 (unpublished circles are visible to nobody but admin)."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(Circle, pk=circle_id, is_published=True)
+    return get_object_or_404(Circle.objects.select_related("owner"), pk=circle_id, is_published=True)
 
 
 # Just what circle_access and the feed read (the hot path loads no other column).

@@ -275,18 +275,23 @@ def _has_paid_before(membership: CircleMembership | None) -> bool:
     return membership is not None and membership.grants.filter(revoked_at__isnull=True).exists()
 
 
-def circle_price(*, circle: Circle, user, now: datetime | None = None) -> CirclePrice:
-    """Price of joining or renewing for `user`; refuses when there is nothing to buy."""
+_UNSET = object()
+
+
+def circle_price(*, circle: Circle, user, now: datetime | None = None, membership=_UNSET) -> CirclePrice:
+    """Price of joining or renewing for `user`; refuses when there is nothing to buy.
+
+    `membership` may be passed when the caller already loaded the user's row (or knows there is none).
+    """
     now = now or timezone.now()
     if not circle.is_published:
         raise ApplicationError("item_unavailable", _("该圈子暂不可加入"))
     if circle.price_fen <= 0:
         raise ApplicationError("item_unavailable", _("该圈子暂未开放付费加入"))
-    membership = (
-        CircleMembership.objects.filter(circle_id=circle.pk, user_id=getattr(user, "pk", None)).first()
-        if getattr(user, "is_authenticated", False)
-        else None
-    )
+    if not getattr(user, "is_authenticated", False):
+        membership = None
+    elif membership is _UNSET:
+        membership = CircleMembership.objects.filter(circle_id=circle.pk, user_id=user.pk).first()
     if circle.owner_id == getattr(user, "pk", None) or (
         membership
         and membership.status == MStatus.ACTIVE

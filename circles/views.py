@@ -31,7 +31,7 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
     """Members see the feed; everyone else sees the intro, a preview (titles only) and the join button."""
     circle = selectors.circle_get(circle_id=circle_id)
     access = selectors.circle_access(request.user, circle)
-    context = {"circle": circle, "access": access, "rules": selectors.current_rules(circle)}
+    context = {"circle": circle, "access": access}
     if access.can_read:
         feed = request.GET.get("feed", "newest")
         feed = feed if feed in selectors.FEEDS else "newest"
@@ -56,14 +56,19 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
         )
     else:
         context["preview"] = selectors.preview_posts(circle=circle)
+        context["rules"] = selectors.current_rules(circle)
         try:
-            context["price"] = services.circle_price(circle=circle, user=request.user)
+            context["price"] = services.circle_price(
+                circle=circle, user=request.user, membership=access.membership
+            )
             context["checkout_url"] = _checkout("circle", circle.pk)
         except ApplicationError as exc:
             context["price_error"] = exc.message
     if access.can_read and access.role in ("member", "trial", "expired") and not access.via_tier:
         try:
-            context["renew_price"] = services.circle_price(circle=circle, user=request.user)
+            context["renew_price"] = services.circle_price(
+                circle=circle, user=request.user, membership=access.membership
+            )
             context["checkout_url"] = _checkout("circle", circle.pk)
         except ApplicationError:
             pass

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from circles import services
-from circles.models import Post
+from circles.models import CircleMembership, Post
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.factories import UserFactory
@@ -21,6 +21,8 @@ STATES = {
     "expired": (False, False),
     "removed": (False, False),
     "tier_included": (True, True),
+    "guest": (True, True),
+    "admin": (True, True),
     "owner": (True, True),
 }
 
@@ -38,6 +40,17 @@ def user_in_state(state: str, circle):
         return f.make_removed(circle=circle)
     if state == "tier_included":
         return f.make_tier_member(circle=circle)
+    if state == "guest":
+        return f.make_guest(circle=circle)
+    if state == "admin":
+        user = f.make_member(circle=circle)
+        services.circle_member_set_role(
+            circle=circle,
+            membership=CircleMembership.objects.get(circle=circle, user=user),
+            role="admin",
+            actor=circle.owner,
+        )
+        return user
     if state == "owner":
         return circle.owner
     raise AssertionError(state)
@@ -137,3 +150,12 @@ def test_anonymous_visitors_see_the_preview_and_join_button_only(circle, secret_
     assert SECRET not in html and "内部复盘" in html and "登录后加入" in html
     assert api.get(f"/api/v1/circles/{circle.pk}/posts/").status_code in (401, 403)
     assert api.get(f"/api/v1/circles/{circle.pk}/").json()["access"]["reason"] == "login"
+
+
+@pytest.mark.django_db
+def test_a_removed_member_stays_out_even_when_their_tier_includes_the_circle(circle):
+    user = f.make_removed(circle=circle, refund=False)
+    circle.included_in_tiers.add(f.give_tier(user=user))
+    response = api_for(user).get(f"/api/v1/circles/{circle.pk}/posts/")
+    assert response.status_code == 403
+    assert api_for(user).get(f"/api/v1/circles/{circle.pk}/").json()["access"]["reason"] == "removed"

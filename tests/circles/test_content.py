@@ -207,3 +207,37 @@ def test_leaderboard_ranks_contributors(circle):
     assert rows[0]["user_id"] == star.pk and rows[0]["featured"] == 1 and rows[0]["likes"] == 1
     assert rows[1]["user_id"] == quiet.pk
     assert api_for(f.UserFactory()).get(f"/api/v1/circles/{circle.pk}/leaderboard/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_leaderboard_periods_count_what_happened_in_them(circle):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from circles.models import PostLike
+    from tests.payments.helpers import create_paid_order
+
+    veteran, newcomer, fan = (f.make_member(circle=circle) for _ in range(3))
+    old = services.post_create(circle=circle, author=veteran, body="40 天前的精华")
+    services.post_like(post=old, user=fan)
+    services.post_like(post=old, user=veteran)  # liking one's own post does not count
+    services.post_set_flags(post=old, actor=circle.owner, featured=True)
+    long_ago = timezone.now() - timedelta(days=40)
+    Post.objects.filter(pk=old.pk).update(created_at=long_ago, featured_at=long_ago)
+    PostLike.objects.filter(post=old).update(created_at=long_ago)
+    recent = services.post_create(circle=circle, author=newcomer, body="本周分享")
+    tip = services.tip_intent_create(user=fan, amount_fen=800, post=recent)
+    create_paid_order(user=fan, item_type="tip", item_id=str(tip.pk))
+    client = api_for(fan)
+
+    def board(period):
+        rows = client.get(f"/api/v1/circles/{circle.pk}/leaderboard/?period={period}").json()["results"]
+        return {r["user_id"]: r for r in rows}
+
+    week, all_time = board("7d"), board("all")
+    assert veteran.pk not in week
+    assert week[newcomer.pk]["posts"] == 1 and week[newcomer.pk]["tips_fen"] == 800
+    assert all_time[veteran.pk]["likes"] == 1 and all_time[veteran.pk]["featured"] == 1
+    assert board("30d").keys() == week.keys()
+    assert list(all_time)[0] == veteran.pk  # a featured post weighs most
