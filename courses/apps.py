@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoursesConfig(AppConfig):
     name = "courses"
-    verbose_name = "课程 Courses"
+    verbose_name = _("课程")
 
     def ready(self) -> None:
         from courses import cache

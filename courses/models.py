@@ -238,7 +238,7 @@ class TierEventQuota(models.Model):
         verbose_name_plural = _("会员线下课额度")
 
     def __str__(self) -> str:
-        return f"{self.tier_id}: {self.events_per_year}/年"
+        return _("%(tier)s：每年 %(count)s 场") % {"tier": self.tier_id, "count": self.events_per_year}
 
 
 class EventRegistration(TimeStampedModel):

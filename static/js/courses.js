@@ -1,4 +1,5 @@
 // Lesson player: save the playback position every 15 s, on pause and when leaving; mark as learned.
+// Texts come translated from the page (data-msg-*), so this file holds no UI strings.
 (function () {
   var box = document.getElementById("player");
   if (!box) { return; }
@@ -19,7 +20,9 @@
       body: body
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
       if (data && status) {
-        status.textContent = data.completed ? "已学完 · 课程完成 " + data.course_completion_percent + "%" : "进度已保存";
+        status.textContent = data.completed
+          ? (box.getAttribute("data-msg-completed") || "").replace("{percent}", data.course_completion_percent)
+          : box.getAttribute("data-msg-saved");
       }
       return data;
     }).catch(function () { return null; });
@@ -52,7 +55,7 @@
     done.addEventListener("click", function () {
       var position = media ? Math.floor(media.currentTime || 0) : 0;
       send({ position_seconds: position, completed: true }).then(function (data) {
-        if (data) { done.disabled = true; done.textContent = "已学完 ✅"; }
+        if (data) { done.disabled = true; done.textContent = box.getAttribute("data-msg-done"); }
       });
     });
   }
