@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsightsConfig(AppConfig):
     name = "insights"
-    verbose_name = "数据 Insights"
+    verbose_name = _("数据")

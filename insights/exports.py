@@ -97,7 +97,9 @@ def table_rows(table: Table) -> list[list[str]]:
 
 def table_header(table: Table) -> list[str]:
     return [
-        f"{c.label}（小时）" if c.kind == SECONDS else (f"{c.label}（元）" if c.kind == FEN else str(c.label))
+        _("%(label)s（小时）") % {"label": c.label}
+        if c.kind == SECONDS
+        else (_("%(label)s（元）") % {"label": c.label} if c.kind == FEN else str(c.label))
         for c in table.columns
     ]
 
