@@ -2,14 +2,15 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.views import healthz
 from referrals.views import share as referral_share
 
-admin.site.site_header = "知圈运营后台"
-admin.site.site_title = "知圈"
-admin.site.index_title = "运营"
+admin.site.site_header = _("知圈运营后台")
+admin.site.site_title = _("知圈")
+admin.site.index_title = _("运营")
 
 api_v1 = [
     path("", include("members.api_urls")),

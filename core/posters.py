@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import qrcode
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_CANDIDATES = [
@@ -74,7 +75,7 @@ def render_poster(
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 0, WIDTH, 260], fill=BRAND)
-    draw.text((48, 60), "知圈", font=cjk_font(56), fill="white")
+    draw.text((48, 60), _("知圈"), font=cjk_font(56), fill="white")
     y = 150
     for line in _wrap(draw, title, cjk_font(44), WIDTH - 96)[:2]:
         draw.text((48, y), line, font=cjk_font(44), fill="white")
@@ -99,7 +100,9 @@ def render_poster(
     if qr is not None:
         qr = qr.resize((300, 300))
         image.paste(qr, ((WIDTH - 300) // 2, 720))
-        draw.text((WIDTH // 2, 1040), "长按识别二维码加入", font=cjk_font(28), fill=(90, 90, 90), anchor="mm")
+        draw.text(
+            (WIDTH // 2, 1040), _("长按识别二维码加入"), font=cjk_font(28), fill=(90, 90, 90), anchor="mm"
+        )
     if footer:
         draw.text((WIDTH // 2, 1120), footer[:40], font=cjk_font(26), fill=(150, 150, 150), anchor="mm")
     buffer = io.BytesIO()
