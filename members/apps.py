@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MembersConfig(AppConfig):
     name = "members"
-    verbose_name = "会员 Members"
+    verbose_name = _("会员")
 
     def ready(self) -> None:
         from members import services

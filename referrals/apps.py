@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
-    verbose_name = "推广 Referrals"
+    verbose_name = _("推广")
 
     def ready(self) -> None:
         # Explicit wiring (not signals), so the order of effects is readable in one place.
