@@ -294,7 +294,7 @@ class MeApi(APIView):
         return Response(self._output(request.user))
 
     def _output(self, user) -> dict:
-        membership = selectors.active_membership(user)
+        membership, points = selectors.membership_and_points(user)
         return self.OutputSerializer(
             {
                 "id": user.pk,
@@ -304,7 +304,7 @@ class MeApi(APIView):
                 "referral_code": user.referral_code,
                 "masked_phone": user.masked_phone,
                 "avatar_url": user.avatar_url,
-                "points_balance": selectors.points_balance(user),
+                "points_balance": points,
             }
         ).data
 

@@ -1,5 +1,6 @@
 """Reads about members. `active_membership` and `member_has_tier` are what every app uses."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,11 +38,32 @@ def member_has_tier(user: User, tier: MembershipTier | str) -> bool:
 
 
 def active_tier_ids(user: User) -> set[int]:
-    """Ids of every tier the user's membership includes (its own and all lower ranks)."""
-    membership = active_membership(user)
-    if membership is None:
+    """Ids of every tier the user's membership includes (its own and all lower ranks).
+
+    One statement (the active membership's rank as a subquery): catalogs and course pages ask this on
+    every request.
+    """
+    if not getattr(user, "is_authenticated", False):
         return set()
-    return set(MembershipTier.objects.filter(rank__lte=membership.tier.rank).values_list("id", flat=True))
+    now = timezone.now()
+    rank = Membership.objects.filter(user=user, starts_at__lte=now, ends_at__gt=now).values("tier__rank")[:1]
+    return set(MembershipTier.objects.filter(rank__lte=Subquery(rank)).values_list("id", flat=True))
+
+
+def membership_and_points(user: User) -> tuple[Membership | None, int]:
+    """`active_membership(user)` and `points_balance(user)` in one statement (the "me" answer)."""
+    if not getattr(user, "is_authenticated", False):
+        return None, 0
+    points = PointsAccount.objects.filter(user=OuterRef("user_id")).values("balance")[:1]
+    membership = (
+        Membership.objects.select_related("tier").filter(user=user).annotate(points=Subquery(points)).first()
+    )
+    if membership is None:
+        return None, points_balance(user)
+    balance = membership.points or 0
+    if membership.starts_at <= timezone.now() < membership.ends_at:
+        return membership, balance
+    return None, balance
 
 
 def tiers_for_sale():
@@ -140,10 +162,15 @@ def membership_window_value(membership: Membership) -> tuple[int, int]:
     return sum(value for value, _days in grants), sum(days for _value, days in grants)
 
 
-def upgrade_credit(membership: Membership, *, now=None) -> tuple[int, int]:
-    """(credit in fen, unused days): the unused part of the current membership, pro rata by days, floor."""
+def upgrade_credit(
+    membership: Membership, *, now=None, window: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """(credit in fen, unused days): the unused part of the current membership, pro rata by days, floor.
+
+    `window`: `membership_window_value(membership)` when the caller already has it (lists of offers).
+    """
     unused = days_left(membership, now=now)
-    value, days = membership_window_value(membership)
+    value, days = window if window is not None else membership_window_value(membership)
     if unused <= 0 or days <= 0 or value <= 0:
         return 0, unused
     return value * unused // days, unused
@@ -179,10 +206,20 @@ class LowerTierActive(Exception):
         self.tier = tier
 
 
-def membership_offer(user: User, tier: MembershipTier, *, now=None) -> MembershipOffer:
-    """Raises LowerTierActive when the user holds a higher tier (buying lower would waste money)."""
+_UNSET = object()
+
+
+def membership_offer(
+    user: User, tier: MembershipTier, *, now=None, current=_UNSET, window: tuple[int, int] | None = None
+) -> MembershipOffer:
+    """Raises LowerTierActive when the user holds a higher tier (buying lower would waste money).
+
+    Lists of offers pass `current` (`active_membership(user)`) and `window` (its
+    `membership_window_value`) read once for every tier.
+    """
     now = now or timezone.now()
-    current = active_membership(user)
+    if current is _UNSET:
+        current = active_membership(user)
     if current is not None and not (current.starts_at <= now < current.ends_at):
         current = None
     if current is None:
@@ -191,7 +228,7 @@ def membership_offer(user: User, tier: MembershipTier, *, now=None) -> Membershi
         return MembershipOffer(tier=tier, kind=MembershipOffer.RENEW, current=current)
     if current.tier.rank > tier.rank:
         raise LowerTierActive(current, tier)
-    credit, unused = upgrade_credit(current, now=now)
+    credit, unused = upgrade_credit(current, now=now, window=window)
     return MembershipOffer(
         tier=tier, kind=MembershipOffer.UPGRADE, current=current, credit_fen=credit, unused_days=unused
     )
@@ -213,12 +250,24 @@ def membership_grants(membership: Membership):
     return membership.grants.select_related("tier", "tier_before", "order").order_by("-created_at", "-id")
 
 
+def _offer_basis(user: User, tiers: list[MembershipTier]) -> dict:
+    """What every tier's offer needs, read once: the active membership and, when some tier on sale is
+    an upgrade, its window value. Keeps lists of offers at a fixed number of queries."""
+    current = active_membership(user)
+    window = None
+    if current is not None and any(tier.rank > current.tier.rank for tier in tiers):
+        window = membership_window_value(current)
+    return {"current": current, "window": window}
+
+
 def membership_offers(user: User) -> list[MembershipOffer]:
     """Each tier on sale the user may buy now (renew or upgrade priced); lower tiers are left out."""
     offers = []
-    for tier in tiers_for_sale():
+    tiers = list(tiers_for_sale())
+    basis = _offer_basis(user, tiers)
+    for tier in tiers:
         try:
-            offers.append(membership_offer(user, tier))
+            offers.append(membership_offer(user, tier, **basis))
         except LowerTierActive:
             continue
     return offers
@@ -227,9 +276,11 @@ def membership_offers(user: User) -> list[MembershipOffer]:
 def tier_comparison(user: User) -> list[dict]:
     """Rows for the tier comparison page: each tier with the user's offer or why it is not offered."""
     rows = []
-    for tier in tiers_for_sale():
+    tiers = list(tiers_for_sale())
+    basis = _offer_basis(user, tiers)
+    for tier in tiers:
         try:
-            offer = membership_offer(user, tier)
+            offer = membership_offer(user, tier, **basis)
         except LowerTierActive as exc:
             rows.append({"tier": tier, "offer": None, "included_in": exc.membership.tier})
         else:
