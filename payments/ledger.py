@@ -48,7 +48,12 @@ from payments.models import (
 logger = logging.getLogger(__name__)
 
 K = AccountKind
+# Settlement batches: as many earnings as fit in about TARGET_BATCH_MS of held locks (the size adapts
+# to the database's speed, between MIN and the caller's maximum), so members and refunds never wait long.
 DEFAULT_SETTLE_BATCH = 5_000
+MIN_SETTLE_BATCH = 50
+FIRST_SETTLE_BATCH = 500
+TARGET_BATCH_MS = 80.0
 
 # Which system account carries the other side of an earning, by source. Unknown sources (apps may
 # add new ones) land on `earnings_expense`.
@@ -491,15 +496,20 @@ class _BatchResult:
 
 
 def settle_due(
-    *, now: datetime | None = None, batch_size: int = DEFAULT_SETTLE_BATCH, method: str = "auto"
+    *,
+    now: datetime | None = None,
+    batch_size: int = DEFAULT_SETTLE_BATCH,
+    method: str = "auto",
+    target_batch_ms: float = TARGET_BATCH_MS,
 ) -> SettlementRun:
     """Settle every held earning whose hold has ended (hold_until ≤ now): pending → available, and a
     negative receivable is repaid first. Returns the SettlementRun (each settled earning points to it).
 
     Walks held earnings in (user, id) order; each batch is its own short transaction that claims its
     earnings with `FOR UPDATE SKIP LOCKED`, so two runs at once split the work and an earning being
-    reversed right now is left for the next run. Re-running settles nothing twice. `method` chooses
-    the set-based SQL (PostgreSQL, default there) or the ORM path (other databases, and tests).
+    reversed right now is left for the next run. Re-running settles nothing twice. Batches hold their
+    locks for about `target_batch_ms` (at most `batch_size` earnings each). `method` chooses the
+    set-based SQL (PostgreSQL, default there) or the ORM path (other databases, and tests).
     """
     cutoff = now or timezone.now()
     if batch_size <= 0:
@@ -507,14 +517,21 @@ def settle_due(
     use_sql = method == "sql" or (method == "auto" and connection.vendor == "postgresql")
     run = SettlementRun.objects.create(cutoff=cutoff)
     after = (0, 0)
+    size = min(batch_size, FIRST_SETTLE_BATCH)
+    run.batch_times_ms = []  # per batch, for callers that report the distribution (not stored)
     try:
         while True:
             started = time.perf_counter()
             with transaction.atomic():
                 batch = (_settle_batch_sql if use_sql else _settle_batch_orm)(
-                    run=run, cutoff=cutoff, after=after, limit=batch_size, batch_no=run.batches
+                    run=run, cutoff=cutoff, after=after, limit=size, batch_no=run.batches
                 )
             elapsed_ms = (time.perf_counter() - started) * 1000
+            if batch.earnings >= size and elapsed_ms > 0:
+                # Aim the next batch at the target lock time: shrink fast (÷2), grow slowly (×1.25),
+                # so one quick batch on a busy server does not double the next one's lock time.
+                proposal = size * max(0.5, min(1.25, target_batch_ms / elapsed_ms))
+                size = min(batch_size, max(MIN_SETTLE_BATCH, int(proposal)))
             if not batch.earnings:
                 break
             run.batches += 1
@@ -523,6 +540,7 @@ def settle_due(
             run.amount_fen += batch.amount_fen
             run.repaid_fen += batch.repaid_fen
             run.max_batch_ms = max(run.max_batch_ms, elapsed_ms)
+            run.batch_times_ms.append(elapsed_ms)
             after = batch.last
     except Exception as exc:
         run.status, run.error, run.finished_at = SettlementRun.Status.FAILED, repr(exc)[:2000], timezone.now()
@@ -613,8 +631,11 @@ def _settle_batch_sql(
 ):
     ts = timezone.now()
     with connection.cursor() as cursor:
+        # A batch's commit need not wait for its WAL flush: after a crash a lost batch is lost whole
+        # (earnings still held, balances untouched) and the next run settles it again; any later
+        # synchronous commit — a withdrawal spending this money — flushes the WAL up to and past it.
         cursor.execute(
-            _CLAIM_SQL,
+            "SET LOCAL synchronous_commit = off;" + _CLAIM_SQL,  # one round trip
             {
                 "cutoff": cutoff,
                 "after_user": after[0],

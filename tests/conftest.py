@@ -88,6 +88,26 @@ def _clean_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _ledger_stays_balanced(request):
+    """Whatever a test did, the ledger check is clean at its end, before its data is rolled back or
+    flushed: every transaction sums to zero and cached balances equal their entries (payments.ledger)."""
+    if request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("_django_db_helper")  # torn down after this fixture
+    elif "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    else:
+        yield
+        return
+    yield
+    from payments import ledger
+    from payments.models import Transaction
+
+    if Transaction.objects.exists():
+        result = ledger.ledger_check()
+        assert result.ok, f"the ledger is out of balance after this test: {result.problems[:3]}"
+
+
 @pytest.fixture
 def fake_wechat(httpserver, settings, wechatpay_keys) -> FakeWeChat:
     """A local WeChat (API + Pay v3) speaking the real protocols; all base URLs point at it."""

@@ -133,7 +133,7 @@ class Transaction(models.Model):
         PAYOUT = "payout", _("提现出款")
         PAYOUT_RETURN = "payout_return", _("提现退回")
 
-    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, db_index=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     idempotency_key = models.CharField(_("幂等键"), max_length=200, unique=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,7 +146,7 @@ class Transaction(models.Model):
     # The business fact this records: "earning:12", "withdrawal:3", "settlement_run:7".
     reference = models.CharField(_("关联"), max_length=64, blank=True, default="", db_index=True)
     description = models.CharField(_("说明"), max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("账务交易")
@@ -227,13 +227,19 @@ class Earning(models.Model):
         STAFF_SHARE = "staff_share", _("员工分润")
         ADJUSTMENT = "adjustment", _("人工调整")
 
+    # No single-column index: (user, -id) below serves lookups by member. Every index here is written
+    # again when settlement changes a row's status (no HOT update), so each one must earn its place.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="earnings", verbose_name=_("会员")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="earnings",
+        verbose_name=_("会员"),
+        db_index=False,
     )
     amount_fen = models.PositiveBigIntegerField(_("金额（分）"))
     reversed_fen = models.PositiveBigIntegerField(_("已冲回（分）"), default=0)
     # Open set: the choices above are labels for the known ones; apps may add sources.
-    source = models.CharField(_("来源"), max_length=32, db_index=True)
+    source = models.CharField(_("来源"), max_length=32)
     order = models.ForeignKey(
         "payments.Order",
         null=True,
@@ -253,6 +259,7 @@ class Earning(models.Model):
         on_delete=models.PROTECT,
         related_name="earnings",
         verbose_name=_("结算批次"),
+        db_index=False,  # runs are never deleted; nothing hot looks earnings up by run
     )
     settled_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("入账时间"), auto_now_add=True)
