@@ -1,4 +1,10 @@
-"""Operator and circle-owner screens. Circle owners (core.roles.CIRCLE_OWNER) see only their own circles."""
+"""Operator and circle-owner screens. Circle owners (core.roles.CIRCLE_OWNER) see only their own circles.
+
+Tips, paid questions and membership events are facts (read-only). Member actions (guest, remove with or
+without refund, allow rejoin) are the circle's managers' (owner/admins: the services check it), so they
+are shown only to people who manage a circle; moderation, feature and pin are also the operators'
+(audited by the services). Circle prices and platform fees edited here are in the audit log.
+"""
 
 from datetime import timedelta
 
@@ -9,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from circles import services
 from circles.models import (
     Circle,
+    CircleGrant,
     CircleMembership,
     CircleMembershipEvent,
     CircleRules,
@@ -18,7 +25,13 @@ from circles.models import (
     Post,
     TipIntent,
 )
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
 from core.errors import ApplicationError
+from core.money import fen_to_yuan_text
+
+
+def _yuan(amount) -> str:
+    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
 
 
 def _owner_only(request) -> bool:
@@ -55,7 +68,7 @@ class CircleRulesInline(admin.TabularInline):
 
 
 @admin.register(Circle)
-class CircleAdmin(OwnCirclesMixin, admin.ModelAdmin):
+class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
     circle_path = "owner"
     list_display = (
         "name",
@@ -68,7 +81,8 @@ class CircleAdmin(OwnCirclesMixin, admin.ModelAdmin):
         "is_published",
     )
     list_filter = ("is_published", "pricing_mode")
-    search_fields = ("name",)
+    search_fields = ("name", "owner__username", "owner__nickname")
+    list_select_related = ("owner",)
     filter_horizontal = ("included_in_tiers",)
     readonly_fields = ("rules_version", "visible_post_count", "featured_post_count", "stats")
     inlines = [CircleRulesInline]
@@ -156,6 +170,43 @@ class ExpiringSoonFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CircleGrantInline(FactRecordAdminMixin, admin.TabularInline):
+    """What the member paid for: each join/renewal order and the time it bought."""
+
+    model = CircleGrant
+    extra = 0
+    fields = (
+        "created_at",
+        "kind",
+        "order_no",
+        "amount_display",
+        "previous_expires_at",
+        "expires_at",
+        "revoked_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("金额"))
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+
+class MembershipEventInline(FactRecordAdminMixin, admin.TabularInline):
+    model = CircleMembershipEvent
+    extra = 0
+    fields = ("created_at", "kind", "actor", "order_no", "details")
+    readonly_fields = fields
+
+
+def _manages_a_circle(user) -> bool:
+    return (
+        Circle.objects.filter(owner=user).exists()
+        or CircleMembership.objects.filter(
+            user=user, role=CircleMembership.Role.ADMIN, status=CircleMembership.Status.ACTIVE
+        ).exists()
+    )
+
+
 @admin.register(CircleMembership)
 class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
     list_display = (
@@ -174,6 +225,7 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
     ordering = ("expires_at",)
     list_select_related = ("user", "circle")
     readonly_fields = [f.name for f in CircleMembership._meta.fields]
+    inlines = [CircleGrantInline, MembershipEventInline]
     actions = ["promote_guest", "remove_without_refund", "remove_with_refund", "allow_rejoin"]
 
     def has_add_permission(self, request):
@@ -181,6 +233,10 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_manage_permission(self, request) -> bool:
+        """Member actions are the circle managers' (owner/admins): shown to people who manage one."""
+        return self.has_change_permission(request) and _manages_a_circle(request.user)
 
     def _run(self, request, queryset, func, **kwargs):
         done = 0
@@ -193,19 +249,19 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, _("已处理 %(n)s 位成员") % {"n": done})
 
-    @admin.action(description=_("设为嘉宾"))
+    @admin.action(description=_("设为嘉宾"), permissions=["manage"])
     def promote_guest(self, request, queryset):
         self._run(request, queryset, services.circle_member_set_role, role=CircleMembership.Role.GUEST)
 
-    @admin.action(description=_("移出（不退款）"))
+    @admin.action(description=_("移出（不退款）"), permissions=["manage"])
     def remove_without_refund(self, request, queryset):
         self._run(request, queryset, services.circle_member_remove, refund=False, reason="admin")
 
-    @admin.action(description=_("移出并退款"))
+    @admin.action(description=_("移出并退款"), permissions=["manage"])
     def remove_with_refund(self, request, queryset):
         self._run(request, queryset, services.circle_member_remove, refund=True, reason="admin")
 
-    @admin.action(description=_("允许重新加入"))
+    @admin.action(description=_("允许重新加入"), permissions=["manage"])
     def allow_rejoin(self, request, queryset):
         self._run(request, queryset, services.circle_member_allow_rejoin)
 
@@ -224,9 +280,10 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
         "comment_count",
         "created_at",
     )
-    list_filter = ("status", "kind", "is_featured", "is_pinned")
-    search_fields = ("title", "body")
+    list_filter = ("status", "kind", "is_featured", "is_pinned", "circle")
+    search_fields = ("title", "body", "author__username", "author__nickname")
     list_select_related = ("circle", "author")
+    date_hierarchy = "created_at"
     readonly_fields = (
         "like_count",
         "comment_count",
@@ -249,27 +306,27 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{post}: {exc.message}", messages.ERROR)
 
-    @admin.action(description=_("审核通过"))
+    @admin.action(description=_("审核通过"), permissions=["change"])
     def approve(self, request, queryset):
         self._each(request, queryset, services.post_moderate, approve=True)
 
-    @admin.action(description=_("审核驳回"))
+    @admin.action(description=_("审核驳回"), permissions=["change"])
     def reject(self, request, queryset):
         self._each(request, queryset, services.post_moderate, approve=False)
 
-    @admin.action(description=_("设为精华"))
+    @admin.action(description=_("设为精华"), permissions=["change"])
     def feature(self, request, queryset):
         self._each(request, queryset, services.post_set_flags, featured=True)
 
-    @admin.action(description=_("取消精华"))
+    @admin.action(description=_("取消精华"), permissions=["change"])
     def unfeature(self, request, queryset):
         self._each(request, queryset, services.post_set_flags, featured=False)
 
-    @admin.action(description=_("置顶"))
+    @admin.action(description=_("置顶"), permissions=["change"])
     def pin(self, request, queryset):
         self._each(request, queryset, services.post_set_flags, pinned=True)
 
-    @admin.action(description=_("取消置顶"))
+    @admin.action(description=_("取消置顶"), permissions=["change"])
     def unpin(self, request, queryset):
         self._each(request, queryset, services.post_set_flags, pinned=False)
 
@@ -279,7 +336,9 @@ class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
     circle_path = "post__circle__owner"
     list_display = ("__str__", "post", "author", "status", "created_at")
     list_filter = ("status",)
+    search_fields = ("body", "author__username", "author__nickname")
     list_select_related = ("post", "author")
+    date_hierarchy = "created_at"
     readonly_fields = ("status", "tip_count", "tip_total_fen")
     raw_id_fields = ("post", "author", "parent")
     actions = ["approve", "reject"]
@@ -291,57 +350,70 @@ class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{comment}: {exc.message}", messages.ERROR)
 
-    @admin.action(description=_("审核通过"))
+    @admin.action(description=_("审核通过"), permissions=["change"])
     def approve(self, request, queryset):
         self._each(request, queryset, True)
 
-    @admin.action(description=_("审核驳回"))
+    @admin.action(description=_("审核驳回"), permissions=["change"])
     def reject(self, request, queryset):
         self._each(request, queryset, False)
 
 
 @admin.register(TipIntent)
-class TipIntentAdmin(OwnCirclesMixin, admin.ModelAdmin):
+class TipIntentAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "circle",
         "tipper",
         "recipient",
-        "amount_fen",
-        "author_share_fen",
+        "amount_display",
+        "share_display",
         "status",
         "order_no",
+        "created_at",
         "paid_at",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "circle")
+    search_fields = ("order_no", "tipper__username", "tipper__nickname", "recipient__nickname")
+    list_select_related = ("circle", "tipper", "recipient")
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in TipIntent._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount_display(self, obj):
+        return _yuan(obj.amount_fen)
+
+    @admin.display(description=_("作者所得"), ordering="author_share_fen")
+    def share_display(self, obj):
+        return _yuan(obj.author_share_fen)
 
 
 @admin.register(PaidQuestion)
-class PaidQuestionAdmin(OwnCirclesMixin, admin.ModelAdmin):
-    list_display = ("pk", "circle", "asker", "guest", "price_fen", "status", "deadline")
-    list_filter = ("status",)
+class PaidQuestionAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
+    list_display = ("pk", "circle", "asker", "guest", "price_display", "status", "deadline", "created_at")
+    list_filter = ("status", "circle")
+    search_fields = ("order_no", "body", "asker__nickname", "guest__nickname")
+    list_select_related = ("circle", "asker", "guest")
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in PaidQuestion._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description=_("价格"), ordering="price_fen")
+    def price_display(self, obj):
+        return _yuan(obj.price_fen)
 
 
 @admin.register(CircleMembershipEvent)
-class CircleMembershipEventAdmin(OwnCirclesMixin, admin.ModelAdmin):
+class CircleMembershipEventAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "circle", "membership", "kind", "actor", "order_no")
-    list_filter = ("kind",)
+    list_filter = ("kind", "circle")
+    search_fields = ("order_no", "membership__user__username", "membership__user__nickname")
+    list_select_related = ("circle", "membership__user", "actor")
+    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in CircleMembershipEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(CircleSettings)
-class CircleSettingsAdmin(admin.ModelAdmin):
+class CircleSettingsAdmin(AuditedChangesMixin, admin.ModelAdmin):
     list_display = ("__str__", "tip_min_fen", "tip_max_fen", "tip_platform_fee_bp", "qa_platform_fee_bp")
 
     def has_add_permission(self, request):

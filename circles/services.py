@@ -747,8 +747,9 @@ def post_delete(*, post: Post, actor) -> Post:
 
 
 def post_set_flags(*, post: Post, actor, pinned: bool | None = None, featured: bool | None = None) -> Post:
-    """Pin or feature (精华) a post: circle owners and admins."""
-    _require_manager(actor, post.circle)
+    """Pin or feature (精华) a post: circle owners and admins, and platform operators (from admin).
+    Each change is in the audit log."""
+    _require_moderator(actor, post.circle)
     with transaction.atomic():
         locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         fields = ["updated_at"]
@@ -773,6 +774,15 @@ def post_set_flags(*, post: Post, actor, pinned: bool | None = None, featured: b
                     url=f"/circles/posts/{locked.pk}/",
                 )
         locked.save(update_fields=fields)
+        if len(fields) > 1:
+            audit_record(
+                actor=actor,
+                action="circle_post_flags",
+                target=locked,
+                summary=f"{post.circle.name}: pinned={locked.is_pinned} featured={locked.is_featured}",
+                pinned=locked.is_pinned,
+                featured=locked.is_featured,
+            )
     return locked
 
 
