@@ -197,7 +197,11 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
         assert payload["id"] == readers[2] and payload["membership"]["tier"] == "VIP", payload
 
         load = {"seconds": seconds, "connections": server.workers}
-        for name in ["floor", *ENDPOINTS]:  # warm every worker's code paths and connections
+        # Warm as production is: every distinct GET of the plans once (the catalog cache holds each
+        # course page after its first reader), then every worker's code paths and connections.
+        for path in sorted({row[1] for name in ("catalog", "course", "feed") for row in plans[name].rows}):
+            assert loadtest.call("GET", path, token=reader_tokens[0])[0] == 200, path
+        for name in ["floor", *ENDPOINTS]:
             loadtest.wrk(f"warm {name}", plans[name], seconds=1, connections=server.workers)
         for _round in range(rounds):
             anonymous.append(loadtest.wrk("floor (anonymous)", plans["floor_anonymous"], **load))
@@ -291,7 +295,9 @@ def report(volumes: list[dict], command: str) -> str:
         "worker (all workers busy, no queue in front of them), "
         f"{first['rounds']} rounds of {first['seconds']} s per endpoint, each run right after a run of the floor "
         "(figures: requests/s = mean of rounds, percentiles = median of rounds). Each run rotates over "
-        f"{TOKENS} members' JWTs (and the 200 courses for the course page). Floor: constant JSON through the "
+        f"{TOKENS} members' JWTs (and the 200 courses for the course page); before timing, every distinct "
+        "GET was requested once, so the catalog cache (courses/cache.py) is warm as it is in production after "
+        "each page's first reader. Floor: constant JSON through the "
         "same middleware, JWT authentication with the same tokens, throttles and renderer "
         "(`/api/v1/_bench/floor/`).\n"
     )
