@@ -129,7 +129,8 @@ def course_access(
         tier_ids = user_tier_ids(user)
     if course_tiers & tier_ids:
         return CourseAccess(True, via="tier")
-    if course_tiers and _membership_lapsed(user, now or timezone.now()):
+    # A member with an active tier has no ended membership (one membership row per member): no query.
+    if course_tiers and not tier_ids and _membership_lapsed(user, now or timezone.now()):
         return CourseAccess(False, reason="membership_expired")
     if course.for_sale:
         return CourseAccess(False, reason="buy")
