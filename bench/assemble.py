@@ -84,6 +84,40 @@ def timings_table() -> str:
     )
 
 
+def settlement_growth() -> str:
+    """ "How cost grows" for settlement: the tenth-volume run beside the full one (scripts/bench.sh)."""
+    import json
+
+    paths = [ROOT / "var" / "bench" / f"settlement-{name}.json" for name in ("tenth", "full")]
+    if not all(path.exists() for path in paths):
+        return ""
+    small, full = (json.loads(path.read_text()) for path in paths)
+    per = [v["seconds"] / v["earnings"] * 1e6 for v in (small, full)]
+    floor_per = [v["floor_seconds"] / v["earnings"] * 1e6 for v in (small, full)]
+    factor = full["earnings"] / small["earnings"]
+    rows = [
+        [
+            f"{v['earnings']:,} earnings of {v['members']:,} members",
+            f"{v['seconds']:.1f}",
+            f"{p:.1f}",
+            f"{v['floor_seconds']:.2f} ({fp:.1f} µs/earning)",
+            v["batches"],
+            f"{v['max_batch_ms']:.0f}",
+        ]
+        for v, p, fp in zip((small, full), per, floor_per, strict=True)
+    ]
+    return (
+        f"### How settlement cost grows ({factor:.0f}× the earnings)\n\n"
+        + md_table(
+            ["volume", "seconds", "µs per earning", "floor seconds", "batches", "longest batch ms"], rows
+        )
+        + f"\n\nTime grew {full['seconds'] / small['seconds']:.1f}× for {factor:.0f}× the earnings "
+        f"(per earning: {per[1] / per[0]:.2f}× — 1.00 is linear); the floor grew "
+        f"{full['floor_seconds'] / small['floor_seconds']:.1f}×. The tenth-volume run is a separate "
+        "`bench_settlement --scale` run just before the full one, in the same `make bench`.\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=0)
@@ -94,6 +128,8 @@ def main() -> None:
         path = ROOT / "var" / "bench" / f"{name}.md"
         if path.exists() and path.read_text().strip():
             sections.append(path.read_text().strip())
+        if name == "bench_settlement" and settlement_growth():
+            sections.append(settlement_growth().strip())
     header = [
         "# Benchmarks",
         "",

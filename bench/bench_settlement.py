@@ -1,6 +1,6 @@
 """Settlement of matured earnings vs. a floor, side by side in one run, on real PostgreSQL.
 
-    .venv/bin/python -m bench.bench_settlement [--scale 0.1] [--batch 5000]
+    .venv/bin/python -m bench.bench_settlement [--scale 0.1] [--batch 5000] [--json figures.json]
 
 Subject: `payments.ledger.settle_due` — 1,000,000 matured held earnings of 100,000 members (10 each,
 spread through the table as real accruals are): each batch its own short transaction that claims its
@@ -250,6 +250,22 @@ def main() -> None:
         f"`ledger_check` over the whole ledger afterwards: clean in {check_seconds:.1f} s "
         f"({check.transactions:,} transactions, {check.entries:,} entries)."
     )
+    if "--json" in sys.argv:  # figures for "how cost grows" (scripts/bench.sh runs two volumes)
+        import json
+
+        Path(sys.argv[sys.argv.index("--json") + 1]).write_text(
+            json.dumps(
+                {
+                    "scale": scale,
+                    "members": members,
+                    "earnings": earnings,
+                    "seconds": subject_seconds,
+                    "floor_seconds": floor_seconds,
+                    "batches": run.batches,
+                    "max_batch_ms": run.max_batch_ms,
+                }
+            )
+        )
     _cleanup([run.pk, floor_run.pk])
 
 

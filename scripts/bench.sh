@@ -21,17 +21,35 @@ export DJANGO_SETTINGS_MODULE=config.settings.test
 mkdir -p var/bench
 rm -f var/bench/*.md var/bench/*.json var/bench/load.jsonl
 
+# The volume: 1 (100,000 members …) unless ARGS say `--scale X`. "How cost grows" compares it with a
+# tenth of it: bench_api runs both itself; settlement runs at a tenth first (bench_settlement_tenth).
+scale=1
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  [[ "${args[i]}" == "--scale" ]] && scale="${args[i + 1]}"
+done
+tenth=$(awk -v s="$scale" 'BEGIN { print s / 10 }')
+
 started=$(date +%s)
 : > var/bench/timings.tsv
-for name in bench_notifications bench_settlement bench_reminders bench_feed bench_dashboard bench_api; do
-  [[ -f "bench/$name.py" ]] || continue
-  echo "bench: $name" >&2
-  .venv/bin/python -m bench.machine "$name start"  # what else is running (bench/machine.py)
+run() {  # $1 = label, then the module and its arguments
+  local label=$1 module=$2
+  shift 2
+  echo "bench: $label" >&2
+  .venv/bin/python -m bench.machine "$label start"  # what else is running (bench/machine.py)
+  local t0
   t0=$(date +%s)
-  .venv/bin/python -m "bench.$name" "$@" > "var/bench/$name.md"
-  printf '%s\t%s\n' "$name" "$(( $(date +%s) - t0 ))" >> var/bench/timings.tsv
-  .venv/bin/python -m bench.machine "$name end"
-  echo "bench: $name took $(( $(date +%s) - t0 )) s" >&2
-done
+  .venv/bin/python -m "bench.$module" "$@" > "var/bench/$label.md"
+  printf '%s\t%s\n' "$label" "$(( $(date +%s) - t0 ))" >> var/bench/timings.tsv
+  .venv/bin/python -m bench.machine "$label end"
+  echo "bench: $label took $(( $(date +%s) - t0 )) s" >&2
+}
+run bench_notifications bench_notifications "$@"
+run bench_settlement_tenth bench_settlement --scale "$tenth" --json var/bench/settlement-tenth.json
+run bench_settlement bench_settlement --scale "$scale" --json var/bench/settlement-full.json
+run bench_reminders bench_reminders "$@"
+run bench_feed bench_feed "$@"
+run bench_dashboard bench_dashboard "$@"
+run bench_api bench_api "$@"
 .venv/bin/python -m bench.assemble --seconds "$(( $(date +%s) - started ))" --command "make bench $*"
 echo "bench: wrote docs/benchmarks.md" >&2
