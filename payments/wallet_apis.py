@@ -149,7 +149,11 @@ class WithdrawalsApi(APIView):
             ref_name = "WithdrawalRequestInput"
 
         amount_fen = serializers.IntegerField(help_text="integer fen, > 0")
-        method = serializers.ChoiceField(choices=PayoutMethod.values, default=PayoutMethod.WECHAT)
+        method = serializers.ChoiceField(
+            choices=PayoutMethod.values,
+            required=False,
+            help_text="one of `methods` from GET wallet/; the first of them when omitted",
+        )
         real_name = serializers.CharField(
             max_length=64,
             required=False,
@@ -205,7 +209,9 @@ class WithdrawalsApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        withdrawal = withdrawals.withdrawal_request(user=request.user, **data.validated_data)
+        values = dict(data.validated_data)
+        values["method"] = values.get("method") or withdrawals.payout_methods()[0]
+        withdrawal = withdrawals.withdrawal_request(user=request.user, **values)
         return Response(WithdrawalOutputSerializer(withdrawal).data, status=status.HTTP_201_CREATED)
 
 
