@@ -151,6 +151,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Past one machine (docs/scaling.md): CELERY_SPLIT_QUEUES=true sends money jobs, member notifications
+# and reports to their own queues, each served by its own workers (`celery -A config worker -Q money`,
+# `-Q notify`, `-Q reports`, and one plain worker for the rest), so a burst of reminders or a slow
+# report never waits in front of settlement or a refund. Off: one queue, one worker (docker-compose).
+CELERY_SPLIT_QUEUES = env.bool("CELERY_SPLIT_QUEUES", default=False)
+if CELERY_SPLIT_QUEUES:
+    CELERY_TASK_ROUTES = {
+        "payments.tasks.*": {"queue": "money"},  # settlement, ledger check, refunds, withdrawals, order sweep
+        "referrals.tasks.expire_group_buys": {"queue": "money"},  # refunds failed groups
+        "referrals.tasks.group_buy_refund_seat": {"queue": "money"},
+        "referrals.tasks.close_staff_share_month": {"queue": "money"},
+        "courses.tasks.refund_order": {"queue": "money"},
+        "circles.tasks.circles_sweep": {"queue": "money"},  # refunds unanswered paid questions
+        "members.tasks.notification_push": {"queue": "notify"},
+        "members.tasks.notifications_push_sweep": {"queue": "notify"},
+        "members.tasks.membership_sweep": {"queue": "notify"},
+        "courses.tasks.checkin_reminders": {"queue": "notify"},
+        "courses.tasks.send_checkin_reminders": {"queue": "notify"},
+        "insights.tasks.*": {"queue": "reports"},
+    }
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
