@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +20,23 @@ from core.money import MoneyError, yuan_to_fen
 from payments import wallet_selectors, withdrawals
 from payments.gateways.base import GatewayError
 from payments.models import PayoutMethod, Withdrawal
+
+# What each step of a withdrawal means to the member (WithdrawalEvent.reason → text).
+EVENT_REASONS = {
+    "requested": gettext_lazy("提交申请，金额转入提现中"),
+    "first_approval": gettext_lazy("财务初审通过，等待复核"),
+    "approved": gettext_lazy("审核通过"),
+    "submitted": gettext_lazy("已提交微信转账"),
+    "transfer_state": gettext_lazy("微信已受理"),
+    "transfer_query": gettext_lazy("已向微信确认状态"),
+    "transfer_notification": gettext_lazy("微信通知转账结果"),
+    "transfer_refused": gettext_lazy("微信拒绝了这笔转账"),
+    "transfer_cancel": gettext_lazy("转账已撤销"),
+    "transfer_expired": gettext_lazy("24 小时内未确认收款，已撤销"),
+    "rejected": gettext_lazy("提现被驳回"),
+    "cancelled_by_member": gettext_lazy("你撤销了提现"),
+    "bank_transfer_recorded": gettext_lazy("财务已通过银行卡打款"),
+}
 
 
 @login_required
@@ -72,7 +90,16 @@ def withdrawal_detail(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
     withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
     context = {
         "withdrawal": withdrawal,
-        "events": list(withdrawal.events.all()),
+        "events": [
+            {
+                "at": event.created_at,
+                "status": Withdrawal.Status(event.to_status).label
+                if event.to_status in Withdrawal.Status.values
+                else "",
+                "note": EVENT_REASONS.get(event.reason, ""),
+            }
+            for event in withdrawal.events.all()
+        ],
         "awaiting_confirmation": withdrawal.status == Withdrawal.Status.WAIT_USER_CONFIRM,
         "is_sandbox": withdrawal.method == PayoutMethod.SANDBOX,
         "can_cancel": withdrawal.status == Withdrawal.Status.PENDING_REVIEW,
