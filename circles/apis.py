@@ -390,18 +390,23 @@ class CircleFeedApi(APIView):
         },
     )
     def get(self, request, circle_id: int):
-        circle, access = selectors.circle_get_with_access(circle_id=circle_id, user=request.user)
-        if not access.can_read:
-            raise NotEntitled(access.reason_text)
         page = _page_number(request)
-        posts, count = selectors.feed_rows(
-            circle=circle,
-            user=request.user,
-            feed=request.query_params.get("feed", "newest"),
-            page=page,
-            tag=request.query_params.get("tag", "").strip()[:20],
-            q=request.query_params.get("q", "").strip()[:50],
-        )
+        feed = request.query_params.get("feed", "newest")
+        tag = request.query_params.get("tag", "").strip()[:20]
+        q = request.query_params.get("q", "").strip()[:50]
+        if tag or q:
+            circle, access = selectors.circle_get_with_access(circle_id=circle_id, user=request.user)
+            if not access.can_read:
+                raise NotEntitled(access.reason_text)
+            posts, count = selectors.feed_rows(
+                circle=circle, user=request.user, feed=feed, page=page, tag=tag, q=q
+            )
+        else:  # the hot path: access and the page in one statement
+            circle, access, posts, count = selectors.feed_with_access(
+                circle_id=circle_id, user=request.user, feed=feed, page=page
+            )
+            if not access.can_read:
+                raise NotEntitled(access.reason_text)
         if page > 1 and not posts:
             raise NotFound(_("页码超出范围"))
         return Response(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from circles import services
 from circles.models import Circle, PaidQuestion, TipIntent
@@ -21,7 +22,7 @@ def _int_id(item_id: str) -> int:
 
 class CircleItemType(items.ItemType):
     code = "circle"
-    label = _("付费圈子")
+    label = gettext_lazy("付费圈子")  # a class attribute: translated when shown, not at import
 
     def quote(self, *, user, item_id: str) -> items.Quote:
         circle = Circle.objects.filter(pk=_int_id(item_id), is_published=True).first()
@@ -59,7 +60,7 @@ class CircleItemType(items.ItemType):
 
 class TipItemType(items.ItemType):
     code = "tip"
-    label = _("打赏")
+    label = gettext_lazy("打赏")  # a class attribute: translated when shown, not at import
 
     def quote(self, *, user, item_id: str) -> items.Quote:
         intent = (
@@ -84,7 +85,7 @@ class TipItemType(items.ItemType):
 
 class PaidQuestionItemType(items.ItemType):
     code = "circle_question"
-    label = _("付费提问")
+    label = gettext_lazy("付费提问")  # a class attribute: translated when shown, not at import
 
     def quote(self, *, user, item_id: str) -> items.Quote:
         question = (

@@ -4,6 +4,7 @@ used by pages, the API and services alike.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -79,20 +80,15 @@ class CircleAccess:
 NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
 
 
-def _tier_includes(user, circle: Circle, included_tier_ids: set[int] | None = None) -> bool:
-    """True when the user's active membership tier (rank-inclusive) is one the circle is included in.
-
-    `included_tier_ids` (the circle's `included_in_tiers`) may be passed when already loaded.
-    """
+def _tier_includes(user, circle: Circle) -> bool:
+    """True when the user's active membership tier — or any lower rank it includes
+    (`members.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
+    membership, 3 with one."""
     from members.selectors import active_tier_ids
 
-    if included_tier_ids is not None and not included_tier_ids:
-        return False
     tier_ids = active_tier_ids(user)
     if not tier_ids:
         return False
-    if included_tier_ids is not None:
-        return bool(tier_ids & included_tier_ids)
     return circle.included_in_tiers.filter(pk__in=tier_ids).exists()
 
 
@@ -105,12 +101,10 @@ def circle_access(
     *,
     now: datetime | None = None,
     membership=_UNSET,
-    included_tier_ids: set[int] | None = None,
 ) -> CircleAccess:
     """Read/post capabilities of `user` in `circle`: 1 query for members, at most 4 for tier members.
 
-    `membership` may be passed when the caller already loaded the user's row (or knows there is none),
-    `included_tier_ids` when it loaded the circle's tier ids.
+    `membership` may be passed when the caller already loaded the user's row (or knows there is none).
     """
     if not getattr(user, "is_authenticated", False):
         return NO_ACCESS_LOGIN
@@ -139,7 +133,7 @@ def circle_access(
             membership=membership,
             expires_at=membership.expires_at,
         )
-    if _tier_includes(user, circle, included_tier_ids):
+    if _tier_includes(user, circle):
         return CircleAccess(
             True, rules_ok, Role.MEMBER, rules_pending=not rules_ok, via_tier=True, membership=membership
         )
@@ -198,8 +192,51 @@ _ACCESS_CIRCLE_FIELDS = (
 )
 
 
+@functools.cache
+def _access_statement() -> str:
+    """SELECT of a published circle (`c`) and the user's membership row (`m`, LEFT JOINed).
+    Placeholders: the user id; the caller appends its WHERE on c."id" and c."is_published"."""
+    circle_cols = ", ".join(f'c."{_column(Circle, f)}"' for f in _ACCESS_CIRCLE_FIELDS)
+    member_cols = ", ".join(f'm."{_column(CircleMembership, f)}"' for f in _ACCESS_MEMBERSHIP_FIELDS)
+    return (
+        f"SELECT {circle_cols}, {member_cols}{{more}} FROM {Circle._meta.db_table} c "
+        f'LEFT JOIN {CircleMembership._meta.db_table} m ON m."circle_id" = c."id" AND m."user_id" = %s '
+    )
+
+
+_ACCESS_COLUMNS = len(_ACCESS_CIRCLE_FIELDS) + len(_ACCESS_MEMBERSHIP_FIELDS)
+
+
+def _circle_and_membership(values) -> tuple[Circle, CircleMembership | None]:
+    """Model instances (only the access fields loaded) from a row of `_access_statement`."""
+    n = len(_ACCESS_CIRCLE_FIELDS)
+    circle = Circle.from_db(
+        "default",
+        [_attname(Circle, f) for f in _ACCESS_CIRCLE_FIELDS],
+        _convert(Circle, _ACCESS_CIRCLE_FIELDS, values[:n]),
+    )
+    membership = None
+    if values[n] is not None:
+        membership = CircleMembership.from_db(
+            "default",
+            [_attname(CircleMembership, f) for f in _ACCESS_MEMBERSHIP_FIELDS],
+            _convert(CircleMembership, _ACCESS_MEMBERSHIP_FIELDS, values[n:_ACCESS_COLUMNS]),
+        )
+        membership.circle = circle
+    return circle, membership
+
+
+def _circle_id(circle_id) -> int:
+    from django.http import Http404
+
+    try:
+        return int(circle_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
 def circle_get_with_access(*, circle_id, user) -> tuple[Circle, CircleAccess]:
-    """A published circle and the user's access in ONE statement (the feed's hot path).
+    """A published circle and the user's access in ONE statement.
 
     A hand-written LEFT JOIN: the ORM's compilation of this join cost more than the query itself.
     The instances carry only the listed fields; any other field loads on first access.
@@ -207,48 +244,17 @@ def circle_get_with_access(*, circle_id, user) -> tuple[Circle, CircleAccess]:
     from django.db import connection
     from django.http import Http404
 
-    circle_cols = ", ".join(f'c."{_column(Circle, f)}"' for f in _ACCESS_CIRCLE_FIELDS)
-    member_cols = ", ".join(f'm."{_column(CircleMembership, f)}"' for f in _ACCESS_MEMBERSHIP_FIELDS)
-    through = Circle.included_in_tiers.through
-    tier_col = through._meta.get_field("membershiptier").column
-    aggregate = (
-        f"string_agg(t.\"{tier_col}\"::text, ',')"
-        if connection.vendor == "postgresql"
-        else f"group_concat(t.\"{tier_col}\", ',')"
-    )
-    # The circle's included tiers ride along, so a tier member's access needs no query of its own.
-    tiers = f'(SELECT {aggregate} FROM {through._meta.db_table} t WHERE t."circle_id" = c."id")'
-    sql = (
-        f"SELECT {circle_cols}, {tiers}, {member_cols} FROM {Circle._meta.db_table} c "
-        f'LEFT JOIN {CircleMembership._meta.db_table} m ON m."circle_id" = c."id" AND m."user_id" = %s '
-        f'WHERE c."id" = %s AND c."is_published" = %s'
-    )
+    # The circle's included tiers are NOT read here: a correlated subquery doubled this statement's
+    # cost for every member, to save one query for tier-included readers only (who take at most 3 more).
+    sql = _access_statement().format(more="") + 'WHERE c."id" = %s AND c."is_published" = %s'
     user_id = user.pk if getattr(user, "is_authenticated", False) else 0
-    try:
-        circle_id = int(circle_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, circle_id, True])
+        cursor.execute(sql, [user_id, _circle_id(circle_id), True])
         found = cursor.fetchone()
     if found is None:
         raise Http404
-    n = len(_ACCESS_CIRCLE_FIELDS)
-    circle = Circle.from_db(
-        "default",
-        [_attname(Circle, f) for f in _ACCESS_CIRCLE_FIELDS],
-        _convert(Circle, _ACCESS_CIRCLE_FIELDS, found[:n]),
-    )
-    tier_ids = {int(part) for part in str(found[n] or "").split(",") if part}
-    membership = None
-    if found[n + 1] is not None:
-        membership = CircleMembership.from_db(
-            "default",
-            [_attname(CircleMembership, f) for f in _ACCESS_MEMBERSHIP_FIELDS],
-            _convert(CircleMembership, _ACCESS_MEMBERSHIP_FIELDS, found[n + 1 :]),
-        )
-        membership.circle = circle
-    return circle, circle_access(user, circle, membership=membership, included_tier_ids=tier_ids)
+    circle, membership = _circle_and_membership(found)
+    return circle, circle_access(user, circle, membership=membership)
 
 
 def _column(model, name: str) -> str:
@@ -264,12 +270,22 @@ def _convert(model, names, values) -> list:
     from django.db import connection
 
     out = []
-    for name, value in zip(names, values, strict=True):
-        field = model._meta.get_field(name)
-        for converter in connection.ops.get_db_converters(field.get_col(model._meta.db_table)):
-            value = converter(value, field.get_col(model._meta.db_table), connection)
+    for (expression, converters), value in zip(_converters(model, tuple(names)), values, strict=True):
+        for converter in converters:
+            value = converter(value, expression, connection)
         out.append(value)
     return out
+
+
+@functools.cache
+def _converters(model, names: tuple[str, ...]) -> list[tuple[object, list]]:
+    from django.db import connection
+
+    found = []
+    for name in names:
+        expression = model._meta.get_field(name).get_col(model._meta.db_table)
+        found.append((expression, connection.ops.get_db_converters(expression)))
+    return found
 
 
 def circle_for_owner_tools(*, circle_id, user) -> tuple[Circle, CircleAccess]:
@@ -397,13 +413,61 @@ FEED_ROW_COLUMNS = (
     "tip_count",
     "tip_total_fen",
     "created_at",
+    "featured_at",
 )
 FEED_ROW_AUTHOR_COLUMNS = ("id", "username", "nickname", "member_no", "avatar_url")
+# feed: (extra WHERE, its parameters, ORDER BY columns — all descending)
 _FEED_FILTERS = {
-    "newest": ("", 'p."is_pinned" DESC, p."created_at" DESC, p."id" DESC'),
-    "featured": ('AND p."is_featured" = %s', 'p."featured_at" DESC, p."id" DESC'),
-    "unanswered": ('AND p."kind" = %s AND p."is_answered" = %s', 'p."created_at" DESC, p."id" DESC'),
+    "newest": ("", [], ("is_pinned", "created_at", "id")),
+    "featured": ('AND p."is_featured" = %s', [True], ("featured_at", "id")),
+    "unanswered": (
+        'AND p."kind" = %s AND p."is_answered" = %s',
+        [Post.Kind.QUESTION, False],
+        ("created_at", "id"),
+    ),
 }
+
+
+@functools.cache
+def _feed_statement(feed: str, *, circle_ref: str) -> tuple[str, tuple]:
+    """One page of a feed with authors and liked_by_me: (SQL, parameters after the reader's id).
+
+    Columns are aliased p_<post column> / a_<author column> (then `total` for the unanswered feed, then
+    `liked`), so the statement can also be used as a LATERAL subquery. `circle_ref` is `%s` (the circle
+    id then leads the parameters) or an outer column.
+    """
+    from members.models import User
+
+    where, extra, order = _FEED_FILTERS[feed]
+    columns = ", ".join(
+        [f'p."{c}" AS "p_{c}"' for c in FEED_ROW_COLUMNS]
+        + [f'u."{c}" AS "a_{c}"' for c in FEED_ROW_AUTHOR_COLUMNS]
+    )
+    # Unanswered questions are few (partial index): their total rides along as a window count.
+    total = ', COUNT(*) OVER () AS "total"' if feed == "unanswered" else ""
+    order_by = ", ".join(f'p."{c}" DESC' for c in order)
+    sql = (
+        f"SELECT {columns}{total}, EXISTS(SELECT 1 FROM {PostLike._meta.db_table} l "
+        f'WHERE l."post_id" = p."id" AND l."user_id" = %s) AS "liked" '
+        f'FROM {Post._meta.db_table} p INNER JOIN {User._meta.db_table} u ON u."id" = p."author_id" '
+        f'WHERE p."circle_id" = {circle_ref} AND p."status" = %s {where} ORDER BY {order_by} LIMIT %s OFFSET %s'
+    )
+    return sql, (Post.Status.VISIBLE, *extra)
+
+
+def _feed_result(feed: str, fetched: list[tuple], circle: Circle) -> tuple[list[dict], int]:
+    """Rows of `_feed_statement` → (feed rows, total)."""
+    if feed != "unanswered":
+        return [_feed_row(v) for v in fetched], feed_count(
+            circle=circle, feed=feed, queryset=Post.objects.none()
+        )
+    rows = [_feed_row((*v[:-2], v[-1])) for v in fetched]
+    if fetched:
+        return rows, fetched[0][-2]
+    # past the last page: count separately
+    return rows, Post.objects.filter(
+        circle_id=circle.pk, status=Post.Status.VISIBLE, kind=Post.Kind.QUESTION, is_answered=False
+    ).count()
 
 
 def _feed_row(values: tuple) -> dict:
@@ -448,8 +512,6 @@ def feed_rows(
     """
     from django.db import connection
 
-    from members.models import User
-
     feed = feed if feed in FEEDS else "newest"
     page = max(1, int(page or 1))
     offset = (page - 1) * page_size
@@ -463,37 +525,56 @@ def feed_rows(
         return [_feed_row(r) for r in rows], feed_count(
             circle=circle, feed=feed, tag=tag, q=q, queryset=queryset
         )
-    where, order = _FEED_FILTERS[feed]
-    extra = {"newest": [], "featured": [True], "unanswered": [Post.Kind.QUESTION, False]}[feed]
-    columns = (
-        ", ".join(f'p."{c}"' for c in FEED_ROW_COLUMNS)
-        + ", "
-        + ", ".join(f'u."{c}"' for c in FEED_ROW_AUTHOR_COLUMNS)
-    )
-    # Unanswered questions are few (partial index): their total rides along as a window count.
-    total = ", COUNT(*) OVER ()" if feed == "unanswered" else ""
+    sql, params = _feed_statement(feed, circle_ref="%s")
+    reader = getattr(user, "pk", None) or 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [reader, circle.pk, *params, page_size, offset])
+        fetched = cursor.fetchall()
+    return _feed_result(feed, fetched, circle)
+
+
+def feed_with_access(
+    *, circle_id, user, feed: str = "newest", page: int = 1, page_size: int = FEED_PAGE_SIZE
+) -> tuple[Circle, CircleAccess, list[dict], int]:
+    """The API feed's hot path (no tag or search): the circle, the reader's access, one page of posts
+    and the total in ONE statement on PostgreSQL — the page is a LATERAL subquery of the access
+    statement, and is dropped unread when the access check refuses. Elsewhere: two statements.
+    Raises Http404 for a missing or unpublished circle; rows are [] when the user may not read.
+    """
+    from django.db import connection
+    from django.http import Http404
+
+    feed = feed if feed in FEEDS else "newest"
+    page = max(1, int(page or 1))
+    if connection.vendor != "postgresql":
+        circle, access = circle_get_with_access(circle_id=circle_id, user=user)
+        if not access.can_read:
+            return circle, access, [], 0
+        rows, count = feed_rows(circle=circle, user=user, feed=feed, page=page, page_size=page_size)
+        return circle, access, rows, count
+    page_sql, page_params = _feed_statement(feed, circle_ref='c."id"')
+    _where, _extra, order = _FEED_FILTERS[feed]
     sql = (
-        f"SELECT {columns}{total}, EXISTS(SELECT 1 FROM {PostLike._meta.db_table} l "
-        f'WHERE l."post_id" = p."id" AND l."user_id" = %s) '
-        f'FROM {Post._meta.db_table} p INNER JOIN {User._meta.db_table} u ON u."id" = p."author_id" '
-        f'WHERE p."circle_id" = %s AND p."status" = %s {where} ORDER BY {order} LIMIT %s OFFSET %s'
+        _access_statement().format(more=", f.*")
+        + f"LEFT JOIN LATERAL ({page_sql}) f ON TRUE "
+        + 'WHERE c."id" = %s AND c."is_published" = %s ORDER BY '
+        + ", ".join(f'f."p_{c}" DESC' for c in order)
     )
-    params = [getattr(user, "pk", None) or 0, circle.pk, Post.Status.VISIBLE, *extra, page_size, offset]
+    reader = user.pk if getattr(user, "is_authenticated", False) else 0
+    offset = (page - 1) * page_size
+    params = [reader, reader, *page_params, page_size, offset, _circle_id(circle_id), True]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    if feed != "unanswered":
-        return [_feed_row(v) for v in fetched], feed_count(
-            circle=circle, feed=feed, queryset=Post.objects.none()
-        )
-    rows = [_feed_row((*v[:-2], v[-1])) for v in fetched]
-    if fetched:
-        count = fetched[0][-2]
-    else:  # past the last page: count separately
-        count = Post.objects.filter(
-            circle_id=circle.pk, status=Post.Status.VISIBLE, kind=Post.Kind.QUESTION, is_answered=False
-        ).count()
-    return rows, count
+        found = cursor.fetchall()
+    if not found:
+        raise Http404
+    circle, membership = _circle_and_membership(found[0])
+    access = circle_access(user, circle, membership=membership)
+    if not access.can_read:
+        return circle, access, [], 0
+    fetched = [row[_ACCESS_COLUMNS:] for row in found if row[_ACCESS_COLUMNS] is not None]
+    rows, count = _feed_result(feed, fetched, circle)
+    return circle, access, rows, count
 
 
 def preview_posts(*, circle: Circle, limit: int = 3) -> list[dict]:
