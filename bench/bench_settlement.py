@@ -174,10 +174,13 @@ def main() -> None:
 
     floor_before, floor_rows = floor(1)
 
+    load_before = os.getloadavg()[0]
+
     # --- subject: the settlement job ----------------------------------------------------------------------
     started = time.perf_counter()
     run = ledger.settle_due(now=timezone.now(), batch_size=batch)
     subject_seconds = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     floor_after, floor_rows_2 = floor(2)
     floor_seconds = (floor_before + floor_after) / 2
 
@@ -207,7 +210,8 @@ def main() -> None:
         "members' accounts, one balanced `settle` transaction per member checked by the zero-sum trigger, "
         "cached balances, earnings marked with their run). Floor: one hand-written statement making the same "
         "state change without the ledger (earnings settled, pending → available) on copies of the same tables. "
-        f"Seeding (bulk SQL, not timed) took {seed_seconds:.1f} s.\n"
+        f"Seeding (bulk SQL, not timed) took {seed_seconds:.1f} s. Load average around the timed part: "
+        f"{load_before:.1f} → {load_after:.1f} on {os.cpu_count()} cores.\n"
     )
     print(
         md_table(

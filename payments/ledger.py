@@ -53,7 +53,7 @@ K = AccountKind
 DEFAULT_SETTLE_BATCH = 5_000
 MIN_SETTLE_BATCH = 50
 FIRST_SETTLE_BATCH = 500
-TARGET_BATCH_MS = 100.0
+TARGET_BATCH_MS = 80.0
 
 # Which system account carries the other side of an earning, by source. Unknown sources (apps may
 # add new ones) land on `earnings_expense`.
