@@ -732,19 +732,20 @@ PERIODS = {"7d": 7, "30d": 30, "all": None}
 
 def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 100) -> list[dict]:
     """Top contributors (KOLs) by posts, likes received (not their own), posts featured and tips
-    received in the last 7 / 30 days or all time. A fixed 6 queries whatever the circle holds."""
+    received in the last 7 / 30 days or all time. A fixed 5 queries whatever the circle holds."""
     days = PERIODS.get(period, 7)
     since = timezone.now() - timedelta(days=days) if days else None
     posts = Post.objects.filter(circle=circle, status=Post.Status.VISIBLE)
-    featured = posts.filter(is_featured=True)
     # likes of one's own posts do not count
     likes = PostLike.objects.filter(post__circle=circle, post__status=Post.Status.VISIBLE).exclude(
         user_id=F("post__author_id")
     )
     tips = TipIntent.objects.filter(circle=circle, status=TipIntent.Status.PAID)
+    written, featured = Q(), Q(is_featured=True)
     if since:
-        posts = posts.filter(created_at__gte=since)
-        featured = featured.filter(featured_at__gte=since)
+        # posts written in the period, and posts made 精华 in the period (whenever they were written)
+        written, featured = Q(created_at__gte=since), Q(is_featured=True, featured_at__gte=since)
+        posts = posts.filter(written | featured)
         likes = likes.filter(created_at__gte=since)
         tips = tips.filter(paid_at__gte=since)
     scores: dict[int, dict] = {}
@@ -754,10 +755,12 @@ def leaderboard(*, circle: Circle, period: str = "7d", limit: int = 100) -> list
             uid, {"user_id": uid, "posts": 0, "likes": 0, "featured": 0, "tips_fen": 0, "tips": 0}
         )
 
-    for item in posts.values("author_id").annotate(n=Count("id")):
-        row(item["author_id"])["posts"] = item["n"]
-    for item in featured.values("author_id").annotate(n=Count("id")):
-        row(item["author_id"])["featured"] = item["n"]
+    counted = posts.values("author_id").annotate(
+        n=Count("id", filter=written), f=Count("id", filter=featured)
+    )
+    for item in counted:
+        r = row(item["author_id"])
+        r["posts"], r["featured"] = item["n"], item["f"]
     for item in likes.values("post__author_id").annotate(n=Count("id")):
         row(item["post__author_id"])["likes"] = item["n"]
     for item in tips.values("recipient_id").annotate(n=Count("id"), s=Sum("amount_fen")):
