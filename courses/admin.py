@@ -255,7 +255,7 @@ class EventAdmin(OwnMixin, admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="attendance.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
         writer = csv.writer(response)
-        writer.writerow(["活动", "会员", "会员编号", "状态", "来源", "票码", "签到时间"])
+        writer.writerow([_("活动"), _("会员"), _("会员编号"), _("状态"), _("来源"), _("票码"), _("签到时间")])
         rows = EventRegistration.objects.filter(event__in=queryset).select_related("event", "user")
         for r in rows.order_by("event__starts_at", "status", "confirmed_at"):
             writer.writerow(
