@@ -1,10 +1,10 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MembersConfig(AppConfig):
     name = "members"
-    verbose_name = _("会员")
+    verbose_name = pgettext_lazy("membership", "会员")  # the product ("Membership"), not a person
 
     def ready(self) -> None:
         from members import services

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.errors import ApplicationError
 from members import selectors, services
@@ -30,7 +31,7 @@ def lower_tier_refusal(exc: selectors.LowerTierActive) -> ApplicationError:
 
 class MembershipItemType(items.ItemType):
     code = "membership"
-    label = _("会员")
+    label = pgettext_lazy("membership", "会员")  # a class attribute: translated when shown, not at import
     integer_ids = False
     refund_window = timedelta(days=7)
 
@@ -85,7 +86,7 @@ class MembershipDaysItemType(items.ItemType):
     """N days of a tier, for the points mall and gifts. Never sold for money."""
 
     code = "membership_days"
-    label = _("会员天数")
+    label = gettext_lazy("会员天数")  # a class attribute: translated when shown, not at import
     integer_ids = False
 
     def quote(self, *, user, item_id: str) -> items.Quote:
