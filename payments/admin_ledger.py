@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin_tools import AuditedChangesMixin, mask_identifier
 from core.crypto import mask_name
@@ -77,7 +78,7 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("金额"))
     def amount_display(self, obj):
-        return f"{obj.amount_fen:+,d} 分"
+        return _("%(amount)s 分") % {"amount": f"{obj.amount_fen:+,d}"}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account", "account__user")
@@ -321,7 +322,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def member_balances(self, obj):
         b = ledger.balances(obj.user)
         return format_html(
-            "{}：{} · {}：{} · {}：{} · {}：{} · {}：{}",
+            _("{}：{} · {}：{} · {}：{} · {}：{} · {}：{}"),
             _("冻结中"),
             _yuan(b.pending_fen),
             _("可提现"),
@@ -428,7 +429,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 if result.status == Withdrawal.Status.APPROVED:
-                    self.message_user(request, _("审核通过"), messages.SUCCESS)
+                    self.message_user(request, pgettext_lazy("status", "审核通过"), messages.SUCCESS)
                 else:
                     self.message_user(request, _("初审通过，待另一位财务复核"), messages.SUCCESS)
             return redirect("admin:payments_withdrawal_change", pk)

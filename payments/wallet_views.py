@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,7 +25,7 @@ from payments.models import PayoutMethod, Withdrawal
 EVENT_REASONS = {
     "requested": gettext_lazy("提交申请，金额转入提现中"),
     "first_approval": gettext_lazy("财务初审通过，等待复核"),
-    "approved": gettext_lazy("审核通过"),
+    "approved": pgettext_lazy("status", "审核通过"),  # "approved", not the admin button "approve"
     "submitted": gettext_lazy("已提交微信转账"),
     "transfer_state": gettext_lazy("微信已受理"),
     "transfer_query": gettext_lazy("已向微信确认状态"),
