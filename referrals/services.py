@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import ApplicationError
@@ -151,22 +152,23 @@ class Refusal:
     PROTECTED = "protected"
     OVERRIDE_DISABLED = "override_disabled"
 
+    # Lazy: translated when shown (API message, admin form error), in the reader's language.
     MESSAGES = {
-        INVALID_CODE: "推荐码无效",
-        SELF: "不能绑定自己为推荐人",
-        CYCLE: "对方是你推荐的用户，不能互相绑定",
-        SAME_WECHAT: "推荐人与你是同一微信身份",
-        SAME_PHONE: "推荐人与你是同一手机号",
-        BLOCKED: "该推广员已停止推广资格",
-        ALREADY_BOUND: "你已绑定推荐人，推荐关系只绑定一次",
-        PROTECTED: "你与当前推荐人的绑定在保护期内",
-        OVERRIDE_DISABLED: "已有推荐人，订单归属绑定的推荐人",
+        INVALID_CODE: gettext_lazy("推荐码无效"),
+        SELF: gettext_lazy("不能绑定自己为推荐人"),
+        CYCLE: gettext_lazy("对方是你推荐的用户，不能互相绑定"),
+        SAME_WECHAT: gettext_lazy("推荐人与你是同一微信身份"),
+        SAME_PHONE: gettext_lazy("推荐人与你是同一手机号"),
+        BLOCKED: gettext_lazy("该推广员已停止推广资格"),
+        ALREADY_BOUND: gettext_lazy("你已绑定推荐人，推荐关系只绑定一次"),
+        PROTECTED: gettext_lazy("你与当前推荐人的绑定在保护期内"),
+        OVERRIDE_DISABLED: gettext_lazy("已有推荐人，订单归属绑定的推荐人"),
     }
 
 
 class BindingRefused(ApplicationError):
     def __init__(self, reason: str):
-        super().__init__(f"referral_{reason}", _(Refusal.MESSAGES.get(reason, "推荐关系无法绑定")))
+        super().__init__(f"referral_{reason}", str(Refusal.MESSAGES.get(reason, _("推荐关系无法绑定"))))
         self.reason = reason
 
 
