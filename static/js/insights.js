@@ -3,6 +3,8 @@
  * Units: "fen" values arrive in yuan, "rate" in percent, "seconds" in hours. */
 (function () {
   "use strict";
+  // Chinese pages put a full-width colon between a label and its value; other languages ": ".
+  var labelSeparator = /^zh/.test(document.documentElement.lang) ? "\uff1a" : ": ";
   var PALETTE = ["#1aad19", "#3b82f6", "#f59e0b", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899", "#64748b"];
   var UNIT = {
     fen: function (v) { return "¥" + Number(v).toLocaleString("zh-CN", { maximumFractionDigits: 2 }); },
@@ -54,7 +56,7 @@
           callbacks: {
             label: function (ctx) {
               var value = doughnut ? ctx.parsed : (spec.horizontal ? ctx.parsed.x : ctx.parsed.y);
-              return ctx.dataset.label + "：" + format(spec.unit, value);
+              return ctx.dataset.label + labelSeparator + format(spec.unit, value);
             }
           }
         }
