@@ -5,6 +5,7 @@ used by pages, the API and services alike.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -470,29 +471,39 @@ def _feed_result(feed: str, fetched: list[tuple], circle: Circle) -> tuple[list[
     ).count()
 
 
+_POST_N = len(FEED_ROW_COLUMNS)
+_AUTHOR_END = _POST_N + len(FEED_ROW_AUTHOR_COLUMNS)
+
+
 def _feed_row(values: tuple) -> dict:
-    import json
+    """A row of `_feed_statement` (or its ORM twin) as a dict with an `author` dict and `liked_by_me`.
 
-    from django.utils.dateparse import parse_datetime
-
-    n = len(FEED_ROW_COLUMNS)
-    row = dict(zip(FEED_ROW_COLUMNS, values[:n], strict=True))
-    row["author"] = dict(
-        zip(FEED_ROW_AUTHOR_COLUMNS, values[n : n + len(FEED_ROW_AUTHOR_COLUMNS)], strict=True)
-    )
+    JSON columns arrive as text from a raw cursor (Django decodes JSON in the field, not the driver);
+    SQLite also hands back booleans as ints and datetimes as text.
+    """
+    row = dict(zip(FEED_ROW_COLUMNS, values, strict=False))  # author columns and liked follow
+    row["author"] = dict(zip(FEED_ROW_AUTHOR_COLUMNS, values[_POST_N:_AUTHOR_END], strict=True))
     row["liked_by_me"] = bool(values[-1])
     for key in ("images", "tags"):
         if isinstance(row[key], str):
             row[key] = json.loads(row[key])
+    if not isinstance(row["is_pinned"], bool):
+        _normalise_sqlite_row(row)
+    return row
+
+
+def _normalise_sqlite_row(row: dict) -> None:
+    from django.utils.dateparse import parse_datetime
+
     for key in ("is_pinned", "is_featured", "is_answered"):
         row[key] = bool(row[key])
-    created = row["created_at"]
-    if isinstance(created, str):  # SQLite hands back text
-        created = parse_datetime(created)
-    if created is not None and timezone.is_naive(created):
-        created = timezone.make_aware(created, UTC)
-    row["created_at"] = created
-    return row
+    for key in ("created_at", "featured_at"):
+        value = row[key]
+        if isinstance(value, str):
+            value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+        row[key] = value
 
 
 def feed_rows(

@@ -57,7 +57,14 @@ def test_feed_api_query_count_is_fixed(circle, feed):
     assert small == big
     # the JWT user, then ONE statement: circle + my membership + the page with authors and liked_by_me
     assert big == 2
-    assert len(response.json()["results"]) == (10 if feed == "featured" else 20)
+    results = response.json()["results"]
+    assert len(results) == (10 if feed == "featured" else 20)
+    # what the one statement brings back is the real content: tags, image URLs, author, my likes
+    first = results[0]
+    assert first["tags"][0] == "标签" and first["tags"][1].startswith("t")
+    assert first["images"][0].startswith("/media/circles/posts/x") and first["images"][0].endswith(".png")
+    assert first["author"]["nickname"] and first["liked_by_me"] is True
+    assert isinstance(first["is_pinned"], bool) and first["created_at"].endswith("+08:00")
 
 
 @pytest.mark.django_db
