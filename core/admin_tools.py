@@ -30,12 +30,15 @@ class FactRecordAdminMixin:
 
 
 def _plain(value):
+    """A JSON-friendly form of a field value for the audit row."""
     if isinstance(value, models.Model):
         return f"{value._meta.label_lower}#{value.pk}"
-    if isinstance(value, (int, float, bool, type(None))):
-        return value
+    if isinstance(value, (int, float, bool, str, type(None))):
+        return value[:200] if isinstance(value, str) else value
     if hasattr(value, "all") and callable(value.all):  # a many-to-many manager / queryset
         return sorted(str(v.pk) for v in value.all())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
     return str(value)[:200]
@@ -62,6 +65,8 @@ class AuditedChangesMixin:
             for name in form.changed_data
             if name in form.cleaned_data
         }
+        if change:  # fields a form reports as changed although the value is the same (JSON, m2m order)
+            changed = {name: diff for name, diff in changed.items() if diff["from"] != diff["to"]}
         if change and not changed:
             return
         audit_record(
@@ -71,6 +76,28 @@ class AuditedChangesMixin:
             summary=f"{obj}"[:120] + (f"：{', '.join(changed)}" if changed else ""),
             changed=changed,
         )
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (e.g. a level's promoter prices) are audited like the parent's fields."""
+        super().save_formset(request, form, formset, change)
+        parent = form.instance
+        rows = [
+            *(("add", obj, {}) for obj in getattr(formset, "new_objects", [])),
+            *(("change", obj, fields) for obj, fields in getattr(formset, "changed_objects", [])),
+            *(("delete", obj, {}) for obj in getattr(formset, "deleted_objects", [])),
+        ]
+        for verb, obj, fields in rows:
+            audit_record(
+                actor=request.user,
+                action=self._audit_action(f"{obj._meta.model_name}_{verb}"),
+                target=parent,
+                summary=f"{obj._meta.verbose_name}：{obj}"[:200],
+                row_id=obj.pk,
+                fields=list(fields),
+                values={name: _plain(getattr(obj, name, None)) for name in fields}
+                if verb == "change"
+                else {},
+            )
 
     def delete_model(self, request, obj):
         target_repr, pk = str(obj), obj.pk

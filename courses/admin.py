@@ -147,8 +147,12 @@ class CourseAdmin(OwnMixin, admin.ModelAdmin):
         return obj.learner_n
 
 
+# Enrolments, tickets and seats added or edited by hand are access grants outside the order path:
+# each one is in the audit log.
+
+
 @admin.register(CourseEnrolment)
-class CourseEnrolmentAdmin(OwnMixin, admin.ModelAdmin):
+class CourseEnrolmentAdmin(AuditedChangesMixin, OwnMixin, admin.ModelAdmin):
     owner_path = "course__teacher"
     list_display = ("course", "user", "source", "status", "order_no", "created_at", "revoked_at")
     list_filter = ("status", "source", "course")
@@ -273,7 +277,7 @@ class EventAdmin(OwnMixin, admin.ModelAdmin):
 
 
 @admin.register(EventRegistration)
-class EventRegistrationAdmin(OwnMixin, admin.ModelAdmin):
+class EventRegistrationAdmin(AuditedChangesMixin, OwnMixin, admin.ModelAdmin):
     owner_path = "event__organizer"
     list_display = (
         "event",
@@ -418,7 +422,7 @@ class TermAdmin(OwnMixin, admin.ModelAdmin):
 
 
 @admin.register(TermSeat)
-class TermSeatAdmin(OwnMixin, admin.ModelAdmin):
+class TermSeatAdmin(AuditedChangesMixin, OwnMixin, admin.ModelAdmin):
     owner_path = "term__camp__teacher"
     list_display = (
         "user",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import AuditedChangesMixin
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
 from core.audit import audit_record
 from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
@@ -44,6 +44,7 @@ from referrals.models import (
     ReferralSettings,
     StaffShareAdjustment,
     StaffShareBracket,
+    StaffShareLine,
     StaffShareMonth,
     StaffShareStatement,
 )
@@ -172,6 +173,8 @@ class ReferralSettingsAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         conf = ReferralSettings.current()
         return HttpResponseRedirect(reverse("admin:referrals_referralsettings_change", args=[conf.pk]))
 
@@ -557,7 +560,7 @@ class GroupBuyOfferAdmin(AuditedChangesMixin, admin.ModelAdmin):
     search_fields = ("title",)
 
 
-class GroupBuyMemberInline(admin.TabularInline):
+class GroupBuyMemberInline(FactRecordAdminMixin, admin.TabularInline):
     model = GroupBuyMember
     extra = 0
     fields = (
@@ -616,7 +619,7 @@ class StaffShareBracketAdmin(AuditedChangesMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-class StatementInline(admin.TabularInline):
+class StatementInline(FactRecordAdminMixin, admin.TabularInline):
     model = StaffShareStatement
     extra = 0
     fields = ("rep", "orders_count", "gross_fen", "refunded_fen", "net_fen", "share_fen", "adjustment_fen")
@@ -661,8 +664,18 @@ class StaffShareMonthAdmin(MoneyActionsMixin, ReadOnlyAdmin):
         return HttpResponseRedirect(reverse("admin:referrals_staffsharemonth_changelist"))
 
 
+class StaffShareLineInline(FactRecordAdminMixin, admin.TabularInline):
+    """The orders a statement counted (net of refunds at the close)."""
+
+    model = StaffShareLine
+    extra = 0
+    fields = ("order", "member", "amount_fen", "refunded_at_close_fen")
+    readonly_fields = fields
+
+
 @admin.register(StaffShareStatement)
 class StaffShareStatementAdmin(ReadOnlyAdmin):
+    inlines = [StaffShareLineInline]
     list_display = (
         "month",
         "rep",
