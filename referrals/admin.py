@@ -288,6 +288,7 @@ class PromoterAdmin(admin.ModelAdmin):
     list_display = ("user", "level", "level_source", "is_blocked", "invited", "created_at")
     list_filter = ("level", "level_source", "is_blocked")
     search_fields = ("user__username", "user__nickname", "user__member_no", "user__referral_code")
+    date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
     fields = (
         "user",
@@ -582,6 +583,7 @@ class GroupBuyMemberInline(FactRecordAdminMixin, admin.TabularInline):
 class GroupBuyAdmin(MoneyActionsMixin, ReadOnlyAdmin):
     list_display = ("pk", "offer", "initiator", "status", "paid_count", "size", "expires_at", "succeeded_at")
     list_filter = ("status", "offer")
+    search_fields = ("initiator__username", "initiator__nickname", "members__user__nickname", "offer__title")
     date_hierarchy = "created_at"
     inlines = [GroupBuyMemberInline]
     actions = ["run_sweep"]
@@ -631,6 +633,8 @@ class StatementInline(FactRecordAdminMixin, admin.TabularInline):
 @admin.register(StaffShareMonth)
 class StaffShareMonthAdmin(MoneyActionsMixin, ReadOnlyAdmin):
     list_display = ("__str__", "closed_at", "closed_by", "volume_fen", "share_fen", "adjustment_fen")
+    list_select_related = ("closed_by",)
+    date_hierarchy = "month"
     inlines = [StatementInline]
     change_list_template = "admin/referrals/staffsharemonth/change_list.html"
 
