@@ -3,7 +3,8 @@
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/zhiquan_bench .venv/bin/python -m bench.bench_feed
 
 The subject is GET /api/v1/circles/<id>/posts/ (JWT auth, the full middleware + DRF stack, in-process
-through Django's WSGI test client). The floor is an APIView mounted next to it for this run that returns
+through Django's WSGI test client): the JWT user, then ONE statement for the circle, the reader's
+membership and the page of posts with authors and liked_by_me. The floor is an APIView mounted next to it for this run that returns
 the SAME JSON (captured from the subject once) from a constant, with the same authentication,
 permission, throttling and renderer — so the ratio shows what the database work and serialization cost.
 Rounds alternate subject and floor so both see the same machine state. Prints a markdown section.
@@ -125,6 +126,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    load_before = os.getloadavg()[0]
     posts = max(1000, int(POSTS * scale_arg()))
     started = time.perf_counter()
     circle, reader, total, inserted = _seed(posts=posts)
@@ -196,6 +198,11 @@ def main() -> None:
     )
     aim = "met" if ratio >= 0.5 and feed_queries <= 6 else "NOT met"
     print(f"\nRatio subject ÷ floor: **{ratio:.0%}** (aim ≥ 50%, ≤ 6 queries: {aim}).\n")
+    print(
+        f"Machine: {os.cpu_count()} cores, 1-minute load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after the run (other work on the machine moves both rows; the ratio "
+        "is measured side by side for that reason).\n"
+    )
     print(f"Command: `{command}`\n")
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown of the overridden urlconf
