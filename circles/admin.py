@@ -8,6 +8,7 @@ are shown only to people who manage a circle; moderation, feature and pin are al
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from circles.models import (
 )
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
 from core.errors import ApplicationError
+from core.images import validate_images
 from core.money import fen_to_yuan_text
 
 
@@ -67,8 +69,25 @@ class CircleRulesInline(admin.TabularInline):
         return False
 
 
+class CircleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Circle
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    def clean_cover(self):
+        """A new cover is checked like every upload: by its real content and size (core.images)."""
+        cover = self.cleaned_data.get("cover")
+        if cover and "cover" in self.changed_data:
+            try:
+                validate_images([cover], max_count=1, field="cover")
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return cover
+
+
 @admin.register(Circle)
 class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
+    form = CircleAdminForm
     circle_path = "owner"
     list_display = (
         "name",

@@ -655,6 +655,13 @@ def post_create(
             raise ApplicationError("invalid", _("请选择要回答的问题"), fields={"question": [_("问题不存在")]})
         if question.status != Post.Status.VISIBLE:
             raise ApplicationError("invalid", _("问题不存在"), fields={"question": [_("问题不存在")]})
+        if PaidQuestion.objects.filter(post_id=question.pk).exists():
+            # the asked guest answers through paid_question_answer, which releases the fee
+            raise ApplicationError(
+                "paid_question",
+                _("付费提问只能由被提问的嘉宾在问题页回答"),
+                fields={"question": [_("付费提问")]},
+            )
     elif question is not None:
         question = None
     tags = _clean_tags(tags)

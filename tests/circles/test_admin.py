@@ -9,7 +9,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from circles.models import CircleMembership, Post
+from circles.models import Circle, CircleMembership, Post
 from core import roles
 from insights.roles import roles_setup
 from payments.models import Order
@@ -87,3 +87,44 @@ def test_an_operator_approves_a_post_held_for_review_in_any_circle(creator, clie
     # a circle owner does not even see another owner's post
     client.force_login(creator)
     assert "私聊领资料" not in client.get(reverse("admin:circles_post_changelist")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_cover_upload_is_checked_by_content_and_size(creator, client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.circles.test_content import png_bytes
+
+    circle = f.make_circle(owner=creator)
+    client.force_login(creator)
+    url = reverse("admin:circles_circle_change", args=[circle.pk])
+    form = {
+        "name": circle.name,
+        "intro": circle.intro,
+        "is_published": "on",
+        "pricing_mode": "duration",
+        "price_fen": circle.price_fen,
+        "duration_days": 365,
+        "late_join": "full",
+        "trial_days": 3,
+        "renew_window_days": 30,
+        "renew_early_bp": 8000,
+        "renew_window_bp": 9000,
+        "renew_late_bp": 10000,
+        "qa_enabled": "on",
+        "qa_price_fen": 990,
+        "qa_answer_days": 3,
+        "rules-TOTAL_FORMS": 0,
+        "rules-INITIAL_FORMS": 0,
+    }
+    fake = SimpleUploadedFile("cover.png", b"<?php echo 1; ?>", content_type="image/png")
+    refused = client.post(url, {**form, "cover": fake})
+    assert refused.status_code == 200 and not Circle.objects.get(pk=circle.pk).cover
+    settings.UPLOAD_IMAGE_MAX_BYTES = 10
+    big = SimpleUploadedFile("cover.png", png_bytes(), content_type="image/png")
+    assert client.post(url, {**form, "cover": big}).status_code == 200
+    settings.UPLOAD_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    good = SimpleUploadedFile("cover.png", png_bytes(), content_type="image/png")
+    saved = client.post(url, {**form, "cover": good})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert Circle.objects.get(pk=circle.pk).cover

@@ -90,3 +90,18 @@ def test_only_guests_can_be_asked(circle):
         f"/api/v1/circles/{circle.pk}/questions/", {"guest_id": plain.pk, "body": "问题"}, format="json"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_paid_question_is_answered_only_through_the_guest_answer(circle, guest):
+    asker = f.make_member(circle=circle)
+    question, _order = ask(circle, asker, guest)
+    for user in (f.make_member(circle=circle), guest):
+        response = api_for(user).post(
+            f"/api/v1/circles/{circle.pk}/posts/",
+            {"kind": "answer", "body": "我来回答", "question_id": question.post_id},
+            format="json",
+        )
+        assert response.status_code == 400 and response.json()["code"] == "paid_question"
+    assert not Post.objects.get(pk=question.post_id).is_answered
+    assert PaidQuestion.objects.get(pk=question.pk).status == "open"
