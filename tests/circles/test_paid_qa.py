@@ -105,3 +105,19 @@ def test_a_paid_question_is_answered_only_through_the_guest_answer(circle, guest
         assert response.status_code == 400 and response.json()["code"] == "paid_question"
     assert not Post.objects.get(pk=question.post_id).is_answered
     assert PaidQuestion.objects.get(pk=question.pk).status == "open"
+
+
+@pytest.mark.django_db
+def test_the_hourly_beat_job_runs_the_sweep_that_refunds(circle, guest):
+    from circles import tasks
+    from circles.schedules import DEFAULT_SCHEDULES
+
+    assert [job.task for job in DEFAULT_SCHEDULES] == ["circles.tasks.circles_sweep"]
+    asker = f.make_member(circle=circle)
+    question, order = ask(circle, asker, guest)
+    PaidQuestion.objects.filter(pk=question.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        result = tasks.circles_sweep.delay().get()
+    assert result["questions_refunded"] == 1
+    assert Order.objects.get(pk=order.pk).status == "refunded"
+    assert tasks.circles_sweep.delay().get()["questions_refunded"] == 0  # safe to run twice
