@@ -90,7 +90,10 @@ def _seed(*, posts: int):
                 """,
                 [reader.pk, circle.pk],
             )
-            cursor.execute("ANALYZE circles_post; ANALYZE circles_postlike; ANALYZE circles_circlemembership")
+    with connection.cursor() as cursor:
+        # always, not only after inserting: a database seeded by an interrupted run would otherwise be
+        # measured with whatever statistics it happened to have
+        cursor.execute("ANALYZE circles_post; ANALYZE circles_postlike; ANALYZE circles_circlemembership")
     total = Post.objects.filter(circle=circle, status="visible").count()
     featured = Post.objects.filter(circle=circle, status="visible", is_featured=True).count()
     Circle.objects.filter(pk=circle.pk).update(visible_post_count=total, featured_post_count=featured)
