@@ -158,3 +158,19 @@ def test_replying_notifies_the_parent_comment_author(circle):
     services.comment_create(post=post, author=replier, body="同意", parent=top)
     assert Notification.objects.filter(user=commenter, kind="circle_reply").count() == 1
     assert Notification.objects.filter(user=author, kind="circle_comment").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_post_page_shows_threads_with_delete_buttons_for_authors_and_managers(circle, client):
+    author, commenter = f.make_member(circle=circle), f.make_member(circle=circle)
+    post = services.post_create(circle=circle, author=author, title="讨论帖", body="主题")
+    top = services.comment_create(post=post, author=commenter, body="第一条评论")
+    services.comment_create(post=post, author=author, body="作者的回复", parent=top)
+    url = reverse("circles:post", args=[post.pk])
+    client.force_login(commenter)
+    html = client.get(url).content.decode()
+    assert "第一条评论" in html and "作者的回复" in html
+    assert html.count(reverse("circles:comment_delete", args=[top.pk])) == 1  # their own comment only
+    client.force_login(circle.owner)
+    html = client.get(url).content.decode()
+    assert html.count("circles/comments/") == 2  # the owner may delete both
