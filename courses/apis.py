@@ -204,9 +204,9 @@ class CourseDetailApi(APIView):
         responses={200: OutputSerializer, **error_responses(404)},
     )
     def get(self, request, course_id: int):
-        course = selectors.course_get(course_id=course_id)
+        # course, lessons and their serialized public part: one cache read (courses/cache.py)
+        course, lessons, public = selectors.course_page(course_id=course_id, shape="api", extra=self.public)
         access = selectors.course_access(request.user, course)
-        lessons = selectors.course_lessons(course)
         progress = selectors.progress_by_lesson(user=request.user, course=course)
         price, unavailable = None, ""
         if not access.unlocked:
@@ -216,7 +216,6 @@ class CourseDetailApi(APIView):
                 item_type="course",
                 item_id=course.pk,
             )
-        public = self.cached_public(course, lessons)
         data = {
             **public["course"],
             "access": dict(
@@ -252,45 +251,40 @@ class CourseDetailApi(APIView):
         return Response(data)
 
     @classmethod
-    def cached_public(cls, course, lessons) -> dict:
-        """The parts every reader sees, serialized once per catalog version (courses/cache.py)."""
-        from courses import cache
-
-        def build() -> dict:
-            full = cls.OutputSerializer(
-                {
-                    "id": course.pk,
-                    "title": course.title,
-                    "price_fen": course.price_fen,
-                    "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
-                    "summary": course.summary,
-                    "description": course.description,
-                    "cover_url": _cover(course),
-                    "teacher": course.teacher,
-                    "access": {"unlocked": False, "via": "", "reason": "", "message": ""},
-                    "price": None,
-                    "price_unavailable": "",
-                    "completion_percent": 0,
-                    "lessons": [
-                        {
-                            "id": lesson.pk,
-                            "title": lesson.title,
-                            "locked": False,
-                            "position": lesson.position,
-                            "kind": lesson.kind,
-                            "is_preview": lesson.is_preview,
-                            "duration_seconds": lesson.duration_seconds,
-                            "position_seconds": 0,
-                            "completed": False,
-                        }
-                        for lesson in lessons
-                    ],
-                }
-            ).data
-            head = {k: v for k, v in full.items() if k in cls.PUBLIC_FIELDS}
-            return {"course": head, "lessons": [dict(row) for row in full["lessons"]]}
-
-        return cache.get_or_build(f"api-course:{course.pk}", build)
+    def public(cls, course, lessons) -> dict:
+        """The parts every reader sees, serialized once per catalog version (cached with the course)."""
+        full = cls.OutputSerializer(
+            {
+                "id": course.pk,
+                "title": course.title,
+                "price_fen": course.price_fen,
+                "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
+                "summary": course.summary,
+                "description": course.description,
+                "cover_url": _cover(course),
+                "teacher": course.teacher,
+                "access": {"unlocked": False, "via": "", "reason": "", "message": ""},
+                "price": None,
+                "price_unavailable": "",
+                "completion_percent": 0,
+                "lessons": [
+                    {
+                        "id": lesson.pk,
+                        "title": lesson.title,
+                        "locked": False,
+                        "position": lesson.position,
+                        "kind": lesson.kind,
+                        "is_preview": lesson.is_preview,
+                        "duration_seconds": lesson.duration_seconds,
+                        "position_seconds": 0,
+                        "completed": False,
+                    }
+                    for lesson in lessons
+                ],
+            }
+        ).data
+        head = {k: v for k, v in full.items() if k in cls.PUBLIC_FIELDS}
+        return {"course": head, "lessons": [dict(row) for row in full["lessons"]]}
 
     PUBLIC_FIELDS = (
         "id",

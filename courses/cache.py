@@ -61,8 +61,10 @@ def _shape() -> str:
     return hashlib.sha1(f"{FORMAT}:{names}:{TEACHER_FIELDS}".encode()).hexdigest()[:8]
 
 
-def get_or_build(name: str, build):
-    key = f"courses:catalog:{_shape()}:{version()}:{name}"
+def get_or_build(name: str, build, *, at_version: int | None = None):
+    """The cached value `name` of the current catalog version (`at_version`: one the caller already
+    read this request, to spare a round trip), built and stored on a miss."""
+    key = f"courses:catalog:{_shape()}:{at_version if at_version is not None else version()}:{name}"
     value = cache.get(key)
     if value is None:
         value = build()

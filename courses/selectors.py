@@ -170,12 +170,17 @@ class CatalogRows:
     cache: what Django's and DRF's paginators need (`count()` and slices). See courses/cache.py."""
 
     def __init__(self, *, shape: str, row):
+        from courses import cache
+
         self.shape, self.row = shape, row
+        self.version = cache.version()  # one read of the version for the count and the page
 
     def count(self) -> int:
         from courses import cache
 
-        return cache.get_or_build("count", lambda: Course.objects.filter(is_published=True).count())
+        return cache.get_or_build(
+            "count", lambda: Course.objects.filter(is_published=True).count(), at_version=self.version
+        )
 
     def __len__(self) -> int:
         return self.count()
@@ -187,7 +192,9 @@ class CatalogRows:
             raise TypeError("CatalogRows supports plain slices only")
         start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
         return cache.get_or_build(
-            f"{self.shape}:{start}:{stop}", lambda: [self.row(c) for c in catalog()[start:stop]]
+            f"{self.shape}:{start}:{stop}",
+            lambda: [self.row(c) for c in catalog()[start:stop]],
+            at_version=self.version,
         )
 
 
@@ -217,24 +224,52 @@ def unlocked_among(*, user, entries: list[tuple[int, int, set[int]]]) -> set[int
     }
 
 
+def _course_query(course_id) -> Course | None:
+    from members.models import MembershipTier
+
+    return (
+        Course.objects.filter(pk=_int(course_id), is_published=True)
+        .select_related("teacher")
+        .prefetch_related(Prefetch("included_in_tiers", queryset=MembershipTier.objects.order_by("rank")))
+        .first()
+    )
+
+
 def course_get(*, course_id) -> Course:
     """A published course with its teacher and tiers, or Http404."""
     from courses import cache
-    from members.models import MembershipTier
 
     def build() -> dict | bool:
-        course = (
-            Course.objects.filter(pk=_int(course_id), is_published=True)
-            .select_related("teacher")
-            .prefetch_related(Prefetch("included_in_tiers", queryset=MembershipTier.objects.order_by("rank")))
-            .first()
-        )
+        course = _course_query(course_id)
         return cache.frozen_course(course) if course is not None else False  # a miss is cached too
 
     state = cache.get_or_build(f"course:{_int(course_id)}", build)
     if not state:
         raise Http404
     return cache.thawed_course(state)
+
+
+def course_page(*, course_id, shape: str = "", extra=None) -> tuple[Course, list[Lesson], object]:
+    """`course_get` and `course_lessons` in one cache read, plus `extra(course, lessons)` (e.g. an
+    API's serialized public part, under its `shape` name) cached with them. Http404 as course_get."""
+    from courses import cache
+
+    def build() -> dict | bool:
+        course = _course_query(course_id)
+        if course is None:
+            return False
+        lessons = list(course.lessons.filter(is_published=True).order_by("position", "id"))
+        return {
+            "course": cache.frozen_course(course),
+            "lessons": [cache.frozen(lesson) for lesson in lessons],
+            "extra": extra(course, lessons) if extra is not None else None,
+        }
+
+    state = cache.get_or_build(f"page:{shape}:{_int(course_id)}", build)
+    if not state:
+        raise Http404
+    lessons = [cache.thawed(Lesson, lesson) for lesson in state["lessons"]]
+    return cache.thawed_course(state["course"]), lessons, state["extra"]
 
 
 def course_lessons(course: Course) -> list[Lesson]:
