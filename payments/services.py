@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -515,11 +516,16 @@ def _finish(note: PaymentNotification, outcome: str, error: str = "", **fields) 
     )
 
 
-def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> NotifyResult:
-    """Verify, store, deduplicate and act on one WeChat Pay v3 notification.
+def notification_receive(
+    *, body: bytes, meta: dict, remote_addr: str = "", index: Callable[[dict], dict] | None = None
+) -> tuple[PaymentNotification | None, object | None, NotifyResult | None]:
+    """The part every WeChat Pay notification shares (payments, refunds, transfers): verify, store,
+    deduplicate. Returns `(note, verified, None)` when the caller must act on it — the row is stored
+    (committed) before anything is acted on — or `(None, None, answer)` when it is already answered:
+    rejected (stored with why) or a duplicate of one already processed.
 
-    The raw body and headers are stored (committed) before anything is acted on; verification is
-    pure computation and comes first so that a duplicate costs one read and one insert.
+    Verification is pure computation and comes first, so a duplicate costs one read and one insert.
+    `index(resource)` gives extra columns to store for operators' searches (out_trade_no, …).
     """
     from payments.gateways.wechatpay import NotificationRejected, verify_notification
 
@@ -537,26 +543,38 @@ def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> No
             error=f"{exc.code}: {exc.message}",
             processed_at=timezone.now(),
         )
-        return NotifyResult(
-            401 if exc.code in ("bad_signature", "unknown_serial") else 400, "FAIL", exc.message
-        )
-
-    resource = verified.resource
+        status = 401 if exc.code in ("bad_signature", "unknown_serial") else 400
+        return None, None, NotifyResult(status, "FAIL", exc.message)
     facts = {
         **raw,
         "verified": True,
         "claimed_id": verified.id,
         "event_type": verified.event_type,
-        "resource": resource,
-        "out_trade_no": str(resource.get("out_trade_no", ""))[:32],
-        "out_refund_no": str(resource.get("out_refund_no", ""))[:64],
+        "resource": verified.resource,
+        **(index(verified.resource) if index else {}),
     }
     if PaymentNotification.objects.filter(notification_id=verified.id).exists():
         PaymentNotification.objects.create(
             **facts, outcome=PaymentNotification.Outcome.DUPLICATE, processed_at=timezone.now()
         )
-        return NotifyResult(200)
-    note = PaymentNotification.objects.create(**facts)  # stored (committed) before acting
+        return None, None, NotifyResult(200)
+    return PaymentNotification.objects.create(**facts), verified, None
+
+
+def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> NotifyResult:
+    """Verify, store, deduplicate and act on one WeChat Pay v3 payment or refund notification."""
+    note, verified, answer = notification_receive(
+        body=body,
+        meta=meta,
+        remote_addr=remote_addr,
+        index=lambda resource: {
+            "out_trade_no": str(resource.get("out_trade_no", ""))[:32],
+            "out_refund_no": str(resource.get("out_refund_no", ""))[:64],
+        },
+    )
+    if answer is not None:
+        return answer
+    resource = verified.resource
     try:
         with transaction.atomic():
             _act_on(verified.event_type, resource)

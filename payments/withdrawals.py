@@ -711,40 +711,13 @@ def transfer_notification_handle(*, body: bytes, meta: dict, remote_addr: str = 
     """Verify, store, deduplicate and act on one MCHTRANSFER.BILL.FINISHED notification."""
     from django.db import IntegrityError
 
-    from payments.gateways.wechatpay import NotificationRejected, transfer_state_from, verify_notification
-    from payments.services import _STORED_HEADERS, NotifyResult
+    from payments.gateways.wechatpay import transfer_state_from
+    from payments.services import NotifyResult, notification_receive
 
-    raw = {
-        "raw_body": body.decode("utf-8", "replace")[:100_000],
-        "headers": {k: str(meta.get(k, ""))[:1000] for k in _STORED_HEADERS if meta.get(k)},
-        "remote_addr": remote_addr[:64],
-    }
-    try:
-        verified = verify_notification(meta=meta, body=body)
-    except NotificationRejected as exc:
-        PaymentNotification.objects.create(
-            **raw,
-            outcome=PaymentNotification.Outcome.REJECTED,
-            error=f"{exc.code}: {exc.message}",
-            processed_at=timezone.now(),
-        )
-        return NotifyResult(
-            401 if exc.code in ("bad_signature", "unknown_serial") else 400, "FAIL", exc.message
-        )
+    note, verified, answer = notification_receive(body=body, meta=meta, remote_addr=remote_addr)
+    if answer is not None:
+        return answer
     resource = verified.resource
-    facts = {
-        **raw,
-        "verified": True,
-        "claimed_id": verified.id,
-        "event_type": verified.event_type,
-        "resource": resource,
-    }
-    if PaymentNotification.objects.filter(notification_id=verified.id).exists():
-        PaymentNotification.objects.create(
-            **facts, outcome=PaymentNotification.Outcome.DUPLICATE, processed_at=timezone.now()
-        )
-        return NotifyResult(200)
-    note = PaymentNotification.objects.create(**facts)
     out_bill_no = str(resource.get("out_bill_no", ""))
     withdrawal = Withdrawal.objects.filter(out_bill_no=out_bill_no).first()
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from payments.models.events import TransitionEvent
+
 __all__ = [
     "Channel",
     "Order",
@@ -105,26 +107,14 @@ class Order(models.Model):
         return self.amount_fen - self.refunded_fen
 
 
-class OrderEvent(models.Model):
+class OrderEvent(TransitionEvent):
     """Audit row for each state transition of an order. Append-only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=24)
-    to_status = models.CharField(max_length=24)
-    reason = models.CharField(_("原因"), max_length=64)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(TransitionEvent.Meta):
         verbose_name = _("订单状态变更")
         verbose_name_plural = _("订单状态变更")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status}→{self.to_status} ({self.reason})"
 
 
 class Payment(models.Model):

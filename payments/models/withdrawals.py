@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField
+from payments.models.events import TransitionEvent
 
 __all__ = [
     "PayoutMethod",
@@ -193,26 +194,14 @@ class Withdrawal(models.Model):
         return self.status in self.RETURNED
 
 
-class WithdrawalEvent(models.Model):
+class WithdrawalEvent(TransitionEvent):
     """Audit row for each state change of a withdrawal. Append-only."""
 
     withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=24)
-    to_status = models.CharField(max_length=24)
-    reason = models.CharField(_("原因"), max_length=64)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    class Meta:
+    class Meta(TransitionEvent.Meta):
         verbose_name = _("提现状态变更")
         verbose_name_plural = _("提现状态变更")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status}→{self.to_status} ({self.reason})"
 
 
 class SandboxTransfer(models.Model):
