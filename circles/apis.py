@@ -207,6 +207,7 @@ class CircleListApi(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="circles_list",
         summary="List published circles",
         parameters=[
             OpenApiParameter("page", OpenApiTypes.INT),
