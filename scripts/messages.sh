@@ -12,7 +12,8 @@ ignores=(--ignore=.venv --ignore=var --ignore=node_modules --ignore=tests --igno
 if [[ "${1:-}" == "--compile" ]]; then
   .venv/bin/python manage.py compilemessages -l en "${ignores[@]}"
 else
-  .venv/bin/python manage.py makemessages -l en --no-obsolete "${ignores[@]}"
+  # --add-location=file: references without line numbers, so unrelated edits do not churn the .po.
+  .venv/bin/python manage.py makemessages -l en --no-obsolete --add-location=file "${ignores[@]}"
   # e.g. "2010 translated messages, 3 fuzzy translations, 5 untranslated messages."
   echo "messages: $(msgfmt --statistics -o /dev/null locale/en/LC_MESSAGES/django.po 2>&1)"
   echo "messages: translate the fuzzy and untranslated entries, then scripts/messages.sh --compile"
