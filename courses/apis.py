@@ -120,9 +120,10 @@ class CourseListApi(APIView):
     )
     def get(self, request):
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            selectors.CatalogRows(shape="api-list", row=self.cached_row), request, view=self
+        rows = selectors.CatalogRows(
+            shape="api-list", row=self.cached_row, page=self._slice(paginator, request)
         )
+        page = paginator.paginate_queryset(rows, request, view=self)
         unlocked = selectors.unlocked_among(
             user=request.user,
             entries=[(row["id"], row["_teacher_id"], set(row["_tier_ids"])) for row in page],
@@ -130,6 +131,17 @@ class CourseListApi(APIView):
         return paginator.get_paginated_response(
             [{**row["public"], "unlocked": row["id"] in unlocked} for row in page]
         )
+
+    @staticmethod
+    def _slice(paginator, request) -> tuple[int, int] | None:
+        """The rows the paginator will ask for (None when the page parameter is not a plain number:
+        the paginator then answers as usual)."""
+        try:
+            number = int(request.query_params.get(paginator.page_query_param, 1))
+        except (TypeError, ValueError):
+            return None
+        size = paginator.get_page_size(request)
+        return ((number - 1) * size, number * size) if number >= 1 and size else None
 
     @classmethod
     def cached_row(cls, course) -> dict:

@@ -10,8 +10,9 @@ phone number. Plain values, not pickled model instances: unpickling models costs
 Invalidation: one version number for the whole catalog. Every write that changes what the catalog
 shows — a course, a lesson, a course's tiers, a tier, a user's shown name or avatar — bumps it (the
 receivers below, connected in CoursesConfig.ready), at once and again after the transaction commits
-(a reader rebuilding between the two would otherwise cache the uncommitted past). Keys carry the
-version, so stale entries are never read again and expire on their own.
+(a reader rebuilding between the two would otherwise cache the uncommitted past). Every entry carries
+the version it was built at and is read together with the current version (one round trip), so a
+stale entry is never served.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.db import transaction
 
 VERSION_KEY = "courses:catalog:version"
 TTL_SECONDS = 600
-FORMAT = 1  # bump when what is cached changes shape
+FORMAT = 2  # bump when what is cached changes shape
 TEACHER_FIELDS = ("id", "nickname", "member_no", "username", "avatar_url")
 
 
@@ -61,15 +62,34 @@ def _shape() -> str:
     return hashlib.sha1(f"{FORMAT}:{names}:{TEACHER_FIELDS}".encode()).hexdigest()[:8]
 
 
-def get_or_build(name: str, build, *, at_version: int | None = None):
-    """The cached value `name` of the current catalog version (`at_version`: one the caller already
-    read this request, to spare a round trip), built and stored on a miss."""
-    key = f"courses:catalog:{_shape()}:{at_version if at_version is not None else version()}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, TTL_SECONDS)
-    return value
+def get_many_or_build(builders: dict) -> dict:
+    """{name: value} of the current catalog version, in one round trip with the version itself.
+
+    Each entry is stored as (version, value) under a key without the version: a value is served only
+    when its version is the current one, else rebuilt by its builder and stored again. A writer's bump
+    makes every entry stale at once; a slow reader storing an older version only causes a miss.
+    """
+    keys = {name: f"courses:catalog:{_shape()}:{name}" for name in builders}
+    found = cache.get_many([VERSION_KEY, *keys.values()])
+    current = found.get(VERSION_KEY)
+    if current is None:
+        current = version()
+    values, fresh = {}, {}
+    for name, build in builders.items():
+        entry = found.get(keys[name])
+        if entry is not None and entry[0] == current:
+            values[name] = entry[1]
+        else:
+            values[name] = build()
+            fresh[keys[name]] = (current, values[name])
+    if fresh:
+        cache.set_many(fresh, TTL_SECONDS)
+    return values
+
+
+def get_or_build(name: str, build):
+    """The cached value `name` of the current catalog version, built and stored on a miss."""
+    return get_many_or_build({name: build})[name]
 
 
 # ---- plain values of instances, and instances again ----------------------------------------------------

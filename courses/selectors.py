@@ -167,20 +167,31 @@ def catalog(*, user=None) -> QuerySet[Course]:
 
 class CatalogRows:
     """The published catalog (`catalog()` order) as rows built by `row(course)`, page by page from the
-    cache: what Django's and DRF's paginators need (`count()` and slices). See courses/cache.py."""
+    cache: what Django's and DRF's paginators need (`count()` and slices). See courses/cache.py.
 
-    def __init__(self, *, shape: str, row):
-        from courses import cache
+    `page` (start, stop): the slice the paginator will ask for, when the caller knows it — the count
+    and that page then come in one cache round trip."""
 
-        self.shape, self.row = shape, row
-        self.version = cache.version()  # one read of the version for the count and the page
+    def __init__(self, *, shape: str, row, page: tuple[int, int] | None = None):
+        self.shape, self.row, self.page = shape, row, page
+        self._count: int | None = None
+        self._rows: dict[tuple[int, int], list] = {}
+
+    def _rows_builder(self, start: int, stop: int):
+        return lambda: [self.row(c) for c in catalog()[start:stop]]
 
     def count(self) -> int:
         from courses import cache
 
-        return cache.get_or_build(
-            "count", lambda: Course.objects.filter(is_published=True).count(), at_version=self.version
-        )
+        if self._count is None:
+            builders = {"count": lambda: Course.objects.filter(is_published=True).count()}
+            if self.page is not None:
+                builders[f"{self.shape}:{self.page[0]}:{self.page[1]}"] = self._rows_builder(*self.page)
+            values = cache.get_many_or_build(builders)
+            self._count = values.pop("count")
+            if self.page is not None:
+                self._rows[self.page] = next(iter(values.values()))
+        return self._count
 
     def __len__(self) -> int:
         return self.count()
@@ -191,11 +202,14 @@ class CatalogRows:
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("CatalogRows supports plain slices only")
         start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
-        return cache.get_or_build(
-            f"{self.shape}:{start}:{stop}",
-            lambda: [self.row(c) for c in catalog()[start:stop]],
-            at_version=self.version,
-        )
+        hinted = self._rows.get(self.page) if self.page else None
+        if hinted is not None and start == self.page[0] and stop <= self.page[1]:
+            return hinted[: stop - start]  # the last page: the paginator stops at the count
+        if (start, stop) not in self._rows:
+            self._rows[(start, stop)] = cache.get_or_build(
+                f"{self.shape}:{start}:{stop}", self._rows_builder(start, stop)
+            )
+        return self._rows[(start, stop)]
 
 
 def catalog_unlocked_ids(*, user, courses) -> set[int]:

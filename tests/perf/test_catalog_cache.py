@@ -155,3 +155,26 @@ def test_a_reader_during_an_uncommitted_edit_does_not_keep_it_stale(course):
         reader.join()
     assert seen["title"] == "私域增长"  # the reader saw the committed past, and cached it
     assert catalog(client)[course.pk]["title"] == "改名中"  # … but never serves it after the commit
+
+
+def test_every_page_of_the_cached_catalog_matches_the_database(vip, teacher):
+    """Pages come from the cache by (start, size); the last one stops at the count, as the paginator does."""
+    courses = [f.make_course(title=f"课程{i:02d}", teacher=teacher, lessons=1) for i in range(17)]
+    expected = [
+        c.pk
+        for c in Course.objects.filter(pk__in=[c.pk for c in courses]).order_by(
+            "sort_order", "-created_at", "id"
+        )
+    ]
+    client = api(UserFactory())
+    seen = []
+    for number in (1, 2, 3):
+        for _round in range(2):  # cold, then warm: the same rows
+            body = client.get(f"/api/v1/courses/?page={number}&page_size=7").json()
+            assert body["count"] == 17
+        seen += [row["id"] for row in body["results"]]
+        assert len(body["results"]) == (7 if number < 3 else 3)
+    assert seen == expected
+    assert client.get("/api/v1/courses/?page=4&page_size=7").status_code == 404
+    assert client.get("/api/v1/courses/?page=last&page_size=7").json()["results"][-1]["id"] == expected[-1]
+    assert client.get("/api/v1/courses/?page=x").status_code == 404
