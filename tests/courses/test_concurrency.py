@@ -3,11 +3,7 @@ in once, a day is checked in once, and a reminder is claimed once."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -16,32 +12,11 @@ from courses.models import CheckIn, CheckinReminder, EventRegistration
 from payments import services as payment_services
 from payments.gateways import sandbox
 from payments.models import Order
+from tests.concurrency import run_together
 from tests.courses import factories as f
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs: list[Callable[[], object]]) -> list[object]:
-    """Start every job at the same instant on its own thread; return results (or exceptions)."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def runner(i: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_ten_members_racing_for_the_last_free_seat_get_one_ticket_and_nine_waitlist_places():

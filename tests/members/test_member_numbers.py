@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import secrets
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from members import services
 from members.models import MemberNumberSequence, User
 from payments.models import Payment
 from payments.services import order_create, payment_confirm
+from tests.concurrency import run_together
 from tests.factories import TierFactory, UserFactory
 from tests.members.helpers import buy
 from tests.payments.helpers import refund_order
+
+
+def _confirm_all_at_once(payments: list[Payment]) -> None:
+    """WeChat's payment notifications for every payment, arriving at the same instant."""
+
+    def confirm(payment: Payment) -> None:
+        payment_confirm(
+            out_trade_no=payment.out_trade_no,
+            transaction_id="4200" + secrets.token_hex(12),
+            amount_fen=payment.amount_fen,
+            paid_at=timezone.now(),
+        )
+
+    results = run_together([lambda p=p: confirm(p) for p in payments])
+    assert [r for r in results if isinstance(r, Exception)] == []
 
 
 def test_numbers_are_per_prefix_and_sequential(vip, ka):
@@ -77,29 +92,7 @@ def test_concurrent_first_purchases_get_distinct_gap_free_numbers():
                 status=Payment.Status.PREPAID,
             )
         )
-    barrier = threading.Barrier(len(payments))
-    errors: list[Exception] = []
-
-    def confirm(payment):
-        try:
-            barrier.wait()
-            payment_confirm(
-                out_trade_no=payment.out_trade_no,
-                transaction_id="4200" + secrets.token_hex(12),
-                amount_fen=payment.amount_fen,
-                paid_at=timezone.now(),
-            )
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=confirm, args=(p,)) for p in payments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    _confirm_all_at_once(payments)
     numbers = sorted(User.objects.filter(pk__in=[b.pk for b in buyers]).values_list("member_no", flat=True))
     assert numbers == [f"VIP-{n:06d}" for n in range(1, 7)]
     assert MemberNumberSequence.objects.get(prefix="VIP").last_value == 6
@@ -122,29 +115,7 @@ def test_two_orders_of_one_member_paid_at_once_start_then_renew():
                 status=Payment.Status.PREPAID,
             )
         )
-    barrier = threading.Barrier(2)
-    errors: list[Exception] = []
-
-    def confirm(payment):
-        try:
-            barrier.wait()
-            payment_confirm(
-                out_trade_no=payment.out_trade_no,
-                transaction_id="4200" + secrets.token_hex(12),
-                amount_fen=payment.amount_fen,
-                paid_at=timezone.now(),
-            )
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=confirm, args=(p,)) for p in payments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    _confirm_all_at_once(payments)
     from members.models import MembershipGrant
     from members.selectors import days_left
 

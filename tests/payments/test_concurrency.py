@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from core.errors import ApplicationError
 from payments import services
 from payments.models import Order, OrderEvent, Payment, PaymentNotification, Refund
+from tests.concurrency import run_together
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order
 from tests.payments.wechat_support import deliver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs: list[Callable[[], object]]) -> list[object]:
-    """Start every job at the same instant on its own thread; return results (or exceptions)."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def runner(i: int, job: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_same_notification_50_times_concurrently_pays_fulfils_and_notifies_once(

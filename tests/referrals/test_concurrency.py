@@ -12,10 +12,10 @@ from payments.models import Earning, Order, PaymentNotification
 from payments.services import order_create, payment_start
 from referrals import group_buys, services
 from referrals.models import Commission, GroupBuy, GroupBuyMember, ReferralBinding
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order
-from tests.payments.test_concurrency import run_together
 from tests.payments.wechat_support import deliver
 from tests.referrals import factories as f
 
