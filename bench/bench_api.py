@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.bench_api                    # 10×-smaller and full volume, then the ratio
     .venv/bin/python -m bench.bench_api --scales 1         # one volume only
     .venv/bin/python -m bench.bench_api --seconds 5 --rounds 2
+    .venv/bin/python -m bench.bench_api --scale 0.1 --only catalog,course,me   # some endpoints only
 
 Server: gunicorn with config.settings.prod (sync workers, 2 per core, as the Dockerfile runs it) on
 127.0.0.1, PostgreSQL and Redis as in production. Load: wrk, 2 threads, one connection per worker (every
@@ -61,6 +62,15 @@ AIM_RATIO, AIM_P95_MS = 0.5, 150.0
 
 def _arg(name: str, default: str) -> str:
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def _selected() -> list[str]:
+    """`--only a,b`: those endpoints (in ENDPOINTS order) to iterate faster; all of them by default."""
+    only = set(_arg("--only", ",".join(ENDPOINTS)).split(","))
+    unknown = only - set(ENDPOINTS)
+    if unknown:
+        raise SystemExit(f"--only: unknown endpoint(s) {sorted(unknown)}; choose from {ENDPOINTS}")
+    return [name for name in ENDPOINTS if name in only]
 
 
 # ---- one volume, in its own process (Django is set up once per database) -----------------------------------
@@ -173,8 +183,9 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
     }
     last_order = Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
-    rows: dict[str, list] = {name: [] for name in ENDPOINTS}
-    floors: dict[str, list] = {name: [] for name in ENDPOINTS}
+    timed = _selected()
+    rows: dict[str, list] = {name: [] for name in timed}
+    floors: dict[str, list] = {name: [] for name in timed}
     anonymous = []
     with loadtest.FakeGateway(env), loadtest.Gunicorn(env) as server:
         # Each plan answers what it should before anything is timed.
@@ -201,11 +212,11 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
         # course page after its first reader), then every worker's code paths and connections.
         for path in sorted({row[1] for name in ("catalog", "course", "feed") for row in plans[name].rows}):
             assert loadtest.call("GET", path, token=reader_tokens[0])[0] == 200, path
-        for name in ["floor", *ENDPOINTS]:
+        for name in ["floor", *timed]:
             loadtest.wrk(f"warm {name}", plans[name], seconds=1, connections=server.workers)
         for _round in range(rounds):
             anonymous.append(loadtest.wrk("floor (anonymous)", plans["floor_anonymous"], **load))
-            for name in ENDPOINTS:
+            for name in timed:
                 floors[name].append(loadtest.wrk("floor", plans["floor"], **load))
                 rows[name].append(loadtest.wrk(name, plans[name], **load))
         workers = server.workers
@@ -274,7 +285,7 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
         "queries": queries,
         "anonymous_floor": combine(anonymous),
         "endpoints": {
-            name: {"subject": combine(rows[name]), "floor": combine(floors[name])} for name in ENDPOINTS
+            name: {"subject": combine(rows[name]), "floor": combine(floors[name])} for name in timed
         },
     }
 
@@ -308,7 +319,7 @@ def report(volumes: list[dict], command: str) -> str:
             f"(no token): {anon['rps']:,.0f} requests/s, p95 {anon['p95_ms']:.1f} ms.\n"
         )
         table = []
-        for name in ENDPOINTS:
+        for name in v["endpoints"]:
             s, f = v["endpoints"][name]["subject"], v["endpoints"][name]["floor"]
             ratio = s["rps"] / f["rps"] if f["rps"] else 0
             met = ratio >= AIM_RATIO and s["p95_ms"] < AIM_P95_MS and s["errors"] == 0
@@ -355,7 +366,7 @@ def report(volumes: list[dict], command: str) -> str:
     if len(volumes) >= 2:
         small, full = volumes[0], volumes[-1]
         growth = []
-        for name in ENDPOINTS:
+        for name in [n for n in full["endpoints"] if n in small["endpoints"]]:
             a, b = small["endpoints"][name]["subject"], full["endpoints"][name]["subject"]
             fa, fb = small["endpoints"][name]["floor"], full["endpoints"][name]["floor"]
             growth.append(
@@ -423,6 +434,8 @@ def main() -> None:
                 str(seconds),
                 "--rounds",
                 str(rounds),
+                "--only",
+                ",".join(_selected()),
             ],
             cwd=ROOT,
             check=True,
