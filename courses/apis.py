@@ -120,13 +120,15 @@ class CourseListApi(APIView):
     )
     def get(self, request):
         paginator = Pagination()
+        # the page, the count and this member's entitlements: one cache round trip
         rows = selectors.CatalogRows(
-            shape="api-list", row=self.cached_row, page=self._slice(paginator, request)
+            shape="api-list", row=self.cached_row, page=self._slice(paginator, request), user=request.user
         )
         page = paginator.paginate_queryset(rows, request, view=self)
         unlocked = selectors.unlocked_among(
             user=request.user,
             entries=[(row["id"], row["_teacher_id"], set(row["_tier_ids"])) for row in page],
+            facts=rows.facts,
         )
         return paginator.get_paginated_response(
             [{**row["public"], "unlocked": row["id"] in unlocked} for row in page]
@@ -216,9 +218,11 @@ class CourseDetailApi(APIView):
         responses={200: OutputSerializer, **error_responses(404)},
     )
     def get(self, request, course_id: int):
-        # course, lessons and their serialized public part: one cache read (courses/cache.py)
-        course, lessons, public = selectors.course_page(course_id=course_id, shape="api", extra=self.public)
-        access = selectors.course_access(request.user, course)
+        # course, lessons, their serialized public part and this member's entitlements: one cache read
+        course, lessons, public, facts = selectors.course_page(
+            course_id=course_id, shape="api", extra=self.public, user=request.user
+        )
+        access = selectors.course_access(request.user, course, facts=facts)
         progress = selectors.progress_by_lesson(user=request.user, course=course)
         price, unavailable = None, ""
         if not access.unlocked:

@@ -13,6 +13,14 @@ receivers below, connected in CoursesConfig.ready), at once and again after the 
 (a reader rebuilding between the two would otherwise cache the uncommitted past). Every entry carries
 the version it was built at and is read together with the current version (one round trip), so a
 stale entry is never served.
+
+Per member: the facts that decide a member's access to courses (`courses.selectors.Entitlements`: tier
+ids, active enrolments, a lapsed membership, the tier discount) are cached the same way under a version
+of their own, read in the same round trip as the catalog entries the request needs. It is bumped (at
+once and after commit) by every save or delete of the member's Membership or CourseEnrolment; an entry
+also carries the catalog version (tier ranks, names and discounts are catalog writes) and the moment it
+stops being true by itself (the membership's start or end), after which it is rebuilt. Queryset
+`update()`s send no signal: code that changes these rows that way calls `member_bump(user_id)`.
 """
 
 from __future__ import annotations
@@ -23,9 +31,11 @@ from functools import lru_cache
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 VERSION_KEY = "courses:catalog:version"
 TTL_SECONDS = 600
+MEMBER_VERSION_TTL_SECONDS = 7 * 24 * 3600  # an expired version is replaced by a new epoch: only a miss
 FORMAT = 2  # bump when what is cached changes shape
 TEACHER_FIELDS = ("id", "nickname", "member_no", "username", "avatar_url")
 
@@ -39,16 +49,36 @@ def version() -> int:
     return int(current)
 
 
-def _bump_now() -> None:
+def _member_version_key(user_id: int) -> str:
+    return f"courses:member:{user_id}:version"
+
+
+def _member_version(user_id: int) -> int:
+    key = _member_version_key(user_id)
+    current = cache.get(key)
+    if current is None:
+        cache.add(key, int(time.time() * 1000), timeout=MEMBER_VERSION_TTL_SECONDS)
+        current = cache.get(key)
+    return int(current)
+
+
+def _bump_now(key: str = VERSION_KEY, timeout: int | None = None) -> None:
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(key)
     except ValueError:  # no version yet (or evicted): a new epoch is a new version
-        cache.set(VERSION_KEY, int(time.time() * 1000), timeout=None)
+        cache.set(key, int(time.time() * 1000), timeout=timeout)
 
 
 def bump(**_signal_kwargs) -> None:
     _bump_now()
     transaction.on_commit(_bump_now)
+
+
+def member_bump(user_id: int) -> None:
+    """The member's entitlement facts changed (or will when the transaction commits)."""
+    key = _member_version_key(user_id)
+    _bump_now(key, MEMBER_VERSION_TTL_SECONDS)
+    transaction.on_commit(lambda: _bump_now(key, MEMBER_VERSION_TTL_SECONDS))
 
 
 @lru_cache(maxsize=1)
@@ -62,19 +92,36 @@ def _shape() -> str:
     return hashlib.sha1(f"{FORMAT}:{names}:{TEACHER_FIELDS}".encode()).hexdigest()[:8]
 
 
-def get_many_or_build(builders: dict) -> dict:
+def get_many_or_build(builders: dict, *, member: tuple[int, object] | None = None) -> dict:
     """{name: value} of the current catalog version, in one round trip with the version itself.
 
     Each entry is stored as (version, value) under a key without the version: a value is served only
     when its version is the current one, else rebuilt by its builder and stored again. A writer's bump
     makes every entry stale at once; a slow reader storing an older version only causes a miss.
+
+    `member` (user id, build): that member's entitlement facts too, as `values["member"]`, in the same
+    round trip; `build()` returns (facts, the moment they stop holding or None).
     """
     keys = {name: f"courses:catalog:{_shape()}:{name}" for name in builders}
-    found = cache.get_many([VERSION_KEY, *keys.values()])
+    wanted = [VERSION_KEY, *keys.values()]
+    if member is not None:
+        member_keys = (_member_version_key(member[0]), f"courses:member:{_shape()}:{member[0]}")
+        wanted += member_keys
+    found = cache.get_many(wanted)
     current = found.get(VERSION_KEY)
     if current is None:
         current = version()
     values, fresh = {}, {}
+    if member is not None:
+        member_current = found.get(member_keys[0])
+        stamp = (current, member_current if member_current is not None else _member_version(member[0]))
+        entry = found.get(member_keys[1])
+        if entry is not None and entry[0] == stamp and (entry[1] is None or timezone.now() < entry[1]):
+            values["member"] = entry[2]
+        else:
+            facts, until = member[1]()
+            values["member"] = facts
+            fresh[member_keys[1]] = (stamp, until, facts)
     for name, build in builders.items():
         entry = found.get(keys[name])
         if entry is not None and entry[0] == current:
@@ -142,14 +189,23 @@ def _user_changed(sender, instance, created=False, update_fields=None, **kwargs)
     bump()
 
 
+def _member_changed(sender, instance, **kwargs) -> None:
+    member_bump(instance.user_id)
+
+
 def connect() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from courses.models import Course, Lesson
-    from members.models import MembershipTier, User
+    from courses.models import Course, CourseEnrolment, Lesson
+    from members.models import Membership, MembershipTier, User
 
     for model in (Course, Lesson, MembershipTier):
         post_save.connect(bump, sender=model, dispatch_uid=f"courses-cache-save-{model.__name__}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"courses-cache-delete-{model.__name__}")
     m2m_changed.connect(bump, sender=Course.included_in_tiers.through, dispatch_uid="courses-cache-tiers")
     post_save.connect(_user_changed, sender=User, dispatch_uid="courses-cache-teacher")
+    for model in (Membership, CourseEnrolment):
+        post_save.connect(_member_changed, sender=model, dispatch_uid=f"courses-member-save-{model.__name__}")
+        post_delete.connect(
+            _member_changed, sender=model, dispatch_uid=f"courses-member-delete-{model.__name__}"
+        )

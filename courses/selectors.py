@@ -7,7 +7,7 @@ The access questions have ONE answer each, used by pages, the API and the servic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection
@@ -57,6 +57,73 @@ def _membership_lapsed(user, now: datetime) -> bool:
     return Membership.objects.filter(user_id=user.pk, ends_at__lte=now).exists()
 
 
+@dataclass(frozen=True)
+class Entitlements:
+    """What decides a member's access to courses, besides the user row itself (staff, teacher).
+
+    tier_ids: every tier the active membership includes (rank-inclusive); enrolled: {course id: source}
+    of active enrolments; lapsed: the member had a membership that has ended; tier_name and
+    discount_bp: the active tier's single-purchase discount. Cached per member (courses/cache.py).
+    """
+
+    tier_ids: frozenset[int] = frozenset()
+    enrolled: dict[int, str] = field(default_factory=dict)
+    lapsed: bool = False
+    tier_name: str = ""
+    discount_bp: int = 0
+
+
+NO_ENTITLEMENTS = Entitlements()
+
+
+def _entitlements_build(user) -> tuple[tuple, datetime | None]:
+    """The member's facts as plain values (what the cache stores) and the moment they stop holding by
+    themselves (the membership starts or ends); 3 statements, on a cache miss only."""
+    from members.models import Membership, MembershipTier
+
+    now = timezone.now()
+    membership = Membership.objects.select_related("tier").filter(user_id=user.pk).first()
+    tier_ids, lapsed, name, discount, until = [], False, "", 0, None
+    if membership is not None:
+        if membership.starts_at <= now < membership.ends_at:
+            # rank-inclusive, as members.selectors.active_tier_ids answers it
+            tier = membership.tier
+            tier_ids = list(MembershipTier.objects.filter(rank__lte=tier.rank).values_list("id", flat=True))
+            name, discount, until = tier.name, int(tier.single_purchase_discount_bp), membership.ends_at
+        elif now < membership.starts_at:
+            until = membership.starts_at
+        else:
+            lapsed = True
+    enrolled = list(
+        CourseEnrolment.objects.filter(user_id=user.pk, status=CourseEnrolment.Status.ACTIVE).values_list(
+            "course_id", "source"
+        )
+    )
+    return (tier_ids, enrolled, lapsed, name, discount), until
+
+
+def _entitlements_of(state) -> Entitlements:
+    tier_ids, enrolled, lapsed, name, discount = state
+    return Entitlements(frozenset(tier_ids), dict(enrolled), lapsed, name, discount)
+
+
+def _member_read(user):
+    """The `member=` argument of courses.cache.get_many_or_build for this user (None when anonymous)."""
+    return (user.pk, lambda: _entitlements_build(user)) if _authenticated(user) else None
+
+
+def entitlements(user, *, fresh: bool = False) -> Entitlements:
+    """The member's access facts, from the cache (one round trip) or built and cached; `fresh`: from
+    the database, bypassing the cache (what money decisions use)."""
+    from courses import cache
+
+    if not _authenticated(user):
+        return NO_ENTITLEMENTS
+    if fresh:
+        return _entitlements_of(_entitlements_build(user)[0])
+    return _entitlements_of(cache.get_many_or_build({}, member=_member_read(user))["member"])
+
+
 def _tier_ids_of(obj) -> set[int]:
     """Tier ids of an object's `included_in_tiers` (uses a prefetch when there is one)."""
     return {tier.pk for tier in obj.included_in_tiers.all()}
@@ -84,7 +151,7 @@ class CourseAccess:
     unlocked: bool
     via: str = ""
     reason: str = ""
-    enrolment: CourseEnrolment | None = None
+    entitlements: Entitlements = field(default=NO_ENTITLEMENTS, compare=False)  # what it was decided on
 
     @property
     def reason_text(self) -> str:
@@ -106,37 +173,32 @@ class LessonAccess:
         return str(REASON_TEXT.get(self.reason, ""))
 
 
-def course_access(
-    user, course: Course, *, tier_ids: set[int] | None = None, enrolment=_UNSET, now: datetime | None = None
-) -> CourseAccess:
+def course_access(user, course: Course, *, facts: Entitlements | None = None) -> CourseAccess:
     """Unlocked by: staff/teacher, an active enrolment (bought, redeemed with points, granted), or a
     tier of the user's active membership that includes the course (rank-inclusive).
 
-    Pass `tier_ids` / `enrolment` when the caller already loaded them (lists), to keep queries fixed.
+    The member's side comes from `entitlements(user)` (cached); pass `facts` when the caller already
+    read them in its own cache round trip.
     """
     if not _authenticated(user):
         return CourseAccess(False, reason="login")
     if user.is_staff or course.teacher_id == user.pk:
         return CourseAccess(True, via="staff")
-    if enrolment is _UNSET:
-        enrolment = CourseEnrolment.objects.filter(
-            course_id=course.pk, user_id=user.pk, status=CourseEnrolment.Status.ACTIVE
-        ).first()
-    if enrolment is not None and enrolment.status == CourseEnrolment.Status.ACTIVE:
-        return CourseAccess(True, via=enrolment.source, enrolment=enrolment)
+    if facts is None:
+        facts = entitlements(user)
+    source = facts.enrolled.get(course.pk)
+    if source is not None:
+        return CourseAccess(True, via=source, entitlements=facts)
     course_tiers = _tier_ids_of(course)
-    if tier_ids is None:
-        tier_ids = user_tier_ids(user)
-    if course_tiers & tier_ids:
-        return CourseAccess(True, via="tier")
-    # A member with an active tier has no ended membership (one membership row per member): no query.
-    if course_tiers and not tier_ids and _membership_lapsed(user, now or timezone.now()):
-        return CourseAccess(False, reason="membership_expired")
+    if course_tiers & facts.tier_ids:
+        return CourseAccess(True, via="tier", entitlements=facts)
+    if course_tiers and facts.lapsed:
+        return CourseAccess(False, reason="membership_expired", entitlements=facts)
     if course.for_sale:
-        return CourseAccess(False, reason="buy")
+        return CourseAccess(False, reason="buy", entitlements=facts)
     if course_tiers:
-        return CourseAccess(False, reason="tier_required")
-    return CourseAccess(False, reason="unavailable")
+        return CourseAccess(False, reason="tier_required", entitlements=facts)
+    return CourseAccess(False, reason="unavailable", entitlements=facts)
 
 
 def lesson_access(user, lesson: Lesson, *, course_access_: CourseAccess | None = None) -> LessonAccess:
@@ -170,12 +232,20 @@ class CatalogRows:
     cache: what Django's and DRF's paginators need (`count()` and slices). See courses/cache.py.
 
     `page` (start, stop): the slice the paginator will ask for, when the caller knows it — the count
-    and that page then come in one cache round trip."""
+    and that page then come in one cache round trip. `user`: that round trip also reads the member's
+    `entitlements` (then `self.facts`)."""
 
-    def __init__(self, *, shape: str, row, page: tuple[int, int] | None = None):
-        self.shape, self.row, self.page = shape, row, page
+    def __init__(self, *, shape: str, row, page: tuple[int, int] | None = None, user=None):
+        self.shape, self.row, self.page, self.user = shape, row, page, user
         self._count: int | None = None
         self._rows: dict[tuple[int, int], list] = {}
+        self._facts: Entitlements | None = None
+
+    @property
+    def facts(self) -> Entitlements:
+        if self._facts is None:
+            self.count()
+        return self._facts if self._facts is not None else entitlements(self.user)
 
     def _rows_builder(self, start: int, stop: int):
         return lambda: [self.row(c) for c in catalog()[start:stop]]
@@ -187,7 +257,9 @@ class CatalogRows:
             builders = {"count": lambda: Course.objects.filter(is_published=True).count()}
             if self.page is not None:
                 builders[f"{self.shape}:{self.page[0]}:{self.page[1]}"] = self._rows_builder(*self.page)
-            values = cache.get_many_or_build(builders)
+            values = cache.get_many_or_build(builders, member=_member_read(self.user))
+            if "member" in values:
+                self._facts = _entitlements_of(values.pop("member"))
             self._count = values.pop("count")
             if self.page is not None:
                 self._rows[self.page] = next(iter(values.values()))
@@ -213,28 +285,25 @@ class CatalogRows:
 
 
 def catalog_unlocked_ids(*, user, courses) -> set[int]:
-    """Ids among `courses` that are unlocked for the user: 1 query for enrolments + tier ids (members)."""
+    """Ids among `courses` that are unlocked for the user (the member's facts: `entitlements`)."""
     return unlocked_among(user=user, entries=[(c.pk, c.teacher_id, _tier_ids_of(c)) for c in courses])
 
 
-def unlocked_among(*, user, entries: list[tuple[int, int, set[int]]]) -> set[int]:
-    """`catalog_unlocked_ids` over (course id, teacher id, tier ids) facts, e.g. from cached rows."""
+def unlocked_among(
+    *, user, entries: list[tuple[int, int, set[int]]], facts: Entitlements | None = None
+) -> set[int]:
+    """`catalog_unlocked_ids` over (course id, teacher id, tier ids) facts, e.g. from cached rows: the
+    same rules as `course_access` (pass `facts` when already read)."""
     if not _authenticated(user):
         return set()
     if user.is_staff:
         return {pk for pk, _teacher, _tiers in entries}
-    enrolled = set(
-        CourseEnrolment.objects.filter(
-            user_id=user.pk,
-            status=CourseEnrolment.Status.ACTIVE,
-            course_id__in=[pk for pk, _t, _s in entries],
-        ).values_list("course_id", flat=True)
-    )
-    tier_ids = user_tier_ids(user)
+    if facts is None:
+        facts = entitlements(user)
     return {
         pk
         for pk, teacher_id, tiers in entries
-        if pk in enrolled or teacher_id == user.pk or (tiers & tier_ids)
+        if pk in facts.enrolled or teacher_id == user.pk or (tiers & facts.tier_ids)
     }
 
 
@@ -263,9 +332,12 @@ def course_get(*, course_id) -> Course:
     return cache.thawed_course(state)
 
 
-def course_page(*, course_id, shape: str = "", extra=None) -> tuple[Course, list[Lesson], object]:
+def course_page(
+    *, course_id, shape: str = "", extra=None, user=None
+) -> tuple[Course, list[Lesson], object, Entitlements]:
     """`course_get` and `course_lessons` in one cache read, plus `extra(course, lessons)` (e.g. an
-    API's serialized public part, under its `shape` name) cached with them. Http404 as course_get."""
+    API's serialized public part, under its `shape` name) cached with them, and `user`'s
+    `entitlements` in the same round trip. Http404 as course_get."""
     from courses import cache
 
     def build() -> dict | bool:
@@ -279,11 +351,14 @@ def course_page(*, course_id, shape: str = "", extra=None) -> tuple[Course, list
             "extra": extra(course, lessons) if extra is not None else None,
         }
 
-    state = cache.get_or_build(f"page:{shape}:{_int(course_id)}", build)
+    name = f"page:{shape}:{_int(course_id)}"
+    values = cache.get_many_or_build({name: build}, member=_member_read(user))
+    state = values[name]
     if not state:
         raise Http404
+    facts = _entitlements_of(values["member"]) if "member" in values else NO_ENTITLEMENTS
     lessons = [cache.thawed(Lesson, lesson) for lesson in state["lessons"]]
-    return cache.thawed_course(state["course"]), lessons, state["extra"]
+    return cache.thawed_course(state["course"]), lessons, state["extra"], facts
 
 
 def course_lessons(course: Course) -> list[Lesson]:

@@ -125,19 +125,25 @@ def _int_id(item_id) -> int:
         raise items.ItemUnavailable() from None
 
 
-def tier_discount_line(*, user, quote: items.Quote) -> items.Quote:
-    """The single-purchase discount of the member's active tier, as a visible quote line."""
+def tier_discount_line(
+    *, user, quote: items.Quote, facts: selectors.Entitlements | None = None
+) -> items.Quote:
+    """The single-purchase discount of the member's active tier, as a visible quote line (from the
+    member's `facts` when the caller has them, else from the membership)."""
     from members.selectors import active_membership
 
-    # tier_discount_bp(user), from the one membership read (it would read the membership again)
-    membership = active_membership(user) if getattr(user, "is_authenticated", False) else None
-    rate = int(membership.tier.single_purchase_discount_bp) if membership else 0
+    if facts is not None:
+        rate, name = facts.discount_bp, facts.tier_name
+    else:
+        # tier_discount_bp(user), from the one membership read (it would read the membership again)
+        membership = active_membership(user) if getattr(user, "is_authenticated", False) else None
+        rate = int(membership.tier.single_purchase_discount_bp) if membership else 0
+        name = membership.tier.name if membership else ""
     if rate <= 0 or quote.list_price_fen <= 0:
         return quote
     discount = apply_bp(quote.list_price_fen, rate)
     if discount <= 0:
         return quote
-    name = membership.tier.name
     return quote.with_line(_("%(tier)s专享折扣") % {"tier": name}, -discount, tier_discount_bp=rate)
 
 
@@ -148,7 +154,9 @@ def course_quote(*, user, course_id) -> items.Quote:
     course = Course.objects.filter(pk=_int_id(course_id), is_published=True).first()
     if course is None:
         raise items.ItemUnavailable()
-    return course_price(user=user, course=course, access=selectors.course_access(user, course))
+    # An order's price never rests on a cache: the member's facts are read from the database here.
+    access = selectors.course_access(user, course, facts=selectors.entitlements(user, fresh=True))
+    return course_price(user=user, course=course, access=access)
 
 
 def course_price(*, user, course: Course, access: selectors.CourseAccess) -> items.Quote:
@@ -162,7 +170,10 @@ def course_price(*, user, course: Course, access: selectors.CourseAccess) -> ite
         list_price_fen=course.price_fen,
         context={"course_id": course.pk},
     )
-    return tier_discount_line(user=user, quote=quote)
+    # the discount from the same facts the access was decided on (no second read of the membership)
+    return tier_discount_line(
+        user=user, quote=quote, facts=access.entitlements if access.reason != "login" else None
+    )
 
 
 def enrolment_grant(*, course: Course, user, source: str, order_no: str | None = None) -> CourseEnrolment:

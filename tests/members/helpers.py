@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
+from courses.cache import member_bump
 from members.models import Membership, MembershipGrant, MembershipReminder
 from tests.payments.helpers import create_paid_order
 
@@ -27,4 +28,5 @@ def age(user, days: float) -> Membership:
         starts_before=F("starts_before") - delta, ends_before=F("ends_before") - delta
     )
     MembershipReminder.objects.filter(membership__user=user).update(ends_at=F("ends_at") - delta)
+    member_bump(user.pk)  # queryset updates send no signal: the cached course entitlements must hear of it
     return Membership.objects.select_related("tier").get(user=user)
