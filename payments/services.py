@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -393,38 +393,53 @@ def payment_confirm(
     """
     # No savepoint when nested (the notify handler's transaction): any error aborts both anyway.
     with transaction.atomic(savepoint=False):
-        # Parent before child: lock the order (found through its payment), then the payment.
+        # Parent before child: lock the order (found through its payment); the same statement reads
+        # the payment's immutable facts (id, channel, amount) so it needs no read of its own.
         order = (
             Order.objects.select_for_update(of=("self",))
-            .filter(pk__in=Payment.objects.filter(out_trade_no=out_trade_no).values("order_id"))
+            .filter(payments__out_trade_no=out_trade_no)
+            .annotate(
+                payment_pk=F("payments__pk"),
+                payment_channel=F("payments__channel"),
+                payment_amount_fen=F("payments__amount_fen"),
+            )
             .first()
         )
         if order is None:
             raise _unknown("out_trade_no")
-        payment = Payment.objects.select_for_update(of=("self",)).get(out_trade_no=out_trade_no)
-        if int(amount_fen) != payment.amount_fen or payment.amount_fen != order.amount_fen:
-            raise AmountMismatch(payment.amount_fen, int(amount_fen))
-        if payment.status == Payment.Status.SUCCEEDED:
+        if int(amount_fen) != order.payment_amount_fen or order.payment_amount_fen != order.amount_fen:
+            raise AmountMismatch(order.payment_amount_fen, int(amount_fen))
+        payment = Payment(
+            pk=order.payment_pk,
+            order=order,
+            channel=order.payment_channel,
+            out_trade_no=out_trade_no,
+            amount_fen=order.payment_amount_fen,
+            status=Payment.Status.SUCCEEDED,
+            transaction_id=transaction_id or None,
+            paid_at=paid_at or timezone.now(),
+            needs_auto_refund=order.status != S.PENDING,
+        )
+        payment._state.adding = False
+        changes = {
+            "status": payment.status,
+            "transaction_id": payment.transaction_id,
+            "paid_at": payment.paid_at,
+            "needs_auto_refund": payment.needs_auto_refund,
+            "updated_at": timezone.now(),
+        }
+        if payer_openid:
+            changes["payer_openid"] = payer_openid
+        # The UPDATE takes the payment's row lock (child after parent) and re-checks its state on the
+        # latest row version: 0 rows means another delivery or a query already recorded it.
+        recorded = (
+            Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.SUCCEEDED).update(**changes)
+        )
+        if not recorded:
             return order
-        payment.status = Payment.Status.SUCCEEDED
-        payment.transaction_id = transaction_id or None
-        payment.paid_at = paid_at or timezone.now()
-        payment.payer_openid = payer_openid or payment.payer_openid
         if order.status == S.PENDING:
-            payment.save(update_fields=["status", "transaction_id", "paid_at", "payer_openid", "updated_at"])
             _mark_paid(order=order, payment=payment, paid_at=payment.paid_at, reason="payment")
         else:
-            payment.needs_auto_refund = True
-            payment.save(
-                update_fields=[
-                    "status",
-                    "transaction_id",
-                    "paid_at",
-                    "payer_openid",
-                    "needs_auto_refund",
-                    "updated_at",
-                ]
-            )
             logger.warning(
                 "payment %s arrived for order %s in %s: auto refund", out_trade_no, order, order.status
             )
@@ -524,8 +539,9 @@ def notification_receive(
     (committed) before anything is acted on — or `(None, None, answer)` when it is already answered:
     rejected (stored with why) or a duplicate of one already processed.
 
-    Verification is pure computation and comes first, so a duplicate costs one read and one insert.
-    `index(resource)` gives extra columns to store for operators' searches (out_trade_no, …).
+    Verification is pure computation and comes first; storing and deduplicating are then one
+    statement (`_store_verified`), so a duplicate costs one insert. `index(resource)` gives extra
+    columns to store for operators' searches (out_trade_no, …).
     """
     from payments.gateways.wechatpay import NotificationRejected, verify_notification
 
@@ -553,12 +569,36 @@ def notification_receive(
         "resource": verified.resource,
         **(index(verified.resource) if index else {}),
     }
-    if PaymentNotification.objects.filter(notification_id=verified.id).exists():
-        PaymentNotification.objects.create(
-            **facts, outcome=PaymentNotification.Outcome.DUPLICATE, processed_at=timezone.now()
-        )
+    note = _store_verified(facts, notification_id=verified.id)
+    if note.outcome == PaymentNotification.Outcome.DUPLICATE:
         return None, None, NotifyResult(200)
-    return PaymentNotification.objects.create(**facts), verified, None
+    return note, verified, None
+
+
+def _store_verified(facts: dict, *, notification_id: str) -> PaymentNotification:
+    """Store a verified notification (autocommit) with its dedup verdict decided in the same INSERT.
+
+    `outcome` is `duplicate` (and `processed_at` set) when a notification with this id was already
+    processed, else `received`. One statement instead of an EXISTS read then an insert: the read
+    and the write see the same snapshot either way, and the real guard against a concurrent twin
+    stays the unique `notification_id` claimed in the acting transaction. The insert goes through
+    `QuerySet._insert` (what `Model.save()` uses) because only it can return the computed outcome.
+    """
+    seen = Exists(PaymentNotification.objects.filter(notification_id=notification_id))
+    Outcome = PaymentNotification.Outcome
+    note = PaymentNotification(
+        **facts,
+        outcome=Case(When(seen, then=Value(Outcome.DUPLICATE.value)), default=Value(Outcome.RECEIVED.value)),
+        processed_at=Case(When(seen, then=Value(timezone.now())), default=None),
+    )
+    meta = PaymentNotification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    returning = [meta.pk, meta.get_field("outcome"), meta.get_field("processed_at")]
+    [(note.pk, note.outcome, note.processed_at)] = PaymentNotification.objects._insert(
+        [note], fields=fields, returning_fields=returning
+    )
+    note._state.adding, note._state.db = False, PaymentNotification.objects.db
+    return note
 
 
 def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> NotifyResult:
