@@ -9,8 +9,9 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from members import services
         from members.items import register_all
-        from payments import items
+        from payments import items, withdrawals
 
         register_all()
         items.on_paid(services.points_for_order_paid)
         items.on_refunded(services.points_for_order_refunded)
+        withdrawals.on_outcome(services.withdrawal_outcome_notify)

@@ -73,6 +73,12 @@ REWARDS = [
 SUBSCRIBE_TEMPLATES = [
     # Paste the template ids from the mini-program console (订阅消息) to switch WeChat delivery on.
     {"key": "renewal_reminder", "name": "会员到期提醒", "fields": "thing1,time2", "page": "pages/me/index"},
+    {
+        "key": "withdrawal_result",
+        "name": "提现结果通知",
+        "fields": "amount1,phrase2,time3",
+        "page": "pages/me/index",
+    },
 ]
 
 

@@ -300,6 +300,59 @@ def notifications_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
+def withdrawal_outcome_notify(withdrawal, event) -> Notification:
+    """Tell the member what happened to a withdrawal (payments.withdrawals.on_outcome listener).
+
+    Runs in the transaction that moved the withdrawal, so the message exists exactly when the move
+    does; a subscribe message ("withdrawal_result") follows after commit when the member opted in."""
+    from django.urls import reverse
+
+    from core.money import fen_to_yuan_text
+    from payments.models import Withdrawal
+
+    status = Withdrawal.Status
+    amount = fen_to_yuan_text(withdrawal.amount_fen, always_decimals=True)
+    if withdrawal.status == status.WAIT_USER_CONFIRM:
+        deadline = withdrawal.confirm_deadline
+        title = _("提现待确认收款")
+        body = _(
+            "%(amount)s 已发起转账，请打开提现详情确认收款%(deadline)s，逾期未确认将退回可提现余额。"
+        ) % {
+            "amount": amount,
+            "deadline": _("（%(time)s 前）") % {"time": timezone.localtime(deadline).strftime("%m-%d %H:%M")}
+            if deadline
+            else "",
+        }
+    elif withdrawal.status == status.PAID:
+        title = _("提现已到账")
+        body = _("%(amount)s 已到账。") % {"amount": amount}
+    elif withdrawal.status == status.REJECTED:
+        title = _("提现申请被驳回")
+        body = _("%(amount)s 的提现申请被驳回：%(reason)s。金额已退回可提现余额。") % {
+            "amount": amount,
+            "reason": withdrawal.reject_reason or "-",
+        }
+    elif withdrawal.status == status.FAILED:
+        title = _("提现转账失败")
+        body = _("%(amount)s 转账未成功，金额已退回可提现余额，可重新申请。") % {"amount": amount}
+    else:  # expired: the member did not confirm the receipt in time
+        title = _("提现超时未确认")
+        body = _("%(amount)s 未在规定时间内确认收款，金额已退回可提现余额，可重新申请。") % {"amount": amount}
+    return notification_send(
+        user=withdrawal.user,
+        kind="withdrawal",
+        title=title,
+        body=body,
+        url=reverse("payments:withdrawal_detail", kwargs={"withdrawal_id": withdrawal.pk}),
+        subscribe_template="withdrawal_result",
+        subscribe_data=[
+            amount,
+            withdrawal.get_status_display(),
+            timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M"),
+        ],
+    )
+
+
 # ---- points -----------------------------------------------------------------------------------------------
 
 

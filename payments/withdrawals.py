@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -128,6 +129,20 @@ def _clean(value, max_length: int) -> str:
     return (value or "").strip()[:max_length] if isinstance(value, str) else ""
 
 
+# Outcomes the member must hear about: money arrived, money came back, or they must act (confirm the
+# receipt in WeChat). Apps above payments (members) register a listener; payments never imports them.
+MEMBER_OUTCOMES = (S.WAIT_USER_CONFIRM, S.PAID, S.FAILED, S.REJECTED, S.EXPIRED)
+_outcome_listeners: list[Callable[[Withdrawal, WithdrawalEvent], None]] = []
+
+
+def on_outcome(listener: Callable[[Withdrawal, WithdrawalEvent], None]) -> None:
+    """Run `listener(withdrawal, event)` in the transaction that moves a withdrawal to a MEMBER_OUTCOME.
+
+    It runs once per move (the move itself happens once, under the withdrawal's row lock)."""
+    if listener not in _outcome_listeners:
+        _outcome_listeners.append(listener)
+
+
 def withdrawal_transition(
     *, withdrawal: Withdrawal, to: str, reason: str, actor=None, **details
 ) -> WithdrawalEvent:
@@ -162,6 +177,9 @@ def withdrawal_transition(
         withdrawal.finished_at = now
         ledger.post_payout_return(withdrawal=withdrawal, reason=str(_RETURN_REASONS[to]))
     withdrawal.save()
+    if to in MEMBER_OUTCOMES:
+        for listener in list(_outcome_listeners):
+            listener(withdrawal, event)
     return event
 
 

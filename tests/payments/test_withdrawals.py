@@ -50,6 +50,16 @@ def request(user, amount_fen, **kwargs) -> Withdrawal:
     )
 
 
+def told(user) -> list[str]:
+    """The withdrawal notifications the member received, oldest first ("title: body")."""
+    from members.models import Notification
+
+    return [
+        f"{n.title}: {n.body}"
+        for n in Notification.objects.filter(user=user, kind="withdrawal").order_by("created_at", "id")
+    ]
+
+
 def approve_and_submit(withdrawal, operator, on_commit) -> Withdrawal:
     with on_commit(execute=True):
         withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=operator)
@@ -236,6 +246,7 @@ def test_reject_returns_the_money_with_a_reason_and_an_audit_row(member, finance
     assert withdrawal.status == W.REJECTED and withdrawal.reject_reason == "收款信息不符"
     assert ledger.balances(member).available_fen == 100_000 and ledger.balances(member).withdrawing_fen == 0
     assert AuditLog.objects.get(action="withdrawal_reject").actor == finance
+    assert told(member) == ["提现申请被驳回: ¥50.00 的提现申请被驳回：收款信息不符。金额已退回可提现余额。"]
     with pytest.raises(ApplicationError) as exc:
         withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="again")
     assert exc.value.code == "already_reviewed"
@@ -320,6 +331,8 @@ def test_wechat_transfer_waits_for_the_member_then_pays_on_the_notification(
     )
     assert withdrawal.package_info == bill["package_info"]
     assert timedelta(hours=23) < withdrawal.confirm_deadline - timezone.now() <= timedelta(hours=24)
+    [waiting] = told(member)
+    assert waiting.startswith("提现待确认收款: ¥123.45 已发起转账，请打开提现详情确认收款（")
     assert withdrawals.confirm_params(withdrawal=withdrawal) == {
         "mchId": "1900000001",
         "appId": "wx_test_miniprogram",
@@ -343,6 +356,7 @@ def test_wechat_transfer_waits_for_the_member_then_pays_on_the_notification(
         ).count()
         == 1
     )
+    assert told(member) == [waiting, "提现已到账: ¥123.45 已到账。"]  # once, whatever WeChat repeats
     assert_ledger_clean()
 
 
@@ -410,6 +424,7 @@ def test_a_definitive_refusal_fails_the_withdrawal_and_returns_the_money(
     withdrawal = approve_and_submit(request(member, 2_000), finance, django_capture_on_commit_callbacks)
     assert withdrawal.status == W.FAILED and "INVALID_REQUEST" in withdrawal.fail_reason
     assert ledger.balances(member).available_fen == 100_000
+    assert told(member) == ["提现转账失败: ¥20.00 转账未成功，金额已退回可提现余额，可重新申请。"]
     assert_ledger_clean()
 
 
@@ -435,6 +450,10 @@ def test_an_unconfirmed_transfer_is_cancelled_after_24_hours_and_the_money_retur
     counts = withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(hours=24, minutes=1))
     withdrawal = refreshed(withdrawal)
     assert counts["expired"] == 1 and withdrawal.status == W.EXPIRED
+    assert (
+        told(member)[-1]
+        == "提现超时未确认: ¥20.00 未在规定时间内确认收款，金额已退回可提现余额，可重新申请。"
+    )
     assert (
         "POST",
         f"/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{withdrawal.out_bill_no}/cancel",
