@@ -247,7 +247,7 @@ class MembershipBriefSerializer(serializers.Serializer):
     class Meta:
         ref_name = "MembershipBrief"
 
-    tier = serializers.CharField(source="tier.code")
+    tier = serializers.CharField(source="tier_code")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
 

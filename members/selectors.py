@@ -1,6 +1,9 @@
 """Reads about members. `active_membership` and `member_has_tier` are what every app uses."""
 
-from django.db.models import OuterRef, Subquery
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,20 +53,33 @@ def active_tier_ids(user: User) -> set[int]:
     return set(MembershipTier.objects.filter(rank__lte=Subquery(rank)).values_list("id", flat=True))
 
 
-def membership_and_points(user: User) -> tuple[Membership | None, int]:
-    """`active_membership(user)` and `points_balance(user)` in one statement (the "me" answer)."""
+@dataclass(frozen=True)
+class MembershipBrief:
+    tier_code: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def membership_and_points(user: User) -> tuple[MembershipBrief | None, int]:
+    """The active membership (tier code and window) and `points_balance(user)` in one statement, with
+    or without a membership or points (the "me" answer, asked on every app start). Four plain columns,
+    no model instances: building and compiling the full rows cost more than the statement itself."""
     if not getattr(user, "is_authenticated", False):
         return None, 0
-    points = PointsAccount.objects.filter(user=OuterRef("user_id")).values("balance")[:1]
-    membership = (
-        Membership.objects.select_related("tier").filter(user=user).annotate(points=Subquery(points)).first()
+    rows = list(
+        User.objects.filter(pk=user.pk).values_list(
+            "membership__tier__code",
+            "membership__starts_at",
+            "membership__ends_at",
+            "points_account__balance",
+        )[:1]
     )
-    if membership is None:
-        return None, points_balance(user)
-    balance = membership.points or 0
-    if membership.starts_at <= timezone.now() < membership.ends_at:
-        return membership, balance
-    return None, balance
+    if not rows:
+        return None, 0
+    code, starts_at, ends_at, balance = rows[0]
+    if code is not None and starts_at <= timezone.now() < ends_at:
+        return MembershipBrief(code, starts_at, ends_at), balance or 0
+    return None, balance or 0
 
 
 def tiers_for_sale():

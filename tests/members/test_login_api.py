@@ -185,6 +185,32 @@ def test_me_with_membership_shows_tier_code_and_window(member, vip):
     assert body["membership"]["ends_at"].endswith("+08:00")
 
 
+@pytest.mark.parametrize("state", ["none", "active", "ended"])
+def test_me_is_one_statement_with_or_without_a_membership_or_points(
+    member, vip, state, django_assert_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from members.models import Membership, PointsAccount
+
+    now = timezone.now()
+    if state != "none":
+        ends_at = now + timedelta(days=30) if state == "active" else now - timedelta(days=1)
+        Membership.objects.create(
+            user=member, tier=vip, starts_at=ends_at - timedelta(days=365), ends_at=ends_at
+        )
+        PointsAccount.objects.create(user=member, balance=42, earned_total=42)
+    client = api_for(member)  # force_authenticate: the JWT's user row is not counted here
+    with django_assert_num_queries(1):
+        body = client.get("/api/v1/me/").json()
+    assert body["points_balance"] == (0 if state == "none" else 42)
+    assert (body["membership"] is not None) == (state == "active")
+    if state == "active":
+        assert body["membership"]["tier"] == "VIP"
+
+
 def test_me_needs_a_token(db):
     assert api_for().get("/api/v1/me/").status_code == 401
     assert api_for().get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer nonsense").status_code == 401
