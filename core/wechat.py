@@ -151,6 +151,49 @@ def wechatpay_configured() -> bool:
     )
 
 
+class _KeepAliveRequests:
+    """Stands in for the `requests` module inside `wechatpayv3.core`, whose calls are `requests.post(…)`
+    and the like: each of those opens a new connection (TCP and, to WeChat Pay, a TLS handshake: two or
+    three round trips to a server in China) and closes it after one call. The same calls made through
+    one `requests.Session` per thread keep the connection to the gateway open between calls.
+    """
+
+    def __init__(self, module):
+        self._module = module
+        self._local = threading.local()
+
+    def _session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._module.Session()
+        return session
+
+    def get(self, url, **kwargs):
+        return self._session().get(url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self._session().post(url, **kwargs)
+
+    def patch(self, url, **kwargs):
+        return self._session().patch(url, **kwargs)
+
+    def put(self, url, **kwargs):
+        return self._session().put(url, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self._session().delete(url, **kwargs)
+
+    def __getattr__(self, name):  # exceptions, codes …: the real module's
+        return getattr(self._module, name)
+
+
+def _keep_wechatpay_connections_alive() -> None:
+    from wechatpayv3 import core
+
+    if not isinstance(core.requests, _KeepAliveRequests):
+        core.requests = _KeepAliveRequests(core.requests)
+
+
 def wechatpay_client(
     *,
     appid: str | None = None,
@@ -170,6 +213,7 @@ def wechatpay_client(
     """
     from wechatpayv3 import WeChatPay, WeChatPayType
 
+    _keep_wechatpay_connections_alive()
     wxpay = WeChatPay(
         wechatpay_type=pay_type or WeChatPayType.MINIPROG,
         mchid=mchid or settings.WECHATPAY_MCHID,
