@@ -16,7 +16,9 @@ urlpatterns = [
     ),
     path("circles/posts/<int:post_id>/", apis.PostDetailApi.as_view(), name="circles-api-post"),
     path(
-        "circles/posts/<int:post_id>/comments/", apis.CommentCreateApi.as_view(), name="circles-api-comment"
+        "circles/posts/<int:post_id>/comments/",
+        apis.CommentListCreateApi.as_view(),
+        name="circles-api-comment",
     ),
     path(
         "circles/comments/<int:comment_id>/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -475,26 +476,42 @@ class PostDetailApi(APIView):
         class Meta:
             ref_name = "CirclePostDetailOutput"
 
-        comments = CommentWithRepliesSerializer(many=True, source="comments_list")
+        comments = CommentWithRepliesSerializer(
+            many=True, source="comments_list", help_text="the first page of top-level comments, with replies"
+        )
+        comments_next = serializers.URLField(
+            allow_null=True, help_text="the next page of comments (GET …/comments/?page=2), null when none"
+        )
         answers = PostOutputSerializer(many=True, source="answers_list")
 
     @extend_schema(
         tags=TAG,
-        summary="A post with its comments and answers",
+        summary="A post with its first page of comments and its answers",
         operation_id="circles_post_retrieve",
         responses={200: OutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request, post_id: int):
         post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
-        post.comments_list = selectors.comments_for_post(post=post, user=request.user)
-        post.answers_list = (
+        page_size = Pagination.page_size
+        # One row past the page tells whether there is a next page without counting the thread.
+        comments = selectors.with_replies(
+            selectors.comments_for_post(post=post, user=request.user)[: page_size + 1], user=request.user
+        )
+        has_next = len(comments) > page_size
+        comments = comments[:page_size]
+        answers = (
             selectors.answers_for_question(post=post, user=request.user)
             if post.kind == Post.Kind.QUESTION
             else []
         )
         data = PostOutputSerializer(post).data
-        data["comments"] = CommentWithRepliesSerializer(post.comments_list, many=True).data
-        data["answers"] = PostOutputSerializer(post.answers_list, many=True).data
+        data["comments"] = CommentWithRepliesSerializer(comments, many=True).data
+        data["comments_next"] = (
+            request.build_absolute_uri(reverse("circles-api-comment", args=[post.pk]) + "?page=2")
+            if has_next
+            else None
+        )
+        data["answers"] = PostOutputSerializer(answers, many=True).data
         return Response(data)
 
     @extend_schema(
@@ -508,13 +525,34 @@ class PostDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommentCreateApi(APIView):
+class CommentListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "CircleCommentCreateInput"
 
         body = serializers.CharField(max_length=2000)
         parent_id = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        tags=TAG,
+        summary="A post's top-level comments, oldest first, each with its replies",
+        operation_id="circles_post_comments_list",
+        parameters=[OpenApiParameter("page", OpenApiTypes.INT, description="pages of 20 top-level comments")],
+        responses={
+            200: paginated(CommentWithRepliesSerializer, name="CircleComments"),
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request, post_id: int):
+        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        page, size = _page_number(request), Pagination.page_size
+        top_level = selectors.comments_for_post(post=post, user=request.user)
+        count = top_level.count()
+        if page > 1 and (page - 1) * size >= count:
+            raise NotFound(_("无效的页码"))
+        comments = selectors.with_replies(top_level[(page - 1) * size : page * size], user=request.user)
+        results = CommentWithRepliesSerializer(comments, many=True).data
+        return Response(_page_payload(request, page=page, count=count, page_size=size, results=results))
 
     @extend_schema(
         tags=TAG,

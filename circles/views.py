@@ -170,11 +170,17 @@ def post_compose(request: HttpRequest, circle_id: int) -> HttpResponse:
     )
 
 
+COMMENTS_PER_PAGE = 30  # top-level comments per page; their replies come with them
+
+
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         raise Http404
     post, access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
     paid_question = PaidQuestion.objects.filter(post=post).select_related("guest").first()
+    comments = Paginator(
+        selectors.comments_for_post(post=post, user=request.user), COMMENTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "circles/post.html",
@@ -182,7 +188,8 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
             "post": post,
             "circle": post.circle,
             "access": access,
-            "comments": selectors.comments_for_post(post=post, user=request.user),
+            "comments": selectors.with_replies(comments.object_list, user=request.user),
+            "page": comments,
             "answers": (
                 selectors.answers_for_question(post=post, user=request.user)
                 if post.kind == Post.Kind.QUESTION
@@ -234,7 +241,10 @@ def comment_add(request: HttpRequest, post_id: int) -> HttpResponse:
             return redirect(
                 reverse("circles:rules", args=[post.circle_id]) + "?" + urlencode({"next": request.path})
             )
-    return _back_to_post(post.pk)
+        return _back_to_post(post.pk)
+    # Back to the page that shows the new comment (the last one, or the parent's), scrolled to it.
+    page = selectors.comment_page_number(comment=comment, user=request.user, per_page=COMMENTS_PER_PAGE)
+    return redirect(f"{reverse('circles:post', args=[post.pk])}?{urlencode({'page': page})}#c{comment.pk}")
 
 
 @login_required

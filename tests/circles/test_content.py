@@ -12,6 +12,7 @@ from circles.models import Circle, Comment, Post
 from core.models import WeChatIdentity
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
+from tests.factories import UserFactory
 
 
 def png_bytes(size=(8, 8)) -> bytes:
@@ -65,6 +66,65 @@ def test_comments_and_replies_nest_and_count(circle):
     assert detail["comment_count"] == 2
     assert [c["body"] for c in detail["comments"]] == ["好文"]
     assert [r["body"] for r in detail["comments"][0]["replies"]] == ["谢谢"]
+
+
+@pytest.mark.django_db
+def test_a_long_thread_comes_in_pages_with_each_comments_replies(circle):
+    author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
+    post = services.post_create(circle=circle, author=author, body="热帖")
+    for n in range(45):
+        comment = services.comment_create(post=post, author=reader, body=f"评论{n}")
+        if n in (0, 21, 44):
+            services.comment_create(post=post, author=author, body=f"回复{n}", parent=comment)
+    client = api_for(reader)
+
+    detail = client.get(f"/api/v1/circles/posts/{post.pk}/").json()
+    assert [c["body"] for c in detail["comments"]] == [f"评论{n}" for n in range(20)]
+    assert [r["body"] for r in detail["comments"][0]["replies"]] == ["回复0"]
+    assert detail["comments_next"].endswith(f"/api/v1/circles/posts/{post.pk}/comments/?page=2")
+
+    second = client.get(detail["comments_next"]).json()
+    assert second["count"] == 45 and second["previous"] and second["next"].endswith("page=3")
+    assert [c["body"] for c in second["results"]] == [f"评论{n}" for n in range(20, 40)]
+    assert [r["body"] for r in second["results"][1]["replies"]] == ["回复21"]
+    last = client.get(second["next"]).json()
+    assert [c["body"] for c in last["results"]] == [f"评论{n}" for n in range(40, 45)]
+    assert last["next"] is None and [r["body"] for r in last["results"][-1]["replies"]] == ["回复44"]
+    assert client.get(f"/api/v1/circles/posts/{post.pk}/comments/?page=4").status_code == 404
+    assert client.get(f"/api/v1/circles/posts/{post.pk}/comments/?page=x").status_code == 404
+    # a short thread has no next page
+    quiet = services.post_create(circle=circle, author=author, body="冷帖")
+    assert client.get(f"/api/v1/circles/posts/{quiet.pk}/").json()["comments_next"] is None
+    # someone outside the circle reads no page of it
+    outsider = UserFactory()
+    assert api_for(outsider).get(f"/api/v1/circles/posts/{post.pk}/comments/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_post_page_pages_its_comments_and_returns_a_commenter_to_their_comment(circle, client):
+    from circles.views import COMMENTS_PER_PAGE
+
+    author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
+    post = services.post_create(circle=circle, author=author, body="热帖")
+    for n in range(COMMENTS_PER_PAGE + 3):
+        services.comment_create(post=post, author=reader, body=f"评论{n}")
+    client.force_login(reader)
+    url = reverse("circles:post", args=[post.pk])
+    first = client.get(url).content.decode()
+    assert "评论0<" in first and f"评论{COMMENTS_PER_PAGE}<" not in first and "?page=2" in first
+    second = client.get(url + "?page=2").content.decode()
+    assert f"评论{COMMENTS_PER_PAGE}<" in second and "评论0<" not in second
+
+    response = client.post(reverse("circles:comment", args=[post.pk]), {"body": "新评论"})
+    comment = Comment.objects.get(body="新评论")
+    assert response.status_code == 302 and response["Location"] == f"{url}?page=2#c{comment.pk}"
+    reply = client.post(reverse("circles:comment", args=[post.pk]), {"body": "回一句", "parent": comment.pk})
+    assert reply["Location"] == f"{url}?page=2#c{Comment.objects.get(body='回一句').pk}"
+    first_reply = client.post(
+        reverse("circles:comment", args=[post.pk]),
+        {"body": "回第一条", "parent": Comment.objects.get(body="评论0").pk},
+    )
+    assert first_reply["Location"].startswith(f"{url}?page=1#c")
 
 
 @pytest.mark.django_db

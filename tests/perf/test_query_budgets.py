@@ -422,7 +422,7 @@ def circle_guests() -> Scenario:
     )
 
 
-def post_comments() -> Scenario:
+def post_comments(suffix: str = "") -> Scenario:
     from circles.models import Comment, Post
 
     circle = _circle()
@@ -435,7 +435,11 @@ def post_comments() -> Scenario:
             parent = Comment.objects.create(post=post, author=author, body=mark("评"))
             Comment.objects.create(post=post, author=reader, parent=parent, body=mark("回"))
 
-    return Scenario(f"/api/v1/circles/posts/{post.pk}/", grow, reader, ids={"post": post.pk})
+    return Scenario(f"/api/v1/circles/posts/{post.pk}/{suffix}", grow, reader, ids={"post": post.pk})
+
+
+def post_comments_page() -> Scenario:
+    return post_comments("comments/")
 
 
 def my_paid_questions() -> Scenario:
@@ -732,7 +736,12 @@ API_CASES: dict[str, Case] = {
         circle_moderation, 4, "posts and comments waiting for review"
     ),
     "/api/v1/circles/{circle_id}/": Case(circle_guests, 7, "the circle's guests"),
-    "/api/v1/circles/posts/{post_id}/": Case(post_comments, 3, "comments with their replies"),
+    "/api/v1/circles/posts/{post_id}/": Case(
+        post_comments, 3, "the first page of comments with their replies"
+    ),
+    "/api/v1/circles/posts/{post_id}/comments/": Case(
+        post_comments_page, 4, "the post and the reader's access, the count, the page with its replies"
+    ),
     "/api/v1/circles/questions/": Case(my_paid_questions, 2),
     # members
     "/api/v1/membership/tiers/": Case(tiers, 1),
@@ -911,7 +920,7 @@ PAGE_CASES: dict[str, PageCase] = {
     "circles:detail": PageCase(circle_feed, "/circles/{circle}/", 7),
     "circles:leaderboard": PageCase(circle_leaderboard, "/circles/{circle}/leaderboard/", 10),
     "circles:manage": PageCase(circle_members, "/circles/{circle}/manage/", 17),
-    "circles:post": PageCase(post_comments, "/circles/posts/{post}/", 7),
+    "circles:post": PageCase(post_comments, "/circles/posts/{post}/", 8),  # 8th: the pager's count
     "members:tiers": PageCase(tiers, "/membership/", 5),
     "members:points": PageCase(points_history, "/account/points/", 6),
     "members:mall": PageCase(rewards, "/points/mall/", 4),
