@@ -11,7 +11,8 @@ import logging
 import re
 import secrets
 
-from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account import stages
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.account.fields import PhoneField
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
@@ -64,7 +65,30 @@ class MainlandPhoneField(PhoneField):
         return normalize_phone(value) if value else value
 
 
+class PhoneVerificationStage(stages.PhoneVerificationStage):
+    """allauth aborts the login of an existing account that has no phone at all, because the phone is a
+    required sign-up field: the visitor is bounced back to the login form without a word. Accounts
+    without a phone are legitimate here — staff that operators create (teachers, reps) and mini-program
+    members signing in on the web by WeChat, linked by unionid (they bind a phone only if they choose).
+    The phone stays required at sign-up, and a phone that is on file but unverified is still verified."""
+
+    def handle(self):
+        user = self.login.user
+        if user is not None and user.pk and get_adapter(self.request).get_phone(user) is None:
+            return None, True
+        return super().handle()
+
+
+_ALLAUTH_PHONE_STAGE = "allauth.account.stages.PhoneVerificationStage"
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        return [
+            f"{__name__}.PhoneVerificationStage" if path == _ALLAUTH_PHONE_STAGE else path
+            for path in super().get_login_stages()
+        ]
+
     # Six digits, as every Chinese app sends (allauth's default is "ABCD-EFGH"); allauth limits
     # attempts per code, so the smaller space is safe.
     def generate_login_code(self) -> str:

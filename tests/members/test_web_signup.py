@@ -132,3 +132,62 @@ def test_wechat_web_login_links_to_the_mini_program_user_by_unionid(db, rf, sett
         and identity.kind == WeChatIdentity.Kind.WEBSITE
         and identity.unionid == "uSAME"
     )
+
+
+def test_an_account_without_a_phone_logs_in_with_its_password(client, db):
+    # given a teacher an operator created in the admin: a username and a password, no phone
+    teacher = User.objects.create_user(username="teacher_li", password="Zhiquan-2026-pw", is_staff=True)
+
+    # when they log in on the site's form
+    response = client.post("/accounts/login/", {"login": "teacher_li", "password": "Zhiquan-2026-pw"})
+
+    # then they are in (allauth's phone stage used to abort and bounce them back to the form)
+    assert response.status_code == 302 and "/accounts/login/" not in response["Location"]
+    assert int(client.session["_auth_user_id"]) == teacher.pk
+
+
+def test_an_unverified_phone_is_still_verified_before_the_login_completes(client, db, outbox):
+    user = User.objects.create_user(username="web_unverified", password="Zhiquan-2026-pw")
+    user.set_phone("13800138001", verified=False)
+    user.save()
+    response = client.post("/accounts/login/", {"login": "web_unverified", "password": "Zhiquan-2026-pw"})
+    assert response.status_code == 302 and response["Location"].endswith("/accounts/phone/verify/")
+    assert "_auth_user_id" not in client.session
+    client.post("/accounts/phone/verify/", {"code": last_code(outbox)})
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_a_mini_program_member_without_a_phone_logs_in_on_the_web_by_wechat(db, rf, settings):
+    from allauth.core import context
+    from allauth.socialaccount.helpers import complete_social_login
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.cache import SessionStore
+
+    from core.models import WeChatIdentity
+    from tests.factories import UserFactory
+
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "weixin": {"SCOPE": ["snsapi_login"], "APP": {"client_id": "wx_web_app", "secret": "s"}}
+    }
+    # given a member who only ever used the mini-program (no phone bound)
+    mp_user = UserFactory(phone="")
+    assert not mp_user.phone
+    WeChatIdentity.objects.create(
+        user=mp_user, kind=WeChatIdentity.Kind.MINIPROGRAM, appid="wx_mp", openid="oMP2", unionid="uSAME2"
+    )
+    # when WeChat's web login comes back with the same unionid
+    request = rf.get("/accounts/weixin/login/callback/")
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    request.user = AnonymousUser()
+    account = SocialAccount(provider="weixin", uid="oWEB2", extra_data={"unionid": "uSAME2", "nickname": "x"})
+    sociallogin = SocialLogin(user=User(username="tmp2"), account=account)
+    with context.request_context(request):  # what allauth's middleware sets around every request
+        response = complete_social_login(request, sociallogin)
+
+    # then the session belongs to the mini-program member and they land on the site, not the login form
+    assert request.session["_auth_user_id"] == str(mp_user.pk)
+    assert "/accounts/login/" not in response["Location"]
+    assert SocialAccount.objects.get(uid="oWEB2").user == mp_user
