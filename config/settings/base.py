@@ -291,6 +291,15 @@ if env("WECHAT_WEB_APPID", default=""):
 # Which SMS sender delivers verification codes (dotted path to a class with send(phone, code)).
 SMS_SENDER = env("SMS_SENDER", default="members.sms.ConsoleSmsSender")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The SMTP server production's operations reports go through (prod's default backend is SMTP).
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually port 465
+# A report task must not hang on a silent mail server (Django's default is to wait forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="知圈 <noreply@zhiquan.local>")
 OPERATIONS_REPORT_RECIPIENTS = env.list("OPERATIONS_REPORT_RECIPIENTS", default=[])
 

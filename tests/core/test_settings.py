@@ -63,3 +63,33 @@ def test_language_and_timezone_defaults(settings):
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert settings.TIME_ZONE == "Asia/Shanghai"
     assert settings.USE_TZ is True
+
+
+def test_production_mail_goes_to_the_smtp_server_the_environment_names():
+    """Operations reports are e-mailed in production: the SMTP server, login and TLS come from the env."""
+    env = {
+        **PROD_ENV,
+        "EMAIL_HOST": "smtp.zhiquan.example.com",
+        "EMAIL_PORT": "587",
+        "EMAIL_HOST_USER": "reports@zhiquan.example.com",
+        "EMAIL_HOST_PASSWORD": "mail-password",
+        "EMAIL_USE_TLS": "true",
+    }
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.mail import get_connection\n"
+        "c = get_connection()\n"
+        "print(type(c).__module__, c.host, c.port, c.username, c.password, c.use_tls, c.use_ssl, c.timeout)\n"
+    )
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp",
+        "smtp.zhiquan.example.com",
+        "587",
+        "reports@zhiquan.example.com",
+        "mail-password",
+        "True",
+        "False",
+        "30",  # never wait forever on a silent server
+    ]
