@@ -14,11 +14,12 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -581,24 +582,42 @@ def _store_verified(facts: dict, *, notification_id: str) -> PaymentNotification
     `outcome` is `duplicate` (and `processed_at` set) when a notification with this id was already
     processed, else `received`. One statement instead of an EXISTS read then an insert: the read
     and the write see the same snapshot either way, and the real guard against a concurrent twin
-    stays the unique `notification_id` claimed in the acting transaction. The insert goes through
-    `QuerySet._insert` (what `Model.save()` uses) because only it can return the computed outcome.
+    stays the unique `notification_id` claimed in the acting transaction. The SQL is written out
+    (values prepared by each field, as the ORM does) because the ORM cannot return a computed column
+    from an INSERT, and building the same CASE/EXISTS as ORM expressions cost more than it saved.
     """
-    seen = Exists(PaymentNotification.objects.filter(notification_id=notification_id))
     Outcome = PaymentNotification.Outcome
-    note = PaymentNotification(
-        **facts,
-        outcome=Case(When(seen, then=Value(Outcome.DUPLICATE.value)), default=Value(Outcome.RECEIVED.value)),
-        processed_at=Case(When(seen, then=Value(timezone.now())), default=None),
-    )
-    meta = PaymentNotification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    returning = [meta.pk, meta.get_field("outcome"), meta.get_field("processed_at")]
-    [(note.pk, note.outcome, note.processed_at)] = PaymentNotification.objects._insert(
-        [note], fields=fields, returning_fields=returning
-    )
-    note._state.adding, note._state.db = False, PaymentNotification.objects.db
+    note = PaymentNotification(**facts)
+    values = [f.get_db_prep_save(f.pre_save(note, True), connection) for f in _stored_fields()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _store_sql(), [*values, Outcome.DUPLICATE, Outcome.RECEIVED, timezone.now(), notification_id]
+        )
+        note.pk, note.outcome, note.processed_at = cursor.fetchone()
+    note._state.adding, note._state.db = False, connection.alias
     return note
+
+
+@lru_cache(maxsize=1)
+def _stored_fields() -> tuple:
+    return tuple(
+        f
+        for f in PaymentNotification._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("outcome", "processed_at")
+    )
+
+
+@lru_cache(maxsize=1)
+def _store_sql() -> str:
+    q = connection.ops.quote_name
+    table, fields = q(PaymentNotification._meta.db_table), _stored_fields()
+    return (
+        f"INSERT INTO {table} ({', '.join(q(f.column) for f in fields)}, {q('outcome')}, {q('processed_at')}) "
+        f"SELECT {', '.join(['%s'] * len(fields))}, "
+        "CASE WHEN dedup.seen THEN %s ELSE %s END, CASE WHEN dedup.seen THEN %s END "
+        f"FROM (SELECT EXISTS (SELECT 1 FROM {table} WHERE {q('notification_id')} = %s) AS seen) AS dedup "
+        f"RETURNING {q('id')}, {q('outcome')}, {q('processed_at')}"
+    )
 
 
 def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> NotifyResult:
