@@ -99,7 +99,14 @@ class MembershipTier(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(single_purchase_discount_bp__lte=10000),
                 name="tier_discount_at_most_100pct",
-            )
+            ),
+            # A tier of 0 days would take the money and grant nothing (the grant refuses 0 days after
+            # payment): the tier editor must refuse it before anything is sold.
+            models.CheckConstraint(
+                condition=models.Q(duration_days__gt=0),
+                name="tier_duration_positive",
+                violation_error_message=_("天数须大于 0"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from PIL import Image
 from core import roles
 from core.models import AuditLog
 from members import demo, selectors, services
-from members.models import Membership, Onboarding, Reward, ServiceGroup, User
+from members.models import Membership, MembershipTier, Onboarding, Reward, ServiceGroup, User
 from tests.factories import UserFactory
 from tests.members.helpers import age, buy
 
@@ -225,6 +225,38 @@ def test_tier_editor_and_read_only_screens_open(admin_client, member, vip):
         f"/admin/members/onboarding/{Onboarding.objects.get(user=member).pk}/change/",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_tier_editor_refuses_a_tier_of_zero_days(admin_client):
+    # given an operator adding a tier with a typo in its duration
+    form = {
+        "code": "SVIP",
+        "name": "超级会员",
+        "price_fen": 990_000,
+        "duration_days": 0,
+        "rank": 50,
+        "benefits": "全部权益",
+        "single_purchase_discount_bp": 1500,
+        "member_no_prefix": "SVIP",
+        "is_active": "on",
+    }
+    response = admin_client.post("/admin/members/membershiptier/add/", form)
+
+    # then the editor says why and nothing goes on sale (it would take money and grant no days)
+    assert response.status_code == 200
+    assert "天数须大于 0" in response.content.decode()
+    assert not MembershipTier.objects.filter(code="SVIP").exists()
+
+    form["duration_days"] = 365
+    assert admin_client.post("/admin/members/membershiptier/add/", form).status_code == 302
+    assert MembershipTier.objects.get(code="SVIP").duration_days == 365
+
+
+def test_the_database_refuses_a_tier_of_zero_days(db):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MembershipTier.objects.create(code="ZERO", name="零天", price_fen=100, duration_days=0, rank=77)
 
 
 def test_points_adjustment_by_an_operator_is_audited(admin_client, operator, member):
