@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -50,6 +50,16 @@ def _period(request):
         return default_period(), str(exc)
 
 
+def _export_period(request):
+    """The export's period, or a 400 answer: a file of the wrong 30 days would pass for the one asked for."""
+    try:
+        return parse_period(request.GET), None
+    except PeriodError as exc:
+        return None, HttpResponseBadRequest(
+            _("无法导出：%(error)s") % {"error": exc}, content_type="text/plain; charset=utf-8"
+        )
+
+
 @require_GET
 @staff_permission(VIEW)
 def dashboard(request):
@@ -74,7 +84,9 @@ def dashboard(request):
 @require_GET
 @staff_permission(EXPORT)
 def export_table(request, key: str):
-    period, _error = _period(request)
+    period, refused = _export_period(request)
+    if refused:
+        return refused
     table = selectors.dashboard_table(key, period)
     if table is None:
         raise Http404(_("没有这个表格"))
@@ -84,7 +96,9 @@ def export_table(request, key: str):
 @require_GET
 @staff_permission(EXPORT)
 def export_orders(request):
-    period, _error = _period(request)
+    period, refused = _export_period(request)
+    if refused:
+        return refused
     return exports.orders_csv(period)
 
 
@@ -93,21 +107,27 @@ def export_orders(request):
 def export_members(request):
     if request.GET.get("all"):
         return exports.members_csv(None)
-    period, _error = _period(request)
+    period, refused = _export_period(request)
+    if refused:
+        return refused
     return exports.members_csv(period)
 
 
 @require_GET
 @staff_permission(EXPORT_FINANCE)
 def export_commissions(request):
-    period, _error = _period(request)
+    period, refused = _export_period(request)
+    if refused:
+        return refused
     return exports.commissions_csv(period)
 
 
 @require_GET
 @staff_permission(EXPORT_FINANCE)
 def export_withdrawals(request):
-    period, _error = _period(request)
+    period, refused = _export_period(request)
+    if refused:
+        return refused
     return exports.withdrawals_csv(period)
 
 

@@ -245,6 +245,31 @@ def test_bad_period_falls_back_to_the_last_30_days_with_a_message(staff):
     assert "开始日期不能晚于结束日期" in response.content.decode()
 
 
+def test_an_export_with_a_bad_period_is_refused_not_replaced_by_the_last_30_days(staff):
+    """A hand-edited export link with a broken date gets a 400 saying why, never a file of other days."""
+    client = client_for(staff["finance"])
+    urls = [
+        "/ops/export/orders.csv",
+        "/ops/export/members.csv",
+        "/ops/export/commissions.csv",
+        "/ops/export/withdrawals.csv",
+        "/ops/export/table/revenue_by_item_type.csv",
+    ]
+    for url in urls:
+        for query, message in [
+            ("?start=2025-13-01&end=2025-12-31", "日期格式应为 YYYY-MM-DD"),
+            ("?start=2025-03-10&end=2025-03-01", "开始日期不能晚于结束日期"),
+            ("?range=12y", "未知的时间范围"),
+        ]:
+            response = client.get(url + query)
+            assert response.status_code == 400, (url, query)
+            assert response["Content-Type"] == "text/plain; charset=utf-8"
+            assert message in response.content.decode(), (url, query)
+        assert client.get(url + "?start=2025-03-01&end=2025-03-10").status_code == 200, url
+    # The whole member list takes no period, so it cannot be refused for one.
+    assert client.get("/ops/export/members.csv?all=1&start=bad").status_code == 200
+
+
 # ---- CSV exports ---------------------------------------------------------------------------------------
 
 
