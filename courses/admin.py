@@ -230,6 +230,16 @@ class EventAdmin(OwnMixin, admin.ModelAdmin):
         (_("人员"), {"fields": ("organizer", "staff")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            # More seats: the waitlist moves up now, not at the next cancellation.
+            promoted = services.event_waitlist_refill(event_id=obj.pk)
+            if promoted:
+                self.message_user(
+                    request, _("已为候补名单中的 %(n)s 人分配名额") % {"n": promoted}, messages.SUCCESS
+                )
+
     def get_queryset(self, request):
         return (
             super()

@@ -527,6 +527,14 @@ def event_promote_waitlist(*, event: Event, now: datetime | None = None) -> int:
     return promoted
 
 
+def event_waitlist_refill(*, event_id: int, now: datetime | None = None) -> int:
+    """After an operator changes an event (more seats, a later close): seats that are now free go to
+    the waitlist in order, as a cancellation's would. Returns how many were promoted."""
+    with transaction.atomic():
+        event = _lock_event(event_id)
+        return event_promote_waitlist(event=event, now=now)
+
+
 class CheckInRefused(ApplicationError):
     pass
 

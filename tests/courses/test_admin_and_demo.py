@@ -159,3 +159,61 @@ def test_demo_data_is_idempotent_and_walks_through_the_done_when_journey(client,
     assert api.post(f"/api/v1/events/{event.pk}/register/").json()["status"] == "confirmed"
     assert EventRegistration.objects.get(user=member).source == "tier"
     assert Membership.objects.filter(user=member).exists()
+
+
+def _event_form(event: Event, **changes) -> dict:
+    """The event change form as the admin posts it (the read-only registrations inline included)."""
+    starts, ends = timezone.localtime(event.starts_at), timezone.localtime(event.ends_at)
+    form = {
+        "title": event.title,
+        "summary": event.summary,
+        "description": event.description,
+        "is_published": "on" if event.is_published else "",
+        "starts_at_0": f"{starts:%Y-%m-%d}",
+        "starts_at_1": f"{starts:%H:%M:%S}",
+        "ends_at_0": f"{ends:%Y-%m-%d}",
+        "ends_at_1": f"{ends:%H:%M:%S}",
+        "city": event.city,
+        "venue": event.venue,
+        "address": event.address,
+        "capacity": event.capacity,
+        "price_fen": event.price_fen,
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "refund_cutoff_hours": event.refund_cutoff_hours,
+        "organizer": event.organizer_id,
+        "registrations-TOTAL_FORMS": "0",
+        "registrations-INITIAL_FORMS": "0",
+        "registrations-MIN_NUM_FORMS": "0",
+        "registrations-MAX_NUM_FORMS": "1000",
+    }
+    form.update(changes)
+    return form
+
+
+@pytest.mark.django_db
+def test_more_seats_from_the_event_editor_go_to_the_waitlist_at_once(operator, client, ka):
+    # given a full event (one seat) with a KA member and a payer waiting, in that order
+    event = f.make_event(tiers=[ka], price_fen=29_900, capacity=1)
+    services.event_register(user=f.give_tier(UserFactory(), ka).user, event=event)
+    member_waiting, payer_waiting, still_waiting = UserFactory(), UserFactory(), UserFactory()
+    f.give_tier(member_waiting, ka)
+    for user in (member_waiting, payer_waiting, still_waiting):
+        assert services.event_register(user=user, event=event).status == "waitlisted"
+
+    # when an operator raises the capacity to three
+    client.force_login(operator)
+    response = client.post(f"/admin/courses/event/{event.pk}/change/", _event_form(event, capacity=3))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    # then the first two in line move up at once: the member gets a ticket, the payer a held seat
+    status = dict(EventRegistration.objects.filter(event=event).values_list("user_id", "status"))
+    assert status[member_waiting.pk] == "confirmed"
+    assert status[payer_waiting.pk] == "pending"
+    assert status[still_waiting.pk] == "waitlisted"
+    shown = client.get(response["Location"]).content.decode()
+    assert "已为候补名单中的 2 人分配名额" in shown
+
+    # and saving again without a capacity change moves nobody
+    client.post(f"/admin/courses/event/{event.pk}/change/", _event_form(event, capacity=3))
+    assert EventRegistration.objects.get(event=event, user=still_waiting).status == "waitlisted"
