@@ -76,7 +76,7 @@ def _page_number(request) -> int:
         page = int(raw)
     except (TypeError, ValueError):
         raise NotFound(_("无效的页码")) from None
-    if page < 1:
+    if not 1 <= page <= selectors.MAX_FEED_PAGE:
         raise NotFound(_("无效的页码"))
     return page
 
@@ -394,8 +394,8 @@ class CircleFeedApi(APIView):
     def get(self, request, circle_id: int):
         page = _page_number(request)
         feed = request.query_params.get("feed", "newest")
-        tag = request.query_params.get("tag", "").strip()[:20]
-        q = request.query_params.get("q", "").strip()[:50]
+        tag = selectors.search_term(request.query_params.get("tag", ""), max_chars=20)
+        q = selectors.search_term(request.query_params.get("q", ""), max_chars=50)
         if tag or q:
             circle, access = selectors.circle_get_with_access(circle_id=circle_id, user=request.user)
             if not access.can_read:

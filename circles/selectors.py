@@ -32,6 +32,20 @@ MStatus = CircleMembership.Status
 
 FEED_PAGE_SIZE = 20
 FEEDS = ("newest", "featured", "unanswered")
+# Far beyond any real circle (20 million posts); a larger page number from a crafted URL would
+# overflow PostgreSQL's bigint OFFSET and fail the request instead of showing an empty page.
+MAX_FEED_PAGE = 1_000_000
+
+
+def feed_page_number(page) -> int:
+    """A feed page number between 1 and MAX_FEED_PAGE (pages past the last one are simply empty)."""
+    return min(MAX_FEED_PAGE, max(1, int(page or 1)))
+
+
+def search_term(text: str, *, max_chars: int) -> str:
+    """A search or tag term as typed, trimmed; NUL characters (which PostgreSQL refuses in text) are
+    dropped so a crafted query string finds nothing instead of failing."""
+    return (text or "").replace("\x00", "").strip()[:max_chars]
 
 
 @dataclass(frozen=True)
@@ -389,7 +403,8 @@ def feed_page(
     page_size: int = FEED_PAGE_SIZE,
 ) -> tuple[list[Post], int]:
     feed = feed if feed in FEEDS else "newest"
-    page = max(1, int(page or 1))
+    page = feed_page_number(page)
+    tag, q = search_term(tag, max_chars=20), search_term(q, max_chars=50)
     queryset = feed_queryset(circle=circle, user=user, feed=feed, tag=tag, q=q)
     start = (page - 1) * page_size
     posts = list(queryset[start : start + page_size])
@@ -524,7 +539,8 @@ def feed_rows(
     from django.db import connection
 
     feed = feed if feed in FEEDS else "newest"
-    page = max(1, int(page or 1))
+    page = feed_page_number(page)
+    tag, q = search_term(tag, max_chars=20), search_term(q, max_chars=50)
     offset = (page - 1) * page_size
     if tag or q:
         queryset = feed_queryset(circle=circle, user=user, feed=feed, tag=tag, q=q)
@@ -556,7 +572,7 @@ def feed_with_access(
     from django.http import Http404
 
     feed = feed if feed in FEEDS else "newest"
-    page = max(1, int(page or 1))
+    page = feed_page_number(page)
     if connection.vendor != "postgresql":
         circle, access = circle_get_with_access(circle_id=circle_id, user=user)
         if not access.can_read:

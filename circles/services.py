@@ -52,6 +52,12 @@ MAX_TAGS = 5
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
+def _plain(text) -> str:
+    """User text trimmed, without NUL characters: PostgreSQL refuses them in text columns, and a form
+    post carrying one must be published without it rather than fail the request."""
+    return str(text or "").replace("\x00", "").strip()
+
+
 def _notify(*, user, kind: str, title: str, body: str = "", url: str = "", subscribe: bool = False) -> None:
     """In-site notification through members; `subscribe` also sends the WeChat subscribe message of
     the same key (`circle_tip`, `circle_question`, …) when the member has an opt-in left for it."""
@@ -201,7 +207,7 @@ def circle_create(
 
 def circle_rules_publish(*, circle: Circle, body: str, actor) -> CircleRules:
     """A new rules version; every member (the owner excepted) must accept it before posting again."""
-    body = (body or "").strip()
+    body = _plain(body)
     if not body:
         raise ApplicationError("invalid", _("公约内容不能为空"), fields={"body": [_("必填")]})
     with transaction.atomic():
@@ -605,7 +611,7 @@ def _clean_tags(tags) -> list[str]:
         tags = tags.replace("，", ",").replace("#", ",").split(",")
     cleaned = []
     for tag in tags or []:
-        tag = str(tag).strip()[:20]
+        tag = _plain(tag)[:20]
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -642,8 +648,8 @@ def post_create(
 ) -> Post:
     """Publish a post (rules accepted first). Text passes the content check: review → moderation queue."""
     _require_post(author, circle)
-    body = (body or "").strip()
-    title = (title or "").strip()
+    body = _plain(body)
+    title = _plain(title)
     if kind not in Post.Kind.values:
         raise ApplicationError("invalid", _("无效的帖子类型"), fields={"kind": [_("无效的帖子类型")]})
     if not body:
@@ -797,7 +803,7 @@ def comment_create(*, post: Post, author, body: str, parent: Comment | None = No
     _require_post(author, post.circle)
     if post.status != Post.Status.VISIBLE:
         raise ApplicationError("not_found", _("帖子不存在"), status_code=404)
-    body = (body or "").strip()
+    body = _plain(body)
     if not body:
         raise ApplicationError("invalid", _("评论不能为空"), fields={"body": [_("必填")]})
     if len(body) > 2000:
@@ -922,7 +928,7 @@ def tip_intent_create(
             % {"min": fen_to_yuan_text(conf.tip_min_fen), "max": fen_to_yuan_text(conf.tip_max_fen)},
             fields={"amount_fen": [_("金额超出范围")]},
         )
-    message = (message or "").strip()[:100]
+    message = _plain(message)[:100]
     # The message reaches the author: risky text is refused; doubtful text is dropped, the tip stays.
     verdict = _text_verdict(user=user, text=message, scene=2) if message else content_check.PASS
     if verdict == content_check.RISKY:
@@ -1049,7 +1055,7 @@ def paid_question_create(*, circle: Circle, asker, guest, body: str) -> PaidQues
     guest_access = circle_access(guest, circle)
     if guest_access.role not in (Role.GUEST, Role.OWNER) or not guest_access.can_read:
         raise ApplicationError("invalid", _("只能向圈主或嘉宾提问"), fields={"guest_id": [_("不是嘉宾")]})
-    body = (body or "").strip()
+    body = _plain(body)
     if not body or len(body) > 2000:
         raise ApplicationError("invalid", _("问题不能为空且不超过 2000 字"), fields={"body": [_("必填")]})
     status = _check_text(user=asker, text=body)
@@ -1146,7 +1152,7 @@ def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQues
         raise ApplicationError("not_found", _("问题不存在"), status_code=404)
     circle = question.circle
     _require_post(user, circle)
-    body = (body or "").strip()
+    body = _plain(body)
     if not body:
         raise ApplicationError("invalid", _("回答不能为空"), fields={"body": [_("必填")]})
     if len(body) > MAX_BODY_CHARS:

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +22,25 @@ from core.money import MoneyError, yuan_to_fen
 
 def _checkout(item_type: str, item_id) -> str:
     return reverse("payments:checkout") + "?" + urlencode({"item_type": item_type, "item_id": item_id})
+
+
+def _redirect_next(request: HttpRequest, fallback: str) -> HttpResponse:
+    """Back to the posted `next` path when it is on this site; never to another host (open redirect).
+    Only a path is taken: `redirect()` would read a bare word as a URL name and fail the request."""
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return redirect(fallback)
+
+
+def _posted_int(request: HttpRequest, name: str) -> int:
+    """An id posted by a form; anything that is not a number is a missing object (404), not a crash."""
+    raw = request.POST.get(name, "")
+    if not raw.isdigit():
+        raise Http404
+    return int(raw)
 
 
 def circle_list(request: HttpRequest) -> HttpResponse:
@@ -36,11 +56,11 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
         feed = request.GET.get("feed", "newest")
         feed = feed if feed in selectors.FEEDS else "newest"
         try:
-            page = max(1, int(request.GET.get("page", 1)))
+            page = selectors.feed_page_number(request.GET.get("page", 1))
         except ValueError:
             page = 1
-        q = request.GET.get("q", "").strip()[:50]
-        tag = request.GET.get("tag", "").strip()[:20]
+        q = selectors.search_term(request.GET.get("q", ""), max_chars=50)
+        tag = selectors.search_term(request.GET.get("tag", ""), max_chars=20)
         posts, count = selectors.feed_page(
             circle=circle, user=request.user, feed=feed, page=page, tag=tag, q=q
         )
@@ -114,7 +134,7 @@ def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
             try:
                 services.circle_rules_accept(circle=circle, user=request.user)
                 messages.success(request, _("已同意社群公约"))
-                return redirect(request.POST.get("next") or reverse("circles:compose", args=[circle.pk]))
+                return _redirect_next(request, reverse("circles:compose", args=[circle.pk]))
             except ApplicationError as exc:
                 messages.error(request, exc.message)
     return render(
@@ -219,7 +239,7 @@ def post_like_toggle(request: HttpRequest, post_id: int) -> HttpResponse:
     if request.htmx:
         post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         return render(request, "circles/_like.html", {"post": post})
-    return redirect(request.POST.get("next") or reverse("circles:post", args=[post.pk]))
+    return _redirect_next(request, reverse("circles:post", args=[post.pk]))
 
 
 @login_required
@@ -330,7 +350,8 @@ def ask(request: HttpRequest, circle_id: int) -> HttpResponse:
     if request.method == "POST":
         from members.models import User
 
-        guest = User.objects.filter(pk=request.POST.get("guest") or 0).first()
+        raw_guest = request.POST.get("guest", "")
+        guest = User.objects.filter(pk=int(raw_guest)).first() if raw_guest.isdigit() else None
         try:
             if guest is None:
                 raise ApplicationError("invalid", _("请选择嘉宾"))
@@ -388,15 +409,15 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action in ("approve_post", "reject_post"):
-                post = get_object_or_404(Post, pk=request.POST.get("id"), circle=circle)
+                post = get_object_or_404(Post, pk=_posted_int(request, "id"), circle=circle)
                 services.post_moderate(post=post, actor=request.user, approve=action == "approve_post")
             elif action in ("approve_comment", "reject_comment"):
-                comment = get_object_or_404(Comment, pk=request.POST.get("id"), post__circle=circle)
+                comment = get_object_or_404(Comment, pk=_posted_int(request, "id"), post__circle=circle)
                 services.comment_moderate(
                     comment=comment, actor=request.user, approve=action == "approve_comment"
                 )
             elif action in ("role", "remove", "remove_refund", "allow_rejoin"):
-                membership = get_object_or_404(CircleMembership, pk=request.POST.get("id"), circle=circle)
+                membership = get_object_or_404(CircleMembership, pk=_posted_int(request, "id"), circle=circle)
                 if action == "role":
                     services.circle_member_set_role(
                         circle=circle,

@@ -1,0 +1,104 @@
+"""Crafted or mistyped input on circle pages and the API gets a page or a clear refusal, never a 500,
+and a posted `next` never sends the member to another site."""
+
+import pytest
+from django.urls import reverse
+
+from circles import services
+from circles.models import Post
+from tests.circles import factories as f
+from tests.circles.conftest import api_for
+
+HUGE_PAGE = "99999999999999999999"  # past PostgreSQL's bigint OFFSET
+
+
+@pytest.mark.django_db
+def test_accepting_the_rules_never_redirects_to_another_site(circle, client):
+    # given a member who has not accepted the rules, following a link that carries a foreign `next`
+    user = f.make_member(circle=circle, accept_rules=False)
+    client.force_login(user)
+    url = reverse("circles:rules", args=[circle.pk])
+    # when they agree
+    response = client.post(url, {"version": "1", "agree": "1", "next": "https://evil.example/phish"})
+    # then they land on the compose page of this site, not on the foreign one
+    assert response.status_code == 302
+    assert response["Location"] == reverse("circles:compose", args=[circle.pk])
+    # and a `next` on this site is still honoured
+    services.circle_rules_publish(circle=circle, body="v2 公约", actor=circle.owner)
+    own = client.post(url, {"version": "2", "agree": "1", "next": f"/circles/{circle.pk}/"})
+    assert own["Location"] == f"/circles/{circle.pk}/"
+    # a `next` that is not a path (a view name, a cut-off link) falls back instead of failing
+    services.circle_rules_publish(circle=circle, body="v3 公约", actor=circle.owner)
+    mangled = client.post(url, {"version": "3", "agree": "1", "next": "payments:wallet"})
+    assert mangled["Location"] == reverse("circles:compose", args=[circle.pk])
+
+
+@pytest.mark.django_db
+def test_liking_never_redirects_to_another_site(circle, client):
+    user = f.make_member(circle=circle)
+    post = services.post_create(circle=circle, author=circle.owner, body="欢迎")
+    client.force_login(user)
+    response = client.post(reverse("circles:like", args=[post.pk]), {"next": "//evil.example/"})
+    assert response["Location"] == reverse("circles:post", args=[post.pk])
+    post.refresh_from_db()
+    assert post.like_count == 1
+    # the second press unlikes; a `next` that is not a path falls back to the post
+    again = client.post(reverse("circles:like", args=[post.pk]), {"next": "abc"})
+    assert again["Location"] == reverse("circles:post", args=[post.pk])
+    post.refresh_from_db()
+    assert post.like_count == 0
+
+
+@pytest.mark.django_db
+def test_a_page_number_past_any_circle_is_an_empty_page_or_a_404(circle, client):
+    user = f.make_member(circle=circle)
+    services.post_create(circle=circle, author=user, body="第一帖")
+    client.force_login(user)
+    page = client.get(f"/circles/{circle.pk}/?page={HUGE_PAGE}")
+    assert page.status_code == 200 and "第一帖" not in page.content.decode()
+    for query in (f"page={HUGE_PAGE}", f"page={HUGE_PAGE}&q=帖"):
+        response = api_for(user).get(f"/api/v1/circles/{circle.pk}/posts/?{query}")
+        assert response.status_code == 404, query
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_search_or_tag_finds_nothing_instead_of_failing(circle, client):
+    user = f.make_member(circle=circle)
+    services.post_create(circle=circle, author=user, body="增长方法", tags=["增长"])
+    client.force_login(user)
+    for query in ("q=%00", "tag=%00", "q=%E5%A2%9E%00", "feed=featured&q=%00"):
+        assert client.get(f"/circles/{circle.pk}/?{query}").status_code == 200, query
+        response = api_for(user).get(f"/api/v1/circles/{circle.pk}/posts/?{query}")
+        assert response.status_code == 200, query
+    # a term that only carries a NUL next to real text still searches for the text
+    found = api_for(user).get(f"/api/v1/circles/{circle.pk}/posts/?q=%E5%A2%9E%00").json()
+    assert [p["body"] for p in found["results"]] == ["增长方法"]
+
+
+@pytest.mark.django_db
+def test_text_with_a_nul_character_is_published_without_it(circle, client):
+    user = f.make_member(circle=circle)
+    client.force_login(user)
+    client.post(reverse("circles:compose", args=[circle.pk]), {"body": "你\x00好", "tags": "a\x00b"})
+    post = Post.objects.get(author=user)
+    assert post.body == "你好" and post.tags == ["ab"]
+    response = client.post(reverse("circles:comment", args=[post.pk]), {"body": "评\x00论"})
+    assert response.status_code == 302
+    assert post.comments.get().body == "评论"
+
+
+@pytest.mark.django_db
+def test_asking_with_a_guest_that_is_not_a_number_shows_the_form_again(circle, client):
+    user = f.make_member(circle=circle)
+    client.force_login(user)
+    response = client.post(reverse("circles:ask", args=[circle.pk]), {"guest": "1 or 1=1", "body": "问题"})
+    assert response.status_code == 200
+    assert "请选择嘉宾" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_owner_tools_answer_a_malformed_id_with_404(circle, client):
+    client.force_login(circle.owner)
+    url = reverse("circles:manage", args=[circle.pk])
+    for action in ("approve_post", "reject_comment", "remove"):
+        assert client.post(url, {"action": action, "id": "abc"}).status_code == 404, action
