@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,11 +52,12 @@ def share(request: HttpRequest, code: str) -> HttpResponse:
         item_type, _sep, item_id = item.partition(":")
         if item_type in items.registered() and item_id:
             target = _checkout_url(item_type, item_id)
-    elif next_url and url_has_allowed_host_and_scheme(
+    elif next_url.startswith("/") and url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = next_url
-    return redirect(target)
+    # a path, never a URL name: `redirect("abc")` would try to reverse it and fail the share link
+    return HttpResponseRedirect(target)
 
 
 # ---- referral center -------------------------------------------------------------------------------------

@@ -210,6 +210,16 @@ def test_share_route_remembers_code_counts_one_visit_per_session_and_redirects(c
     assert response["Location"] == "/"
 
 
+def test_share_route_with_a_mangled_next_still_lands_on_the_site(client, alice):
+    # a share link whose `next` lost its slash or was cut by a chat app still counts and lands home,
+    # and a view name never resolves into a page
+    for mangled in ("circles", "payments:wallet", "-1", "%00", "\\\\evil.example", "/\\evil.example"):
+        response = client.get(f"/r/{alice.referral_code}/?c=moments&next={mangled}")
+        assert response.status_code == 302 and response["Location"] == "/", mangled
+    assert client.session["referral_code"] == f"{alice.referral_code}.moments"
+    assert ReferralLinkStat.objects.get(user=alice, channel="moments").visits == 1
+
+
 def test_share_route_to_an_item_goes_to_its_checkout(client, alice):
     response = client.get(f"/r/{alice.referral_code}/?item={TEST_ITEM}:A&c=poster")
     assert response.status_code == 302
