@@ -397,6 +397,57 @@ def test_daily_report_is_stored_and_emailed_once(staff, settings):
     assert client_for(staff["teacher"]).get(f"/ops/reports/{report.pk}/").status_code == 403
 
 
+class _MailServerDownThenUp:
+    """An e-mail backend whose first `failures` sends fail as a refused SMTP connection would."""
+
+    failures = 0
+
+    def __init__(self, *args, **kwargs):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self._locmem = EmailBackend(*args, **kwargs)
+
+    def send_messages(self, messages):
+        if _MailServerDownThenUp.failures:
+            _MailServerDownThenUp.failures -= 1
+            raise ConnectionRefusedError("mail server down")
+        return self._locmem.send_messages(messages)
+
+
+def test_a_report_whose_email_fails_is_retried_and_sent_once(settings):
+    """The mail server is down at 08:00: the e-mail task is retried and sends once the server is back.
+
+    Celery runs an eager task's retry at once (a worker waits for the back-off first).
+    """
+    settings.OPERATIONS_REPORT_RECIPIENTS = ["ops@example.com"]
+    settings.EMAIL_BACKEND = f"{__name__}._MailServerDownThenUp"
+    _MailServerDownThenUp.failures = 1
+    from insights import tasks
+
+    report = services.report_build(kind="daily")
+    result = tasks.report_email.apply(args=[report.pk], throw=False)
+    assert _MailServerDownThenUp.failures == 0  # the failed attempt happened and was retried past
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ops@example.com"], result.state
+    report.refresh_from_db()
+    assert report.emailed_at is not None and report.recipients == ["ops@example.com"]
+    # Delivered: a redelivered task sends nothing more.
+    assert tasks.report_email.apply(args=[report.pk]).get() is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_report_email_that_keeps_failing_stops_after_its_retries_and_stays_unsent(settings):
+    settings.OPERATIONS_REPORT_RECIPIENTS = ["ops@example.com"]
+    settings.EMAIL_BACKEND = f"{__name__}._MailServerDownThenUp"
+    _MailServerDownThenUp.failures = 1
+    from insights import tasks
+
+    report = services.report_build(kind="daily")
+    last = tasks.report_email.apply(args=[report.pk], retries=tasks.report_email.max_retries, throw=False)
+    assert last.state == "FAILURE" and isinstance(last.result, ConnectionRefusedError)
+    report.refresh_from_db()
+    assert report.emailed_at is None and mail.outbox == []  # never marked as sent while it was not
+
+
 def test_weekly_report_covers_the_last_full_week():
     period = services.report_period("weekly", today=date(2026, 11, 25))  # a Wednesday
     assert period == Period(date(2026, 11, 16), date(2026, 11, 22))
