@@ -26,6 +26,7 @@ cat <<INFO
 
   知圈 Zhiquan demo is starting on http://127.0.0.1:8000
     operator (admin, dashboard): operator / zhiquan-demo-2026   http://127.0.0.1:8000/admin/
+    dashboard:                   http://127.0.0.1:8000/ops/   (also ops 运营 / finance 财务, same password)
     member:                      member   / zhiquan-demo-2026   http://127.0.0.1:8000/accounts/login/
     API docs:                    http://127.0.0.1:8000/api/docs/
   Celery worker and beat log to var/worker.log and var/beat.log. Ctrl-C stops everything.
