@@ -25,6 +25,8 @@ def test_compose_file_runs_the_whole_stack_with_healthchecks():
     assert "DatabaseScheduler" in services["beat"]["command"]
     for name in ("web", "worker", "postgres", "redis"):
         assert services[name]["healthcheck"]["test"], name
+    # The worker's probe asks its own node (celery@<container hostname>), not whichever worker answers.
+    assert "--destination celery@$$HOSTNAME" in services["worker"]["healthcheck"]["test"][1]
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
