@@ -1,4 +1,4 @@
-"""A real Celery worker on real Redis runs a task enqueued with on_commit; rollback enqueues nothing."""
+"""Real Celery workers run tasks enqueued with on_commit (on Redis and on the embedded filesystem broker); rollback enqueues nothing."""
 
 import uuid
 
@@ -52,3 +52,54 @@ def test_rollback_enqueues_nothing(real_worker):
         transaction.on_commit(lambda: record_heartbeat.delay(token))
         raise RuntimeError("roll back")
     assert not _wait_for(f"heartbeat:{token}", seconds=2)
+
+
+@pytest.fixture
+def filesystem_app(tmp_path):
+    """`make demo`'s broker: kombu's filesystem transport, web and worker sharing one folder.
+
+    A separate Celery app with the project's configuration and base.py's embedded broker options, on the
+    test's own folders (the demo's var/celery is left alone) and without touching the shared app's pools.
+    """
+    from celery import Celery
+
+    options = _embedded_broker_options()
+    # Each of base.py's folders moves under tmp_path, keeping which ones are the same folder.
+    moved = {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options[key] not in moved:
+            moved[options[key]] = tmp_path / f"folder{len(moved)}"
+            moved[options[key]].mkdir()
+        options[key] = str(moved[options[key]])
+    fs_app = Celery("zhiquan-embedded", set_as_current=False)
+    fs_app.config_from_object("django.conf:settings", namespace="CELERY")
+    fs_app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
+    fs_app.autodiscover_tasks(force=True)
+    with start_worker(fs_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield fs_app
+
+
+def _embedded_broker_options() -> dict:
+    """base.py's broker options as they are without REDIS_URL (the embedded default)."""
+    import importlib
+    import os
+
+    import config.settings.base as base
+
+    url = os.environ.pop("REDIS_URL", None)
+    try:
+        embedded = importlib.reload(base)
+        assert embedded.CELERY_BROKER_URL == "filesystem://"
+        return dict(embedded.CELERY_BROKER_TRANSPORT_OPTIONS)
+    finally:
+        if url is not None:
+            os.environ["REDIS_URL"] = url
+        importlib.reload(base)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_filesystem_broker_runs_a_task_enqueued_on_commit(filesystem_app):
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        transaction.on_commit(lambda: filesystem_app.send_task("core.tasks.record_heartbeat", args=[token]))
+    assert _wait_for(f"heartbeat:{token}")
