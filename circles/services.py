@@ -500,6 +500,7 @@ def circle_member_remove(
     """Remove a member (owner/admin). With a refund, the latest paid order is refunded and the person
     cannot rejoin until the owner allows it."""
     access = _require_manager(actor, circle)
+    reason = _plain(reason)
     if membership.circle_id != circle.pk:
         raise ApplicationError("not_found", _("成员不存在"), status_code=404)
     if membership.role == Role.OWNER or membership.user_id == circle.owner_id:
@@ -704,6 +705,7 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
     """Approve or reject a post held for review. Approving a paid answer releases the guest's fee;
     rejecting it reopens the question."""
     _require_moderator(actor, post.circle)
+    note = _plain(note)
     with transaction.atomic():
         locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         if locked.status != Post.Status.REVIEW:
@@ -729,6 +731,7 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
 
 def comment_moderate(*, comment: Comment, actor, approve: bool, note: str = "") -> Comment:
     _require_moderator(actor, comment.post.circle)
+    note = _plain(note)
     with transaction.atomic():
         locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
         if locked.status != Comment.Status.REVIEW:

@@ -102,3 +102,14 @@ def test_owner_tools_answer_a_malformed_id_with_404(circle, client):
     url = reverse("circles:manage", args=[circle.pk])
     for action in ("approve_post", "reject_comment", "remove"):
         assert client.post(url, {"action": action, "id": "abc"}).status_code == 404, action
+
+
+@pytest.mark.django_db
+def test_an_owner_removing_a_member_with_a_nul_in_the_reason_still_removes_them(circle):
+    user = f.make_member(circle=circle)
+    membership = circle.memberships.get(user=user)
+    removed = services.circle_member_remove(
+        circle=circle, membership=membership, actor=circle.owner, refund=False, reason="刷\x00屏"
+    )
+    assert removed.status == "removed"
+    assert membership.events.get(kind="removed").details["reason"] == "刷屏"
