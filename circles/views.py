@@ -10,13 +10,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from circles import selectors, services
 from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
 from core.errors import ApplicationError
+from core.http import local_path
 from core.money import MoneyError, yuan_to_fen
 
 
@@ -27,12 +27,8 @@ def _checkout(item_type: str, item_id) -> str:
 def _redirect_next(request: HttpRequest, fallback: str) -> HttpResponse:
     """Back to the posted `next` path when it is on this site; never to another host (open redirect).
     Only a path is taken: `redirect()` would read a bare word as a URL name and fail the request."""
-    target = request.POST.get("next", "")
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return HttpResponseRedirect(target)
-    return redirect(fallback)
+    target = local_path(request, request.POST.get("next"))
+    return HttpResponseRedirect(target) if target else redirect(fallback)
 
 
 def _posted_int(request: HttpRequest, name: str) -> int:

@@ -7,15 +7,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
+from core.http import local_path
 from members import selectors, services
 from members.models import MembershipTier
 
@@ -59,11 +59,8 @@ def notification_open(request, notification_id: int):
             raise Http404 from exc
         messages.error(request, exc.message)
         return redirect("members:notifications")
-    if notification.url and url_has_allowed_host_and_scheme(
-        notification.url, allowed_hosts={request.get_host()}
-    ):
-        return redirect(notification.url)
-    return redirect("members:notifications")
+    target = local_path(request, notification.url)
+    return HttpResponseRedirect(target) if target else redirect("members:notifications")
 
 
 @login_required

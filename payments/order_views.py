@@ -11,15 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
+from core.http import local_path
 from core.posters import qr_png
 from payments import items, selectors, services
 from payments.gateways.base import GatewayError
@@ -206,9 +206,9 @@ def order_refund(request: HttpRequest, order_no: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已提交退款申请，原路退回，一般几分钟内到账"))
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    target = local_path(request, request.POST.get("next"))
+    if target:
+        return HttpResponseRedirect(target)
     return redirect("payments:order_detail", order_no=order.order_no)
 
 

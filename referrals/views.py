@@ -15,11 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
+from core.http import local_path
 from core.roles import FINANCE, OPERATOR, has_role
 from payments import items
 from referrals import capture, compliance, group_buys, posters, selectors, services
@@ -52,9 +52,7 @@ def share(request: HttpRequest, code: str) -> HttpResponse:
         item_type, _sep, item_id = item.partition(":")
         if item_type in items.registered() and item_id:
             target = _checkout_url(item_type, item_id)
-    elif next_url.startswith("/") and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    elif local_path(request, next_url):
         target = next_url
     # a path, never a URL name: `redirect("abc")` would try to reverse it and fail the share link
     return HttpResponseRedirect(target)

@@ -132,6 +132,28 @@ def test_self_service_refund_button(browser, buyer, test_items, django_capture_o
     assert "申请退款" not in browser.get(f"/payments/orders/{order.order_no}/").content.decode()
 
 
+@pytest.mark.parametrize(
+    ("posted_next", "lands_on"),
+    [
+        ("/payments/orders/", "/payments/orders/"),  # a path on this site: followed
+        ("https://evil.example/phish", None),  # another host: never (open redirect)
+        ("//evil.example/x", None),
+        ("payments:wallet", None),  # a bare word or URL name is not a path
+        ("abc", None),
+    ],
+)
+def test_the_refund_form_returns_only_to_a_path_on_this_site(
+    browser, buyer, test_items, django_capture_on_commit_callbacks, posted_next, lands_on
+):
+    order = create_paid_order(user=buyer, item_type=TEST_ITEM, item_id="A")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            f"/payments/orders/{order.order_no}/refund/", {"reason": "x", "next": posted_next}
+        )
+    assert response.status_code == 302
+    assert response["Location"] == (lands_on or f"/payments/orders/{order.order_no}/")
+
+
 def test_other_users_order_pages_are_404(buyer, other_user):
     order = create_paid_order(user=buyer, item_type=TEST_ITEM, item_id="A")
     client = Client()
