@@ -19,7 +19,8 @@ SECRET_KEY = _required("SECRET_KEY")
 JWT_SIGNING_KEY = _required("JWT_SIGNING_KEY")
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SIGNING_KEY}  # noqa: F405
 FIELD_ENCRYPTION_KEY = _required("FIELD_ENCRYPTION_KEY")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Empty would start a server that answers every request with 400.
+ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 _required("DATABASE_URL")
 _required("REDIS_URL")
 if not env("SITE_URL", default="").startswith("https://"):

@@ -53,6 +53,23 @@ def test_production_settings_refuse_to_start_without_secrets():
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize("name", sorted(set(PROD_ENV) - {"DJANGO_SETTINGS_MODULE"}))
+def test_production_names_each_missing_variable(name):
+    """Each variable production needs stops it when absent or empty, and the error names it."""
+    for env in ({k: v for k, v in PROD_ENV.items() if k != name}, {**PROD_ENV, name: ""}):
+        result = _run(["-c", "import django; django.setup()"], env)
+        assert result.returncode != 0, name
+        assert name in result.stderr.splitlines()[-1], result.stderr[-500:]
+
+
+def test_production_refuses_a_site_url_without_https():
+    result = _run(
+        ["-c", "import django; django.setup()"], {**PROD_ENV, "SITE_URL": "http://zhiquan.example.com"}
+    )
+    assert result.returncode != 0
+    assert "SITE_URL" in result.stderr.splitlines()[-1]
+
+
 def test_production_settings_pass_check_deploy_with_zero_warnings():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PROD_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
