@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MAX_DAYS = 731  # two years: longer spans are refused (the dashboard is for decisions, not archaeology)
+# Earlier dates are typos (0001-01-01 would also overflow the previous period's arithmetic: a 500).
+EARLIEST = date(2000, 1, 1)
 
 PRESETS = [
     ("7d", _("近7天")),
@@ -126,6 +128,8 @@ def parse_period(params, *, today: date | None = None) -> Period:
         end = date.fromisoformat(end_raw) if end_raw else today
     except ValueError:
         raise PeriodError(_("日期格式应为 YYYY-MM-DD")) from None
+    if end < EARLIEST or (start is not None and start < EARLIEST):
+        raise PeriodError(_("日期不能早于 %(day)s") % {"day": EARLIEST.isoformat()})
     if start is None:
         start = end - timedelta(days=29)
     if end > today:

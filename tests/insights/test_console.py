@@ -245,6 +245,20 @@ def test_bad_period_falls_back_to_the_last_30_days_with_a_message(staff):
     assert "开始日期不能晚于结束日期" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "query", ["?end=0001-01-01", "?start=0001-01-01&end=0001-01-05", "?start=1999-12-31"]
+)
+def test_a_date_from_before_2000_is_refused_not_a_server_error(staff, query):
+    """Year-1 dates overflowed the previous period's arithmetic (a 500); they are typos and refused."""
+    client = client_for(staff["finance"])
+    response = client.get(DASHBOARD + query)
+    assert response.status_code == 200
+    assert "日期不能早于 2000-01-01" in response.content.decode()
+    response = client.get(ORDERS_CSV + query)
+    assert response.status_code == 400 and "日期不能早于 2000-01-01" in response.content.decode()
+    assert client.get(DASHBOARD + "?start=2000-01-01&end=2000-01-31").status_code == 200
+
+
 def test_an_export_with_a_bad_period_is_refused_not_replaced_by_the_last_30_days(staff):
     """A hand-edited export link with a broken date gets a 400 saying why, never a file of other days."""
     client = client_for(staff["finance"])
