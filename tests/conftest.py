@@ -80,6 +80,33 @@ def _wechat_offline(settings, wechatpay_keys):
         setattr(settings, name, value)
 
 
+@pytest.fixture
+def throttle_rates(monkeypatch):
+    """`throttle_rates(login="3/min")`: tighter DRF throttle rates for one test, restored afterwards.
+
+    DRF binds the rates to the throttle classes at import (`THROTTLE_RATES`), so overriding the
+    REST_FRAMEWORK setting alone changes nothing, and re-binding a class attribute by hand leaks into
+    every later test. monkeypatch puts back exactly what each class had."""
+    from rest_framework import throttling
+
+    def set_rates(**rates):
+        merged = {**throttling.SimpleRateThrottle.THROTTLE_RATES, **rates}
+        classes = [throttling.SimpleRateThrottle, *_subclasses(throttling.SimpleRateThrottle)]
+        for cls in classes:
+            if "THROTTLE_RATES" in vars(cls) or cls is throttling.SimpleRateThrottle:
+                monkeypatch.setattr(cls, "THROTTLE_RATES", merged)
+        cache.clear()
+
+    return set_rates
+
+
+def _subclasses(cls) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Tokens, throttles and locks live in the cache: every test starts from an empty one."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from core.models import WeChatIdentity
 from members import services
@@ -140,20 +139,9 @@ def test_disabled_account_cannot_log_in(fake_wechat, db):
     assert response.status_code == 403 and response.json()["code"] == "account_disabled"
 
 
-def test_login_is_throttled_with_scope_login(fake_wechat, db, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "3/min"},
-    }
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        cache.clear()
-        statuses = [login(f"bad-{i}").status_code for i in range(4)]
-    finally:
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+def test_login_is_throttled_with_scope_login(fake_wechat, db, throttle_rates):
+    throttle_rates(login="3/min")
+    statuses = [login(f"bad-{i}").status_code for i in range(4)]
     assert statuses == [400, 400, 400, 429]
 
 

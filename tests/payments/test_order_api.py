@@ -238,26 +238,10 @@ def test_sandbox_refund_via_api_is_refunded_and_twice_is_refused(
     assert len(test_items.revoked) == 1
 
 
-def test_refund_endpoint_is_throttled_with_scope_refund(buyer, settings):
-    from django.core.cache import cache
-
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "refund": "2/min"},
-    }
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import ScopedRateThrottle
-
-    api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        cache.clear()
-        client = api_client(buyer)
-        codes = [client.post("/api/v1/orders/NOPE/refund/", {}, format="json").status_code for _ in range(3)]
-    finally:
-        settings.REST_FRAMEWORK = settings.REST_FRAMEWORK  # restored by the settings fixture
-        api_settings.reload()
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+def test_refund_endpoint_is_throttled_with_scope_refund(buyer, throttle_rates):
+    throttle_rates(refund="2/min")
+    client = api_client(buyer)
+    codes = [client.post("/api/v1/orders/NOPE/refund/", {}, format="json").status_code for _ in range(3)]
     assert codes == [404, 404, 429]
 
 

@@ -4,7 +4,6 @@ step — as pages (/payments/wallet/) and as the mini-program API (/api/v1/walle
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -153,31 +152,15 @@ def test_the_wallet_api_needs_a_login():
     assert client.post("/api/v1/wallet/withdrawals/", {"amount_fen": 100}, format="json").status_code == 401
 
 
-def test_withdrawal_requests_are_throttled_with_scope_withdrawal(member, settings):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import ScopedRateThrottle
-
+def test_withdrawal_requests_are_throttled_with_scope_withdrawal(member, throttle_rates):
     earn(member, 10_000)
-    original = ScopedRateThrottle.THROTTLE_RATES
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "withdrawal": "2/min",
-        },
-    }
-    api_settings.reload()
-    ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        cache.clear()
-        client = api_client(member)
-        codes = [
-            client.post("/api/v1/wallet/withdrawals/", {"amount_fen": 100}, format="json").status_code
-            for _ in range(3)
-        ]
-        reads = [client.get("/api/v1/wallet/withdrawals/").status_code for _ in range(3)]
-    finally:
-        ScopedRateThrottle.THROTTLE_RATES = original
+    throttle_rates(withdrawal="2/min")
+    client = api_client(member)
+    codes = [
+        client.post("/api/v1/wallet/withdrawals/", {"amount_fen": 100}, format="json").status_code
+        for _ in range(3)
+    ]
+    reads = [client.get("/api/v1/wallet/withdrawals/").status_code for _ in range(3)]
     assert codes == [201, 201, 429] and reads == [200, 200, 200]
 
 
