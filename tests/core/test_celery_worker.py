@@ -21,6 +21,8 @@ def real_worker(settings):
             yield
     finally:
         app.conf.task_always_eager = True
+        app.set_current()
+        app.set_default()
 
 
 def _wait_for(key: str, seconds: float = 15.0) -> bool:
@@ -75,8 +77,14 @@ def filesystem_app(tmp_path):
     fs_app.config_from_object("django.conf:settings", namespace="CELERY")
     fs_app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_always_eager=False)
     fs_app.autodiscover_tasks(force=True)
-    with start_worker(fs_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield fs_app
+    try:
+        with start_worker(fs_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield fs_app
+    finally:
+        # start_worker makes its app the current and default one; left so, every later test's
+        # `.delay()` would go to this dead folder broker instead of running eagerly.
+        app.set_current()
+        app.set_default()
 
 
 def _embedded_broker_options() -> dict:
@@ -103,3 +111,11 @@ def test_the_embedded_filesystem_broker_runs_a_task_enqueued_on_commit(filesyste
     with transaction.atomic():
         transaction.on_commit(lambda: filesystem_app.send_task("core.tasks.record_heartbeat", args=[token]))
     assert _wait_for(f"heartbeat:{token}")
+
+
+def test_after_the_real_workers_tasks_run_eagerly_again_on_the_project_app():
+    """The fixtures above hand the current app back: tests that follow rely on eager tasks."""
+    from celery import current_app
+
+    assert current_app.main == app.main and current_app.conf.task_always_eager
+    assert record_heartbeat.app is app
