@@ -46,7 +46,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, database_url, md_table  # noqa: E402
+from bench.common import ROOT, adding_time_to, database_url, md_table  # noqa: E402
 
 TOKENS = 400
 ENDPOINTS = ["catalog", "course", "feed", "me", "order"]
@@ -154,23 +154,15 @@ def _order_breakdown(buyer_ids: list[int], floor_path: str, order_body: dict, *,
     ]
     spent = {"prepay": 0.0, "http": 0.0}
 
-    def timed(key, call):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return call(*args, **kwargs)
-            finally:
-                spent[key] += time.perf_counter() - start
-
-        return wrapper
-
     prepay, http, post = (
         wechatpay.WeChatPayGateway.prepay,
         wechatpay_core.requests,
         wechatpay_core.requests.post,
     )
-    wechatpay.WeChatPayGateway.prepay = timed("prepay", prepay)
-    http.post = timed("http", post)  # the SDK's `requests.post(…)`: the round trip to the fake
+    wechatpay.WeChatPayGateway.prepay = adding_time_to(spent, "prepay", prepay)
+    http.post = adding_time_to(
+        spent, "http", post
+    )  # the SDK's `requests.post(…)`: the round trip to the fake
     body = json.dumps(order_body)
     order_s = floor_s = 0.0
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import django_setup, md_table, ratio, scale_arg  # noqa: E402
+from bench.common import adding_time_to, django_setup, md_table, ratio, scale_arg  # noqa: E402
 
 
 def _arg(name: str, default: int) -> int:
@@ -232,16 +232,6 @@ def main() -> None:
 
     spent = {"verify": 0.0, "sql": 0.0}
 
-    def timing(key, call):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return call(*args, **kwargs)
-            finally:
-                spent[key] += time.perf_counter() - start
-
-        return wrapper
-
     def sql_timer(execute, sql, params, many, context):
         start = time.perf_counter()
         try:
@@ -250,9 +240,9 @@ def main() -> None:
             spent["sql"] += time.perf_counter() - start
 
     verify, floor_verify, commit = wechatpay.verify_notification, protocol.rsa_verify, connection._commit
-    wechatpay.verify_notification = timing("verify", verify)
-    protocol.rsa_verify = timing("verify", floor_verify)
-    connection._commit = timing("sql", commit)
+    wechatpay.verify_notification = adding_time_to(spent, "verify", verify)
+    protocol.rsa_verify = adding_time_to(spent, "verify", floor_verify)
+    connection._commit = adding_time_to(spent, "sql", commit)
 
     def case(jobs) -> tuple[float, list[int], dict[str, float]]:
         spent.update(verify=0.0, sql=0.0)
