@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
-from core.admin_tools import AuditedChangesMixin, admin_link
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, admin_link
 from core.crypto import normalize_phone
 from core.errors import ApplicationError
 from members import selectors, services
@@ -50,18 +50,6 @@ from members.models import (
     User,
 )
 from payments import items
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 _is_rep_only = selectors.rep_scoped  # sales / customer service: only the members assigned to them
 
@@ -207,14 +195,14 @@ def _action_page(admin_obj, request, *, title: str, form, objects, description: 
 # ---- users ---------------------------------------------------------------------------------------------------
 
 
-class MembershipInline(ReadOnlyMixin, admin.StackedInline):
+class MembershipInline(FactRecordAdminMixin, admin.StackedInline):
     model = Membership
     fields = ["tier", "starts_at", "ends_at"]
     readonly_fields = fields
     extra = 0
 
 
-class OnboardingInline(ReadOnlyMixin, admin.StackedInline):
+class OnboardingInline(FactRecordAdminMixin, admin.StackedInline):
     model = Onboarding
     fk_name = "user"
     fields = [
@@ -424,7 +412,7 @@ class MembershipTierAdmin(AuditedChangesMixin, admin.ModelAdmin):
         return False
 
 
-class GrantInline(ReadOnlyMixin, admin.TabularInline):
+class GrantInline(FactRecordAdminMixin, admin.TabularInline):
     model = MembershipGrant
     fk_name = "membership"
     extra = 0
@@ -445,7 +433,7 @@ class GrantInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class ReminderInline(ReadOnlyMixin, admin.TabularInline):
+class ReminderInline(FactRecordAdminMixin, admin.TabularInline):
     model = MembershipReminder
     extra = 0
     fields = ["kind", "ends_at", "sent_at"]
@@ -488,7 +476,7 @@ class MembershipAdmin(OperatorActionsMixin, RepScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(MembershipGrant)
-class MembershipGrantAdmin(OperatorActionsMixin, RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class MembershipGrantAdmin(OperatorActionsMixin, RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "user",
@@ -701,14 +689,14 @@ class SubscribeTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscribeOptIn)
-class SubscribeOptInAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class SubscribeOptInAdmin(RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("user", "template_key", "remaining", "accepted_total", "updated_at")
     list_filter = ("template_key",)
     search_fields = ("user__username", "user__member_no")
 
 
 @admin.register(Notification)
-class NotificationAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "kind", "title", "read_at", "push_status")
     list_filter = ("kind", "push_status", ("read_at", admin.EmptyFieldListFilter))
     list_select_related = ("user",)
@@ -720,7 +708,7 @@ class NotificationAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PointsAccount)
-class PointsAccountAdmin(OperatorActionsMixin, RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PointsAccountAdmin(OperatorActionsMixin, RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("user", "balance", "earned_total", "spent_total", "updated_at")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__member_no", "user__nickname")
@@ -747,7 +735,7 @@ class PointsAccountAdmin(OperatorActionsMixin, RepScopedMixin, ReadOnlyMixin, ad
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PointsEntryAdmin(RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "amount", "balance_after", "reason")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__member_no", "reason", "idempotency_key")
@@ -817,7 +805,7 @@ class RewardAdmin(AuditedChangesMixin, admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(RepScopedMixin, ReadOnlyMixin, admin.ModelAdmin):
+class RedemptionAdmin(RepScopedMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "reward", "points", "order_link")
     list_filter = ("reward",)
     list_select_related = ("user", "reward", "order")
