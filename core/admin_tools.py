@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from core.audit import audit_record
+from core.money import fen_to_yuan_text
 
 
 class FactRecordAdminMixin:
@@ -131,6 +132,11 @@ def admin_link(obj, text=None) -> str:
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
 
 
+def yuan_display(amount_fen) -> str:
+    """An amount in fen as the admin lists show it (¥1,234.50), or "-" when there is none."""
+    return "-" if amount_fen is None else fen_to_yuan_text(amount_fen, always_decimals=True)
+
+
 def admin_url_for(label_lower: str, pk) -> str:
     """The change page of `app_label.model_name` #pk, or "" when that model has no admin."""
     app_label, _dot, model_name = label_lower.partition(".")
@@ -146,4 +152,5 @@ __all__ = [
     "admin_link",
     "admin_url_for",
     "mask_identifier",
+    "yuan_display",
 ]

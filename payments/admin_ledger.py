@@ -21,13 +21,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.admin_tools import AuditedChangesMixin, mask_identifier
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, mask_identifier, yuan_display
 from core.crypto import mask_name
 from core.errors import ApplicationError
-from core.money import fen_to_yuan_text
 from core.roles import is_money_operator
 from payments import ledger, withdrawals
-from payments.admin_orders import ReadOnlyAdminMixin
 from payments.models import (
     Account,
     Earning,
@@ -41,16 +39,11 @@ from payments.models import (
     WithdrawalSettings,
 )
 
-
-def _yuan(amount) -> str:
-    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
-
-
 # ---- ledger ---------------------------------------------------------------------------------------------
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AccountAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ["id", "owner", "kind", "balance_display", "updated_at"]
     list_filter = ["kind", ("user", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "user__nickname", "user__member_no", "=user__id"]
@@ -66,11 +59,11 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def balance_display(self, obj):
         if obj.is_system:  # not cached (no hot row): summed from its entries on display
             total = obj.entries.aggregate(total=Sum("amount_fen"))["total"] or 0
-            return _yuan(total)
-        return _yuan(obj.balance_fen)
+            return yuan_display(total)
+        return yuan_display(obj.balance_fen)
 
 
-class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+class EntryInline(FactRecordAdminMixin, admin.TabularInline):
     model = Entry
     extra = 0
     fields = ["account", "amount_display"]
@@ -85,7 +78,7 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ["id", "created_at", "kind", "user", "reference", "description", "idempotency_key"]
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["idempotency_key", "reference", "user__username", "user__nickname", "=user__id"]
@@ -97,7 +90,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Earning)
-class EarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EarningAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "user",
@@ -125,15 +118,15 @@ class EarningAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("已冲回"), ordering="reversed_fen")
     def reversed_display(self, obj):
-        return _yuan(obj.reversed_fen) if obj.reversed_fen else "-"
+        return yuan_display(obj.reversed_fen) if obj.reversed_fen else "-"
 
 
 @admin.register(SettlementRun)
-class SettlementRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SettlementRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "started_at",
@@ -152,15 +145,15 @@ class SettlementRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("结算金额"))
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("偿还欠款"))
     def repaid_display(self, obj):
-        return _yuan(obj.repaid_fen)
+        return yuan_display(obj.repaid_fen)
 
 
 @admin.register(LedgerCheckRun)
-class LedgerCheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerCheckRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "result",
@@ -218,7 +211,7 @@ class LedgerCheckRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # ---- withdrawals ------------------------------------------------------------------------------------------
 
 
-class WithdrawalEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class WithdrawalEventInline(FactRecordAdminMixin, admin.TabularInline):
     model = WithdrawalEvent
     extra = 0
     fields = ["created_at", "from_status", "to_status", "reason", "actor", "details"]
@@ -234,7 +227,7 @@ class MarkPaidForm(forms.Form):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     """The withdrawal queue: finance approves (two people above the threshold), rejects, records bank
     transfers, and can ask WeChat for a transfer's state or cancel an unconfirmed one."""
 
@@ -298,7 +291,7 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # ---- display ------------------------------------------------------------------------------------
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("审核"))
     def approval_display(self, obj):
@@ -324,15 +317,15 @@ class WithdrawalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             _("{}：{} · {}：{} · {}：{} · {}：{} · {}：{}"),
             _("冻结中"),
-            _yuan(b.pending_fen),
+            yuan_display(b.pending_fen),
             _("可提现"),
-            _yuan(b.available_fen),
+            yuan_display(b.available_fen),
             _("提现中"),
-            _yuan(b.withdrawing_fen),
+            yuan_display(b.withdrawing_fen),
             _("已提现"),
-            _yuan(b.withdrawn_fen),
+            yuan_display(b.withdrawn_fen),
             _("欠款"),
-            _yuan(b.owed_fen),
+            yuan_display(b.owed_fen),
         )
 
     @admin.display(description=_("操作"))
@@ -507,7 +500,7 @@ class WithdrawalSettingsAdmin(AuditedChangesMixin, admin.ModelAdmin):
 
 
 @admin.register(SandboxTransfer)
-class SandboxTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SandboxTransferAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ["out_bill_no", "state", "amount_fen", "created_at", "updated_at"]
     list_filter = ["state"]
     search_fields = ["out_bill_no", "transfer_bill_no"]

@@ -18,7 +18,13 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, admin_link, mask_identifier
+from core.admin_tools import (
+    AuditedChangesMixin,
+    FactRecordAdminMixin,
+    admin_link,
+    mask_identifier,
+    yuan_display,
+)
 from core.audit import audit_record
 from core.errors import ApplicationError
 from core.money import MoneyError, fen_to_yuan_text, yuan_to_fen
@@ -34,13 +40,6 @@ from payments.models import (
     Refund,
 )
 
-# Money records are never edited by hand (kept under this name: the ledger admin imports it).
-ReadOnlyAdminMixin = FactRecordAdminMixin
-
-
-def _yuan(amount) -> str:
-    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
-
 
 def _mask_openids(value):
     """A copy of a JSON value with every openid masked (notification resources carry the payer's)."""
@@ -54,14 +53,14 @@ def _mask_openids(value):
     return value
 
 
-class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderEventInline(FactRecordAdminMixin, admin.TabularInline):
     model = OrderEvent
     extra = 0
     fields = ["created_at", "from_status", "to_status", "reason", "actor", "details"]
     readonly_fields = fields
 
 
-class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
+class PaymentInline(FactRecordAdminMixin, admin.TabularInline):
     model = Payment
     extra = 0
     fields = [
@@ -78,10 +77,10 @@ class PaymentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("金额"))
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
 
-class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RefundInline(FactRecordAdminMixin, admin.TabularInline):
     model = Refund
     extra = 0
     fields = [
@@ -99,7 +98,7 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("金额"))
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
 
 class RefundForm(forms.Form):
@@ -160,7 +159,7 @@ class HasRefundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_no",
         "user",
@@ -228,11 +227,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("已退款"), ordering="refunded_fen")
     def refunded_display(self, obj):
-        return _yuan(obj.refunded_fen) if obj.refunded_fen else "-"
+        return yuan_display(obj.refunded_fen) if obj.refunded_fen else "-"
 
     @admin.display(description=_("退款"))
     def refund_link(self, obj):
@@ -304,7 +303,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "out_trade_no",
         "order",
@@ -340,7 +339,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("付款人 openid"))
     def payer(self, obj):
@@ -348,7 +347,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RefundAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "out_refund_no",
         "order",
@@ -368,11 +367,11 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentNotificationAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "event_type",
@@ -412,7 +411,7 @@ class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-class MismatchInline(ReadOnlyAdminMixin, admin.TabularInline):
+class MismatchInline(FactRecordAdminMixin, admin.TabularInline):
     """Read-only here: marking a mismatch resolved is done on its own page (audited)."""
 
     model = ReconciliationMismatch
@@ -431,7 +430,7 @@ class MismatchInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReconciliationRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ["bill_date", "status", "bill_rows", "matched_rows", "mismatch_count", "updated_at"]
     list_filter = ["status"]
     date_hierarchy = "bill_date"
