@@ -160,6 +160,13 @@ def channel_check(channel: str) -> None:
         raise ApplicationError("channel_unavailable", _("沙箱支付仅用于开发和演示环境"))
 
 
+def _order_open(*, user, **fields) -> Order:
+    """The order row and its "created" audit event: how every order, bought or given, begins (pending)."""
+    order = Order.objects.create(order_no=_new_order_no(), user=user, **fields)
+    OrderEvent.objects.create(order=order, from_status="", to_status=S.PENDING, reason="created", actor=user)
+    return order
+
+
 def order_create(
     *,
     user,
@@ -191,8 +198,7 @@ def order_create(
         referrer_id = None
     now = timezone.now()
     with transaction.atomic():
-        order = Order.objects.create(
-            order_no=_new_order_no(),
+        order = _order_open(
             user=user,
             item_type=item_type,
             item_id=item_id,
@@ -207,9 +213,6 @@ def order_create(
             context=quote.context,
             lines=[{"label": line.label, "amount_fen": line.amount_fen} for line in quote.lines],
             expires_at=now + order_ttl(),
-        )
-        OrderEvent.objects.create(
-            order=order, from_status="", to_status=S.PENDING, reason="created", actor=user
         )
         if order.amount_fen == 0:
             # Nothing to collect (e.g. an upgrade fully covered by credit): paid at once, same effects.
@@ -252,8 +255,7 @@ def order_create_free(*, user, item_type: str, item_id: str, reason: str, channe
     if quote.amount_fen:
         lines.append({"label": reason, "amount_fen": -quote.amount_fen})
     with transaction.atomic():
-        order = Order.objects.create(
-            order_no=_new_order_no(),
+        order = _order_open(
             user=user,
             item_type=item_type,
             item_id=item_id,
@@ -265,9 +267,6 @@ def order_create_free(*, user, item_type: str, item_id: str, reason: str, channe
             context={**quote.context, "free_reason": reason, "free_channel": channel},
             lines=lines,
             expires_at=now,
-        )
-        OrderEvent.objects.create(
-            order=order, from_status="", to_status=S.PENDING, reason="created", actor=user
         )
         _mark_paid(order=order, payment=None, paid_at=now, reason=f"free:{channel}"[:64])
     return order
