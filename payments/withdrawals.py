@@ -730,7 +730,7 @@ def transfer_notification_handle(*, body: bytes, meta: dict, remote_addr: str = 
     from django.db import IntegrityError
 
     from payments.gateways.wechatpay import transfer_state_from
-    from payments.services import NotifyResult, notification_receive
+    from payments.services import NotifyResult, _finish, notification_receive
 
     note, verified, answer = notification_receive(body=body, meta=meta, remote_addr=remote_addr)
     if answer is not None:
@@ -739,21 +739,17 @@ def transfer_notification_handle(*, body: bytes, meta: dict, remote_addr: str = 
     out_bill_no = str(resource.get("out_bill_no", ""))
     withdrawal = Withdrawal.objects.filter(out_bill_no=out_bill_no).first()
 
-    def finish(outcome: str, error: str = "") -> None:
-        PaymentNotification.objects.filter(pk=note.pk).update(
-            outcome=outcome, error=error[:2000], processed_at=timezone.now()
-        )
-
     if not verified.event_type.startswith("MCHTRANSFER."):
-        finish(PaymentNotification.Outcome.PROCESSED, "ignored event type")
+        _finish(note, PaymentNotification.Outcome.PROCESSED, "ignored event type")
         return NotifyResult(204)
     if withdrawal is None:
-        finish(PaymentNotification.Outcome.ERROR, f"unknown out_bill_no {out_bill_no}")
+        _finish(note, PaymentNotification.Outcome.ERROR, f"unknown out_bill_no {out_bill_no}")
         return NotifyResult(404, "FAIL", _("找不到对应的提现"))
     state = transfer_state_from(resource, out_bill_no=out_bill_no)
     if state.amount_fen != withdrawal.amount_fen:
         logger.error("ALERT transfer notification amount mismatch: %s %s", out_bill_no, state.amount_fen)
-        finish(
+        _finish(
+            note,
             PaymentNotification.Outcome.ALERT,
             f"amount_mismatch: {state.amount_fen} != {withdrawal.amount_fen}",
         )
@@ -767,10 +763,10 @@ def transfer_notification_handle(*, body: bytes, meta: dict, remote_addr: str = 
                 processed_at=timezone.now(),
             )
     except IntegrityError:
-        finish(PaymentNotification.Outcome.DUPLICATE)
+        _finish(note, PaymentNotification.Outcome.DUPLICATE)
         return NotifyResult(200)
     except Exception as exc:  # noqa: BLE001 - record, answer 5xx so WeChat retries
         logger.exception("transfer notification %s failed", verified.id)
-        finish(PaymentNotification.Outcome.ERROR, f"{type(exc).__name__}: {exc}")
+        _finish(note, PaymentNotification.Outcome.ERROR, f"{type(exc).__name__}: {exc}")
         return NotifyResult(500, "FAIL", _("处理失败"))
     return NotifyResult(204)
