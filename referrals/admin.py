@@ -84,17 +84,6 @@ class MoneyActionsMixin:
         return is_money_operator(request.user)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 # ---- settings ------------------------------------------------------------------------------------------
 
 
@@ -429,7 +418,7 @@ class ReferralBindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(BindingRefusal)
-class BindingRefusalAdmin(ReadOnlyAdmin):
+class BindingRefusalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "referrer", "code", "reason", "context")
     list_filter = ("reason", "context")
     search_fields = ("user__username", "code")
@@ -437,7 +426,7 @@ class BindingRefusalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReferralLinkStat)
-class ReferralLinkStatAdmin(ReadOnlyAdmin):
+class ReferralLinkStatAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("user", "channel", "visits", "signups", "last_visit_at")
     list_select_related = ("user",)
     list_filter = ("channel",)
@@ -464,7 +453,7 @@ class LedgerStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Commission)
-class CommissionAdmin(ReadOnlyAdmin):
+class CommissionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "order",
@@ -533,7 +522,7 @@ class PromoterAgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgreementAcceptance)
-class AgreementAcceptanceAdmin(ReadOnlyAdmin):
+class AgreementAcceptanceAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("accepted_at", "user", "agreement", "ip")
     list_filter = ("agreement",)
     search_fields = ("user__username", "user__nickname")
@@ -580,7 +569,7 @@ class GroupBuyMemberInline(FactRecordAdminMixin, admin.TabularInline):
 
 
 @admin.register(GroupBuy)
-class GroupBuyAdmin(MoneyActionsMixin, ReadOnlyAdmin):
+class GroupBuyAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "offer", "initiator", "status", "paid_count", "size", "expires_at", "succeeded_at")
     list_filter = ("status", "offer")
     search_fields = ("initiator__username", "initiator__nickname", "members__user__nickname", "offer__title")
@@ -631,7 +620,7 @@ class StatementInline(FactRecordAdminMixin, admin.TabularInline):
 
 
 @admin.register(StaffShareMonth)
-class StaffShareMonthAdmin(MoneyActionsMixin, ReadOnlyAdmin):
+class StaffShareMonthAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "closed_at", "closed_by", "volume_fen", "share_fen", "adjustment_fen")
     list_select_related = ("closed_by",)
     date_hierarchy = "month"
@@ -678,7 +667,7 @@ class StaffShareLineInline(FactRecordAdminMixin, admin.TabularInline):
 
 
 @admin.register(StaffShareStatement)
-class StaffShareStatementAdmin(ReadOnlyAdmin):
+class StaffShareStatementAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     inlines = [StaffShareLineInline]
     list_display = (
         "month",
@@ -696,6 +685,6 @@ class StaffShareStatementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StaffShareAdjustment)
-class StaffShareAdjustmentAdmin(ReadOnlyAdmin):
+class StaffShareAdjustmentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("statement", "source", "refunded_fen", "amount_fen")
     list_select_related = ("statement__month", "statement__rep", "source")
