@@ -26,14 +26,10 @@ from circles.models import (
     Post,
     TipIntent,
 )
-from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
 from core.errors import ApplicationError
 from core.images import validate_images
 from core.money import fen_to_yuan_text
-
-
-def _yuan(amount) -> str:
-    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
 
 
 def _owner_only(request) -> bool:
@@ -134,7 +130,6 @@ class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
         if not obj.pk:
             return "-"
         from circles.selectors import circle_stats
-        from core.money import fen_to_yuan_text
 
         s = circle_stats(circle=obj)
         return _("成员 %(m)s · 退群率 %(c).2f%% · 日均发帖 %(p)s · 打赏 %(t)s（%(n)s 笔）") % {
@@ -207,7 +202,7 @@ class CircleGrantInline(FactRecordAdminMixin, admin.TabularInline):
 
     @admin.display(description=_("金额"))
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
 
 class MembershipEventInline(FactRecordAdminMixin, admin.TabularInline):
@@ -400,11 +395,11 @@ class TipIntentAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("金额"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("作者所得"), ordering="author_share_fen")
     def share_display(self, obj):
-        return _yuan(obj.author_share_fen)
+        return yuan_display(obj.author_share_fen)
 
 
 @admin.register(PaidQuestion)
@@ -418,7 +413,7 @@ class PaidQuestionAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin)
 
     @admin.display(description=_("价格"), ordering="price_fen")
     def price_display(self, obj):
-        return _yuan(obj.price_fen)
+        return yuan_display(obj.price_fen)
 
 
 @admin.register(CircleMembershipEvent)

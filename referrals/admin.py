@@ -20,10 +20,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
 from core.audit import audit_record
 from core.errors import ApplicationError
-from core.money import fen_to_yuan_text
 from core.roles import is_money_operator
 from members import selectors as member_selectors
 from referrals import compliance, group_buys, services, staff_share
@@ -71,10 +70,6 @@ class ComplianceWarningsMixin:
                 level = messages.INFO
             self.message_user(request, warning.message, level=level)
         return super().changelist_view(request, extra_context)
-
-
-def _yuan(amount) -> str:
-    return "-" if amount is None else fen_to_yuan_text(amount, always_decimals=True)
 
 
 class MoneyActionsMixin:
@@ -481,15 +476,15 @@ class CommissionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("计佣基数"), ordering="base_fen")
     def base_display(self, obj):
-        return _yuan(obj.base_fen)
+        return yuan_display(obj.base_fen)
 
     @admin.display(description=_("佣金"), ordering="amount_fen")
     def amount_display(self, obj):
-        return _yuan(obj.amount_fen)
+        return yuan_display(obj.amount_fen)
 
     @admin.display(description=_("已冲回"), ordering="reversed_fen")
     def reversed_display(self, obj):
-        return _yuan(obj.reversed_fen) if obj.reversed_fen else "-"
+        return yuan_display(obj.reversed_fen) if obj.reversed_fen else "-"
 
 
 # ---- agreements --------------------------------------------------------------------------------------
