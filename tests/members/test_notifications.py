@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from core.models import WeChatIdentity
 from members import services
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate
 from members.selectors import subscribe_optins_left
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.members.conftest import api_for, run_on_commit
 
@@ -230,21 +229,11 @@ def test_optin_counts_refuse_silly_counts(member):
 def test_concurrent_consumers_never_take_more_optins_than_recorded():
     user = UserFactory()
     services.subscribe_optin_record(user=user, template_key="checkin_reminder", count=3)
-    results: list[bool] = []
-    barrier = threading.Barrier(8)
 
-    def consume():
-        try:
-            barrier.wait()
-            results.append(services.subscribe_optin_consume(user=user, template_key="checkin_reminder"))
-        finally:
-            connection.close()
+    def consume() -> bool:
+        return services.subscribe_optin_consume(user=user, template_key="checkin_reminder")
 
-    threads = [threading.Thread(target=consume) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together([consume] * 8)
     assert sorted(results) == [False] * 5 + [True] * 3
     assert SubscribeOptIn.objects.get(user=user).remaining == 0
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
 from members import services
 from members.models import PointsAccount, PointsEntry
 from members.selectors import points_balance, points_history
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM, register_test_items
 from tests.payments.helpers import create_paid_order, refund_order
@@ -105,24 +104,15 @@ def test_clawback_takes_what_is_left_and_never_overdraws(member):
 def test_concurrent_spends_never_overdraw():
     user = UserFactory()
     services.points_award(user=user, amount=100, reason="seed", idempotency_key="seed")
-    outcomes: list[str] = []
-    barrier = threading.Barrier(10)
 
-    def spend(index: int):
+    def spend(index: int) -> str:
         try:
-            barrier.wait()
             services.points_spend(user=user, amount=30, reason="兑换", idempotency_key=f"spend-{index}")
-            outcomes.append("ok")
+            return "ok"
         except ApplicationError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+            return exc.code
 
-    threads = [threading.Thread(target=spend, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together([lambda i=i: spend(i) for i in range(10)])
     assert outcomes.count("ok") == 3 and outcomes.count("insufficient_points") == 7
     assert points_balance(user) == 10
     assert sum(PointsEntry.objects.filter(user=user).values_list("amount", flat=True)) == 10
@@ -132,23 +122,11 @@ def test_concurrent_spends_never_overdraw():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_awards_with_one_key_count_once():
     user = UserFactory()
-    barrier = threading.Barrier(6)
-    ids: list[int] = []
 
     def award():
-        try:
-            barrier.wait()
-            ids.append(
-                services.points_award(user=user, amount=20, reason="打卡", idempotency_key="checkin:same").pk
-            )
-        finally:
-            connection.close()
+        return services.points_award(user=user, amount=20, reason="打卡", idempotency_key="checkin:same")
 
-    threads = [threading.Thread(target=award) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    ids = [entry.pk for entry in run_together([award] * 6)]
     assert len(set(ids)) == 1 and len(ids) == 6
     assert points_balance(user) == 20
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from core.errors import ApplicationError
 from members import selectors, services
 from members.models import Redemption, Reward
 from payments.models import Order
+from tests.concurrency import run_together
 from tests.factories import TierFactory, UserFactory
 from tests.members.conftest import api_for
 from tests.payments.catalog import TEST_ITEM, register_test_items
@@ -137,25 +135,16 @@ def test_concurrent_redeems_never_overdraw_and_respect_stock():
         )
         user = UserFactory()
         services.points_award(user=user, amount=1000, reason="seed", idempotency_key="seed")  # enough for 2
-        outcomes: list[str] = []
-        barrier = threading.Barrier(6)
 
-        def redeem(index):
+        def redeem(index) -> str:
             try:
-                barrier.wait()
                 # taps 0-1 share a key (a double tap); the rest are distinct
                 services.points_redeem(user=user, reward_id=reward.pk, idempotency_key=f"tap-{max(index, 1)}")
-                outcomes.append("ok")
+                return "ok"
             except ApplicationError as exc:
-                outcomes.append(exc.code)
-            finally:
-                connection.close()
+                return exc.code
 
-        threads = [threading.Thread(target=redeem, args=(i,)) for i in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        outcomes = run_together([lambda i=i: redeem(i) for i in range(6)])
         assert Redemption.objects.filter(user=user).count() == 2
         assert selectors.points_balance(user) == 200
         assert outcomes.count("insufficient_points") == 6 - outcomes.count("ok")
