@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.roles import FINANCE
-from payments import ledger
+from payments import ledger, withdrawals
 from payments.gateways import protocol
 from payments.models import Earning, Withdrawal, WithdrawalSettings
 from tests.factories import UserFactory
@@ -45,6 +45,18 @@ def finance_user(**kwargs):
     group, _created = Group.objects.get_or_create(name=FINANCE)
     user.groups.add(group)
     return user
+
+
+def bank_withdrawal(user, amount_fen: int) -> Withdrawal:
+    """A bank-transfer withdrawal request with a valid payee (the operators' manual-transfer path)."""
+    return withdrawals.withdrawal_request(
+        user=user,
+        amount_fen=amount_fen,
+        method="bank",
+        real_name="王小明",
+        bank_name="招商银行",
+        bank_account="6225880123456789",
+    )
 
 
 def set_limits(**values) -> WithdrawalSettings:

@@ -11,9 +11,9 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from payments import ledger, withdrawals
 from payments.models import AccountKind, Earning, SettlementRun, Transaction, Withdrawal
+from tests.concurrency import run_together
 from tests.factories import UserFactory
-from tests.payments.ledger_support import assert_ledger_clean, earn, finance_user, set_limits
-from tests.payments.test_concurrency import run_together
+from tests.payments.ledger_support import assert_ledger_clean, bank_withdrawal, earn, finance_user, set_limits
 from tests.payments.wechat_support import api_client, give_openid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -149,14 +149,7 @@ def test_two_operators_approving_at_once_approve_once():
     member = UserFactory()
     give_openid(member)
     earn(member, 5_000)
-    withdrawal = withdrawals.withdrawal_request(
-        user=member,
-        amount_fen=5_000,
-        method="bank",
-        real_name="王小明",
-        bank_name="招商银行",
-        bank_account="6225880123456789",
-    )
+    withdrawal = bank_withdrawal(member, 5_000)
     a, b = finance_user(), finance_user()
 
     def approve(operator):

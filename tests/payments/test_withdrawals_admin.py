@@ -12,7 +12,7 @@ from core.roles import FINANCE
 from payments import ledger, withdrawals
 from payments.models import LedgerCheckRun, Transaction, Withdrawal
 from tests.factories import UserFactory
-from tests.payments.ledger_support import assert_ledger_clean, earn, set_limits
+from tests.payments.ledger_support import assert_ledger_clean, bank_withdrawal, earn, set_limits
 from tests.payments.wechat_support import give_openid
 
 pytestmark = pytest.mark.django_db
@@ -74,14 +74,7 @@ def test_ledger_pages_render_read_only(member, finance_a):
         idempotency_key="tip:X",
         hold_until=member.date_joined,
     )
-    withdrawals.withdrawal_request(
-        user=member,
-        amount_fen=1_000,
-        method="bank",
-        real_name="王小明",
-        bank_name="招商银行",
-        bank_account="6225880123456789",
-    )
+    bank_withdrawal(member, 1_000)
     client = client_for(finance_a)
     txn = Transaction.objects.filter(kind="settle").first()
     for path in (
@@ -125,14 +118,7 @@ def test_finance_approves_from_the_change_page_with_an_audit_row(member, finance
 
 def test_two_finance_operators_approve_a_large_withdrawal_through_the_queue(member, finance_a, finance_b):
     set_limits(dual_approval_threshold_fen=10_000)
-    withdrawal = withdrawals.withdrawal_request(
-        user=member,
-        amount_fen=20_000,
-        method="bank",
-        real_name="王小明",
-        bank_name="招商银行",
-        bank_account="6225880123456789",
-    )
+    withdrawal = bank_withdrawal(member, 20_000)
     action = {"action": "approve_selected", "_selected_action": [withdrawal.pk]}
     client_for(finance_a).post("/admin/payments/withdrawal/", action)
     withdrawal.refresh_from_db()
@@ -152,14 +138,7 @@ def test_reject_and_record_a_bank_transfer_through_forms(member, finance_a):
     client.post(f"/admin/payments/withdrawal/{to_reject.pk}/reject/", {"reason": "姓名与实名不一致"})
     assert Withdrawal.objects.get(pk=to_reject.pk).status == "rejected"
 
-    bank = withdrawals.withdrawal_request(
-        user=member,
-        amount_fen=3_000,
-        method="bank",
-        real_name="王小明",
-        bank_name="招商银行",
-        bank_account="6225880123456789",
-    )
+    bank = bank_withdrawal(member, 3_000)
     early = client.post(f"/admin/payments/withdrawal/{bank.pk}/mark-paid/", {"bank_reference": "CMB1"})
     assert "需先审核通过" in early.content.decode()
     client.post(f"/admin/payments/withdrawal/{bank.pk}/approve/")
