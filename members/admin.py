@@ -51,8 +51,6 @@ from members.models import (
 )
 from payments import items
 
-_is_rep_only = selectors.rep_scoped  # sales / customer service: only the members assigned to them
-
 
 class RepScopedMixin:
     """Rows of members a sales or service rep is not assigned to are not shown to that rep."""
@@ -61,7 +59,7 @@ class RepScopedMixin:
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _is_rep_only(request.user):
+        if selectors.rep_scoped(request.user):
             queryset = queryset.filter(
                 **{f"{self.member_path}__in": selectors.assigned_member_ids(request.user)}
             )
@@ -569,7 +567,7 @@ class OnboardingAdmin(OperatorActionsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _is_rep_only(request.user):
+        if selectors.rep_scoped(request.user):
             queryset = queryset.filter(Q(sales_rep=request.user) | Q(service_rep=request.user))
         return queryset
 
@@ -602,7 +600,7 @@ class OnboardingAdmin(OperatorActionsMixin, admin.ModelAdmin):
             days = 3
         stage = request.GET.get("stage", "")
         stuck = selectors.onboarding_stuck(days=days, stage=stage)
-        if _is_rep_only(request.user):
+        if selectors.rep_scoped(request.user):
             stuck = stuck.filter(Q(sales_rep=request.user) | Q(service_rep=request.user))
         context = {
             **self.admin_site.each_context(request),
@@ -665,7 +663,7 @@ class ServiceGroupAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if _is_rep_only(request.user):
+        if selectors.rep_scoped(request.user):
             queryset = queryset.filter(staff_roles__user=request.user).distinct()
         return queryset
 
