@@ -1,6 +1,7 @@
 """Shared DRF pieces: pagination and the error-response schema used in OpenAPI docs."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
@@ -9,6 +10,17 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+# The query parameters `Pagination` reads, for the `parameters=` of a paginated list's `@extend_schema`.
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="1-based page number"),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"{Pagination.page_size} by default, at most {Pagination.max_page_size}",
+    ),
+]
 
 
 ErrorSerializer = inline_serializer(

@@ -12,14 +12,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.api import Pagination, error_responses, paginated
+from core.api import PAGE_PARAMETERS, Pagination, error_responses, paginated
 from payments import wallet_selectors, withdrawals
 from payments.models import Earning, PayoutMethod, Withdrawal
 
@@ -47,12 +46,6 @@ class WithdrawalOutputSerializer(serializers.Serializer):
 
     def get_needs_confirmation(self, obj: Withdrawal) -> bool:
         return obj.status == Withdrawal.Status.WAIT_USER_CONFIRM and bool(obj.package_info)
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="1-based page number"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="20 by default, at most 100"),
-]
 
 
 class WalletApi(APIView):
