@@ -40,45 +40,44 @@ FORMAT = 2  # bump when what is cached changes shape
 TEACHER_FIELDS = ("id", "nickname", "member_no", "username", "avatar_url")
 
 
-def version() -> int:
-    current = cache.get(VERSION_KEY)
+def _current(key: str, timeout: int | None = None) -> int:
+    """The version stored under `key` (the catalog's or one member's), started if there is none."""
+    current = cache.get(key)
     if current is None:
         # A fresh epoch (milliseconds) if the key was evicted: never the number of an old version.
-        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
-        current = cache.get(VERSION_KEY)
+        cache.add(key, int(time.time() * 1000), timeout=timeout)
+        current = cache.get(key)
     return int(current)
+
+
+def version() -> int:
+    return _current(VERSION_KEY)
 
 
 def _member_version_key(user_id: int) -> str:
     return f"courses:member:{user_id}:version"
 
 
-def _member_version(user_id: int) -> int:
-    key = _member_version_key(user_id)
-    current = cache.get(key)
-    if current is None:
-        cache.add(key, int(time.time() * 1000), timeout=MEMBER_VERSION_TTL_SECONDS)
-        current = cache.get(key)
-    return int(current)
-
-
-def _bump_now(key: str = VERSION_KEY, timeout: int | None = None) -> None:
+def _bump_now(key: str, timeout: int | None) -> None:
     try:
         cache.incr(key)
     except ValueError:  # no version yet (or evicted): a new epoch is a new version
         cache.set(key, int(time.time() * 1000), timeout=timeout)
 
 
+def _bump(key: str, timeout: int | None) -> None:
+    """At once, and again after the transaction commits (see the module docstring)."""
+    _bump_now(key, timeout)
+    transaction.on_commit(lambda: _bump_now(key, timeout))
+
+
 def bump(**_signal_kwargs) -> None:
-    _bump_now()
-    transaction.on_commit(_bump_now)
+    _bump(VERSION_KEY, None)
 
 
 def member_bump(user_id: int) -> None:
     """The member's entitlement facts changed (or will when the transaction commits)."""
-    key = _member_version_key(user_id)
-    _bump_now(key, MEMBER_VERSION_TTL_SECONDS)
-    transaction.on_commit(lambda: _bump_now(key, MEMBER_VERSION_TTL_SECONDS))
+    _bump(_member_version_key(user_id), MEMBER_VERSION_TTL_SECONDS)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +113,9 @@ def get_many_or_build(builders: dict, *, member: tuple[int, object] | None = Non
     values, fresh = {}, {}
     if member is not None:
         member_current = found.get(member_keys[0])
-        stamp = (current, member_current if member_current is not None else _member_version(member[0]))
+        if member_current is None:
+            member_current = _current(member_keys[0], MEMBER_VERSION_TTL_SECONDS)
+        stamp = (current, member_current)
         entry = found.get(member_keys[1])
         if entry is not None and entry[0] == stamp and (entry[1] is None or timezone.now() < entry[1]):
             values["member"] = entry[2]
