@@ -85,6 +85,19 @@ def _cover(obj) -> str:
     return obj.cover.url if obj.cover else ""
 
 
+def _course_head(course) -> dict:
+    """The fields the catalog row and the course page both show, for their serializers."""
+    return {
+        "id": course.pk,
+        "title": course.title,
+        "price_fen": course.price_fen,
+        "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
+        "summary": course.summary,
+        "cover_url": _cover(course),
+        "teacher": course.teacher,
+    }
+
+
 # ---- courses -------------------------------------------------------------------------------------------------
 
 
@@ -150,13 +163,7 @@ class CourseListApi(APIView):
         """What every reader sees of a course, serialized once per catalog version (courses/cache.py)."""
         public = cls.OutputSerializer(
             {
-                "id": course.pk,
-                "title": course.title,
-                "price_fen": course.price_fen,
-                "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
-                "summary": course.summary,
-                "cover_url": _cover(course),
-                "teacher": course.teacher,
+                **_course_head(course),
                 "lesson_count": course.lesson_count,
                 "preview_count": course.preview_count,
                 "unlocked": False,
@@ -271,14 +278,8 @@ class CourseDetailApi(APIView):
         """The parts every reader sees, serialized once per catalog version (cached with the course)."""
         full = cls.OutputSerializer(
             {
-                "id": course.pk,
-                "title": course.title,
-                "price_fen": course.price_fen,
-                "included_in_tiers": [t.code for t in course.included_in_tiers.all()],
-                "summary": course.summary,
+                **_course_head(course),
                 "description": course.description,
-                "cover_url": _cover(course),
-                "teacher": course.teacher,
                 "access": {"unlocked": False, "via": "", "reason": "", "message": ""},
                 "price": None,
                 "price_unavailable": "",
