@@ -83,22 +83,22 @@ def main() -> None:
     run = secrets.token_hex(3)
     user, _created = User.objects.get_or_create(username="bench-notify", defaults={"nickname": "bench"})
     now = timezone.now()
-    orders = Order.objects.bulk_create(
-        [
-            Order(
-                order_no=f"BN{run}{i:08d}",
-                user=user,
-                item_type="bench_item",
-                item_id="1",
-                title="bench",
-                list_price_fen=100,
-                amount_fen=100,
-                channel="wechat_native",
-                expires_at=now + timedelta(minutes=30),
-            )
-            for i in range(count)
-        ]
-    )
+
+    def new_order(order_no: str) -> Order:
+        """A pending order for the bench item (the timed ones and the counted extras alike)."""
+        return Order(
+            order_no=order_no,
+            user=user,
+            item_type="bench_item",
+            item_id="1",
+            title="bench",
+            list_price_fen=100,
+            amount_fen=100,
+            channel="wechat_native",
+            expires_at=now + timedelta(minutes=30),
+        )
+
+    orders = Order.objects.bulk_create([new_order(f"BN{run}{i:08d}") for i in range(count)])
     payments = Payment.objects.bulk_create(
         [
             Payment(
@@ -196,18 +196,10 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     def extra_payment(suffix: str):
+        order = new_order(f"BN{run}{suffix}")
+        order.save(force_insert=True)  # what objects.create does
         return Payment.objects.create(
-            order=Order.objects.create(
-                order_no=f"BN{run}{suffix}",
-                user=user,
-                item_type="bench_item",
-                item_id="1",
-                title="bench",
-                list_price_fen=100,
-                amount_fen=100,
-                channel="wechat_native",
-                expires_at=now + timedelta(minutes=30),
-            ),
+            order=order,
             channel="wechat_native",
             out_trade_no=f"BN{run}{suffix}P",
             amount_fen=100,
