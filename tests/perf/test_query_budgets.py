@@ -235,14 +235,14 @@ def _checkins(*, term, status: str, text_mark: bool = True):
     return grow
 
 
-def term_feed() -> Scenario:
+def term_feed(suffix: str = "checkins/") -> Scenario:
     from courses.models import TermSeat
 
     reader = _member()
     _camp, term = _term(teacher=_member())
     TermSeat.objects.create(term=term, user=reader, source="purchase")
     return Scenario(
-        f"/api/v1/camps/terms/{term.pk}/checkins/",
+        f"/api/v1/camps/terms/{term.pk}/{suffix}",
         _checkins(term=term, status="visible"),
         reader,
         ids={"term": term.pk},
@@ -250,17 +250,7 @@ def term_feed() -> Scenario:
 
 
 def term_leaderboard() -> Scenario:
-    from courses.models import TermSeat
-
-    reader = _member()
-    _camp, term = _term(teacher=_member())
-    TermSeat.objects.create(term=term, user=reader, source="purchase")
-    return Scenario(
-        f"/api/v1/camps/terms/{term.pk}/leaderboard/",
-        _checkins(term=term, status="visible"),
-        reader,
-        ids={"term": term.pk},
-    )
+    return term_feed("leaderboard/")
 
 
 def term_calendar() -> Scenario:
