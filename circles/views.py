@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,19 +16,12 @@ from django.views.decorators.http import require_POST
 from circles import selectors, services
 from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
 from core.errors import ApplicationError
-from core.http import local_path
+from core.http import redirect_to_next
 from core.money import MoneyError, yuan_to_fen
 
 
 def _checkout(item_type: str, item_id) -> str:
     return reverse("payments:checkout") + "?" + urlencode({"item_type": item_type, "item_id": item_id})
-
-
-def _redirect_next(request: HttpRequest, fallback: str) -> HttpResponse:
-    """Back to the posted `next` path when it is on this site; never to another host (open redirect).
-    Only a path is taken: `redirect()` would read a bare word as a URL name and fail the request."""
-    target = local_path(request, request.POST.get("next"))
-    return HttpResponseRedirect(target) if target else redirect(fallback)
 
 
 def _posted_int(request: HttpRequest, name: str) -> int:
@@ -130,7 +123,7 @@ def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
             try:
                 services.circle_rules_accept(circle=circle, user=request.user)
                 messages.success(request, _("已同意社群公约"))
-                return _redirect_next(request, reverse("circles:compose", args=[circle.pk]))
+                return redirect_to_next(request, reverse("circles:compose", args=[circle.pk]))
             except ApplicationError as exc:
                 messages.error(request, exc.message)
     return render(
@@ -235,7 +228,7 @@ def post_like_toggle(request: HttpRequest, post_id: int) -> HttpResponse:
     if request.htmx:
         post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
         return render(request, "circles/_like.html", {"post": post})
-    return _redirect_next(request, reverse("circles:post", args=[post.pk]))
+    return redirect_to_next(request, reverse("circles:post", args=[post.pk]))
 
 
 @login_required

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
-from core.http import local_path
+from core.http import redirect_to_next
 from core.posters import qr_png
 from payments import items, selectors, services
 from payments.gateways.base import GatewayError
@@ -206,10 +206,7 @@ def order_refund(request: HttpRequest, order_no: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已提交退款申请，原路退回，一般几分钟内到账"))
-    target = local_path(request, request.POST.get("next"))
-    if target:
-        return HttpResponseRedirect(target)
-    return redirect("payments:order_detail", order_no=order.order_no)
+    return redirect_to_next(request, "payments:order_detail", order_no=order.order_no)
 
 
 @login_required
