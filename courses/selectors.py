@@ -318,6 +318,11 @@ def _course_query(course_id) -> Course | None:
     )
 
 
+def _published_lessons(course):
+    """The course's published lessons in reading order (what the course page and its lessons cache hold)."""
+    return course.lessons.filter(is_published=True).order_by("position", "id")
+
+
 def course_get(*, course_id) -> Course:
     """A published course with its teacher and tiers, or Http404."""
     from courses import cache
@@ -344,7 +349,7 @@ def course_page(
         course = _course_query(course_id)
         if course is None:
             return False
-        lessons = list(course.lessons.filter(is_published=True).order_by("position", "id"))
+        lessons = list(_published_lessons(course))
         return {
             "course": cache.frozen_course(course),
             "lessons": [cache.frozen(lesson) for lesson in lessons],
@@ -366,10 +371,7 @@ def course_lessons(course: Course) -> list[Lesson]:
     from courses import cache
 
     states = cache.get_or_build(
-        f"lessons:{course.pk}",
-        lambda: [
-            cache.frozen(x) for x in course.lessons.filter(is_published=True).order_by("position", "id")
-        ],
+        f"lessons:{course.pk}", lambda: [cache.frozen(x) for x in _published_lessons(course)]
     )
     return [cache.thawed(Lesson, state) for state in states]
 
