@@ -42,10 +42,15 @@ def feed_page_number(page) -> int:
     return min(MAX_FEED_PAGE, max(1, int(page or 1)))
 
 
+def plain_text(text) -> str:
+    """User text trimmed, without NUL characters: PostgreSQL refuses them in text columns, so a form
+    post carrying one is published without it, and a crafted search finds nothing, instead of failing."""
+    return str(text or "").replace("\x00", "").strip()
+
+
 def search_term(text: str, *, max_chars: int) -> str:
-    """A search or tag term as typed, trimmed; NUL characters (which PostgreSQL refuses in text) are
-    dropped so a crafted query string finds nothing instead of failing."""
-    return (text or "").replace("\x00", "").strip()[:max_chars]
+    """A search or tag term as typed (`plain_text`), cut to `max_chars`."""
+    return plain_text(text)[:max_chars]
 
 
 @dataclass(frozen=True)

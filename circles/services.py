@@ -30,7 +30,7 @@ from circles.models import (
     RulesAcceptance,
     TipIntent,
 )
-from circles.selectors import circle_access
+from circles.selectors import circle_access, plain_text
 from core import content_check
 from core.audit import audit_record
 from core.errors import ApplicationError, NotEntitled
@@ -50,12 +50,6 @@ MAX_TAGS = 5
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
-
-
-def _plain(text) -> str:
-    """User text trimmed, without NUL characters: PostgreSQL refuses them in text columns, and a form
-    post carrying one must be published without it rather than fail the request."""
-    return str(text or "").replace("\x00", "").strip()
 
 
 def _notify(*, user, kind: str, title: str, body: str = "", url: str = "", subscribe: bool = False) -> None:
@@ -207,7 +201,7 @@ def circle_create(
 
 def circle_rules_publish(*, circle: Circle, body: str, actor) -> CircleRules:
     """A new rules version; every member (the owner excepted) must accept it before posting again."""
-    body = _plain(body)
+    body = plain_text(body)
     if not body:
         raise ApplicationError("invalid", _("公约内容不能为空"), fields={"body": [_("必填")]})
     with transaction.atomic():
@@ -500,7 +494,7 @@ def circle_member_remove(
     """Remove a member (owner/admin). With a refund, the latest paid order is refunded and the person
     cannot rejoin until the owner allows it."""
     access = _require_manager(actor, circle)
-    reason = _plain(reason)
+    reason = plain_text(reason)
     if membership.circle_id != circle.pk:
         raise ApplicationError("not_found", _("成员不存在"), status_code=404)
     if membership.role == Role.OWNER or membership.user_id == circle.owner_id:
@@ -612,7 +606,7 @@ def _clean_tags(tags) -> list[str]:
         tags = tags.replace("，", ",").replace("#", ",").split(",")
     cleaned = []
     for tag in tags or []:
-        tag = _plain(tag)[:20]
+        tag = plain_text(tag)[:20]
         if tag and tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -649,8 +643,8 @@ def post_create(
 ) -> Post:
     """Publish a post (rules accepted first). Text passes the content check: review → moderation queue."""
     _require_post(author, circle)
-    body = _plain(body)
-    title = _plain(title)
+    body = plain_text(body)
+    title = plain_text(title)
     if kind not in Post.Kind.values:
         raise ApplicationError("invalid", _("无效的帖子类型"), fields={"kind": [_("无效的帖子类型")]})
     if not body:
@@ -705,7 +699,7 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
     """Approve or reject a post held for review. Approving a paid answer releases the guest's fee;
     rejecting it reopens the question."""
     _require_moderator(actor, post.circle)
-    note = _plain(note)
+    note = plain_text(note)
     with transaction.atomic():
         locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         if locked.status != Post.Status.REVIEW:
@@ -731,7 +725,7 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
 
 def comment_moderate(*, comment: Comment, actor, approve: bool, note: str = "") -> Comment:
     _require_moderator(actor, comment.post.circle)
-    note = _plain(note)
+    note = plain_text(note)
     with transaction.atomic():
         locked = Comment.objects.select_for_update(of=("self",)).get(pk=comment.pk)
         if locked.status != Comment.Status.REVIEW:
@@ -806,7 +800,7 @@ def comment_create(*, post: Post, author, body: str, parent: Comment | None = No
     _require_post(author, post.circle)
     if post.status != Post.Status.VISIBLE:
         raise ApplicationError("not_found", _("帖子不存在"), status_code=404)
-    body = _plain(body)
+    body = plain_text(body)
     if not body:
         raise ApplicationError("invalid", _("评论不能为空"), fields={"body": [_("必填")]})
     if len(body) > 2000:
@@ -931,7 +925,7 @@ def tip_intent_create(
             % {"min": fen_to_yuan_text(conf.tip_min_fen), "max": fen_to_yuan_text(conf.tip_max_fen)},
             fields={"amount_fen": [_("金额超出范围")]},
         )
-    message = _plain(message)[:100]
+    message = plain_text(message)[:100]
     # The message reaches the author: risky text is refused; doubtful text is dropped, the tip stays.
     verdict = _text_verdict(user=user, text=message, scene=2) if message else content_check.PASS
     if verdict == content_check.RISKY:
@@ -1058,7 +1052,7 @@ def paid_question_create(*, circle: Circle, asker, guest, body: str) -> PaidQues
     guest_access = circle_access(guest, circle)
     if guest_access.role not in (Role.GUEST, Role.OWNER) or not guest_access.can_read:
         raise ApplicationError("invalid", _("只能向圈主或嘉宾提问"), fields={"guest_id": [_("不是嘉宾")]})
-    body = _plain(body)
+    body = plain_text(body)
     if not body or len(body) > 2000:
         raise ApplicationError("invalid", _("问题不能为空且不超过 2000 字"), fields={"body": [_("必填")]})
     status = _check_text(user=asker, text=body)
@@ -1155,7 +1149,7 @@ def paid_question_answer(*, question: PaidQuestion, user, body: str) -> PaidQues
         raise ApplicationError("not_found", _("问题不存在"), status_code=404)
     circle = question.circle
     _require_post(user, circle)
-    body = _plain(body)
+    body = plain_text(body)
     if not body:
         raise ApplicationError("invalid", _("回答不能为空"), fields={"body": [_("必填")]})
     if len(body) > MAX_BODY_CHARS:
