@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from core.audit import audit_record
 from core.money import fen_to_yuan_text
+from core.roles import is_money_operator
 
 
 class FactRecordAdminMixin:
@@ -28,6 +29,14 @@ class FactRecordAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class MoneyActionsMixin:
+    """`permissions=["money"]` on an admin action (and `has_money_permission` for buttons and pages):
+    the money rule, `core.roles.is_money_operator` (财务 and superusers)."""
+
+    def has_money_permission(self, request) -> bool:
+        return is_money_operator(request.user)
 
 
 def _plain(value):
@@ -149,6 +158,7 @@ def admin_url_for(label_lower: str, pk) -> str:
 __all__ = [
     "AuditedChangesMixin",
     "FactRecordAdminMixin",
+    "MoneyActionsMixin",
     "admin_link",
     "admin_url_for",
     "mask_identifier",

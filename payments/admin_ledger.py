@@ -5,8 +5,8 @@ withdrawal actions — approve, reject, record a bank transfer, sync/cancel a We
 call `payments.withdrawals` (each leaves an audit row), the "run the ledger check now" button, and the
 withdrawal settings (audited here). All of them follow one rule, `core.roles.is_money_operator` (the
 财务 group, which `manage.py setup_roles` alone grants the matching model permissions): the services
-check it, and so does every admin action (`allowed_permissions=["finance"]`), button and page here —
-people outside finance never see a way to move money.
+check it, and so does every admin action (`permissions=["money"]`, `core.admin_tools.MoneyActionsMixin`),
+button and page here — people outside finance never see a way to move money.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, mask_identifier, yuan_display
+from core.admin_tools import (
+    AuditedChangesMixin,
+    FactRecordAdminMixin,
+    MoneyActionsMixin,
+    mask_identifier,
+    yuan_display,
+)
 from core.crypto import mask_name
 from core.errors import ApplicationError
 from core.roles import is_money_operator
@@ -227,7 +233,7 @@ class MarkPaidForm(forms.Form):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     """The withdrawal queue: finance approves (two people above the threshold), rejects, records bank
     transfers, and can ask WeChat for a transfer's state or cancel an unconfirmed one."""
 
@@ -347,13 +353,9 @@ class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         )
 
     # ---- permissions and actions -----------------------------------------------------------------------
-    def has_finance_permission(self, request) -> bool:
-        """The money rule: actions (`allowed_permissions`), buttons and pages here all ask it."""
-        return is_money_operator(request.user)
-
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if not self.has_finance_permission(request):
+        if not self.has_money_permission(request):
             fields.remove("operations")  # no approve / reject / mark-paid buttons for non-finance
         return fields
 
@@ -361,7 +363,7 @@ class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         return self.get_fields(request, obj)
 
     def _finance_or_403(self, request) -> None:
-        if not self.has_finance_permission(request):
+        if not self.has_money_permission(request):
             raise PermissionDenied
 
     def _run(self, request, queryset, call, done_message) -> None:
@@ -376,7 +378,7 @@ class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
-    @admin.action(description=_("审核通过所选提现"), permissions=["finance"])
+    @admin.action(description=_("审核通过所选提现"), permissions=["money"])
     def approve_selected(self, request, queryset):
         self._run(
             request,
@@ -385,7 +387,7 @@ class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
             _("已审核 %(n)s 笔提现（达到双人审核金额的需另一位财务复核）"),
         )
 
-    @admin.action(description=_("向微信查询所选转账状态"), permissions=["finance"])
+    @admin.action(description=_("向微信查询所选转账状态"), permissions=["money"])
     def sync_selected(self, request, queryset):
         self._run(
             request,
@@ -394,7 +396,7 @@ class WithdrawalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
             _("已同步 %(n)s 笔提现"),
         )
 
-    @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"), permissions=["finance"])
+    @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"), permissions=["money"])
     def cancel_unconfirmed_selected(self, request, queryset):
         self._run(
             request,

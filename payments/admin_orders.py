@@ -3,7 +3,7 @@
 Money records are read-only here; the only write is the refund (full or partial), which goes
 through `payments.services.refund_request` and leaves an audit record. Who may refund is the money
 rule `core.roles.is_money_operator` (财务): the action, the change-page button and the refund page all
-ask `OrderAdmin.has_refund_permission`, so people who may not refund never see the way to.
+ask `has_money_permission` (`core.admin_tools.MoneyActionsMixin`), so people who may not refund never see the way to.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_tools import (
     AuditedChangesMixin,
     FactRecordAdminMixin,
+    MoneyActionsMixin,
     admin_link,
     mask_identifier,
     yuan_display,
@@ -159,7 +160,7 @@ class HasRefundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = [
         "order_no",
         "user",
@@ -221,7 +222,7 @@ class OrderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not self.has_refund_permission(request):
+        if not self.has_money_permission(request):
             fields.remove("refund_link")  # no button for people who may not refund
         return fields
 
@@ -243,13 +244,9 @@ class OrderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
             )
         return "-"
 
-    def has_refund_permission(self, request) -> bool:
-        """The money rule (财务 or superuser): the action, the button and the refund page ask this."""
-        return is_money_operator(request.user)
-
-    @admin.action(description=_("全额退款所选订单"), permissions=["refund"])
+    @admin.action(description=_("全额退款所选订单"), permissions=["money"])
     def refund_full(self, request, queryset):
-        if not self.has_refund_permission(request):
+        if not self.has_money_permission(request):
             raise PermissionDenied
         done = 0
         for order in queryset:
@@ -272,7 +269,7 @@ class OrderAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         ]
 
     def refund_view(self, request, pk: int):
-        if not self.has_refund_permission(request):
+        if not self.has_money_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=pk)
         form = RefundForm(request.POST or None, order=order)
