@@ -100,15 +100,8 @@ def order_transition(
     """
     if to not in TRANSITIONS.get(order.status, set()):
         raise IllegalTransition(order, to)
-    event = OrderEvent.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=to,
-        reason=reason,
-        actor=actor if getattr(actor, "pk", None) else None,
-        details={
-            k: (v if isinstance(v, (int, str, bool, type(None))) else str(v)) for k, v in details.items()
-        },
+    event = OrderEvent.record(
+        order=order, from_status=order.status, to_status=to, reason=reason, actor=actor, details=details
     )
     order.status = to
     fields = ["status", "updated_at"]

@@ -157,15 +157,13 @@ def withdrawal_transition(
             status_code=409,
             extra={"from": withdrawal.status, "to": to},
         )
-    event = WithdrawalEvent.objects.create(
+    event = WithdrawalEvent.record(
         withdrawal=withdrawal,
         from_status=withdrawal.status,
         to_status=to,
         reason=reason[:64],
-        actor=actor if getattr(actor, "pk", None) else None,
-        details={
-            k: (v if isinstance(v, (int, str, bool, type(None))) else str(v)) for k, v in details.items()
-        },
+        actor=actor,
+        details=details,
     )
     now = timezone.now()
     withdrawal.status = to

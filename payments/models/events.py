@@ -24,3 +24,19 @@ class TransitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status}→{self.to_status} ({self.reason})"
+
+    @classmethod
+    def record(cls, *, from_status: str, to_status: str, reason: str, actor=None, details=None, **owner):
+        """Append one move's row. `actor` only when it is a saved user (system moves have none);
+        `details` kept JSON-safe (values other than int/str/bool/None stored as their text)."""
+        return cls.objects.create(
+            **owner,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            actor=actor if getattr(actor, "pk", None) else None,
+            details={
+                k: (v if isinstance(v, (int, str, bool, type(None))) else str(v))
+                for k, v in (details or {}).items()
+            },
+        )
