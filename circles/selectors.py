@@ -348,13 +348,17 @@ def feed_queryset(
             posts = posts.filter(tags__icontains=json.dumps(tag))
     if q:
         posts = posts.filter(Q(title__icontains=q) | Q(body__icontains=q))
-    liked = PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
     # Only the author columns the feed shows: the encrypted phone is never decrypted for a feed.
     return (
         posts.select_related("author")
         .only(*FEED_POST_FIELDS, *(f"author__{name}" for name in FEED_AUTHOR_FIELDS))
-        .annotate(liked_by_me=Exists(liked))
+        .annotate(liked_by_me=_liked_by(user))
     )
+
+
+def _liked_by(user) -> Exists:
+    """`liked_by_me` of each post (false for anonymous readers): one EXISTS in the post's own query."""
+    return Exists(PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0))
 
 
 FEED_AUTHOR_FIELDS = ("id", "username", "nickname", "member_no", "avatar_url")
@@ -638,11 +642,7 @@ def post_get_for_reader(*, post_id, user) -> tuple[Post, CircleAccess]:
 
     post = (
         Post.objects.select_related("circle", "author", "question")
-        .annotate(
-            liked_by_me=Exists(
-                PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
-            )
-        )
+        .annotate(liked_by_me=_liked_by(user))
         .filter(pk=post_id, circle__is_published=True)
         .first()
     )
@@ -706,11 +706,10 @@ def _comment_visible_to(user) -> Q:
 
 
 def answers_for_question(*, post: Post, user=None) -> list[Post]:
-    liked = PostLike.objects.filter(post_id=OuterRef("pk"), user_id=getattr(user, "pk", None) or 0)
     return list(
         post.answers.filter(status=Post.Status.VISIBLE)
         .select_related("author")
-        .annotate(liked_by_me=Exists(liked))
+        .annotate(liked_by_me=_liked_by(user))
         .order_by("created_at", "id")
     )
 
