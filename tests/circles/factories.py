@@ -36,6 +36,18 @@ def make_member(*, circle, user=None, accept_rules=True):
     return user
 
 
+def make_admin(*, circle, user=None):
+    """A paying member the owner made a circle admin."""
+    user = make_member(circle=circle, user=user)
+    services.circle_member_set_role(
+        circle=circle,
+        membership=CircleMembership.objects.get(circle=circle, user=user),
+        role="admin",
+        actor=circle.owner,
+    )
+    return user
+
+
 def make_trial(*, circle, user=None):
     user = user or UserFactory()
     services.circle_trial_start(circle=circle, user=user)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from circles import services
-from circles.models import CircleMembership, Post
+from circles.models import Post
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.factories import UserFactory
@@ -43,14 +43,7 @@ def user_in_state(state: str, circle):
     if state == "guest":
         return f.make_guest(circle=circle)
     if state == "admin":
-        user = f.make_member(circle=circle)
-        services.circle_member_set_role(
-            circle=circle,
-            membership=CircleMembership.objects.get(circle=circle, user=user),
-            role="admin",
-            actor=circle.owner,
-        )
-        return user
+        return f.make_admin(circle=circle)
     if state == "owner":
         return circle.owner
     raise AssertionError(state)

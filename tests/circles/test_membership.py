@@ -138,13 +138,7 @@ def test_only_managers_can_remove_members_and_admins_cannot_remove_admins(circle
         f"/api/v1/circles/{circle.pk}/members/{target.pk}/remove/", {}, format="json"
     )
     assert refused.status_code == 404
-    admin = f.make_member(circle=circle)
-    services.circle_member_set_role(
-        circle=circle,
-        membership=CircleMembership.objects.get(circle=circle, user=admin),
-        role="admin",
-        actor=circle.owner,
-    )
+    admin = f.make_admin(circle=circle)
     services.circle_member_set_role(circle=circle, membership=target, role="admin", actor=circle.owner)
     denied = api_for(admin).post(
         f"/api/v1/circles/{circle.pk}/members/{target.pk}/remove/", {}, format="json"
