@@ -20,10 +20,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
+from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, MoneyActionsMixin, yuan_display
 from core.audit import audit_record
 from core.errors import ApplicationError
-from core.roles import is_money_operator
 from members import selectors as member_selectors
 from referrals import compliance, group_buys, services, staff_share
 from referrals.models import (
@@ -70,13 +69,6 @@ class ComplianceWarningsMixin:
                 level = messages.INFO
             self.message_user(request, warning.message, level=level)
         return super().changelist_view(request, extra_context)
-
-
-class MoneyActionsMixin:
-    """`allowed_permissions=["money"]`: the money rule (财务 and superusers)."""
-
-    def has_money_permission(self, request) -> bool:
-        return is_money_operator(request.user)
 
 
 # ---- settings ------------------------------------------------------------------------------------------
