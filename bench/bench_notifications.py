@@ -23,11 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import adding_time_to, django_setup, md_table, ratio, scale_arg  # noqa: E402
-
-
-def _arg(name: str, default: int) -> int:
-    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+from bench.common import adding_time_to, django_setup, int_arg, md_table, ratio, scale_arg  # noqa: E402
 
 
 def main() -> None:
@@ -49,7 +45,7 @@ def main() -> None:
     from payments.order_views import wechatpay_notify
 
     count = max(20, int(400 * scale_arg()))
-    threads = _arg("--threads", 1)
+    threads = int_arg("--threads", 1)
 
     # --- keys, settings, item type ------------------------------------------------------------------
     key_dir = Path(tempfile.mkdtemp(prefix="bench-wechatpay-"))

@@ -22,15 +22,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import django_setup, md_table, scale_arg  # noqa: E402
+from bench.common import django_setup, int_arg, md_table, scale_arg  # noqa: E402
 
 BENCH_CAMP = "bench: reminders"
 USER_PREFIX = "bench-rem-"
 WORKER_BATCHES = 4
-
-
-def _arg(name: str, default: int) -> int:
-    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def _cleanup(title: str) -> None:
@@ -59,7 +55,7 @@ def main() -> None:
     from members.models import Notification, User
 
     members = max(1000, int(100_000 * scale_arg()))
-    rounds = _arg("--rounds", 3)
+    rounds = int_arg("--rounds", 3)
     app.conf.task_always_eager = False
     batch_size = services.REMINDER_BATCH
 

@@ -25,14 +25,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import django_setup, md_table, scale_arg  # noqa: E402
+from bench.common import django_setup, int_arg, md_table, scale_arg  # noqa: E402
 
 MARKER = "bench-settlement"  # nickname of the bench members (leftovers of a crashed run are removed first)
 MEMBER_KINDS = ("earnings_pending", "earnings_available", "earnings_withdrawing", "receivable")
-
-
-def _arg(name: str, default: int) -> int:
-    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def main() -> None:
@@ -49,7 +45,7 @@ def main() -> None:
     members = max(100, int(100_000 * scale))
     per_member = 10
     earnings = members * per_member
-    batch = _arg("--batch", ledger.DEFAULT_SETTLE_BATCH)
+    batch = int_arg("--batch", ledger.DEFAULT_SETTLE_BATCH)
     tag = "bs" + secrets.token_hex(3)
 
     def sql(statement: str, params=None) -> int:

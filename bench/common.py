@@ -101,6 +101,11 @@ def md_table(headers: list[str], rows: Iterable[Iterable[object]]) -> str:
     return "\n".join(lines)
 
 
+def int_arg(name: str, default: int) -> int:
+    """A whole-number option of a single-module run (`--threads 4`, `--rounds 3`, `--batch 500`)."""
+    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
+
+
 def scale_arg(default: float = 1.0) -> float:
     """`--scale 0.1` runs at a tenth of the volume (used to show how cost grows)."""
     if "--scale" in sys.argv:
