@@ -9,9 +9,11 @@ masked identifiers and links between admin pages.
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
 from core.money import fen_to_yuan_text
@@ -146,6 +148,17 @@ def yuan_display(amount_fen) -> str:
     return "-" if amount_fen is None else fen_to_yuan_text(amount_fen, always_decimals=True)
 
 
+def yuan_column(field: str = "amount_fen", *, description=None, sortable: bool = True):
+    """A list/detail column showing the fen `field` with `yuan_display`:
+    `amount_display = yuan_column()` in an admin class (sorted by the field unless `sortable=False`)."""
+
+    @admin.display(description=description or _("金额"), ordering=field if sortable else None)
+    def column(self, obj):
+        return yuan_display(getattr(obj, field))
+
+    return column
+
+
 def admin_url_for(label_lower: str, pk) -> str:
     """The change page of `app_label.model_name` #pk, or "" when that model has no admin."""
     app_label, _dot, model_name = label_lower.partition(".")
@@ -162,5 +175,6 @@ __all__ = [
     "admin_link",
     "admin_url_for",
     "mask_identifier",
+    "yuan_column",
     "yuan_display",
 ]

@@ -26,6 +26,7 @@ from core.admin_tools import (
     FactRecordAdminMixin,
     MoneyActionsMixin,
     mask_identifier,
+    yuan_column,
     yuan_display,
 )
 from core.crypto import mask_name
@@ -122,9 +123,7 @@ class EarningAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Earning._meta.fields]
 
-    @admin.display(description=_("金额"), ordering="amount_fen")
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column()
 
     @admin.display(description=_("已冲回"), ordering="reversed_fen")
     def reversed_display(self, obj):
@@ -149,9 +148,7 @@ class SettlementRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     date_hierarchy = "started_at"
     readonly_fields = [f.name for f in SettlementRun._meta.fields]
 
-    @admin.display(description=_("结算金额"))
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column(description=_("结算金额"), sortable=False)
 
     @admin.display(description=_("偿还欠款"))
     def repaid_display(self, obj):
@@ -295,9 +292,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
     fields = readonly_fields
 
     # ---- display ------------------------------------------------------------------------------------
-    @admin.display(description=_("金额"), ordering="amount_fen")
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column()
 
     @admin.display(description=_("审核"))
     def approval_display(self, obj):

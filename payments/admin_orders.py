@@ -24,6 +24,7 @@ from core.admin_tools import (
     MoneyActionsMixin,
     admin_link,
     mask_identifier,
+    yuan_column,
     yuan_display,
 )
 from core.audit import audit_record
@@ -76,9 +77,7 @@ class PaymentInline(FactRecordAdminMixin, admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
-    @admin.display(description=_("金额"))
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column(sortable=False)
 
 
 class RefundInline(FactRecordAdminMixin, admin.TabularInline):
@@ -97,9 +96,7 @@ class RefundInline(FactRecordAdminMixin, admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
-    @admin.display(description=_("金额"))
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column(sortable=False)
 
 
 class RefundForm(forms.Form):
@@ -226,9 +223,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
             fields.remove("refund_link")  # no button for people who may not refund
         return fields
 
-    @admin.display(description=_("金额"), ordering="amount_fen")
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column()
 
     @admin.display(description=_("已退款"), ordering="refunded_fen")
     def refunded_display(self, obj):
@@ -334,9 +329,7 @@ class PaymentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("金额"), ordering="amount_fen")
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column()
 
     @admin.display(description=_("付款人 openid"))
     def payer(self, obj):
@@ -362,9 +355,7 @@ class RefundAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Refund._meta.fields]
 
-    @admin.display(description=_("金额"), ordering="amount_fen")
-    def amount_display(self, obj):
-        return yuan_display(obj.amount_fen)
+    amount_display = yuan_column()
 
 
 @admin.register(PaymentNotification)
