@@ -3,7 +3,8 @@
 Money records are read-only here; the only write is the refund (full or partial), which goes
 through `payments.services.refund_request` and leaves an audit record. Who may refund is the money
 rule `core.roles.is_money_operator` (财务): the action, the change-page button and the refund page all
-ask `has_money_permission` (`core.admin_tools.MoneyActionsMixin`), so people who may not refund never see the way to.
+ask `has_money_permission` (`core.admin_tools.MoneyActionsMixin`), so people who may not refund never
+see the way to.
 """
 
 from __future__ import annotations
