@@ -7,11 +7,12 @@ class MembersConfig(AppConfig):
     verbose_name = pgettext_lazy("membership", "会员")  # the product ("Membership"), not a person
 
     def ready(self) -> None:
-        from members import services
+        from members import funding, services
         from members.items import register_all
         from payments import items, withdrawals
 
         register_all()
         items.on_paid(services.points_for_order_paid)
         items.on_refunded(services.points_for_order_refunded)
+        funding.connect()
         withdrawals.on_outcome(services.withdrawal_outcome_notify)

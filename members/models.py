@@ -357,6 +357,16 @@ class MembershipGrant(models.Model):
     reason = models.CharField(_("原因"), max_length=200, blank=True, default="")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoke_reason = models.CharField(max_length=200, blank=True, default="")
+    # The upgrade whose credit this grant's unused value became (members.funding): while that upgrade
+    # stands, refunding this grant's order would pay the same value out twice, so it is refused.
+    credit_consumed_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credit_from",
+        verbose_name=_("已折抵至升级"),
+    )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:

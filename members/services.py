@@ -484,8 +484,15 @@ def points_per_yuan() -> int:
 
 
 def points_for_order_paid(order) -> None:
-    """Paid listener: purchases earn points (POINTS_PER_YUAN per whole yuan paid)."""
-    points = order.amount_fen // 100 * points_per_yuan()
+    """Paid listener: purchases earn points (POINTS_PER_YUAN per whole yuan paid).
+
+    A group-buy seat earns nothing while its group forms (an expired group refunds it); the gift
+    order granted when the group succeeds earns for what the seat paid (`funded_fen`).
+    """
+    if order.item_type == "group_buy":
+        return
+    paid_fen = order.amount_fen + int((order.context or {}).get("funded_fen", 0) or 0)
+    points = paid_fen // 100 * points_per_yuan()
     if points <= 0:
         return
     # By id: loading the buyer's row only to read its pk was one statement on every paid order.
@@ -498,20 +505,16 @@ def points_for_order_paid(order) -> None:
 
 
 def points_for_order_refunded(order, refund) -> None:
-    """Refunded listener: take back the points the refunded part earned (never overdrawing)."""
-    earned = PointsEntry.objects.filter(idempotency_key=f"order-paid:{order.order_no}").first()
-    if earned is None:
-        return
-    prefix = f"order-refund:{order.order_no}:"
-    taken = -sum(
-        PointsEntry.objects.filter(idempotency_key__startswith=prefix).values_list("amount", flat=True)
-    )
-    owed = min(earned.amount - taken, refund.amount_fen // 100 * points_per_yuan())
+    """Refunded listener: take back the points the refunded part earned. Normally already taken when
+    the refund was requested (members.funding reserves them under the same key): then a no-op."""
+    from members import funding
+
+    owed = funding.points_owed(order=order, amount_fen=refund.amount_fen)
     points_clawback(
         user=order.user,
         amount=owed,
         reason=_("退款「%(title)s」扣回积分") % {"title": order.title[:60]},
-        idempotency_key=f"{prefix}{refund.out_refund_no}",
+        idempotency_key=funding.refund_points_key(order, refund),
     )
 
 
@@ -560,6 +563,7 @@ def membership_grant(
     )
     active = membership is not None and now < membership.ends_at
     window = timedelta(days=days)
+    credited: list[int] = []
     if membership is None:
         kind = MembershipGrant.Kind.START
         membership = Membership(user=user, tier=tier, starts_at=now, ends_at=now + window)
@@ -572,6 +576,16 @@ def membership_grant(
         membership.ends_at = membership.ends_at + window
     elif membership.tier.rank < tier.rank:
         kind = MembershipGrant.Kind.UPGRADE
+        if credit_fen:
+            # The grants whose value the credit was priced on (selectors.membership_window_value).
+            credited = list(
+                MembershipGrant.objects.filter(
+                    membership=membership,
+                    revoked_at__isnull=True,
+                    tier=membership.tier,
+                    starts_after__gte=membership.starts_at,
+                ).values_list("pk", flat=True)
+            )
         membership.tier, membership.starts_at, membership.ends_at = tier, now, now + window
     else:
         kind = MembershipGrant.Kind.CONVERT
@@ -603,6 +617,8 @@ def membership_grant(
         operator=operator if getattr(operator, "pk", None) else None,
         reason=reason[:200],
     )
+    if credited:
+        MembershipGrant.objects.filter(pk__in=credited).update(credit_consumed_by=grant)
     if not locked_user.member_no:
         member_no_assign(user=locked_user, tier=membership.tier)
         user.member_no = locked_user.member_no
@@ -644,7 +660,13 @@ def membership_revoke_grant(*, grant: MembershipGrant, reason: str, now=None) ->
     membership = (
         Membership.objects.select_for_update(of=("self",)).select_related("tier").get(pk=grant.membership_id)
     )
-    membership.ends_at = membership.ends_at - grant.ends_shift
+    # Only days still in the current window can be taken back: a grant from before a later start or
+    # upgrade (its days lapsed, or became that upgrade's credit) must not cut the later paid window.
+    if grant.starts_after >= membership.starts_at:
+        membership.ends_at = membership.ends_at - grant.ends_shift
+    if grant.kind == MembershipGrant.Kind.UPGRADE:
+        # The credited grants are theirs again (and refundable) once the upgrade is undone.
+        MembershipGrant.objects.filter(credit_consumed_by=grant).update(credit_consumed_by=None)
     if grant.kind == MembershipGrant.Kind.UPGRADE and grant.tier_before is not None:
         if membership.tier_id == grant.tier_id:
             membership.tier = grant.tier_before
@@ -686,13 +708,15 @@ def membership_fulfil_order(*, order) -> MembershipGrant:
         "grant": MembershipGrant.Source.GRANT,
     }.get(order.channel, MembershipGrant.Source.PURCHASE)
     credit = int(order.context.get("credit_fen", 0) or 0)
+    # A group-buy gift is worth what its seat paid (payments.order_create_free `funded_by`).
+    funded = int(order.context.get("funded_fen", 0) or 0)
     return membership_grant(
         user=order.user,
         tier=tier,
         days=tier.duration_days,
         source=source,
         order=order,
-        value_fen=order.amount_fen + credit,
+        value_fen=order.amount_fen + credit + funded,
         credit_fen=credit,
         reason=order.title,
     )

@@ -32,7 +32,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError
 from core.money import MoneyError, fen_to_yuan_text, yuan_to_fen
 from core.roles import is_money_operator
-from payments import services
+from payments import items, services
 from payments.models import (
     Order,
     OrderEvent,
@@ -291,6 +291,10 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
             "form": form,
             "opts": self.model._meta,
             "refundable": fen_to_yuan_text(order.refundable_fen, always_decimals=True),
+            # What a full refund means along the order's funding chains (refusals first).
+            "refund_terms": items.refund_terms(order=order, amount_fen=order.refundable_fen)
+            if order.refundable_fen
+            else [],
         }
         return render(request, "payments/admin_refund.html", context)
 

@@ -61,6 +61,21 @@ class Quote:
         )
 
 
+@dataclass(frozen=True)
+class RefundTerm:
+    """One consequence of refunding an order, shown to the buyer before they confirm.
+
+    A term with a `refusal_code` stops the refund (the code is what the API answers); the others say
+    what the buyer will lose ("VIP 会员将结束", "扣回 3,600 积分"). Every funding chain writes its rule
+    once, as a function registered with `add_refund_terms`, so the preview and the refund itself can
+    never disagree.
+    """
+
+    text: str
+    refusal_code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
 class ItemUnavailable(ApplicationError):
     def __init__(self, message: str | None = None, code: str = "item_unavailable"):
         super().__init__(code, message or _("该商品不存在或暂不可购买"), status_code=400)
@@ -97,6 +112,11 @@ class ItemType:
 _registry: dict[str, ItemType] = {}
 _paid_listeners: list[Callable[[Order], None]] = []
 _refunded_listeners: list[Callable[[Order, Refund], None]] = []
+# Funding-chain rules: `terms(*, order, amount_fen) -> list[RefundTerm]`, asked before every refund.
+_refund_term_rules: list[Callable[..., list[RefundTerm]]] = []
+# Run inside the refund-request transaction (order locked) / when a refund ends without success.
+_refund_requested_listeners: list[Callable[[Order, Refund], None]] = []
+_refund_failed_listeners: list[Callable[[Order, Refund], None]] = []
 # Adjusters may change a quote (e.g. promoter price via a referral code); called in order.
 _quote_adjusters: list[Callable[..., Quote]] = []
 
@@ -128,6 +148,43 @@ def on_refunded(listener: Callable[[Order, Refund], None]) -> None:
     """Run `listener(order, refund)` in the refund-completed transaction, after revoke. Idempotent."""
     if listener not in _refunded_listeners:
         _refunded_listeners.append(listener)
+
+
+def add_refund_terms(rule: Callable[..., list[RefundTerm]]) -> None:
+    """`rule(*, order, amount_fen) -> list[RefundTerm]`: what refunding `amount_fen` of `order` means
+    for one funding chain (points it earned, credit it gave, benefits it included)."""
+    if rule not in _refund_term_rules:
+        _refund_term_rules.append(rule)
+
+
+def on_refund_requested(listener: Callable[[Order, Refund], None]) -> None:
+    """Run `listener(order, refund)` when a refund is requested, in that transaction (order locked):
+    the place to reserve what the refund takes back, so nothing can spend it while WeChat works."""
+    if listener not in _refund_requested_listeners:
+        _refund_requested_listeners.append(listener)
+
+
+def on_refund_failed(listener: Callable[[Order, Refund], None]) -> None:
+    """Run `listener(order, refund)` when a requested refund ends closed or abnormal: undo the
+    reservation of `on_refund_requested`. Idempotent."""
+    if listener not in _refund_failed_listeners:
+        _refund_failed_listeners.append(listener)
+
+
+def refund_terms(*, order: Order, amount_fen: int) -> list[RefundTerm]:
+    """Every funding chain's word on refunding `amount_fen` of `order` (refusals first)."""
+    terms: list[RefundTerm] = []
+    for rule in _refund_term_rules:
+        terms.extend(rule(order=order, amount_fen=amount_fen))
+    return sorted(terms, key=lambda term: not term.refusal_code)
+
+
+def refund_requested_listeners() -> list[Callable[[Order, Refund], None]]:
+    return list(_refund_requested_listeners)
+
+
+def refund_failed_listeners() -> list[Callable[[Order, Refund], None]]:
+    return list(_refund_failed_listeners)
 
 
 def add_quote_adjuster(adjuster: Callable[..., Quote]) -> None:

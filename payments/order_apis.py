@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -174,9 +175,45 @@ class OrderDetailApi(APIView):
 
 
 class OrderRefundApi(APIView):
-    """Row 6: self-service full refund inside the item's refund window."""
+    """Row 6: self-service full refund inside the item's refund window; GET previews it."""
 
     throttle_scope = "refund"
+
+    class PreviewSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderRefundPreview"
+
+        refundable = serializers.BooleanField(
+            help_text="true when a self-service refund would be accepted now"
+        )
+        amount_fen = serializers.IntegerField(help_text="what would be refunded (0 when not refundable)")
+        code = serializers.CharField(help_text="why not (refund_window_closed, credit_used, points_spent …)")
+        message = serializers.CharField()
+        losses = serializers.ListField(child=serializers.CharField(), help_text="what the refund takes back")
+
+    @extend_schema(
+        operation_id="orders_refund_preview",
+        responses={200: PreviewSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, order_no: str):
+        order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+        preview = selectors.refund_preview(order)
+        if preview is None:
+            code = "refund_window_closed" if order.status == Order.Status.PAID else "order_not_refundable"
+            message = (
+                _("已超过可自助退款的期限") if code == "refund_window_closed" else _("该订单不能自助退款")
+            )
+            data = {"refundable": False, "amount_fen": 0, "code": code, "message": message, "losses": []}
+        else:
+            refusal = preview.refusal
+            data = {
+                "refundable": preview.allowed,
+                "amount_fen": preview.amount_fen if preview.allowed else 0,
+                "code": refusal.refusal_code if refusal else "",
+                "message": refusal.text if refusal else "",
+                "losses": preview.losses,
+            }
+        return Response(self.PreviewSerializer(data).data)
 
     class InputSerializer(serializers.Serializer):
         class Meta:

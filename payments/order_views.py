@@ -162,7 +162,7 @@ def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
 def _order_context(order: Order) -> dict:
     return {
         "order": order,
-        "can_refund": selectors.order_can_self_refund(order),
+        "refund_preview": selectors.refund_preview(order),
         "active_refund": selectors.order_active_refund(order),
         "is_pending": order.status == Order.Status.PENDING,
     }

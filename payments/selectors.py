@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.http import Http404
 
+from payments import items
 from payments.models import Order, Payment, Refund
 
 
@@ -41,6 +44,35 @@ def order_can_self_refund(order: Order) -> bool:
     from payments.services import refund_window_open
 
     return order.status == Order.Status.PAID and refund_window_open(order)
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a self-service refund of the order would do, as the buyer reads it before confirming."""
+
+    amount_fen: int
+    terms: tuple[items.RefundTerm, ...]
+
+    @property
+    def refusal(self) -> items.RefundTerm | None:
+        return next((term for term in self.terms if term.refusal_code), None)
+
+    @property
+    def allowed(self) -> bool:
+        return self.amount_fen > 0 and self.refusal is None
+
+    @property
+    def losses(self) -> list[str]:
+        return [term.text for term in self.terms if not term.refusal_code]
+
+
+def refund_preview(order: Order) -> RefundPreview | None:
+    """The refund preview of a self-service (full) refund; None when the order cannot be refunded
+    by its buyer at all (not paid, or outside the refund window)."""
+    if not order_can_self_refund(order):
+        return None
+    amount = order.refundable_fen
+    return RefundPreview(amount_fen=amount, terms=tuple(items.refund_terms(order=order, amount_fen=amount)))
 
 
 def paid_orders_for_item(*, user, item_type: str, item_id: str) -> QuerySet[Order]:

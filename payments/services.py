@@ -160,6 +160,12 @@ def _order_open(*, user, **fields) -> Order:
     return order
 
 
+# A buyer may start a second attempt (another device, another way to pay) before the first
+# expires; a third unpaid order for the same item is refused, so nobody stacks payable orders for
+# one thing (each extra payment would have to be refunded).
+MAX_PENDING_ORDERS_PER_ITEM = 2
+
+
 def order_create(
     *,
     user,
@@ -184,6 +190,16 @@ def order_create(
             "ios_virtual_payment_unsupported",
             _("根据微信规定，iOS 小程序内不能购买虚拟商品，请在网页中完成购买"),
             extra={"web_checkout_url": web_checkout_url(item_type=item_type, item_id=item_id)},
+        )
+    pending = Order.objects.filter(
+        user=user, item_type=item_type, item_id=item_id, status=S.PENDING, expires_at__gt=timezone.now()
+    ).values_list("order_no", flat=True)[: MAX_PENDING_ORDERS_PER_ITEM + 1]
+    if len(pending) >= MAX_PENDING_ORDERS_PER_ITEM:
+        raise ApplicationError(
+            "too_many_pending_orders",
+            _("该商品已有未支付的订单，请先完成支付或等待其关闭"),
+            status_code=409,
+            extra={"pending_order_nos": list(pending)},
         )
     quote = items.quote(user=user, item_type=item_type, item_id=item_id, referral_code=referral_code)
     referrer_id = quote.context.get("referrer_id")
@@ -220,13 +236,24 @@ def order_create(
 FREE_GRANT: ContextVar[bool] = ContextVar("payments_free_grant", default=False)
 
 
-def order_create_free(*, user, item_type: str, item_id: str, reason: str, channel: str = "points") -> Order:
+def order_create_free(
+    *,
+    user,
+    item_type: str,
+    item_id: str,
+    reason: str,
+    channel: str = "points",
+    funded_by: Order | None = None,
+) -> Order:
     """Give an item away through the registry: a zero-amount order, marked paid at once.
 
     The normal paid path runs (the item type's `fulfill`, then the paid listeners, once, in this
     transaction), so a points redemption or an operator grant is indistinguishable from a purchase to
     the app that fulfils it. `channel` records where it came from ("points", "grant", "group_buy"…);
     payment channels are refused. Such orders have no payment and cannot be refunded for money.
+
+    `funded_by`: the paid order this gift stands for (a group-buy seat): the grant is worth what that
+    order paid (`context["funded_fen"]`, e.g. as upgrade credit) and ends when that order is refunded.
     """
     channel = (channel or "").strip()
     if not channel or len(channel) > 32 or channel in Channel.values:
@@ -257,9 +284,15 @@ def order_create_free(*, user, item_type: str, item_id: str, reason: str, channe
             discount_fen=quote.list_price_fen,
             amount_fen=0,
             channel=channel,
-            context={**quote.context, "free_reason": reason, "free_channel": channel},
+            context={
+                **quote.context,
+                "free_reason": reason,
+                "free_channel": channel,
+                **({"funded_fen": funded_by.amount_fen - funded_by.refunded_fen} if funded_by else {}),
+            },
             lines=lines,
             expires_at=now,
+            funded_by=funded_by,
         )
         _mark_paid(order=order, payment=None, paid_at=now, reason=f"free:{channel}"[:64])
     return order
@@ -727,6 +760,11 @@ def refund_request(
         payment = locked.payments.filter(status=Payment.Status.SUCCEEDED, needs_auto_refund=False).first()
         if payment is None:
             raise ApplicationError("order_not_refundable", _("找不到支付记录"), status_code=409)
+        refusal = next(iter(items.refund_terms(order=locked, amount_fen=amount)), None)
+        if refusal is not None and refusal.refusal_code and getattr(requested_by, "pk", None):
+            # A funding chain forbids it (credit used by an upgrade, points already spent …). Refunds
+            # the system starts because it could not deliver (requested by nobody) always go ahead.
+            raise ApplicationError(refusal.refusal_code, refusal.text, status_code=409, extra=refusal.extra)
         refund = Refund.objects.create(
             order=locked,
             payment=payment,
@@ -744,6 +782,8 @@ def refund_request(
             out_refund_no=refund.out_refund_no,
             amount_fen=amount,
         )
+        for listener in items.refund_requested_listeners():
+            listener(locked, refund)
         refund_pk = refund.pk
         transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
     order.status = locked.status
@@ -852,6 +892,8 @@ def _refund_finish(*, refund: Refund, status: str) -> None:
     else:
         to = S.PARTIALLY_REFUNDED if order.refunded_fen > 0 else S.PAID
         order_transition(order=order, to=to, reason=f"refund_{status}", out_refund_no=refund.out_refund_no)
+        for listener in items.refund_failed_listeners():
+            listener(order, refund)
 
 
 def refund_complete(

@@ -302,6 +302,7 @@ def group_seat_grant(*, seat: GroupBuyMember, group: GroupBuy) -> None:
                 item_id=offer.item_id,
                 reason=f"拼团#{group.pk}",
                 channel=ITEM_TYPE,
+                funded_by=seat.order,
             )
             seat.granted_order = granted
             seat.grant_error = ""

@@ -70,6 +70,15 @@ class Order(models.Model):
         related_name="referred_orders",
         verbose_name=_("推荐人"),
     )
+    # The paid order a zero-amount order stands for (a group-buy seat's gift): its funding chain.
+    funded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="funded_orders",
+        verbose_name=_("资金来源订单"),
+    )
     # Quote.context (facts the item type wants back at fulfil time) and the price breakdown lines.
     context = models.JSONField(default=dict, blank=True)
     lines = models.JSONField(default=list, blank=True)

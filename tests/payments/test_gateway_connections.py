@@ -14,8 +14,9 @@ def test_successive_wechatpay_calls_share_one_connection(buyer, fake_wechat):
     from wechatpayv3 import core
 
     orders = [
-        services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-        for _ in range(3)
+        # a third unpaid order for one item would be refused (MAX_PENDING_ORDERS_PER_ITEM)
+        services.order_create(user=buyer, item_type=TEST_ITEM, item_id=item_id, channel="wechat_native")
+        for item_id in ("A", "B", "A")
     ]
     services.payment_start(order=orders[0])  # builds the client: the SDK now calls through sessions
     session = core.requests._session()
