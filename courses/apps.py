@@ -7,8 +7,12 @@ class CoursesConfig(AppConfig):
     verbose_name = _("课程")
 
     def ready(self) -> None:
-        from courses import cache
+        from courses import cache, services
         from courses.items import register_all
+        from payments import items
 
         register_all()
+        # Tickets a membership included end with it (ARCHITECTURE.md §4, benefits and what funds them).
+        items.on_refunded(services.tier_tickets_end_for_refund)
+        items.add_refund_terms(services.tier_ticket_refund_terms)
         cache.connect()

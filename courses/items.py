@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from courses import services
-from courses.models import Course
 from payments import items
 
 
@@ -21,10 +20,7 @@ class CourseItemType(items.ItemType):
         return services.course_quote(user=user, course_id=item_id)
 
     def fulfill(self, *, order) -> None:
-        course = Course.objects.get(pk=int(order.item_id))
-        services.enrolment_grant(
-            course=course, user=order.user, source=services._source_for_order(order), order_no=order.order_no
-        )
+        services.course_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
         if order.refunded_fen >= order.amount_fen:

@@ -50,6 +50,12 @@ def user_tier_ids(user) -> set[int]:
     return set(active_tier_ids(user))
 
 
+def tier_ticket_covered(user, event: Event) -> bool:
+    """True while an active tier of the user includes the event: what a tier-included ticket
+    (`EventRegistration.source == tier`) rests on. Checked at the door and after refunds."""
+    return bool(_tier_ids_of(event) & user_tier_ids(user))
+
+
 def _membership_lapsed(user, now: datetime) -> bool:
     """True when the user had a membership that has ended (to say "renew" rather than "buy")."""
     from members.models import Membership

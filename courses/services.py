@@ -197,6 +197,20 @@ def enrolment_grant(*, course: Course, user, source: str, order_no: str | None =
     return enrolment
 
 
+def course_fulfil(*, order) -> CourseEnrolment:
+    """A paid course order: the enrolment — or, when the member already holds the course through
+    another order or a grant (two orders paid for one course), a refund of this one after commit."""
+    course = Course.objects.get(pk=_int_id(order.item_id))
+    enrolment = enrolment_grant(
+        course=course, user=order.user, source=_source_for_order(order), order_no=order.order_no
+    )
+    if enrolment.order_no != order.order_no:
+        if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
+            raise items.ItemUnavailable(_("你已拥有该课程"), code="already_entitled")
+        _refund_later(order.order_no, reason=_("你已拥有该课程，重复支付自动退款"))
+    return enrolment
+
+
 def enrolment_revoke(*, order_no: str) -> bool:
     """Take back the enrolment an order gave (exactly once: only while it is active with that order)."""
     with transaction.atomic():
@@ -440,6 +454,57 @@ def event_revoke(*, order, refund) -> bool:
     return True
 
 
+def tier_tickets_end_for_refund(order, refund) -> int:
+    """Refunded listener: tickets a membership included end with it. After any refund, the buyer's
+    unused tier tickets for events still ahead that no active tier covers any more are cancelled
+    (seat freed, waitlist promoted). Returns how many."""
+    now = timezone.now()
+    tickets = list(
+        EventRegistration.objects.filter(
+            user_id=order.user_id,
+            source=Source.TIER,
+            status=R.CONFIRMED,
+            checked_in_at__isnull=True,
+            event__ends_at__gt=now,
+        ).select_related("event")
+    )
+    ended = 0
+    for ticket in tickets:
+        if selectors.tier_ticket_covered(order.user, ticket.event):
+            continue
+        event = _lock_event(ticket.event_id)
+        updated = EventRegistration.objects.filter(pk=ticket.pk, status=R.CONFIRMED).update(
+            status=R.CANCELLED, cancelled_at=now, cancel_reason="membership_ended", updated_at=now
+        )
+        if updated:
+            ended += 1
+            event_promote_waitlist(event=event, now=now)
+            _notify(
+                user=order.user,
+                kind="event_ticket_cancelled",
+                title=_("「%(title)s」门票已作废") % {"title": event.title},
+                body=_("该门票为会员权益，会员已随订单退款结束。"),
+                url=_event_url(event),
+            )
+    return ended
+
+
+def tier_ticket_refund_terms(*, order, amount_fen: int) -> list[items.RefundTerm]:
+    """Refund preview: a full refund of a membership order ends the tickets it included."""
+    if order.item_type != "membership" or amount_fen < order.amount_fen - order.refunded_fen:
+        return []
+    count = EventRegistration.objects.filter(
+        user_id=order.user_id,
+        source=Source.TIER,
+        status=R.CONFIRMED,
+        checked_in_at__isnull=True,
+        event__ends_at__gt=timezone.now(),
+    ).count()
+    if not count:
+        return []
+    return [items.RefundTerm(_("会员权益包含的 %(n)s 张线下课门票将随会员结束作废") % {"n": count})]
+
+
 def event_cancel(*, user, event: Event) -> EventRegistration:
     """The member gives up their place: a waitlist place or a free/tier ticket at once; a paid ticket
     through a self-service refund of its order (inside the refund window: until N hours before start)."""
@@ -548,6 +613,16 @@ def event_check_in(*, event: Event, code: str, staff) -> EventRegistration:
         raw = raw.rstrip("/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]
     code = raw.upper()[:16]
     now = timezone.now()
+    tier_ticket = (
+        EventRegistration.objects.select_related("user")
+        .filter(event_id=event.pk, ticket_code=code, status=R.CONFIRMED, source=Source.TIER)
+        .first()
+    )
+    if tier_ticket is not None and not selectors.tier_ticket_covered(tier_ticket.user, event):
+        # A ticket the membership included lives only while that membership does.
+        raise CheckInRefused(
+            "membership_ended", _("该门票为会员权益，持票人的会员已结束，不能核销"), status_code=409
+        )
     updated = EventRegistration.objects.filter(
         event_id=event.pk, ticket_code=code, status=R.CONFIRMED, checked_in_at__isnull=True
     ).update(checked_in_at=now, checked_in_by=staff, updated_at=now)
@@ -689,6 +764,12 @@ def camp_fulfil(*, order) -> TermSeat | None:
             seat = seat_grant(
                 term=term, user=order.user, source=_source_for_order(order), order_no=order.order_no
             )
+        if seat.order_no != order.order_no:
+            # Already in this term through another order or a grant: the second payment goes back.
+            if order.amount_fen == 0:
+                raise items.ItemUnavailable(_("你已加入本期"), code="already_joined")
+            _refund_later(order.order_no, reason=_("你已加入本期，重复支付自动退款"))
+            return seat
     except TermFull:
         if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
             raise
