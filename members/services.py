@@ -14,7 +14,8 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -724,11 +725,15 @@ def membership_fulfil_order(*, order) -> MembershipGrant:
 
 def membership_revoke_order(*, order, refund) -> MembershipGrant | None:
     """A refund takes back what the order granted — once the order is fully refunded. A partial
-    refund (an operator's price adjustment) leaves the membership as it is."""
-    if order.refunded_fen < order.amount_fen:
-        return None
+    refund (an operator's price adjustment) leaves the days, but the grant is worth that much less:
+    a later upgrade's credit is priced on what the member kept paid."""
     grant = MembershipGrant.objects.filter(order=order).first()
     if grant is None:
+        return None
+    if order.refunded_fen < order.amount_fen:
+        MembershipGrant.objects.filter(pk=grant.pk).update(
+            value_fen=Greatest(F("value_fen") - refund.amount_fen, Value(0))
+        )
         return None
     return membership_revoke_grant(grant=grant, reason=_("订单 %(no)s 退款") % {"no": order.order_no})
 

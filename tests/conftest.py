@@ -116,9 +116,12 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
-def _ledger_stays_balanced(request):
-    """Whatever a test did, the ledger check is clean at its end, before its data is rolled back or
-    flushed: every transaction sums to zero and cached balances equal their entries (payments.ledger)."""
+def _money_invariants(request):
+    """Whatever a test did, at its end (before its data is rolled back or flushed):
+    - the ledger check is clean: every transaction sums to zero and cached balances equal their
+      entries (payments.ledger);
+    - no member holds a benefit whose funding chain contains a refunded payment it did not replace
+      (tests/funding.py, ARCHITECTURE.md §4)."""
     if request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")  # torn down after this fixture
     elif "db" in request.fixturenames or "transactional_db" in request.fixturenames:
@@ -128,11 +131,15 @@ def _ledger_stays_balanced(request):
         return
     yield
     from payments import ledger
-    from payments.models import Transaction
+    from payments.models import Order, Transaction
+    from tests.funding import funding_violations
 
     if Transaction.objects.exists():
         result = ledger.ledger_check()
         assert result.ok, f"the ledger is out of balance after this test: {result.problems[:3]}"
+    if Order.objects.exists():
+        problems = funding_violations()
+        assert not problems, f"a benefit outlived its funding after this test: {problems[:3]}"
 
 
 @pytest.fixture
