@@ -28,6 +28,20 @@ def active_membership(user: User) -> Membership | None:
     return None
 
 
+def active_sales_reps():
+    """Staff who may be credited with a sale (销售): active, with staff status, in the sales role.
+    A blocked account or a former employee (staff status or the role removed) is not one."""
+    from core import roles
+
+    return User.objects.filter(is_active=True, is_staff=True, groups__name=roles.SALES).distinct()
+
+
+def is_active_sales_rep(user: User | None) -> bool:
+    if not getattr(user, "pk", None):
+        return False
+    return active_sales_reps().filter(pk=user.pk).exists()
+
+
 def member_has_tier(user: User, tier: MembershipTier | str) -> bool:
     """True when the user's active membership ranks at or above `tier` (rank-inclusive)."""
     membership = active_membership(user)

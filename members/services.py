@@ -624,7 +624,12 @@ def membership_grant(
         member_no_assign(user=locked_user, tier=membership.tier)
         user.member_no = locked_user.member_no
     if first_membership or not Onboarding.objects.filter(user=user).exists():
-        onboarding_start(user=locked_user, tier=membership.tier, now=now)
+        onboarding_start(
+            user=locked_user,
+            tier=membership.tier,
+            now=now,
+            sales_rep=order.sales_rep if order is not None and order.sales_rep_id else None,
+        )
     _notify_membership_change(user=locked_user, grant=grant)
     return grant
 
@@ -964,10 +969,17 @@ def _onboarding_refresh_stage(onboarding: Onboarding, *, now=None) -> list[str]:
     return changed
 
 
-def onboarding_start(*, user: User, tier: MembershipTier | None, now=None) -> Onboarding:
+def onboarding_start(
+    *, user: User, tier: MembershipTier | None, now=None, sales_rep: User | None = None
+) -> Onboarding:
     """After the first membership: assign a sales rep and a customer-service rep (round-robin), open
-    the member's service group (对接群) with them (and a teacher, if any), and pick the big group."""
+    the member's service group (对接群) with them (and a teacher, if any), and pick the big group.
+
+    `sales_rep` is the rep of record of the order that started the membership (the rep who closed
+    the sale: their own link, or a lead an operator gave them). While they are still an active
+    sales rep they become the member's rep; otherwise the rotation picks one."""
     from core import roles
+    from members.selectors import is_active_sales_rep
 
     now = now or timezone.now()
     onboarding, created = Onboarding.objects.get_or_create(
@@ -976,7 +988,7 @@ def onboarding_start(*, user: User, tier: MembershipTier | None, now=None) -> On
     if not created:
         return onboarding
     sales, service, teacher = (
-        _next_rep(roles.SALES),
+        sales_rep if sales_rep is not None and is_active_sales_rep(sales_rep) else _next_rep(roles.SALES),
         _next_rep(roles.CUSTOMER_SERVICE),
         _next_rep(roles.TEACHER),
     )

@@ -207,6 +207,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
         "platform",
         "referral_code",
         "referrer",
+        "sales_rep",
         "context",
         "lines",
         "created_at",

@@ -205,6 +205,9 @@ def order_create(
     referrer_id = quote.context.get("referrer_id")
     if referrer_id == getattr(user, "pk", None):
         referrer_id = None
+    sales_rep_id = quote.context.get("sales_rep_id")
+    if sales_rep_id == getattr(user, "pk", None):
+        sales_rep_id = None
     now = timezone.now()
     with transaction.atomic():
         order = _order_open(
@@ -219,6 +222,7 @@ def order_create(
             platform=platform[:16],
             referral_code=(referral_code or "")[:64],
             referrer_id=referrer_id,
+            sales_rep_id=sales_rep_id,
             context=quote.context,
             lines=[{"label": line.label, "amount_fen": line.amount_fen} for line in quote.lines],
             expires_at=now + order_ttl(),

@@ -1,11 +1,13 @@
 """Operator screens: settings and rules with their compliance warnings, promoters and their trees,
-commissions by state, agreements, group buys, staff brackets and monthly closes.
+commissions by state, agreements, group buys, staff brackets and monthly closes (each rep's statement with
+the bracket reached and the refunds rolled forward, each supervisor's team override), sales leads and
+teams.
 
 Every write that matters goes through a service (audited there); money rows are read-only here.
-Edits of the rules that decide commissions (levels, rules, staff-share brackets, group-buy offers) are
-audited here. Actions declare `allowed_permissions`: the staff-share month close and the group-buy sweep
-move money, so they follow the money rule (`core.roles.is_money_operator`, 财务). Sales reps see only
-the bindings of members assigned to them.
+Edits of the rules that decide commissions (levels, rules, staff-share brackets, sales teams, group-buy
+offers) are audited here. Actions declare `allowed_permissions`: the staff-share month close and the
+group-buy sweep move money, so they follow the money rule (`core.roles.is_money_operator`, 财务). Sales
+reps see only the bindings of members assigned to them, and their own leads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,7 +26,7 @@ from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, MoneyAct
 from core.audit import audit_record
 from core.errors import ApplicationError
 from members import selectors as member_selectors
-from referrals import compliance, group_buys, services, staff_share
+from referrals import compliance, group_buys, sales_credit, services, staff_share
 from referrals.models import (
     AgreementAcceptance,
     BindingRefusal,
@@ -40,10 +42,15 @@ from referrals.models import (
     ReferralBinding,
     ReferralLinkStat,
     ReferralSettings,
+    SalesLead,
+    SalesTeam,
+    SalesTeamMember,
     StaffShareAdjustment,
     StaffShareBracket,
     StaffShareLine,
     StaffShareMonth,
+    StaffShareOverride,
+    StaffShareOverrideAdjustment,
     StaffShareStatement,
 )
 
@@ -597,21 +604,93 @@ class StaffShareBracketAdmin(AuditedChangesMixin, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-class StatementInline(FactRecordAdminMixin, admin.TabularInline):
+class StatementColumnsMixin:
+    """What an operator reads on a rep's month: the bracket reached and the refunds rolled forward
+    (refunds completed this month of orders counted in earlier months, deducted here)."""
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("month", "rep")
+            .annotate(rolled_forward_fen=Sum("adjustments__refunded_fen"))
+        )
+
+    @admin.display(description=_("达到阶梯"))
+    def bracket_display(self, obj):
+        bracket = staff_share.statement_bracket(obj)
+        if bracket is None:
+            return "-"
+        return _("%(lower)s 以上 · %(rate)s%%") % {
+            "lower": yuan_display(bracket.lower_fen),
+            "rate": f"{bracket.rate_bp / 100:g}",
+        }
+
+    @admin.display(description=_("往月退款（本月扣回）"))
+    def rolled_forward_display(self, obj):
+        rolled = getattr(obj, "rolled_forward_fen", None)
+        return yuan_display(rolled) if rolled else "-"
+
+    @admin.display(description=_("分润"))
+    def share_display(self, obj):
+        return yuan_display(obj.share_fen)
+
+    @admin.display(description=_("本月扣回"))
+    def adjustment_display(self, obj):
+        return yuan_display(obj.adjustment_fen) if obj.adjustment_fen else "-"
+
+    @admin.display(description=_("净业绩"))
+    def net_display(self, obj):
+        return yuan_display(obj.net_fen)
+
+
+class StatementInline(StatementColumnsMixin, FactRecordAdminMixin, admin.TabularInline):
     model = StaffShareStatement
     extra = 0
-    fields = ("rep", "orders_count", "gross_fen", "refunded_fen", "net_fen", "share_fen", "adjustment_fen")
+    fields = (
+        "rep",
+        "orders_count",
+        "gross_fen",
+        "refunded_fen",
+        "net_display",
+        "bracket_display",
+        "share_display",
+        "rolled_forward_display",
+        "adjustment_display",
+        "override",
+    )
     readonly_fields = fields
     can_delete = False
     max_num = 0
+    show_change_link = True
+
+
+class OverrideInline(FactRecordAdminMixin, admin.TabularInline):
+    """Each supervisor's team override in the month."""
+
+    model = StaffShareOverride
+    extra = 0
+    fields = ("supervisor", "team_name", "rate_bp", "volume_fen", "share_fen", "adjustment_fen")
+    readonly_fields = fields
+    can_delete = False
+    max_num = 0
+    show_change_link = True
 
 
 @admin.register(StaffShareMonth)
 class StaffShareMonthAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "closed_at", "closed_by", "volume_fen", "share_fen", "adjustment_fen")
+    list_display = (
+        "__str__",
+        "closed_at",
+        "closed_by",
+        "volume_fen",
+        "share_fen",
+        "override_fen",
+        "adjustment_fen",
+    )
     list_select_related = ("closed_by",)
     date_hierarchy = "month"
-    inlines = [StatementInline]
+    inlines = [StatementInline, OverrideInline]
     change_list_template = "admin/referrals/staffsharemonth/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
@@ -653,25 +732,203 @@ class StaffShareLineInline(FactRecordAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class AdjustmentInline(FactRecordAdminMixin, admin.TabularInline):
+    """Refunds of earlier months' orders completed in this statement's month, and what they took back."""
+
+    model = StaffShareAdjustment
+    fk_name = "statement"
+    extra = 0
+    fields = ("source", "refunded_fen", "amount_fen")
+    readonly_fields = fields
+    verbose_name = _("往月退款扣回")
+    verbose_name_plural = _("往月退款扣回")
+
+
 @admin.register(StaffShareStatement)
-class StaffShareStatementAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    inlines = [StaffShareLineInline]
+class StaffShareStatementAdmin(StatementColumnsMixin, FactRecordAdminMixin, admin.ModelAdmin):
+    """A rep's month: the orders counted, the refunds rolled forward, the bracket reached, the share."""
+
+    inlines = [StaffShareLineInline, AdjustmentInline]
     list_display = (
         "month",
         "rep",
         "orders_count",
         "gross_fen",
         "refunded_fen",
-        "net_fen",
-        "share_fen",
-        "adjustment_fen",
+        "net_display",
+        "bracket_display",
+        "share_display",
+        "rolled_forward_display",
+        "adjustment_display",
+        "override",
     )
     list_filter = ("month",)
     search_fields = ("rep__username", "rep__nickname")
-    list_select_related = ("month", "rep")
+    readonly_fields = ("bracket_display", "rolled_forward_display")
 
 
 @admin.register(StaffShareAdjustment)
 class StaffShareAdjustmentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_display = ("statement", "source", "refunded_fen", "amount_fen")
     list_select_related = ("statement__month", "statement__rep", "source")
+
+
+class OverrideAdjustmentInline(FactRecordAdminMixin, admin.TabularInline):
+    model = StaffShareOverrideAdjustment
+    fk_name = "override"
+    extra = 0
+    fields = ("source", "refunded_fen", "amount_fen")
+    readonly_fields = fields
+
+
+class OverrideStatementInline(FactRecordAdminMixin, admin.TabularInline):
+    """The reps' statements whose volume the override counted."""
+
+    model = StaffShareStatement
+    fk_name = "override"
+    extra = 0
+    fields = ("rep", "orders_count", "net_fen", "share_fen")
+    readonly_fields = fields
+    verbose_name = _("团队成员业绩")
+    verbose_name_plural = _("团队成员业绩")
+
+
+@admin.register(StaffShareOverride)
+class StaffShareOverrideAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+    inlines = [OverrideStatementInline, OverrideAdjustmentInline]
+    list_display = (
+        "month",
+        "supervisor",
+        "team_name",
+        "rate_bp",
+        "volume_fen",
+        "share_fen",
+        "adjustment_fen",
+    )
+    list_filter = ("month",)
+    search_fields = ("supervisor__username", "supervisor__nickname", "team_name")
+    list_select_related = ("month", "supervisor")
+
+
+# ---- sales credit: leads and teams -----------------------------------------------------------------------
+
+
+class SalesLeadAddForm(forms.ModelForm):
+    phone = forms.CharField(label=_("手机号"), required=False, max_length=32)
+
+    class Meta:
+        model = SalesLead
+        fields = ["user", "phone", "rep", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+
+    def clean(self):
+        data = super().clean()
+        rep = data.get("rep")
+        if rep is not None:
+            try:
+                sales_credit.sales_lead_check(rep=rep, user=data.get("user"), phone=data.get("phone", ""))
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(SalesLead)
+class SalesLeadAdmin(admin.ModelAdmin):
+    """Operators give a prospective member to a rep; that rep is credited with the member's first sale."""
+
+    list_display = ("user", "masked_phone", "rep", "assigned_by", "assigned_at", "ended_at", "end_reason")
+    list_filter = (("ended_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "user__nickname", "rep__username", "rep__nickname")
+    autocomplete_fields = ("user",)
+    list_select_related = ("user", "rep", "assigned_by")
+    date_hierarchy = "assigned_at"
+    actions = ["end_leads"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if member_selectors.rep_scoped(request.user):
+            queryset = queryset.filter(rep=request.user)
+        return queryset
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SalesLeadAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "phone", "rep", "note"]
+        return [
+            "user",
+            "masked_phone",
+            "rep",
+            "note",
+            "assigned_by",
+            "assigned_at",
+            "ended_at",
+            "ended_by",
+            "end_reason",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj):
+        return obj.masked_phone or "-"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        lead = sales_credit.sales_lead_assign(
+            rep=form.cleaned_data["rep"],
+            user=form.cleaned_data.get("user"),
+            phone=form.cleaned_data.get("phone", ""),
+            note=form.cleaned_data.get("note", ""),
+            actor=request.user,
+        )
+        obj.pk = lead.pk
+
+    @admin.action(description=_("结束所选销售线索"), permissions=["change"])
+    def end_leads(self, request, queryset):
+        for lead in queryset.filter(ended_at__isnull=True):
+            sales_credit.sales_lead_end(lead=lead, actor=request.user, reason="operator")
+
+
+class SalesTeamMemberForm(forms.ModelForm):
+    class Meta:
+        model = SalesTeamMember
+        fields = ["rep"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+
+
+class SalesTeamMemberInline(admin.TabularInline):
+    model = SalesTeamMember
+    form = SalesTeamMemberForm
+    extra = 1
+
+
+@admin.register(SalesTeam)
+class SalesTeamAdmin(AuditedChangesMixin, admin.ModelAdmin):
+    """A supervisor's team and override rate (团队管理分润, basis points of the team's month volume)."""
+
+    list_display = ("name", "supervisor", "override_bp", "is_active", "reps")
+    list_select_related = ("supervisor",)
+    autocomplete_fields = ("supervisor",)
+    inlines = [SalesTeamMemberInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(reps_count=Count("members"))
+
+    @admin.display(description=_("成员数"), ordering="reps_count")
+    def reps(self, obj):
+        return obj.reps_count

@@ -18,6 +18,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import EncryptedTextField, mask_phone
+
 MAX_COMMISSION_LEVEL = 2
 
 
@@ -685,6 +687,7 @@ class StaffShareMonth(models.Model):
     volume_fen = models.BigIntegerField(_("总业绩（分）"), default=0)
     share_fen = models.BigIntegerField(_("总分润（分）"), default=0)
     adjustment_fen = models.BigIntegerField(_("总扣回（分）"), default=0)
+    override_fen = models.BigIntegerField(_("团队管理分润（分）"), default=0)
 
     class Meta:
         verbose_name = _("分润月结")
@@ -710,6 +713,15 @@ class StaffShareStatement(models.Model):
     orders_count = models.PositiveIntegerField(_("订单数"), default=0)
     earning = models.ForeignKey(
         "payments.Earning", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The supervisor's override that counted this statement's volume (the rep's team at the close).
+    override = models.ForeignKey(
+        "StaffShareOverride",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        verbose_name=_("团队管理分润"),
     )
 
     class Meta:
@@ -757,3 +769,177 @@ class StaffShareAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}←{self.source_id} {self.amount_fen}"
+
+
+# ---- sales credit and teams (销售归属、团队) --------------------------------------------------------------
+
+
+class SalesLead(models.Model):
+    """A prospective member (a user, or a phone number not yet signed up) an operator gave to a rep.
+
+    While open, the lead's orders carry that rep as their rep of record (the rep who closes the sale),
+    and the first membership makes them the member's sales rep. At most one open lead per person.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_leads",
+        verbose_name=_("客户"),
+    )
+    phone = EncryptedTextField(_("手机号"), blank=True, default="", help_text=_("加密存储"))
+    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_leads",
+        verbose_name=_("销售顾问"),
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("分配人"),
+    )
+    assigned_at = models.DateTimeField(_("分配时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("结束人"),
+    )
+    end_reason = models.CharField(_("结束原因"), max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("销售线索")
+        verbose_name_plural = _("销售线索")
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(phone_hash=""), name="lead_user_or_phone"
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(ended_at__isnull=True, user__isnull=False),
+                name="uniq_open_lead_user",
+            ),
+            models.UniqueConstraint(
+                fields=["phone_hash"],
+                condition=Q(ended_at__isnull=True) & ~Q(phone_hash=""),
+                name="uniq_open_lead_phone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or mask_phone(self.phone)} → {self.rep_id}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class SalesTeam(models.Model):
+    """A supervisor's team (团队): the supervisor earns `override_bp` of the team's monthly net volume."""
+
+    name = models.CharField(_("团队名称"), max_length=64)
+    supervisor = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="supervised_team",
+        verbose_name=_("主管"),
+    )
+    override_bp = models.PositiveIntegerField(
+        _("管理分润（基点）"), default=0, help_text=_("按团队当月净业绩计提，100 基点 = 1%")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("销售团队")
+        verbose_name_plural = _("销售团队")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(override_bp__lte=10000), name="team_override_at_most_100pct")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SalesTeamMember(models.Model):
+    """A rep in a team; a rep belongs to at most one team (so a sale is overridden once)."""
+
+    team = models.ForeignKey(SalesTeam, on_delete=models.CASCADE, related_name="members")
+    rep = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sales_team_membership",
+        verbose_name=_("销售顾问"),
+    )
+
+    class Meta:
+        verbose_name = _("团队成员")
+        verbose_name_plural = _("团队成员")
+
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.rep_id}"
+
+
+class StaffShareOverride(models.Model):
+    """A supervisor's month: the team's net volume at the close × the override rate, and deductions
+    for refunds (completed this month) of orders counted in earlier months' overrides."""
+
+    month = models.ForeignKey(StaffShareMonth, on_delete=models.PROTECT, related_name="overrides")
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="share_overrides",
+        verbose_name=_("主管"),
+    )
+    team = models.ForeignKey(SalesTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team_name = models.CharField(_("团队"), max_length=64, blank=True, default="")
+    rate_bp = models.PositiveIntegerField(_("管理分润（基点）"), default=0)
+    volume_fen = models.BigIntegerField(_("团队净业绩（分）"), default=0)
+    share_fen = models.BigIntegerField(_("管理分润（分）"), default=0)
+    adjustment_fen = models.BigIntegerField(_("往月退款扣回（分）"), default=0)
+    earning = models.ForeignKey(
+        "payments.Earning", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("团队管理分润")
+        verbose_name_plural = _("团队管理分润")
+        ordering = ["-month__month", "supervisor_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "supervisor"], name="uniq_override_month_supervisor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.team_name or self.supervisor_id}"
+
+
+class StaffShareOverrideAdjustment(models.Model):
+    """A deduction posted in `override`'s month for refunds of orders counted in `source`."""
+
+    override = models.ForeignKey(StaffShareOverride, on_delete=models.CASCADE, related_name="adjustments")
+    source = models.ForeignKey(StaffShareOverride, on_delete=models.PROTECT, related_name="adjusted_by")
+    refunded_fen = models.BigIntegerField(_("新增退款（分）"))
+    amount_fen = models.BigIntegerField(_("扣回分润（分）"))
+
+    class Meta:
+        verbose_name = _("管理分润扣回")
+        verbose_name_plural = _("管理分润扣回")
+        constraints = [
+            models.UniqueConstraint(fields=["override", "source"], name="uniq_override_adjustment_source"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="override_adjustment_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.override_id}←{self.source_id} {self.amount_fen}"

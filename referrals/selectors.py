@@ -30,21 +30,6 @@ def mask_name(name: str) -> str:
     return name[0] + "**"
 
 
-# ---- staff assignment (the one place that knows where sales reps are assigned) ---------------------------
-
-
-def sales_assignments() -> dict[int, tuple[int, datetime | None]]:
-    """{member id: (sales rep id, assigned at)} from members' onboarding (四层沉淀)."""
-    from members.models import Onboarding
-
-    return {
-        member_id: (rep_id, assigned_at)
-        for member_id, rep_id, assigned_at in Onboarding.objects.filter(sales_rep__isnull=False).values_list(
-            "user_id", "sales_rep_id", "reps_assigned_at"
-        )
-    }
-
-
 # ---- referral center -------------------------------------------------------------------------------------
 
 

@@ -1,14 +1,25 @@
 """Staff progressive profit share (分润递进): month-end close, ledger posting, later-refund corrections.
 
-A sales rep earns on the net volume (paid − refunded) of orders of the members assigned to them,
-by progressive brackets, like income tax: with 0–100k 5%, 100k–500k 8%, above 10%, a month of
-¥200,000 earns 100k×5% + 100k×8%. Months follow the Asia/Shanghai calendar.
+Who earns what on a member's orders (the staff chain):
+- the **teacher** (讲师) in the member's service group teaches and reviews; no share of sales;
+- the **sales rep** (销售顾问) earns on the net volume (paid − refunded) of the orders credited to them,
+  by progressive brackets, like income tax: with 0–100k 5%, 100k–500k 8%, above 10%, a month of
+  ¥200,000 earns 100k×5% + 100k×8%. An order is credited to its rep of record (`Order.sales_rep`,
+  captured at checkout from the rep's own link or an operator-assigned lead: `referrals.sales_credit`)
+  — so the sale that makes someone a member counts — else to the member's assigned sales rep
+  (`members.Onboarding.sales_rep`) for orders paid after the assignment;
+- the **supervisor** (主管) of a rep's team (`SalesTeam`) earns the team's override: `override_bp` of the
+  team's net volume of the month (the members of the team at the close), floored once
+  (`StaffShareOverride`).
+Months follow the Asia/Shanghai calendar.
 
 `staff_share_close_month` locks a month: it counts each order once (`StaffShareLine`, unique per
-order), posts each rep's share to the ledger (`earning_accrue`, source `staff_share`) and never
-changes afterwards. A refund completed after a month's end lowers that month's share; the
-difference is deducted in the month it happens (`earning_deduct`), recorded as a
-`StaffShareAdjustment`. Months close in order (so every refund is seen by exactly one close).
+order), posts each rep's share and each supervisor's override to the ledger (`earning_accrue`, source
+`staff_share`, one idempotency key per month and person) and never changes afterwards. A refund
+completed after a month's end lowers that month's share and override; the difference is deducted in
+the month it happens (`earning_deduct`), recorded as a `StaffShareAdjustment` /
+`StaffShareOverrideAdjustment` (the refund "rolled forward"). Months close in order (so every refund
+is seen by exactly one close).
 """
 
 from __future__ import annotations
@@ -19,18 +30,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ApplicationError
-from referrals import selectors
 from referrals.models import (
+    SalesTeam,
     StaffShareAdjustment,
     StaffShareBracket,
     StaffShareLine,
     StaffShareMonth,
+    StaffShareOverride,
+    StaffShareOverrideAdjustment,
     StaffShareStatement,
 )
 
@@ -80,6 +93,24 @@ def progressive_share(volume_fen: int, brackets: list[Bracket]) -> int:
         portion = (min(volume_fen, upper) if upper is not None else volume_fen) - bracket.lower_fen
         total_fen_bp += portion * bracket.rate_bp
     return total_fen_bp // 10_000
+
+
+def bracket_reached(volume_fen: int, brackets: list[Bracket]) -> Bracket | None:
+    """The highest bracket a volume reaches (its rate is the marginal rate), None for no volume."""
+    if volume_fen <= 0:
+        return None
+    reached = [b for b in brackets if b.lower_fen < volume_fen]
+    return max(reached, key=lambda b: b.lower_fen) if reached else None
+
+
+def statement_bracket(statement: StaffShareStatement) -> Bracket | None:
+    """The bracket a closed statement's net volume reached, under the month's bracket snapshot."""
+    return bracket_reached(statement.net_fen, _brackets_from_json(statement.month.brackets))
+
+
+def override_share(volume_fen: int, rate_bp: int) -> int:
+    """A supervisor's override on the team's net volume, floored."""
+    return max(0, volume_fen) * rate_bp // 10_000
 
 
 def _brackets_from_json(rows: list[dict]) -> list[Bracket]:
@@ -139,17 +170,41 @@ def staff_share_close_month(*, month: date, actor=None, now: datetime | None = N
                         idempotency_key=f"staff-share-adjust:{label}:{statement.rep_id}",
                         reason=_("%(month)s 扣回往月退款对应的分润") % {"month": label},
                     )
+            overrides = _close_overrides(closed=closed, statements=statements, start=start, end=end)
+            for override in overrides:
+                if override.share_fen > 0:
+                    override.earning = ledger.earning_accrue(
+                        user=override.supervisor,
+                        amount_fen=override.share_fen,
+                        source="staff_share",
+                        idempotency_key=f"staff-share-override:{label}:{override.supervisor_id}",
+                        hold_until=now,
+                        description=_("%(month)s 团队管理分润") % {"month": label},
+                    )
+                    override.save(update_fields=["earning"])
+                if override.adjustment_fen > 0:
+                    ledger.earning_deduct(
+                        user=override.supervisor,
+                        amount_fen=override.adjustment_fen,
+                        idempotency_key=f"staff-share-override-adjust:{label}:{override.supervisor_id}",
+                        reason=_("%(month)s 扣回往月退款对应的团队管理分润") % {"month": label},
+                    )
             closed.volume_fen = sum(s.net_fen for s in statements)
             closed.share_fen = sum(s.share_fen for s in statements)
-            closed.adjustment_fen = sum(s.adjustment_fen for s in statements)
-            closed.save(update_fields=["volume_fen", "share_fen", "adjustment_fen"])
+            closed.override_fen = sum(o.share_fen for o in overrides)
+            closed.adjustment_fen = sum(s.adjustment_fen for s in statements) + sum(
+                o.adjustment_fen for o in overrides
+            )
+            closed.save(update_fields=["volume_fen", "share_fen", "override_fen", "adjustment_fen"])
             audit_record(
                 actor=actor,
                 action="referrals.staff_share_close",
                 target=closed,
                 summary=f"分润月结 {label}",
                 reps=len(statements),
+                supervisors=len(overrides),
                 share_fen=closed.share_fen,
+                override_fen=closed.override_fen,
                 adjustment_fen=closed.adjustment_fen,
             )
     except IntegrityError:
@@ -166,45 +221,58 @@ def _close_statements(
 ) -> list[StaffShareStatement]:
     from payments.models import Order, Refund
 
-    assignments = selectors.sales_assignments()
+    # Credited: a rep of record on the order, or a member with an assigned sales rep.
+    credited = Q(sales_rep__isnull=False) | Q(user__onboarding__sales_rep__isnull=False)
+    orders = (
+        Order.objects.filter(
+            credited,
+            paid_at__gte=start,
+            paid_at__lt=end,
+            amount_fen__gt=0,
+            staff_share_line__isnull=True,
+        )
+        .exclude(status__in=[Order.Status.PENDING, Order.Status.CLOSED])
+        .values(
+            "pk",
+            "user_id",
+            "amount_fen",
+            "paid_at",
+            "sales_rep_id",
+            "user__onboarding__sales_rep_id",
+            "user__onboarding__reps_assigned_at",
+        )
+    )
+    refunded = dict(
+        Refund.objects.filter(
+            Q(order__sales_rep__isnull=False) | Q(order__user__onboarding__sales_rep__isnull=False),
+            order__paid_at__gte=start,
+            order__paid_at__lt=end,
+            status=Refund.Status.SUCCEEDED,
+            completed_at__lt=end,
+        )
+        .exclude(kind=Refund.Kind.AUTO)
+        .values("order_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("order_id", "total")
+    )
     lines_by_rep: dict[int, list[StaffShareLine]] = defaultdict(list)
-    if assignments:
-        orders = (
-            Order.objects.filter(
-                user_id__in=list(assignments),
-                paid_at__gte=start,
-                paid_at__lt=end,
-                amount_fen__gt=0,
-                staff_share_line__isnull=True,
+    for row in orders:
+        rep_id = row["sales_rep_id"]
+        if rep_id is None:
+            rep_id, assigned_at = (
+                row["user__onboarding__sales_rep_id"],
+                row["user__onboarding__reps_assigned_at"],
             )
-            .exclude(status__in=[Order.Status.PENDING, Order.Status.CLOSED])
-            .values("pk", "user_id", "amount_fen", "paid_at")
-        )
-        refunded = dict(
-            Refund.objects.filter(
-                order__paid_at__gte=start,
-                order__paid_at__lt=end,
-                order__user_id__in=list(assignments),
-                status=Refund.Status.SUCCEEDED,
-                completed_at__lt=end,
-            )
-            .exclude(kind=Refund.Kind.AUTO)
-            .values("order_id")
-            .annotate(total=Sum("amount_fen"))
-            .values_list("order_id", "total")
-        )
-        for row in orders:
-            rep_id, assigned_at = assignments[row["user_id"]]
             if assigned_at is not None and row["paid_at"] < assigned_at:
-                continue  # sold before the member was assigned to this rep
-            lines_by_rep[rep_id].append(
-                StaffShareLine(
-                    order_id=row["pk"],
-                    member_id=row["user_id"],
-                    amount_fen=row["amount_fen"],
-                    refunded_at_close_fen=int(refunded.get(row["pk"], 0)),
-                )
+                continue  # sold before the member was assigned to this rep (and not by them)
+        lines_by_rep[rep_id].append(
+            StaffShareLine(
+                order_id=row["pk"],
+                member_id=row["user_id"],
+                amount_fen=row["amount_fen"],
+                refunded_at_close_fen=int(refunded.get(row["pk"], 0)),
             )
+        )
     adjustments = _adjustments_due(start=start, end=end)
     statements: list[StaffShareStatement] = []
     for rep_id in sorted(set(lines_by_rep) | set(adjustments)):
@@ -266,6 +334,90 @@ def _adjustments_due(*, start: datetime, end: datetime) -> dict[int, dict[int, t
         net_now = max(0, source.net_fen - refunded_before - per_source[source.pk])
         share_now = progressive_share(net_now, _brackets_from_json(source.month.brackets))
         result[source.rep_id][source.pk] = (per_source[source.pk], max(0, recognized - share_now))
+    return result
+
+
+def _close_overrides(
+    *, closed: StaffShareMonth, statements: list[StaffShareStatement], start: datetime, end: datetime
+) -> list[StaffShareOverride]:
+    """Each active team's override on its reps' net volume of the month, plus deductions for refunds
+    (completed this month) of orders counted in earlier months' overrides."""
+    teams = list(
+        SalesTeam.objects.filter(is_active=True, override_bp__gt=0, supervisor__is_active=True)
+        .select_related("supervisor")
+        .prefetch_related("members")
+    )
+    team_of_rep = {member.rep_id: team for team in teams for member in team.members.all()}
+    statements_by_supervisor: dict[int, list[StaffShareStatement]] = defaultdict(list)
+    team_of_supervisor = {team.supervisor_id: team for team in teams}
+    for statement in statements:
+        team = team_of_rep.get(statement.rep_id)
+        if team is not None and statement.net_fen > 0:
+            statements_by_supervisor[team.supervisor_id].append(statement)
+    adjustments = _override_adjustments_due(month=closed.month, start=start, end=end)
+    overrides: list[StaffShareOverride] = []
+    for supervisor_id in sorted(set(statements_by_supervisor) | set(adjustments)):
+        team = team_of_supervisor.get(supervisor_id)
+        counted = statements_by_supervisor.get(supervisor_id, [])
+        volume = sum(statement.net_fen for statement in counted)
+        rate = team.override_bp if team is not None else 0
+        override = StaffShareOverride.objects.create(
+            month=closed,
+            supervisor_id=supervisor_id,
+            team=team,
+            team_name=team.name if team is not None else "",
+            rate_bp=rate,
+            volume_fen=volume,
+            share_fen=override_share(volume, rate),
+        )
+        StaffShareStatement.objects.filter(pk__in=[statement.pk for statement in counted]).update(
+            override=override
+        )
+        total_adjustment = 0
+        for source_id, (newly_refunded, amount) in adjustments.get(supervisor_id, {}).items():
+            StaffShareOverrideAdjustment.objects.create(
+                override=override, source_id=source_id, refunded_fen=newly_refunded, amount_fen=amount
+            )
+            total_adjustment += amount
+        if total_adjustment:
+            override.adjustment_fen = total_adjustment
+            override.save(update_fields=["adjustment_fen"])
+        overrides.append(override)
+    return overrides
+
+
+def _override_adjustments_due(
+    *, month: date, start: datetime, end: datetime
+) -> dict[int, dict[int, tuple[int, int]]]:
+    """{supervisor: {source override: (refunds newly completed in [start, end), override to take back)}}."""
+    from payments.models import Refund
+
+    source_field = "order__staff_share_line__statement__override_id"
+    newly = (
+        Refund.objects.filter(
+            status=Refund.Status.SUCCEEDED,
+            completed_at__gte=start,
+            completed_at__lt=end,
+            order__staff_share_line__statement__override__isnull=False,
+            order__staff_share_line__statement__month__month__lt=month,
+        )
+        .exclude(kind=Refund.Kind.AUTO)
+        .values(source_field)
+        .annotate(total=Sum("amount_fen"))
+        .values_list(source_field, "total")
+    )
+    per_source = {source_id: int(total) for source_id, total in newly}
+    if not per_source:
+        return {}
+    result: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for source in StaffShareOverride.objects.filter(pk__in=list(per_source)):
+        earlier = source.adjusted_by.aggregate(refunded=Sum("refunded_fen"), taken=Sum("amount_fen"))
+        refunded_before = int(earlier["refunded"] or 0)
+        recognized = source.share_fen - int(earlier["taken"] or 0)
+        share_now = override_share(
+            source.volume_fen - refunded_before - per_source[source.pk], source.rate_bp
+        )
+        result[source.supervisor_id][source.pk] = (per_source[source.pk], max(0, recognized - share_now))
     return result
 
 

@@ -79,6 +79,16 @@ class Order(models.Model):
         related_name="funded_orders",
         verbose_name=_("资金来源订单"),
     )
+    # The sales rep of record (销售顾问), captured at creation like the referrer: an app above payments
+    # puts `sales_rep_id` in the quote context (a rep's own link, or a lead an operator assigned).
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sales_credited_orders",
+        verbose_name=_("成交销售"),
+    )
     # Quote.context (facts the item type wants back at fulfil time) and the price breakdown lines.
     context = models.JSONField(default=dict, blank=True)
     lines = models.JSONField(default=list, blank=True)

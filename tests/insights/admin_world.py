@@ -159,10 +159,15 @@ def build() -> World:
         GroupBuy,
         Promoter,
         ReferralLinkStat,
+        SalesLead,
+        SalesTeam,
+        SalesTeamMember,
         StaffShareAdjustment,
         StaffShareBracket,
         StaffShareLine,
         StaffShareMonth,
+        StaffShareOverride,
+        StaffShareOverrideAdjustment,
         StaffShareStatement,
     )
     from tests.referrals import factories as ref_f
@@ -205,6 +210,28 @@ def build() -> World:
     statement2 = StaffShareStatement.objects.create(month=month2, rep=staff["sales"])
     StaffShareAdjustment.objects.create(statement=statement2, source=statement, refunded_fen=0, amount_fen=0)
     StaffShareLine.objects.create(statement=statement, order=o["vip_order"], member=alice, amount_fen=360_000)
+    # sales credit: a lead given to sales, a team under sales2 with a 1% override on sales' volume
+    SalesLead.objects.create(
+        user=carol, rep=staff["sales"], assigned_by=staff["operator"], assigned_at=timezone.now()
+    )
+    team = SalesTeam.objects.create(name="一组", supervisor=staff["sales2"], override_bp=100)
+    SalesTeamMember.objects.create(team=team, rep=staff["sales"])
+    override = StaffShareOverride.objects.create(
+        month=month,
+        supervisor=staff["sales2"],
+        team=team,
+        team_name="一组",
+        rate_bp=100,
+        volume_fen=360_000,
+        share_fen=3_600,
+    )
+    StaffShareStatement.objects.filter(pk=statement.pk).update(override=override)
+    override2 = StaffShareOverride.objects.create(
+        month=month2, supervisor=staff["sales2"], team=team, rate_bp=100
+    )
+    StaffShareOverrideAdjustment.objects.create(
+        override=override2, source=override, refunded_fen=0, amount_fen=0
+    )
     assert referral_services  # the binding and commission went through the services above
 
     # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------

@@ -124,6 +124,7 @@ MONEY_RECORDS = [
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",
     "referrals.StaffShareAdjustment",
+    "referrals.StaffShareOverride",
     "circles.TipIntent",
     "circles.PaidQuestion",
     "circles.CircleMembershipEvent",
@@ -193,6 +194,8 @@ FINANCE_SEES = {
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",
     "referrals.StaffShareAdjustment",
+    "referrals.StaffShareOverride",
+    "referrals.SalesTeam",
     "circles.TipIntent",
     "circles.PaidQuestion",
     "insights.OperationsReport",
@@ -224,6 +227,7 @@ SALES_SEES = {
     "members.MembershipGrant",
     "members.Onboarding",
     "referrals.ReferralBinding",
+    "referrals.SalesLead",
 }
 SERVICE_SEES = {"members.User", "members.Membership", "members.Onboarding", "members.ServiceGroup"}
 SEES = {

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0004_ledger_fewer_indexes'),
+        ('payments', '0005_order_sales_rep'),
     ]
 
     operations = [
