@@ -307,6 +307,16 @@ def group_seat_grant(*, seat: GroupBuyMember, group: GroupBuy) -> None:
             seat.granted_order = granted
             seat.grant_error = ""
             seat.save(update_fields=["granted_order", "grant_error"])
+    except ApplicationError as exc:
+        # The item refuses this member for good (already holds it, holds a higher tier …): like a
+        # second payment for something already held, the seat's money goes back.
+        logger.warning("group-buy seat %s: grant refused (%s), refunding", seat.pk, exc.code)
+        seat.grant_error = f"{exc.code}: {exc.message}"[:255]
+        seat.status = M.REFUNDING
+        seat.needs_refund = True
+        seat.save(update_fields=["grant_error", "status", "needs_refund"])
+        seat_id = seat.pk
+        transaction.on_commit(lambda: group_buy_refund_seat(seat_id=seat_id))
     except Exception as exc:  # noqa: BLE001 - the payment stays recorded; the sweep retries the grant
         logger.exception("group-buy seat %s: grant failed", seat.pk)
         seat.grant_error = str(exc)[:255]
@@ -426,9 +436,12 @@ def group_buy_refund_seat(*, seat_id: int) -> bool:
     order = seat.order
     if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
         return False
-    reason = (
-        _("拼团未成团，自动退款") if seat.group.status == G.EXPIRED else _("拼团名额已满或已结束，自动退款")
-    )
+    if seat.group.status == G.EXPIRED:
+        reason = _("拼团未成团，自动退款")
+    elif seat.grant_error:
+        reason = _("你已拥有该权益，拼团款自动退回")
+    else:
+        reason = _("拼团名额已满或已结束，自动退款")
     try:
         refund_request(order=order, amount_fen=None, reason=reason, requested_by=None, self_service=False)
     except ApplicationError as exc:

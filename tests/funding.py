@@ -91,6 +91,13 @@ def _strict_violations() -> list[str]:
         )
         if membership.ends_at - membership.starts_at > timedelta(days=days, seconds=1):
             problems.append(f"membership {membership.pk} runs past the {days} days its grants paid for")
+    # The other direction: a paid seat of a group that succeeded holds its gift or is being refunded.
+    from referrals.models import GroupBuy, GroupBuyMember
+
+    for seat in GroupBuyMember.objects.filter(
+        group__status=GroupBuy.Status.SUCCEEDED, status=GroupBuyMember.Status.PAID, granted_order__isnull=True
+    ):
+        problems.append(f"group-buy seat {seat.pk} paid for a gift it never got ({seat.grant_error})")
     # Tier tickets for events ahead rest on an active tier that includes the event.
     for ticket in EventRegistration.objects.filter(
         source="tier", status=EventRegistration.Status.CONFIRMED, event__ends_at__gt=now
