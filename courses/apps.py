@@ -12,7 +12,7 @@ class CoursesConfig(AppConfig):
         from payments import items
 
         register_all()
-        # Tickets a membership included end with it (ARCHITECTURE.md §4, benefits and what funds them).
+        # Tickets a membership included end with it (docs/architecture.md §4, benefits and what funds them).
         items.on_refunded(services.tier_tickets_end_for_refund)
         items.add_refund_terms(services.tier_ticket_refund_terms)
         cache.connect()

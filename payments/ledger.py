@@ -1,4 +1,4 @@
-"""payments.ledger: what the platform owes its members, in a double-entry ledger (ARCHITECTURE.md §4).
+"""payments.ledger: what the platform owes its members, in a double-entry ledger (docs/architecture.md §4).
 
 The contract other apps call (BRIEF "Cross-app contracts"):
 

@@ -1,4 +1,4 @@
-"""Default periodic jobs of payments (ARCHITECTURE.md §6). Seeded, then owned by operators in admin."""
+"""Default periodic jobs of payments (docs/architecture.md §6). Seeded, then owned by operators in admin."""
 
 from core.discovery import PeriodicJob
 

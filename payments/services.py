@@ -1,6 +1,6 @@
 """payments services: orders, payments, notifications, refunds, sweeps and reconciliation.
 
-Three-step rule for every provider call (ARCHITECTURE.md §4): create rows and commit; call the
+Three-step rule for every provider call (docs/architecture.md §4): create rows and commit; call the
 provider outside any transaction; lock the rows again, re-check their state, record the result.
 Exactly-once effects (fulfil, revoke, listeners) happen inside the transaction that performs the
 state transition, guarded by `select_for_update(of=("self",))` plus a state re-check.

@@ -8,7 +8,7 @@ transaction as the state change, through payments.ledger:
           │                     │                    │                │
           └→ rejected/cancelled └→ paid (bank)        └→ failed / cancelled / expired (money returned)
 
-Provider calls follow ARCHITECTURE.md §4: claim the row and commit; call WeChat with no lock held;
+Provider calls follow docs/architecture.md §4: claim the row and commit; call WeChat with no lock held;
 lock again, re-check, record. `out_bill_no` is fixed when the withdrawal is created and reused on
 every retry; any non-200 answer (or none) is followed by a query, never by a new number. A bill
 still unconfirmed 24 hours later is cancelled at WeChat and the money returns to available.

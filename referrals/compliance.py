@@ -1,4 +1,4 @@
-"""Compliance view of the referral programme (ARCHITECTURE.md §2, 《禁止传销条例》).
+"""Compliance view of the referral programme (docs/architecture.md §2, 《禁止传销条例》).
 
 - Referral trees from the current bindings: depth counted *including* the top person (A→B→C is 3,
   as criminal cases count levels), size, and each participant's fees paid (net of refunds).

@@ -40,7 +40,7 @@ LEVELS = [
     },
 ]
 
-# Direct (level-1) rates per item type; level 2 stays off (ARCHITECTURE.md §2).
+# Direct (level-1) rates per item type; level 2 stays off (docs/architecture.md §2).
 RULES = [
     ("membership", 1000, "会员：直推 10%"),
     ("course", 1500, "课程：直推 15%"),

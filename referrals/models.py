@@ -1,6 +1,6 @@
 """Referrals: who brought whom, what they earn for real sales, group buys and the staff profit share.
 
-Compliance is designed into the schema (ARCHITECTURE.md §2):
+Compliance is designed into the schema (docs/architecture.md §2):
 - a commission is tied to a paid order (`Commission.order`), never to a sign-up;
 - commission levels are 1 (the direct referrer) or 2 (opt-in): CHECK constraints on every table that
   carries a level make depth > 2 impossible, even for raw ORM writes;

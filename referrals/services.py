@@ -1,6 +1,6 @@
 """referrals services: codes and links, attribution and binding, promoters, levels and agreements.
 
-Attribution rules (ARCHITECTURE.md §2, issue #8):
+Attribution rules (docs/architecture.md §2, issue #8):
 - a user is bound to a referrer once: by the first valid code at sign-up, or (if they signed up
   without one) by the code of their first paid purchase; the binding lasts `binding_validity_days`
   (0 = for ever) and can be replaced only after it expired;

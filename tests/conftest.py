@@ -121,7 +121,7 @@ def _money_invariants(request):
     - the ledger check is clean: every transaction sums to zero and cached balances equal their
       entries (payments.ledger);
     - no member holds a benefit whose funding chain contains a refunded payment it did not replace
-      (tests/funding.py, ARCHITECTURE.md §4)."""
+      (tests/funding.py, docs/architecture.md §4)."""
     if request.node.get_closest_marker("django_db"):
         request.getfixturevalue("_django_db_helper")  # torn down after this fixture
     elif "db" in request.fixturenames or "transactional_db" in request.fixturenames:

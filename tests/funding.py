@@ -1,4 +1,4 @@
-"""The funding invariant (ARCHITECTURE.md §4): no member holds a benefit whose funding chain contains a
+"""The funding invariant (docs/architecture.md §4): no member holds a benefit whose funding chain contains a
 refunded payment it did not replace.
 
 `funding_violations()` reads the database and lists every benefit that breaks it. The money chaos

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.weixin",
-    # Our apps, lowest layer first (dependencies point down only: see ARCHITECTURE.md §3).
+    # Our apps, lowest layer first (dependencies point down only: see docs/architecture.md §3).
     "core",
     "payments",
     "members",

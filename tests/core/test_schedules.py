@@ -1,4 +1,4 @@
-"""The default periodic tasks (ARCHITECTURE.md §6) name real Celery tasks at the documented times.
+"""The default periodic tasks (docs/architecture.md §6) name real Celery tasks at the documented times.
 
 Beat sends a task by name: a path that no worker registered fails only at run time, on the night it is due.
 """
@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from core.discovery import default_schedules
 
-# ARCHITECTURE.md §6: job → (task, every_seconds or crontab fields).
+# docs/architecture.md §6: job → (task, every_seconds or crontab fields).
 DOCUMENTED = {
     "close expired unpaid orders; query pending ones": ("payments.tasks.orders_sweep", 60, None),
     "settle matured commissions and tips": ("payments.tasks.settle_earnings", None, {"minute": 0, "hour": 2}),

@@ -1,4 +1,4 @@
-"""Seed the default periodic tasks (ARCHITECTURE.md §6) into django-celery-beat's tables.
+"""Seed the default periodic tasks (docs/architecture.md §6) into django-celery-beat's tables.
 
 get_or_create by name: an operator's edit in admin is never overwritten.
 """
