@@ -102,7 +102,7 @@ def test_moderation_queue_admin_action_approves_through_the_service(operator, cl
 
 
 @pytest.mark.django_db
-def test_demo_data_is_idempotent_and_walks_through_the_done_when_journey(client, settings):
+def test_demo_data_is_idempotent_and_a_member_learns_joins_the_camp_and_checks_in(client, settings):
     from io import StringIO
 
     from members.models import Membership, MembershipTier

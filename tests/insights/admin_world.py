@@ -4,7 +4,7 @@ Built through the real services wherever they exist (purchases and refunds throu
 earnings and settlement through the ledger, withdrawals, grants, posts…), with two of each kind of
 owner so that "own rows only" can be seen: two teachers, two circle owners, two sales reps.
 
-`build()` is called once per test module inside an outer transaction (see test_admin_polish.py).
+`build()` is called once per test module inside an outer transaction (see test_every_admin_renders.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7's done-when, through the pages a new user clicks (the browser version lives in
+"""On the demo data, through the pages a new user clicks (the browser version lives in
 tests/journeys/test_community_journeys.py): on the demo data, a member joins the demo circle, accepts
 the rules, posts; another member tips the post; the author sees the held earning in the wallet; a
 non-member sees only the preview."""

@@ -1,4 +1,4 @@
-"""Issue 8's done-when, group-buy half, on the demo data (`make demo` seeds it) through the pages a new
+"""Group buys on the demo data (`make demo` seeds it) through the pages a new
 user clicks: the demo "VIP 会员三人团" succeeds with three paying people who each become VIP, and
 another group of the same offer expires (sweep with the clock moved past its limit) and refunds
 every payer in full, with nobody made VIP."""
