@@ -706,48 +706,115 @@ def refund_request(
                 raise ApplicationError("not_found", _("订单不存在"), status_code=404)
             if amount_fen not in (None, locked.refundable_fen):
                 raise ApplicationError("partial_self_refund", _("自助退款只能全额退款"))
-        if locked.status == S.REFUNDING:
-            raise ApplicationError("refund_in_progress", _("退款正在处理中"), status_code=409)
-        if locked.status == S.REFUNDED:
-            raise ApplicationError("already_refunded", _("订单已全额退款"), status_code=409)
-        if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
-            raise ApplicationError("order_not_refundable", _("订单未支付，无法退款"), status_code=409)
+        _refund_check_state(locked)
         if self_service:
             if locked.status != S.PAID:
                 raise ApplicationError("already_refunded", _("订单已退款，请联系客服"), status_code=409)
             if not refund_window_open(locked):
                 raise ApplicationError("refund_window_closed", _("已超过可自助退款的期限"))
-        amount = locked.refundable_fen if amount_fen is None else int(amount_fen)
-        if amount <= 0 or amount > locked.refundable_fen:
-            raise ApplicationError(
-                "invalid_refund_amount",
-                _("退款金额须大于0且不超过可退金额"),
-                fields={"amount_fen": [_("可退金额为 %(n)s 分") % {"n": locked.refundable_fen}]},
-            )
-        payment = locked.payments.filter(status=Payment.Status.SUCCEEDED, needs_auto_refund=False).first()
-        if payment is None:
-            raise ApplicationError("order_not_refundable", _("找不到支付记录"), status_code=409)
-        refund = Refund.objects.create(
-            order=locked,
-            payment=payment,
-            out_refund_no=_new_out_refund_no(locked),
-            amount_fen=amount,
-            reason=(reason or "")[:200],
+        refund = _refund_open(
+            locked,
+            amount_fen=amount_fen,
+            reason=reason,
             kind=Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR,
-            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+            requested_by=requested_by,
         )
-        order_transition(
-            order=locked,
-            to=S.REFUNDING,
-            reason="refund_requested",
-            actor=requested_by,
-            out_refund_no=refund.out_refund_no,
-            amount_fen=amount,
-        )
-        refund_pk = refund.pk
-        transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
     order.status = locked.status
     return refund
+
+
+def refund_system_request(*, order: Order, reason: str, cause: str) -> Refund:
+    """A full refund the system starts on its own authority: `cause` names the rule that owes it
+    (`auto_refund_due` for an order marked by `order_auto_refund_mark`, `group_buy_failed:<seat>`,
+    `paid_question_expired:<id>`). Kind `system`, no requested_by; the order's refund_requested event
+    says `by=system:<cause>`, so operators see in admin why and by what the money moved."""
+    with transaction.atomic():
+        locked = _lock_order(order.pk)
+        _refund_check_state(locked)
+        refund = _refund_open(
+            locked, amount_fen=None, reason=reason, kind=Refund.Kind.SYSTEM, requested_by=None, cause=cause
+        )
+    order.status = locked.status
+    return refund
+
+
+def _refund_check_state(locked: Order) -> None:
+    if locked.status == S.REFUNDING:
+        raise ApplicationError("refund_in_progress", _("退款正在处理中"), status_code=409)
+    if locked.status == S.REFUNDED:
+        raise ApplicationError("already_refunded", _("订单已全额退款"), status_code=409)
+    if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
+        raise ApplicationError("order_not_refundable", _("订单未支付，无法退款"), status_code=409)
+
+
+def _refund_open(
+    locked: Order, *, amount_fen: int | None, reason: str, kind: str, requested_by, cause: str = ""
+) -> Refund:
+    """Inside the order lock: the Refund row, the refunding transition, the provider call after commit."""
+    amount = locked.refundable_fen if amount_fen is None else int(amount_fen)
+    if amount <= 0 or amount > locked.refundable_fen:
+        raise ApplicationError(
+            "invalid_refund_amount",
+            _("退款金额须大于0且不超过可退金额"),
+            fields={"amount_fen": [_("可退金额为 %(n)s 分") % {"n": locked.refundable_fen}]},
+        )
+    payment = locked.payments.filter(status=Payment.Status.SUCCEEDED, needs_auto_refund=False).first()
+    if payment is None:
+        raise ApplicationError("order_not_refundable", _("找不到支付记录"), status_code=409)
+    refund = Refund.objects.create(
+        order=locked,
+        payment=payment,
+        out_refund_no=_new_out_refund_no(locked),
+        amount_fen=amount,
+        reason=(reason or "")[:200],
+        kind=kind,
+        requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+    )
+    who = {"by": f"system:{cause}"} if kind == Refund.Kind.SYSTEM else {}
+    order_transition(
+        order=locked,
+        to=S.REFUNDING,
+        reason="refund_requested",
+        actor=requested_by,
+        out_refund_no=refund.out_refund_no,
+        amount_fen=amount,
+        **who,
+    )
+    refund_pk = refund.pk
+    transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
+    return refund
+
+
+def order_auto_refund_mark(*, order_no: str, reason: str) -> bool:
+    """Record that the system owes `order_no` a full refund (see `Order.auto_refund_due_at`).
+
+    Called by the app that sold the item, inside the paying transaction, before it enqueues the refund
+    task; the mark commits or rolls back with the payment. Only paid orders can be marked. Idempotent:
+    marking twice keeps the first time and reason. Returns whether the order carries the mark."""
+    now = timezone.now()
+    Order.objects.filter(
+        order_no=order_no, status__in=(S.PAID, S.PARTIALLY_REFUNDED), auto_refund_due_at__isnull=True
+    ).update(auto_refund_due_at=now, auto_refund_reason=(reason or "")[:200], updated_at=now)
+    return Order.objects.filter(order_no=order_no, auto_refund_due_at__isnull=False).exists()
+
+
+def order_auto_refund_start(*, order_no: str) -> Refund | None:
+    """The refund task's service: refund in full an order the system marked as owed a refund.
+
+    An order without the mark is refused (a warning in the log, nothing changed): the task takes an
+    order number, and an order number alone must not be able to move money. Nothing left to refund
+    (already refunding or refunded) is not an error: the task is safe to run twice."""
+    order = Order.objects.filter(order_no=order_no).first()
+    if order is None or order.auto_refund_due_at is None:
+        logger.warning("refused automatic refund of %s: the system never marked it as owed one", order_no)
+        return None
+    if order.status not in (S.PAID, S.PARTIALLY_REFUNDED):
+        return None
+    try:
+        return refund_system_request(order=order, reason=order.auto_refund_reason, cause="auto_refund_due")
+    except ApplicationError as exc:  # already refunding / refunded meanwhile: nothing left to do
+        logger.info("automatic refund of %s not started: %s", order_no, exc.code)
+        return None
 
 
 def refund_auto_start(*, payment_id: int) -> Refund | None:
