@@ -725,7 +725,7 @@ def refund_request(
 
 def refund_system_request(*, order: Order, reason: str, cause: str) -> Refund:
     """A full refund the system starts on its own authority: `cause` names the rule that owes it
-    (`auto_refund_due` for an order marked by `order_auto_refund_mark`, `group_buy_failed:<seat>`,
+    (`auto_refund_due` for an order marked by `order_auto_refund_mark`, `group_buy_seat:<id>`,
     `paid_question_expired:<id>`). Kind `system`, no requested_by; the order's refund_requested event
     says `by=system:<cause>`, so operators see in admin why and by what the money moved."""
     with transaction.atomic():
