@@ -692,12 +692,19 @@ def _new_out_refund_no(order: Order) -> str:
 
 
 def refund_request(
-    *, order: Order, amount_fen: int | None, reason: str, requested_by, self_service: bool
+    *,
+    order: Order,
+    amount_fen: int | None,
+    reason: str,
+    requested_by,
+    self_service: bool,
+    system_cause: str = "",
 ) -> Refund:
     """Start a refund (full when amount_fen is None). One refund in flight per order.
 
     Self-service: the buyer, full amount, inside the item type's refund window. Operators may refund
     any paid amount left at any time. The WeChat call happens after commit, outside any lock.
+    `system_cause`: the system refunds on its own authority (`refund_system_request`).
     """
     with transaction.atomic():
         locked = _lock_order(order.pk)
@@ -706,19 +713,47 @@ def refund_request(
                 raise ApplicationError("not_found", _("订单不存在"), status_code=404)
             if amount_fen not in (None, locked.refundable_fen):
                 raise ApplicationError("partial_self_refund", _("自助退款只能全额退款"))
-        _refund_check_state(locked)
+        if locked.status == S.REFUNDING:
+            raise ApplicationError("refund_in_progress", _("退款正在处理中"), status_code=409)
+        if locked.status == S.REFUNDED:
+            raise ApplicationError("already_refunded", _("订单已全额退款"), status_code=409)
+        if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
+            raise ApplicationError("order_not_refundable", _("订单未支付，无法退款"), status_code=409)
         if self_service:
             if locked.status != S.PAID:
                 raise ApplicationError("already_refunded", _("订单已退款，请联系客服"), status_code=409)
             if not refund_window_open(locked):
                 raise ApplicationError("refund_window_closed", _("已超过可自助退款的期限"))
-        refund = _refund_open(
-            locked,
-            amount_fen=amount_fen,
-            reason=reason,
-            kind=Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR,
-            requested_by=requested_by,
+        amount = locked.refundable_fen if amount_fen is None else int(amount_fen)
+        if amount <= 0 or amount > locked.refundable_fen:
+            raise ApplicationError(
+                "invalid_refund_amount",
+                _("退款金额须大于0且不超过可退金额"),
+                fields={"amount_fen": [_("可退金额为 %(n)s 分") % {"n": locked.refundable_fen}]},
+            )
+        payment = locked.payments.filter(status=Payment.Status.SUCCEEDED, needs_auto_refund=False).first()
+        if payment is None:
+            raise ApplicationError("order_not_refundable", _("找不到支付记录"), status_code=409)
+        refund = Refund.objects.create(
+            order=locked,
+            payment=payment,
+            out_refund_no=_new_out_refund_no(locked),
+            amount_fen=amount,
+            reason=(reason or "")[:200],
+            kind=_refund_kind(self_service=self_service, system_cause=system_cause),
+            requested_by=requested_by if getattr(requested_by, "pk", None) else None,
         )
+        order_transition(
+            order=locked,
+            to=S.REFUNDING,
+            reason="refund_requested",
+            actor=requested_by,
+            **({"by": f"system:{system_cause}"} if system_cause else {}),
+            out_refund_no=refund.out_refund_no,
+            amount_fen=amount,
+        )
+        refund_pk = refund.pk
+        transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
     order.status = locked.status
     return refund
 
@@ -728,61 +763,15 @@ def refund_system_request(*, order: Order, reason: str, cause: str) -> Refund:
     (`auto_refund_due` for an order marked by `order_auto_refund_mark`, `group_buy_seat:<id>`,
     `paid_question_expired:<id>`). Kind `system`, no requested_by; the order's refund_requested event
     says `by=system:<cause>`, so operators see in admin why and by what the money moved."""
-    with transaction.atomic():
-        locked = _lock_order(order.pk)
-        _refund_check_state(locked)
-        refund = _refund_open(
-            locked, amount_fen=None, reason=reason, kind=Refund.Kind.SYSTEM, requested_by=None, cause=cause
-        )
-    order.status = locked.status
-    return refund
-
-
-def _refund_check_state(locked: Order) -> None:
-    if locked.status == S.REFUNDING:
-        raise ApplicationError("refund_in_progress", _("退款正在处理中"), status_code=409)
-    if locked.status == S.REFUNDED:
-        raise ApplicationError("already_refunded", _("订单已全额退款"), status_code=409)
-    if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
-        raise ApplicationError("order_not_refundable", _("订单未支付，无法退款"), status_code=409)
-
-
-def _refund_open(
-    locked: Order, *, amount_fen: int | None, reason: str, kind: str, requested_by, cause: str = ""
-) -> Refund:
-    """Inside the order lock: the Refund row, the refunding transition, the provider call after commit."""
-    amount = locked.refundable_fen if amount_fen is None else int(amount_fen)
-    if amount <= 0 or amount > locked.refundable_fen:
-        raise ApplicationError(
-            "invalid_refund_amount",
-            _("退款金额须大于0且不超过可退金额"),
-            fields={"amount_fen": [_("可退金额为 %(n)s 分") % {"n": locked.refundable_fen}]},
-        )
-    payment = locked.payments.filter(status=Payment.Status.SUCCEEDED, needs_auto_refund=False).first()
-    if payment is None:
-        raise ApplicationError("order_not_refundable", _("找不到支付记录"), status_code=409)
-    refund = Refund.objects.create(
-        order=locked,
-        payment=payment,
-        out_refund_no=_new_out_refund_no(locked),
-        amount_fen=amount,
-        reason=(reason or "")[:200],
-        kind=kind,
-        requested_by=requested_by if getattr(requested_by, "pk", None) else None,
+    return refund_request(
+        order=order, amount_fen=None, reason=reason, requested_by=None, self_service=False, system_cause=cause
     )
-    who = {"by": f"system:{cause}"} if kind == Refund.Kind.SYSTEM else {}
-    order_transition(
-        order=locked,
-        to=S.REFUNDING,
-        reason="refund_requested",
-        actor=requested_by,
-        out_refund_no=refund.out_refund_no,
-        amount_fen=amount,
-        **who,
-    )
-    refund_pk = refund.pk
-    transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
-    return refund
+
+
+def _refund_kind(*, self_service: bool, system_cause: str) -> str:
+    if system_cause:
+        return Refund.Kind.SYSTEM
+    return Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR
 
 
 def order_auto_refund_mark(*, order_no: str, reason: str) -> bool:
