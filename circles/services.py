@@ -1263,12 +1263,10 @@ def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bo
         order = Order.objects.get(order_no=question.order_no)
         if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             try:
-                payment_services.refund_request(
+                payment_services.refund_system_request(
                     order=order,
-                    amount_fen=None,
                     reason=_("嘉宾未在期限内回答，自动退款"),
-                    requested_by=None,
-                    self_service=False,
+                    cause=f"paid_question_expired:{question.pk}",
                 )
             except ApplicationError as exc:
                 if exc.code != "refund_in_progress":  # an operator's refund already covers it

@@ -54,3 +54,7 @@ class WeChatIdentityAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     @admin.display(description="unionid")
     def masked_unionid(self, obj):
         return mask_identifier(obj.unionid)
+
+
+# Beat's PeriodicTask admin with the money-task rule (re-registers django_celery_beat's).
+from core import admin_beat  # noqa: E402, F401

@@ -415,25 +415,26 @@ def event_fulfil(*, order) -> EventRegistration:
 
 
 def _refund_later(order_no: str, *, reason: str) -> None:
+    """The system owes this paid order a full refund: mark it so (payments records the mark in the
+    paying transaction) and refund it after commit. The task refunds marked orders only."""
     from courses import tasks
-
-    transaction.on_commit(lambda: tasks.refund_order.delay(order_no, reason))
-
-
-def order_refund_for(*, order_no: str, reason: str) -> None:
-    """Operator-style full refund of an order this app cannot honour (event full, paid twice)."""
     from payments import services as payment_services
-    from payments.models import Order
 
-    order = Order.objects.filter(order_no=order_no).first()
-    if order is None or order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
+    if not payment_services.order_auto_refund_mark(order_no=order_no, reason=str(reason)):
+        logger.error("order %s could not be marked for an automatic refund (not paid?)", order_no)
         return
-    try:
-        payment_services.refund_request(
-            order=order, amount_fen=None, reason=reason[:200], requested_by=None, self_service=False
-        )
-    except ApplicationError as exc:  # already refunding / refunded: nothing left to do
-        logger.info("refund of %s not started: %s", order_no, exc.code)
+    transaction.on_commit(lambda: tasks.refund_order.delay(order_no, str(reason)))
+
+
+def order_refund_for(*, order_no: str, reason: str = "") -> None:
+    """Full refund of an order this app cannot honour (event full, paid twice), as the system.
+
+    Only an order `_refund_later` marked is refunded, with the reason recorded at marking time
+    (`reason` is kept for the task's signature and ignored): an order number from anywhere else
+    (a periodic task an operator typed in, a shell) changes nothing."""
+    from payments import services as payment_services
+
+    payment_services.order_auto_refund_start(order_no=order_no)
 
 
 def event_revoke(*, order, refund) -> bool:

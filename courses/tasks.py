@@ -37,6 +37,9 @@ def events_sweep() -> dict:
 
 @shared_task(name="courses.tasks.refund_order", acks_late=True)
 def refund_order(order_no: str, reason: str) -> None:
+    """Refund an order the system marked as owed an automatic refund (`services._refund_later`).
+
+    Any other order number is refused with a warning and nothing changes, whoever sends it."""
     from courses import services
 
     services.order_refund_for(order_no=order_no, reason=reason)

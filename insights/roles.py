@@ -3,8 +3,9 @@
 What each role may do in admin and in the operators' console, as Django model permissions on groups:
 
 - 运营 operator: runs content, community, members and referral programmes; sees money records read-only;
-  the dashboard and exports of dashboard tables, orders and members. No refunds, no withdrawals,
-  no ledger writes (those are finance's).
+  the dashboard and exports of dashboard tables, orders and members; the schedules of non-money
+  periodic tasks. No refunds, no withdrawals, no ledger writes (those are finance's), and no periodic
+  task that could cause one (core.admin_beat).
 - 财务 finance: money actions — order refunds, the withdrawal queue and its settings, reconciliation,
   ledger checks, staff-share month closes; the dashboard and every export including commissions and
   withdrawals. Who may take a money action is one rule, `core.roles.is_money_operator` (this group),
@@ -79,7 +80,16 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
             ),
             EDIT,
         ),
-        ("django_celery_beat", "*", FULL),
+        # Beat: look at everything, pick schedules of non-money tasks (core.admin_beat), add a new
+        # schedule row to pick; never add, delete or re-aim a periodic task, never edit a shared
+        # schedule row (a money task may use it).
+        ("django_celery_beat", "*", VIEW),
+        ("django_celery_beat", ("periodictask",), ("change",)),
+        (
+            "django_celery_beat",
+            ("intervalschedule", "crontabschedule", "solarschedule", "clockedschedule"),
+            ("add",),
+        ),
         ("insights", ("operationsreport",), VIEW),
         ("insights", "perm", ("view_dashboard", "export_reports")),
     ],

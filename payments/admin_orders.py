@@ -212,6 +212,8 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
         "lines",
         "created_at",
         "paid_at",
+        "auto_refund_due_at",
+        "auto_refund_reason",
         "expires_at",
         "closed_at",
         "refund_link",

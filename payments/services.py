@@ -729,12 +729,19 @@ def _new_out_refund_no(order: Order) -> str:
 
 
 def refund_request(
-    *, order: Order, amount_fen: int | None, reason: str, requested_by, self_service: bool
+    *,
+    order: Order,
+    amount_fen: int | None,
+    reason: str,
+    requested_by,
+    self_service: bool,
+    system_cause: str = "",
 ) -> Refund:
     """Start a refund (full when amount_fen is None). One refund in flight per order.
 
     Self-service: the buyer, full amount, inside the item type's refund window. Operators may refund
     any paid amount left at any time. The WeChat call happens after commit, outside any lock.
+    `system_cause`: the system refunds on its own authority (`refund_system_request`).
     """
     with transaction.atomic():
         locked = _lock_order(order.pk)
@@ -775,7 +782,7 @@ def refund_request(
             out_refund_no=_new_out_refund_no(locked),
             amount_fen=amount,
             reason=(reason or "")[:200],
-            kind=Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR,
+            kind=_refund_kind(self_service=self_service, system_cause=system_cause),
             requested_by=requested_by if getattr(requested_by, "pk", None) else None,
         )
         order_transition(
@@ -783,6 +790,7 @@ def refund_request(
             to=S.REFUNDING,
             reason="refund_requested",
             actor=requested_by,
+            **({"by": f"system:{system_cause}"} if system_cause else {}),
             out_refund_no=refund.out_refund_no,
             amount_fen=amount,
         )
@@ -792,6 +800,54 @@ def refund_request(
         transaction.on_commit(lambda: _enqueue("refund_submit", refund_pk))
     order.status = locked.status
     return refund
+
+
+def refund_system_request(*, order: Order, reason: str, cause: str) -> Refund:
+    """A full refund the system starts on its own authority: `cause` names the rule that owes it
+    (`auto_refund_due` for an order marked by `order_auto_refund_mark`, `group_buy_seat:<id>`,
+    `paid_question_expired:<id>`). Kind `system`, no requested_by; the order's refund_requested event
+    says `by=system:<cause>`, so operators see in admin why and by what the money moved."""
+    return refund_request(
+        order=order, amount_fen=None, reason=reason, requested_by=None, self_service=False, system_cause=cause
+    )
+
+
+def _refund_kind(*, self_service: bool, system_cause: str) -> str:
+    if system_cause:
+        return Refund.Kind.SYSTEM
+    return Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR
+
+
+def order_auto_refund_mark(*, order_no: str, reason: str) -> bool:
+    """Record that the system owes `order_no` a full refund (see `Order.auto_refund_due_at`).
+
+    Called by the app that sold the item, inside the paying transaction, before it enqueues the refund
+    task; the mark commits or rolls back with the payment. Only paid orders can be marked. Idempotent:
+    marking twice keeps the first time and reason. Returns whether the order carries the mark."""
+    now = timezone.now()
+    Order.objects.filter(
+        order_no=order_no, status__in=(S.PAID, S.PARTIALLY_REFUNDED), auto_refund_due_at__isnull=True
+    ).update(auto_refund_due_at=now, auto_refund_reason=(reason or "")[:200], updated_at=now)
+    return Order.objects.filter(order_no=order_no, auto_refund_due_at__isnull=False).exists()
+
+
+def order_auto_refund_start(*, order_no: str) -> Refund | None:
+    """The refund task's service: refund in full an order the system marked as owed a refund.
+
+    An order without the mark is refused (a warning in the log, nothing changed): the task takes an
+    order number, and an order number alone must not be able to move money. Nothing left to refund
+    (already refunding or refunded) is not an error: the task is safe to run twice."""
+    order = Order.objects.filter(order_no=order_no).first()
+    if order is None or order.auto_refund_due_at is None:
+        logger.warning("refused automatic refund of %s: the system never marked it as owed one", order_no)
+        return None
+    if order.status not in (S.PAID, S.PARTIALLY_REFUNDED):
+        return None
+    try:
+        return refund_system_request(order=order, reason=order.auto_refund_reason, cause="auto_refund_due")
+    except ApplicationError as exc:  # already refunding / refunded meanwhile: nothing left to do
+        logger.info("automatic refund of %s not started: %s", order_no, exc.code)
+        return None
 
 
 def refund_auto_start(*, payment_id: int) -> Refund | None:

@@ -712,7 +712,9 @@ class StaffShareMonthAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelA
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:referrals_staffsharemonth_changelist"))
         try:
-            closed = staff_share.staff_share_close_due(actor=request.user, now=timezone.now())
+            closed = staff_share.staff_share_close_due(
+                actor=request.user, now=timezone.now(), trigger="admin"
+            )
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:

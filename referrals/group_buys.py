@@ -428,7 +428,7 @@ def seats_due_for_refund() -> list[int]:
 def group_buy_refund_seat(*, seat_id: int) -> bool:
     """Ask payments to refund a seat that must be refunded (not inside any lock of ours). Idempotent."""
     from payments.models import Order
-    from payments.services import refund_request
+    from payments.services import refund_system_request
 
     seat = GroupBuyMember.objects.select_related("order", "group").filter(pk=seat_id).first()
     if seat is None or not seat.needs_refund or seat.order is None:
@@ -443,7 +443,7 @@ def group_buy_refund_seat(*, seat_id: int) -> bool:
     else:
         reason = _("拼团名额已满或已结束，自动退款")
     try:
-        refund_request(order=order, amount_fen=None, reason=reason, requested_by=None, self_service=False)
+        refund_system_request(order=order, reason=reason, cause=f"group_buy_seat:{seat_id}")
     except ApplicationError as exc:
         logger.info("group-buy seat %s refund not started: %s", seat_id, exc.code)
         return False

@@ -122,8 +122,13 @@ class MonthNotClosable(ApplicationError):
         super().__init__(code, message, status_code=409)
 
 
-def staff_share_close_month(*, month: date, actor=None, now: datetime | None = None) -> StaffShareMonth:
-    """Close `month` once: statements, ledger postings, deductions for earlier months' refunds."""
+def staff_share_close_month(
+    *, month: date, actor=None, now: datetime | None = None, trigger: str = ""
+) -> StaffShareMonth:
+    """Close `month` once: statements, ledger postings, deductions for earlier months' refunds.
+
+    `actor` is the money operator who closed it (none when the schedule did); `trigger` says by what
+    path (`admin`, `command`, `operator`, `schedule:<periodic task>`) and goes into the audit row."""
     from payments import ledger
 
     now = now or timezone.now()
@@ -201,6 +206,7 @@ def staff_share_close_month(*, month: date, actor=None, now: datetime | None = N
                 action="referrals.staff_share_close",
                 target=closed,
                 summary=f"分润月结 {label}",
+                trigger=trigger or ("operator" if getattr(actor, "pk", None) else "system"),
                 reps=len(statements),
                 supervisors=len(overrides),
                 share_fen=closed.share_fen,
@@ -421,7 +427,9 @@ def _override_adjustments_due(
     return result
 
 
-def staff_share_close_due(*, now: datetime | None = None, actor=None) -> list[StaffShareMonth]:
+def staff_share_close_due(
+    *, now: datetime | None = None, actor=None, trigger: str = ""
+) -> list[StaffShareMonth]:
     """Close every finished month not closed yet, oldest first (the first close ever: last month only)."""
     now = now or timezone.now()
     last_finished = previous_month(month_start(timezone.localtime(now).date()))
@@ -429,7 +437,7 @@ def staff_share_close_due(*, now: datetime | None = None, actor=None) -> list[St
     month = next_month(last.month) if last is not None else last_finished
     closed = []
     while month <= last_finished:
-        closed.append(staff_share_close_month(month=month, actor=actor, now=now))
+        closed.append(staff_share_close_month(month=month, actor=actor, now=now, trigger=trigger))
         month = next_month(month)
     return closed
 

@@ -159,14 +159,29 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # `-Q notify`, `-Q reports`, and one plain worker for the rest), so a burst of reminders or a slow
 # report never waits in front of settlement or a refund. Off: one queue, one worker (docker-compose).
 CELERY_SPLIT_QUEUES = env.bool("CELERY_SPLIT_QUEUES", default=False)
+# Tasks that move money or decide whether it moves (refunds, payouts, settlement, month close,
+# reconciliation): the one list behind the `money` queue and behind beat's admin
+# (`core.money_tasks`: only superusers add, change, delete, toggle or run a periodic task naming one).
+MONEY_TASKS = (
+    "payments.tasks.orders_sweep",  # closes expired orders, retries refunds, refunds late payments
+    "payments.tasks.settle_earnings",
+    "payments.tasks.ledger_check",
+    "payments.tasks.withdrawals_sweep",
+    "payments.tasks.withdrawal_submit",  # approved withdrawals only
+    "payments.tasks.reconcile_bills",
+    "payments.tasks.refund_submit",  # refunds already requested only
+    "payments.tasks.refund_auto_start",  # payments marked needs_auto_refund only
+    "referrals.tasks.expire_group_buys",  # refunds failed groups
+    "referrals.tasks.group_buy_refund_seat",  # seats marked needs_refund only
+    "referrals.tasks.close_staff_share_month",
+    "referrals.tasks.release_commission_points",
+    "courses.tasks.refund_order",  # orders marked as owed an automatic refund only
+    "circles.tasks.circles_sweep",  # refunds unanswered paid questions
+)
 if CELERY_SPLIT_QUEUES:
     CELERY_TASK_ROUTES = {
-        "payments.tasks.*": {"queue": "money"},  # settlement, ledger check, refunds, withdrawals, order sweep
-        "referrals.tasks.expire_group_buys": {"queue": "money"},  # refunds failed groups
-        "referrals.tasks.group_buy_refund_seat": {"queue": "money"},
-        "referrals.tasks.close_staff_share_month": {"queue": "money"},
-        "courses.tasks.refund_order": {"queue": "money"},
-        "circles.tasks.circles_sweep": {"queue": "money"},  # refunds unanswered paid questions
+        **{name: {"queue": "money"} for name in MONEY_TASKS},
+        "payments.tasks.*": {"queue": "money"},  # a payments task not listed yet still runs there
         "members.tasks.notification_push": {"queue": "notify"},
         "members.tasks.notifications_push_sweep": {"queue": "notify"},
         "members.tasks.membership_sweep": {"queue": "notify"},

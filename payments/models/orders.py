@@ -93,6 +93,14 @@ class Order(models.Model):
     context = models.JSONField(default=dict, blank=True)
     lines = models.JSONField(default=list, blank=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    # The system's own mark that it owes this order a full refund (the item could not be delivered:
+    # an event or camp filled while the member paid, or the member already had it). Set by
+    # `services.order_auto_refund_mark` inside the paying transaction, never by hand; the refund task
+    # (`courses.tasks.refund_order`) refunds only orders carrying it, so the task cannot be aimed at an
+    # arbitrary order from beat's admin or a shell. A field, not an OrderEvent: the order does not move
+    # state when it is marked, and the refund it leads to is audited as kind `system` naming this reason.
+    auto_refund_due_at = models.DateTimeField(_("系统应退款时间"), null=True, blank=True)
+    auto_refund_reason = models.CharField(_("系统退款原因"), max_length=200, blank=True, default="")
     expires_at = models.DateTimeField(_("过期时间"), db_index=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
@@ -223,6 +231,10 @@ class Refund(models.Model):
         SELF_SERVICE = "self", _("用户自助")
         OPERATOR = "operator", _("运营退款")
         AUTO = "auto", _("自动退款（重复或关闭后支付）")
+        # Started by the system for a reason it recorded (order marked as owed a refund, group buy
+        # failed, paid question unanswered); `reason` says why, the order's refund_requested event
+        # names the cause. No person requested it, so `requested_by` stays empty.
+        SYSTEM = "system", _("系统退款（无法履约）")
 
     ACTIVE = (Status.PENDING, Status.PROCESSING)
 
