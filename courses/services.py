@@ -207,7 +207,7 @@ def course_fulfil(*, order) -> CourseEnrolment:
     if enrolment.order_no != order.order_no:
         if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
             raise items.ItemUnavailable(_("你已拥有该课程"), code="already_entitled")
-        _refund_later(order.order_no, reason=_("你已拥有该课程，重复支付自动退款"))
+        _refund_later(order, reason=_("你已拥有该课程，重复支付自动退款"))
     return enrolment
 
 
@@ -377,7 +377,7 @@ def event_fulfil(*, order) -> EventRegistration:
     if registration is not None and registration.status == R.CONFIRMED:
         if order.amount_fen == 0:
             raise items.ItemUnavailable(_("你已报名该活动"), code="already_registered")
-        _refund_later(order.order_no, reason=_("你已报名该活动，重复支付自动退款"))
+        _refund_later(order, reason=_("你已报名该活动，重复支付自动退款"))
         return registration
     holds_seat = (
         registration is not None
@@ -398,7 +398,7 @@ def event_fulfil(*, order) -> EventRegistration:
             registration.order_no = order.order_no
             registration.hold_expires_at = None
             registration.save()
-            _refund_later(order.order_no, reason=_("名额已满，报名费原路退回"))
+            _refund_later(order, reason=_("名额已满，报名费原路退回"))
             _notify(
                 user=order.user,
                 kind="event_full_refund",
@@ -414,13 +414,14 @@ def event_fulfil(*, order) -> EventRegistration:
     return registration
 
 
-def _refund_later(order_no: str, *, reason: str) -> None:
+def _refund_later(order, *, reason: str) -> None:
     """The system owes this paid order a full refund: mark it so (payments records the mark in the
     paying transaction) and refund it after commit. The task refunds marked orders only."""
     from courses import tasks
     from payments import services as payment_services
 
-    if not payment_services.order_auto_refund_mark(order_no=order_no, reason=str(reason)):
+    order_no = order.order_no
+    if not payment_services.order_auto_refund_mark(order_no=order_no, reason=str(reason), order=order):
         logger.error("order %s could not be marked for an automatic refund (not paid?)", order_no)
         return
     transaction.on_commit(lambda: tasks.refund_order.delay(order_no, str(reason)))
@@ -769,12 +770,12 @@ def camp_fulfil(*, order) -> TermSeat | None:
             # Already in this term through another order or a grant: the second payment goes back.
             if order.amount_fen == 0:
                 raise items.ItemUnavailable(_("你已加入本期"), code="already_joined")
-            _refund_later(order.order_no, reason=_("你已加入本期，重复支付自动退款"))
+            _refund_later(order, reason=_("你已加入本期，重复支付自动退款"))
             return seat
     except TermFull:
         if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
             raise
-        _refund_later(order.order_no, reason=_("营期名额已满，报名费原路退回"))
+        _refund_later(order, reason=_("营期名额已满，报名费原路退回"))
         _notify(
             user=order.user,
             kind="camp_full_refund",

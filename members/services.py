@@ -488,9 +488,11 @@ def points_for_order_paid(order) -> None:
     """Paid listener: purchases earn points (POINTS_PER_YUAN per whole yuan paid).
 
     A group-buy seat earns nothing while its group forms (an expired group refunds it); the gift
-    order granted when the group succeeds earns for what the seat paid (`funded_fen`).
+    order granted when the group succeeds earns for what the seat paid (`funded_fen`). An order its
+    item could not honour (marked for an automatic refund while fulfilling) earns nothing.
     """
-    if order.item_type == "group_buy":
+    if order.item_type == "group_buy" or getattr(order, "auto_refund_due_at", None):
+        # Nothing delivered yet (group forming) or never (full, paid twice: refunded after commit).
         return
     paid_fen = order.amount_fen + int((order.context or {}).get("funded_fen", 0) or 0)
     points = paid_fen // 100 * points_per_yuan()

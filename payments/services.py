@@ -818,17 +818,24 @@ def _refund_kind(*, self_service: bool, system_cause: str) -> str:
     return Refund.Kind.SELF_SERVICE if self_service else Refund.Kind.OPERATOR
 
 
-def order_auto_refund_mark(*, order_no: str, reason: str) -> bool:
+def order_auto_refund_mark(*, order_no: str, reason: str, order: Order | None = None) -> bool:
     """Record that the system owes `order_no` a full refund (see `Order.auto_refund_due_at`).
 
     Called by the app that sold the item, inside the paying transaction, before it enqueues the refund
     task; the mark commits or rolls back with the payment. Only paid orders can be marked. Idempotent:
-    marking twice keeps the first time and reason. Returns whether the order carries the mark."""
+    marking twice keeps the first time and reason. Returns whether the order carries the mark.
+
+    `order`: the in-memory order being fulfilled, when the caller has it; it carries the mark too, so
+    the paid listeners that run next in the same transaction (points) see that nothing was delivered.
+    """
     now = timezone.now()
     Order.objects.filter(
         order_no=order_no, status__in=(S.PAID, S.PARTIALLY_REFUNDED), auto_refund_due_at__isnull=True
     ).update(auto_refund_due_at=now, auto_refund_reason=(reason or "")[:200], updated_at=now)
-    return Order.objects.filter(order_no=order_no, auto_refund_due_at__isnull=False).exists()
+    marked = Order.objects.filter(order_no=order_no, auto_refund_due_at__isnull=False).exists()
+    if marked and order is not None and order.auto_refund_due_at is None:
+        order.auto_refund_due_at, order.auto_refund_reason = now, (reason or "")[:200]
+    return marked
 
 
 def order_auto_refund_start(*, order_no: str) -> Refund | None:

@@ -61,6 +61,7 @@ ADMIN_OPERATIONS = {
     ("referrals.Promoter", "action", "unblock"): PLAIN,
     ("referrals.PromoterAgreement", "action", "publish"): PLAIN,
     ("referrals.ReferralBinding", "action", "end_bindings"): PLAIN,
+    ("referrals.SalesLead", "action", "end_leads"): PLAIN,  # ends a rep assignment; moves no money
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
