@@ -37,6 +37,7 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
+    initialize,
     invariant,
     multiple,
     precondition,
@@ -125,7 +126,7 @@ class BenefitsMachine(RuleBasedStateMachine):
             title="积分课", item_type="course", item_id=str(self.mall_course.pk), points_price=500
         )
         self.points = PointsModel()
-        self.redeemed: dict[str, int] = {}  # idempotency key → redemption id
+        self.redeemed: dict[str, tuple[int, str]] = {}  # idempotency key → (redemption id, reward)
         self.unchanged = False
 
     def _step(self) -> None:
@@ -189,6 +190,20 @@ class BenefitsMachine(RuleBasedStateMachine):
         self.points.earned[order.order_no] = order.amount_fen // 100
         self.points.balance += order.amount_fen // 100
 
+    def _has_a_ticket(self) -> bool:
+        from courses.models import EventRegistration
+
+        return EventRegistration.objects.filter(
+            user=self.member, event=self.event, status=EventRegistration.Status.CONFIRMED
+        ).exists()
+
+    def _holds_the_course(self) -> bool:
+        from courses.models import CourseEnrolment
+
+        return CourseEnrolment.objects.filter(
+            user=self.member, course=self.course, status=CourseEnrolment.Status.ACTIVE
+        ).exists()
+
     def _renews_an_upgrade(self, code: str) -> bool:
         from members.models import MembershipGrant
 
@@ -245,12 +260,25 @@ class BenefitsMachine(RuleBasedStateMachine):
 
     # ---- buying ----------------------------------------------------------------------------------------
 
+    @initialize(target=paid, start=st.sampled_from(["", "VIP", "VIP+KA"]))
+    def most_sequences_start_as_a_member(self, start):
+        """Credit and points chains need a VIP (and an upgrade) first; ten sequences cannot wait."""
+        return multiple(*[self._buy_tier(code) for code in start.split("+") if code])
+
+    @precondition(lambda self: (m := self._active()) is None or m.tier_id != self.vip.pk)
     @rule(target=paid)
     def buy_vip(self):
+        """A start, or (KA active) the lower tier, refused; VIP renewals are `renew`."""
         return self._buy_tier("VIP")
 
+    @precondition(lambda self: self._active() is None)
     @rule(target=paid)
-    def buy_ka(self):
+    def start_ka(self):
+        return self._buy_tier("KA")
+
+    @precondition(lambda self: (m := self._active()) is not None and m.tier_id == self.vip.pk)
+    @rule(target=paid)
+    def upgrade_to_ka(self):
         return self._buy_tier("KA")
 
     @precondition(lambda self: self._active() is not None)
@@ -258,6 +286,7 @@ class BenefitsMachine(RuleBasedStateMachine):
     def renew(self):
         return self._buy_tier(self._active().tier.code)
 
+    @precondition(lambda self: not self._holds_the_course())
     @rule(target=paid)
     def order_one_course_twice_and_pay_both(self):
         """A double tap: two orders for one course, both paid; the second is refunded on its own."""
@@ -301,6 +330,7 @@ class BenefitsMachine(RuleBasedStateMachine):
 
         self._step()
         chosen = self.vip_days if reward == "vip_days" else self.course_reward
+        used = sum(1 for _pk, name in self.redeemed.values() if name == reward)  # each limited to 1
         before = self._snapshot()
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
@@ -309,26 +339,29 @@ class BenefitsMachine(RuleBasedStateMachine):
                 )
         except ApplicationError as exc:
             assert key not in self.redeemed, "a key that redeemed once must answer with that redemption"
-            if self.points.balance < chosen.points_price:
+            if used >= chosen.per_member_limit:
+                assert exc.code == "redeem_limit_reached", exc
+            elif self.points.balance < chosen.points_price:
                 assert exc.code == "insufficient_points", exc
             assert self._snapshot() == before, (exc.code, before, self._snapshot())
             self._unchanged()
             event(f"redeem {reward}: refused {exc.code}")
             return
         if key in self.redeemed:
-            assert redemption.pk == self.redeemed[key]  # the same key redeems once
+            assert redemption.pk == self.redeemed[key][0]  # the same key redeems once
             assert self._snapshot() == before
             self._unchanged()
             event("redeem: repeated key")
             return
-        assert chosen.points_price <= self.points.balance
-        self.redeemed[key] = redemption.pk
+        assert chosen.points_price <= self.points.balance and used < chosen.per_member_limit
+        self.redeemed[key] = (redemption.pk, reward)
         self.points.balance -= chosen.points_price
         assert Redemption.objects.filter(user=self.member).count() == len(self.redeemed)
         event(f"redeem {reward}")
 
     # ---- included benefits ------------------------------------------------------------------------------
 
+    @precondition(lambda self: self._active() is not None and not self._has_a_ticket())
     @rule()
     def register_for_the_vip_event(self):
         from courses import selectors
@@ -344,11 +377,9 @@ class BenefitsMachine(RuleBasedStateMachine):
             assert not covered, exc
             event(f"event: refused {exc.code}")
             return
-        if ticket.source == "tier" and ticket.status == EventRegistration.Status.CONFIRMED:
-            assert covered
-            event("event: tier ticket")
-        else:
-            event(f"event: {ticket.status} {ticket.source}")
+        assert covered, "a ticket for a member whose tier does not include the event"
+        assert ticket.status == EventRegistration.Status.CONFIRMED and ticket.source == "tier", ticket
+        event("event: tier ticket")
 
     # ---- refunds ------------------------------------------------------------------------------------
 
