@@ -271,7 +271,13 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
     def remove_without_refund(self, request, queryset):
         self._run(request, queryset, services.circle_member_remove, refund=False, reason="admin")
 
-    @admin.action(description=_("移出并退款"), permissions=["manage"])
+    def has_manage_money_permission(self, request) -> bool:
+        """Removing with a refund moves money: a circle manager who is also a money operator."""
+        from core.roles import is_money_operator
+
+        return self.has_manage_permission(request) and is_money_operator(request.user)
+
+    @admin.action(description=_("移出并退款"), permissions=["manage_money"])
     def remove_with_refund(self, request, queryset):
         self._run(request, queryset, services.circle_member_remove, refund=True, reason="admin")
 

@@ -492,8 +492,17 @@ def circle_member_remove(
     *, circle: Circle, membership: CircleMembership, actor, refund: bool, reason: str = ""
 ) -> CircleMembership:
     """Remove a member (owner/admin). With a refund, the latest paid order is refunded and the person
-    cannot rejoin until the owner allows it."""
+    cannot rejoin until the owner allows it. Refunding moves money: only a manager who is also a
+    money operator may do it (docs/architecture.md §4); others remove and ask finance to refund."""
+    from core.roles import is_money_operator
+
     access = _require_manager(actor, circle)
+    if refund and not is_money_operator(actor):
+        raise ApplicationError(
+            "refund_needs_finance",
+            _("退款须由财务办理：可先移出该成员，再联系财务退款"),
+            status_code=403,
+        )
     reason = plain_text(reason)
     if membership.circle_id != circle.pk:
         raise ApplicationError("not_found", _("成员不存在"), status_code=404)

@@ -18,6 +18,7 @@ from circles.models import CircleMembership, CircleSettings, Comment, PaidQuesti
 from core.errors import ApplicationError
 from core.http import redirect_to_next
 from core.money import MoneyError, yuan_to_fen
+from core.roles import is_money_operator
 
 
 def _checkout(item_type: str, item_id) -> str:
@@ -454,6 +455,8 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
             "queue_posts": posts[:50],
             "queue_comments": comments[:50],
             "stats": selectors.circle_stats(circle=circle),
+            # removing with a refund moves money: offered to managers who are money operators
+            "can_refund": is_money_operator(request.user),
             "rules": selectors.current_rules(circle),
         },
     )

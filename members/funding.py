@@ -9,6 +9,7 @@ the same thing. The chains members owns, and what a refund of the funding order 
 |--------------------------------------------|----------------------------------------------------------|
 | order → membership days (start, renew)     | the days still in the current window are taken back      |
 | order → upgrade credit used by an upgrade  | refused (`credit_used`) until the upgrade is refunded     |
+| upgrade → a renewal bought on top of it    | refused (`renewed_after`) until the renewal is refunded   |
 | order → points earned → rewards, discounts | the points are taken back when the refund is requested;   |
 |                                            | if the balance no longer holds them, refused              |
 |                                            | (`points_spent`; an operator may refund a smaller amount, |
@@ -150,6 +151,21 @@ def _grants_funded_by(order):
     )
 
 
+def _renewed_on_top(upgrade: MembershipGrant) -> bool:
+    """A later grant in force stands on this upgrade's window (a renewal of the upgraded tier):
+    undoing the upgrade would take the tier that renewal paid for, so it is refunded first."""
+    return (
+        MembershipGrant.objects.filter(
+            membership_id=upgrade.membership_id,
+            revoked_at__isnull=True,
+            starts_after__gte=upgrade.starts_after,
+            created_at__gte=upgrade.created_at,
+        )
+        .exclude(pk=upgrade.pk)
+        .exists()
+    )
+
+
 def membership_refund_terms(*, order, amount_fen: int) -> list[RefundTerm]:
     terms = []
     full = amount_fen >= order.amount_fen - order.refunded_fen
@@ -166,6 +182,13 @@ def membership_refund_terms(*, order, amount_fen: int) -> list[RefundTerm]:
                     % {"tier": grant.tier.name, "no": upgrade_no or "-"},
                     refusal_code="credit_used",
                     extra={"upgrade_order_no": upgrade_no},
+                )
+            )
+        elif grant.kind == MembershipGrant.Kind.UPGRADE and _renewed_on_top(grant):
+            terms.append(
+                RefundTerm(
+                    _("本次升级之后已续费%(tier)s，请先退续费订单，或联系客服。") % {"tier": grant.tier.name},
+                    refusal_code="renewed_after",
                 )
             )
         elif full:

@@ -64,7 +64,10 @@ def make_expired(*, circle, user=None):
 
 
 def make_removed(*, circle, user=None, refund=True):
+    """Removed by the owner; with a refund the owner must be a money operator (财务) as well."""
     user = make_member(circle=circle, user=user)
+    if refund:
+        make_money_operator(circle.owner)
     membership = CircleMembership.objects.get(circle=circle, user=user)
     with TestCase.captureOnCommitCallbacks(execute=True):
         services.circle_member_remove(circle=circle, membership=membership, actor=circle.owner, refund=refund)
@@ -94,4 +97,13 @@ def make_guest(*, circle, user=None):
     user = make_member(circle=circle, user=user)
     membership = CircleMembership.objects.get(circle=circle, user=user)
     services.circle_member_set_role(circle=circle, membership=membership, role="guest", actor=circle.owner)
+    return user
+
+
+def make_money_operator(user):
+    from django.contrib.auth.models import Group
+
+    from core.roles import FINANCE
+
+    user.groups.add(Group.objects.get_or_create(name=FINANCE)[0])
     return user

@@ -53,10 +53,27 @@ def test_a_circle_owner_sees_only_their_members_and_the_expiring_soon_ones(creat
 
 
 @pytest.mark.django_db
-def test_a_circle_owner_removes_a_member_with_a_refund_from_admin(creator, client):
+def test_a_circle_owner_without_the_money_role_is_not_offered_the_refund(creator, client):
     circle = f.make_circle(owner=creator)
     user = f.make_member(circle=circle)
     membership = CircleMembership.objects.get(circle=circle, user=user)
+    client.force_login(creator)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(
+            reverse("admin:circles_circlemembership_changelist"),
+            {"action": "remove_with_refund", "_selected_action": [membership.pk]},
+        )
+    membership.refresh_from_db()
+    assert membership.status == "active"
+    assert Order.objects.get(user=user, item_type="circle").status == "paid"
+
+
+@pytest.mark.django_db
+def test_a_circle_owner_who_is_a_money_operator_removes_a_member_with_a_refund(creator, client):
+    circle = f.make_circle(owner=creator)
+    user = f.make_member(circle=circle)
+    membership = CircleMembership.objects.get(circle=circle, user=user)
+    f.make_money_operator(creator)
     client.force_login(creator)
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(

@@ -15,9 +15,8 @@ Each example runs inside a transaction that is rolled back afterwards (as in
 test_ledger_state_machine.py). `BENEFITS_MACHINE_EXAMPLES` (default 10) and `BENEFITS_MACHINE_STEPS`
 (default 25) set how many sequences run and how long they are.
 
-Known product bug, left to the lead engineer: refunding a KA upgrade after a KA renewal drops the
-membership to VIP although the paid KA renewal stands. `_buy_tier` skips KA renewals on top of an
-upgrade until it is fixed (delete that `if` to reproduce).
+It found that refunding a KA upgrade after a KA renewal dropped the membership to VIP although the
+paid KA renewal stood; such a refund is now refused (`renewed_after`) until the renewal is refunded.
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ STEPS = int(os.environ.get("BENEFITS_MACHINE_STEPS", "25"))
 KEYS = ["tap-1", "tap-2", "tap-3"]  # a small pool: the same key comes back (a double tap, a retry)
 PERSON_REFUSALS = {
     "credit_used",
+    "renewed_after",
     "points_spent",
     "refund_window_closed",
     "already_refunded",
@@ -204,32 +204,10 @@ class BenefitsMachine(RuleBasedStateMachine):
             user=self.member, course=self.course, status=CourseEnrolment.Status.ACTIVE
         ).exists()
 
-    def _renews_an_upgrade(self, code: str) -> bool:
-        from members.models import MembershipGrant
-
-        active = self._active()
-        return (
-            code == "KA"
-            and active is not None
-            and active.tier_id == self.ka.pk
-            and MembershipGrant.objects.filter(
-                membership=active, kind=MembershipGrant.Kind.UPGRADE, revoked_at__isnull=True
-            ).exists()
-        )
-
     def _buy_tier(self, code: str):
         from payments import services
         from payments.models import Order
 
-        if self._renews_an_upgrade(code):
-            # KNOWN PRODUCT BUG (issue 15, reported to the lead, not fixed here): buy VIP, upgrade to
-            # KA, renew KA (¥120,000), refund the upgrade → the membership drops to VIP for the whole
-            # window although the paid KA renewal stands (membership_revoke_grant restores
-            # tier_before without looking at later grants). Until it is fixed the machine does not
-            # renew KA on top of an upgrade; delete this `if` to let it find the sequence again.
-            self._unchanged()
-            event("buy KA: renewal of an upgrade skipped (known bug)")
-            return multiple()
         self._step()
         active = self._active()
         tier = self.vip if code == "VIP" else self.ka

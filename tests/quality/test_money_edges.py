@@ -224,6 +224,20 @@ def test_refunding_vip_after_upgrading_is_refused_and_the_paid_ka_window_stays(
     assert vip_order.status == Order.Status.REFUNDED and membership(member) is None
 
 
+def test_an_upgrade_with_a_renewal_on_top_is_refunded_only_after_the_renewal(api, member, vip, ka, operator):
+    buy(api, "membership", "VIP")
+    upgrade = buy(api, "membership", "KA")
+    renewal = buy(api, "membership", "KA")
+    window = (membership(member).tier.code, membership(member).ends_at)
+    with pytest.raises(Exception) as refused:
+        operator_refund(upgrade, operator)
+    assert refused.value.code == "renewed_after"
+    assert (membership(member).tier.code, membership(member).ends_at) == window  # the paid KA stands
+    operator_refund(renewal, operator)
+    operator_refund(upgrade, operator)
+    assert membership(member).tier.code == "VIP"
+
+
 def test_refunding_an_order_from_an_earlier_window_never_cuts_the_current_one(member, vip, operator):
     from tests.members.helpers import age
 
