@@ -58,3 +58,26 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DatabaseOutageMiddleware:
+    """A view that cannot reach PostgreSQL answers 503 (page or JSON), never a traceback.
+
+    Exceptions raised outside views (a session saved after the view) reach `handler500`
+    (core.views.server_error), which makes the same decision."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from core.views import database_unavailable, is_database_outage
+
+        if is_database_outage(exception):
+            import logging
+
+            logging.getLogger("core.outage").error("database unavailable: %r", exception)
+            return database_unavailable(request)
+        return None

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.DatabaseOutageMiddleware",  # PostgreSQL unreachable → 503, not a traceback
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",  # zh-hans unless the visitor picked English
@@ -122,7 +123,15 @@ AUTHENTICATION_BACKENDS = [
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # Django's RedisCache, keeping one client per pool (core/cache.py: not ~0.25 ms of setup per call).
-    CACHES = {"default": {"BACKEND": "core.cache.ZhiquanRedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a Redis that is down or hung must cost a request milliseconds, not the
+    # request (the backend then fails open, core/cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ZhiquanRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -144,6 +153,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "polling_interval": 0.5,
     }
 )
+# A broker outage must cost a request about a second, not 4 s x retries (core/queueing.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -327,6 +339,10 @@ WECHATPAY_NOTIFY_URL = env("WECHATPAY_NOTIFY_URL", default=f"{SITE_URL}/payments
 # Sandbox channel: a cashier page plays WeChat's part (development and demo only; prod refuses it).
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"
+
+# /healthz lists its components (database engine, broker, workers) only where this is on; production
+# answers just {"status"} so it tells nobody what runs behind it.
+HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=True)
 
 # Benchmarks only: mounts the constant-JSON floor endpoint (/api/v1/_bench/floor/). See bench/.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)
