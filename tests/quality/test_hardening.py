@@ -1,0 +1,111 @@
+"""Issue 16, probed as an attacker would: each test is one finding of the probe list, failing before
+the hardening and passing after it. Outages (Redis, PostgreSQL) are in test_outages.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, RequestFactory
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/wechat/miniprogram/"
+
+
+# ---- one client-IP rule ---------------------------------------------------------------------------
+
+
+def test_throttles_do_not_trust_a_rotating_forwarded_for(throttle_rates):
+    throttle_rates(login="5/min")
+    codes = [
+        APIClient()
+        .post(LOGIN, {"code": "x"}, format="json", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
+        .status_code
+        for i in range(10)
+    ]
+    assert codes[:5] == [400] * 5 and codes[5:] == [429] * 5
+
+
+@pytest.mark.parametrize(
+    ("count", "cidrs", "forwarded", "remote", "expected"),
+    [
+        (0, [], "203.0.113.9", "198.51.100.1", "198.51.100.1"),  # no proxy: the header is ignored
+        (1, [], "1.1.1.1, 203.0.113.9", "10.0.0.2", "203.0.113.9"),  # one proxy: its hop, not the forgery
+        (1, [], "", "10.0.0.2", "10.0.0.2"),
+        (2, [], "203.0.113.9, 10.0.0.3", "10.0.0.2", "203.0.113.9"),
+        (0, ["10.0.0.0/8"], "1.1.1.1, 203.0.113.9, 10.0.0.3", "10.0.0.2", "203.0.113.9"),
+        (0, ["10.0.0.0/8"], "1.1.1.1", "198.51.100.1", "198.51.100.1"),  # not from our proxy
+        (1, [], "<script>, not-an-ip", "10.0.0.2", "10.0.0.2"),  # garbage never becomes a key
+    ],
+)
+def test_one_client_ip_rule_from_configuration(settings, count, cidrs, forwarded, remote, expected):
+    from core.ip import client_ip
+    from payments.order_views import client_ip as payer_ip
+
+    settings.TRUSTED_PROXY_COUNT = count
+    settings.TRUSTED_PROXY_CIDRS = cidrs
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)
+    assert client_ip(request) == expected
+    assert payer_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR=remote)) == expected
+
+
+def test_allauth_keys_its_rate_limits_on_the_same_address(settings):
+    from allauth.account.adapter import get_adapter
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    assert get_adapter(request).get_client_ip(request) == "203.0.113.7"
+
+
+# ---- guessing is slow -----------------------------------------------------------------------------
+
+
+def test_admin_login_locks_out_after_wrong_passwords_even_with_the_right_one():
+    UserFactory(username="finance", is_staff=True, password="Right-Passw0rd-2026")
+    client = Client()
+    for _ in range(40):
+        client.post("/admin/login/", {"username": "finance", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "finance", "password": "Right-Passw0rd-2026"})
+    assert "_auth_user_id" not in client.session
+    assert "尝试次数过多" in response.content.decode()
+
+
+def test_lockout_message_is_the_same_for_an_account_that_does_not_exist():
+    UserFactory(username="finance", is_staff=True, password="Right-Passw0rd-2026")
+    pages = {}
+    for name in ("finance", "nobody-here"):
+        client = Client(REMOTE_ADDR=f"198.51.100.{len(name)}")
+        for _ in range(6):
+            response = client.post("/admin/login/", {"username": name, "password": "wrong"})
+        pages[name] = response.content.decode()
+    assert all("尝试次数过多" in page for page in pages.values())
+
+
+def test_web_login_locks_out_per_account_and_per_address(settings):
+    UserFactory(username="webmember", password="Right-Passw0rd-2026")
+    client = Client()
+    for _ in range(6):
+        client.post("/accounts/login/", {"login": "webmember", "password": "wrong"})
+    client.post("/accounts/login/", {"login": "webmember", "password": "Right-Passw0rd-2026"})
+    assert "_auth_user_id" not in client.session
+
+    # one address guessing many accounts is stopped too
+    settings.LOGIN_LOCKOUT_IP = 10
+    UserFactory(username="victim", password="Right-Passw0rd-2026")
+    guesser = Client(REMOTE_ADDR="203.0.113.50")
+    for i in range(10):
+        guesser.post("/accounts/login/", {"login": f"someone{i}", "password": "wrong"})
+    guesser.post("/accounts/login/", {"login": "victim", "password": "Right-Passw0rd-2026"})
+    assert "_auth_user_id" not in guesser.session
+
+
+def test_a_successful_login_before_the_limit_clears_the_account_count():
+    UserFactory(username="forgetful", password="Right-Passw0rd-2026")
+    client = Client()
+    for _ in range(3):
+        client.post("/accounts/login/", {"login": "forgetful", "password": "wrong"})
+    client.post("/accounts/login/", {"login": "forgetful", "password": "Right-Passw0rd-2026"})
+    assert client.session.get("_auth_user_id")
