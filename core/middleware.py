@@ -81,3 +81,33 @@ class DatabaseOutageMiddleware:
             logging.getLogger("core.outage").error("database unavailable: %r", exception)
             return database_unavailable(request)
         return None
+
+
+class RateLimitedMiddleware:
+    """allauth raises `RateLimited` from places its views do not catch (sending the phone code during
+    sign-up or login: 3 a minute per address): answer 429 with a page or JSON instead of a 500. The
+    account stays; its next login after the limit sends the code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from allauth.core.exceptions import RateLimited
+
+        if not isinstance(exception, RateLimited):
+            return None
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"code": "throttled", "message": _("操作太频繁，请稍后再试"), "fields": {}}, status=429
+            )
+        else:
+            response = render(request, "429.html", status=429)
+        response["Retry-After"] = "60"
+        return response

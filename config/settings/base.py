@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.RateLimitedMiddleware",  # allauth's uncaught RateLimited → 429, not 500
 ]
 
 ROOT_URLCONF = "config.urls"

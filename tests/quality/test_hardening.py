@@ -109,3 +109,27 @@ def test_a_successful_login_before_the_limit_clears_the_account_count():
         client.post("/accounts/login/", {"login": "forgetful", "password": "wrong"})
     client.post("/accounts/login/", {"login": "forgetful", "password": "Right-Passw0rd-2026"})
     assert client.session.get("_auth_user_id")
+
+
+# ---- allauth's rate limits answer 429 -------------------------------------------------------------
+
+
+def test_signups_past_the_sms_limit_of_one_address_answer_429_not_500():
+    client = Client(raise_request_exception=False)
+    statuses = []
+    for i in range(5):
+        client.cookies.clear()
+        response = client.post(
+            "/accounts/signup/",
+            {"phone": f"1380013810{i}", "password1": "Zhiquan-2026-pw", "password2": "Zhiquan-2026-pw"},
+        )
+        statuses.append(response.status_code)
+        if response.status_code == 302:
+            statuses.append(client.get(response["Location"]).status_code)
+    assert 500 not in statuses and 429 in statuses, statuses
+    limited = statuses.index(429)
+    assert "操作太频繁" in response.content.decode() or limited < len(statuses) - 1
+
+    client.cookies.clear()
+    login = client.post("/accounts/login/", {"login": "13800138104", "password": "Zhiquan-2026-pw"})
+    assert login.status_code in (200, 302, 429), login.status_code
