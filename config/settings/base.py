@@ -347,6 +347,11 @@ WECHATPAY_PUBLIC_KEY_PATH = env("WECHATPAY_PUBLIC_KEY_PATH", default="")
 WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID", default="")
 WECHATPAY_GATEWAY_URL = env("WECHATPAY_GATEWAY_URL", default="https://api.mch.weixin.qq.com").rstrip("/")
 WECHATPAY_NOTIFY_URL = env("WECHATPAY_NOTIFY_URL", default=f"{SITE_URL}/payments/wechatpay/notify/")
+# Rejected (unverified) notifications: counted per minute, a few kept as bounded samples, an ALERT
+# log line when they spike (core/rejects.py).
+REJECTED_SAMPLES_PER_MINUTE = 5
+REJECTED_SAMPLE_BYTES = 2048
+REJECTED_ALERT_PER_MINUTE = 50
 # Sandbox channel: a cashier page plays WeChat's part (development and demo only; prod refuses it).
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"

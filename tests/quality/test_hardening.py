@@ -133,3 +133,31 @@ def test_signups_past_the_sms_limit_of_one_address_answer_429_not_500():
     client.cookies.clear()
     login = client.post("/accounts/login/", {"login": "13800138104", "password": "Zhiquan-2026-pw"})
     assert login.status_code in (200, 302, 429), login.status_code
+
+
+# ---- the notify endpoint keeps only verified notifications in full ------------------------------------
+
+
+def test_rejected_notifications_are_counted_and_sampled_not_stored(settings, caplog):
+    import os
+
+    from core.models import AttemptCounter
+    from payments.models import PaymentNotification
+
+    settings.REJECTED_ALERT_PER_MINUTE = 20
+    client = Client()
+    statuses = {
+        client.post(
+            "/payments/wechatpay/notify/",
+            os.urandom(100_000).hex()[:100_000],
+            content_type="application/json",
+        ).status_code
+        for _ in range(50)
+    }
+    assert statuses <= {400, 401}
+    stored = list(PaymentNotification.objects.values_list("raw_body", flat=True))
+    assert len(stored) <= 2 * settings.REJECTED_SAMPLES_PER_MINUTE  # a minute may turn mid-test
+    assert sum(len(body) for body in stored) <= 10 * 2100  # ~20 KB at most, not 5 MB
+    counted = AttemptCounter.objects.filter(key="rejected:wechatpay_notify").values_list("count", flat=True)
+    assert sum(counted) == 50
+    assert [r for r in caplog.records if r.getMessage().startswith("ALERT rejected wechatpay_notify")]
