@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
@@ -74,18 +75,17 @@ def record_failure(request, credentials: dict) -> None:
             counters.bump(key, seconds=seconds)
 
 
-class LockoutBackend:
+class LockoutBackend(ModelBackend):
     """First in AUTHENTICATION_BACKENDS: refuses (PermissionDenied stops Django's backend loop) while
-    the account or the address is locked; otherwise lets the real backends decide."""
+    the account or the address is locked; otherwise lets the real backends decide. It loads users
+    like ModelBackend because Django's `login()` without a backend, and test clients' `force_login`,
+    record the first backend in the session."""
 
     def authenticate(self, request, **credentials):
         if is_locked(request, credentials):
             if request is not None:
                 request._zhiquan_login_locked = True
             raise PermissionDenied(LOCKED_MESSAGE)
-        return None
-
-    def get_user(self, user_id):
         return None
 
 
