@@ -18,6 +18,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
+from core.tokens import SafeTokenRefreshSerializer
 from members import selectors, services
 from members.models import SubscribeTemplate
 
@@ -231,6 +232,8 @@ class MiniProgramLoginApi(APIView):
 
 class TokenRefreshApi(TokenRefreshView):
     """Trade a refresh token for a new pair (the old refresh token is blacklisted: rotation)."""
+
+    serializer_class = SafeTokenRefreshSerializer  # a deleted user's token: 401, not 500
 
     throttle_scope = "login"
 

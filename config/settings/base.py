@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",  # zh-hans unless the visitor picked English
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RequestGuardMiddleware",  # bad query parameters → 400; form text cleaned
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "referrals.capture.ReferralCaptureMiddleware",  # ?ref=<code> on any page → session + visit count
@@ -258,9 +259,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    # JSON with a size and depth limit, text cleaned (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser", "core.parsers.CleanMultiPartParser"],
     "DATETIME_FORMAT": "iso-8601",
 }
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=SECRET_KEY + "-jwt")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=2),

@@ -202,3 +202,89 @@ def test_admin_attendance_export_escapes_formula_cells():
     )
     text = export.content.decode("utf-8-sig")
     assert "'" + FORMULA.replace('"', '""') in text and "'-2+3+cmd" in text
+
+
+# ---- bad input answers 4xx, never 500 ---------------------------------------------------------------
+
+
+def _api(user=None) -> APIClient:
+    client = APIClient(raise_request_exception=False)
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # RecursionError in json
+        b'{"a":' * 40 + b"1" + b"}" * 40,  # past the depth limit
+        b'{"code": "' + b"x" * (2 * 1024 * 1024) + b'"}',  # past the size limit
+        b'{"code": "\xff\xfe\xfa"}',  # not UTF-8
+    ],
+    ids=["nested-100k", "nested-40", "2MiB", "invalid-utf8"],
+)
+def test_nested_huge_and_invalid_json_answers_400(body):
+    response = _api().post(LOGIN, body, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/membership/tiers/?tier=%00",
+        "/api/v1/courses/?page=99999999999999999999999",
+        "/api/v1/courses/?page_size=99999999999999999999999",
+        "/api/v1/courses/?page=%D9%A1",  # Arabic-Indic 1
+        "/api/v1/courses/?q=%E2%80%AEabc",  # right-to-left override
+        "/courses/?page=99999999999999999999999",
+        "/circles/?page=%00",
+    ],
+)
+def test_bad_query_parameters_answer_400(path):
+    response = _api(UserFactory()).get(path)
+    assert response.status_code == 400, (path, response.status_code)
+
+
+def test_token_refresh_for_a_deleted_user_answers_401():
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    user.delete()
+    response = _api().post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+def test_non_ascii_digits_are_not_an_item_id():
+    response = _api(UserFactory()).post(
+        "/api/v1/orders/", {"item_type": "course", "item_id": "١", "channel": "sandbox"}, format="json"
+    )
+    assert response.status_code == 400 and "item_id" in response.json()["fields"]
+
+
+def test_zero_width_and_bidi_characters_are_removed_from_nicknames_and_posts():
+    user = UserFactory()
+    response = _api(user).patch("/api/v1/me/", {"nickname": "ad\u200bmin\u202e\u2066"}, format="json")
+    assert response.status_code == 200 and response.json()["nickname"] == "admin"
+    user.refresh_from_db()
+    assert user.nickname == "admin"
+
+    from core.text import clean_text
+
+    assert clean_text("e\u0301\u200d\ufeff") == "é"  # NFC, invisible characters gone
+
+
+def test_web_form_posts_are_cleaned_too():
+    from core.middleware import RequestGuardMiddleware
+
+    seen = {}
+
+    def view(request):
+        seen.update(request.POST.dict())
+        return None
+
+    request = RequestFactory().post("/account/profile/", {"real_name": "张\u202e三\u200b", "city": "上海"})
+    RequestGuardMiddleware(view)(request)
+    assert seen == {"real_name": "张三", "city": "上海"}
