@@ -288,3 +288,31 @@ def test_web_form_posts_are_cleaned_too():
     request = RequestFactory().post("/account/profile/", {"real_name": "张\u202e三\u200b", "city": "上海"})
     RequestGuardMiddleware(view)(request)
     assert seen == {"real_name": "张三", "city": "上海"}
+
+
+# ---- leaks --------------------------------------------------------------------------------------------
+
+
+def test_a_paid_questions_text_never_shows_in_the_public_preview():
+    from circles.models import Post
+    from tests.circles import factories as cf
+
+    circle = cf.make_circle(owner=UserFactory())
+    asker = cf.make_member(circle=circle)
+    question = Post.objects.create(
+        circle=circle, author=asker, kind=Post.Kind.QUESTION, title="我公司的股权秘密怎么处理", body="…"
+    )
+    Post.objects.create(
+        circle=circle,
+        author=circle.owner,
+        kind=Post.Kind.ANSWER,
+        title="回答：我公司的股权秘密怎么处理",
+        body="…",
+        question=question,
+    )
+    page = Client().get(f"/circles/{circle.pk}/")
+    api = APIClient().get(f"/api/v1/circles/{circle.pk}/")
+    for response in (page, api):
+        assert response.status_code == 200
+        assert "股权秘密" not in response.content.decode()
+    assert "一条回答（加入后可见）" in api.content.decode()
