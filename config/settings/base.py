@@ -221,6 +221,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Width × height, read from the header before decoding: a tiny PNG may declare 13000×13000 (core/images.py).
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=40_000_000)
 
 # --- Security (tightened further in prod.py) -----------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -316,3 +316,57 @@ def test_a_paid_questions_text_never_shows_in_the_public_preview():
         assert response.status_code == 200
         assert "股权秘密" not in response.content.decode()
     assert "一条回答（加入后可见）" in api.content.decode()
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_a_tiny_png_declaring_a_huge_canvas_is_refused():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.errors import ApplicationError
+    from core.images import validate_images
+
+    bomb = _png_declaring(13000, 13000)
+    assert len(bomb) < 100
+    with pytest.raises(ApplicationError) as refused:
+        validate_images([SimpleUploadedFile("x.png", bomb, content_type="image/png")])
+    assert refused.value.code in ("image_too_large", "invalid_image")
+
+
+def test_uploads_are_re_encoded_without_exif_gps():
+    import io
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from core.images import store_images, validate_images
+
+    photo = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 14.0, 0.0), 3: "E", 4: (121.0, 28.0, 0.0)}  # GPS: Shanghai
+    exif[0x010F] = "SpyCam"
+    raw = io.BytesIO()
+    photo.save(raw, "JPEG", exif=exif)
+    raw = raw.getvalue() + b"<?php system($_GET['c']); ?>"  # trailing payload
+    with Image.open(io.BytesIO(raw)) as original:
+        assert original.getexif().get(0x010F) == "SpyCam"
+
+    [name] = store_images(validate_images([SimpleUploadedFile("p.jpg", raw)]), folder="test-hardening")
+    try:
+        stored = default_storage.open(name).read()
+        with Image.open(io.BytesIO(stored)) as image:
+            assert image.format == "JPEG" and image.size == (64, 48)
+            assert not image.getexif() and "exif" not in image.info
+        assert b"<?php" not in stored and b"SpyCam" not in stored
+    finally:
+        default_storage.delete(name)
