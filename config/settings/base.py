@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.weixin",
+    "allauth.usersessions",  # "log out everywhere" (core/sessions.py)
     # Our apps, lowest layer first (dependencies point down only: see ARCHITECTURE.md §3).
     "core",
     "payments",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "core.middleware.RateLimitedMiddleware",  # allauth's uncaught RateLimited → 429, not 500
 ]
 
@@ -314,6 +316,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # The WeChat button appears only when a website app is configured: an empty client_id would offer a
 # login that WeChat refuses.
+# Web sessions are recorded at login so "log out everywhere" can end them; not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 SOCIALACCOUNT_PROVIDERS = {"weixin": {"SCOPE": ["snsapi_login"]}}
 if env("WECHAT_WEB_APPID", default=""):
     SOCIALACCOUNT_PROVIDERS["weixin"]["APP"] = {

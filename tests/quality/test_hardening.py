@@ -326,7 +326,12 @@ def _png_declaring(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_tiny_png_declaring_a_huge_canvas_is_refused():
@@ -370,3 +375,53 @@ def test_uploads_are_re_encoded_without_exif_gps():
         assert b"<?php" not in stored and b"SpyCam" not in stored
     finally:
         default_storage.delete(name)
+
+
+# ---- sessions the member controls -------------------------------------------------------------------
+
+
+def _miniprogram_login(fake_wechat, openid: str) -> dict:
+    code = fake_wechat.login_code(openid=openid)
+    response = APIClient().post(LOGIN, {"code": code}, format="json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_miniprogram_logout_revokes_its_refresh_token(fake_wechat):
+    pair = _miniprogram_login(fake_wechat, "oLOGOUTopenid0000000000000001")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert client.post("/api/v1/auth/logout/", {"refresh": pair["refresh"]}, format="json").status_code == 204
+    again = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert again.status_code == 401
+
+
+def test_logout_refuses_someone_elses_refresh_token(fake_wechat):
+    mine = _miniprogram_login(fake_wechat, "oMINEopenid00000000000000001")
+    theirs = _miniprogram_login(fake_wechat, "oTHEIRSopenid000000000000001")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {mine['access']}")
+    assert client.post("/api/v1/auth/logout/", {"refresh": theirs["refresh"]}, format="json").status_code == 400
+    still = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": theirs["refresh"]}, format="json")
+    assert still.status_code == 200
+
+
+def test_log_out_everywhere_ends_web_sessions_and_miniprogram_tokens(fake_wechat):
+    from core.models import WeChatIdentity
+
+    pair = _miniprogram_login(fake_wechat, "oEVERYWHEREopenid00000000001")
+    user = WeChatIdentity.objects.get(openid="oEVERYWHEREopenid00000000001").user
+    user.set_password("Right-Passw0rd-2026")
+    user.save()
+    laptop, phone = Client(), Client()
+    for browser in (laptop, phone):
+        browser.post("/accounts/login/", {"login": user.username, "password": "Right-Passw0rd-2026"})
+        assert browser.get("/account/").status_code == 200
+
+    response = laptop.post("/account/logout-everywhere/")
+
+    assert response.status_code == 302
+    assert phone.get("/account/").status_code == 302  # sent to the login page
+    assert laptop.get("/account/").status_code == 302
+    refresh = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+    assert refresh.status_code == 401
