@@ -144,8 +144,12 @@ class RequestGuardMiddleware:
 
     def __call__(self, request):
         for key, values in request.GET.lists():
-            bad = [v for v in values if _bad_query(key, v)]
-            if bad:
+            if any(_bad_query(key, v) for v in values):
+                if request.path.startswith("/api/v1/"):
+                    # DRF answers after authentication and permissions (core.throttling.QueryGuard),
+                    # so an anonymous caller of a protected operation still learns only "401".
+                    request._zhiquan_bad_query = key
+                    break
                 return self._bad_request(request, key)
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",

@@ -25,3 +25,19 @@ class UserRateThrottle(_ClientIpIdent, throttling.UserRateThrottle):
 
 class ScopedRateThrottle(_ClientIpIdent, throttling.ScopedRateThrottle):
     pass
+
+
+class QueryGuard(throttling.BaseThrottle):
+    """Not a rate: answers 400 for a query parameter core.middleware.RequestGuardMiddleware found bad.
+
+    It sits among the throttles because DRF checks those after authentication and permissions, so a
+    protected operation still answers 401/403 first, whatever its query string holds."""
+
+    def allow_request(self, request, view):
+        key = getattr(request._request, "_zhiquan_bad_query", None)
+        if key is not None:
+            from django.utils.translation import gettext as _
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({key: [_("请求参数无效")]})
+        return True

@@ -250,6 +250,7 @@ REST_FRAMEWORK = {
         "core.throttling.AnonRateThrottle",
         "core.throttling.UserRateThrottle",
         "core.throttling.ScopedRateThrottle",
+        "core.throttling.QueryGuard",  # 400 for a bad query parameter, after auth (core/middleware.py)
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="300/min"),
