@@ -75,10 +75,10 @@ class CircleAdminForm(forms.ModelForm):
         cover = self.cleaned_data.get("cover")
         if cover and "cover" in self.changed_data:
             try:
-                validate_images([cover], max_count=1, field="cover")
+                [(cover, _ext)] = validate_images([cover], max_count=1, field="cover")
             except ApplicationError as exc:
                 raise forms.ValidationError(exc.message) from exc
-        return cover
+        return cover  # re-encoded: no EXIF
 
 
 @admin.register(Circle)

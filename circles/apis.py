@@ -11,7 +11,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -21,6 +20,7 @@ from circles import selectors, services
 from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError, NotEntitled
+from core.parsers import CleanFormParser, CleanMultiPartParser, LimitedJSONParser
 
 TAG = ["circles"]
 
@@ -360,7 +360,7 @@ class CircleRulesAcceptApi(APIView):
 class CircleFeedApi(APIView):
     """A page of 20 posts with author, counts and liked_by_me in a fixed number of queries."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [LimitedJSONParser, CleanMultiPartParser, CleanFormParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

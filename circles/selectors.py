@@ -613,6 +613,9 @@ def feed_with_access(
     return circle, access, rows, count
 
 
+_PRIVATE_TITLE_KINDS = (Post.Kind.QUESTION, Post.Kind.ANSWER)
+
+
 def preview_posts(*, circle: Circle, limit: int = 3) -> list[dict]:
     """What a non-member sees: titles of featured (or newest) posts and their counts — never a body.
     An untitled post shows only what kind of post it is."""
@@ -626,7 +629,9 @@ def preview_posts(*, circle: Circle, limit: int = 3) -> list[dict]:
     )
     return [
         {
-            "title": post.title or _("一条%(kind)s（加入后可见）") % {"kind": post.get_kind_display()},
+            # Questions and answers are titled from the (paid) question's text: only their kind shows.
+            "title": (post.title if post.kind not in _PRIVATE_TITLE_KINDS else "")
+            or _("一条%(kind)s（加入后可见）") % {"kind": post.get_kind_display()},
             "author": post.author.display_name,
             "kind": post.get_kind_display(),
             "like_count": post.like_count,

@@ -5,12 +5,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.lockout import admin_login_form
 from core.views import healthz
 from referrals.views import share as referral_share
 
 admin.site.site_header = _("知圈运营后台")
 admin.site.site_title = _("知圈")
 admin.site.index_title = _("运营")
+admin.site.login_form = admin_login_form()  # "too many attempts" once locked (core/lockout.py)
 
 api_v1 = [
     path("", include("members.api_urls")),

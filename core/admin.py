@@ -5,7 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import FactRecordAdminMixin, admin_url_for, mask_identifier
-from core.models import AuditLog, WeChatIdentity
+from core.models import AttemptCounter, AuditLog, WeChatIdentity
 
 
 @admin.register(AuditLog)
@@ -54,6 +54,17 @@ class WeChatIdentityAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     @admin.display(description="unionid")
     def masked_unionid(self, obj):
         return mask_identifier(obj.unionid)
+
+
+@admin.register(AttemptCounter)
+class AttemptCounterAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+    """Failed logins per account/address and rejected notifications per minute (read-only)."""
+
+    list_display = ("window_start", "key", "count")
+    list_filter = ("window_start",)
+    search_fields = ("key",)
+    fields = ("window_start", "key", "count")
+    readonly_fields = fields
 
 
 # Beat's PeriodicTask admin with the money-task rule (re-registers django_celery_beat's).

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("基础")
+
+    def ready(self) -> None:
+        from core import lockout  # noqa: F401 - connects the failed-login counters

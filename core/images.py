@@ -1,16 +1,22 @@
-"""Validate and store user-uploaded images (check-ins, posts…).
+"""Validate, re-encode and store user-uploaded images (check-ins, posts, circle covers).
 
 An upload is accepted by what Pillow finds inside it — never by its name or declared content type —
-and by its size (settings.UPLOAD_IMAGE_MAX_BYTES). Stored names are random, with the extension of the
-real format.
+by its size (settings.UPLOAD_IMAGE_MAX_BYTES) and by its pixel count (UPLOAD_IMAGE_MAX_PIXELS, checked
+from the header before any pixel is decoded: a 69-byte PNG may declare 13000×13000). What is stored is
+not the upload but a fresh encoding of its pixels in the same whitelisted format, so EXIF (GPS
+position, camera serial), comments and anything appended after the image data are gone; the EXIF
+orientation is applied first so photos stay upright. Stored names are random, with the extension of
+the real format.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,8 +49,15 @@ def validate_images(uploads, *, max_count: int = 9, field: str = "images") -> li
             upload.seek(0)
             with Image.open(upload) as image:
                 fmt = image.format
+                width, height = image.size
                 image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+        ) as exc:
             raise ApplicationError(
                 "invalid_image",
                 _("只能上传 JPG、PNG、GIF 或 WebP 图片"),
@@ -54,8 +67,10 @@ def validate_images(uploads, *, max_count: int = 9, field: str = "images") -> li
             raise ApplicationError(
                 "invalid_image", _("只能上传 JPG、PNG、GIF 或 WebP 图片"), fields={field: [_("格式不支持")]}
             )
+        if width * height > settings.UPLOAD_IMAGE_MAX_PIXELS:
+            raise ApplicationError("image_too_large", _("图片尺寸过大"), fields={field: [_("图片尺寸过大")]})
         upload.seek(0)
-        checked.append((upload, IMAGE_FORMATS[fmt]))
+        checked.append((_reencode(upload, fmt, field=field), IMAGE_FORMATS[fmt]))
     return checked
 
 
@@ -66,3 +81,37 @@ def store_images(checked: list[tuple[object, str]], *, folder: str) -> list[str]
         default_storage.save(os.path.join(folder, f"{today:%Y/%m}", f"{uuid.uuid4().hex}.{ext}"), upload)
         for upload, ext in checked
     ]
+
+
+def _reencode(upload, fmt: str, *, field: str) -> ContentFile:
+    """The pixels of `upload`, encoded afresh in `fmt` without any metadata."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(upload) as image:
+            if fmt == "GIF":
+                frames = [frame.copy() for frame in _frames(image)]
+                out = io.BytesIO()
+                frames[0].save(out, "GIF", save_all=len(frames) > 1, append_images=frames[1:], loop=0)
+            else:
+                image = ImageOps.exif_transpose(image)
+                if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                    image = image.convert("RGB")
+                out = io.BytesIO()
+                options = {"quality": 88} if fmt in ("JPEG", "WEBP") else {}
+                image.save(out, fmt, **options)  # no exif=, no icc_profile=: metadata is dropped
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ApplicationError(
+            "invalid_image", _("只能上传 JPG、PNG、GIF 或 WebP 图片"), fields={field: [_("不是有效的图片")]}
+        ) from exc
+    name = os.path.basename(getattr(upload, "name", "") or "image")
+    return ContentFile(out.getvalue(), name=f"{os.path.splitext(name)[0]}.{IMAGE_FORMATS[fmt]}")
+
+
+def _frames(image, limit: int = 300):
+    from PIL import ImageSequence
+
+    for index, frame in enumerate(ImageSequence.Iterator(image)):
+        if index >= limit:
+            break
+        yield frame.convert("RGBA") if frame.mode not in ("P", "L", "RGB", "RGBA") else frame

@@ -58,3 +58,130 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class DatabaseOutageMiddleware:
+    """A view that cannot reach PostgreSQL answers 503 (page or JSON), never a traceback.
+
+    Exceptions raised outside views (a session saved after the view) reach `handler500`
+    (core.views.server_error), which makes the same decision."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from core.views import database_unavailable, is_database_outage
+
+        if is_database_outage(exception):
+            import logging
+
+            logging.getLogger("core.outage").error("database unavailable: %r", exception)
+            return database_unavailable(request)
+        return None
+
+
+class RateLimitedMiddleware:
+    """allauth raises `RateLimited` from places its views do not catch (sending the phone code during
+    sign-up or login: 3 a minute per address): answer 429 with a page or JSON instead of a 500. The
+    account stays; its next login after the limit sends the code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from allauth.core.exceptions import RateLimited
+
+        if not isinstance(exception, RateLimited):
+            return None
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"code": "throttled", "message": _("操作太频繁，请稍后再试"), "fields": {}}, status=429
+            )
+        else:
+            response = render(request, "429.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+
+
+_NUMBER_PARAMS = {"page", "page_size", "before", "days"}
+_ID_PARAM_NAMES = {"id", "camp", "comment", "question"}
+_MAX_NUMBER_DIGITS = 9  # a page or id past 999,999,999 is not a page or an id (and overflowed bigint)
+
+
+def _bad_query(key: str, value: str) -> bool:
+    from core.text import has_invisible, is_identifier
+
+    if has_invisible(key) or has_invisible(value):
+        return True  # NUL, control, zero-width or bidi characters in a query string
+    if key in _NUMBER_PARAMS and value.isdigit():
+        return not value.isascii() or len(value) > _MAX_NUMBER_DIGITS
+    if (key in _ID_PARAM_NAMES or key.endswith("_id")) and value:
+        return not is_identifier(value) or (value.isdigit() and len(value) > _MAX_NUMBER_DIGITS)
+    return False
+
+
+class RequestGuardMiddleware:
+    """Input at the door, for pages and API alike (core/text.py):
+
+    - query strings: NUL, control, zero-width and bidi characters, non-ASCII digits in `page` /
+      `page_size`, ids that are not ASCII identifiers, and numbers too long for a page or an id
+      answer 400 (`{"code": "invalid", ...}` under /api/) instead of reaching the database;
+    - form posts: every field passes `clean_text` (NFC, invisible characters removed) before any view
+      or form sees it. JSON and multipart API bodies get the same in core/parsers.py."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if any(_bad_query(key, v) for v in values):
+                if request.path.startswith("/api/v1/"):
+                    # DRF answers after authentication and permissions (core.throttling.QueryGuard),
+                    # so an anonymous caller of a protected operation still learns only "401".
+                    request._zhiquan_bad_query = key
+                    break
+                return self._bad_request(request, key)
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            from core.text import clean_text
+
+            try:
+                post = request.POST
+            except Exception:  # noqa: BLE001 - a malformed body: let the view answer as it would
+                post = None
+            if post is not None and any(clean_text(v) != v for v in _values(post)):
+                cleaned = post.copy()
+                for key in list(cleaned.keys()):
+                    cleaned.setlist(key, [clean_text(v) for v in post.getlist(key)])
+                cleaned._mutable = False
+                request.POST = cleaned
+        return self.get_response(request)
+
+    @staticmethod
+    def _bad_request(request, key: str):
+        from django.http import HttpResponseBadRequest, JsonResponse
+        from django.utils.translation import gettext as _
+
+        message = _("请求参数无效")
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"code": "invalid", "message": message, "fields": {key: [message]}}, status=400
+            )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+def _values(post):
+    for _key, values in post.lists():
+        yield from (v for v in values if isinstance(v, str))

@@ -72,3 +72,26 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+
+class AttemptCounter(models.Model):
+    """How many times something happened per key and fixed time window: failed logins per account and
+    per address (core/lockout.py), rejected WeChat Pay notifications per minute (core/rejects.py).
+
+    In PostgreSQL, not Redis, so the limits on guessing hold while Redis is down, and operators can see
+    the counts in admin. Old windows are worthless after a day; `core.rejects.prune` deletes them."""
+
+    key = models.CharField(_("键"), max_length=128)
+    window_start = models.DateTimeField(_("时间窗口"))
+    count = models.PositiveIntegerField(_("次数"), default=0)
+
+    class Meta:
+        verbose_name = _("尝试计数")
+        verbose_name_plural = _("尝试计数")
+        ordering = ["-window_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="uniq_attempt_counter_key_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

@@ -1,8 +1,10 @@
-"""Health check for load balancers and operators."""
+"""Health check for load balancers and operators, and the pages of last resort (404, 500, 503)."""
+
+import sys
 
 from django.conf import settings
-from django.db import connection
-from django.http import JsonResponse
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,19 +44,41 @@ def _worker_status() -> str:
     return f"ok ({len(replies)})" if replies else "no workers"
 
 
+def _cache_status() -> str:
+    from django.core.cache import cache
+
+    from core.cache import cache_available
+
+    try:
+        cache.get("healthz:probe")
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+    return "ok" if cache_available() else "error: unavailable"
+
+
 @never_cache
 @require_GET
 def healthz(request):
+    """`ok`; `degraded` (200) when Redis — broker or cache — is down, since the site keeps selling on
+    PostgreSQL alone; `error` (503) without the database. The components and the engine are shown
+    only where HEALTHZ_DETAILS is on (not in production: they tell an attacker what runs here)."""
     database = _database_status()
     body = {
         "database": database,
         "database_engine": connection.vendor,
+        "cache": _cache_status(),
         "broker": _broker_status(),
         "broker_transport": "redis" if settings.REDIS_URL else "filesystem",
         "worker": _worker_status(),
     }
-    body["status"] = "ok" if database == "ok" else "error"
-    return JsonResponse(body, status=200 if database == "ok" else 503)
+    if database != "ok":
+        status = "error"
+    elif body["broker"] != "ok" or body["cache"] != "ok":
+        status = "degraded"
+    else:
+        status = "ok"
+    answer = {"status": status, **body} if settings.HEALTHZ_DETAILS else {"status": status}
+    return JsonResponse(answer, status=503 if status == "error" else 200)
 
 
 def _wants_json(request) -> bool:
@@ -71,12 +95,58 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def database_unavailable(request):
+    """503 when PostgreSQL is unreachable: a plain page or the API's error shape, never a traceback.
+
+    Rendered without touching the database (no session, no user, no context processors that query)."""
+    from django.template.loader import render_to_string
+    from django.utils.translation import gettext as _
+
+    if _wants_json(request):
+        response = JsonResponse(
+            {"code": "service_unavailable", "message": _("服务暂时不可用，请稍后再试"), "fields": {}},
+            status=503,
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = "30"
+    return response
+
+
 def server_error(request):
     from django.shortcuts import render
     from django.utils.translation import gettext as _
 
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DatabaseError) and is_database_outage(exc):
+        return database_unavailable(request)
     if _wants_json(request):
         return JsonResponse(
             {"code": "server_error", "message": _("服务器开小差了，请稍后再试"), "fields": {}}, status=500
         )
     return render(request, "500.html", status=500)
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """True for "cannot reach PostgreSQL" (connection refused, server gone), not for a query's own
+    error (a constraint, a bad value), which stays a 500 and a bug to fix."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc).lower()
+    return any(
+        marker in text
+        for marker in (
+            "connection",
+            "could not connect",
+            "server closed",
+            "terminating",
+            "shutting down",
+            "starting up",
+            "no such host",
+            "timeout expired",
+        )
+    )

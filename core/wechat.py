@@ -39,15 +39,42 @@ class DjangoCacheStorage(SessionStorage):
         cache.delete(f"{self.prefix}:{key}")
 
 
+class FailOpenStorage(SessionStorage):
+    """The Redis token store, answering "no token" while Redis is down: the client then fetches a
+    `stable_token` (which does not invalidate the one other processes hold) instead of failing the
+    mini-program login or a payment."""
+
+    def __init__(self, inner: SessionStorage):
+        self.inner = inner
+
+    def get(self, key, default=None):
+        try:
+            return self.inner.get(key, default)
+        except (redis.ConnectionError, redis.TimeoutError):
+            return default
+
+    def set(self, key, value, ttl=None):
+        try:
+            self.inner.set(key, value, ttl)
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass
+
+    def delete(self, key):
+        try:
+            self.inner.delete(key)
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass
+
+
 def token_storage() -> SessionStorage:
     if settings.REDIS_URL:
-        return RedisStorage(_redis_client(settings.REDIS_URL), prefix="wechatpy")
+        return FailOpenStorage(RedisStorage(_redis_client(settings.REDIS_URL), prefix="wechatpy"))
     return DjangoCacheStorage()
 
 
 @lru_cache(maxsize=4)
 def _redis_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
 
 
 _token_lock = threading.Lock()

@@ -8,8 +8,6 @@ it. Reviews (点评) are written on the review queue page (`courses:review_queue
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Q
@@ -19,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import csvsafe
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin
 from core.errors import ApplicationError
 from courses import services
@@ -268,7 +267,7 @@ class EventAdmin(OwnMixin, admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="attendance.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
-        writer = csv.writer(response)
+        writer = csvsafe.writer(response)
         writer.writerow([_("活动"), _("会员"), _("会员编号"), _("状态"), _("来源"), _("票码"), _("签到时间")])
         rows = EventRegistration.objects.filter(event__in=queryset).select_related("event", "user")
         for r in rows.order_by("event__starts_at", "status", "confirmed_at"):

@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError, NotEntitled
+from core.parsers import CleanFormParser, CleanMultiPartParser, LimitedJSONParser
 from courses import selectors, services
 from courses.models import CampTask, CheckIn
 
@@ -1088,7 +1088,7 @@ class TermCalendarApi(APIView):
 class TermCheckInsApi(APIView):
     """GET: the term's check-ins; POST: check in (打卡)."""
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [CleanMultiPartParser, CleanFormParser, LimitedJSONParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

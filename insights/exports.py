@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.crypto import mask_name, mask_phone
+from core.csvsafe import safe_cell
 from insights.metrics.base import FEN, RATE, SECONDS, Table
 from insights.metrics.funnel import acquisition_channel, acquisition_referrer, channel_name
 from insights.metrics.revenue import channel_label, item_type_label
@@ -36,20 +37,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """Text that Excel would run as a formula (a nickname like "=HYPERLINK(…)") is prefixed with a quote;
-    numbers, including negative amounts, stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:

@@ -19,6 +19,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import normalize_phone
+from core.ip import client_ip
 from members.models import User
 from members.sms import sms_sender
 
@@ -83,6 +84,18 @@ _ALLAUTH_PHONE_STAGE = "allauth.account.stages.PhoneVerificationStage"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is None and getattr(request, "_zhiquan_login_locked", False):
+            from core.lockout import LOCKED_MESSAGE
+
+            raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
+        return user
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits key on this; the one client-address rule (core/ip.py)."""
+        return client_ip(request)
+
     def get_login_stages(self) -> list[str]:
         return [
             f"{__name__}.PhoneVerificationStage" if path == _ALLAUTH_PHONE_STAGE else path

@@ -7,6 +7,7 @@ from members import apis
 urlpatterns = [
     path("auth/wechat/miniprogram/", apis.MiniProgramLoginApi.as_view(), name="api-auth-miniprogram"),
     path("auth/token/refresh/", apis.TokenRefreshApi.as_view(), name="api-token-refresh"),
+    path("auth/logout/", apis.LogoutApi.as_view(), name="api-auth-logout"),
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("me/phone/", apis.PhoneBindApi.as_view(), name="api-me-phone"),
     path("me/profile/", apis.ProfileApi.as_view(), name="api-me-profile"),

@@ -18,6 +18,8 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
+from core.sessions import log_out_everywhere, refresh_token_revoke
+from core.tokens import SafeTokenRefreshSerializer
 from members import selectors, services
 from members.models import SubscribeTemplate
 
@@ -232,6 +234,8 @@ class MiniProgramLoginApi(APIView):
 class TokenRefreshApi(TokenRefreshView):
     """Trade a refresh token for a new pair (the old refresh token is blacklisted: rotation)."""
 
+    serializer_class = SafeTokenRefreshSerializer  # a deleted user's token: 401, not 500
+
     throttle_scope = "login"
 
     @extend_schema(
@@ -241,6 +245,33 @@ class TokenRefreshApi(TokenRefreshView):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    """Log out in the mini-program: its refresh token is revoked (blacklisted), so the session ends now,
+    not when the token's 30 days run out. `everywhere: true` also revokes every other refresh token and
+    ends every web session of the member."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LogoutInput"
+
+        refresh = serializers.CharField(max_length=2048)
+        everywhere = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        operation_id="auth_logout",
+        tags=["auth"],
+        request=InputSerializer,
+        responses={204: None, **error_responses(400, 401)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        refresh_token_revoke(user=request.user, token=data.validated_data["refresh"])
+        if data.validated_data["everywhere"]:
+            log_out_everywhere(request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MembershipBriefSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("membership/", views.tiers, name="tiers"),
     path("membership/<str:code>/", views.tier_detail, name="tier_detail"),
     path("account/", views.account, name="account"),
+    path("account/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("account/onboarding/", views.onboarding, name="onboarding"),
     path("account/onboarding/<str:step>/confirm/", views.onboarding_confirm, name="onboarding_confirm"),
     path("account/profile/", views.profile, name="profile"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
 from core.http import local_path
+from core.sessions import log_out_everywhere
 from members import selectors, services
 from members.models import MembershipTier
 
@@ -113,6 +114,15 @@ def tier_detail(request, code: str):
 
 
 # ---- my account -------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def logout_everywhere(request):
+    """End every web session and every mini-program login of the member, this one included."""
+    log_out_everywhere(request, user=request.user)
+    messages.success(request, _("已在所有设备上退出登录"))
+    return redirect("account_login")
 
 
 @login_required

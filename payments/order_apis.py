@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
+from core.text import IDENTIFIER
 from payments import items, selectors, services
 from payments.models import Channel, Order, Payment
 from payments.order_views import client_ip
@@ -51,8 +52,9 @@ class OrdersApi(APIView):
             ref_name = "OrderCreateInput"
 
         item_type = serializers.CharField(max_length=32)
-        item_id = serializers.CharField(
-            max_length=64, help_text="tier code for membership, else an integer id"
+        # ASCII only: int() reads "١٢٣" as 123 (core/text.py).
+        item_id = serializers.RegexField(
+            IDENTIFIER.pattern, max_length=64, help_text="tier code for membership, else an integer id"
         )
         channel = serializers.ChoiceField(choices=Channel.values)
         referral_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

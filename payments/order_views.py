@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
 from core.http import redirect_to_next
+from core.ip import client_ip as core_client_ip
 from core.posters import qr_png
 from payments import items, selectors, services
 from payments.gateways.base import GatewayError
@@ -27,10 +28,8 @@ from payments.models import Channel, Order, Payment
 
 
 def client_ip(request: HttpRequest) -> str:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (
-        forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
-    ) or "127.0.0.1"
+    """The payer's address for WeChat Pay (`payer_client_ip`): the one rule of core.ip."""
+    return core_client_ip(request) or "127.0.0.1"
 
 
 def in_wechat_browser(request: HttpRequest) -> bool:
@@ -254,7 +253,7 @@ def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
 @require_POST
 def wechatpay_notify(request: HttpRequest) -> HttpResponse:
     result = services.notification_handle(
-        body=request.body, meta=request.META, remote_addr=request.META.get("REMOTE_ADDR", "")
+        body=request.body, meta=request.META, remote_addr=core_client_ip(request)
     )
     if result.status < 300:
         return HttpResponse(status=result.status)

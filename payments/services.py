@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
+from core.rejects import rejected_request, sample_text
 from payments import items
 from payments.gateways.base import GatewayError, PrepayRequest, RefundState, gateway_for
 from payments.models import (
@@ -583,12 +584,14 @@ def notification_receive(
     try:
         verified = verify_notification(meta=meta, body=body)
     except NotificationRejected as exc:
-        PaymentNotification.objects.create(
-            **raw,
-            outcome=PaymentNotification.Outcome.REJECTED,
-            error=f"{exc.code}: {exc.message}",
-            processed_at=timezone.now(),
-        )
+        # Unauthenticated: counted, and only a bounded sample kept (core/rejects.py).
+        if rejected_request("wechatpay_notify"):
+            PaymentNotification.objects.create(
+                **{**raw, "raw_body": sample_text(raw["raw_body"])},
+                outcome=PaymentNotification.Outcome.REJECTED,
+                error=f"{exc.code}: {exc.message}",
+                processed_at=timezone.now(),
+            )
         status = 401 if exc.code in ("bad_signature", "unknown_serial") else 400
         return None, None, NotifyResult(status, "FAIL", exc.message)
     facts = {

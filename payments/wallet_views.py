@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
+from core.ip import client_ip
 from core.money import MoneyError, yuan_to_fen
 from payments import wallet_selectors, withdrawals
 from payments.gateways.base import GatewayError
@@ -152,7 +153,7 @@ def withdrawal_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse
 def transfer_notify(request: HttpRequest) -> HttpResponse:
     """WeChat's MCHTRANSFER.BILL.FINISHED notifications (the notify_url of every transfer bill)."""
     result = withdrawals.transfer_notification_handle(
-        body=request.body, meta=request.META, remote_addr=request.META.get("REMOTE_ADDR", "")
+        body=request.body, meta=request.META, remote_addr=client_ip(request)
     )
     if result.status < 300:
         return HttpResponse(status=result.status)

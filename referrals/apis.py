@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
+from core.ip import client_ip
 from referrals import group_buys, posters, selectors, services
 from referrals.models import Commission, GroupBuy, GroupBuyMember, LinkChannel
 
@@ -337,7 +338,7 @@ class ReferralAgreementAcceptApi(APIView):
         acceptance = services.agreement_accept(
             user=request.user,
             agreement=current,
-            ip=request.META.get("REMOTE_ADDR", ""),
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         return Response(

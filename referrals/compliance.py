@@ -10,7 +10,6 @@ Reads only; a constant number of queries whatever the number of members.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import csvsafe
 from referrals.models import Commission, CommissionRule, PromoterLevel, ReferralBinding, ReferralSettings
 
 PROSECUTION_LEVELS = 3  # 组织、领导传销活动：层级三级以上
@@ -256,7 +256,7 @@ CSV_HEADER = [
 def compliance_csv_lines() -> Iterator[str]:
     """The export operators hand to counsel: one row per participant of every tree."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
 
     def flush() -> str:
         value = buffer.getvalue()

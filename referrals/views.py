@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ApplicationError
 from core.http import local_path
+from core.ip import client_ip
 from core.roles import FINANCE, OPERATOR, has_role
 from payments import items
 from referrals import capture, compliance, group_buys, posters, selectors, services
@@ -120,7 +121,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
             services.agreement_accept(
                 user=request.user,
                 agreement=current,
-                ip=request.META.get("REMOTE_ADDR", ""),
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
             )
             messages.success(request, _("已同意推广员协议，推广成交后即可获得佣金"))

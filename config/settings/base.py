@@ -23,6 +23,10 @@ SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-012345
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+# Which X-Forwarded-For hops to believe (core/ip.py): the number of our own proxies in front of
+# gunicorn, or their networks. Neither: the connecting peer is the client and the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_CIDRS = env.list("TRUSTED_PROXY_CIDRS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,6 +48,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.weixin",
+    "allauth.usersessions",  # "log out everywhere" (core/sessions.py)
     # Our apps, lowest layer first (dependencies point down only: see docs/architecture.md §3).
     "core",
     "payments",
@@ -57,10 +62,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.DatabaseOutageMiddleware",  # PostgreSQL unreachable → 503, not a traceback
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",  # zh-hans unless the visitor picked English
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RequestGuardMiddleware",  # bad query parameters → 400; form text cleaned
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "referrals.capture.ReferralCaptureMiddleware",  # ?ref=<code> on any page → session + visit count
@@ -68,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "core.middleware.RateLimitedMiddleware",  # allauth's uncaught RateLimited → 429, not 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +116,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "members.User"
+# Password guessing (core/lockout.py): failures per typed account and per client address within a
+# window, counted in PostgreSQL so the limit holds while Redis is down.
+LOGIN_LOCKOUT_ACCOUNT = 5
+LOGIN_LOCKOUT_IP = 30
+LOGIN_LOCKOUT_SECONDS = 15 * 60
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -114,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    "core.lockout.LockoutBackend",  # refuses while an account or address is locked out
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -122,7 +137,15 @@ AUTHENTICATION_BACKENDS = [
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     # Django's RedisCache, keeping one client per pool (core/cache.py: not ~0.25 ms of setup per call).
-    CACHES = {"default": {"BACKEND": "core.cache.ZhiquanRedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a Redis that is down or hung must cost a request milliseconds, not the
+    # request (the backend then fails open, core/cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.ZhiquanRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -144,6 +167,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "polling_interval": 0.5,
     }
 )
+# A broker outage must cost a request about a second, not 4 s x retries (core/queueing.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -212,6 +238,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Width × height, read from the header before decoding: a tiny PNG may declare 13000×13000 (core/images.py).
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=40_000_000)
 
 # --- Security (tightened further in prod.py) -----------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -234,9 +262,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.ScopedRateThrottle",
+        "core.throttling.QueryGuard",  # 400 for a bad query parameter, after auth (core/middleware.py)
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="300/min"),
@@ -250,9 +279,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    # JSON with a size and depth limit, text cleaned (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser", "core.parsers.CleanMultiPartParser"],
     "DATETIME_FORMAT": "iso-8601",
 }
+API_JSON_MAX_BYTES = 1024 * 1024
+API_JSON_MAX_DEPTH = 32
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=SECRET_KEY + "-jwt")
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=2),
@@ -300,6 +332,8 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # The WeChat button appears only when a website app is configured: an empty client_id would offer a
 # login that WeChat refuses.
+# Web sessions are recorded at login so "log out everywhere" can end them; not on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 SOCIALACCOUNT_PROVIDERS = {"weixin": {"SCOPE": ["snsapi_login"]}}
 if env("WECHAT_WEB_APPID", default=""):
     SOCIALACCOUNT_PROVIDERS["weixin"]["APP"] = {
@@ -339,9 +373,18 @@ WECHATPAY_PUBLIC_KEY_PATH = env("WECHATPAY_PUBLIC_KEY_PATH", default="")
 WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID", default="")
 WECHATPAY_GATEWAY_URL = env("WECHATPAY_GATEWAY_URL", default="https://api.mch.weixin.qq.com").rstrip("/")
 WECHATPAY_NOTIFY_URL = env("WECHATPAY_NOTIFY_URL", default=f"{SITE_URL}/payments/wechatpay/notify/")
+# Rejected (unverified) notifications: counted per minute, a few kept as bounded samples, an ALERT
+# log line when they spike (core/rejects.py).
+REJECTED_SAMPLES_PER_MINUTE = 5
+REJECTED_SAMPLE_BYTES = 2048
+REJECTED_ALERT_PER_MINUTE = 50
 # Sandbox channel: a cashier page plays WeChat's part (development and demo only; prod refuses it).
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"
+
+# /healthz lists its components (database engine, broker, workers) only where this is on; production
+# answers just {"status"} so it tells nobody what runs behind it.
+HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=True)
 
 # Benchmarks only: mounts the constant-JSON floor endpoint (/api/v1/_bench/floor/). See bench/.
 BENCHMARK_ENDPOINTS = env.bool("BENCHMARK_ENDPOINTS", default=False)

@@ -37,6 +37,8 @@ for _name in (
 ):
     _required(_name)
 
+HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=False)
+
 # The sandbox cashier signs payments itself: never in production.
 PAYMENTS_SANDBOX_ENABLED = False
 

@@ -996,6 +996,7 @@ NOT_LIST_PAGES = {
     "members:mall_redeem": "action",
     "members:notification_open": "redirect",
     "members:notifications_read_all": "action",
+    "members:logout_everywhere": "action",
 }
 
 

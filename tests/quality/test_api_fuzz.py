@@ -87,3 +87,25 @@ def test_anonymous_callers_get_documented_answers_and_protected_operations_refus
 def test_authenticated_member_gets_no_server_error_and_schema_conformant_answers(case, world, db):
     response = case.call(headers=world.bearer(world.member))
     case.validate_response(response, checks=[*CHECKS, ignored_auth], headers=world.bearer(world.member))
+
+
+# Money endpoints get deeper fuzzing: more examples per operation, signed in, where a 500 or a body
+# the schema does not allow would cost real money (orders, refunds, tips, withdrawals, group buys,
+# redemptions). Bodies that do not fit the schema at all are in test_api_fuzz_bodies.py.
+MONEY_EXAMPLES_PER_OPERATION = 50
+money_schema = schema.include(
+    path_regex=r"^/api/v1/(orders|wallet|circles/tips|referrals/group-buys|points/rewards|redeem-codes|coupons)",
+    method="POST",
+)
+
+
+@money_schema.parametrize()
+@settings(
+    max_examples=MONEY_EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_money_operations_take_deeper_fuzzing_without_a_server_error(case, world, db):
+    response = case.call(headers=world.bearer(world.member))
+    case.validate_response(response, checks=CHECKS, headers=world.bearer(world.member))
