@@ -326,6 +326,9 @@ WECHATPAY_GATEWAY_URL = env("WECHATPAY_GATEWAY_URL", default="https://api.mch.we
 WECHATPAY_NOTIFY_URL = env("WECHATPAY_NOTIFY_URL", default=f"{SITE_URL}/payments/wechatpay/notify/")
 # Sandbox channel: a cashier page plays WeChat's part (development and demo only; prod refuses it).
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
+# Mini-program login without WeChat (`sandbox:<name>` codes, members.services.miniprogram_login):
+# development and `make demo` only; prod.py forces it off.
+WECHAT_SANDBOX_LOGIN = env.bool("WECHAT_SANDBOX_LOGIN", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"
 
 # Benchmarks only: mounts the constant-JSON floor endpoint (/api/v1/_bench/floor/). See bench/.
