@@ -49,6 +49,9 @@ Component({
     openOrder(event) {
       wx.navigateTo({url: `/pkg-orders/detail/index?no=${event.currentTarget.dataset.no}`})
     },
+    promoter() {
+      wx.navigateTo({url: '/pkg-promoter/index/index'})
+    },
     allOrders() {
       wx.navigateTo({url: '/pkg-orders/list/index'})
     },
