@@ -24,6 +24,7 @@ from werkzeug import Response
 
 from payments.gateways import protocol
 from tests.conftest import IN_CI
+from tests.fakes.wechat_courses import CoursesWeChat
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIPROGRAM = ROOT / "miniprogram"
@@ -67,6 +68,7 @@ def wechat_for_client(fake_wechat, live_server, settings):
         deliveries.append(answer.status_code)
         return Response(json.dumps({"notify_status": answer.status_code}), status=200 if answer.ok else 502)
 
+    CoursesWeChat(fake_wechat).install()  # msgSecCheck passes posts and comments, as WeChat would
     fake_wechat.route("POST", r"/_miniprogram/login", login)
     fake_wechat.route("POST", r"/_miniprogram/pay", pay)
     fake_wechat.deliveries = deliveries

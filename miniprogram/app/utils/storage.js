@@ -4,6 +4,7 @@
 const TOKENS = 'zq_tokens'
 const USER = 'zq_user'
 const REFERRAL = 'zq_referral'
+const MY_CODE = 'zq_my_code'
 
 /** @returns {{access: string, refresh: string} | null} */
 function getTokens() {
@@ -20,6 +21,7 @@ function setTokens(tokens) {
 function clearTokens() {
   wx.removeStorageSync(TOKENS)
   wx.removeStorageSync(USER)
+  wx.removeStorageSync(MY_CODE)
 }
 
 /** @returns {{id: number, nickname: string, member_no: string | null} | null} */
@@ -42,4 +44,14 @@ function setReferral(code) {
   if (code) wx.setStorageSync(REFERRAL, code)
 }
 
-module.exports = {getTokens, setTokens, clearTokens, getUser, setUser, getReferral, setReferral}
+/** The member's own referral code (from GET /me/), which every share carries. */
+function getMyCode() {
+  return wx.getStorageSync(MY_CODE) || ''
+}
+
+/** @param {string} code */
+function setMyCode(code) {
+  if (code) wx.setStorageSync(MY_CODE, code)
+}
+
+module.exports = {getTokens, setTokens, clearTokens, getUser, setUser, getReferral, setReferral, getMyCode, setMyCode}

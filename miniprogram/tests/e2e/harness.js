@@ -17,7 +17,20 @@ config.baseUrl = API.replace(/\/$/, '')
 config.payPollMs = 300
 config.payPollTimes = 20
 
-const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android'}
+const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null}
+
+// A real 8×8 PNG (the server checks uploads with Pillow), as a photo picked from the album would be.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFElEQVR4nGNkP5jAgA0wYRUdtBIA658BOJghFJQAAAAASUVORK5CYII=',
+  'base64',
+)
+/** Put a photo in the album: the next wx.chooseMedia picks it. */
+function pickPhotoNext() {
+  const file = path.join(require('os').tmpdir(), `zq-photo-${process.pid}-${Date.now()}.png`)
+  fs.writeFileSync(file, PNG)
+  state.nextImage = file
+  return file
+}
 
 async function jsonPost(url, body) {
   const res = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
@@ -89,6 +102,14 @@ const wx = {
       () => fail({errMsg: 'requestPayment:fail network'}),
     )
   },
+  chooseMedia({success, fail}) {
+    if (!state.nextImage) return setTimeout(() => fail({errMsg: 'chooseMedia:fail cancel'}), 0)
+    const file = state.nextImage
+    state.nextImage = null
+    setTimeout(() => success({type: 'image', tempFiles: [{tempFilePath: file, size: fs.statSync(file).size, fileType: 'image'}]}), 0)
+    return undefined
+  },
+  setClipboardData() {},
   getDeviceInfo: () => ({platform: state.platform}),
   getSystemInfoSync: () => ({platform: state.platform}),
   showToast: opts => state.toasts.push(opts.title),
@@ -155,4 +176,4 @@ function requestsSince(from) {
   return state.log.slice(from).filter(line => /^(GET|POST|PUT|PATCH|DELETE|UPLOAD) /.test(line))
 }
 
-module.exports = {state, openPage, launch, asNewPhone, requestsSince, config}
+module.exports = {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, config}

@@ -2,7 +2,7 @@
  * Journeys of a new member, driven through the real pages against the live server (see harness.js).
  * They run in order and share the server's state, like one person using the app.
  */
-const {state, openPage, launch, asNewPhone, requestsSince} = require('./harness')
+const {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext} = require('./harness')
 const api = require('../../app/utils/api')
 
 jest.setTimeout(60000)
@@ -89,6 +89,74 @@ test('the VIP lesson opens and progress is reported', async () => {
   expect(report).toMatchObject({lesson_id: shared.vipLessonId, position_seconds: 20})
   const again = await openPage('pkg-courses/lesson/index', {id: String(shared.vipLessonId)})
   expect(again.data.startAt).toBe(20)
+})
+
+test('the member posts with a photo in a circle, comments and likes', async () => {
+  const list = await openPage('pkg-community/circles/index')
+  expectNoError(list, 'circles')
+  let circle = null
+  for (const row of list.data.circles) {
+    const page = await openPage('pkg-community/circle/index', {id: String(row.id)})
+    expectNoError(page, `circle ${row.id}`)
+    if (!page.data.canRead && page.data.price) {
+      const paid = await page.join()
+      if (paid.state !== 'paid') throw new Error(`joining circle ${row.id} ended ${JSON.stringify(paid)}`)
+    }
+    if (page.data.canRead && page.data.rulesPending) await page.acceptRules()
+    if (page.data.canRead && page.data.canPost && !page.data.rulesPending) {
+      circle = page
+      break
+    }
+  }
+  if (!circle) throw new Error(`no circle the VIP member can post in: ${JSON.stringify(list.data.circles)}`)
+  circle.onInput({detail: {value: '第一次发帖，来自小程序'}})
+  pickPhotoNext()
+  await circle.pickImage()
+  expect(circle.data.image).toMatch(/zq-photo/)
+  const post = await circle.publish()
+  if (!post) throw new Error(`publish failed: ${circle.data.notice}`)
+  expect(requestsSince(0)).toContain(`UPLOAD /api/v1/circles/${circle.data.id}/posts/`)
+  expect(post.images.length).toBe(1)
+  expect(post.body).toBe('第一次发帖，来自小程序')
+  expect(circle.data.posts[0]).toMatchObject({id: post.id, images: post.images})
+  const liked = await circle.toggleLike(post.id)
+  expect(liked).toMatchObject({liked: true, like_count: 1})
+  const detail = await openPage('pkg-community/post/index', {id: String(post.id)})
+  expectNoError(detail, 'post')
+  expect(detail.data.liked).toBe(true)
+  detail.onInput({detail: {value: '自己先顶一下'}})
+  const comment = await detail.comment()
+  if (!comment) throw new Error(`comment failed: ${detail.data.notice}`)
+  const again = await openPage('pkg-community/post/index', {id: String(post.id)})
+  expect(again.data.comments.map(c => c.body)).toContain('自己先顶一下')
+  const stale = await openPage('pkg-community/post/index', {id: '99999999'})
+  expect(stale.data.error).toBe('这条内容已被删除或不可见')
+})
+
+test('the member joins a camp and checks in with text and a photo', async () => {
+  const list = await openPage('pkg-community/camps/index')
+  expectNoError(list, 'camps')
+  const terms = list.data.mine.concat(list.data.camps)
+  let camp = null
+  for (const row of terms) {
+    const page = await openPage('pkg-community/camp/index', {term: String(row.id)})
+    expectNoError(page, `camp term ${row.id}`)
+    if (page.data.state === 'join' || page.data.state === 'join_free') await page.join()
+    if (page.data.state === 'joined' && page.data.task && !page.data.checkedIn) {
+      camp = page
+      break
+    }
+  }
+  if (!camp) throw new Error(`no running camp term with a task today: ${JSON.stringify(terms)}`)
+  camp.onInput({detail: {value: '今天完成了任务，附上截图'}})
+  pickPhotoNext()
+  await camp.pickImage()
+  const created = await camp.checkIn()
+  if (!created) throw new Error(`check-in failed: ${camp.data.notice}`)
+  expect(requestsSince(0)).toContain(`UPLOAD /api/v1/camps/terms/${camp.data.term}/checkins/`)
+  expect(created.images.length).toBe(1)
+  expect(camp.data.checkedIn).toMatchObject({text: '今天完成了任务，附上截图'})
+  expect(camp.data.checkedIn.images.length).toBe(1)
 })
 
 test('我的 shows the membership and the order; the refund inside the window goes through', async () => {

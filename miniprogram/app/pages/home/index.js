@@ -6,6 +6,7 @@
 const api = require('../../utils/api')
 const {yuan, date} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
+const storage = require('../../utils/storage')
 
 Component({
   data: {
@@ -31,6 +32,7 @@ Component({
       this.setData({loading: true, error: ''})
       try {
         const me = await api.get('/api/v1/me/')
+        storage.setMyCode(me.referral_code)
         const member = !!me.membership
         /** @type {Record<string, any>} */
         const next = {
@@ -61,6 +63,12 @@ Component({
     },
     goTiers() {
       wx.switchTab({url: '/pages/tiers/index'})
+    },
+    goCircles() {
+      wx.navigateTo({url: '/pkg-community/circles/index'})
+    },
+    goCamps() {
+      wx.navigateTo({url: '/pkg-community/camps/index'})
     },
     goCourses() {
       wx.navigateTo({url: '/pkg-courses/list/index'})

@@ -3,6 +3,7 @@
 const api = require('../../utils/api')
 const {yuan, date, orderStatus} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
+const storage = require('../../utils/storage')
 
 Component({
   data: {
@@ -26,6 +27,7 @@ Component({
       this.setData({loading: true, error: ''})
       try {
         const [me, orders] = await Promise.all([api.get('/api/v1/me/'), api.get('/api/v1/orders/')])
+        storage.setMyCode(me.referral_code)
         this.setData({
           loading: false,
           nickname: me.nickname,
