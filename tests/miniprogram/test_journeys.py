@@ -87,6 +87,10 @@ def test_miniprogram_journeys_against_the_live_server(
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
     call_command("seed_demo", stdout=io.StringIO())
+    from members.models import SubscribeTemplate
+
+    # As an operator does in admin: paste WeChat's template id, which switches the opt-in prompt on.
+    SubscribeTemplate.objects.filter(key="renewal_reminder").update(template_id="TPL_renewal_journey")
     env = {
         **os.environ,
         "ZQ_API_BASE_URL": live_server.url,

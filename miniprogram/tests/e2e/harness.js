@@ -17,7 +17,7 @@ config.baseUrl = API.replace(/\/$/, '')
 config.payPollMs = 300
 config.payPollTimes = 20
 
-const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null}
+const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: []}
 
 // A real 8×8 PNG (the server checks uploads with Pillow), as a photo picked from the album would be.
 const PNG = Buffer.from(
@@ -110,6 +110,10 @@ const wx = {
     return undefined
   },
   setClipboardData() {},
+  requestSubscribeMessage({tmplIds, success}) {
+    state.subscribeAsked.push(tmplIds)
+    setTimeout(() => success({errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(tmplIds.map(id => [id, 'accept']))}), 0)
+  },
   getDeviceInfo: () => ({platform: state.platform}),
   getSystemInfoSync: () => ({platform: state.platform}),
   showToast: opts => state.toasts.push(opts.title),

@@ -68,8 +68,11 @@ test('cancelling the payment leaves the order pending', async () => {
 
 test('buying VIP: wx.requestPayment with the server parameters, the payment notification, a member', async () => {
   const tiers = await openPage('pages/tiers/index')
-  const result = await tiers.buyTier('VIP')
+  const result = await tiers.buy({currentTarget: {dataset: {code: 'VIP'}}}) // the tap on 立即开通
   if (result.state !== 'paid') throw new Error(`checkout ended ${JSON.stringify(result)}`)
+  expect(state.subscribeAsked).toEqual([['TPL_renewal_journey']])
+  const optIns = await api.get('/api/v1/notifications/opt-ins/')
+  expect(optIns.opt_ins.find(t => t.template_key === 'renewal_reminder').remaining).toBe(1)
   expect(tiers.data.notice).toBe('开通成功，欢迎加入！')
   shared.vipOrderNo = result.order_no
   const home = await openPage('pages/home/index')

@@ -88,7 +88,7 @@ describe('tiers and checkout', () => {
     await simulate_tick()
     expect(result.state).toBe('cancelled')
     expect(text(comp, '.msg')).toBe('已取消支付，订单保留为待支付')
-    expect(apiCalls(wx)).toEqual(['GET /api/v1/membership/tiers/', 'POST /api/v1/orders/'])
+    expect(apiCalls(wx).filter(c => !c.includes('opt-ins'))).toEqual(['GET /api/v1/membership/tiers/', 'POST /api/v1/orders/'])
   })
 
   test('iOS: only the rules text is shown — no link, no hint to pay elsewhere', async () => {
@@ -110,6 +110,30 @@ describe('tiers and checkout', () => {
     expect(wx.calls.find(c => c.key === 'POST /api/v1/orders/').data.platform).toBe('ios')
     expect(text(comp, '.msg')).toBe(IOS_MESSAGE)
     expect(text(comp)).not.toMatch(/http|网页|example|浏览器|公众号/)
+  })
+
+  test('the tap asks for the renewal-reminder opt-in first, reports the answer, then pays', async () => {
+    const asked = []
+    const wx = mockWx({
+      'GET /api/v1/membership/tiers/': ok(tiers),
+      'GET /api/v1/notifications/opt-ins/': ok({
+        opt_ins: [
+          {template_key: 'renewal_reminder', template_id: 'TPL_RENEW', name: '会员到期提醒', remaining: 0},
+          {template_key: 'withdrawal_result', template_id: 'TPL_CASH', name: '提现结果通知', remaining: 0},
+        ],
+        ignored: [],
+      }),
+      'POST /api/v1/notifications/opt-ins/': ok({opt_ins: [], ignored: []}),
+      'POST /api/v1/orders/': {statusCode: 201, data: {...created, status: 'paid', payment: null}},
+    })
+    wx.requestSubscribeMessage = opts => (asked.push(opts.tmplIds), opts.success({errMsg: 'requestSubscribeMessage:ok', TPL_RENEW: 'accept'}))
+    loggedIn(wx)
+    const comp = await renderPage('pages/tiers/index')
+    await comp.instance.buy({currentTarget: {dataset: {code: 'VIP'}}})
+    expect(asked).toEqual([['TPL_RENEW']])
+    const keys = apiCalls(wx)
+    expect(keys.indexOf('POST /api/v1/notifications/opt-ins/')).toBeLessThan(keys.indexOf('POST /api/v1/orders/'))
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/notifications/opt-ins/').data).toEqual({results: {TPL_RENEW: 'accept'}})
   })
 })
 

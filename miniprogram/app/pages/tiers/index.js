@@ -2,6 +2,7 @@
 /** 会员: the tiers (API.md row 3) and checkout (rows 4–5). */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
+const subscribe = require('../../utils/subscribe')
 const {yuan} = require('../../utils/format')
 
 Component({
@@ -10,6 +11,7 @@ Component({
     error: '',
     tiers: /** @type {any[]} */ ([]),
     buying: '',
+    subscribeIds: /** @type {string[]} */ ([]),
     notice: '',
     noticeKind: '',
   },
@@ -20,9 +22,13 @@ Component({
     async load() {
       this.setData({loading: true, error: ''})
       try {
-        const tiers = await api.get('/api/v1/membership/tiers/')
+        const [tiers, subscribeIds] = await Promise.all([
+          api.get('/api/v1/membership/tiers/'),
+          subscribe.templateIds(['renewal_reminder']),
+        ])
         this.setData({
           loading: false,
+          subscribeIds,
           tiers: tiers.map((/** @type {any} */ t) => ({
             code: t.code,
             name: t.name,
@@ -35,8 +41,9 @@ Component({
         this.setData({loading: false, error: error.message || '加载失败'})
       }
     },
-    /** @param {any} event */
-    buy(event) {
+    /** The tap: ask for the renewal reminder opt-in first (WeChat needs the tap for it), then pay. */
+    async buy(/** @type {any} */ event) {
+      await subscribe.ask(this.data.subscribeIds)
       return this.buyTier(event.currentTarget.dataset.code)
     },
     /** @param {string} code */

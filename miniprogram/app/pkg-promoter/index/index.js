@@ -8,6 +8,7 @@
 const api = require('../../utils/api')
 const {yuan, date} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
+const subscribe = require('../../utils/subscribe')
 
 Component({
   data: {
@@ -26,6 +27,7 @@ Component({
     withdrawals: /** @type {any[]} */ ([]),
     notice: '',
     busy: false,
+    subscribeIds: /** @type {string[]} */ ([]),
   },
   methods: {
     onLoad() {
@@ -34,13 +36,15 @@ Component({
     async load() {
       this.setData({loading: true, error: ''})
       try {
-        const [mine, wallet, withdrawals] = await Promise.all([
+        const [mine, wallet, withdrawals, subscribeIds] = await Promise.all([
           api.get('/api/v1/referrals/me/'),
           api.get('/api/v1/wallet/'),
           api.get('/api/v1/wallet/withdrawals/'),
+          subscribe.templateIds(['withdrawal_result']),
         ])
         this.setData({
           loading: false,
+          subscribeIds,
           code: mine.code,
           shareUrl: mine.share_url,
           invited: mine.invited_count,
@@ -69,6 +73,7 @@ Component({
     /** Withdraw everything available (the server checks limits and real-name rules). */
     async withdraw() {
       if (!this.data.canWithdraw || this.data.busy) return null
+      await subscribe.ask(this.data.subscribeIds) // 提现结果通知, asked on the tap
       this.setData({busy: true, notice: ''})
       try {
         const withdrawal = await api.post('/api/v1/wallet/withdrawals/', {
