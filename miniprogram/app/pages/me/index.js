@@ -51,6 +51,9 @@ Component({
     openOrder(event) {
       wx.navigateTo({url: `/pkg-orders/detail/index?no=${event.currentTarget.dataset.no}`})
     },
+    openPoints() {
+      wx.navigateTo({url: '/pkg-orders/points/index'})
+    },
     promoter() {
       wx.navigateTo({url: '/pkg-promoter/index/index'})
     },
