@@ -13,7 +13,10 @@ module.exports = {
    */
   sandboxLogin: false,
   sandboxUser: 'devtools',
-  /** Payment channel of POST /api/v1/orders/ (API.md row 4). */
+  /**
+   * Payment channel of POST /api/v1/orders/ (API.md row 4). 'sandbox' against `make demo`: a modal stands
+   * in for WeChat Pay and the server's sandbox pays (never available in production).
+   */
   payChannel: 'wechat_miniprogram',
   /** After wx.requestPayment succeeds: how often and how many times to read the order until it is paid. */
   payPollMs: 1000,

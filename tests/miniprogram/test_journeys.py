@@ -117,6 +117,7 @@ def test_miniprogram_journeys_against_the_live_server(
 
     newbie = User.objects.get(wechat_identities__openid="o_journey_newbie")
     promoter = User.objects.get(wechat_identities__openid="o_journey_promoter")
+    assert User.objects.filter(wechat_identities__openid="o_sandbox_devtools").exists()  # sandbox login
     assert ReferralBinding.objects.get(user=newbie).referrer_id == promoter.pk
     statuses = set(Order.objects.filter(user=newbie).values_list("status", flat=True))
     assert statuses & {Order.Status.REFUNDING, Order.Status.REFUNDED}, statuses

@@ -182,3 +182,27 @@ test('the promoter sees the invitee', async () => {
   const mine = await api.get('/api/v1/referrals/me/')
   expect(mine.invited_count).toBeGreaterThanOrEqual(1)
 })
+
+test('a developer against make demo: sandbox login, then a course paid in the sandbox', async () => {
+  const {config} = require('./harness')
+  asNewPhone('unused')
+  config.sandboxLogin = true
+  config.sandboxUser = 'devtools'
+  config.payChannel = 'sandbox'
+  try {
+    const me = await openPage('pages/me/index')
+    expectNoError(me, '我的 (sandbox login)')
+    expect(requestsSince(0)[0]).toBe('POST /api/v1/auth/wechat/miniprogram/')
+    const list = await openPage('pkg-courses/list/index')
+    const course = list.data.courses.find(c => !c.unlocked && c.price !== '免费')
+    if (!course) throw new Error(`no paid course to buy: ${JSON.stringify(list.data.courses)}`)
+    const detail = await openPage('pkg-courses/detail/index', {id: String(course.id)})
+    const result = await detail.buy()
+    if (result.state !== 'paid') throw new Error(`sandbox checkout ended ${JSON.stringify(result)}`)
+    expect(requestsSince(0)).toContain(`POST /api/v1/orders/${result.order_no}/sandbox-pay/`)
+    expect(detail.data.unlocked).toBe(true)
+  } finally {
+    config.sandboxLogin = false
+    config.payChannel = 'wechat_miniprogram'
+  }
+})

@@ -220,3 +220,38 @@ describe('lessons', () => {
 function simulate_tick() {
   return new Promise(resolve => setTimeout(resolve, 5))
 }
+
+describe('sandbox payment (make demo)', () => {
+  afterEach(() => {
+    config.payChannel = 'wechat_miniprogram'
+  })
+
+  test('a modal stands in for WeChat Pay and the server sandbox pays', async () => {
+    config.payChannel = 'sandbox'
+    const wx = mockWx({
+      'GET /api/v1/membership/tiers/': ok(tiers),
+      'POST /api/v1/orders/': {statusCode: 201, data: {order_no: 'ZQ7', status: 'pending', amount_fen: 360000, payment: {cashier_url: 'http://127.0.0.1:8000/payments/sandbox/X/'}}},
+      'POST /api/v1/orders/ZQ7/sandbox-pay/': ok({order_no: 'ZQ7', status: 'paid'}),
+      'GET /api/v1/orders/ZQ7/': ok({order_no: 'ZQ7', status: 'paid', amount_fen: 360000, paid_at: '', item_type: 'membership', item_id: 'VIP'}),
+    }, {payment: () => { throw new Error('no wx.requestPayment in the sandbox') }})
+    loggedIn(wx)
+    const comp = await renderPage('pages/tiers/index')
+    const result = await comp.instance.buyTier('VIP')
+    expect(result).toEqual({state: 'paid', order_no: 'ZQ7'})
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/orders/').data.channel).toBe('sandbox')
+  })
+
+  test('closing the modal is a cancelled payment', async () => {
+    config.payChannel = 'sandbox'
+    const wx = mockWx({
+      'GET /api/v1/membership/tiers/': ok(tiers),
+      'POST /api/v1/orders/': {statusCode: 201, data: {order_no: 'ZQ8', status: 'pending', amount_fen: 360000, payment: {cashier_url: 'http://x/'}}},
+    })
+    wx.showModal = opts => opts.success({confirm: false, cancel: true})
+    loggedIn(wx)
+    const comp = await renderPage('pages/tiers/index')
+    const result = await comp.instance.buyTier('VIP')
+    expect(result.state).toBe('cancelled')
+    expect(apiCalls(wx)).not.toContain('POST /api/v1/orders/ZQ8/sandbox-pay/')
+  })
+})
