@@ -51,6 +51,9 @@ Component({
     openOrder(event) {
       wx.navigateTo({url: `/pkg-orders/detail/index?no=${event.currentTarget.dataset.no}`})
     },
+    openNotifications() {
+      wx.navigateTo({url: '/pkg-orders/notifications/index'})
+    },
     openPoints() {
       wx.navigateTo({url: '/pkg-orders/points/index'})
     },
