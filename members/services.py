@@ -7,6 +7,7 @@ Contracts other apps code against (see the brief): `notification_send`, `subscri
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
@@ -1359,6 +1360,25 @@ def _wechat_call(call):
     return result, ""
 
 
+SANDBOX_LOGIN_PREFIX = "sandbox:"
+_SANDBOX_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def sandbox_code2session(code: str) -> dict:
+    """Development only (`WECHAT_SANDBOX_LOGIN`): `sandbox:<name>` stands for a wx.login code.
+
+    The same name always gives the same fake openid (`o_sandbox_<name>`), so a developer can log in
+    as a stable user against `make demo`, where code2session cannot reach WeChat. Refused (like any
+    bad code) when the setting is off, which production settings force.
+    """
+    import secrets
+
+    name = code[len(SANDBOX_LOGIN_PREFIX) :]
+    if not settings.WECHAT_SANDBOX_LOGIN or not _SANDBOX_NAME.match(name):
+        raise WeChatLoginFailed()
+    return {"openid": f"o_sandbox_{name}", "session_key": secrets.token_hex(12)}
+
+
 def miniprogram_login(*, code: str, referral_code: str = "") -> tuple[User, bool]:
     """`wx.login` code → code2session → our user (by appid+openid, else linked by unionid, else new).
 
@@ -1371,7 +1391,10 @@ def miniprogram_login(*, code: str, referral_code: str = "") -> tuple[User, bool
     code = (code or "").strip()
     if not code or len(code) > 128:
         raise WeChatLoginFailed(_("登录凭证无效"))
-    session, problem = _wechat_call(lambda: miniprogram_client().wxa.code_to_session(code))
+    if code.startswith(SANDBOX_LOGIN_PREFIX):
+        session, problem = sandbox_code2session(code), ""
+    else:
+        session, problem = _wechat_call(lambda: miniprogram_client().wxa.code_to_session(code))
     openid = str((session or {}).get("openid") or "")
     if not openid:
         logger.info("code2session failed: %s", problem or "no openid")

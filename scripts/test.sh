@@ -26,5 +26,14 @@ echo "make test: ruff"
 .venv/bin/ruff format --check .
 echo "make test: migrations are complete"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+echo "make test: mini-program (npm ci, tsc --checkJs, jest unit tests; its journeys run in pytest)"
+if command -v npm >/dev/null 2>&1; then
+  (cd miniprogram && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm test --silent)
+elif [[ "${CI:-}" == "true" ]]; then
+  echo "make test: CI needs Node 20+ and npm for miniprogram/" >&2
+  exit 1
+else
+  echo "make test: npm not found -> mini-program tests skipped (tests/miniprogram says so too)"
+fi
 echo "make test: pytest"
 .venv/bin/python -m pytest "$@"

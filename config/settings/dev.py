@@ -5,3 +5,4 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=True)
+WECHAT_SANDBOX_LOGIN = env.bool("WECHAT_SANDBOX_LOGIN", default=True)

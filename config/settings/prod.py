@@ -41,6 +41,8 @@ HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=False)
 
 # The sandbox cashier signs payments itself: never in production.
 PAYMENTS_SANDBOX_ENABLED = False
+# Sandbox mini-program login makes anyone any user: never in production, whatever the environment says.
+WECHAT_SANDBOX_LOGIN = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

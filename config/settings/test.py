@@ -12,6 +12,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 PAYMENTS_SANDBOX_ENABLED = True
+WECHAT_SANDBOX_LOGIN = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that check throttling set their own low rates; the rest must never be throttled.
 REST_FRAMEWORK = {

@@ -28,6 +28,7 @@ from django.utils import timezone
 OWNED = {
     "api-order-detail": "order",
     "api-order-refund": "order",
+    "api-order-sandbox-pay": "order",
     "payments:order_detail": "order",
     "payments:order_pay": "order",
     "payments:order_status": "order",
@@ -282,7 +283,7 @@ def test_another_member_gets_404_and_changes_nothing(route_name, world, owned, d
     sorted(
         name
         for name in OWNED
-        if not name.endswith(("refund", "cancel", "confirm", "_pay", "-read", "_open", "_qr"))
+        if not name.endswith(("refund", "cancel", "confirm", "_pay", "-pay", "-read", "_open", "_qr"))
     ),
 )
 def test_owner_sees_their_own_object(route_name, world, owned, db):

@@ -1,0 +1,87 @@
+// @ts-check
+/**
+ * 首页: a visitor (no membership) sees the tiers to join; a member sees their membership and the courses.
+ * At most 3 API calls: login (only without a token), GET /me/, then tiers (visitor) or courses (member).
+ */
+const api = require('../../utils/api')
+const {yuan, date} = require('../../utils/format')
+const {sharePath} = require('../../utils/referral')
+const storage = require('../../utils/storage')
+
+Component({
+  data: {
+    loading: true,
+    error: '',
+    member: false,
+    nickname: '',
+    memberNo: '',
+    tierName: '',
+    endsAt: '',
+    referralCode: '',
+    tiers: /** @type {any[]} */ ([]),
+    courses: /** @type {any[]} */ ([]),
+  },
+  methods: {
+    onLoad() {
+      return this.load()
+    },
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh())
+    },
+    async load() {
+      this.setData({loading: true, error: ''})
+      try {
+        const me = await api.get('/api/v1/me/')
+        storage.setMyCode(me.referral_code)
+        const member = !!me.membership
+        /** @type {Record<string, any>} */
+        const next = {
+          loading: false,
+          member,
+          nickname: me.nickname,
+          memberNo: me.member_no || '',
+          referralCode: me.referral_code || '',
+          tierName: member ? me.membership.tier : '',
+          endsAt: member ? date(me.membership.ends_at) : '',
+        }
+        if (member) {
+          const courses = await api.get('/api/v1/courses/')
+          next.courses = courses.results.map((/** @type {any} */ c) => ({
+            id: c.id,
+            title: c.title,
+            summary: c.summary || '',
+            unlocked: !!c.unlocked,
+          }))
+        } else {
+          const tiers = await api.get('/api/v1/membership/tiers/')
+          next.tiers = tiers.map((/** @type {any} */ t) => ({code: t.code, name: t.name, price: yuan(t.price_fen), days: t.duration_days}))
+        }
+        this.setData(next)
+      } catch (error) {
+        this.setData({loading: false, error: error.message || '加载失败'})
+      }
+    },
+    goTiers() {
+      wx.switchTab({url: '/pages/tiers/index'})
+    },
+    goCircles() {
+      wx.navigateTo({url: '/pkg-community/circles/index'})
+    },
+    goCamps() {
+      wx.navigateTo({url: '/pkg-community/camps/index'})
+    },
+    goCourses() {
+      wx.navigateTo({url: '/pkg-courses/list/index'})
+    },
+    /** @param {any} event */
+    openCourse(event) {
+      wx.navigateTo({url: `/pkg-courses/detail/index?id=${event.currentTarget.dataset.id}`})
+    },
+    onShareAppMessage() {
+      return {title: '知圈 · 一起成长的知识社群', path: sharePath('/pages/home/index', this.data.referralCode)}
+    },
+    onShareTimeline() {
+      return {title: '知圈 · 一起成长的知识社群', query: this.data.referralCode ? `ref=${this.data.referralCode}` : ''}
+    },
+  },
+})

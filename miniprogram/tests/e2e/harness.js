@@ -1,0 +1,183 @@
+/**
+ * Runs the mini-program's real code in Node: a `wx` whose request/uploadFile speak HTTP to the live server
+ * (ZQ_API_BASE_URL), whose login asks the test's WeChat fake (ZQ_WECHAT_FAKE_URL) for a code its
+ * jscode2session accepts, and whose requestPayment has the fake pay and notify the server.
+ * Pages are built with Component(): openPage() runs one with data/setData like the WeChat runtime.
+ */
+const fs = require('fs')
+const path = require('path')
+
+const APP = path.join(__dirname, '../../app')
+const API = process.env.ZQ_API_BASE_URL
+const FAKE = process.env.ZQ_WECHAT_FAKE_URL
+if (!API || !FAKE) throw new Error('ZQ_API_BASE_URL and ZQ_WECHAT_FAKE_URL must be set (tests/miniprogram/test_journeys.py sets them)')
+
+const config = require('../../app/config')
+config.baseUrl = API.replace(/\/$/, '')
+config.payPollMs = 300
+config.payPollTimes = 20
+
+const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: []}
+
+// A real 8×8 PNG (the server checks uploads with Pillow), as a photo picked from the album would be.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAFElEQVR4nGNkP5jAgA0wYRUdtBIA658BOJghFJQAAAAASUVORK5CYII=',
+  'base64',
+)
+/** Put a photo in the album: the next wx.chooseMedia picks it. */
+function pickPhotoNext() {
+  const file = path.join(require('os').tmpdir(), `zq-photo-${process.pid}-${Date.now()}.png`)
+  fs.writeFileSync(file, PNG)
+  state.nextImage = file
+  return file
+}
+
+async function jsonPost(url, body) {
+  const res = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+  const text = await res.text()
+  let data = text
+  try {
+    data = JSON.parse(text)
+  } catch (e) {
+    /* keep text */
+  }
+  return {status: res.status, data}
+}
+
+function headersOf(res) {
+  const out = {}
+  res.headers.forEach((value, key) => {
+    out[key] = value
+  })
+  return out
+}
+
+const wx = {
+  getStorageSync: key => (state.storage.has(key) ? state.storage.get(key) : ''),
+  setStorageSync: (key, value) => state.storage.set(key, JSON.parse(JSON.stringify(value))),
+  removeStorageSync: key => state.storage.delete(key),
+  login({success, fail}) {
+    jsonPost(`${FAKE}/_miniprogram/login`, {user: state.user}).then(
+      res => success({code: res.data.code, errMsg: 'login:ok'}),
+      () => fail({errMsg: 'login:fail'}),
+    )
+  },
+  request({url, method = 'GET', data, header = {}, success, fail}) {
+    state.log.push(`${method} ${url.replace(API, '')}`)
+    const init = {method, headers: header}
+    if (data !== undefined && method !== 'GET') init.body = JSON.stringify(data)
+    fetch(url, init)
+      .then(async res => {
+        const text = await res.text()
+        let body = text
+        try {
+          body = JSON.parse(text)
+        } catch (e) {
+          /* not JSON */
+        }
+        success({statusCode: res.status, data: body, header: headersOf(res), errMsg: 'request:ok'})
+      })
+      .catch(() => fail({errMsg: 'request:fail'}))
+  },
+  uploadFile({url, filePath, name, formData = {}, header = {}, success, fail}) {
+    state.log.push(`UPLOAD ${url.replace(API, '')}`)
+    const form = new FormData()
+    for (const [key, value] of Object.entries(formData)) form.append(key, String(value))
+    form.append(name, new Blob([fs.readFileSync(filePath)], {type: 'image/png'}), path.basename(filePath))
+    fetch(url, {method: 'POST', headers: header, body: form})
+      .then(async res => success({statusCode: res.status, data: await res.text(), errMsg: 'uploadFile:ok'}))
+      .catch(() => fail({errMsg: 'uploadFile:fail'}))
+  },
+  requestPayment(params) {
+    const {success, fail} = params
+    if (state.nextPayment === 'cancel') {
+      state.nextPayment = 'pay'
+      setTimeout(() => fail({errMsg: 'requestPayment:fail cancel'}), 0)
+      return
+    }
+    const {timeStamp, nonceStr, signType, paySign} = params
+    const body = {timeStamp, nonceStr, package: params.package, signType, paySign}
+    jsonPost(`${FAKE}/_miniprogram/pay`, body).then(
+      res => (res.status === 200 ? success({errMsg: 'requestPayment:ok'}) : fail({errMsg: `requestPayment:fail ${JSON.stringify(res.data)}`})),
+      () => fail({errMsg: 'requestPayment:fail network'}),
+    )
+  },
+  chooseMedia({success, fail}) {
+    if (!state.nextImage) return setTimeout(() => fail({errMsg: 'chooseMedia:fail cancel'}), 0)
+    const file = state.nextImage
+    state.nextImage = null
+    setTimeout(() => success({type: 'image', tempFiles: [{tempFilePath: file, size: fs.statSync(file).size, fileType: 'image'}]}), 0)
+    return undefined
+  },
+  setClipboardData() {},
+  requestSubscribeMessage({tmplIds, success}) {
+    state.subscribeAsked.push(tmplIds)
+    setTimeout(() => success({errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(tmplIds.map(id => [id, 'accept']))}), 0)
+  },
+  getDeviceInfo: () => ({platform: state.platform}),
+  getSystemInfoSync: () => ({platform: state.platform}),
+  showToast: opts => state.toasts.push(opts.title),
+  showModal: opts => opts.success({confirm: true, cancel: false}),
+  navigateTo: opts => state.log.push(`navigateTo ${opts.url}`),
+  redirectTo: opts => state.log.push(`redirectTo ${opts.url}`),
+  switchTab: opts => state.log.push(`switchTab ${opts.url}`),
+  reLaunch: opts => state.log.push(`reLaunch ${opts.url}`),
+  stopPullDownRefresh() {},
+  createInnerAudioContext: () => ({onTimeUpdate() {}, onPause() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
+}
+global.wx = wx
+
+const definitions = {}
+let captured = null
+global.Component = def => {
+  captured = def
+}
+global.App = def => {
+  captured = def
+}
+global.getApp = () => ({globalData: {}})
+
+function definition(file) {
+  if (!definitions[file]) {
+    captured = null
+    require(path.join(APP, file))
+    if (!captured) throw new Error(`${file} did not call Component()/App()`)
+    definitions[file] = captured
+  }
+  return definitions[file]
+}
+
+/** Open a page like WeChat does: fresh data, setData, methods on `this`, then onLoad(query). */
+async function openPage(page, query = {}) {
+  const def = definition(`${page}.js`)
+  const instance = {
+    data: JSON.parse(JSON.stringify(def.data || {})),
+    setData(patch) {
+      Object.assign(this.data, patch)
+    },
+  }
+  for (const [name, fn] of Object.entries(def.methods || {})) instance[name] = fn.bind(instance)
+  if (instance.onLoad) await instance.onLoad(query)
+  return instance
+}
+
+/** Start the app as WeChat does with launch options (share path or 小程序码). */
+function launch(query = {}) {
+  const app = definition('app.js')
+  app.onLaunch({path: 'pages/home/index', query, scene: 1047})
+}
+
+/** A fresh phone: empty storage, and wx.login answers for `user`. */
+function asNewPhone(user) {
+  state.user = user
+  state.storage = new Map()
+  state.log = []
+  state.toasts = []
+}
+
+/** Network calls since `from`. */
+function requestsSince(from) {
+  return state.log.slice(from).filter(line => /^(GET|POST|PUT|PATCH|DELETE|UPLOAD) /.test(line))
+}
+
+module.exports = {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, config}

@@ -1,0 +1,208 @@
+/**
+ * Journeys of a new member, driven through the real pages against the live server (see harness.js).
+ * They run in order and share the server's state, like one person using the app.
+ */
+const {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext} = require('./harness')
+const api = require('../../app/utils/api')
+
+jest.setTimeout(60000)
+
+const shared = {promoterCode: '', vipOrderNo: '', vipLessonId: 0, vipCourseId: 0}
+
+function expectNoError(page, where) {
+  if (page.data.error) throw new Error(`${where}: the page shows an error: ${page.data.error}`)
+}
+
+test('a promoter logs in and finds their referral code in 我的', async () => {
+  asNewPhone('promoter')
+  launch({})
+  const me = await openPage('pages/me/index')
+  expectNoError(me, '我的')
+  expect(me.data.referralCode).toMatch(/^[A-Z0-9]{4,16}$/)
+  shared.promoterCode = me.data.referralCode
+})
+
+test('a new member opens a 小程序码 with the referral code and sees the visitor home in ≤ 3 calls', async () => {
+  asNewPhone('newbie')
+  launch({scene: encodeURIComponent(`r=${shared.promoterCode}`)})
+  const home = await openPage('pages/home/index')
+  expectNoError(home, 'home')
+  const calls = requestsSince(0)
+  expect(calls.length).toBeLessThanOrEqual(3)
+  expect(calls[0]).toBe('POST /api/v1/auth/wechat/miniprogram/')
+  expect(home.data.member).toBe(false)
+  expect(home.data.tiers.map(t => t.code)).toEqual(expect.arrayContaining(['VIP', 'KA']))
+  expect(home.data.tiers.find(t => t.code === 'VIP').price).toBe('¥3600')
+})
+
+test('a VIP lesson is locked for the visitor', async () => {
+  const list = await openPage('pkg-courses/list/index')
+  expectNoError(list, 'courses')
+  for (const course of list.data.courses.filter(c => c.tiers.split('/').includes('VIP'))) {
+    const detail = await openPage('pkg-courses/detail/index', {id: String(course.id)})
+    expectNoError(detail, 'course detail')
+    const lesson = detail.data.lessons.find(l => !l.preview)
+    if (lesson) {
+      expect(lesson.locked).toBe(true)
+      shared.vipCourseId = course.id
+      shared.vipLessonId = lesson.id
+      break
+    }
+  }
+  expect(shared.vipLessonId).toBeGreaterThan(0)
+  const page = await openPage('pkg-courses/lesson/index', {id: String(shared.vipLessonId)})
+  expect(page.data.locked).toBe(true)
+  expect(page.data.error).toBe('本课时需要开通会员或购买课程后学习')
+})
+
+test('cancelling the payment leaves the order pending', async () => {
+  const tiers = await openPage('pages/tiers/index')
+  state.nextPayment = 'cancel'
+  const result = await tiers.buyTier('VIP')
+  expect(result.state).toBe('cancelled')
+  expect(tiers.data.notice).toBe('已取消支付，订单保留为待支付')
+  const order = await openPage('pkg-orders/detail/index', {no: result.order_no})
+  expect(order.data.status).toBe('pending')
+  expect(order.data.statusText).toBe('待支付')
+})
+
+test('buying VIP: wx.requestPayment with the server parameters, the payment notification, a member', async () => {
+  const tiers = await openPage('pages/tiers/index')
+  const result = await tiers.buy({currentTarget: {dataset: {code: 'VIP'}}}) // the tap on 立即开通
+  if (result.state !== 'paid') throw new Error(`checkout ended ${JSON.stringify(result)}`)
+  expect(state.subscribeAsked).toEqual([['TPL_renewal_journey']])
+  const optIns = await api.get('/api/v1/notifications/opt-ins/')
+  expect(optIns.opt_ins.find(t => t.template_key === 'renewal_reminder').remaining).toBe(1)
+  expect(tiers.data.notice).toBe('开通成功，欢迎加入！')
+  shared.vipOrderNo = result.order_no
+  const home = await openPage('pages/home/index')
+  expect(home.data.member).toBe(true)
+  expect(home.data.tierName).toBe('VIP')
+  expect(home.data.memberNo).toBeTruthy()
+  expect(home.data.courses.length).toBeGreaterThan(0)
+})
+
+test('the VIP lesson opens and progress is reported', async () => {
+  const page = await openPage('pkg-courses/lesson/index', {id: String(shared.vipLessonId)})
+  expectNoError(page, 'lesson')
+  expect(page.data.locked).toBe(false)
+  expect(page.data.title).toBeTruthy()
+  page.onTime(20)
+  const report = await page.report(false)
+  expect(report).toMatchObject({lesson_id: shared.vipLessonId, position_seconds: 20})
+  const again = await openPage('pkg-courses/lesson/index', {id: String(shared.vipLessonId)})
+  expect(again.data.startAt).toBe(20)
+})
+
+test('the member posts with a photo in a circle, comments and likes', async () => {
+  const list = await openPage('pkg-community/circles/index')
+  expectNoError(list, 'circles')
+  let circle = null
+  for (const row of list.data.circles) {
+    const page = await openPage('pkg-community/circle/index', {id: String(row.id)})
+    expectNoError(page, `circle ${row.id}`)
+    if (!page.data.canRead && page.data.price) {
+      const paid = await page.join()
+      if (paid.state !== 'paid') throw new Error(`joining circle ${row.id} ended ${JSON.stringify(paid)}`)
+    }
+    if (page.data.canRead && page.data.rulesPending) await page.acceptRules()
+    if (page.data.canRead && page.data.canPost && !page.data.rulesPending) {
+      circle = page
+      break
+    }
+  }
+  if (!circle) throw new Error(`no circle the VIP member can post in: ${JSON.stringify(list.data.circles)}`)
+  circle.onInput({detail: {value: '第一次发帖，来自小程序'}})
+  pickPhotoNext()
+  await circle.pickImage()
+  expect(circle.data.image).toMatch(/zq-photo/)
+  const post = await circle.publish()
+  if (!post) throw new Error(`publish failed: ${circle.data.notice}`)
+  expect(requestsSince(0)).toContain(`UPLOAD /api/v1/circles/${circle.data.id}/posts/`)
+  expect(post.images.length).toBe(1)
+  expect(post.body).toBe('第一次发帖，来自小程序')
+  expect(circle.data.posts[0]).toMatchObject({id: post.id, images: post.images})
+  const liked = await circle.toggleLike(post.id)
+  expect(liked).toMatchObject({liked: true, like_count: 1})
+  const detail = await openPage('pkg-community/post/index', {id: String(post.id)})
+  expectNoError(detail, 'post')
+  expect(detail.data.liked).toBe(true)
+  detail.onInput({detail: {value: '自己先顶一下'}})
+  const comment = await detail.comment()
+  if (!comment) throw new Error(`comment failed: ${detail.data.notice}`)
+  const again = await openPage('pkg-community/post/index', {id: String(post.id)})
+  expect(again.data.comments.map(c => c.body)).toContain('自己先顶一下')
+  const stale = await openPage('pkg-community/post/index', {id: '99999999'})
+  expect(stale.data.error).toBe('这条内容已被删除或不可见')
+})
+
+test('the member joins a camp and checks in with text and a photo', async () => {
+  const list = await openPage('pkg-community/camps/index')
+  expectNoError(list, 'camps')
+  const terms = list.data.mine.concat(list.data.camps)
+  let camp = null
+  for (const row of terms) {
+    const page = await openPage('pkg-community/camp/index', {term: String(row.id)})
+    expectNoError(page, `camp term ${row.id}`)
+    if (page.data.state === 'join' || page.data.state === 'join_free') await page.join()
+    if (page.data.state === 'joined' && page.data.task && !page.data.checkedIn) {
+      camp = page
+      break
+    }
+  }
+  if (!camp) throw new Error(`no running camp term with a task today: ${JSON.stringify(terms)}`)
+  camp.onInput({detail: {value: '今天完成了任务，附上截图'}})
+  pickPhotoNext()
+  await camp.pickImage()
+  const created = await camp.checkIn()
+  if (!created) throw new Error(`check-in failed: ${camp.data.notice}`)
+  expect(requestsSince(0)).toContain(`UPLOAD /api/v1/camps/terms/${camp.data.term}/checkins/`)
+  expect(created.images.length).toBe(1)
+  expect(camp.data.checkedIn).toMatchObject({text: '今天完成了任务，附上截图'})
+  expect(camp.data.checkedIn.images.length).toBe(1)
+})
+
+test('我的 shows the membership and the order; the refund inside the window goes through', async () => {
+  const me = await openPage('pages/me/index')
+  expectNoError(me, '我的')
+  expect(me.data.membership).toMatchObject({tier: 'VIP'})
+  expect(me.data.memberNo).toBeTruthy()
+  expect(me.data.orders.map(o => o.no)).toContain(shared.vipOrderNo)
+  const detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
+  expectNoError(detail, 'order detail')
+  expect(detail.data.status).toBe('paid')
+  expect(detail.data.refund).toMatchObject({refundable: true, amount: '¥3600'})
+  await detail.refund()
+  expect(['refunding', 'refunded']).toContain(detail.data.status)
+  expect(detail.data.notice).toMatch(/退款/)
+})
+
+test('the promoter sees the invitee', async () => {
+  asNewPhone('promoter')
+  const mine = await api.get('/api/v1/referrals/me/')
+  expect(mine.invited_count).toBeGreaterThanOrEqual(1)
+})
+
+test('a developer against make demo: sandbox login, then a course paid in the sandbox', async () => {
+  const {config} = require('./harness')
+  asNewPhone('unused')
+  config.sandboxLogin = true
+  config.sandboxUser = 'devtools'
+  config.payChannel = 'sandbox'
+  try {
+    const me = await openPage('pages/me/index')
+    expectNoError(me, '我的 (sandbox login)')
+    expect(requestsSince(0)[0]).toBe('POST /api/v1/auth/wechat/miniprogram/')
+    const list = await openPage('pkg-courses/list/index')
+    const course = list.data.courses.find(c => !c.unlocked && c.price !== '免费')
+    if (!course) throw new Error(`no paid course to buy: ${JSON.stringify(list.data.courses)}`)
+    const detail = await openPage('pkg-courses/detail/index', {id: String(course.id)})
+    const result = await detail.buy()
+    if (result.state !== 'paid') throw new Error(`sandbox checkout ended ${JSON.stringify(result)}`)
+    expect(requestsSince(0)).toContain(`POST /api/v1/orders/${result.order_no}/sandbox-pay/`)
+    expect(detail.data.unlocked).toBe(true)
+  } finally {
+    config.sandboxLogin = false
+    config.payChannel = 'wechat_miniprogram'
+  }
+})
