@@ -21,7 +21,7 @@ FONT_CANDIDATES = [
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 ]
 WIDTH, HEIGHT = 750, 1200
-BRAND = (26, 173, 25)
+BRAND = (26, 173, 25)  # the default primary colour; posters use the brand's (core.brand)
 
 
 @lru_cache(maxsize=16)
@@ -72,10 +72,14 @@ def render_poster(
     footer: str = "",
 ) -> bytes:
     """A 750×1200 PNG: brand header, title, up to 3 big stats, QR code and a footer line."""
+    from core import brand as site_brand
+
+    info = site_brand.current()
+    colour = info.primary_rgb
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 0, WIDTH, 260], fill=BRAND)
-    draw.text((48, 60), _("知圈"), font=cjk_font(56), fill="white")
+    draw.rectangle([0, 0, WIDTH, 260], fill=colour)
+    draw.text((48, 60), info.site_name, font=cjk_font(56), fill="white")
     y = 150
     for line in _wrap(draw, title, cjk_font(44), WIDTH - 96)[:2]:
         draw.text((48, y), line, font=cjk_font(44), fill="white")
@@ -89,7 +93,7 @@ def render_poster(
         column = (WIDTH - 96) // len(stats)
         for index, (value, label) in enumerate(stats):
             x = 48 + index * column
-            draw.text((x, y + 30), value, font=cjk_font(72), fill=BRAND)
+            draw.text((x, y + 30), value, font=cjk_font(72), fill=colour)
             draw.text((x, y + 120), label, font=cjk_font(28), fill=(120, 120, 120))
     if qr_png_bytes:
         qr = Image.open(io.BytesIO(qr_png_bytes)).convert("RGB")

@@ -18,6 +18,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.crypto import normalize_phone
 from members.models import User
 from members.sms import sms_sender
@@ -110,7 +111,9 @@ class AccountAdapter(DefaultAccountAdapter):
         sms_sender().send(normalize_phone(phone), code)
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        sms_sender().send(normalize_phone(phone), "（该手机号尚未注册知圈）")
+        sms_sender().send(
+            normalize_phone(phone), _("（该手机号尚未注册%(site)s）") % {"site": brand.current().site_name}
+        )
 
     def set_phone(self, user, phone: str, verified: bool) -> None:
         user.set_phone(phone, verified=verified)
@@ -138,9 +141,9 @@ class AccountAdapter(DefaultAccountAdapter):
             phone = (form.cleaned_data.get("phone") or "") if form is not None else ""
             email = user.email or ""
             user.nickname = (
-                _("知圈用户%(tail)s") % {"tail": phone[-4:]}
+                _("%(site)s用户%(tail)s") % {"site": brand.current().short_name, "tail": phone[-4:]}
                 if phone
-                else (email.split("@")[0][:20] or _("知圈用户"))
+                else (email.split("@")[0][:20] or _("%(site)s用户") % {"site": brand.current().short_name})
             )
             user.save(update_fields=["nickname"])
         if commit and user.pk:
