@@ -65,7 +65,20 @@ class _ColourInput(forms.TextInput):
 class BrandForm(forms.ModelForm):
     class Meta:
         model = Brand
-        fields = "__all__"
+        fields = (
+            "site_name",
+            "short_name",
+            "tagline",
+            "description",
+            "logo",
+            "primary_color",
+            "accent_color",
+            "share_title",
+            "footer_text",
+            "terms_url",
+            "privacy_url",
+            "icp_text",
+        )
         widgets = {"primary_color": _ColourInput(), "accent_color": _ColourInput()}
 
 
