@@ -29,7 +29,7 @@ TIERS = [
         "rank": 1,
         "member_no_prefix": "VIP",
         "single_purchase_discount_bp": 1000,
-        "benefits": "全部 VIP 线上课程\n社群服务与对接群\n每年一次线下课\n训练营与付费圈子",
+        "benefits": "专属顾问一对一入会引导\n会员对接群与社群服务\n每年 1 次线下课免费名额",
     },
     {
         "code": "KA",
@@ -39,7 +39,7 @@ TIERS = [
         "rank": 2,
         "member_no_prefix": "KA",
         "single_purchase_discount_bp": 2000,
-        "benefits": "包含 VIP 全部权益\n高阶私董课程\n专属客户经理\n全年线下课",
+        "benefits": "包含 VIP 全部权益\n专属客户经理\n线下课不限次数",
     },
 ]
 

@@ -21,14 +21,10 @@ from members.models import MembershipTier
 
 
 def home(request):
-    return render(
-        request,
-        "members/home.html",
-        {
-            "tiers": selectors.tiers_for_sale(),
-            "membership": selectors.active_membership(request.user),
-        },
-    )
+    """A home that knows who is looking: a visitor sees what the community is, proof and the tiers
+    with what each really includes; a member sees where to continue, today's camp task, what is new
+    in their circles, their next ticket, and a renewal only near the end. Fixed statement count."""
+    return render(request, "members/home.html", selectors.home_context(request.user))
 
 
 # ---- notifications ------------------------------------------------------------------------------------
@@ -78,6 +74,9 @@ def notifications_read_all(request):
 def tiers(request):
     """Tier comparison: every tier's benefits side by side, with what buying it means for this user."""
     rows = selectors.tier_comparison(request.user)
+    benefits = selectors.tier_benefit_lines([row["tier"] for row in rows])
+    for row in rows:
+        row["benefits"] = benefits[row["tier"].pk]
     return render(
         request,
         "members/tiers.html",
@@ -104,6 +103,7 @@ def tier_detail(request, code: str):
         "members/tier_detail.html",
         {
             "tier": tier,
+            "benefits": selectors.tier_benefit_lines([tier])[tier.pk],
             "quote": quote,
             "refusal": refusal,
             "checkout_url": checkout_url,

@@ -1,0 +1,52 @@
+"""What circles contributes to the home page (found by `core.discovery.app_modules("home")`)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from circles.models import Circle, CircleMembership, Post
+
+
+def tier_benefits(tiers) -> dict[int, list[str]]:
+    """For each tier id, the published circles it (or a lower rank) includes. 1 statement."""
+    rows = list(
+        Circle.included_in_tiers.through.objects.filter(circle__is_published=True)
+        .order_by("circle__id")
+        .values_list("membershiptier__rank", "circle__name")
+    )
+    benefits = {}
+    for tier in tiers:
+        names = list(dict.fromkeys(name for rank, name in rows if rank <= tier.rank))
+        benefits[tier.pk] = (
+            [_("付费圈子免费加入：%(names)s") % {"names": "、".join(f"「{n}」" for n in names[:3])}]
+            if names
+            else []
+        )
+    return benefits
+
+
+def visitor_panel() -> dict:
+    """Featured (精华) posts of published circles, as proof of a living community. 1 statement."""
+    posts = list(
+        Post.objects.filter(circle__is_published=True, status=Post.Status.VISIBLE, is_featured=True)
+        .select_related("author", "circle")
+        .order_by("-featured_at", "-id")[:3]
+    )
+    return {"featured_posts": posts}
+
+
+def member_panel(user) -> dict:
+    """The newest posts by others in the circles the member is in. 1 statement."""
+    now = timezone.now()
+    mine = CircleMembership.objects.filter(user=user, status=CircleMembership.Status.ACTIVE).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    posts = list(
+        Post.objects.filter(circle__in=mine.values("circle"), status=Post.Status.VISIBLE)
+        .exclude(author=user)
+        .select_related("author", "circle")
+        .order_by("-created_at")[:3]
+    )
+    return {"circle_posts": posts}
