@@ -50,3 +50,24 @@ def member_panel(user) -> dict:
         .order_by("-created_at")[:3]
     )
     return {"circle_posts": posts}
+
+
+def order_destination(order) -> tuple[str, str] | None:
+    """Where a paid order of circles sends the member: the circle, or the post they tipped."""
+    from django.urls import reverse
+
+    from circles.models import PaidQuestion, TipIntent
+
+    if order.item_type == "circle":
+        return reverse("circles:detail", args=[order.item_id]), _("进入圈子")
+    if order.item_type == "tip":
+        tip = TipIntent.objects.filter(pk=order.item_id).only("post_id", "circle_id").first()
+        if tip is not None and tip.post_id:
+            return reverse("circles:post", args=[tip.post_id]), _("回到帖子")
+        if tip is not None:
+            return reverse("circles:detail", args=[tip.circle_id]), _("回到圈子")
+    if order.item_type == "circle_question":
+        question = PaidQuestion.objects.filter(pk=order.item_id).only("circle_id").first()
+        if question is not None:
+            return reverse("circles:detail", args=[question.circle_id]), _("回到圈子")
+    return None

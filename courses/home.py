@@ -153,3 +153,24 @@ def member_panel(user) -> dict:
     if ticket is not None:
         panel["ticket"] = ticket
     return panel
+
+
+def order_destination(order) -> tuple[str, str] | None:
+    """Where a paid order of courses sends the member: the course, the ticket, the camp term."""
+    from django.urls import reverse
+
+    if order.item_type == "course":
+        return reverse("courses:course", args=[order.item_id]), _("开始学习")
+    if order.item_type == "camp":
+        return reverse("courses:term", args=[order.item_id]), _("进入训练营")
+    if order.item_type == "event":
+        registration = (
+            EventRegistration.objects.filter(order_no=order.order_no)
+            .exclude(ticket_code=None)
+            .only("ticket_code")
+            .first()
+        )
+        if registration is not None:
+            return reverse("courses:ticket", args=[registration.ticket_code]), _("查看电子票")
+        return reverse("courses:event", args=[order.item_id]), _("查看活动")
+    return None

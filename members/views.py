@@ -18,13 +18,21 @@ from core.errors import ApplicationError
 from core.http import local_path
 from members import selectors, services
 from members.models import MembershipTier
+from payments import ledger
 
 
 def home(request):
     """A home that knows who is looking: a visitor sees what the community is, proof and the tiers
     with what each really includes; a member sees where to continue, today's camp task, what is new
     in their circles, their next ticket, and a renewal only near the end. Fixed statement count."""
-    return render(request, "members/home.html", selectors.home_context(request.user))
+    from core.discovery import app_modules
+
+    context = selectors.home_context(request.user)
+    if context["active"] is None:  # a visitor who came through a share link sees who invited them
+        for module in app_modules("home"):
+            if hasattr(module, "request_panel"):
+                context.update(module.request_panel(request))
+    return render(request, "members/home.html", context)
 
 
 # ---- notifications ------------------------------------------------------------------------------------
@@ -129,6 +137,7 @@ def account(request):
             "offers": selectors.membership_offers(request.user),
             "checklist": selectors.onboarding_checklist(request.user),
             "points": selectors.points_balance(request.user),
+            "wallet": ledger.balances(request.user),
             "unread_count": selectors.unread_notifications_count(request.user),
             "grants": list(selectors.membership_grants(membership)[:10]) if membership else [],
         },
