@@ -112,3 +112,40 @@ def render_poster(
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+# A few calm two-colour gradients for generated covers (demo data, and items an operator left without one).
+COVER_PALETTES = [
+    ((38, 84, 124), (76, 161, 175)),
+    ((121, 63, 141), (214, 112, 134)),
+    ((28, 110, 80), (130, 190, 120)),
+    ((180, 90, 40), (240, 170, 80)),
+    ((45, 55, 72), (110, 130, 160)),
+]
+
+
+def cover_png(*, title: str, kicker: str = "", index: int = 0, size: tuple[int, int] = (640, 360)) -> bytes:
+    """A 16:9 cover: a diagonal gradient, soft circles, a small kicker line and the title (two lines)."""
+    width, height = size
+    start, end = COVER_PALETTES[index % len(COVER_PALETTES)]
+    image = Image.new("RGB", size, start)
+    draw = ImageDraw.Draw(image)
+    for x in range(width):
+        t = x / max(1, width - 1)
+        colour = tuple(int(start[i] + (end[i] - start[i]) * t) for i in range(3))
+        draw.line([(x, 0), (x, height)], fill=colour)
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
+    shapes = ImageDraw.Draw(overlay)
+    shapes.ellipse([width - 260, -120, width + 80, 220], fill=(255, 255, 255, 38))
+    shapes.ellipse([-80, height - 140, 180, height + 120], fill=(255, 255, 255, 28))
+    image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    if kicker:
+        draw.text((36, 36), kicker, font=cjk_font(24), fill=(255, 255, 255))
+    y = height - 150
+    for line in _wrap(draw, title, cjk_font(44), width - 72)[:2]:
+        draw.text((36, y), line, font=cjk_font(44), fill="white")
+        y += 58
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

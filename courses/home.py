@@ -101,8 +101,9 @@ def member_panel(user) -> dict:
     )
     if last is not None:
         counts = Lesson.objects.filter(course=last.course, is_published=True).aggregate(
-            total=Count("id"),
-            done=Count("id", filter=Q(progress__user=user, progress__completed=True)),
+            # distinct: the join to progress has a row per learner of each lesson
+            total=Count("id", distinct=True),
+            done=Count("id", filter=Q(progress__user=user, progress__completed=True), distinct=True),
         )
         percent = round(100 * counts["done"] / counts["total"]) if counts["total"] else 0
         next_lesson = last.lesson

@@ -15,6 +15,7 @@ class ConsoleSmsSender:
     """Development sender: prints the code (the phone number is masked, the code is not)."""
 
     outbox: list[tuple[str, str]] = []  # (phone, code), read by tests
+    shows_code_on_page = True  # development and the demo only: the code page shows it, badged 演示
 
     def send(self, phone: str, code: str) -> None:
         ConsoleSmsSender.outbox.append((phone, code))
