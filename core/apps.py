@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("基础")
+
+    def ready(self):
+        from django.contrib import admin
+
+        from core.admin_groups import install
+
+        install(admin.site)
