@@ -70,9 +70,19 @@ class BrandInfo:
         return f"{self.site_name} · {self.tagline}" if self.tagline else self.site_name
 
     @property
+    def primary_accessible(self) -> str:
+        """The primary colour, darkened just enough for white text on it (and it on white) to reach
+        WCAG AA (4.5:1): buttons, the header name and progress bars use it, whatever an operator picks."""
+        return readable_on_white(self.primary_color)
+
+    @property
     def primary_dark(self) -> str:
-        """The primary colour darkened by a quarter: links and text on light backgrounds."""
-        return _shade(self.primary_color, 0.75)
+        """A darker shade of the accessible primary: links and text on tinted backgrounds."""
+        return _shade(self.primary_accessible, 0.8)
+
+    @property
+    def accent_accessible(self) -> str:
+        return readable_on_white(self.accent_color, 5.6)  # also on its pale tint (badges)
 
     @property
     def primary_rgb(self) -> tuple[int, int, int]:
@@ -89,6 +99,28 @@ def hex_to_rgb(value: str) -> tuple[int, int, int]:
         return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
     except (ValueError, IndexError):
         return hex_to_rgb(DEFAULT_PRIMARY)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_with_white(value: str) -> float:
+    return 1.05 / (_luminance(hex_to_rgb(value)) + 0.05)
+
+
+def readable_on_white(value: str, ratio: float = 4.6) -> str:
+    colour = value if len(value) == 7 else DEFAULT_PRIMARY
+    for _step in range(40):
+        if contrast_with_white(colour) >= ratio:
+            return colour.lower()
+        colour = _shade(colour, 0.93)
+    return colour.lower()
 
 
 def _shade(value: str, factor: float) -> str:

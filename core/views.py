@@ -97,8 +97,8 @@ def brand_css(request):
     info = brand.current()
     body = (
         ":root { "
-        f"--brand: {info.primary_color}; --brand-dark: {info.primary_dark}; "
-        f"--accent: {info.accent_color}; --danger: {info.accent_color}; "
+        f"--brand: {info.primary_accessible}; --brand-dark: {info.primary_dark}; "
+        f"--accent: {info.accent_accessible}; --danger: {info.accent_accessible}; "
         "}\n"
     )
     response = HttpResponse(body, content_type="text/css; charset=utf-8")
