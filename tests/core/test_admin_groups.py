@@ -27,7 +27,7 @@ def test_admin_index_is_grouped_by_job_and_hides_no_model(operator_client):
     for model in admin.site._registry:
         url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert url in page, url
-    assert 'data-ops-link' in page and 'href="/ops/"' in page
+    assert "data-ops-link" in page and 'href="/ops/"' in page
 
 
 def test_order_list_shows_item_types_as_words(operator_client):
