@@ -5,7 +5,7 @@
 
 Drives Debian's Chromium with Playwright at 390×844: the home as a visitor, then signs in as the demo
 member and saves the home, tiers, a course, a lesson, a circle feed, a camp term and 我的 (the first
-screen and a half of each, so every PNG stays small).
+screen and a half of each, so every PNG stays small). The member is the `vip` persona of `seed_demo`.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
-        parser.add_argument("--username", default="member")
+        parser.add_argument("--username", default="vip")
         parser.add_argument("--password", default=DEMO_PASSWORD)
         parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs" / "screens"))
         parser.add_argument("--chromium", default="/usr/bin/chromium")
