@@ -20,7 +20,10 @@ def tier_benefits(tiers) -> dict[int, list[str]]:
     for tier in tiers:
         names = list(dict.fromkeys(name for rank, name in rows if rank <= tier.rank))
         benefits[tier.pk] = (
-            [_("付费圈子免费加入：%(names)s") % {"names": "、".join(f"「{n}」" for n in names[:3])}]
+            [
+                _("付费圈子免费加入：%(names)s")
+                % {"names": _("、").join(_("「%(name)s」") % {"name": n} for n in names[:3])}
+            ]
             if names
             else []
         )

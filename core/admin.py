@@ -84,8 +84,8 @@ class BrandForm(forms.ModelForm):
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
-    """One row: the list goes straight to it. The preview shows the saved brand as pages, the site
-    icon and a poster show it (save to refresh it)."""
+    """One row (adding a second is refused). The preview shows the saved brand as pages, the site icon
+    and a poster show it (save to refresh it)."""
 
     form = BrandForm
     readonly_fields = ("preview",)
@@ -101,15 +101,6 @@ class BrandAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        from django.shortcuts import redirect
-        from django.urls import reverse
-
-        obj = Brand.objects.first()
-        if obj is None:
-            return redirect(reverse("admin:core_brand_add"))
-        return redirect(reverse("admin:core_brand_change", args=[obj.pk]))
 
     def get_urls(self):
         from django.urls import path

@@ -24,7 +24,7 @@ from courses.models import (
 
 
 def _titles(titles: list[str], limit: int = 3) -> str:
-    shown = "、".join(f"《{t}》" for t in titles[:limit])
+    shown = _("、").join(_("《%(title)s》") % {"title": t} for t in titles[:limit])
     return shown + (_("等") if len(titles) > limit else "")
 
 
