@@ -357,7 +357,7 @@ def test_key_pages_render_in_english(english_world):
     )
     assert "Upgrade to KA" in checkout and "Confirm order" in checkout
     account = _assert_english(member.get("/account/"), "account")
-    assert "My orders" in account and "Log out" in account
+    assert "Orders and refunds" in account and "Log out" in account
     _assert_english(member.get("/payments/orders/"), "my orders")
     _assert_english(member.get("/courses/camps/"), "training camps")
     _assert_english(member.get("/account/points/"), "points")
