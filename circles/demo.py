@@ -79,7 +79,7 @@ def seed(*, stdout, history: bool = False) -> None:
         SubscribeTemplate.objects.get_or_create(key=template["key"], defaults=template)
 
     creator, created = User.objects.get_or_create(
-        username="creator", defaults={"nickname": "知圈创作者", "is_staff": True}
+        username="creator", defaults={"nickname": "苏岚", "is_staff": True}
     )
     if created:
         creator.set_password(DEMO_PASSWORD)
@@ -90,7 +90,7 @@ def seed(*, stdout, history: bool = False) -> None:
 
     group, _ = Group.objects.get_or_create(name=CIRCLE_OWNER)
     creator.groups.add(group)
-    guest, created = User.objects.get_or_create(username="guest", defaults={"nickname": "增长嘉宾老王"})
+    guest, created = User.objects.get_or_create(username="guest", defaults={"nickname": "王浩（增长嘉宾）"})
     if created:
         guest.set_password(DEMO_PASSWORD)
         guest.save()
@@ -132,3 +132,44 @@ def seed(*, stdout, history: bool = False) -> None:
     stdout.write(
         f"circles: '{circle.name}' (#{circle.pk}) owner creator / {DEMO_PASSWORD}, guest 'guest', included in KA"
     )
+
+
+def seed_late(*, stdout, history: bool = False) -> None:
+    """The VIP persona joins the circle (bought: VIP does not include it), accepts the rules and posts;
+    the KA persona, whose tier includes it, accepts the rules. Through the real services."""
+    from django.conf import settings
+
+    from circles import services
+    from circles.models import Circle, Post
+    from members.models import User
+    from payments.demo import demo_buy
+
+    circle = Circle.objects.filter(name="知圈创作者圈").first()
+    if circle is not None and not circle.cover:
+        from django.core.files.base import ContentFile
+
+        from core.posters import cover_png
+
+        circle.cover.save(
+            f"demo-circle-{circle.pk}.png",
+            ContentFile(cover_png(title=circle.name, kicker="圈子", index=1)),
+            save=True,
+        )
+    vip = User.objects.filter(username="vip").first()
+    if circle is None or vip is None or not settings.PAYMENTS_SANDBOX_ENABLED:
+        return
+    demo_buy(user=vip, item_type="circle", item_id=str(circle.pk))
+    services.circle_rules_accept(circle=circle, user=vip)
+    if not Post.objects.filter(circle=circle, author=vip).exists():
+        services.post_create(
+            circle=circle,
+            author=vip,
+            title="入营第一个月的三点收获",
+            body="加入一个月：私域课学完一半，写作营连续打卡三天。最大的收获是每天先写 300 字再改，"
+            "比等灵感靠谱多了。想请教大家：会员续费前一个月，你们会做哪些触达？",
+            tags=["复盘"],
+        )
+    ka = User.objects.filter(username="ka").first()
+    if ka is not None:
+        services.circle_rules_accept(circle=circle, user=ka)
+    stdout.write("circles: persona vip joined and posted; ka joined through the KA tier")

@@ -2,16 +2,20 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import brand
 from core.lockout import admin_login_form
-from core.views import healthz
+from core.views import brand_css, favicon, healthz
 from referrals.views import share as referral_share
 
-admin.site.site_header = _("知圈运营后台")
-admin.site.site_title = _("知圈")
-admin.site.index_title = _("运营")
+# The admin's titles follow the creator's brand (evaluated per page, so a rename shows at once).
+admin.site.site_header = lazy(lambda: _("%(name)s运营后台") % {"name": brand.current().site_name}, str)()
+admin.site.site_title = lazy(lambda: brand.current().site_name, str)()
+admin.site.index_title = gettext_lazy("运营")
 admin.site.login_form = admin_login_form()  # "too many attempts" once locked (core/lockout.py)
 
 api_v1 = [
@@ -25,6 +29,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
+    path("brand.css", brand_css, name="brand-css"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

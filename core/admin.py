@@ -1,11 +1,13 @@
 """Admin of core: the audit log (append-only) and WeChat identities (read-only, identifiers masked)."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.admin_tools import FactRecordAdminMixin, admin_url_for, mask_identifier
-from core.models import AttemptCounter, AuditLog, WeChatIdentity
+from core.models import AttemptCounter, AuditLog, Brand, WeChatIdentity
 
 
 @admin.register(AuditLog)
@@ -65,6 +67,97 @@ class AttemptCounterAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     search_fields = ("key",)
     fields = ("window_start", "key", "count")
     readonly_fields = fields
+
+
+class _ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = (
+            "site_name",
+            "short_name",
+            "tagline",
+            "description",
+            "logo",
+            "primary_color",
+            "accent_color",
+            "share_title",
+            "footer_text",
+            "terms_url",
+            "privacy_url",
+            "icp_text",
+        )
+        widgets = {"primary_color": _ColourInput(), "accent_color": _ColourInput()}
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    """One row (adding a second is refused). The preview shows the saved brand as pages, the site icon
+    and a poster show it (save to refresh it)."""
+
+    form = BrandForm
+    readonly_fields = ("preview",)
+    fieldsets = (
+        (_("名称"), {"fields": ("site_name", "short_name", "tagline", "description", "logo")}),
+        (_("颜色"), {"fields": ("primary_color", "accent_color")}),
+        (_("分享与页脚"), {"fields": ("share_title", "footer_text", "terms_url", "privacy_url", "icp_text")}),
+        (_("预览（保存后更新）"), {"fields": ("preview",)}),
+    )
+
+    def has_add_permission(self, request):
+        return not Brand.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path(
+                "poster-preview.png",
+                self.admin_site.admin_view(self.poster_preview),
+                name="core_brand_poster_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def poster_preview(self, request):
+        from django.http import HttpResponse
+
+        from core.posters import render_poster
+
+        info = brand.current()
+        png = render_poster(
+            title=info.share_title,
+            subtitle=info.description,
+            stats=[("128", str(_("会员"))), ("12", str(_("课程")))],
+            qr_payload=request.build_absolute_uri("/"),
+            footer=info.footer_text or info.tagline,
+        )
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.display(description=_("预览"))
+    def preview(self, obj):
+        from django.urls import reverse
+
+        info = brand.current()
+        return format_html(
+            '<p><img src="{}?v={}" alt="" width="48" height="48"> <strong>{}</strong> · {}</p>'
+            '<p><img src="{}?v={}" alt="{}" width="250"></p>',
+            reverse("favicon"),
+            info.version,
+            info.site_name,
+            info.tagline,
+            reverse("admin:core_brand_poster_preview"),
+            info.version,
+            _("海报预览"),
+        )
 
 
 # Beat's PeriodicTask admin with the money-task rule (re-registers django_celery_beat's).

@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from core import lockout  # noqa: F401 - connects the failed-login counters
+        from core.admin_groups import install
+
+        install(admin.site)

@@ -5,6 +5,7 @@ members creates identities at login; both sit above core.
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -95,3 +96,55 @@ class AttemptCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+_hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("请填写 #RRGGBB 形式的颜色，例如 #1aad19"))
+
+
+class Brand(models.Model):
+    """The creator's brand: one row (pk 1) that every page, e-mail, notification and poster reads
+    through `core.brand.current()` (cached). Without a row the defaults below apply — "知圈" is only
+    the default name."""
+
+    site_name = models.CharField(_("站点名称"), max_length=40, default="知圈")
+    short_name = models.CharField(
+        _("简称"), max_length=12, default="知圈", help_text=_("页头、海报角标和网站图标用，建议 2–4 个字")
+    )
+    tagline = models.CharField(_("一句话介绍"), max_length=80, default="知识付费会员社群")
+    description = models.TextField(
+        _("社群介绍"),
+        blank=True,
+        default="一次开通，课程、线下课、训练营和付费圈子全部解锁。",
+        help_text=_("首页给访客看的介绍：这是什么社群、能得到什么"),
+    )
+    logo = models.ImageField(_("标志图片"), upload_to="brand/", blank=True)
+    primary_color = models.CharField(_("主色"), max_length=7, default="#1aad19", validators=[_hex_colour])
+    accent_color = models.CharField(_("强调色"), max_length=7, default="#d93026", validators=[_hex_colour])
+    share_title = models.CharField(
+        _("分享标题"),
+        max_length=60,
+        blank=True,
+        default="",
+        help_text=_("海报和分享链接的标题；留空则用站点名称与一句话介绍"),
+    )
+    footer_text = models.CharField(_("页脚文字"), max_length=120, blank=True, default="")
+    terms_url = models.CharField(_("用户协议链接"), max_length=200, blank=True, default="")
+    privacy_url = models.CharField(_("隐私政策链接"), max_length=200, blank=True, default="")
+    icp_text = models.CharField(
+        _("备案号"), max_length=60, blank=True, default="", help_text=_("例如 沪ICP备00000000号")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("品牌设置")
+        verbose_name_plural = _("品牌设置")
+
+    def __str__(self) -> str:
+        return self.site_name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # a singleton
+        super().save(*args, **kwargs)
+        from core import brand
+
+        brand.forget()

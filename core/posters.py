@@ -21,7 +21,7 @@ FONT_CANDIDATES = [
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 ]
 WIDTH, HEIGHT = 750, 1200
-BRAND = (26, 173, 25)
+BRAND = (26, 173, 25)  # the default primary colour; posters use the brand's (core.brand)
 
 
 @lru_cache(maxsize=16)
@@ -72,10 +72,14 @@ def render_poster(
     footer: str = "",
 ) -> bytes:
     """A 750×1200 PNG: brand header, title, up to 3 big stats, QR code and a footer line."""
+    from core import brand as site_brand
+
+    info = site_brand.current()
+    colour = info.primary_rgb
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    draw.rectangle([0, 0, WIDTH, 260], fill=BRAND)
-    draw.text((48, 60), _("知圈"), font=cjk_font(56), fill="white")
+    draw.rectangle([0, 0, WIDTH, 260], fill=colour)
+    draw.text((48, 60), info.site_name, font=cjk_font(56), fill="white")
     y = 150
     for line in _wrap(draw, title, cjk_font(44), WIDTH - 96)[:2]:
         draw.text((48, y), line, font=cjk_font(44), fill="white")
@@ -89,7 +93,7 @@ def render_poster(
         column = (WIDTH - 96) // len(stats)
         for index, (value, label) in enumerate(stats):
             x = 48 + index * column
-            draw.text((x, y + 30), value, font=cjk_font(72), fill=BRAND)
+            draw.text((x, y + 30), value, font=cjk_font(72), fill=colour)
             draw.text((x, y + 120), label, font=cjk_font(28), fill=(120, 120, 120))
     if qr_png_bytes:
         qr = Image.open(io.BytesIO(qr_png_bytes)).convert("RGB")
@@ -105,6 +109,43 @@ def render_poster(
         )
     if footer:
         draw.text((WIDTH // 2, 1120), footer[:40], font=cjk_font(26), fill=(150, 150, 150), anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+# A few calm two-colour gradients for generated covers (demo data, and items an operator left without one).
+COVER_PALETTES = [
+    ((38, 84, 124), (76, 161, 175)),
+    ((121, 63, 141), (214, 112, 134)),
+    ((28, 110, 80), (130, 190, 120)),
+    ((180, 90, 40), (240, 170, 80)),
+    ((45, 55, 72), (110, 130, 160)),
+]
+
+
+def cover_png(*, title: str, kicker: str = "", index: int = 0, size: tuple[int, int] = (640, 360)) -> bytes:
+    """A 16:9 cover: a diagonal gradient, soft circles, a small kicker line and the title (two lines)."""
+    width, height = size
+    start, end = COVER_PALETTES[index % len(COVER_PALETTES)]
+    image = Image.new("RGB", size, start)
+    draw = ImageDraw.Draw(image)
+    for x in range(width):
+        t = x / max(1, width - 1)
+        colour = tuple(int(start[i] + (end[i] - start[i]) * t) for i in range(3))
+        draw.line([(x, 0), (x, height)], fill=colour)
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
+    shapes = ImageDraw.Draw(overlay)
+    shapes.ellipse([width - 260, -120, width + 80, 220], fill=(255, 255, 255, 38))
+    shapes.ellipse([-80, height - 140, 180, height + 120], fill=(255, 255, 255, 28))
+    image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    if kicker:
+        draw.text((36, 36), kicker, font=cjk_font(24), fill=(255, 255, 255))
+    y = height - 150
+    for line in _wrap(draw, title, cjk_font(44), width - 72)[:2]:
+        draw.text((36, y), line, font=cjk_font(44), fill="white")
+        y += 58
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -3,10 +3,13 @@
 import sys
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core import brand
 
 
 def _database_status() -> str:
@@ -150,3 +153,68 @@ def is_database_outage(exc: BaseException) -> bool:
             "timeout expired",
         )
     )
+
+
+# ---- the creator's brand: colours as CSS custom properties, and the site icon ------------------------------
+
+
+@require_GET
+def brand_css(request):
+    """The brand's colours as CSS custom properties (a file, so the CSP needs no inline style).
+
+    Pages link it as `/brand.css?v=<version>`: the version changes with every save, so it may be cached.
+    """
+    info = brand.current()
+    body = (
+        ":root { "
+        f"--brand: {info.primary_accessible}; --brand-dark: {info.primary_dark}; "
+        f"--accent: {info.accent_accessible}; --danger: {info.accent_accessible}; "
+        "}\n"
+    )
+    response = HttpResponse(body, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if request.GET.get("v") else "no-cache"
+    return response
+
+
+@require_GET
+def favicon(request):
+    """The site icon: the brand's logo, or its initial on its primary colour (no more 404s)."""
+    info = brand.current()
+    key = f"core:favicon:{info.version}:{info.logo_url}:{info.primary_color}:{info.initial}"
+    png = cache.get(key)
+    if png is None:
+        png = brand_icon_png(info)
+        cache.set(key, png, 24 * 3600)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def brand_icon_png(info, size: int = 64) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from core.models import Brand
+    from core.posters import cjk_font
+
+    image = None
+    if info.logo_url:
+        row = Brand.objects.filter(pk=1).first()
+        if row is not None and row.logo:
+            try:
+                with row.logo.open("rb") as handle:
+                    image = Image.open(handle).convert("RGBA")
+                    image.thumbnail((size, size))
+            except (OSError, ValueError):
+                image = None
+    if image is None:
+        image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        draw.rounded_rectangle([0, 0, size - 1, size - 1], radius=size // 5, fill=info.primary_rgb)
+        draw.text(
+            (size // 2, size // 2), info.initial, font=cjk_font(int(size * 0.6)), fill="white", anchor="mm"
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

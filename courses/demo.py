@@ -212,3 +212,98 @@ def _seed_subscribe_template() -> None:
         key="checkin_reminder",
         defaults={"name": "训练营打卡提醒", "fields": "thing1,thing2,date3", "template_id": ""},
     )
+
+
+def seed_late(*, stdout, history: bool = False) -> None:
+    """The VIP persona (`vip`, 林晓雨) a month in: VIP bought through the promoter's link, half of the VIP
+    course learned, three days of the camp checked in (today's task still open), a ticket to the event;
+    and the KA persona (`ka`) with KA bought. Everything goes through the real services."""
+    from datetime import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from courses import services
+    from courses.models import CampTask, Course, Event, Lesson, Term
+    from members.models import Membership, MembershipGrant, User
+    from payments.demo import demo_buy
+    from payments.models import Order
+
+    _seed_covers()
+    if not settings.PAYMENTS_SANDBOX_ENABLED:
+        stdout.write("courses: sandbox disabled, personas not seeded")
+        return
+    vip = User.objects.filter(username="vip").first()
+    promoter = User.objects.filter(username="promoter").first()
+    if vip is None:
+        return
+    if not Membership.objects.filter(user=vip).exists():
+        order = demo_buy(
+            user=vip,
+            item_type="membership",
+            item_id="VIP",
+            referral_code=promoter.referral_code if promoter else "",
+        )
+        # a month in: the membership and its order moved 30 days back, the year still ends on time
+        shift = timedelta(days=30)
+        Membership.objects.filter(user=vip).update(
+            starts_at=models_shift("starts_at", shift), ends_at=models_shift("ends_at", shift)
+        )
+        MembershipGrant.objects.filter(user=vip).update(
+            created_at=models_shift("created_at", shift),
+            starts_after=models_shift("starts_after", shift),
+            ends_after=models_shift("ends_after", shift),
+        )
+        if order is not None:
+            Order.objects.filter(pk=order.pk).update(
+                created_at=models_shift("created_at", shift), paid_at=models_shift("paid_at", shift)
+            )
+    course = Course.objects.filter(title=COURSES[0]["title"]).first()
+    if course is not None:
+        lessons = list(Lesson.objects.filter(course=course, is_published=True).order_by("position"))
+        for lesson in lessons[:2]:
+            services.lesson_progress_save(user=vip, lesson=lesson, position_seconds=20, completed=True)
+        if len(lessons) > 2:
+            services.lesson_progress_save(user=vip, lesson=lessons[2], position_seconds=8)
+    term = Term.objects.filter(camp__title="21天写作打卡营", name="第1期").select_related("camp").first()
+    if term is not None:
+        services.term_join(user=vip, term=term)
+        tz = timezone.get_current_timezone()
+        today_day = term.day_number(timezone.localdate())
+        for day in range(1, min(today_day, 4)):
+            task = CampTask.objects.get(camp=term.camp, day=day)
+            if task.checkins.filter(user=vip).exists():
+                continue
+            services.checkin_submit(
+                user=vip,
+                term=term,
+                task=task,
+                text=f"第{day}天：「{task.title}」完成。先写下三个要点，再扩成 400 字，明天试试晨间写作。",
+                now=datetime.combine(term.date_of_day(day), time(7, 30), tzinfo=tz),
+            )
+    event = Event.objects.filter(title="上海线下私董会 · 增长闭门课").first()
+    if event is not None:
+        services.event_register(user=vip, event=event)
+    ka = User.objects.filter(username="ka").first()
+    if ka is not None and not Membership.objects.filter(user=ka).exists():
+        demo_buy(user=ka, item_type="membership", item_id="KA")
+    stdout.write("courses: personas vip (林晓雨, VIP a month in) and ka (周建国, KA)")
+
+
+def models_shift(field: str, delta: timedelta):
+    from django.db.models import F
+
+    return F(field) - delta
+
+
+def _seed_covers() -> None:
+    """Generated covers (Pillow) for demo courses, camps and events that have none."""
+    from django.core.files.base import ContentFile
+
+    from core.posters import cover_png
+    from courses.models import Camp, Course, Event
+
+    for index, (model, kicker) in enumerate(((Course, "课程"), (Camp, "训练营"), (Event, "线下活动"))):
+        for offset, item in enumerate(model.objects.filter(cover="").order_by("id")):
+            png = cover_png(title=item.title, kicker=kicker, index=index * 2 + offset)
+            item.cover.save(f"demo-{model._meta.model_name}-{item.pk}.png", ContentFile(png), save=True)

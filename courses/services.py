@@ -1122,6 +1122,7 @@ def miniprogram_code_png(*, scene: str, page: str) -> bytes | None:
 
 def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     """成就分享: camp name, streak/days/points and a QR code carrying the member's referral link."""
+    from core import brand
     from core.posters import render_poster
 
     access = selectors.term_access(user, term)
@@ -1133,7 +1134,8 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     code_png = miniprogram_code_png(scene=f"r={user.referral_code}", page=page) if page else None
     return render_poster(
         title=f"{term.camp.title} · {term.name}",
-        subtitle=_("%(name)s 在知圈训练营坚持打卡") % {"name": user.display_name},
+        subtitle=_("%(name)s 在%(site)s训练营坚持打卡")
+        % {"name": user.display_name, "site": brand.current().site_name},
         stats=[
             (str(seat.current_streak(today)), _("连续打卡天数")),
             (str(seat.checkin_days), _("累计打卡天数")),

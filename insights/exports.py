@@ -25,7 +25,7 @@ from insights.metrics.funnel import acquisition_channel, acquisition_referrer, c
 from insights.metrics.revenue import channel_label, item_type_label
 from insights.periods import Period
 from members.models import Membership, Onboarding, User
-from payments.models import Order, Withdrawal
+from payments.models import Order, PayoutMethod, Withdrawal
 from referrals.models import Commission
 
 BOM = "\ufeff"
@@ -386,6 +386,7 @@ def commissions_csv(period: Period) -> StreamingHttpResponse:
 
 def withdrawals_rows(period: Period) -> Iterator[list]:
     statuses = dict(Withdrawal.Status.choices)
+    methods = {code: str(label) for code, label in PayoutMethod.choices}
     qs = (
         Withdrawal.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
         .order_by("created_at", "id")
@@ -432,7 +433,7 @@ def withdrawals_rows(period: Period) -> Iterator[list]:
             uid,
             nickname,
             yuan(amount),
-            method,
+            methods.get(method, method),
             statuses.get(status, status),
             mask_name(real_name) if real_name else "",
             bill,

@@ -638,7 +638,7 @@ def _write_learning(rng, plan, refunded, now, today, tz, tag, courses, vip_cours
         terms.append(
             Term(
                 camp=camp,
-                name=f"{tag.upper()}第{n}期",
+                name=f"第{n}期",  # the tag stays out of what members read
                 start_date=starts,
                 days=term_days,
                 end_date=starts + timedelta(days=term_days - 1),

@@ -40,6 +40,7 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
     roles.OPERATOR: [
         ("payments", "*", VIEW),
         ("core", ("auditlog", "wechatidentity"), VIEW),
+        ("core", ("brand",), EDIT),  # the creator's brand: name, colours, footer
         ("members", "*", VIEW),
         (
             "members",

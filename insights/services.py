@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import brand
 from insights import selectors
 from insights.metrics.base import date_param, table_name
 from insights.models import LinkVisitDay, OperationsReport
@@ -85,8 +86,10 @@ def report_send(*, report: OperationsReport) -> bool:
     if not claimed:
         return False
     report.refresh_from_db()
-    context = {"report": report, "url": f"{settings.SITE_URL}/ops/reports/{report.pk}/"}
-    subject = _("知圈运营%(kind)s %(start)s") % {
+    site_brand = brand.current()
+    context = {"report": report, "url": f"{settings.SITE_URL}/ops/reports/{report.pk}/", "brand": site_brand}
+    subject = _("%(site)s运营%(kind)s %(start)s") % {
+        "site": site_brand.site_name,
         "kind": report.get_kind_display(),
         "start": report.period_start.strftime("%Y-%m-%d")
         if report.period_start == report.period_end

@@ -18,6 +18,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.crypto import normalize_phone
 from core.ip import client_ip
 from members.models import User
@@ -120,10 +121,17 @@ class AccountAdapter(DefaultAccountAdapter):
         return phone
 
     def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
-        sms_sender().send(normalize_phone(phone), code)
+        sender = sms_sender()
+        sender.send(normalize_phone(phone), code)
+        # The console sender is the demo's: no SMS leaves the machine, so the page shows the code
+        # (marked 演示) instead of sending the visitor to the server console.
+        if getattr(sender, "shows_code_on_page", False) and getattr(self, "request", None) is not None:
+            self.request.session["demo_sms_code"] = code
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        sms_sender().send(normalize_phone(phone), "（该手机号尚未注册知圈）")
+        sms_sender().send(
+            normalize_phone(phone), _("（该手机号尚未注册%(site)s）") % {"site": brand.current().site_name}
+        )
 
     def set_phone(self, user, phone: str, verified: bool) -> None:
         user.set_phone(phone, verified=verified)
@@ -151,9 +159,9 @@ class AccountAdapter(DefaultAccountAdapter):
             phone = (form.cleaned_data.get("phone") or "") if form is not None else ""
             email = user.email or ""
             user.nickname = (
-                _("知圈用户%(tail)s") % {"tail": phone[-4:]}
+                _("%(site)s用户%(tail)s") % {"site": brand.current().short_name, "tail": phone[-4:]}
                 if phone
-                else (email.split("@")[0][:20] or _("知圈用户"))
+                else (email.split("@")[0][:20] or _("%(site)s用户") % {"site": brand.current().short_name})
             )
             user.save(update_fields=["nickname"])
         if commit and user.pk:

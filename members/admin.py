@@ -50,6 +50,7 @@ from members.models import (
     User,
 )
 from payments import items
+from payments.admin_labels import ItemTypeFilter, item_type_column
 
 
 class RepScopedMixin:
@@ -786,7 +787,7 @@ class RewardAdmin(AuditedChangesMixin, admin.ModelAdmin):
     form = RewardForm
     list_display = (
         "title",
-        "item_type",
+        item_type_column,
         "item_id",
         "points_price",
         "stock",
@@ -795,7 +796,7 @@ class RewardAdmin(AuditedChangesMixin, admin.ModelAdmin):
         "sort_order",
     )
     list_editable = ("is_active", "sort_order")
-    list_filter = ("is_active", "item_type")
+    list_filter = ("is_active", ItemTypeFilter)
     search_fields = ("title",)
 
     def has_delete_permission(self, request, obj=None):

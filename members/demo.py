@@ -29,7 +29,7 @@ TIERS = [
         "rank": 1,
         "member_no_prefix": "VIP",
         "single_purchase_discount_bp": 1000,
-        "benefits": "全部 VIP 线上课程\n社群服务与对接群\n每年一次线下课\n训练营与付费圈子",
+        "benefits": "专属顾问一对一入会引导\n会员对接群与社群服务\n每年 1 次线下课免费名额",
     },
     {
         "code": "KA",
@@ -39,15 +39,20 @@ TIERS = [
         "rank": 2,
         "member_no_prefix": "KA",
         "single_purchase_discount_bp": 2000,
-        "benefits": "包含 VIP 全部权益\n高阶私董课程\n专属客户经理\n全年线下课",
+        "benefits": "包含 VIP 全部权益\n专属客户经理\n线下课不限次数",
     },
 ]
 
 STAFF = [
     ("sales", "销售小王", roles.SALES),
     ("service", "客服小李", roles.CUSTOMER_SERVICE),
-    ("teacher", "讲师老张", roles.TEACHER),
+    ("teacher", "王老师", roles.TEACHER),
 ]
+
+# Personas the other apps' `seed_late` bring to life through real orders (courses/demo.py, circles/demo.py):
+# `vip` joined VIP a month ago through the promoter's link and learns, checks in, posts and has a ticket;
+# `ka` is a KA client. `member` is the newcomer who has signed up but not bought yet (the README's tour).
+PERSONAS = [("vip", "林晓雨"), ("ka", "周建国")]
 
 REWARDS = [
     {
@@ -101,12 +106,15 @@ def seed(*, stdout, history: bool = False) -> None:
         MembershipTier.objects.update_or_create(code=tier["code"], defaults=tier)
 
     operator = _user("operator", "运营小知", superuser=True)
-    member, created = User.objects.get_or_create(username="member", defaults={"nickname": "体验会员"})
+    member, created = User.objects.get_or_create(username="member", defaults={"nickname": "陈思远"})
     if created:
         member.set_password(DEMO_PASSWORD)
         member.set_phone("13800138000", verified=True)
         member.save()
     services.points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
+
+    for username, nickname in PERSONAS:
+        _user(username, nickname)
 
     for username, nickname, role in STAFF:
         person = _user(username, nickname, staff=True)
@@ -135,7 +143,8 @@ def seed(*, stdout, history: bool = False) -> None:
         _seed_history(operator=operator)
 
     stdout.write(
-        f"members: tiers {', '.join(t['code'] for t in TIERS)}; logins operator / member / sales / service / teacher "
+        f"members: tiers {', '.join(t['code'] for t in TIERS)}; logins operator / member / vip / ka / sales / "
+        "service / teacher "
         f"(password {DEMO_PASSWORD}); big group, {len(REWARDS)} mall rewards"
     )
 

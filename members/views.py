@@ -19,17 +19,21 @@ from core.http import local_path
 from core.sessions import log_out_everywhere
 from members import selectors, services
 from members.models import MembershipTier
+from payments import ledger
 
 
 def home(request):
-    return render(
-        request,
-        "members/home.html",
-        {
-            "tiers": selectors.tiers_for_sale(),
-            "membership": selectors.active_membership(request.user),
-        },
-    )
+    """A home that knows who is looking: a visitor sees what the community is, proof and the tiers
+    with what each really includes; a member sees where to continue, today's camp task, what is new
+    in their circles, their next ticket, and a renewal only near the end. Fixed statement count."""
+    from core.discovery import app_modules
+
+    context = selectors.home_context(request.user)
+    if context["active"] is None:  # a visitor who came through a share link sees who invited them
+        for module in app_modules("home"):
+            if hasattr(module, "request_panel"):
+                context.update(module.request_panel(request))
+    return render(request, "members/home.html", context)
 
 
 # ---- notifications ------------------------------------------------------------------------------------
@@ -79,6 +83,9 @@ def notifications_read_all(request):
 def tiers(request):
     """Tier comparison: every tier's benefits side by side, with what buying it means for this user."""
     rows = selectors.tier_comparison(request.user)
+    benefits = selectors.tier_benefit_lines([row["tier"] for row in rows])
+    for row in rows:
+        row["benefits"] = benefits[row["tier"].pk]
     return render(
         request,
         "members/tiers.html",
@@ -105,6 +112,7 @@ def tier_detail(request, code: str):
         "members/tier_detail.html",
         {
             "tier": tier,
+            "benefits": selectors.tier_benefit_lines([tier])[tier.pk],
             "quote": quote,
             "refusal": refusal,
             "checkout_url": checkout_url,
@@ -139,6 +147,7 @@ def account(request):
             "offers": selectors.membership_offers(request.user),
             "checklist": selectors.onboarding_checklist(request.user),
             "points": selectors.points_balance(request.user),
+            "wallet": ledger.balances(request.user),
             "unread_count": selectors.unread_notifications_count(request.user),
             "grants": list(selectors.membership_grants(membership)[:10]) if membership else [],
         },

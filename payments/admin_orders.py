@@ -33,6 +33,7 @@ from core.errors import ApplicationError
 from core.money import MoneyError, fen_to_yuan_text, yuan_to_fen
 from core.roles import is_money_operator
 from payments import items, services
+from payments.admin_labels import ItemTypeFilter, item_type_column
 from payments.models import (
     Order,
     OrderEvent,
@@ -163,7 +164,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
         "order_no",
         "user",
         "title",
-        "item_type",
+        item_type_column,
         "amount_display",
         "refunded_display",
         "status",
@@ -175,7 +176,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_filter = [
         "status",
         "channel",
-        "item_type",
+        ItemTypeFilter,
         HasRefundFilter,
         "platform",
         ("paid_at", admin.DateFieldListFilter),

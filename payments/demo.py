@@ -2,8 +2,8 @@
 
 Orders themselves are made by people clicking through checkout in the demo (sandbox channel); the apps
 that sell things seed what is for sale. `seed_late` (after every app's `seed`, once the demo member
-exists) gives the member settled earnings through the real ledger and a sandbox withdrawal waiting for
-review, so an operator can approve it in admin and the member can confirm receipt on the wallet page.
+exists) requests a sandbox withdrawal for the demo member when real earnings allow one. `demo_buy` lets
+the other apps' demos make the personas' purchases through the real order and payment path.
 Idempotent: every posting has a fixed idempotency key.
 """
 
@@ -15,6 +15,9 @@ from django.conf import settings
 from django.utils import timezone
 
 DEMO_MEMBER = "member"
+# Off: earnings without the orders and commissions behind them made the wallet disagree with the
+# referral centre. Demo earnings now come from real orders (the personas' purchases, `demo_buy`).
+SEED_INVENTED_EARNINGS = False
 DEMO_EARNINGS = [
     # key, source, amount (fen), description, settled?
     ("demo:member:commission:1", "commission", 36_000, "演示：推荐好友开通 VIP 的推广佣金", True),
@@ -54,7 +57,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
         return
     WithdrawalSettings.current()
     now = timezone.now()
-    for key, source, amount, description, settled in DEMO_EARNINGS:
+    for key, source, amount, description, settled in DEMO_EARNINGS if SEED_INVENTED_EARNINGS else ():
         ledger.earning_accrue(
             user=member,
             amount_fen=amount,
@@ -86,3 +89,25 @@ def seed_late(*, stdout, history: bool = False) -> None:
         f"demo withdrawal: {state} (operators approve it in /admin/payments/withdrawal/, "
         "the member confirms receipt at /payments/wallet/)"
     )
+
+
+def demo_buy(*, user, item_type: str, item_id: str, referral_code: str = ""):
+    """Buy an item for a demo persona through the real path (order, sandbox payment, signed notification),
+    so every page agrees: the order list, the benefit, the promoter's commission. Idempotent per item."""
+    from payments import services
+    from payments.gateways import sandbox
+    from payments.models import Order
+
+    paid = Order.objects.filter(
+        user=user, item_type=item_type, item_id=str(item_id), status=Order.Status.PAID
+    ).first()
+    if paid is not None or not settings.PAYMENTS_SANDBOX_ENABLED:
+        return paid
+    order = services.order_create(
+        user=user, item_type=item_type, item_id=str(item_id), channel="sandbox", referral_code=referral_code
+    )
+    if order.status == Order.Status.PENDING:
+        payment = services.payment_start(order=order, channel="sandbox")
+        sandbox.sandbox_pay(payment.out_trade_no)
+        order.refresh_from_db()
+    return order

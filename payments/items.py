@@ -209,3 +209,9 @@ def quote(*, user, item_type: str, item_id: str, referral_code: str = "") -> Quo
             user=user, item_type=kind, item_id=str(item_id), quote=result, referral_code=referral_code
         )
     return result
+
+
+def label_of(code: str) -> str:
+    """The human label of an item type code (`membership` → 会员), for lists and exports; the code if unknown."""
+    kind = _registry.get(code)
+    return str(kind.label) if kind is not None and kind.label else code

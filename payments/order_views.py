@@ -158,9 +158,25 @@ def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
     return render(request, "payments/result.html", _order_context(order))
 
 
+def _order_destination(order: Order) -> tuple[str, str] | None:
+    """Where a paid order sends the member (the course, circle, ticket, term …): each app answers for
+    its own item types through `<app>.home.order_destination` (payments never imports them)."""
+    if order.status != Order.Status.PAID:
+        return None
+    from core.discovery import app_modules
+
+    for module in app_modules("home"):
+        answer = getattr(module, "order_destination", None)
+        found = answer(order) if answer is not None else None
+        if found:
+            return found
+    return None
+
+
 def _order_context(order: Order) -> dict:
     return {
         "order": order,
+        "destination": _order_destination(order),
         "refund_preview": selectors.refund_preview(order),
         "active_refund": selectors.order_active_refund(order),
         "is_pending": order.status == Order.Status.PENDING,

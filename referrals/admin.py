@@ -26,6 +26,7 @@ from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, MoneyAct
 from core.audit import audit_record
 from core.errors import ApplicationError
 from members import selectors as member_selectors
+from payments.admin_labels import ItemTypeFilter, item_type_column
 from referrals import compliance, group_buys, sales_credit, services, staff_share
 from referrals.models import (
     AgreementAcceptance,
@@ -217,7 +218,7 @@ class PromoterLevelAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.Mod
 class CommissionRuleAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.ModelAdmin):
     list_display = (
         "__str__",
-        "item_type",
+        item_type_column,
         "item_id",
         "promoter_level",
         "level",
@@ -226,7 +227,7 @@ class CommissionRuleAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.Mo
         "is_active",
         "updated_at",
     )
-    list_filter = ("item_type", "level", "reward_kind", "is_active", "promoter_level")
+    list_filter = (ItemTypeFilter, "level", "reward_kind", "is_active", "promoter_level")
     list_editable = ("rate_bp", "is_active")
     search_fields = ("item_type", "item_id", "note")
 
@@ -454,7 +455,7 @@ class CommissionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         "level",
         "beneficiary",
         "buyer",
-        "item_type",
+        item_type_column,
         "base_display",
         "rate_bp",
         "amount_display",
@@ -464,7 +465,7 @@ class CommissionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         "ledger_state",
         "hold_until",
     )
-    list_filter = ("status", LedgerStateFilter, "level", "reward_kind", "item_type", "skip_reason")
+    list_filter = ("status", LedgerStateFilter, "level", "reward_kind", ItemTypeFilter, "skip_reason")
     search_fields = ("order__order_no", "beneficiary__username", "beneficiary__nickname", "buyer__username")
     date_hierarchy = "created_at"
     list_select_related = ("order", "beneficiary", "buyer", "earning")
@@ -531,7 +532,7 @@ class AgreementAcceptanceAdmin(FactRecordAdminMixin, admin.ModelAdmin):
 class GroupBuyOfferAdmin(AuditedChangesMixin, admin.ModelAdmin):
     list_display = (
         "title",
-        "item_type",
+        item_type_column,
         "item_id",
         "group_size",
         "group_price_fen",
@@ -540,7 +541,7 @@ class GroupBuyOfferAdmin(AuditedChangesMixin, admin.ModelAdmin):
         "starts_at",
         "ends_at",
     )
-    list_filter = ("is_active", "item_type")
+    list_filter = ("is_active", ItemTypeFilter)
     search_fields = ("title",)
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from core import brand
 from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
 from core.posters import render_poster
@@ -36,11 +37,19 @@ def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> byte
         stats = [(fen_to_yuan_text(quote.list_price_fen), _("价格"))]
         subtitle = _("%(name)s 推荐给你") % {"name": user.display_name}
     else:
-        title = _("知圈 · 知识付费会员社群")
+        title = brand.current().share_title
         stats = []
-        subtitle = _("%(name)s 邀请你加入知圈") % {"name": user.display_name}
+        subtitle = _("%(name)s 邀请你加入%(site)s") % {
+            "name": user.display_name,
+            "site": brand.current().site_name,
+        }
     url = poster_share_url(user=user, item_type=item_type, item_id=item_id)
-    key = "referrals:poster:" + hashlib.sha256(f"{title}|{subtitle}|{stats}|{url}".encode()).hexdigest()
+    # The brand's version is part of the key: a renamed or recoloured site gets new posters at once.
+    version = brand.current().version
+    key = (
+        "referrals:poster:"
+        + hashlib.sha256(f"{version}|{title}|{subtitle}|{stats}|{url}".encode()).hexdigest()
+    )
     png = cache.get(key)
     if png is None:
         png = render_poster(

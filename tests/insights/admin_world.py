@@ -18,7 +18,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from core import roles
-from core.models import WeChatIdentity
+from core.models import Brand, WeChatIdentity
 from insights.roles import roles_setup
 from members.models import User
 from tests.factories import UserFactory
@@ -238,6 +238,7 @@ def build() -> World:
     o["refund"] = refund_order(order=o["course_order"], amount_fen=1_000, reason="部分退款")
     WithdrawalSettings.current()
     earn(alice, 50_000)
+    Brand.objects.create(site_name="晨读社", primary_color="#3355cc")
     WeChatIdentity.objects.create(
         user=alice, kind="miniprogram", appid="wx_test_miniprogram", openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
     )

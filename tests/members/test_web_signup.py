@@ -191,3 +191,13 @@ def test_a_mini_program_member_without_a_phone_logs_in_on_the_web_by_wechat(db, 
     assert request.session["_auth_user_id"] == str(mp_user.pk)
     assert "/accounts/login/" not in response["Location"]
     assert SocialAccount.objects.get(uid="oWEB2").user == mp_user
+
+
+def test_in_the_demo_the_sms_code_is_shown_on_the_code_page_badged_demo(client, db, outbox):
+    user = User.objects.create_user(username="web_phone3", password="Zhiquan-2026-pw")
+    user.set_phone("13800138001", verified=True)
+    user.save()
+    response = client.post("/accounts/login/code/", {"phone": "13800138001"})
+    page = client.get(response["Location"]).content.decode()
+    code = last_code(outbox)
+    assert "data-demo-sms-code" in page and code in page and "演示" in page

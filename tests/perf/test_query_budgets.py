@@ -932,6 +932,8 @@ PAGE_CASES: dict[str, PageCase] = {
 # Every other page of the URL conf, and why it has no list to budget.
 NOT_LIST_PAGES = {
     "healthz": "health check",
+    "favicon": "the brand's site icon (one cached image)",
+    "brand-css": "the brand's colours as CSS (one cached row)",
     "set_language": "redirect",
     "referral-share": "redirect that records a visit",
     "payments:checkout": "one item",

@@ -1,0 +1,104 @@
+"""The creator's brand: an operator renames the site and changes its colours in admin, and the next
+page, the site icon and the next poster show it. "知圈" is only the default."""
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _brand_form(**overrides):
+    data = {
+        "site_name": "晨读社",
+        "short_name": "晨读",
+        "tagline": "每天一小时，读懂一本书",
+        "description": "读书会员社群",
+        "primary_color": "#3355cc",
+        "accent_color": "#ff6600",
+        "share_title": "晨读社 · 和我一起读书",
+        "footer_text": "晨读文化有限公司",
+        "terms_url": "/terms/",
+        "privacy_url": "",
+        "icp_text": "沪ICP备12345678号",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_without_settings_the_site_is_called_zhiquan(client):
+    page = client.get("/").content.decode()
+    assert "<title>" in page and "知圈" in page
+    css = client.get("/brand.css").content.decode()
+    assert "--brand: #" in css and "--brand: #1aad19" not in css  # darkened to reach 4.5:1 with white text
+
+
+def test_the_favicon_is_served_not_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(response.content)).size == (64, 64)
+
+
+def test_operator_renames_and_recolours_and_the_next_page_and_poster_show_it(client, monkeypatch):
+    from referrals.posters import referral_poster_png
+
+    member = UserFactory()
+    before = referral_poster_png(user=member)  # cached under the old brand
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    response = client.post("/admin/core/brand/add/", _brand_form())
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    page = client.get("/").content.decode()
+    assert "晨读社" in page and "晨读文化有限公司" in page and "沪ICP备12345678号" in page
+    assert "知圈" not in page.split("<title>")[1].split("</title>")[0]
+    assert 'content="#3355cc"' in page
+    css_href = page.split('rel="stylesheet" href="/brand.css')[1].split('"')[0]
+    css = client.get("/brand.css" + css_href).content.decode()
+    # colours an operator picks are darkened only as far as white text on them needs (4.5:1)
+    assert "--brand: #3355cc" in css and "--accent: #d93026" not in css
+
+    written = []
+    original_text = ImageDraw.ImageDraw.text
+
+    def spy(self, xy, text, *args, **kwargs):
+        written.append(text)
+        return original_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    after = referral_poster_png(user=member)
+    assert after != before
+    assert "晨读社" in written and "晨读社 · 和我一起读书" in written
+    assert not any("知圈" in text for text in written)
+    header = Image.open(io.BytesIO(after)).convert("RGB").getpixel((5, 5))
+    assert header == (0x33, 0x55, 0xCC)
+
+    # a second save (the singleton) changes it again at once
+    response = client.post(
+        "/admin/core/brand/1/change/", _brand_form(site_name="晚读社", primary_color="#aa0000")
+    )
+    assert response.status_code == 302
+    assert "晚读社" in client.get("/").content.decode()
+
+
+def test_the_brand_is_a_singleton_and_its_admin_list_opens_the_one_row(client):
+    from core.models import Brand
+
+    Brand.objects.create(site_name="甲")
+    Brand(site_name="乙").save()
+    assert Brand.objects.count() == 1 and Brand.objects.get().site_name == "乙"
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = client.get("/admin/core/brand/").content.decode()
+    assert "/admin/core/brand/1/change/" in listing and "/admin/core/brand/add/" not in listing
+    change = client.get("/admin/core/brand/1/change/").content.decode()
+    assert 'type="color"' in change and "poster-preview.png" in change
+    assert client.get("/admin/core/brand/poster-preview.png").status_code == 200
+
+
+def test_an_invalid_colour_is_refused(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post("/admin/core/brand/add/", _brand_form(primary_color="blue"))
+    assert response.status_code == 200 and "#RRGGBB" in response.content.decode()
