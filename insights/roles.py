@@ -39,7 +39,7 @@ FULL = ("view", "add", "change", "delete")
 ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]] = {
     roles.OPERATOR: [
         ("payments", "*", VIEW),
-        ("core", ("auditlog", "wechatidentity"), VIEW),
+        ("core", ("auditlog", "wechatidentity", "attemptcounter"), VIEW),
         ("core", ("brand",), EDIT),  # the creator's brand: name, colours, footer
         ("members", "*", VIEW),
         (

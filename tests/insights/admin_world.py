@@ -18,7 +18,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from core import roles
-from core.models import Brand, WeChatIdentity
+from core.models import AttemptCounter, Brand, WeChatIdentity
 from insights.roles import roles_setup
 from members.models import User
 from tests.factories import UserFactory
@@ -239,6 +239,7 @@ def build() -> World:
     WithdrawalSettings.current()
     earn(alice, 50_000)
     Brand.objects.create(site_name="晨读社", primary_color="#3355cc")
+    AttemptCounter.objects.create(key="login:ip:203.0.113.9", window_start=timezone.now(), count=3)
     WeChatIdentity.objects.create(
         user=alice, kind="miniprogram", appid="wx_test_miniprogram", openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
     )
@@ -285,6 +286,9 @@ def _third_party_rows(user: User) -> None:
     app = SocialApp.objects.create(provider="weixin", name="微信网站应用", client_id="wx_web", secret="s")
     account = SocialAccount.objects.create(user=user, provider="weixin", uid="o_web_alice")
     SocialToken.objects.create(app=app, account=account, token="t")
+    from allauth.usersessions.models import UserSession
+
+    UserSession.objects.create(user=user, ip="203.0.113.7", session_key="admin-world-session", user_agent="t")
     RefreshToken.for_user(user).blacklist()
     interval, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
     CrontabSchedule.objects.get_or_create(minute="0", hour="8")

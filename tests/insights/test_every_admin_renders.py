@@ -304,8 +304,7 @@ ACTIONS = {
         "circles.Comment": {"approve", "reject"},
         "circles.CircleMembership": {
             "promote_guest",
-            "remove_without_refund",
-            "remove_with_refund",
+            "remove_without_refund",  # removing with a refund needs the money role too
             "allow_rejoin",
         },
     },
