@@ -8,7 +8,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg2
+import psycopg
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -36,7 +36,7 @@ def _url(name: str) -> str:
 
 def _connect(name: str):
     db = settings.DATABASES["default"]
-    return psycopg2.connect(
+    return psycopg.connect(
         dbname=name,
         user=db.get("USER") or "postgres",
         password=db.get("PASSWORD") or None,
