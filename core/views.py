@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -44,7 +44,7 @@ def _worker_status() -> str:
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     database = _database_status()
     body = {
         "database": database,
@@ -57,11 +57,11 @@ def healthz(request):
     return JsonResponse(body, status=200 if database == "ok" else 503)
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/payments/wechatpay/")
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for any URL no view matched: the API's error shape under /api/, a page elsewhere."""
     from django.shortcuts import render
     from django.utils.translation import gettext as _
@@ -71,7 +71,7 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
     from django.utils.translation import gettext as _
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the whole pytest suite on real PostgreSQL and Redis.
+# `make test`: lint, type check, then the whole pytest suite on real PostgreSQL and Redis.
 # Outside CI, unreachable services fall back to SQLite / no Redis and the skipped tests are listed;
 # with CI=true a missing service is a failure.
 set -euo pipefail
@@ -24,6 +24,8 @@ fi
 echo "make test: ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "make test: mypy"
+.venv/bin/mypy
 echo "make test: migrations are complete"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "make test: pytest"

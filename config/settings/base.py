@@ -7,6 +7,7 @@ broker and an in-process cache. That is what makes `make demo` work on a bare ma
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -131,7 +132,7 @@ else:
     }
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
     {"visibility_timeout": 3600}
     if REDIS_URL
     else {
@@ -208,7 +209,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 
 # --- DRF, JWT, OpenAPI --------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -283,7 +284,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # The WeChat button appears only when a website app is configured: an empty client_id would offer a
 # login that WeChat refuses.
-SOCIALACCOUNT_PROVIDERS = {"weixin": {"SCOPE": ["snsapi_login"]}}
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {"weixin": {"SCOPE": ["snsapi_login"]}}
 if env("WECHAT_WEB_APPID", default=""):
     SOCIALACCOUNT_PROVIDERS["weixin"]["APP"] = {
         "client_id": env("WECHAT_WEB_APPID"),
