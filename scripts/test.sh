@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# `make test`: lint, type check, then the whole pytest suite on real PostgreSQL and Redis.
+# `make test`: lint, type check, then the whole pytest suite on real PostgreSQL and Redis, in parallel
+# (pytest-xdist: one worker per core, each with its own test database and Redis database; see
+# config/settings/test.py). `scripts/test.sh --fast` (`make test-fast`) is the everyday loop: the same
+# without mypy, the browser journeys and the tests marked `slow`.
 # Outside CI, unreachable services fall back to SQLite / no Redis and the skipped tests are listed;
-# with CI=true a missing service is a failure.
+# with CI=true a missing service is a failure. Arguments after the options go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh --system
+fast=false
+if [[ "${1:-}" == "--fast" ]]; then
+  fast=true
+  shift
+fi
+if $fast; then scripts/bootstrap.sh; else scripts/bootstrap.sh --system; fi
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zhiquan_test}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -24,9 +32,21 @@ fi
 echo "make test: ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-echo "make test: mypy"
-.venv/bin/mypy
+if ! $fast; then
+  echo "make test: mypy"
+  .venv/bin/mypy
+fi
 echo "make test: migrations are complete"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
-echo "make test: pytest"
-.venv/bin/python -m pytest "$@"
+# Workers: one per core (PYTEST_WORKERS=N to choose, 0 for none). Each test file stays on one worker
+# (--dist loadfile), so module-scoped fixtures such as the quality gates' seeded world are built once.
+parallel=(-n "${PYTEST_WORKERS:-auto}" --maxprocesses=8 --dist loadfile)
+if $fast; then
+  # --reuse-db keeps the workers' test databases between runs (migrating them is most of a short run);
+  # after adding or changing a migration, pass ARGS=--create-db once.
+  echo "make test-fast: pytest (no browser journeys, no slow gates)"
+  .venv/bin/python -m pytest "${parallel[@]}" --reuse-db -m "not browser and not slow" "$@"
+else
+  echo "make test: pytest"
+  .venv/bin/python -m pytest "${parallel[@]}" --durations=15 "$@"
+fi

@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+pytestmark = pytest.mark.slow  # a long gate: `make test` runs it, `make test-fast` does not
+
 ROOT = Path(__file__).resolve().parents[2]
 
 LEDGER_TOTALS = """
