@@ -4,7 +4,7 @@
 demo:            ## run everything on embedded defaults (SQLite, filesystem broker, sandbox pay) with demo data
 	scripts/demo.sh
 
-test:            ## lint + types + the full test suite on PostgreSQL and Redis, in parallel
+test:            ## lint + types + the full test suite on PostgreSQL and Redis (PYTEST_WORKERS=auto: parallel)
 	scripts/test.sh $(ARGS)
 
 test-fast:       ## the everyday loop: lint + the suite without browser journeys and slow gates
