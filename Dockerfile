@@ -3,8 +3,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.s
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/base.txt
+COPY pyproject.toml uv.lock ./
+# The runtime dependencies exactly as uv.lock pins them (hashes checked), without the dev group.
+RUN pip install --no-cache-dir uv==0.13.9 \
+    && uv export --frozen --no-dev --no-emit-project --format requirements-txt -o /tmp/runtime.txt \
+    && pip install --no-cache-dir --require-hashes -r /tmp/runtime.txt \
+    && pip uninstall -y uv && rm /tmp/runtime.txt
 COPY . .
 # Collected under the production settings, so the hashed-name manifest that production's static storage
 # reads exists (collected under dev there is none and every page fails). The values below only let the

@@ -1,11 +1,14 @@
 # Zhiquan: the two front-door commands are `make demo` and `make test`.
-.PHONY: demo test bench lint format venv migrate backup restore
+.PHONY: demo test test-fast bench lint format venv migrate backup restore
 
 demo:            ## run everything on embedded defaults (SQLite, filesystem broker, sandbox pay) with demo data
 	scripts/demo.sh
 
-test:            ## lint + the full test suite on PostgreSQL and Redis
+test:            ## lint + types + the full test suite on PostgreSQL and Redis (PYTEST_WORKERS=auto: parallel)
 	scripts/test.sh $(ARGS)
+
+test-fast:       ## the everyday loop: lint + the suite without browser journeys and slow gates
+	scripts/test.sh --fast $(ARGS)
 
 bench:           ## benchmarks side by side with their floors; writes docs/benchmarks.md
 	scripts/bench.sh $(ARGS)

@@ -21,11 +21,11 @@ DEFAULT_BENCH_DB = "postgres://postgres@127.0.0.1:5432/zhiquan_bench"
 
 def ensure_database(url: str) -> None:
     """Create the bench database if it does not exist (PostgreSQL only)."""
-    import psycopg2
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(
+    conn = psycopg.connect(
         host=parsed.hostname,
         port=parsed.port or 5432,
         user=parsed.username or "postgres",

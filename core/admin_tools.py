@@ -9,6 +9,8 @@ masked identifiers and links between admin pages.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.urls import NoReverseMatch, reverse
@@ -60,6 +62,7 @@ class AuditedChangesMixin:
     """Record every add / change / delete made in this admin in the audit log (changed fields only)."""
 
     audit_action_prefix = ""  # default: "<app_label>.<model_name>"
+    model: Any  # set by the ModelAdmin this is mixed into
 
     def _audit_action(self, verb: str) -> str:
         prefix = self.audit_action_prefix or self.model._meta.label_lower
@@ -71,7 +74,7 @@ class AuditedChangesMixin:
             old = type(obj)._default_manager.filter(pk=obj.pk).first()
             if old is not None:
                 before = {name: _plain(getattr(old, name, None)) for name in form.changed_data}
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]  # ModelAdmin's, after this mixin
         changed = {
             name: {"from": before.get(name), "to": _plain(form.cleaned_data.get(name))}
             for name in form.changed_data
@@ -91,7 +94,7 @@ class AuditedChangesMixin:
 
     def save_formset(self, request, form, formset, change):
         """Inline rows (e.g. a level's promoter prices) are audited like the parent's fields."""
-        super().save_formset(request, form, formset, change)
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
         parent = form.instance
         rows = [
             *(("add", obj, {}) for obj in getattr(formset, "new_objects", [])),
@@ -113,7 +116,7 @@ class AuditedChangesMixin:
 
     def delete_model(self, request, obj):
         target_repr, pk = str(obj), obj.pk
-        super().delete_model(request, obj)
+        super().delete_model(request, obj)  # type: ignore[misc]
         obj.pk = pk  # the audit row names the deleted row
         audit_record(actor=request.user, action=self._audit_action("delete"), target=obj, summary=target_repr)
 

@@ -1,5 +1,7 @@
 """Shared DRF pieces: pagination and the error-response schema used in OpenAPI docs."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -38,14 +40,16 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer) for code in statuses}
 
 
-def _error_response_ref() -> dict:
+def _error_response_ref() -> dict[str, Any]:
     return {
         "description": "Error: {code, message, fields}",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
 
 
-def document_common_errors(result: dict, generator, request, public) -> dict:
+def document_common_errors(
+    result: dict[str, Any], generator: Any, request: Any, public: Any
+) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every operation documents the errors the stack can give.
 
     Views document their business errors with `error_responses(...)`; this adds the ones every view
@@ -81,7 +85,7 @@ def document_common_errors(result: dict, generator, request, public) -> dict:
     return result
 
 
-def paginated(item_serializer, *, name: str):
+def paginated(item_serializer: Any, *, name: str) -> Any:
     """Schema of a paginated list answer ({count, next, previous, results}) for `@extend_schema`.
 
     `get_paginated_response` returns this shape; documenting the bare `many=True` list instead would

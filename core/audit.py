@@ -1,11 +1,15 @@
 """Record operator actions on money and memberships (refunds, withdrawals, grants…)."""
 
+from typing import Any
+
 from django.db import models
 
 from core.models import AuditLog
 
 
-def audit_record(*, actor, action: str, target: models.Model, summary: str = "", **details) -> AuditLog:
+def audit_record(
+    *, actor: Any, action: str, target: models.Model, summary: str = "", **details: Any
+) -> AuditLog:
     return AuditLog.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,

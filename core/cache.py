@@ -37,10 +37,11 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
         self._clients: dict[int, object] = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
+        # Private helpers of Django's client (not in django-stubs).
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
-            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))  # type: ignore[attr-defined]
         return client
 
 
@@ -100,7 +101,7 @@ def _fail_open(name: str, default):
 class ZhiquanRedisCache(RedisCache):
     @cached_property
     def _cache(self):
-        return ReusedClientRedisCacheClient(self._servers, **self._options)
+        return ReusedClientRedisCacheClient(self._servers, **self._options)  # type: ignore[attr-defined]
 
     # Reads answer "absent"; writes are dropped. `incr` keeps Django's contract for a missing key.
     def get(self, key, default=None, version=None):

@@ -5,8 +5,11 @@
 - `<app>.schedules.DEFAULT_SCHEDULES`: periodic tasks seeded into django-celery-beat
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import import_module
+from types import ModuleType
+from typing import Any
 
 from django.apps import apps
 
@@ -18,11 +21,11 @@ class PeriodicJob:
     name: str
     task: str
     every_seconds: int | None = None
-    crontab: dict | None = None
+    crontab: dict[str, Any] | None = None
     description: str = ""
 
 
-def app_modules(submodule: str):
+def app_modules(submodule: str) -> Iterator[ModuleType]:
     for config in apps.get_app_configs():
         if config.name.split(".")[0] not in _OUR_APPS:
             continue

@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler
 class ApplicationError(Exception):
     """A refused business operation. `code` is stable and machine-readable; `message` is for people."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,
@@ -26,9 +26,9 @@ class ApplicationError(Exception):
         message: str,
         *,
         status_code: int | None = None,
-        fields: dict | None = None,
-        extra: dict | None = None,
-    ):
+        fields: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = str(message)
@@ -39,11 +39,11 @@ class ApplicationError(Exception):
 
 
 class NotEntitled(ApplicationError):
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None) -> None:
         super().__init__("not_entitled", message or _("需要开通会员或购买后才能查看"), status_code=403)
 
 
-def _body(code: str, message: str, fields: Any = None, **extra: Any) -> dict:
+def _body(code: str, message: str, fields: Any = None, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": str(message), "fields": fields or {}, **extra}
 
 
@@ -60,7 +60,7 @@ _DRF_CODES = {
 }
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
@@ -79,7 +79,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = _body("invalid", _("提交的内容有误"), fields)
         return response
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
-    detail = getattr(exc, "detail", "")
-    message = detail if isinstance(detail, str) else _("请求失败")
+    raw_detail = getattr(exc, "detail", "")
+    message = raw_detail if isinstance(raw_detail, str) else _("请求失败")
     response.data = _body(code, message)
     return response

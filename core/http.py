@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,7 +23,7 @@ def local_path(request: HttpRequest, target: str | None) -> str | None:
     return None
 
 
-def redirect_to_next(request: HttpRequest, fallback: str, *args, **kwargs) -> HttpResponse:
+def redirect_to_next(request: HttpRequest, fallback: str, *args: Any, **kwargs: Any) -> HttpResponse:
     """Back to the posted `next` path when it is on this site (see `local_path`), else to `fallback`
     (a URL or URL name with its arguments, as `django.shortcuts.redirect()` takes them)."""
     target = local_path(request, request.POST.get("next"))

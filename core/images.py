@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,7 +27,7 @@ from core.errors import ApplicationError
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 
-def validate_images(uploads, *, max_count: int = 9, field: str = "images") -> list[tuple[object, str]]:
+def validate_images(uploads: Any, *, max_count: int = 9, field: str = "images") -> list[tuple[Any, str]]:
     """Return [(upload, extension)] or raise ApplicationError (too_many_images / image_too_large / invalid_image)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -74,7 +75,7 @@ def validate_images(uploads, *, max_count: int = 9, field: str = "images") -> li
     return checked
 
 
-def store_images(checked: list[tuple[object, str]], *, folder: str) -> list[str]:
+def store_images(checked: list[tuple[Any, str]], *, folder: str) -> list[str]:
     """Save validated uploads under `folder/YYYY/MM/<random>.<ext>`; return the storage names."""
     today = timezone.localdate()
     return [

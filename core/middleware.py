@@ -4,7 +4,10 @@ Our pages carry no inline script or style, so the CSP has no 'unsafe-inline'. fr
 replaces X-Frame-Options for modern browsers; Permissions-Policy switches off sensors we never use.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -26,10 +29,10 @@ _CSP = "; ".join(
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault(
             "Content-Security-Policy", getattr(settings, "CONTENT_SECURITY_POLICY", _CSP)
@@ -50,7 +53,7 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     mini-program) still get their Accept-Language, because they send it on purpose.
     """
 
-    def process_request(self, request):
+    def process_request(self, request: HttpRequest) -> None:
         if request.path.startswith("/api/"):
             return super().process_request(request)
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import qrcode
 from django.utils.translation import gettext as _
@@ -40,7 +41,8 @@ def qr_image(payload: str, *, box_size: int = 8) -> Image.Image:
     code = qrcode.QRCode(border=2, box_size=box_size, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(payload)
     code.make(fit=True)
-    return code.make_image(fill_color="black", back_color="white").convert("RGB")
+    image: Image.Image = code.make_image(fill_color="black", back_color="white").convert("RGB")
+    return image
 
 
 def qr_png(payload: str) -> bytes:
@@ -49,7 +51,7 @@ def qr_png(payload: str) -> bytes:
     return buffer.getvalue()
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, max_width: int) -> list[str]:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: int) -> list[str]:
     lines, current = [], ""
     for char in text:
         if draw.textlength(current + char, font=font) > max_width and current:

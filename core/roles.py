@@ -4,6 +4,8 @@ Object-level limits are enforced where the objects live: a teacher sees only the
 check-ins, a circle owner only their own circles, a sales rep only members assigned to them.
 """
 
+from typing import Any
+
 OPERATOR = "运营"  # everything except money actions
 FINANCE = "财务"  # refunds, withdrawals, ledger
 TEACHER = "讲师"  # review queue, own camps and courses
@@ -14,13 +16,13 @@ CUSTOMER_SERVICE = "客服"  # own assigned members' onboarding (对接群, big-
 ALL_ROLES = (OPERATOR, FINANCE, TEACHER, CIRCLE_OWNER, SALES, CUSTOMER_SERVICE)
 
 
-def has_role(user, role: str) -> bool:
+def has_role(user: Any, role: str) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=role).exists()
+    return bool(user.groups.filter(name=role).exists())
 
 
-def is_money_operator(user) -> bool:
+def is_money_operator(user: Any) -> bool:
     return has_role(user, FINANCE)

@@ -5,7 +5,7 @@ import sys
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -61,7 +61,7 @@ def _cache_status() -> str:
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """`ok`; `degraded` (200) when Redis — broker or cache — is down, since the site keeps selling on
     PostgreSQL alone; `error` (503) without the database. The components and the engine are shown
     only where HEALTHZ_DETAILS is on (not in production: they tell an attacker what runs here)."""
@@ -84,11 +84,11 @@ def healthz(request):
     return JsonResponse(answer, status=503 if status == "error" else 200)
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/payments/wechatpay/")
 
 
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for any URL no view matched: the API's error shape under /api/, a page elsewhere."""
     from django.shortcuts import render
     from django.utils.translation import gettext as _
@@ -98,7 +98,7 @@ def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
 
-def database_unavailable(request):
+def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 when PostgreSQL is unreachable: a plain page or the API's error shape, never a traceback.
 
     Rendered without touching the database (no session, no user, no context processors that query)."""
@@ -116,7 +116,7 @@ def database_unavailable(request):
     return response
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
     from django.utils.translation import gettext as _
 

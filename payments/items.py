@@ -110,13 +110,13 @@ class ItemType:
 
 
 _registry: dict[str, ItemType] = {}
-_paid_listeners: list[Callable[[Order], None]] = []
-_refunded_listeners: list[Callable[[Order, Refund], None]] = []
+_paid_listeners: list[Callable[[Order], object]] = []
+_refunded_listeners: list[Callable[[Order, Refund], object]] = []
 # Funding-chain rules: `terms(*, order, amount_fen) -> list[RefundTerm]`, asked before every refund.
 _refund_term_rules: list[Callable[..., list[RefundTerm]]] = []
 # Run inside the refund-request transaction (order locked) / when a refund ends without success.
-_refund_requested_listeners: list[Callable[[Order, Refund], None]] = []
-_refund_failed_listeners: list[Callable[[Order, Refund], None]] = []
+_refund_requested_listeners: list[Callable[[Order, Refund], object]] = []
+_refund_failed_listeners: list[Callable[[Order, Refund], object]] = []
 # Adjusters may change a quote (e.g. promoter price via a referral code); called in order.
 _quote_adjusters: list[Callable[..., Quote]] = []
 
@@ -138,13 +138,13 @@ def registered() -> dict[str, ItemType]:
     return dict(_registry)
 
 
-def on_paid(listener: Callable[[Order], None]) -> None:
+def on_paid(listener: Callable[[Order], object]) -> None:
     """Run `listener(order)` in the paid transaction, after fulfil. Must be idempotent."""
     if listener not in _paid_listeners:
         _paid_listeners.append(listener)
 
 
-def on_refunded(listener: Callable[[Order, Refund], None]) -> None:
+def on_refunded(listener: Callable[[Order, Refund], object]) -> None:
     """Run `listener(order, refund)` in the refund-completed transaction, after revoke. Idempotent."""
     if listener not in _refunded_listeners:
         _refunded_listeners.append(listener)
@@ -157,14 +157,14 @@ def add_refund_terms(rule: Callable[..., list[RefundTerm]]) -> None:
         _refund_term_rules.append(rule)
 
 
-def on_refund_requested(listener: Callable[[Order, Refund], None]) -> None:
+def on_refund_requested(listener: Callable[[Order, Refund], object]) -> None:
     """Run `listener(order, refund)` when a refund is requested, in that transaction (order locked):
     the place to reserve what the refund takes back, so nothing can spend it while WeChat works."""
     if listener not in _refund_requested_listeners:
         _refund_requested_listeners.append(listener)
 
 
-def on_refund_failed(listener: Callable[[Order, Refund], None]) -> None:
+def on_refund_failed(listener: Callable[[Order, Refund], object]) -> None:
     """Run `listener(order, refund)` when a requested refund ends closed or abnormal: undo the
     reservation of `on_refund_requested`. Idempotent."""
     if listener not in _refund_failed_listeners:
@@ -179,11 +179,11 @@ def refund_terms(*, order: Order, amount_fen: int) -> list[RefundTerm]:
     return sorted(terms, key=lambda term: not term.refusal_code)
 
 
-def refund_requested_listeners() -> list[Callable[[Order, Refund], None]]:
+def refund_requested_listeners() -> list[Callable[[Order, Refund], object]]:
     return list(_refund_requested_listeners)
 
 
-def refund_failed_listeners() -> list[Callable[[Order, Refund], None]]:
+def refund_failed_listeners() -> list[Callable[[Order, Refund], object]]:
     return list(_refund_failed_listeners)
 
 
@@ -193,11 +193,11 @@ def add_quote_adjuster(adjuster: Callable[..., Quote]) -> None:
         _quote_adjusters.append(adjuster)
 
 
-def paid_listeners() -> list[Callable[[Order], None]]:
+def paid_listeners() -> list[Callable[[Order], object]]:
     return list(_paid_listeners)
 
 
-def refunded_listeners() -> list[Callable[[Order, Refund], None]]:
+def refunded_listeners() -> list[Callable[[Order, Refund], object]]:
     return list(_refunded_listeners)
 
 

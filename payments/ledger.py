@@ -647,6 +647,7 @@ def _settle_batch_sql(
                 "ts": ts,
             },
         )
+        cursor.nextset()  # psycopg 3 presents the SET's (empty) result first; the claim's comes next
         groups = cursor.fetchall()
         if not groups:
             return _BatchResult(last=after)

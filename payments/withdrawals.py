@@ -132,10 +132,10 @@ def _clean(value, max_length: int) -> str:
 # Outcomes the member must hear about: money arrived, money came back, or they must act (confirm the
 # receipt in WeChat). Apps above payments (members) register a listener; payments never imports them.
 MEMBER_OUTCOMES = (S.WAIT_USER_CONFIRM, S.PAID, S.FAILED, S.REJECTED, S.EXPIRED)
-_outcome_listeners: list[Callable[[Withdrawal, WithdrawalEvent], None]] = []
+_outcome_listeners: list[Callable[[Withdrawal, WithdrawalEvent], object]] = []
 
 
-def on_outcome(listener: Callable[[Withdrawal, WithdrawalEvent], None]) -> None:
+def on_outcome(listener: Callable[[Withdrawal, WithdrawalEvent], object]) -> None:
     """Run `listener(withdrawal, event)` in the transaction that moves a withdrawal to a MEMBER_OUTCOME.
 
     It runs once per move (the move itself happens once, under the withdrawal's row lock)."""

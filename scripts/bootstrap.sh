@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install pinned Python dependencies (re-run only when requirements change).
+# Create .venv and install the Python dependencies uv.lock pins (re-run only when pyproject.toml or
+# uv.lock change).
 # With --system (and root), also install the Debian packages tests need: Chromium for Playwright,
 # a CJK font for posters, the PostgreSQL client for the backup drill, and GNU gettext (msgfmt) for
 # makemessages/compilemessages (the compiled .mo files are committed, so `make demo` needs none of it).
@@ -32,11 +33,17 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "bootstrap: creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
+# uv (from PyPI, pinned) installs exactly what uv.lock pins, hashes checked, and removes anything else
+# from .venv (it keeps pip and itself). `--locked` fails when pyproject.toml changed without `uv lock`.
+UV_VERSION=0.13.9
+export UV_LINK_MODE="${UV_LINK_MODE:-copy}"  # the uv cache is often on another filesystem
 stamp=.venv/.requirements.sha
-want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml uv.lock <(echo "uv==$UV_VERSION") | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
-  echo "bootstrap: installing Python dependencies"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements/dev.txt
+  echo "bootstrap: installing Python dependencies from uv.lock"
+  if [[ "$(.venv/bin/uv --version 2>/dev/null)" != "uv $UV_VERSION"* ]]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+  fi
+  .venv/bin/uv sync --locked --group dev --python .venv/bin/python -q
   echo "$want" > "$stamp"
 fi

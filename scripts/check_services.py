@@ -3,7 +3,7 @@
 import os
 from urllib.parse import urlparse
 
-import psycopg2
+import psycopg
 import redis
 
 
@@ -11,7 +11,7 @@ def postgres_ok(url: str) -> bool:
     parsed = urlparse(url)
     try:
         # Connect to the maintenance database: the test database itself is created by pytest-django.
-        conn = psycopg2.connect(
+        conn = psycopg.connect(
             host=parsed.hostname,
             port=parsed.port or 5432,
             user=parsed.username or "postgres",
@@ -21,7 +21,7 @@ def postgres_ok(url: str) -> bool:
         )
         conn.close()
         return True
-    except psycopg2.Error:
+    except psycopg.Error:
         return False
 
 

@@ -43,7 +43,11 @@ def pytest_report_header(config):
         else db["NAME"]
     )
     broker = "redis " + settings.REDIS_URL if settings.REDIS_URL else "filesystem (embedded)"
-    return [f"zhiquan: database = {engine} {where}", f"zhiquan: broker/cache = {broker}"]
+    lines = [f"zhiquan: database = {engine} {where}", f"zhiquan: broker/cache = {broker}"]
+    if getattr(config.option, "numprocesses", None):
+        # pytest-xdist: config/settings/test.py gives each worker its own databases and folders.
+        lines.append("zhiquan: parallel workers: gwN uses database <name>_gwN and Redis database <n>+N")
+    return lines
 
 
 def pytest_runtest_setup(item):

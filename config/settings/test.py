@@ -1,7 +1,10 @@
 """Test settings: real PostgreSQL and Redis when reachable (see tests/conftest.py)."""
 
+import os
+import re
+
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, env
+from .base import CACHES, PAYMENTS_SANDBOX_KEY_DIR, REDIS_URL, REST_FRAMEWORK, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
@@ -19,4 +22,29 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {k: "100000/min" for k in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
 }
-MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"
+
+# --- Parallel runs (pytest -n, pytest-xdist) ----------------------------------------------------------
+# Each worker gets its own test database (pytest-django suffixes it: test_<name>_gw0, …) and, here, its
+# own Redis database, file folders and cache: tests clear the cache around every test (tests/conftest.py)
+# and a real Celery worker consumes the broker's queue, so two workers must never share them.
+# gwN uses Redis database <the URL's database> + N (modulo Redis's default 16).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    _index = int(XDIST_WORKER.removeprefix("gw") or 0)
+    if REDIS_URL:
+        _url = re.match(r"^(?P<base>redis://[^/?#]*)(?:/(?P<db>\d*))?(?P<rest>[?#].*)?$", REDIS_URL)
+        if _url is None:
+            raise ValueError(
+                f"REDIS_URL is not a plain redis:// URL, cannot give each worker a database: {REDIS_URL}"
+            )
+        _db = (int(_url["db"] or 0) + _index) % 16
+        REDIS_URL = f"{_url['base']}/{_db}{_url['rest'] or ''}"
+        CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}
+        CELERY_BROKER_URL = REDIS_URL
+    else:
+        CACHES = {"default": {**CACHES["default"], "LOCATION": str(VAR_DIR / f"cache-{XDIST_WORKER}")}}
+    MEDIA_ROOT = VAR_DIR / f"test-media-{XDIST_WORKER}"
+    PAYMENTS_SANDBOX_KEY_DIR = PAYMENTS_SANDBOX_KEY_DIR.with_name(
+        f"{PAYMENTS_SANDBOX_KEY_DIR.name}-{XDIST_WORKER}"
+    )

@@ -1,5 +1,7 @@
 """`{{ order.amount_fen|yuan }}` -> ¥3,600 (built into every template via TEMPLATES.builtins)."""
 
+from typing import Any
+
 from django import template
 
 from core.money import fen_to_yuan_text
@@ -8,14 +10,14 @@ register = template.Library()
 
 
 @register.filter
-def yuan(amount_fen) -> str:
+def yuan(amount_fen: Any) -> str:
     if amount_fen in (None, ""):
         return ""
     return fen_to_yuan_text(int(amount_fen))
 
 
 @register.filter
-def yuan2(amount_fen) -> str:
+def yuan2(amount_fen: Any) -> str:
     """Always two decimals (wallets, ledgers): ¥3,600.00."""
     if amount_fen in (None, ""):
         return ""
@@ -23,7 +25,7 @@ def yuan2(amount_fen) -> str:
 
 
 @register.filter
-def bp_percent(rate_bp) -> str:
+def bp_percent(rate_bp: Any) -> str:
     """1500 -> '15%'; 125 -> '1.25%'."""
     rate_bp = int(rate_bp or 0)
     whole, rest = divmod(rate_bp, 100)
@@ -31,7 +33,7 @@ def bp_percent(rate_bp) -> str:
 
 
 @register.filter
-def yuan_number(amount_fen) -> str:
+def yuan_number(amount_fen: Any) -> str:
     """Plain yuan for form attributes (`min`, `max`, `value`): 150 -> '1.50' (no symbol, no commas)."""
     if amount_fen in (None, ""):
         return ""

@@ -75,6 +75,7 @@ def wechat_for_client(fake_wechat, live_server, settings):
     return fake_wechat
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_miniprogram_journeys_against_the_live_server(
     live_server, wechat_for_client, settings, tmp_path_factory

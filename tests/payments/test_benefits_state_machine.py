@@ -509,6 +509,7 @@ class BenefitsMachine(RuleBasedStateMachine):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_random_sequences_of_purchases_redemptions_and_refunds_keep_every_benefit_funded(
     monkeypatch, settings, tmp_path_factory

@@ -39,6 +39,8 @@ from payments.models import Earning, Transaction, Withdrawal
 from tests.factories import UserFactory
 from tests.payments.ledger_support import finance_user, set_limits
 
+pytestmark = pytest.mark.slow  # a long gate: `make test` runs it, `make test-fast` does not
+
 EXAMPLES = int(os.environ.get("LEDGER_MACHINE_EXAMPLES", "200"))
 SOURCES = ["commission", "commission_l2", "tip", "qa_fee", "staff_share", "group_buy_bonus"]
 _unique = itertools.count(1)

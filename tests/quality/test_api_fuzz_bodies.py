@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # every operation x hostile bodies
 
 BODIES = {
     "nested-50k": b"[" * 50_000 + b"]" * 50_000,

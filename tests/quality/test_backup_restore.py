@@ -8,10 +8,12 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg2
+import psycopg
 import pytest
 from django.conf import settings
 from django.utils import timezone
+
+pytestmark = pytest.mark.slow  # a long gate: `make test` runs it, `make test-fast` does not
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +38,7 @@ def _url(name: str) -> str:
 
 def _connect(name: str):
     db = settings.DATABASES["default"]
-    return psycopg2.connect(
+    return psycopg.connect(
         dbname=name,
         user=db.get("USER") or "postgres",
         password=db.get("PASSWORD") or None,

@@ -28,6 +28,8 @@ from core.errors import ApplicationError
 from tests.funding import funding_violations
 from tests.quality.test_money_chaos import Clock
 
+pytestmark = pytest.mark.slow  # a long gate: `make test` runs it, `make test-fast` does not
+
 SEEDS = [3, 11, 29, 57, 83, 131]
 STEPS = 70
 

@@ -31,6 +31,8 @@ from core.errors import ApplicationError
 from payments.gateways.base import GatewayError
 from tests.payments.catalog import TEST_ITEM
 
+pytestmark = pytest.mark.slow  # a long gate: `make test` runs it, `make test-fast` does not
+
 SEEDS = [7, 19, 42, 101, 202, 303, 404, 505]
 STEPS = 120
 RATE_BP = 1_000  # 10 % direct commission on the test item

@@ -17,7 +17,7 @@ from django.test import Client
 
 from tests.quality.outage_services import ThrowawayPostgres
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # an outage drill: the full gate only
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.quality.outage_services import PrivateRedis
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # an outage drill: the full gate only
 
 
 @pytest.fixture

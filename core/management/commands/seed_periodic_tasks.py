@@ -3,6 +3,8 @@
 get_or_create by name: an operator's edit in admin is never overwritten.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,7 +14,7 @@ from core.discovery import default_schedules
 class Command(BaseCommand):
     help = "Create the default periodic tasks if missing (never overwrites operator edits)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
         created = 0

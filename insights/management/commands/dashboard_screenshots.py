@@ -51,7 +51,9 @@ class Command(BaseCommand):
         try:
             from playwright.sync_api import sync_playwright
         except ImportError as exc:  # pragma: no cover - a development dependency
-            raise CommandError("Playwright is not installed (requirements/dev.txt)") from exc
+            raise CommandError(
+                "Playwright is not installed (the dev group of pyproject.toml: scripts/bootstrap.sh)"
+            ) from exc
         out = Path(options["out"])
         out.mkdir(parents=True, exist_ok=True)
         base = options["url"].rstrip("/")
