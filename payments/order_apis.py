@@ -201,7 +201,8 @@ class OrderRefundApi(APIView):
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         preview = selectors.refund_preview(order)
         if preview is None:
-            code = "refund_window_closed" if order.status == Order.Status.PAID else "order_not_refundable"
+            open_paid = order.status == Order.Status.PAID and order.amount_fen > 0
+            code = "refund_window_closed" if open_paid else "order_not_refundable"
             message = (
                 _("已超过可自助退款的期限") if code == "refund_window_closed" else _("该订单不能自助退款")
             )

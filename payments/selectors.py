@@ -69,7 +69,7 @@ class RefundPreview:
 def refund_preview(order: Order) -> RefundPreview | None:
     """The refund preview of a self-service (full) refund; None when the order cannot be refunded
     by its buyer at all (not paid, or outside the refund window)."""
-    if not order_can_self_refund(order):
+    if not order_can_self_refund(order) or order.amount_fen == 0:  # a gift has no money to return
         return None
     amount = order.refundable_fen
     return RefundPreview(amount_fen=amount, terms=tuple(items.refund_terms(order=order, amount_fen=amount)))

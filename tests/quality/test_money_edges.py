@@ -175,6 +175,24 @@ def test_a_refund_without_spent_points_takes_them_back_and_ends_the_membership(a
     assert points(member) == 0 and membership(member) is None
 
 
+def test_an_order_given_for_points_offers_no_money_refund(api, member, vip, vip_days_reward):
+    from members.models import PointsAccount as Account
+
+    Account.objects.update_or_create(user=member, defaults={"balance": 3000, "earned_total": 3000})
+    response = api.post(
+        f"/api/v1/points/rewards/{vip_days_reward.pk}/redeem/", {"idempotency_key": "gift"}, format="json"
+    )
+    gift = Order.objects.get(order_no=response.json()["order_no"])
+    preview = api.get(f"/api/v1/orders/{gift.order_no}/refund/").json()
+    assert preview == {
+        "refundable": False,
+        "amount_fen": 0,
+        "code": "order_not_refundable",
+        "message": preview["message"],
+        "losses": [],
+    }
+
+
 def test_points_are_held_while_the_refund_is_in_flight_and_returned_if_it_fails(
     api, member, vip, vip_days_reward, operator
 ):
