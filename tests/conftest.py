@@ -120,6 +120,25 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _celery_app_as_configured():
+    """Every test starts with the Celery app as the settings configure it: an outage drill points it at
+    a Redis of its own that it then kills, and a publish that later reached that dead broker would
+    leave every following test's refunds 'left to the sweep'."""
+    from config.celery import app
+
+    wanted = {
+        "broker_url": settings.CELERY_BROKER_URL,
+        "task_always_eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    }
+    if any(app.conf[key] != value for key, value in wanted.items()):
+        for key, value in wanted.items():
+            app.conf[key] = value
+        app._pool = None
+        app.amqp._producer_pool = None
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _money_invariants(request):
     """Whatever a test did, at its end (before its data is rolled back or flushed):
     - the ledger check is clean: every transaction sums to zero and cached balances equal their

@@ -909,9 +909,13 @@ PAGE_CASES: dict[str, PageCase] = {
     "circles:list": PageCase(circles, "/circles/", 3),
     "circles:detail": PageCase(circle_feed, "/circles/{circle}/", 7),
     "circles:leaderboard": PageCase(circle_leaderboard, "/circles/{circle}/leaderboard/", 10),
-    "circles:manage": PageCase(circle_members, "/circles/{circle}/manage/", 17),
+    "circles:manage": PageCase(
+        circle_members, "/circles/{circle}/manage/", 18
+    ),  # +1: is the manager a money operator (remove with refund)
     "circles:post": PageCase(post_comments, "/circles/posts/{post}/", 8),  # 8th: the pager's count
-    "members:tiers": PageCase(tiers, "/membership/", 5),
+    "members:tiers": PageCase(
+        tiers, "/membership/", 9
+    ),  # tier benefits generated from what each tier includes (courses, circles, events, camps)
     "members:points": PageCase(points_history, "/account/points/", 6),
     "members:mall": PageCase(rewards, "/points/mall/", 4),
     "members:notifications": PageCase(notifications, "/account/notifications/", 5),

@@ -25,6 +25,9 @@ def private_redis(settings, monkeypatch):
     from config.celery import app
     from core import cache as cache_module
 
+    # shared tasks publish through the current app: make it ours even if an earlier test changed it
+    app.set_current()
+    app.set_default()
     redis = PrivateRedis()
     redis.start()
     monkeypatch.setattr(cache_module, "RETRY_AFTER_SECONDS", 0.0)
@@ -42,6 +45,7 @@ def private_redis(settings, monkeypatch):
     app.conf.broker_url = redis.url
     app.conf.task_always_eager = False
     app._pool = None
+    app.amqp._producer_pool = None  # producers kept from an earlier publish hold the old broker
     try:
         yield redis
     finally:
@@ -49,6 +53,7 @@ def private_redis(settings, monkeypatch):
         for key, value in saved.items():
             app.conf[key] = value
         app._pool = None
+        app.amqp._producer_pool = None
 
 
 def _timed(timings: dict, name: str, call):

@@ -61,6 +61,7 @@ ADMIN_OPERATIONS = {
     ("referrals.PromoterAgreement", "action", "publish"): PLAIN,
     ("referrals.ReferralBinding", "action", "end_bindings"): PLAIN,
     ("referrals.SalesLead", "action", "end_leads"): PLAIN,  # ends a rep assignment; moves no money
+    ("core.Brand", "url", "poster_preview"): PLAIN,  # a sample poster in the brand's colours
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
@@ -120,6 +121,7 @@ SITE_URLS = {
 
 # ---- the management commands of our apps -----------------------------------------------------------------
 COMMANDS = {
+    "page_screenshots": PLAIN,  # phone screenshots of the key pages for docs/
     "staff_share_close": MONEY,
     "ledger_check": PLAIN,  # a check: reads the ledger, records the result
     "seed_demo": PLAIN,  # demo data (refuses nothing: it builds an empty demo database)
