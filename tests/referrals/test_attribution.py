@@ -213,9 +213,11 @@ def test_share_route_remembers_code_counts_one_visit_per_session_and_redirects(c
 def test_share_route_with_a_mangled_next_still_lands_on_the_site(client, alice):
     # a share link whose `next` lost its slash or was cut by a chat app still counts and lands home,
     # and a view name never resolves into a page
-    for mangled in ("circles", "payments:wallet", "-1", "%00", "\\\\evil.example", "/\\evil.example"):
+    for mangled in ("circles", "payments:wallet", "-1", "\\\\evil.example", "/\\evil.example"):
         response = client.get(f"/r/{alice.referral_code}/?c=moments&next={mangled}")
         assert response.status_code == 302 and response["Location"] == "/", mangled
+    # a control character in a query string is refused at the door (issue 16), before any redirect
+    assert client.get(f"/r/{alice.referral_code}/?c=moments&next=%00").status_code == 400
     assert client.session["referral_code"] == f"{alice.referral_code}.moments"
     assert ReferralLinkStat.objects.get(user=alice, channel="moments").visits == 1
 
