@@ -9,12 +9,13 @@ owner so that "own rows only" can be seen: two teachers, two circle owners, two 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
-from django.db import models
-from django.test import TestCase
+from django.db import models, transaction
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from core import roles
@@ -295,3 +296,40 @@ def _third_party_rows(user: User) -> None:
     ClockedSchedule.objects.create(clocked_time=timezone.now() + timedelta(days=1))
     SolarSchedule.objects.get_or_create(event="sunrise", latitude=31.23, longitude=121.47)
     PeriodicTask.objects.get_or_create(name="admin-world", defaults={"task": "noop", "interval": interval})
+
+
+CLOSED_URL = "http://127.0.0.1:9"  # no network while the world is built (as tests/conftest.py)
+
+
+@contextmanager
+def built_for_module(django_db_blocker, tmp_path_factory):
+    """`build()` once for a test module, inside an outer transaction rolled back at its end, with the
+    sandbox on and WeChat unreachable while it builds; the settings are restored afterwards."""
+    from django.conf import settings
+
+    names = (
+        "PAYMENTS_SANDBOX_ENABLED",
+        "PAYMENTS_SANDBOX_KEY_DIR",
+        "WECHAT_API_BASE_URL",
+        "WECHATPAY_GATEWAY_URL",
+    )
+    saved = {name: getattr(settings, name) for name in names}
+    settings.PAYMENTS_SANDBOX_ENABLED = True
+    settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
+    settings.WECHAT_API_BASE_URL = settings.WECHATPAY_GATEWAY_URL = CLOSED_URL
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            for name, value in saved.items():
+                setattr(settings, name, value)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

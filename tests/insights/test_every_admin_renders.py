@@ -16,53 +16,23 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
-from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 
 from tests.insights import admin_world
-
-ROOT_CLOSED_URL = "http://127.0.0.1:9"  # no network while the world is built (as tests/conftest.py)
+from tests.insights.admin_world import client_for
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    from django.conf import settings
-
-    saved = {
-        name: getattr(settings, name)
-        for name in (
-            "PAYMENTS_SANDBOX_ENABLED",
-            "PAYMENTS_SANDBOX_KEY_DIR",
-            "WECHAT_API_BASE_URL",
-            "WECHATPAY_GATEWAY_URL",
-        )
-    }
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
-    settings.WECHAT_API_BASE_URL = settings.WECHATPAY_GATEWAY_URL = ROOT_CLOSED_URL
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield admin_world.build()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            for name, value in saved.items():
-                setattr(settings, name, value)
+    """tests/insights/admin_world.py: a row behind every admin, two of each staff role."""
+    with admin_world.built_for_module(django_db_blocker, tmp_path_factory) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True)
 def _sandbox_on(settings, tmp_path_factory):
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)

@@ -27,13 +27,12 @@ import logging
 import pytest
 from django.contrib import admin
 from django.core.management import get_commands, load_command_class
-from django.db import transaction
-from django.test import Client, TestCase
+from django.test import TestCase
 from django.urls import reverse
 
 from tests.insights import admin_world
+from tests.insights.admin_world import client_for
 
-ROOT_CLOSED_URL = "http://127.0.0.1:9"
 MONEY, PLAIN = "money", "plain"
 
 # ---- the one table of admin operations -------------------------------------------------------------------
@@ -159,40 +158,14 @@ MONEY_ROLES = {"superuser", "finance"}
 @pytest.fixture(scope="module")
 def shop(django_db_setup, django_db_blocker, tmp_path_factory):
     """tests/insights/admin_world.py: a row behind every admin, two of each staff role."""
-    from django.conf import settings
-
-    names = (
-        "PAYMENTS_SANDBOX_ENABLED",
-        "PAYMENTS_SANDBOX_KEY_DIR",
-        "WECHAT_API_BASE_URL",
-        "WECHATPAY_GATEWAY_URL",
-    )
-    saved = {name: getattr(settings, name) for name in names}
-    settings.PAYMENTS_SANDBOX_ENABLED = True
-    settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
-    settings.WECHAT_API_BASE_URL = settings.WECHATPAY_GATEWAY_URL = ROOT_CLOSED_URL
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield admin_world.build()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            for name, value in saved.items():
-                setattr(settings, name, value)
+    with admin_world.built_for_module(django_db_blocker, tmp_path_factory) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True)
 def _sandbox_on(settings, tmp_path_factory):
     settings.PAYMENTS_SANDBOX_ENABLED = True
     settings.PAYMENTS_SANDBOX_KEY_DIR = tmp_path_factory.getbasetemp() / "sandbox_keys"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _request(user):
