@@ -1,13 +1,19 @@
 """Admin of core: the audit log (append-only) and WeChat identities (read-only, identifiers masked)."""
 
+from __future__ import annotations
+
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from core import brand
 from core.admin_tools import FactRecordAdminMixin, admin_url_for, mask_identifier
 from core.models import AttemptCounter, AuditLog, Brand, WeChatIdentity
+from core.posters import render_poster
 
 
 @admin.register(AuditLog)
@@ -23,13 +29,13 @@ class AuditLogAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("对象"), ordering="target_type")
-    def target_display(self, obj):
+    def target_display(self, obj: AuditLog) -> str:
         text = f"{obj.target_type}#{obj.target_id}"
         url = admin_url_for(obj.target_type, obj.target_id) if obj.target_id.isdigit() else ""
         return format_html('<a href="{}">{}</a>', url, text) if url else text
 
     @admin.display(description=_("详情"))
-    def details_display(self, obj):
+    def details_display(self, obj: AuditLog) -> str:
         if not obj.details:
             return "-"
         rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", obj.details.items())
@@ -50,11 +56,11 @@ class WeChatIdentityAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     @admin.display(description="openid")
-    def masked_openid(self, obj):
+    def masked_openid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.openid)
 
     @admin.display(description="unionid")
-    def masked_unionid(self, obj):
+    def masked_unionid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.unionid)
 
 
@@ -107,15 +113,13 @@ class BrandAdmin(admin.ModelAdmin):
         (_("预览（保存后更新）"), {"fields": ("preview",)}),
     )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return not Brand.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Brand | None = None) -> bool:
         return False
 
-    def get_urls(self):
-        from django.urls import path
-
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "poster-preview.png",
@@ -125,11 +129,7 @@ class BrandAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def poster_preview(self, request):
-        from django.http import HttpResponse
-
-        from core.posters import render_poster
-
+    def poster_preview(self, request: HttpRequest) -> HttpResponse:
         info = brand.current()
         png = render_poster(
             title=info.share_title,
@@ -143,9 +143,7 @@ class BrandAdmin(admin.ModelAdmin):
         return response
 
     @admin.display(description=_("预览"))
-    def preview(self, obj):
-        from django.urls import reverse
-
+    def preview(self, obj: Brand) -> SafeString:
         info = brand.current()
         return format_html(
             '<p><img src="{}?v={}" alt="" width="48" height="48"> <strong>{}</strong> · {}</p>'

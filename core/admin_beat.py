@@ -11,10 +11,13 @@ to money (`core.money_tasks`, the list in `settings.MONEY_TASKS`).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_celery_beat.admin import PeriodicTaskAdmin as BeatPeriodicTaskAdmin
@@ -35,30 +38,30 @@ class ScheduleOnlyForm(forms.ModelForm):
         fields = SCHEDULE_FIELDS
 
 
-class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
+class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):  # type: ignore[misc]  # django-celery-beat ships no type hints
     actions = ("enable_tasks", "disable_tasks", "toggle_tasks", "run_tasks")
 
     # ---- permissions ------------------------------------------------------------------------------
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: PeriodicTask | None = None) -> bool:
         return request.user.is_superuser
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: PeriodicTask | None = None) -> bool:
         if request.user.is_superuser:
             return True
         if obj is not None and is_money_task(obj.task):
             return False
-        return super().has_change_permission(request, obj)
+        return bool(super().has_change_permission(request, obj))
 
-    def has_run_permission(self, request):
-        return request.user.is_superuser
+    def has_run_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
 
     # ---- the change form for non-superusers -------------------------------------------------------
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: PeriodicTask | None = None) -> Any:
         if request.user.is_superuser:
             return super().get_fieldsets(request, obj)
         return (
@@ -67,18 +70,18 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
             (_("参数"), {"fields": ("args", "kwargs", "queue", "expires", "expire_seconds")}),
         )
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: PeriodicTask | None = None) -> Any:
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
         shown = [name for _title, box in self.get_fieldsets(request, obj) for name in box["fields"]]
         return [name for name in shown if name not in SCHEDULE_FIELDS] + ["last_run_at"]
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request: HttpRequest, obj: PeriodicTask | None = None, **kwargs: Any) -> Any:
         if not request.user.is_superuser:
             kwargs["form"] = ScheduleOnlyForm
         return super().get_form(request, obj, **kwargs)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: PeriodicTask, form: Any, change: bool) -> None:
         """A superuser's edit of a money task is a money decision: audit it (who, which fields)."""
         super().save_model(request, obj, form, change)
         if is_money_task(obj.task) or (change and "task" in form.changed_data):
@@ -92,7 +95,7 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
                 kwargs=obj.kwargs,
             )
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: PeriodicTask) -> None:
         if is_money_task(obj.task):
             audit_record(
                 actor=request.user,
@@ -104,7 +107,7 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
 
     # ---- actions ----------------------------------------------------------------------------------
 
-    def _refuse_money_rows(self, request, queryset) -> bool:
+    def _refuse_money_rows(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> bool:
         """Non-superusers act on non-money tasks only: a selection with a money task changes nothing."""
         if request.user.is_superuser:
             return False
@@ -119,22 +122,22 @@ class PeriodicTaskAdmin(BeatPeriodicTaskAdmin):
         return False
 
     @admin.action(description=_("启用所选任务"), permissions=["change"])
-    def enable_tasks(self, request, queryset):
+    def enable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
         if not self._refuse_money_rows(request, queryset):
             super().enable_tasks(request, queryset)
 
     @admin.action(description=_("停用所选任务"), permissions=["change"])
-    def disable_tasks(self, request, queryset):
+    def disable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
         if not self._refuse_money_rows(request, queryset):
             super().disable_tasks(request, queryset)
 
     @admin.action(description=_("切换所选任务的启用状态"), permissions=["change"])
-    def toggle_tasks(self, request, queryset):
+    def toggle_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
         if not self._refuse_money_rows(request, queryset):
             super().toggle_tasks(request, queryset)
 
     @admin.action(description=_("立即运行所选任务"), permissions=["run"])
-    def run_tasks(self, request, queryset):
+    def run_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
         if not self.has_run_permission(request):
             raise PermissionDenied
         self.celery_app.loader.import_default_modules()

@@ -4,7 +4,10 @@ is never hidden). Installed by `core.apps.CoreConfig.ready`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 # (key, label, models as "app_label.model_name") in the order operators work
@@ -120,12 +123,14 @@ _PLACE = {
 }
 
 
-def grouped_app_list(site: admin.AdminSite, request, app_label=None) -> list[dict]:
+def grouped_app_list(
+    site: admin.AdminSite, request: HttpRequest, app_label: str | None = None
+) -> list[dict[str, Any]]:
     """`AdminSite.get_app_list` regrouped: one section per job with the models this user may see."""
     if app_label:  # an app's own index page keeps Django's layout
         return admin.AdminSite.get_app_list(site, request, app_label)
     apps = site._build_app_dict(request)
-    sections = [
+    sections: list[dict[str, Any]] = [
         {"name": label, "app_label": key, "app_url": "", "has_module_perms": True, "models": []}
         for key, label, _models in GROUPS
     ]
@@ -142,4 +147,5 @@ def grouped_app_list(site: admin.AdminSite, request, app_label=None) -> list[dic
 
 
 def install(site: admin.AdminSite) -> None:
-    site.get_app_list = lambda request, app_label=None: grouped_app_list(site, request, app_label)
+    # An instance attribute shadows the method for this site only (other AdminSites keep Django's list).
+    site.get_app_list = lambda request, app_label=None: grouped_app_list(site, request, app_label)  # type: ignore[method-assign]

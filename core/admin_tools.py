@@ -9,10 +9,13 @@ masked identifiers and links between admin pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
 from django.db import models
+from django.forms import BaseFormSet, ModelForm
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -25,13 +28,13 @@ from core.roles import is_money_operator
 class FactRecordAdminMixin:
     """No add, change or delete: the admin shows the record (view permission) and nothing else."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -39,11 +42,11 @@ class MoneyActionsMixin:
     """`permissions=["money"]` on an admin action (and `has_money_permission` for buttons and pages):
     the money rule, `core.roles.is_money_operator` (财务 and superusers)."""
 
-    def has_money_permission(self, request) -> bool:
+    def has_money_permission(self, request: HttpRequest) -> bool:
         return is_money_operator(request.user)
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A JSON-friendly form of a field value for the audit row."""
     if isinstance(value, models.Model):
         return f"{value._meta.label_lower}#{value.pk}"
@@ -68,8 +71,8 @@ class AuditedChangesMixin:
         prefix = self.audit_action_prefix or self.model._meta.label_lower
         return f"{prefix}_{verb}"
 
-    def save_model(self, request, obj, form, change):
-        before = {}
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool) -> None:
+        before: dict[str, Any] = {}
         if change and obj.pk:
             old = type(obj)._default_manager.filter(pk=obj.pk).first()
             if old is not None:
@@ -92,7 +95,9 @@ class AuditedChangesMixin:
             changed=changed,
         )
 
-    def save_formset(self, request, form, formset, change):
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm[Any], formset: BaseFormSet[Any], change: bool
+    ) -> None:
         """Inline rows (e.g. a level's promoter prices) are audited like the parent's fields."""
         super().save_formset(request, form, formset, change)  # type: ignore[misc]
         parent = form.instance
@@ -114,13 +119,13 @@ class AuditedChangesMixin:
                 else {},
             )
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
         target_repr, pk = str(obj), obj.pk
         super().delete_model(request, obj)  # type: ignore[misc]
         obj.pk = pk  # the audit row names the deleted row
         audit_record(actor=request.user, action=self._audit_action("delete"), target=obj, summary=target_repr)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
         for obj in list(queryset):
             self.delete_model(request, obj)
 
@@ -135,7 +140,7 @@ def mask_identifier(value: str, *, keep: int = 4) -> str:
     return f"{value[:keep]}***{value[-3:]}"
 
 
-def admin_link(obj, text=None) -> str:
+def admin_link(obj: models.Model | None, text: object = None) -> str:
     """A link to an object's admin change page (plain text when it has none)."""
     if obj is None:
         return "-"
@@ -146,23 +151,25 @@ def admin_link(obj, text=None) -> str:
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
 
 
-def yuan_display(amount_fen) -> str:
+def yuan_display(amount_fen: int | None) -> str:
     """An amount in fen as the admin lists show it (¥1,234.50), or "-" when there is none."""
     return "-" if amount_fen is None else fen_to_yuan_text(amount_fen, always_decimals=True)
 
 
-def yuan_column(field: str = "amount_fen", *, description=None, sortable: bool = True):
+def yuan_column(
+    field: str = "amount_fen", *, description: str | None = None, sortable: bool = True
+) -> Callable[[Any, Any], str]:
     """A list/detail column showing the fen `field` with `yuan_display`:
     `amount_display = yuan_column()` in an admin class (sorted by the field unless `sortable=False`)."""
 
     @admin.display(description=description or _("金额"), ordering=field if sortable else None)
-    def column(self, obj):
+    def column(self: Any, obj: Any) -> str:
         return yuan_display(getattr(obj, field))
 
     return column
 
 
-def admin_url_for(label_lower: str, pk) -> str:
+def admin_url_for(label_lower: str, pk: object) -> str:
     """The change page of `app_label.model_name` #pk, or "" when that model has no admin."""
     app_label, _dot, model_name = label_lower.partition(".")
     try:

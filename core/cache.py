@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
@@ -32,11 +34,11 @@ _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, object] = {}
 
-    def get_client(self, key=None, *, write=False):
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         # Private helpers of Django's client (not in django-stubs).
         index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
@@ -79,10 +81,10 @@ def cache_available() -> bool:
     return _Outage.down_since is None
 
 
-def _fail_open(name: str, default):
+def _fail_open(name: str, default: Any) -> Callable[..., Any]:
     parent = getattr(RedisCache, name)
 
-    def method(self, *args, **kwargs):
+    def method(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
         if _Outage.skip():
             return default() if callable(default) else default
         try:
@@ -100,11 +102,11 @@ def _fail_open(name: str, default):
 
 class ZhiquanRedisCache(RedisCache):
     @cached_property
-    def _cache(self):
+    def _cache(self) -> ReusedClientRedisCacheClient:
         return ReusedClientRedisCacheClient(self._servers, **self._options)  # type: ignore[attr-defined]
 
     # Reads answer "absent"; writes are dropped. `incr` keeps Django's contract for a missing key.
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         if _Outage.skip():
             return default
         try:
@@ -125,7 +127,7 @@ class ZhiquanRedisCache(RedisCache):
     delete_many = _fail_open("delete_many", None)
     clear = _fail_open("clear", None)
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         if _Outage.skip():
             return delta
         try:

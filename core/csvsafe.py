@@ -9,11 +9,13 @@ numbers, including negative amounts, stay numbers.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
+from typing import IO, Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value):
+def safe_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         try:
             float(value)
@@ -23,17 +25,17 @@ def safe_cell(value):
 
 
 class _SafeWriter:
-    def __init__(self, writer):
+    def __init__(self, writer: Any) -> None:  # a csv writer (`_csv._writer` has no public type)
         self._writer = writer
 
-    def writerow(self, row):
+    def writerow(self, row: Iterable[object]) -> Any:
         return self._writer.writerow([safe_cell(value) for value in row])
 
-    def writerows(self, rows):
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:
             self.writerow(row)
 
 
-def writer(file, **kwargs) -> _SafeWriter:
+def writer(file: IO[str], **kwargs: Any) -> _SafeWriter:
     """`csv.writer` whose every cell goes through `safe_cell`."""
     return _SafeWriter(csv.writer(file, **kwargs))

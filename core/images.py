@@ -14,13 +14,16 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from core.errors import ApplicationError
 
@@ -29,8 +32,6 @@ IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 
 def validate_images(uploads: Any, *, max_count: int = 9, field: str = "images") -> list[tuple[Any, str]]:
     """Return [(upload, extension)] or raise ApplicationError (too_many_images / image_too_large / invalid_image)."""
-    from PIL import Image, UnidentifiedImageError
-
     uploads = [u for u in (uploads or []) if u]
     if len(uploads) > max_count:
         raise ApplicationError(
@@ -84,9 +85,8 @@ def store_images(checked: list[tuple[Any, str]], *, folder: str) -> list[str]:
     ]
 
 
-def _reencode(upload, fmt: str, *, field: str) -> ContentFile:
+def _reencode(upload: UploadedFile, fmt: str, *, field: str) -> ContentFile[bytes]:
     """The pixels of `upload`, encoded afresh in `fmt` without any metadata."""
-    from PIL import Image, ImageOps
 
     try:
         with Image.open(upload) as image:
@@ -95,12 +95,12 @@ def _reencode(upload, fmt: str, *, field: str) -> ContentFile:
                 out = io.BytesIO()
                 frames[0].save(out, "GIF", save_all=len(frames) > 1, append_images=frames[1:], loop=0)
             else:
-                image = ImageOps.exif_transpose(image)
-                if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-                    image = image.convert("RGB")
+                upright: Image.Image = ImageOps.exif_transpose(image)
+                if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+                    upright = upright.convert("RGB")
                 out = io.BytesIO()
                 options = {"quality": 88} if fmt in ("JPEG", "WEBP") else {}
-                image.save(out, fmt, **options)  # no exif=, no icc_profile=: metadata is dropped
+                upright.save(out, fmt, **options)  # no exif=, no icc_profile=: metadata is dropped
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ApplicationError(
             "invalid_image", _("只能上传 JPG、PNG、GIF 或 WebP 图片"), fields={field: [_("不是有效的图片")]}
@@ -109,9 +109,7 @@ def _reencode(upload, fmt: str, *, field: str) -> ContentFile:
     return ContentFile(out.getvalue(), name=f"{os.path.splitext(name)[0]}.{IMAGE_FORMATS[fmt]}")
 
 
-def _frames(image, limit: int = 300):
-    from PIL import ImageSequence
-
+def _frames(image: Image.Image, limit: int = 300) -> Iterator[Image.Image]:
     for index, frame in enumerate(ImageSequence.Iterator(image)):
         if index >= limit:
             break

@@ -22,25 +22,31 @@ forwarded address, which is the forgery this module exists to stop; these twenty
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+
 
 @lru_cache(maxsize=8)
-def _networks(cidrs: tuple[str, ...]) -> tuple:
+def _networks(cidrs: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip())
 
 
-def _parse(value: str):
+def _parse(value: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(value.strip().split("%")[0])
     except ValueError:
         return None
 
 
-def client_ip_from_meta(meta) -> str:
+def client_ip_from_meta(meta: Mapping[str, Any]) -> str:
     remote = _parse(str(meta.get("REMOTE_ADDR", "")))
     count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
     networks = _networks(tuple(getattr(settings, "TRUSTED_PROXY_CIDRS", ()) or ()))
@@ -66,11 +72,11 @@ def client_ip_from_meta(meta) -> str:
 
 def client_ip(request: HttpRequest) -> str:
     """The client's address as a string ("" only when the server gave no peer address)."""
-    cached = getattr(request, "_zhiquan_client_ip", None)
+    cached: str | None = getattr(request, "_zhiquan_client_ip", None)
     if cached is None:
         cached = client_ip_from_meta(request.META)
         try:
-            request._zhiquan_client_ip = cached
+            request._zhiquan_client_ip = cached  # type: ignore[attr-defined]  # a per-request memo
         except AttributeError:  # a DRF Request proxies attribute writes to the HttpRequest anyway
             pass
     return cached

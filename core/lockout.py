@@ -17,16 +17,21 @@ lock holds while Redis is down (core/cache.py lets the cache-based throttles fai
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core import counters
 from core.ip import client_ip
+
+if TYPE_CHECKING:
+    from django.contrib.auth.forms import AuthenticationForm
 
 LOCKED_MESSAGE = _("尝试次数过多，请稍后再试")
 _IDENTIFIER_FIELDS = ("username", "email", "phone", "login")
@@ -40,7 +45,7 @@ def _limits() -> tuple[int, int, int]:
     )
 
 
-def _identifier(credentials: dict) -> str:
+def _identifier(credentials: dict[str, Any]) -> str:
     for field in _IDENTIFIER_FIELDS:
         value = credentials.get(field)
         if value:
@@ -52,13 +57,13 @@ def _identifier(credentials: dict) -> str:
     return ""
 
 
-def _keys(request, identifier: str) -> tuple[str | None, str | None]:
+def _keys(request: HttpRequest | None, identifier: str) -> tuple[str | None, str | None]:
     account = "login:acct:" + hashlib.sha256(identifier.encode()).hexdigest()[:40] if identifier else None
     ip = client_ip(request) if request is not None else ""
     return account, ("login:ip:" + ip if ip else None)
 
 
-def is_locked(request, credentials: dict) -> bool:
+def is_locked(request: HttpRequest | None, credentials: dict[str, Any]) -> bool:
     account_limit, ip_limit, seconds = _limits()
     account, ip = _keys(request, _identifier(credentials))
     keys = [k for k in (account, ip) if k]
@@ -68,7 +73,7 @@ def is_locked(request, credentials: dict) -> bool:
     return bool((account and counts[account] >= account_limit) or (ip and counts[ip] >= ip_limit))
 
 
-def record_failure(request, credentials: dict) -> None:
+def record_failure(request: HttpRequest | None, credentials: dict[str, Any]) -> None:
     _account_limit, _ip_limit, seconds = _limits()
     for key in _keys(request, _identifier(credentials)):
         if key:
@@ -81,21 +86,23 @@ class LockoutBackend(ModelBackend):
     like ModelBackend because Django's `login()` without a backend, and test clients' `force_login`,
     record the first backend in the session."""
 
-    def authenticate(self, request, **credentials):
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:  # type: ignore[override]  # refuses or passes, never a user
         if is_locked(request, credentials):
             if request is not None:
-                request._zhiquan_login_locked = True
+                request._zhiquan_login_locked = True  # type: ignore[attr-defined]  # read by the admin login form
             raise PermissionDenied(LOCKED_MESSAGE)
         return None
 
 
 @receiver(user_login_failed, dispatch_uid="core.lockout.failed")
-def _on_login_failed(sender, credentials, request=None, **kwargs):
+def _on_login_failed(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     record_failure(request, credentials)
 
 
 @receiver(user_logged_in, dispatch_uid="core.lockout.succeeded")
-def _on_logged_in(sender, request, user, **kwargs):
+def _on_logged_in(sender: object, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     for field in _IDENTIFIER_FIELDS:
         value = getattr(user, field, "") if field != "login" else ""
         if value:
@@ -104,13 +111,15 @@ def _on_logged_in(sender, request, user, **kwargs):
                 counters.clear(account)
 
 
-def admin_login_form():
+def admin_login_form() -> type[AuthenticationForm]:
     """Django admin's login form, saying "locked" (for any name alike) instead of "wrong password"."""
+    # Imported here, not at the top: settings import this module (AUTHENTICATION_BACKENDS) before the
+    # app registry is ready, and admin's forms load the user model.
     from django.contrib.admin.forms import AdminAuthenticationForm
     from django.core.exceptions import ValidationError
 
     class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
-        def clean(self):
+        def clean(self) -> dict[str, Any]:
             try:
                 return super().clean()
             except ValidationError:

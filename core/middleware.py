@@ -4,12 +4,23 @@ Our pages carry no inline script or style, so the CSP has no 'unsafe-inline'. fr
 replaces X-Frame-Options for modern browsers; Permissions-Policy switches off sensors we never use.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+
+from allauth.core.exceptions import RateLimited
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.text import clean_text, has_invisible, is_identifier
+from core.views import database_unavailable, is_database_outage
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
 
 _CSP = "; ".join(
     [
@@ -69,18 +80,14 @@ class DatabaseOutageMiddleware:
     Exceptions raised outside views (a session saved after the view) reach `handler500`
     (core.views.server_error), which makes the same decision."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
-        from core.views import database_unavailable, is_database_outage
-
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_database_outage(exception):
-            import logging
-
             logging.getLogger("core.outage").error("database unavailable: %r", exception)
             return database_unavailable(request)
         return None
@@ -91,21 +98,16 @@ class RateLimitedMiddleware:
     sign-up or login: 3 a minute per address): answer 429 with a page or JSON instead of a 500. The
     account stays; its next login after the limit sends the code."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
-        from allauth.core.exceptions import RateLimited
-
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, RateLimited):
             return None
-        from django.http import JsonResponse
-        from django.shortcuts import render
-        from django.utils.translation import gettext as _
-
+        response: HttpResponse
         if request.path.startswith("/api/"):
             response = JsonResponse(
                 {"code": "throttled", "message": _("操作太频繁，请稍后再试"), "fields": {}}, status=429
@@ -122,8 +124,6 @@ _MAX_NUMBER_DIGITS = 9  # a page or id past 999,999,999 is not a page or an id (
 
 
 def _bad_query(key: str, value: str) -> bool:
-    from core.text import has_invisible, is_identifier
-
     if has_invisible(key) or has_invisible(value):
         return True  # NUL, control, zero-width or bidi characters in a query string
     if key in _NUMBER_PARAMS and value.isdigit():
@@ -142,24 +142,23 @@ class RequestGuardMiddleware:
     - form posts: every field passes `clean_text` (NFC, invisible characters removed) before any view
       or form sees it. JSON and multipart API bodies get the same in core/parsers.py."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         for key, values in request.GET.lists():
             if any(_bad_query(key, v) for v in values):
                 if request.path.startswith("/api/v1/"):
                     # DRF answers after authentication and permissions (core.throttling.QueryGuard),
                     # so an anonymous caller of a protected operation still learns only "401".
-                    request._zhiquan_bad_query = key
+                    request._zhiquan_bad_query = key  # type: ignore[attr-defined]  # read by QueryGuard
                     break
                 return self._bad_request(request, key)
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            from core.text import clean_text
-
+            post: QueryDict | None
             try:
                 post = request.POST
             except Exception:  # noqa: BLE001 - a malformed body: let the view answer as it would
@@ -169,14 +168,11 @@ class RequestGuardMiddleware:
                 for key in list(cleaned.keys()):
                     cleaned.setlist(key, [clean_text(v) for v in post.getlist(key)])
                 cleaned._mutable = False
-                request.POST = cleaned
+                request.POST = cleaned  # type: ignore[assignment]  # read-only again (_mutable above)
         return self.get_response(request)
 
     @staticmethod
-    def _bad_request(request, key: str):
-        from django.http import HttpResponseBadRequest, JsonResponse
-        from django.utils.translation import gettext as _
-
+    def _bad_request(request: HttpRequest, key: str) -> HttpResponse:
         message = _("请求参数无效")
         if request.path.startswith("/api/"):
             return JsonResponse(
@@ -185,6 +181,6 @@ class RequestGuardMiddleware:
         return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-def _values(post):
+def _values(post: QueryDict) -> Iterator[str]:
     for _key, values in post.lists():
         yield from (v for v in values if isinstance(v, str))

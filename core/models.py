@@ -4,6 +4,8 @@ WeChat identities live here (not in members) because payments needs the payer's 
 members creates identities at login; both sit above core.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -142,7 +144,7 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.site_name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.pk = 1  # a singleton
         super().save(*args, **kwargs)
         from core import brand

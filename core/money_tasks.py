@@ -25,7 +25,7 @@ def is_money_task(name: str) -> bool:
     return (name or "").strip() in money_tasks()
 
 
-def records_operator(task) -> bool:
+def records_operator(task: object) -> bool:
     """Whether a registered task accepts `operator_id` (the money operator who ran it by hand)."""
     run = getattr(task, "run", None)
     if run is None:
@@ -36,20 +36,20 @@ def records_operator(task) -> bool:
         return False
 
 
-def money_operator_for(operator_id) -> object | None:
+def money_operator_for(operator_id: object) -> object | None:
     """The active money operator with this id, or None (the task then refuses to act by hand)."""
     from django.contrib.auth import get_user_model
 
     from core.roles import is_money_operator
 
     try:
-        user = get_user_model().objects.filter(pk=int(operator_id), is_active=True).first()
+        user = get_user_model().objects.filter(pk=int(str(operator_id)), is_active=True).first()
     except (TypeError, ValueError):
         return None
     return user if user is not None and is_money_operator(user) else None
 
 
-def schedule_name(request) -> str:
+def schedule_name(request: object) -> str:
     """The periodic task a Celery request came from (beat and beat's admin both send its name)."""
     name = getattr(request, "periodic_task_name", None)
     if not name:

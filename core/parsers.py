@@ -9,8 +9,10 @@ UTF-8; every string is passed through core.text.clean_text.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
@@ -18,8 +20,8 @@ from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPa
 from core.text import clean_data
 
 
-def _too_deep(data, limit: int) -> bool:
-    stack = [(data, 1)]
+def _too_deep(data: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict | list):
@@ -31,7 +33,7 @@ def _too_deep(data, limit: int) -> bool:
 
 
 class LimitedJSONParser(JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         max_bytes = int(getattr(settings, "API_JSON_MAX_BYTES", 1024 * 1024))
         raw = stream.read(max_bytes + 1) if stream is not None else b""
         if len(raw) > max_bytes:
@@ -49,7 +51,7 @@ class LimitedJSONParser(JSONParser):
         return clean_data(data)
 
 
-def _clean_querydict(data):
+def _clean_querydict(data: QueryDict) -> QueryDict:
     cleaned = data.copy()
     for key in list(cleaned.keys()):
         cleaned.setlist(key, [clean_data(v) for v in data.getlist(key)])
@@ -59,11 +61,15 @@ def _clean_querydict(data):
 class CleanMultiPartParser(MultiPartParser):
     """Multipart bodies (posts and check-ins with images): the same text cleaning on the form fields."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(  # type: ignore[override]  # the stubs say immutable; the cleaned copy is a QueryDict
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> DataAndFiles[QueryDict, Any]:
         result = super().parse(stream, media_type, parser_context)
         return DataAndFiles(_clean_querydict(result.data), result.files)
 
 
 class CleanFormParser(FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(  # type: ignore[override]  # the stubs say immutable; a copy is mutable, and still a QueryDict
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> QueryDict:
         return _clean_querydict(super().parse(stream, media_type, parser_context))

@@ -10,6 +10,7 @@ once with a short timeout (settings CELERY_BROKER_CONNECTION_TIMEOUT / CELERY_TA
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task
 from kombu.exceptions import OperationalError
@@ -17,8 +18,8 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 
-class ResilientTask(Task):
-    def apply_async(self, args=None, kwargs=None, **options):
+class ResilientTask(Task):  # type: ignore[misc]  # celery ships no type hints
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
         try:
             return super().apply_async(args, kwargs, **options)
         except (OperationalError, ConnectionError, OSError) as exc:

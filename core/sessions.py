@@ -4,6 +4,9 @@ blacklist app, which rotation already uses)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -12,10 +15,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from core.errors import ApplicationError
 
 
-def refresh_token_revoke(*, user, token: str) -> None:
+def refresh_token_revoke(*, user: Any, token: str) -> None:
     """Blacklist one refresh token of `user` (idempotent; someone else's token is refused as invalid)."""
     try:
-        refresh = RefreshToken(token, verify=True)
+        refresh = RefreshToken(token, verify=True)  # type: ignore[arg-type]  # the stubs omit the encoded form
     except TokenError:
         # Already blacklisted or expired: nothing left to revoke, logout still succeeds.
         return
@@ -24,7 +27,7 @@ def refresh_token_revoke(*, user, token: str) -> None:
     refresh.blacklist()
 
 
-def refresh_tokens_revoke_all(*, user) -> int:
+def refresh_tokens_revoke_all(*, user: Any) -> int:
     """Blacklist every refresh token issued to `user` that is not blacklisted yet; returns how many."""
     outstanding = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True)
     tokens = list(outstanding)
@@ -32,7 +35,7 @@ def refresh_tokens_revoke_all(*, user) -> int:
     return len(tokens)
 
 
-def log_out_everywhere(request, *, user) -> None:
+def log_out_everywhere(request: HttpRequest, *, user: Any) -> None:
     """End every web session of `user` (this one included) and every mini-program refresh token."""
     from allauth.usersessions.internal.flows.sessions import end_sessions
     from allauth.usersessions.models import UserSession

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _INVISIBLE = re.compile(
     "["
@@ -37,7 +38,7 @@ def clean_text(value: str) -> str:
     return _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
 
 
-def clean_data(value, *, depth: int = 0):
+def clean_data(value: Any, *, depth: int = 0) -> Any:
     """`clean_text` on every string inside parsed JSON (keys included)."""
     if isinstance(value, str):
         return clean_text(value)

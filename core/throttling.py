@@ -5,13 +5,21 @@ rotating header gave every request a fresh bucket. Subclasses keep `isinstance` 
 When Redis is down the cache fails open (core/cache.py) and so do these throttles.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import throttling
 
 from core.ip import client_ip
 
+if TYPE_CHECKING:  # cycle: DRF's views module imports these throttles through its settings
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 
 class _ClientIpIdent:
-    def get_ident(self, request):
+    def get_ident(self, request: Request) -> str:
         return client_ip(request)
 
 
@@ -33,7 +41,7 @@ class QueryGuard(throttling.BaseThrottle):
     It sits among the throttles because DRF checks those after authentication and permissions, so a
     protected operation still answers 401/403 first, whatever its query string holds."""
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: APIView) -> bool:
         key = getattr(request._request, "_zhiquan_bad_query", None)
         if key is not None:
             from django.utils.translation import gettext as _

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
@@ -11,7 +13,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 class SafeTokenRefreshSerializer(TokenRefreshSerializer):
     """simplejwt 5.5 loads the token's user with `.get()`: a deleted account raised DoesNotExist."""
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
             return super().validate(attrs)
         except ObjectDoesNotExist:

@@ -105,6 +105,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     from django.template.loader import render_to_string
     from django.utils.translation import gettext as _
 
+    response: HttpResponse
     if _wants_json(request):
         response = JsonResponse(
             {"code": "service_unavailable", "message": _("服务暂时不可用，请稍后再试"), "fields": {}},
@@ -159,7 +160,7 @@ def is_database_outage(exc: BaseException) -> bool:
 
 
 @require_GET
-def brand_css(request):
+def brand_css(request: HttpRequest) -> HttpResponse:
     """The brand's colours as CSS custom properties (a file, so the CSP needs no inline style).
 
     Pages link it as `/brand.css?v=<version>`: the version changes with every save, so it may be cached.
@@ -177,7 +178,7 @@ def brand_css(request):
 
 
 @require_GET
-def favicon(request):
+def favicon(request: HttpRequest) -> HttpResponse:
     """The site icon: the brand's logo, or its initial on its primary colour (no more 404s)."""
     info = brand.current()
     key = f"core:favicon:{info.version}:{info.logo_url}:{info.primary_color}:{info.initial}"
@@ -190,7 +191,7 @@ def favicon(request):
     return response
 
 
-def brand_icon_png(info, size: int = 64) -> bytes:
+def brand_icon_png(info: brand.BrandInfo, size: int = 64) -> bytes:
     import io
 
     from PIL import Image, ImageDraw

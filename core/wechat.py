@@ -5,16 +5,22 @@ WECHAT_TIMEOUT_SECONDS) so tests and the demo can point all of them at a local f
 See WECHAT.md for the SDK pitfalls handled here.
 """
 
+from __future__ import annotations
+
 import inspect
 import json
 import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import core as wechatpay_core
 from wechatpy import WeChatClient
 from wechatpy.client.api.base import BaseWeChatAPI
 from wechatpy.exceptions import WeChatClientException
@@ -24,22 +30,22 @@ from wechatpy.session.redisstorage import RedisStorage
 WECHAT_DEFAULT_HOST = "https://api.weixin.qq.com"
 
 
-class DjangoCacheStorage(SessionStorage):
+class DjangoCacheStorage(SessionStorage):  # type: ignore[misc]  # wechatpy ships no type hints
     """Token store on Django's cache, for the embedded default (no Redis)."""
 
     prefix = "wechatpy"
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return cache.get(f"{self.prefix}:{key}", default)
 
-    def set(self, key, value, ttl=None):
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         cache.set(f"{self.prefix}:{key}", value, timeout=ttl)
 
-    def delete(self, key):
+    def delete(self, key: str) -> None:
         cache.delete(f"{self.prefix}:{key}")
 
 
-class FailOpenStorage(SessionStorage):
+class FailOpenStorage(SessionStorage):  # type: ignore[misc]  # wechatpy ships no type hints
     """The Redis token store, answering "no token" while Redis is down: the client then fetches a
     `stable_token` (which does not invalidate the one other processes hold) instead of failing the
     mini-program login or a payment."""
@@ -47,19 +53,19 @@ class FailOpenStorage(SessionStorage):
     def __init__(self, inner: SessionStorage):
         self.inner = inner
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         try:
             return self.inner.get(key, default)
         except (redis.ConnectionError, redis.TimeoutError):
             return default
 
-    def set(self, key, value, ttl=None):
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         try:
             self.inner.set(key, value, ttl)
         except (redis.ConnectionError, redis.TimeoutError):
             pass
 
-    def delete(self, key):
+    def delete(self, key: str) -> None:
         try:
             self.inner.delete(key)
         except (redis.ConnectionError, redis.TimeoutError):
@@ -80,7 +86,7 @@ def _redis_client(url: str) -> redis.Redis:
 _token_lock = threading.Lock()
 
 
-class ZhiquanWeChatClient(WeChatClient):
+class ZhiquanWeChatClient(WeChatClient):  # type: ignore[misc]  # wechatpy ships no type hints
     """wechatpy's client, re-pointed at WECHAT_API_BASE_URL and fetching tokens from `stable_token`.
 
     wechatpy hard-codes api.weixin.qq.com in `fetch_access_token` and in each sub-API's
@@ -97,7 +103,7 @@ class ZhiquanWeChatClient(WeChatClient):
             if api_base.startswith(WECHAT_DEFAULT_HOST):
                 api.API_BASE_URL = self.base_url + api_base[len(WECHAT_DEFAULT_HOST) :]
 
-    def fetch_access_token(self):
+    def fetch_access_token(self) -> dict[str, Any]:
         lock_key = f"wechat-token-lock:{self.appid}"
         with _token_lock:
             # Another process may be refreshing: wait briefly for its result instead of racing it.
@@ -116,7 +122,7 @@ class ZhiquanWeChatClient(WeChatClient):
         expires_at = self.expires_at
         return bool(self.session.get(self.access_token_key) and expires_at and expires_at - time.time() > 60)
 
-    def _fetch_stable_token(self) -> dict:
+    def _fetch_stable_token(self) -> dict[str, Any]:
         res = self._http.post(
             f"{self.base_url}/cgi-bin/stable_token",
             data=json.dumps(
@@ -134,7 +140,7 @@ class ZhiquanWeChatClient(WeChatClient):
             raise WeChatClientException(
                 None, f"stable_token HTTP {res.status_code}", client=self, request=res.request, response=res
             )
-        result = res.json()
+        result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(
                 result["errcode"], result.get("errmsg", ""), client=self, request=res.request, response=res
@@ -185,46 +191,44 @@ class _KeepAliveRequests:
     one `requests.Session` per thread keep the connection to the gateway open between calls.
     """
 
-    def __init__(self, module):
+    def __init__(self, module: ModuleType) -> None:
         self._module = module
         self._local = threading.local()
 
-    def _session(self):
+    def _session(self) -> Any:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = self._module.Session()
         return session
 
-    def get(self, url, **kwargs):
+    def get(self, url: str, **kwargs: Any) -> Any:
         return self._session().get(url, **kwargs)
 
-    def post(self, url, **kwargs):
+    def post(self, url: str, **kwargs: Any) -> Any:
         return self._session().post(url, **kwargs)
 
-    def patch(self, url, **kwargs):
+    def patch(self, url: str, **kwargs: Any) -> Any:
         return self._session().patch(url, **kwargs)
 
-    def put(self, url, **kwargs):
+    def put(self, url: str, **kwargs: Any) -> Any:
         return self._session().put(url, **kwargs)
 
-    def delete(self, url, **kwargs):
+    def delete(self, url: str, **kwargs: Any) -> Any:
         return self._session().delete(url, **kwargs)
 
-    def __getattr__(self, name):  # exceptions, codes …: the real module's
+    def __getattr__(self, name: str) -> Any:  # exceptions, codes …: the real module's
         return getattr(self._module, name)
 
 
 def _keep_wechatpay_connections_alive() -> None:
-    from wechatpayv3 import core
-
-    if not isinstance(core.requests, _KeepAliveRequests):
-        core.requests = _KeepAliveRequests(core.requests)
+    if not isinstance(wechatpay_core.requests, _KeepAliveRequests):
+        wechatpay_core.requests = _KeepAliveRequests(wechatpay_core.requests)
 
 
 def wechatpay_client(
     *,
     appid: str | None = None,
-    pay_type=None,
+    pay_type: WeChatPayType | None = None,
     private_key_pem: str | None = None,
     public_key_pem: str | None = None,
     public_key_id: str | None = None,
@@ -232,14 +236,12 @@ def wechatpay_client(
     gateway_url: str | None = None,
     mchid: str | None = None,
     cert_serial_no: str | None = None,
-):
+) -> WeChatPay:
     """A wechatpayv3 client in public-key mode (no network call on construction).
 
     Keyword overrides exist for the sandbox channel, which plays WeChat with its own demo keys.
     The SDK returns (status, text) and never raises on 4xx/5xx: callers check the status.
     """
-    from wechatpayv3 import WeChatPay, WeChatPayType
-
     _keep_wechatpay_connections_alive()
     wxpay = WeChatPay(
         wechatpay_type=pay_type or WeChatPayType.MINIPROG,

@@ -8,16 +8,20 @@ reads the person from `self.operator`. Read-only commands (checks, reports) stay
 
 from __future__ import annotations
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError
 
 from core.roles import is_money_operator
 
 
 class MoneyCommand(BaseCommand):
-    operator = None
+    operator: AbstractBaseUser | None = None
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:  # type: ignore[override]  # django-stubs: CommandParser
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument(
             "--operator",
@@ -26,12 +30,12 @@ class MoneyCommand(BaseCommand):
         )
         return parser
 
-    def execute(self, *args, **options):
+    def execute(self, *args: Any, **options: Any) -> str | None:
         self.operator = money_operator_named(options.get("operator"))
         return super().execute(*args, **options)
 
 
-def money_operator_named(username: str | None):
+def money_operator_named(username: str | None) -> AbstractBaseUser:
     if not username:
         raise CommandError("this command moves money: name the money operator with --operator USERNAME")
     user = get_user_model().objects.filter(username=username).first()

@@ -1,0 +1,57 @@
+"""The one hand-written INSERT the money paths keep: a row that may already exist under its unique key.
+
+The ORM's way to insert "unless the key is taken" is a savepoint, an INSERT and a rollback to the
+savepoint when it raises IntegrityError (three round trips), or a look-up before the insert (a race
+without the savepoint). PostgreSQL and SQLite both answer it in one statement:
+`INSERT … ON CONFLICT (key) DO NOTHING RETURNING id`. A fresh WeChat Pay notification runs this on its
+critical path (a member's purchase points), where cutting those round trips took the fresh-delivery
+figure from 20 to 11 statements (docs/benchmarks.md, "Payment notifications"); so the statement lives
+here once, and callers keep using model instances.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db import connections, models
+from django.db.models.fields import AutoFieldMixin
+
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+def insert_unless_conflict(
+    instance: ModelT, *, conflict_on: tuple[str, ...], using: str = "default"
+) -> ModelT | None:
+    """Insert `instance` unless a row with the same values of `conflict_on` exists.
+
+    Returns the saved instance (its primary key set, `_state` as after `save()`), or None when the
+    unique key was taken and nothing was written. Fields with `db_default` or an auto primary key are
+    left to the database; every other concrete field is written as the instance holds it (call
+    `full_clean()` first if the values come from outside)."""
+    meta = instance._meta
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
+    for field in fields:
+        if getattr(field, "auto_now", False) or (
+            getattr(field, "auto_now_add", False) and instance._state.adding
+        ):
+            field.pre_save(instance, add=True)  # auto_now / auto_now_add stamp the instance as save() would
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    by_name = {f.name: f for f in meta.concrete_fields}
+    conflict = ", ".join(quote(by_name[name].column) for name in conflict_on)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names are quoted model metadata
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = using
+    return instance
