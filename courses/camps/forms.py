@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from courses.camps.checkins import MAX_CHECKIN_CHARS, MAX_CHECKIN_IMAGES
+from courses.camps.checkins import MAX_CHECKIN_CHARS
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -36,13 +36,8 @@ class CheckInForm(forms.Form):
     )
     # Empty text is refused by the service with its own message (the API shares it).
     text = forms.CharField(required=False, max_length=MAX_CHECKIN_CHARS, strip=False)
+    # How many and which kind of images: checked by the service (`validate_images`), as for the API.
     images = MultipleImageField(required=False)
-
-    def clean_images(self):
-        images = self.cleaned_data["images"]
-        if len(images) > MAX_CHECKIN_IMAGES:
-            raise forms.ValidationError(_("最多 %(n)s 张图片") % {"n": MAX_CHECKIN_IMAGES})
-        return images
 
 
 class ReviewForm(forms.Form):

@@ -46,7 +46,7 @@ def event_check_in(*, event: Event, code: str, staff) -> EventRegistration:
     registration = (
         EventRegistration.objects.filter(event_id=event.pk, ticket_code=code).select_related("user").first()
     )
-    if updated == 1:
+    if updated == 1 and registration is not None:
         return registration
     if registration is None:
         raise CheckInRefused("invalid_ticket", _("票码无效或不是本场活动的门票"), status_code=404)

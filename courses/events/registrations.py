@@ -44,7 +44,7 @@ def event_register(*, user, event: Event, now: datetime | None = None) -> EventR
             EventRegistration.objects.select_for_update(of=("self",)).filter(event=event, user=user).first()
         )
         access = event_selectors.event_access(user, event, now=now, registration=registration)
-        if access.state in ("registered", "pending_payment", "waitlisted"):
+        if registration is not None and access.state in ("registered", "pending_payment", "waitlisted"):
             return registration
         if access.state in ("ended", "closed"):
             raise ApplicationError("registration_closed", access.state_text, status_code=409)
