@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_reminders [--scale 0.1] [--rounds 3]
 
-Subject: the sweep `courses.services.checkin_reminders_sweep` — ONE ORM-built statement selects the due
+Subject: the sweep `courses.camps.reminders.checkin_reminders_sweep` — ONE ORM-built statement selects the due
 seats (active seat of a running term, reminder time passed, no check-in today, not reminded today, tier
 seats only while the tier is active), then `send_checkin_reminders` tasks are enqueued in batches of 500
 onto the real broker (Redis when REDIS_URL is set). Floor: a hand-written bare SELECT of the same due
@@ -50,14 +50,15 @@ def main() -> None:
     from django.utils import timezone
 
     from config.celery import app
-    from courses import selectors, services, tasks
+    from courses.camps import reminders as camp_reminders
+    from courses.camps import tasks
     from courses.models import Camp, CampTask, CheckIn, CheckinReminder, Term, TermSeat
     from members.models import Notification, User
 
     members = max(1000, int(100_000 * scale_arg()))
     rounds = int_arg("--rounds", 3)
     app.conf.task_always_eager = False
-    batch_size = services.REMINDER_BATCH
+    batch_size = camp_reminders.REMINDER_BATCH
 
     # --- data: users (kept between runs); a fresh camp and term on its day 7; seats; check-ins ---------------
     seed_started = clock.perf_counter()
@@ -144,7 +145,7 @@ def main() -> None:
         bare_times.append(clock.perf_counter() - start)
 
         start = clock.perf_counter()
-        seat_ids = services.checkin_reminders_due()
+        seat_ids = camp_reminders.checkin_reminders_due()
         select_times.append(clock.perf_counter() - start)
         assert len(seat_ids) == due, (len(seat_ids), due)
 
@@ -155,7 +156,7 @@ def main() -> None:
         purged += purge()
 
         start = clock.perf_counter()
-        result = services.checkin_reminders_sweep()  # the beat task's work: select + enqueue
+        result = camp_reminders.checkin_reminders_sweep()  # the beat task's work: select + enqueue
         sweep_times.append(clock.perf_counter() - start)
         assert result["due"] == due, result
         purged += purge()
@@ -165,23 +166,23 @@ def main() -> None:
     for i in range(WORKER_BATCHES):
         batch = seat_ids[i * batch_size : (i + 1) * batch_size]
         start = clock.perf_counter()
-        counts = services.checkin_reminders_send(seat_ids=batch, day=day_text)
+        counts = camp_reminders.checkin_reminders_send(seat_ids=batch, day=day_text)
         batch_times.append(clock.perf_counter() - start)
         assert counts["claimed"] == counts["insite"] == len(batch), counts
     # Claim the rest (as the workers would); the next sweep that day then finds nobody left to remind.
     rest = seat_ids[WORKER_BATCHES * batch_size :]
     for i in range(0, len(rest), 5000):
         with transaction.atomic():
-            services.checkin_reminders_claim(seat_ids=rest[i : i + 5000], day=today)
+            camp_reminders.checkin_reminders_claim(seat_ids=rest[i : i + 5000], day=today)
     assert CheckinReminder.objects.filter(term=term, day=today).count() == due
     start = clock.perf_counter()
-    again = services.checkin_reminders_sweep()
+    again = camp_reminders.checkin_reminders_sweep()
     repeat_seconds = clock.perf_counter() - start
     assert again["due"] == 0, again
 
     with connection.cursor() as cursor:
         select_sql, params = (
-            selectors.reminder_candidates(now=timezone.now()).values("id").query.sql_with_params()
+            camp_reminders.reminder_candidates(now=timezone.now()).values("id").query.sql_with_params()
         )
         cursor.execute("EXPLAIN " + select_sql, params)
         plan = [row[0] for row in cursor.fetchall()]

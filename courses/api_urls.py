@@ -2,43 +2,66 @@
 
 from django.urls import path
 
-from courses import apis
+from courses.camps import apis as camp_apis
+from courses.camps import review_apis as camp_review_apis
+from courses.catalog import apis as catalog_apis
+from courses.events import apis as event_apis
 
 urlpatterns = [
-    path("courses/", apis.CourseListApi.as_view(), name="courses-api-list"),
-    path("courses/mine/", apis.MyCoursesApi.as_view(), name="courses-api-mine"),
-    path("courses/<int:course_id>/", apis.CourseDetailApi.as_view(), name="courses-api-detail"),
-    path("lessons/<int:lesson_id>/", apis.LessonDetailApi.as_view(), name="courses-api-lesson"),
-    path("lessons/<int:lesson_id>/progress/", apis.LessonProgressApi.as_view(), name="courses-api-progress"),
-    path("events/", apis.EventListApi.as_view(), name="events-api-list"),
-    path("events/tickets/", apis.MyTicketsApi.as_view(), name="events-api-tickets"),
-    path("events/<int:event_id>/", apis.EventDetailApi.as_view(), name="events-api-detail"),
-    path("events/<int:event_id>/register/", apis.EventRegisterApi.as_view(), name="events-api-register"),
-    path("events/<int:event_id>/cancel/", apis.EventCancelApi.as_view(), name="events-api-cancel"),
-    path("events/<int:event_id>/check-in/", apis.EventCheckInApi.as_view(), name="events-api-check-in"),
+    path("courses/", catalog_apis.CourseListApi.as_view(), name="courses-api-list"),
+    path("courses/mine/", catalog_apis.MyCoursesApi.as_view(), name="courses-api-mine"),
+    path("courses/<int:course_id>/", catalog_apis.CourseDetailApi.as_view(), name="courses-api-detail"),
+    path("lessons/<int:lesson_id>/", catalog_apis.LessonDetailApi.as_view(), name="courses-api-lesson"),
     path(
-        "events/<int:event_id>/attendance/", apis.EventAttendanceApi.as_view(), name="events-api-attendance"
+        "lessons/<int:lesson_id>/progress/",
+        catalog_apis.LessonProgressApi.as_view(),
+        name="courses-api-progress",
     ),
-    path("camps/", apis.CampListApi.as_view(), name="camps-api-list"),
-    path("camps/mine/", apis.MyCampsApi.as_view(), name="camps-api-mine"),
-    path("camps/reviews/", apis.ReviewQueueApi.as_view(), name="camps-api-review-queue"),
-    path("camps/moderation/", apis.ModerationQueueApi.as_view(), name="camps-api-moderation"),
-    path("camps/checkins/<int:checkin_id>/review/", apis.CheckInReviewApi.as_view(), name="camps-api-review"),
+    path("events/", event_apis.EventListApi.as_view(), name="events-api-list"),
+    path("events/tickets/", event_apis.MyTicketsApi.as_view(), name="events-api-tickets"),
+    path("events/<int:event_id>/", event_apis.EventDetailApi.as_view(), name="events-api-detail"),
+    path(
+        "events/<int:event_id>/register/", event_apis.EventRegisterApi.as_view(), name="events-api-register"
+    ),
+    path("events/<int:event_id>/cancel/", event_apis.EventCancelApi.as_view(), name="events-api-cancel"),
+    path("events/<int:event_id>/check-in/", event_apis.EventCheckInApi.as_view(), name="events-api-check-in"),
+    path(
+        "events/<int:event_id>/attendance/",
+        event_apis.EventAttendanceApi.as_view(),
+        name="events-api-attendance",
+    ),
+    path("camps/", camp_apis.CampListApi.as_view(), name="camps-api-list"),
+    path("camps/mine/", camp_apis.MyCampsApi.as_view(), name="camps-api-mine"),
+    path("camps/reviews/", camp_review_apis.ReviewQueueApi.as_view(), name="camps-api-review-queue"),
+    path("camps/moderation/", camp_review_apis.ModerationQueueApi.as_view(), name="camps-api-moderation"),
+    path(
+        "camps/checkins/<int:checkin_id>/review/",
+        camp_review_apis.CheckInReviewApi.as_view(),
+        name="camps-api-review",
+    ),
     path(
         "camps/checkins/<int:checkin_id>/moderate/",
-        apis.CheckInModerateApi.as_view(),
+        camp_review_apis.CheckInModerateApi.as_view(),
         name="camps-api-moderate",
     ),
-    path("camps/<int:camp_id>/", apis.CampDetailApi.as_view(), name="camps-api-detail"),
-    path("camps/terms/<int:term_id>/", apis.TermDetailApi.as_view(), name="camps-api-term"),
-    path("camps/terms/<int:term_id>/join/", apis.TermJoinApi.as_view(), name="camps-api-join"),
-    path("camps/terms/<int:term_id>/calendar/", apis.TermCalendarApi.as_view(), name="camps-api-calendar"),
-    path("camps/terms/<int:term_id>/checkins/", apis.TermCheckInsApi.as_view(), name="camps-api-checkins"),
+    path("camps/<int:camp_id>/", camp_apis.CampDetailApi.as_view(), name="camps-api-detail"),
+    path("camps/terms/<int:term_id>/", camp_apis.TermDetailApi.as_view(), name="camps-api-term"),
+    path("camps/terms/<int:term_id>/join/", camp_apis.TermJoinApi.as_view(), name="camps-api-join"),
     path(
-        "camps/terms/<int:term_id>/leaderboard/", apis.LeaderboardApi.as_view(), name="camps-api-leaderboard"
+        "camps/terms/<int:term_id>/calendar/", camp_apis.TermCalendarApi.as_view(), name="camps-api-calendar"
     ),
-    path("camps/terms/<int:term_id>/poster.png", apis.PosterApi.as_view(), name="camps-api-poster"),
     path(
-        "camps/terms/<int:term_id>/certificate/", apis.CertificateApi.as_view(), name="camps-api-certificate"
+        "camps/terms/<int:term_id>/checkins/", camp_apis.TermCheckInsApi.as_view(), name="camps-api-checkins"
+    ),
+    path(
+        "camps/terms/<int:term_id>/leaderboard/",
+        camp_apis.LeaderboardApi.as_view(),
+        name="camps-api-leaderboard",
+    ),
+    path("camps/terms/<int:term_id>/poster.png", camp_apis.PosterApi.as_view(), name="camps-api-poster"),
+    path(
+        "camps/terms/<int:term_id>/certificate/",
+        camp_apis.CertificateApi.as_view(),
+        name="camps-api-certificate",
     ),
 ]

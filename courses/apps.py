@@ -7,12 +7,14 @@ class CoursesConfig(AppConfig):
     verbose_name = _("课程")
 
     def ready(self) -> None:
-        from courses import cache, services
+        # Imported here, not at the top: these modules import models, which need the app registry ready.
+        from courses import cache
+        from courses.events import tier_tickets as event_tier_tickets
         from courses.items import register_all
         from payments import items
 
         register_all()
         # Tickets a membership included end with it (docs/architecture.md §4, benefits and what funds them).
-        items.on_refunded(services.tier_tickets_end_for_refund)
-        items.add_refund_terms(services.tier_ticket_refund_terms)
+        items.on_refunded(event_tier_tickets.tier_tickets_end_for_refund)
+        items.add_refund_terms(event_tier_tickets.tier_ticket_refund_terms)
         cache.connect()

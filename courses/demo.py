@@ -180,18 +180,20 @@ def _seed_learners(*, term, teacher) -> None:
 
     from django.utils import timezone
 
-    from courses import services
+    from courses.camps import checkins as camp_checkins
+    from courses.camps import reviews as camp_reviews
+    from courses.camps import seats as camp_seats
     from courses.models import CampTask, Source
 
     tz = timezone.get_current_timezone()
     learners = [("learner1", "小林", 3), ("learner2", "阿杰", 2), ("learner3", "Mia", 1)]
     for username, nickname, days_done in learners:
         user, _created = _user(username, nickname)
-        services.seat_grant(term=term, user=user, source=Source.GRANT)
+        camp_seats.seat_grant(term=term, user=user, source=Source.GRANT)
         for day in range(1, days_done + 1):
             task = CampTask.objects.get(camp=term.camp, day=day)
             when = datetime.combine(term.date_of_day(day), time(21, 0), tzinfo=tz)
-            checkin = services.checkin_submit(
+            checkin = camp_checkins.checkin_submit(
                 user=user,
                 term=term,
                 task=task,
@@ -199,7 +201,7 @@ def _seed_learners(*, term, teacher) -> None:
                 now=when,
             )
             if username == "learner1" and day == 1:
-                services.checkin_review(
+                camp_reviews.checkin_review(
                     checkin=checkin, reviewer=teacher, comment="结构清晰，继续保持！", score=5
                 )
 
@@ -223,7 +225,10 @@ def seed_late(*, stdout, history: bool = False) -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from courses import services
+    from courses.camps import checkins as camp_checkins
+    from courses.camps import seats as camp_seats
+    from courses.catalog import services as catalog_services
+    from courses.events import registrations as event_registrations
     from courses.models import CampTask, Course, Event, Lesson, Term
     from members.models import Membership, MembershipGrant, User
     from payments.demo import demo_buy
@@ -262,19 +267,21 @@ def seed_late(*, stdout, history: bool = False) -> None:
     if course is not None:
         lessons = list(Lesson.objects.filter(course=course, is_published=True).order_by("position"))
         for lesson in lessons[:2]:
-            services.lesson_progress_save(user=vip, lesson=lesson, position_seconds=20, completed=True)
+            catalog_services.lesson_progress_save(
+                user=vip, lesson=lesson, position_seconds=20, completed=True
+            )
         if len(lessons) > 2:
-            services.lesson_progress_save(user=vip, lesson=lessons[2], position_seconds=8)
+            catalog_services.lesson_progress_save(user=vip, lesson=lessons[2], position_seconds=8)
     term = Term.objects.filter(camp__title="21天写作打卡营", name="第1期").select_related("camp").first()
     if term is not None:
-        services.term_join(user=vip, term=term)
+        camp_seats.term_join(user=vip, term=term)
         tz = timezone.get_current_timezone()
         today_day = term.day_number(timezone.localdate())
         for day in range(1, min(today_day, 4)):
             task = CampTask.objects.get(camp=term.camp, day=day)
             if task.checkins.filter(user=vip).exists():
                 continue
-            services.checkin_submit(
+            camp_checkins.checkin_submit(
                 user=vip,
                 term=term,
                 task=task,
@@ -283,7 +290,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
             )
     event = Event.objects.filter(title="上海线下私董会 · 增长闭门课").first()
     if event is not None:
-        services.event_register(user=vip, event=event)
+        event_registrations.event_register(user=vip, event=event)
     ka = User.objects.filter(username="ka").first()
     if ka is not None and not Membership.objects.filter(user=ka).exists():
         demo_buy(user=ka, item_type="membership", item_id="KA")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -158,8 +159,6 @@ def member_panel(user) -> dict:
 
 def order_destination(order) -> tuple[str, str] | None:
     """Where a paid order of courses sends the member: the course, the ticket, the camp term."""
-    from django.urls import reverse
-
     if order.item_type == "course":
         return reverse("courses:course", args=[order.item_id]), _("开始学习")
     if order.item_type == "camp":

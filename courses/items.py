@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from django.utils.translation import gettext_lazy as _
 
-from courses import services
+from courses.camps import seats as camp_seats
+from courses.catalog import services as catalog_services
+from courses.events import registrations as event_registrations
 from payments import items
 
 
@@ -17,14 +19,14 @@ class CourseItemType(items.ItemType):
     refund_window = timedelta(days=3)
 
     def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.course_quote(user=user, course_id=item_id)
+        return catalog_services.course_quote(user=user, course_id=item_id)
 
     def fulfill(self, *, order) -> None:
-        services.course_fulfil(order=order)
+        catalog_services.course_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
         if order.refunded_fen >= order.amount_fen:
-            services.enrolment_revoke(order_no=order.order_no)
+            catalog_services.enrolment_revoke(order_no=order.order_no)
 
 
 class EventItemType(items.ItemType):
@@ -33,16 +35,16 @@ class EventItemType(items.ItemType):
     virtual = False  # a seat at a physical class: WeChat Pay is allowed in the iOS mini-program
 
     def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.event_quote(user=user, event_id=item_id)
+        return event_registrations.event_quote(user=user, event_id=item_id)
 
     def fulfill(self, *, order) -> None:
-        services.event_fulfil(order=order)
+        event_registrations.event_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
-        services.event_revoke(order=order, refund=refund)
+        event_registrations.event_revoke(order=order, refund=refund)
 
     def refund_window_for(self, *, order) -> timedelta:
-        return services.event_refund_window(order=order)
+        return event_registrations.event_refund_window(order=order)
 
 
 class CampItemType(items.ItemType):
@@ -50,16 +52,16 @@ class CampItemType(items.ItemType):
     label = _("训练营")
 
     def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.camp_quote(user=user, term_id=item_id)
+        return camp_seats.camp_quote(user=user, term_id=item_id)
 
     def fulfill(self, *, order) -> None:
-        services.camp_fulfil(order=order)
+        camp_seats.camp_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
-        services.seat_revoke(order=order)
+        camp_seats.seat_revoke(order=order)
 
     def refund_window_for(self, *, order) -> timedelta:
-        return services.camp_refund_window(order=order)
+        return camp_seats.camp_refund_window(order=order)
 
 
 def register_all() -> None:

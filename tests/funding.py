@@ -64,7 +64,7 @@ def funding_violations(*, strict: bool = False) -> list[str]:
 
 def _strict_violations() -> list[str]:
     """Checks for a world built only through services (hand-made memberships would trip them)."""
-    from courses import selectors as course_selectors
+    from courses.events import selectors as event_selectors
     from courses.models import EventRegistration
     from members.models import Membership, MembershipGrant
 
@@ -104,6 +104,6 @@ def _strict_violations() -> list[str]:
     for ticket in EventRegistration.objects.filter(
         source="tier", status=EventRegistration.Status.CONFIRMED, event__ends_at__gt=now
     ).select_related("user", "event"):
-        if not course_selectors.tier_ticket_covered(ticket.user, ticket.event):
+        if not event_selectors.tier_ticket_covered(ticket.user, ticket.event):
             problems.append(f"tier ticket {ticket.pk} outlived the membership that included it")
     return problems

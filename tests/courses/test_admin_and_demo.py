@@ -12,7 +12,9 @@ from django.utils import timezone
 from PIL import Image
 
 from core.roles import TEACHER
-from courses import services
+from courses.camps import checkins as camp_checkins
+from courses.camps import seats as camp_seats
+from courses.events import registrations as event_registrations
 from courses.models import Camp, CheckIn, Course, Event, EventRegistration, LessonProgress, Term, TermSeat
 from tests.courses import factories as f
 from tests.courses.conftest import api_for
@@ -45,7 +47,7 @@ def test_operator_admin_pages_render(operator, client, vip):
     event = f.make_event(tiers=[vip])
     camp, term = f.make_camp(tiers=[vip])
     member = UserFactory()
-    services.event_register(user=member, event=f.make_event(price_fen=0))
+    event_registrations.event_register(user=member, event=f.make_event(price_fen=0))
     client.force_login(operator)
     for name in ADMIN_PAGES:
         if name == "lesson":
@@ -86,12 +88,12 @@ def test_teachers_see_only_their_own_courses_and_camps_in_admin(client):
 def test_moderation_queue_admin_action_approves_through_the_service(operator, client):
     camp, term = f.make_camp(price_fen=0)
     member = UserFactory()
-    services.term_join(user=member, term=term)
+    camp_seats.term_join(user=member, term=term)
     from core.models import WeChatIdentity
 
     WeChatIdentity.objects.create(user=member, kind="miniprogram", appid="wx_test_miniprogram", openid="o_x")
     task = camp.tasks.get(day=3)
-    held = services.checkin_submit(user=member, term=term, task=task, text="待审核内容")
+    held = camp_checkins.checkin_submit(user=member, term=term, task=task, text="待审核内容")
     assert held.status == "review"
     client.force_login(operator)
     assert "待审核内容" in client.get("/admin/courses/checkinmoderation/").content.decode()
@@ -195,11 +197,11 @@ def _event_form(event: Event, **changes) -> dict:
 def test_more_seats_from_the_event_editor_go_to_the_waitlist_at_once(operator, client, ka):
     # given a full event (one seat) with a KA member and a payer waiting, in that order
     event = f.make_event(tiers=[ka], price_fen=29_900, capacity=1)
-    services.event_register(user=f.give_tier(UserFactory(), ka).user, event=event)
+    event_registrations.event_register(user=f.give_tier(UserFactory(), ka).user, event=event)
     member_waiting, payer_waiting, still_waiting = UserFactory(), UserFactory(), UserFactory()
     f.give_tier(member_waiting, ka)
     for user in (member_waiting, payer_waiting, still_waiting):
-        assert services.event_register(user=user, event=event).status == "waitlisted"
+        assert event_registrations.event_register(user=user, event=event).status == "waitlisted"
 
     # when an operator raises the capacity to three
     client.force_login(operator)

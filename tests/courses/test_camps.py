@@ -15,7 +15,11 @@ from PIL import Image
 
 from core.errors import ApplicationError
 from core.models import WeChatIdentity
-from courses import selectors, services
+from courses.camps import checkins as camp_checkins
+from courses.camps import review_queues as camp_review_queues
+from courses.camps import reviews as camp_reviews
+from courses.camps import seats as camp_seats
+from courses.camps import selectors as camp_selectors
 from courses.models import CheckIn, TermSeat
 from members.models import Notification, PointsAccount
 from payments import services as payment_services
@@ -46,13 +50,13 @@ def fixed_camp(teacher):
 
 def joined(term, user=None):
     user = user or UserFactory()
-    services.seat_grant(term=term, user=user, source="free")
+    camp_seats.seat_grant(term=term, user=user, source="free")
     return user
 
 
 def submit(user, term, day, *, now, text="今天写了 300 字", images=()):
     task = term.camp.tasks.get(day=day)
-    return services.checkin_submit(user=user, term=term, task=task, text=text, images=images, now=now)
+    return camp_checkins.checkin_submit(user=user, term=term, task=task, text=text, images=images, now=now)
 
 
 def seat_of(user, term) -> TermSeat:
@@ -132,7 +136,7 @@ def test_future_tasks_other_days_and_the_make_up_rules(fixed_camp):
     other_camp, _other_term = f.make_camp(price_fen=0)
     stray = other_camp.tasks.get(day=1)
     with pytest.raises(ApplicationError) as wrong_camp:
-        services.checkin_submit(user=member, term=term, task=stray, text="x", now=now)
+        camp_checkins.checkin_submit(user=member, term=term, task=stray, text="x", now=now)
     assert wrong_camp.value.status_code == 404
     outsider = UserFactory()
     with pytest.raises(ApplicationError) as not_joined:
@@ -201,8 +205,8 @@ def test_risky_text_is_refused_and_doubtful_text_waits_for_moderation(fixed_camp
     held = submit(member, term, 1, now=at(1), text="有问题私聊我")
     assert held.status == "review" and held.points_awarded == 0
     assert seat_of(member, term).checkin_days == 0
-    assert list(selectors.moderation_queue(user=camp.teacher)) == [held]
-    assert list(selectors.review_queue(user=camp.teacher)) == []  # not reviewable until visible
+    assert list(camp_review_queues.moderation_queue(user=camp.teacher)) == [held]
+    assert list(camp_review_queues.review_queue(user=camp.teacher)) == []  # not reviewable until visible
 
     queue = api_for(camp.teacher).get("/api/v1/camps/moderation/").json()
     assert [c["id"] for c in queue] == [held.pk]
@@ -291,7 +295,7 @@ def test_review_queue_is_ordered_by_waiting_time_and_shows_the_median(fixed_camp
     ]
     assert queue["count"] == 4 and queue["median_seconds_to_review"] is None
     for checkin in (checkins[0], checkins[2], checkins[1]):  # reviewed after 5 h, 3 h and 1 h of waiting
-        services.checkin_review(checkin=checkin, reviewer=camp.teacher, comment="好", score=5)
+        camp_reviews.checkin_review(checkin=checkin, reviewer=camp.teacher, comment="好", score=5)
     median = api_for(camp.teacher).get("/api/v1/camps/reviews/").json()["median_seconds_to_review"]
     assert median == pytest.approx(3 * 3600, abs=60)
     client.force_login(camp.teacher)
@@ -325,9 +329,9 @@ def test_calendar_shows_every_day_of_the_term(fixed_camp):
     member = joined(term)
     submit(member, term, 1, now=at(1))
     seat = seat_of(member, term)
-    days = selectors.term_calendar(term=term, seat=seat, now=at(5))
+    days = camp_selectors.term_calendar(term=term, seat=seat, now=at(5))
     assert [d.state for d in days] == ["done", "missed", "makeup", "makeup", "today", "locked", "locked"]
-    days = selectors.term_calendar(term=term, seat=seat, now=at(4))
+    days = camp_selectors.term_calendar(term=term, seat=seat, now=at(4))
     assert [d.state for d in days] == ["done", "makeup", "makeup", "today", "locked", "locked", "locked"]
     response = api_for(member).get(f"/api/v1/camps/terms/{term.pk}/calendar/").json()
     assert len(response) == 7 and response[0]["task"]["title"] == "任务1"
@@ -465,7 +469,7 @@ def test_a_refunded_camp_seat_is_revoked_once_and_the_refund_window_closes_after
     seat = seat_of(member, term)
     assert seat.status == "revoked"
     order.refresh_from_db()
-    assert services.seat_revoke(order=order) is False
+    assert camp_seats.seat_revoke(order=order) is False
     assert api_for(member).get(f"/api/v1/camps/terms/{term.pk}/").json()["access"]["state"] == "buy"
 
 

@@ -7,7 +7,11 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from courses import services
+from courses.camps import checkins as camp_checkins
+from courses.camps import reminders as camp_reminders
+from courses.camps import seats as camp_seats
+from courses.events import door_checkin as event_door_checkin
+from courses.events import registrations as event_registrations
 from courses.models import CheckIn, CheckinReminder, EventRegistration
 from payments import services as payment_services
 from payments.gateways import sandbox
@@ -26,7 +30,9 @@ def test_ten_members_racing_for_the_last_free_seat_get_one_ticket_and_nine_waitl
     for user in users:
         f.give_tier(user, ka)
 
-    results = run_together([lambda u=u: services.event_register(user=u, event=event).status for u in users])
+    results = run_together(
+        [lambda u=u: event_registrations.event_register(user=u, event=event).status for u in users]
+    )
 
     assert sorted(results) == ["confirmed"] + ["waitlisted"] * 9, results
     assert EventRegistration.objects.filter(event=event, status="confirmed").count() == 1
@@ -36,7 +42,9 @@ def test_racing_paid_registrations_hold_the_last_seat_for_one_buyer_only():
     event = f.make_event(price_fen=29_900, capacity=1)
     users = [UserFactory() for _ in range(6)]
 
-    results = run_together([lambda u=u: services.event_register(user=u, event=event).status for u in users])
+    results = run_together(
+        [lambda u=u: event_registrations.event_register(user=u, event=event).status for u in users]
+    )
 
     assert sorted(results) == ["pending"] + ["waitlisted"] * 5, results
 
@@ -64,13 +72,13 @@ def test_two_buyers_paying_for_the_last_seat_at_the_same_moment_one_seat_one_ref
 def test_the_same_ticket_scanned_at_five_doors_at_once_checks_in_once():
     event = f.make_event(price_fen=0)
     member = UserFactory()
-    registration = services.event_register(user=member, event=event)
+    registration = event_registrations.event_register(user=member, event=event)
     doors = [UserFactory() for _ in range(5)]
     event.staff.add(*doors)
 
     def scan(staff):
         try:
-            services.event_check_in(event=event, code=registration.ticket_code, staff=staff)
+            event_door_checkin.event_check_in(event=event, code=registration.ticket_code, staff=staff)
             return "ok"
         except ApplicationError as exc:
             return exc.code
@@ -83,12 +91,12 @@ def test_the_same_ticket_scanned_at_five_doors_at_once_checks_in_once():
 def test_double_tapped_check_in_records_one_day():
     camp, term = f.make_camp(price_fen=0)
     member = UserFactory()
-    services.term_join(user=member, term=term)
+    camp_seats.term_join(user=member, term=term)
     task = camp.tasks.get(day=term.day_number(timezone.localdate()))
 
     def submit():
         try:
-            services.checkin_submit(user=member, term=term, task=task, text="今天写了 300 字")
+            camp_checkins.checkin_submit(user=member, term=term, task=task, text="今天写了 300 字")
             return "ok"
         except ApplicationError as exc:
             return exc.code
@@ -105,10 +113,10 @@ def test_overlapping_reminder_sweeps_claim_each_reminder_once():
     _camp, term = f.make_camp(price_fen=0, reminder_time=time(0, 0))
     members = [UserFactory() for _ in range(30)]
     for member in members:
-        services.term_join(user=member, term=term)
+        camp_seats.term_join(user=member, term=term)
 
     # Tasks run eagerly here: each sweep selects the due seats and its worker races the others to claim.
-    results = run_together([lambda: services.checkin_reminders_sweep()["due"] for _ in range(4)])
+    results = run_together([lambda: camp_reminders.checkin_reminders_sweep()["due"] for _ in range(4)])
 
     assert all(isinstance(r, int) for r in results), results
     assert CheckinReminder.objects.filter(term=term).count() == 30

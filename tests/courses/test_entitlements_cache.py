@@ -1,4 +1,4 @@
-"""A member's cached entitlements (courses/cache.py, `courses.selectors.entitlements`): every change of a
+"""A member's cached entitlements (courses/cache.py, `courses.member_facts.entitlements`): every change of a
 membership or an enrolment is visible on the next read, a membership's end is honoured without any write,
 and an order's price never rests on the cache."""
 
@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses import services
 from courses.cache import member_bump
+from courses.catalog import services as catalog_services
 from members.models import Membership
 from tests.courses import factories as f
 from tests.factories import UserFactory
@@ -161,4 +161,4 @@ def test_an_order_price_reads_the_membership_not_the_cache(vip, sold_course):
     Membership.objects.filter(user=member).update(ends_at=timezone.now() - timedelta(days=1))
     assert client.get(f"/api/v1/courses/{sold_course.pk}/").json()["price"]["amount_fen"] == 17_910
     # … but what an order would charge is decided on the database: no member discount any more.
-    assert services.course_quote(user=member, course_id=sold_course.pk).amount_fen == 19_900
+    assert catalog_services.course_quote(user=member, course_id=sold_course.pk).amount_fen == 19_900

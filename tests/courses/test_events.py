@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from courses import services
+from courses.events import registrations as event_registrations
+from courses.events import waitlist as event_waitlist
 from courses.models import EventRegistration
 from members.models import Notification
 from payments import items
@@ -53,7 +54,7 @@ def test_cancelling_a_tier_ticket_gives_the_quota_back(vip):
     first, second = f.make_event(tiers=[vip]), f.make_event(tiers=[vip])
     member = UserFactory()
     f.give_tier(member, vip)
-    services.event_register(user=member, event=first)
+    event_registrations.event_register(user=member, event=first)
     assert api_for(member).post(f"/api/v1/events/{first.pk}/cancel/").json()["status"] == "cancelled"
     assert api_for(member).post(f"/api/v1/events/{second.pk}/register/").json()["status"] == "confirmed"
 
@@ -103,12 +104,12 @@ def test_full_event_waitlists_and_a_cancellation_promotes_the_first_in_line(ka):
     first, second, third = UserFactory(), UserFactory(), UserFactory()
     for user in (first, second):
         f.give_tier(user, ka)
-    assert services.event_register(user=first, event=event).status == "confirmed"
-    assert services.event_register(user=second, event=event).status == "waitlisted"
-    assert services.event_register(user=third, event=event).status == "waitlisted"
+    assert event_registrations.event_register(user=first, event=event).status == "confirmed"
+    assert event_registrations.event_register(user=second, event=event).status == "waitlisted"
+    assert event_registrations.event_register(user=third, event=event).status == "waitlisted"
     assert api_for(third).get(f"/api/v1/events/{event.pk}/").json()["access"]["state"] == "waitlisted"
 
-    services.event_cancel(user=first, event=event)
+    event_registrations.event_cancel(user=first, event=event)
     # the first in line is a KA member: their place is free, so they get a ticket at once
     promoted = EventRegistration.objects.get(event=event, user=second)
     assert promoted.status == "confirmed" and promoted.ticket_code
@@ -116,7 +117,7 @@ def test_full_event_waitlists_and_a_cancellation_promotes_the_first_in_line(ka):
     assert EventRegistration.objects.get(event=event, user=third).status == "waitlisted"
 
     # the next seat goes to a payer: it is held for them to pay, and they are told
-    services.event_cancel(user=second, event=event)
+    event_registrations.event_cancel(user=second, event=event)
     held = EventRegistration.objects.get(event=event, user=third)
     assert held.status == "pending" and held.hold_expires_at > timezone.now() + timedelta(hours=11)
     assert Notification.objects.filter(user=third, kind="event_waitlist_seat").count() == 1
@@ -130,26 +131,26 @@ def test_a_refund_frees_the_seat_for_the_waitlist_exactly_once(member):
     event = f.make_event(price_fen=29_900, capacity=1)
     order = f.buy(member, "event", event.pk)
     waiting = UserFactory()
-    assert services.event_register(user=waiting, event=event).status == "waitlisted"
+    assert event_registrations.event_register(user=waiting, event=event).status == "waitlisted"
     f.refund(order)
     registration = EventRegistration.objects.get(event=event, user=member)
     assert registration.status == "refunded"
     assert EventRegistration.objects.get(event=event, user=waiting).status == "pending"
     # the same revoke again (a duplicate refund notification) does nothing
     order.refresh_from_db()
-    assert services.event_revoke(order=order, refund=None) is False
+    assert event_registrations.event_revoke(order=order, refund=None) is False
     assert Notification.objects.filter(user=waiting, kind="event_waitlist_seat").count() == 1
 
 
 @pytest.mark.django_db
 def test_expired_holds_are_released_and_the_waitlist_moves_up(member):
     event = f.make_event(price_fen=29_900, capacity=1)
-    services.event_register(user=member, event=event)
+    event_registrations.event_register(user=member, event=event)
     waiting = UserFactory()
-    assert services.event_register(user=waiting, event=event).status == "waitlisted"
-    assert services.events_sweep() == {"holds_released": 0, "promoted": 0}
+    assert event_registrations.event_register(user=waiting, event=event).status == "waitlisted"
+    assert event_waitlist.events_sweep() == {"holds_released": 0, "promoted": 0}
     later = timezone.now() + timedelta(minutes=31)
-    assert services.events_sweep(now=later) == {"holds_released": 1, "promoted": 1}
+    assert event_waitlist.events_sweep(now=later) == {"holds_released": 1, "promoted": 1}
     released = EventRegistration.objects.get(event=event, user=member)
     assert (released.status, released.cancel_reason) == ("cancelled", "hold_expired")
     assert EventRegistration.objects.get(event=event, user=waiting).status == "pending"
@@ -181,7 +182,7 @@ def test_payment_after_the_seat_was_taken_is_refunded_automatically(member):
 def test_check_in_accepts_a_ticket_exactly_once_and_only_for_staff(member):
     organizer = UserFactory()
     event = f.make_event(price_fen=0, organizer=organizer)
-    registration = services.event_register(user=member, event=event)
+    registration = event_registrations.event_register(user=member, event=event)
     staff = UserFactory()
     event.staff.add(staff)
 
@@ -224,7 +225,7 @@ def test_check_in_accepts_a_ticket_exactly_once_and_only_for_staff(member):
 @pytest.mark.django_db
 def test_staff_check_in_page_scan_then_confirm(member, client):
     event = f.make_event(price_fen=0)
-    registration = services.event_register(user=member, event=event)
+    registration = event_registrations.event_register(user=member, event=event)
     client.force_login(event.organizer)
     url = f"/courses/events/{event.pk}/check-in/?code={registration.ticket_code}"
     page = client.get(url).content.decode()

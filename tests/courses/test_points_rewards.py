@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ApplicationError
-from courses import selectors
+from courses.camps import selectors as camp_selectors
+from courses.events import selectors as event_selectors
 from courses.models import EventRegistration
 from members import selectors as member_selectors
 from members import services as member_services
@@ -53,7 +54,7 @@ def test_an_event_seat_reward_issues_a_ticket(member):
 
     registration = EventRegistration.objects.get(event=event, user=member)
     assert registration.status == EventRegistration.Status.CONFIRMED and registration.ticket_code
-    assert selectors.event_access(member, event).state == "registered"
+    assert event_selectors.event_access(member, event).state == "registered"
     assert member_selectors.points_balance(member) == 200
 
 
@@ -85,5 +86,5 @@ def test_a_camp_seat_reward_joins_the_term(member):
 
     member_services.points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-camp")
 
-    assert selectors.term_access(member, term).joined
+    assert camp_selectors.term_access(member, term).joined
     assert api_for(member).get(f"/api/v1/camps/terms/{term.pk}/calendar/").status_code == 200

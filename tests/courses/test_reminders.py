@@ -12,7 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.models import WeChatIdentity
-from courses import services, tasks
+from courses.camps import checkins as camp_checkins
+from courses.camps import reminders as camp_reminders
+from courses.camps import seats as camp_seats
+from courses.camps import tasks
 from courses.models import CheckIn, CheckinReminder, TermSeat
 from members import services as member_services
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate
@@ -31,17 +34,17 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0):
 
 def check_in(user, term, day, *, now):
     task = term.camp.tasks.get(day=day)
-    return services.checkin_submit(user=user, term=term, task=task, text="打卡", now=now)
+    return camp_checkins.checkin_submit(user=user, term=term, task=task, text="打卡", now=now)
 
 
 def sweep(now):
     """The beat sweep at `now`; its batches run at once, on a worker whose clock also says `now`."""
 
     def worker(seat_ids, day):
-        return services.checkin_reminders_send(seat_ids=seat_ids, day=day, now=now)
+        return camp_reminders.checkin_reminders_send(seat_ids=seat_ids, day=day, now=now)
 
     with mock.patch.object(tasks.send_checkin_reminders, "delay", worker), run_on_commit():
-        return services.checkin_reminders_sweep(now=now)
+        return camp_reminders.checkin_reminders_sweep(now=now)
 
 
 def reminded(term, day) -> set[int]:
@@ -59,19 +62,19 @@ def world(ka):
         name: UserFactory(nickname=name) for name in ("due", "done", "left", "lapsed", "tier", "madeup")
     }
     for name in ("due", "done", "left", "madeup"):
-        services.seat_grant(term=term, user=people[name], source="purchase")
+        camp_seats.seat_grant(term=term, user=people[name], source="purchase")
     for name in ("lapsed", "tier"):
         f.give_tier(people[name], ka, now=at(1, 9))
-        services.seat_grant(term=term, user=people[name], source="tier")
+        camp_seats.seat_grant(term=term, user=people[name], source="tier")
     f.give_tier(people["lapsed"], ka, now=at(3, 9), expired=True)  # their KA ended after they joined
     TermSeat.objects.filter(user=people["left"]).update(status="revoked")
     # another camp whose term is over, and one not published: nobody there is reminded
     _old_camp, old_term = f.make_camp(price_fen=0, days=3, today=START, started_days_ago=10)
-    services.seat_grant(term=old_term, user=UserFactory(), source="free")
+    camp_seats.seat_grant(term=old_term, user=UserFactory(), source="free")
     _hidden_camp, hidden_term = f.make_camp(price_fen=0, days=7, today=START, started_days_ago=0)
     hidden_term.is_published = False
     hidden_term.save()
-    services.seat_grant(term=hidden_term, user=UserFactory(), source="free")
+    camp_seats.seat_grant(term=hidden_term, user=UserFactory(), source="free")
     return camp, term, people
 
 
@@ -96,12 +99,12 @@ def test_exactly_the_members_who_have_not_checked_in_are_reminded_after_the_remi
 @pytest.mark.django_db
 def test_never_twice_a_day_even_when_sweeps_repeat_or_tasks_are_redelivered(world):
     _camp, term, p = world
-    seat_ids = services.checkin_reminders_due(now=at(3, 20, 5))
+    seat_ids = camp_reminders.checkin_reminders_due(now=at(3, 20, 5))
     sweep(at(3, 20, 5))
     assert sweep(at(3, 20, 10)) == {"due": 0, "batches": 0}
     assert sweep(at(3, 23, 55)) == {"due": 0, "batches": 0}
     # the same batch delivered again (Redis redelivery, or two sweeps that overlapped) sends nothing more
-    again = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 11))
+    again = camp_reminders.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 11))
     assert again == {"claimed": 0, "subscribe": 0, "insite": 0, "stale": 0}
     assert Notification.objects.filter(kind="checkin_reminder", user=p["due"]).count() == 1
     assert CheckinReminder.objects.filter(term=term).count() == 4
@@ -137,10 +140,10 @@ def test_no_reminders_outside_the_term(world):
 @pytest.mark.django_db
 def test_a_member_who_checks_in_between_the_sweep_and_the_worker_is_not_reminded(world):
     _camp, term, p = world
-    seat_ids = services.checkin_reminders_due(now=at(3, 20, 1))
+    seat_ids = camp_reminders.checkin_reminders_due(now=at(3, 20, 1))
     assert len(seat_ids) == 4
     check_in(p["due"], term, 3, now=at(3, 20, 2))
-    counts = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 3))
+    counts = camp_reminders.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(3, 20, 3))
     assert counts == {"claimed": 3, "subscribe": 0, "insite": 3, "stale": 0}
     assert not Notification.objects.filter(kind="checkin_reminder", user=p["due"]).exists()
     assert not CheckinReminder.objects.filter(user=p["due"]).exists()
@@ -149,8 +152,8 @@ def test_a_member_who_checks_in_between_the_sweep_and_the_worker_is_not_reminded
 @pytest.mark.django_db
 def test_a_batch_picked_up_after_midnight_is_dropped(world):
     _camp, _term, _p = world
-    seat_ids = services.checkin_reminders_due(now=at(3, 23, 59, 30))
-    counts = services.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(4, 0, 0, 30))
+    seat_ids = camp_reminders.checkin_reminders_due(now=at(3, 23, 59, 30))
+    counts = camp_reminders.checkin_reminders_send(seat_ids=seat_ids, day="2026-03-03", now=at(4, 0, 0, 30))
     assert counts == {"claimed": 0, "subscribe": 0, "insite": 0, "stale": 4}
     assert not CheckinReminder.objects.exists()
     assert not Notification.objects.filter(kind="checkin_reminder").exists()
@@ -199,19 +202,17 @@ def test_subscribe_message_while_an_opt_in_is_left_consumed_once_then_in_site(wo
 def test_the_selection_is_one_statement_served_by_indexes(world):
     _camp, _term, _p = world
     with CaptureQueriesContext(connection) as captured:
-        seat_ids = services.checkin_reminders_due(now=at(3, 20, 1))
+        seat_ids = camp_reminders.checkin_reminders_due(now=at(3, 20, 1))
     assert len(seat_ids) == 4 and len(captured.captured_queries) == 1
     with CaptureQueriesContext(connection) as claiming:
-        claimed = services.checkin_reminders_claim(
+        claimed = camp_reminders.checkin_reminders_claim(
             seat_ids=seat_ids, day=START + timedelta(days=2), now=at(3, 20, 1)
         )
     assert len(claimed) == 4 and len(claiming.captured_queries) == 1
     assert claiming.captured_queries[0]["sql"].startswith("INSERT INTO")
     if connection.vendor != "postgresql":
         return
-    from courses import selectors
-
-    sql, params = selectors.reminder_candidates(now=at(4, 20, 1)).values("id").query.sql_with_params()
+    sql, params = camp_reminders.reminder_candidates(now=at(4, 20, 1)).values("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
@@ -225,7 +226,7 @@ def test_the_beat_task_runs_the_sweep_once_at_a_time(world, monkeypatch):
     from django.core.cache import cache
 
     calls = []
-    monkeypatch.setattr(services, "checkin_reminders_sweep", lambda: calls.append(1) or {"due": 0})
+    monkeypatch.setattr(camp_reminders, "checkin_reminders_sweep", lambda: calls.append(1) or {"due": 0})
     assert tasks.checkin_reminders() == {"due": 0}
     cache.add(tasks.REMINDER_SWEEP_LOCK, 1, timeout=60)
     assert tasks.checkin_reminders() == {"skipped": 1}

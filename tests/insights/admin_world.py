@@ -61,7 +61,9 @@ def _staff() -> dict[str, User]:
 
 
 def build() -> World:
-    from courses import services as course_services
+    from courses.camps import seats as camp_seats
+    from courses.catalog import services as catalog_services
+    from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
     from members import services as member_services
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
@@ -102,19 +104,19 @@ def build() -> World:
     o["course"] = course
     o["course_order"] = create_paid_order(user=bob, item_type="course", item_id=str(course.pk))
     lesson = course.lessons.order_by("position").first()
-    course_services.lesson_progress_save(user=bob, lesson=lesson, position_seconds=30, completed=True)
+    catalog_services.lesson_progress_save(user=bob, lesson=lesson, position_seconds=30, completed=True)
     reward = Reward.objects.create(
         title="课程兑换", item_type="course", item_id=str(course.pk), points_price=100, stock=10
     )
     member_services.points_redeem(user=alice, reward_id=reward.pk, idempotency_key="world:redeem")
     event = course_f.make_event(price_fen=0, organizer=staff["teacher"], title="老师一的活动")
-    course_services.event_register(user=alice, event=event)
+    event_registrations.event_register(user=alice, event=event)
     course_f.set_quota(vip, 2)
     camp, term = course_f.make_camp(teacher=staff["teacher"], title="老师一的营", price_fen=0)
     camp2, term2 = course_f.make_camp(teacher=staff["teacher2"], title="老师二的营", price_fen=0)
     o["camp"], o["camp2"] = camp, camp2
-    seat = course_services.term_join(user=alice, term=term)
-    seat2 = course_services.term_join(user=bob, term=term2)
+    seat = camp_seats.term_join(user=alice, term=term)
+    seat2 = camp_seats.term_join(user=bob, term=term2)
     task = camp.tasks.order_by("day").first()
     o["checkin"] = b.checkin(seat=seat, task=task, status=CheckIn.Status.VISIBLE)
     o["held_checkin"] = b.checkin(seat=seat2, task=camp2.tasks.order_by("day").first(), status="review")

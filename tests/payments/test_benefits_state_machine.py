@@ -342,15 +342,15 @@ class BenefitsMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._active() is not None and not self._has_a_ticket())
     @rule()
     def register_for_the_vip_event(self):
-        from courses import selectors
-        from courses import services as course_services
+        from courses.events import registrations as event_registrations
+        from courses.events import selectors as event_selectors
         from courses.models import EventRegistration
 
         self._step()
-        covered = selectors.tier_ticket_covered(self.member, self.event)
+        covered = event_selectors.tier_ticket_covered(self.member, self.event)
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                ticket = course_services.event_register(user=self.member, event=self.event)
+                ticket = event_registrations.event_register(user=self.member, event=self.event)
         except ApplicationError as exc:
             assert not covered, exc
             event(f"event: refused {exc.code}")

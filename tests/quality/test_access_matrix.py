@@ -205,8 +205,8 @@ class Owned:
 @pytest.fixture
 def owned(db, world, settings):
     """One object of each owned kind, all belonging to world.member."""
+    from courses.events.registrations import event_register
     from courses.models import Event
-    from courses.services import event_register
     from members.selectors import active_membership
     from members.services import notification_send
     from payments import ledger, services, withdrawals

@@ -124,15 +124,16 @@ class BenefitWorld:
             assert exc.code, exc
 
     def take_included(self):
-        from courses import services
+        from courses.camps import seats as camp_seats
+        from courses.events import registrations as event_registrations
 
         user = self.rng.choice(self.buyers)
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
                 if self.rng.random() < 0.5:
-                    services.event_register(user=user, event=self.event)
+                    event_registrations.event_register(user=user, event=self.event)
                 else:
-                    services.term_join(user=user, term=self.tier_term)
+                    camp_seats.term_join(user=user, term=self.tier_term)
         except ApplicationError as exc:  # not a member, full …
             assert exc.code, exc
 
@@ -199,15 +200,18 @@ class BenefitWorld:
 
     def door(self):
         """The organizer scans a random ticket: a tier ticket passes only while its tier stands."""
-        from courses import selectors, services
+        from courses.events import door_checkin as event_door_checkin
+        from courses.events import selectors as event_selectors
         from courses.models import EventRegistration
 
         ticket = EventRegistration.objects.filter(event=self.event, checked_in_at__isnull=True).first()
         if ticket is None or not ticket.ticket_code:
             return
-        covered = selectors.tier_ticket_covered(ticket.user, self.event)
+        covered = event_selectors.tier_ticket_covered(ticket.user, self.event)
         try:
-            services.event_check_in(event=self.event, code=ticket.ticket_code, staff=self.event.organizer)
+            event_door_checkin.event_check_in(
+                event=self.event, code=ticket.ticket_code, staff=self.event.organizer
+            )
         except ApplicationError as exc:
             assert exc.code in ("membership_ended", "ticket_not_valid"), exc
             return

@@ -188,8 +188,8 @@ def test_compliance_csv_escapes_formula_cells():
 
 
 def test_admin_attendance_export_escapes_formula_cells():
+    from courses.events.registrations import event_register
     from courses.models import Event
-    from courses.services import event_register
     from tests.courses import factories as cf
 
     event = cf.make_event(price_fen=0, title="-2+3+cmd|' /C calc'!A0")

@@ -12,7 +12,10 @@ import pytest
 from django.test import TestCase
 from rest_framework.test import APIClient
 
-from courses import services as course_services
+from courses.camps import seats as camp_seats
+from courses.camps import selectors as camp_selectors
+from courses.events import door_checkin as event_door_checkin
+from courses.events import registrations as event_registrations
 from courses.models import CourseEnrolment, EventRegistration, TermSeat
 from members import selectors as member_selectors
 from members.models import PointsAccount, Reward
@@ -312,11 +315,11 @@ def test_a_tier_ticket_ends_when_the_membership_that_included_it_is_refunded(api
     event = f.make_event(tiers=[vip], price_fen=29_900, capacity=1)
     waiting = UserFactory()
     order = buy(api, "membership", "VIP")
-    ticket = course_services.event_register(user=member, event=event)
+    ticket = event_registrations.event_register(user=member, event=event)
     assert ticket.status == EventRegistration.Status.CONFIRMED and ticket.source == "tier"
     f.give_tier(waiting, vip)
     assert (
-        course_services.event_register(user=waiting, event=event).status
+        event_registrations.event_register(user=waiting, event=event).status
         == EventRegistration.Status.WAITLISTED
     )
 
@@ -329,18 +332,18 @@ def test_a_tier_ticket_ends_when_the_membership_that_included_it_is_refunded(api
     assert (
         EventRegistration.objects.get(user=waiting, event=event).status == EventRegistration.Status.CONFIRMED
     )
-    with pytest.raises(course_services.CheckInRefused) as refused:
-        course_services.event_check_in(event=event, code=ticket.ticket_code, staff=event.organizer)
+    with pytest.raises(event_door_checkin.CheckInRefused) as refused:
+        event_door_checkin.event_check_in(event=event, code=ticket.ticket_code, staff=event.organizer)
     assert refused.value.code == "ticket_not_valid"
 
 
 def test_a_tier_ticket_is_not_checked_in_after_the_membership_ended(member, vip):
     event = f.make_event(tiers=[vip])
     f.give_tier(member, vip)
-    ticket = course_services.event_register(user=member, event=event)
+    ticket = event_registrations.event_register(user=member, event=event)
     f.give_tier(member, vip, expired=True)
-    with pytest.raises(course_services.CheckInRefused) as refused:
-        course_services.event_check_in(event=event, code=ticket.ticket_code, staff=event.organizer)
+    with pytest.raises(event_door_checkin.CheckInRefused) as refused:
+        event_door_checkin.event_check_in(event=event, code=ticket.ticket_code, staff=event.organizer)
     assert refused.value.code == "membership_ended"
     ticket.refresh_from_db()
     assert ticket.checked_in_at is None
@@ -354,10 +357,10 @@ def test_camp_seats_and_circle_access_from_a_tier_end_with_its_refund(api, membe
     circle = Circle.objects.create(name="VIP 圈", owner=UserFactory(), price_fen=19_900)
     circle.included_in_tiers.set([vip])
     order = buy(api, "membership", "VIP")
-    course_services.term_join(user=member, term=term)
+    camp_seats.term_join(user=member, term=term)
     assert circle_selectors.circle_access(member, circle).can_read
     self_refund(api, order)
-    assert course_services.selectors.term_access(member, term).state == "membership_expired"
+    assert camp_selectors.term_access(member, term).state == "membership_expired"
     assert not circle_selectors.circle_access(member, circle).can_read
 
 

@@ -1,0 +1,119 @@
+"""Shareable images of a camp: the achievement poster (成就分享, with the member's referral QR or
+mini-program code) and the completion certificate (结营证书)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw
+
+from core import brand
+from core import posters as core_posters
+from core.errors import NotEntitled
+from core.posters import BRAND, cjk_font
+from core.wechat import miniprogram_client
+from courses.camps import selectors as camp_selectors
+from courses.models import (
+    Term,
+    TermSeat,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def share_url(user) -> str:
+    """The member's referral link (the referrals app owns /r/<code>/)."""
+    return f"{settings.SITE_URL}/r/{user.referral_code}/"
+
+
+def miniprogram_code_png(*, scene: str, page: str) -> bytes | None:
+    """An unlimited mini-program code (getwxacodeunlimit) for `scene`, cached; None when WeChat fails."""
+    key = f"courses:wxacode:{page}:{scene}"
+    cached = cache.get(key)
+    if cached:
+        return cached
+    try:
+        response = miniprogram_client().post(
+            "wxa/getwxacodeunlimit",
+            data={"scene": scene, "page": page, "check_path": True, "env_version": "release", "width": 430},
+            api_base_url=settings.WECHAT_API_BASE_URL + "/",
+        )
+    except Exception as exc:  # noqa: BLE001 - WeChat down or refusing: the web link QR still works
+        logger.warning("getwxacodeunlimit failed (%s); falling back to a link QR", exc.__class__.__name__)
+        return None
+    content = getattr(response, "content", None)
+    if not content:
+        return None
+    cache.set(key, content, timeout=30 * 24 * 3600)
+    return content
+
+
+def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
+    """成就分享: camp name, streak/days/points and a QR code carrying the member's referral link."""
+    access = camp_selectors.term_access(user, term)
+    if not access.joined:
+        raise NotEntitled(access.state_text or None)
+    seat = access.seat
+    today = timezone.localdate(now or timezone.now())
+    page = settings.WECHAT_MINIPROGRAM_POSTER_PAGE
+    code_png = miniprogram_code_png(scene=f"r={user.referral_code}", page=page) if page else None
+    return core_posters.render_poster(
+        title=f"{term.camp.title} · {term.name}",
+        subtitle=_("%(name)s 在%(site)s训练营坚持打卡")
+        % {"name": user.display_name, "site": brand.current().site_name},
+        stats=[
+            (str(seat.current_streak(today)), _("连续打卡天数")),
+            (str(seat.checkin_days), _("累计打卡天数")),
+            (str(seat.points), _("本期积分")),
+        ],
+        qr_payload=share_url(user),
+        qr_png_bytes=code_png,
+        footer=_("扫码加入，和我一起学习"),
+    )
+
+
+def certificate_png(*, seat: TermSeat) -> bytes:
+    """The completion certificate (结营证书) as a landscape PNG with a CJK font."""
+    term = seat.term
+    width, height = 1200, 850
+    image = Image.new("RGB", (width, height), (255, 253, 246))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([24, 24, width - 24, height - 24], outline=BRAND, width=6)
+    draw.rectangle([40, 40, width - 40, height - 40], outline=(200, 180, 120), width=2)
+    centre = width // 2
+    draw.text((centre, 150), str(_("结营证书")), font=cjk_font(72), fill=BRAND, anchor="mm")
+    draw.text((centre, 260), seat.user.display_name, font=cjk_font(56), fill=(30, 30, 30), anchor="mm")
+    lines = [
+        _("完成了「%(camp)s」%(term)s") % {"camp": term.camp.title, "term": term.name},
+        _("共打卡 %(days)s 天，最长连续 %(streak)s 天，获得 %(points)s 积分")
+        % {"days": seat.checkin_days, "streak": seat.best_streak, "points": seat.points},
+    ]
+    y = 370
+    for line in lines:
+        draw.text((centre, y), str(line), font=cjk_font(34), fill=(70, 70, 70), anchor="mm")
+        y += 64
+    completed = timezone.localtime(seat.completed_at) if seat.completed_at else timezone.localtime()
+    draw.text(
+        (centre, 620),
+        str(_("主讲老师：%(teacher)s")) % {"teacher": term.camp.teacher.display_name},
+        font=cjk_font(30),
+        fill=(90, 90, 90),
+        anchor="mm",
+    )
+    draw.text((centre, 690), f"{completed:%Y-%m-%d}", font=cjk_font(30), fill=(90, 90, 90), anchor="mm")
+    draw.text(
+        (centre, 770),
+        str(_("证书编号 %(no)s")) % {"no": seat.certificate_no or ""},
+        font=cjk_font(24),
+        fill=(150, 150, 150),
+        anchor="mm",
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

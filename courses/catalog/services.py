@@ -1,0 +1,131 @@
+"""Writes of the catalog: pricing a course for a member, enrolments (granted, bought, revoked exactly
+once per order) and lesson progress (completion is sticky)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ApplicationError, NotEntitled
+from courses import member_facts
+from courses.catalog import selectors as catalog_selectors
+from courses.ids import item_id_or_unavailable
+from courses.models import (
+    Course,
+    CourseEnrolment,
+    Lesson,
+    LessonProgress,
+    Source,
+)
+from courses.orders import is_free_grant, refund_later, source_for_order, tier_discount_line
+from payments import items
+
+# A lesson counts as learned once this share of it has been played (or the member says so).
+COMPLETE_AT_BP = 9000
+
+
+def course_quote(*, user, course_id) -> items.Quote:
+    course = Course.objects.filter(pk=item_id_or_unavailable(course_id), is_published=True).first()
+    if course is None:
+        raise items.ItemUnavailable()
+    # An order's price never rests on a cache: the member's facts are read from the database here.
+    access = catalog_selectors.course_access(user, course, facts=member_facts.entitlements(user, fresh=True))
+    return course_price(user=user, course=course, access=access)
+
+
+def course_price(*, user, course: Course, access: catalog_selectors.CourseAccess) -> items.Quote:
+    """What this user pays for the course now (pages and API pass the access they already computed)."""
+    if not course.for_sale and not is_free_grant():
+        raise items.ItemUnavailable(_("该课程不单独售卖"), code="not_for_sale")
+    if access.unlocked:
+        raise items.ItemUnavailable(_("你已拥有该课程，无需购买"), code="already_entitled")
+    quote = items.Quote(
+        title=_("课程「%(title)s」") % {"title": course.title},
+        list_price_fen=course.price_fen,
+        context={"course_id": course.pk},
+    )
+    # the discount from the same facts the access was decided on (no second read of the membership)
+    return tier_discount_line(
+        user=user, quote=quote, facts=access.entitlements if access.reason != "login" else None
+    )
+
+
+def enrolment_grant(*, course: Course, user, source: str, order_no: str | None = None) -> CourseEnrolment:
+    """Give the member the course (idempotent per order_no); reactivates a revoked enrolment."""
+    with transaction.atomic():
+        enrolment, created = CourseEnrolment.objects.select_for_update(of=("self",)).get_or_create(
+            course=course, user=user, defaults={"source": source, "order_no": order_no}
+        )
+        if created:
+            return enrolment
+        if enrolment.status == CourseEnrolment.Status.ACTIVE:
+            if order_no and enrolment.order_no is None and enrolment.source not in (Source.PURCHASE,):
+                # Already had it another way (grant): keep that, remember nothing new.
+                pass
+            return enrolment
+        enrolment.status = CourseEnrolment.Status.ACTIVE
+        enrolment.source = source
+        enrolment.order_no = order_no
+        enrolment.revoked_at = None
+        enrolment.save(update_fields=["status", "source", "order_no", "revoked_at", "updated_at"])
+    return enrolment
+
+
+def course_fulfil(*, order) -> CourseEnrolment:
+    """A paid course order: the enrolment — or, when the member already holds the course through
+    another order or a grant (two orders paid for one course), a refund of this one after commit."""
+    course = Course.objects.get(pk=item_id_or_unavailable(order.item_id))
+    enrolment = enrolment_grant(
+        course=course, user=order.user, source=source_for_order(order), order_no=order.order_no
+    )
+    if enrolment.order_no != order.order_no:
+        if order.amount_fen == 0:  # a free grant has nothing to refund: refuse it instead
+            raise items.ItemUnavailable(_("你已拥有该课程"), code="already_entitled")
+        refund_later(order, reason=_("你已拥有该课程，重复支付自动退款"))
+    return enrolment
+
+
+def enrolment_revoke(*, order_no: str) -> bool:
+    """Take back the enrolment an order gave (exactly once: only while it is active with that order)."""
+    with transaction.atomic():
+        enrolment = (
+            CourseEnrolment.objects.select_for_update(of=("self",))
+            .filter(order_no=order_no, status=CourseEnrolment.Status.ACTIVE)
+            .first()
+        )
+        if enrolment is None:
+            return False
+        enrolment.status = CourseEnrolment.Status.REVOKED
+        enrolment.revoked_at = timezone.now()
+        enrolment.save(update_fields=["status", "revoked_at", "updated_at"])
+    return True
+
+
+def lesson_progress_save(
+    *, user, lesson: Lesson, position_seconds: int, completed: bool | None = None
+) -> LessonProgress:
+    """Save where the member is in a lesson; completion is sticky (never un-learned by seeking back)."""
+    access = catalog_selectors.lesson_access(user, lesson)
+    if not access.allowed:
+        raise NotEntitled(access.reason_text or None)
+    if not getattr(user, "is_authenticated", False):
+        raise ApplicationError("not_authenticated", _("请先登录"), status_code=401)
+    position = max(0, int(position_seconds or 0))
+    if lesson.duration_seconds:
+        position = min(position, lesson.duration_seconds)
+        if completed is None and position * 10_000 >= lesson.duration_seconds * COMPLETE_AT_BP:
+            completed = True
+    now = timezone.now()
+    with transaction.atomic():
+        progress, _created = LessonProgress.objects.select_for_update(of=("self",)).get_or_create(
+            user=user, lesson=lesson, defaults={"course_id": lesson.course_id}
+        )
+        progress.position_seconds = position
+        fields = ["position_seconds", "updated_at"]
+        if completed and not progress.completed:
+            progress.completed = True
+            progress.completed_at = now
+            fields += ["completed", "completed_at"]
+        progress.save(update_fields=fields)
+    return progress

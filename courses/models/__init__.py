@@ -1,0 +1,14 @@
+"""Models of the courses app, one module per subject (payments/models is the pattern): `sources` (how a
+member got a benefit), `catalog` (courses, lessons, enrolments, progress), `events` (offline events,
+registrations, tier quotas) and `camps` (camps, terms, seats, check-ins, reminders).
+
+Django discovers models through this package, so it imports every module's models; callers may keep
+importing `from courses.models import X`. Who may see what is decided in the subjects' selectors only
+(`courses.catalog.selectors.lesson_access`, `courses.events.selectors.event_access`,
+`courses.camps.selectors.term_access`).
+"""
+
+from courses.models.camps import *  # noqa: F403
+from courses.models.catalog import *  # noqa: F403
+from courses.models.events import *  # noqa: F403
+from courses.models.sources import *  # noqa: F403

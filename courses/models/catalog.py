@@ -1,0 +1,140 @@
+"""Courses and lessons (tier inclusion on the content side: `included_in_tiers`), `CourseEnrolment`
+(one row per member and course; bought, redeemed with points, or granted) and `LessonProgress`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from courses.models.sources import Source
+
+__all__ = [
+    "Course",
+    "CourseEnrolment",
+    "Lesson",
+    "LessonProgress",
+]
+
+
+class Course(TimeStampedModel):
+    title = models.CharField(_("标题"), max_length=120)
+    summary = models.CharField(_("一句话简介"), max_length=200, blank=True, default="")
+    description = models.TextField(_("课程介绍"), blank=True, default="")
+    cover = models.ImageField(_("封面"), upload_to="courses/covers/", blank=True)
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="taught_courses",
+        verbose_name=_("讲师"),
+    )
+    price_fen = models.PositiveBigIntegerField(
+        _("单独购买价（分）"), default=0, help_text=_("0 = 不单独售卖（只通过会员等级获得）")
+    )
+    included_in_tiers = models.ManyToManyField(
+        "members.MembershipTier", blank=True, related_name="courses", verbose_name=_("包含于会员等级")
+    )
+    is_published = models.BooleanField(_("已上架"), default=True)
+    sort_order = models.IntegerField(_("排序"), default=0, help_text=_("小的在前"))
+
+    class Meta:
+        verbose_name = _("课程")
+        verbose_name_plural = _("课程")
+        ordering = ["sort_order", "-created_at", "id"]
+        indexes = [models.Index(fields=["is_published", "sort_order"], name="course_catalog_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def for_sale(self) -> bool:
+        return self.price_fen > 0
+
+
+class Lesson(TimeStampedModel):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("图文")
+        VIDEO = "video", _("视频")
+        AUDIO = "audio", _("音频")
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("课程")
+    )
+    title = models.CharField(_("标题"), max_length=120)
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.VIDEO)
+    body = models.TextField(_("正文/讲义"), blank=True, default="")
+    media_url = models.URLField(_("音视频地址"), max_length=500, blank=True, default="")
+    duration_seconds = models.PositiveIntegerField(_("时长（秒）"), default=0)
+    is_preview = models.BooleanField(_("免费试看"), default=False)
+    is_published = models.BooleanField(_("已发布"), default=True)
+
+    class Meta:
+        verbose_name = _("课时")
+        verbose_name_plural = _("课时")
+        ordering = ["course", "position", "id"]
+        indexes = [models.Index(fields=["course", "is_published", "position"], name="lesson_list_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=["video", "audio"]) | ~Q(media_url=""),
+                name="lesson_media_has_url",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseEnrolment(TimeStampedModel):
+    """A member's right to a whole course that is not a tier benefit: bought, redeemed or granted.
+
+    One row per (course, user); a refund of the order that created it revokes it (exactly once, keyed on
+    `order_no`), buying again reactivates it with the new order.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        REVOKED = "revoked", _("已收回")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_enrolments"
+    )
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
+    revoked_at = models.DateTimeField(_("收回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("课程学员")
+        verbose_name_plural = _("课程学员")
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="uniq_course_enrolment")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.course_id} ({self.status})"
+
+
+class LessonProgress(models.Model):
+    """Where a member is in one lesson. `course` is denormalised so completion % is one indexed count."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    position_seconds = models.PositiveIntegerField(_("播放位置（秒）"), default=0)
+    completed = models.BooleanField(_("已学完"), default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("学习进度")
+        verbose_name_plural = _("学习进度")
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="uniq_lesson_progress")]
+        indexes = [models.Index(fields=["user", "course"], name="progress_user_course_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.lesson_id}: {self.position_seconds}s"
