@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 
 from core.money import apply_bp, fen_to_yuan_text
 from payments import items
-from referrals import services
+from referrals import agreements, attribution, notifications, promoters
 from referrals.models import (
     Commission,
     CommissionRule,
     GroupBuyMember,
+    Promoter,
     PromoterLevel,
     ReferralSettings,
     RewardKind,
@@ -97,12 +98,12 @@ def _hold_until(order) -> datetime:
 def _skip_reason(*, beneficiary, buyer, conf: ReferralSettings) -> str:
     from members.selectors import active_membership
 
-    if services.Promoter.objects.filter(user_id=beneficiary.pk, is_blocked=True).exists():
+    if Promoter.objects.filter(user_id=beneficiary.pk, is_blocked=True).exists():
         return Commission.SkipReason.BLOCKED
-    reason = services.referral_block_reason(user=buyer, referrer=beneficiary)
-    if reason in (services.Refusal.SAME_WECHAT, services.Refusal.SAME_PHONE):
+    reason = attribution.referral_block_reason(user=buyer, referrer=beneficiary)
+    if reason in (attribution.Refusal.SAME_WECHAT, attribution.Refusal.SAME_PHONE):
         return Commission.SkipReason.SAME_PERSON
-    if not services.agreement_accepted(beneficiary):
+    if not agreements.agreement_accepted(beneficiary):
         return Commission.SkipReason.AGREEMENT
     if conf.earning_requires_membership and active_membership(beneficiary) is None:
         return Commission.SkipReason.MEMBERSHIP
@@ -115,7 +116,7 @@ def _beneficiaries(order, conf: ReferralSettings) -> list[tuple[int, object]]:
         return []
     result = [(1, first)]
     if conf.commission_depth >= 2:
-        upline = services.active_binding(first)
+        upline = attribution.active_binding(first)
         second = upline.referrer if upline is not None else None
         if second is not None and second.pk not in (order.user_id, first.pk):
             result.append((2, second))
@@ -126,7 +127,7 @@ def commission_accrue_for_order(order) -> list[Commission]:
     """Paid listener: bind on first purchase, accrue commission per level, upgrade the promoter."""
     if order.amount_fen <= 0:
         return []
-    services.binding_on_first_purchase(order)
+    attribution.binding_on_first_purchase(order)
     if order.referrer_id is None:
         return []
     if (
@@ -143,14 +144,14 @@ def commission_accrue_for_order(order) -> list[Commission]:
         if commission is not None:
             created.append(commission)
     if created:
-        services.promoter_auto_upgrade(user=order.referrer)
+        promoters.promoter_auto_upgrade(user=order.referrer)
     return created
 
 
 def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Commission | None:
     from payments import ledger
 
-    promoter_level = services.promoter_level_of(beneficiary)
+    promoter_level = promoters.promoter_level_of(beneficiary)
     rate = rate_for(
         item_type=order.item_type, item_id=order.item_id, level=level, promoter_level=promoter_level
     )
@@ -182,7 +183,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
     title_args = {"title": order.title[:40], "amount": fen_to_yuan_text(amount, always_decimals=True)}
     if skip:
         if skip == Commission.SkipReason.AGREEMENT:
-            services._notify(
+            notifications.notify_member(
                 user=beneficiary,
                 kind="referral_commission_skipped",
                 title=_("有一笔推广成交：请先同意推广员协议"),
@@ -209,7 +210,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
         title = _("推广成交，积分奖励待发放（约 %(points)s 积分）") % {
             "points": points_for(amount, rate.points_per_yuan)
         }
-    services._notify(
+    notifications.notify_member(
         user=beneficiary,
         kind="referral_commission",
         title=title,

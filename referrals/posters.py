@@ -14,7 +14,7 @@ from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
 from core.posters import render_poster
 from payments import items
-from referrals import services
+from referrals import codes
 
 CACHE_SECONDS = 3600
 
@@ -23,7 +23,7 @@ def poster_share_url(*, user, item_type: str = "", item_id: str = "") -> str:
     query = {"c": "poster"}
     if item_type and item_id:
         query["item"] = f"{item_type}:{item_id}"
-    return f"{services.share_url(user)}?{urlencode(query)}"
+    return f"{codes.share_url(user)}?{urlencode(query)}"
 
 
 def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> bytes:
@@ -84,7 +84,7 @@ def group_poster_png(*, user, group) -> bytes:
     from core.money import fen_to_yuan_text as yuan
 
     url = (
-        f"{services.share_url(user)}?"
+        f"{codes.share_url(user)}?"
         f"{urlencode({'c': 'group_buy', 'next': reverse('referrals:group_buy', args=[group.pk])})}"
     )
     left = group.places_left

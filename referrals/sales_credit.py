@@ -30,7 +30,7 @@ from core.crypto import keyed_hash, normalize_phone
 from core.errors import ApplicationError
 from members.models import Onboarding, User
 from members.selectors import active_sales_reps
-from referrals import services
+from referrals import attribution, codes
 from referrals.models import Promoter, SalesLead
 
 
@@ -81,12 +81,12 @@ def sales_credit_for_order(
     lead = open_lead_for(user)
     if lead is not None and lead.rep_id != user.pk and rep_may_be_credited(lead.rep):
         return SalesCredit(lead.rep, "lead")
-    token = services.parse_ref(referral_code)
+    token = codes.parse_ref(referral_code)
     if token is not None:
         owner = User.objects.filter(referral_code=token.code).first()
         if owner is not None and owner.pk != user.pk and rep_may_be_credited(owner):
             return SalesCredit(owner, "link")
-    binding = services.active_binding(user, now=now)
+    binding = attribution.active_binding(user, now=now)
     if binding is not None and rep_may_be_credited(binding.referrer):
         return SalesCredit(binding.referrer, "binding")
     return SalesCredit(None)
