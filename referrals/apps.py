@@ -7,7 +7,8 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("推广")
 
     def ready(self) -> None:
-        # Explicit wiring (not signals), so the order of effects is readable in one place.
+        # Explicit wiring (not signals), so the order of effects is readable in one place. Imported
+        # here, not at the top: these modules import models, which cannot load before the app registry.
         from members import services as members_services
         from payments import items
         from referrals import attribution, commissions, group_buys, promoters, sales_credit

@@ -30,6 +30,7 @@ from core.crypto import keyed_hash, normalize_phone
 from core.errors import ApplicationError
 from members.models import Onboarding, User
 from members.selectors import active_sales_reps
+from payments.items import Quote
 from referrals import attribution, codes
 from referrals.models import Promoter, SalesLead
 
@@ -94,8 +95,6 @@ def sales_credit_for_order(
 
 def quote_adjust(*, user, item_type, item_id: str, quote, referral_code: str = ""):
     """The quote adjuster (payments.items.add_quote_adjuster): `sales_rep_id` in the quote context."""
-    from payments.items import Quote
-
     if not getattr(user, "is_authenticated", False):
         return quote
     credit = sales_credit_for_order(user=user, referral_code=referral_code)

@@ -24,6 +24,7 @@ from core.ip import client_ip
 from core.roles import FINANCE, OPERATOR, has_role
 from payments import items
 from referrals import agreements, capture, codes, compliance, group_buys, posters, promoters, selectors
+from referrals.forms import AgreementAcceptForm
 from referrals.models import Commission, GroupBuy, GroupBuyMember, PromoterPrice, StaffShareStatement
 
 PAGE_SIZE = 20
@@ -115,7 +116,8 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 def agreement(request: HttpRequest) -> HttpResponse:
     current = agreements.agreement_current()
     if request.method == "POST":
-        if current is None or str(current.version) != request.POST.get("version", ""):
+        form = AgreementAcceptForm(request.POST)
+        if current is None or not form.is_valid() or form.cleaned_data["version"] != current.version:
             messages.error(request, _("协议已更新，请阅读最新版本后再确认"))
         else:
             agreements.agreement_accept(
@@ -194,7 +196,9 @@ def group_buy_offer(request: HttpRequest, offer_id: int) -> HttpResponse:
 def _list_price(offer, user) -> int | None:
     """The item's own price, shown struck through next to the group price."""
     try:
-        return posters._item_quote(user=user, item_type=offer.item_type, item_id=offer.item_id).list_price_fen
+        return posters.item_quote_for_visitor(
+            user=user, item_type=offer.item_type, item_id=offer.item_id
+        ).list_price_fen
     except (ApplicationError, AttributeError, TypeError):
         return None
 
