@@ -4,7 +4,7 @@ Each app above payments registers the item types it sells in its AppConfig.ready
 
     from payments import items
     items.register(MembershipItemType())
-    items.on_paid(referrals.services.commission_accrue_for_order)
+    items.on_paid(referrals.commissions.commission_accrue_for_order)
 
 payments then prices (`quote`), snapshots the title, calls `fulfill` exactly once inside the
 transaction that marks the order paid, and `revoke` exactly once for each completed refund.

@@ -2,40 +2,54 @@
 
 from django.urls import path
 
-from referrals import apis
+from referrals.apis import group_buys, referral_center
 
 urlpatterns = [
-    path("referrals/me/", apis.ReferralMeApi.as_view(), name="referrals-api-me"),
-    path("referrals/links/", apis.ReferralLinksApi.as_view(), name="referrals-api-links"),
-    path("referrals/invited/", apis.ReferralInvitedApi.as_view(), name="referrals-api-invited"),
-    path("referrals/commissions/", apis.ReferralCommissionsApi.as_view(), name="referrals-api-commissions"),
-    path("referrals/earnings/", apis.ReferralEarningsApi.as_view(), name="referrals-api-earnings"),
-    path("referrals/leaderboard/", apis.ReferralLeaderboardApi.as_view(), name="referrals-api-leaderboard"),
-    path("referrals/agreement/", apis.ReferralAgreementApi.as_view(), name="referrals-api-agreement"),
+    path("referrals/me/", referral_center.ReferralMeApi.as_view(), name="referrals-api-me"),
+    path("referrals/links/", referral_center.ReferralLinksApi.as_view(), name="referrals-api-links"),
+    path("referrals/invited/", referral_center.ReferralInvitedApi.as_view(), name="referrals-api-invited"),
+    path(
+        "referrals/commissions/",
+        referral_center.ReferralCommissionsApi.as_view(),
+        name="referrals-api-commissions",
+    ),
+    path("referrals/earnings/", referral_center.ReferralEarningsApi.as_view(), name="referrals-api-earnings"),
+    path(
+        "referrals/leaderboard/",
+        referral_center.ReferralLeaderboardApi.as_view(),
+        name="referrals-api-leaderboard",
+    ),
+    path(
+        "referrals/agreement/", referral_center.ReferralAgreementApi.as_view(), name="referrals-api-agreement"
+    ),
     path(
         "referrals/agreement/accept/",
-        apis.ReferralAgreementAcceptApi.as_view(),
+        referral_center.ReferralAgreementAcceptApi.as_view(),
         name="referrals-api-agreement-accept",
     ),
-    path("referrals/poster/", apis.ReferralPosterApi.as_view(), name="referrals-api-poster"),
-    path("referrals/group-buys/offers/", apis.GroupBuyOffersApi.as_view(), name="group-buys-api-offers"),
+    path("referrals/poster/", referral_center.ReferralPosterApi.as_view(), name="referrals-api-poster"),
+    path(
+        "referrals/group-buys/offers/", group_buys.GroupBuyOffersApi.as_view(), name="group-buys-api-offers"
+    ),
     path(
         "referrals/group-buys/offers/<int:offer_id>/",
-        apis.GroupBuyOfferDetailApi.as_view(),
+        group_buys.GroupBuyOfferDetailApi.as_view(),
         name="group-buys-api-offer",
     ),
     path(
         "referrals/group-buys/offers/<int:offer_id>/open/",
-        apis.GroupBuyOpenApi.as_view(),
+        group_buys.GroupBuyOpenApi.as_view(),
         name="group-buys-api-open",
     ),
-    path("referrals/group-buys/mine/", apis.MyGroupBuysApi.as_view(), name="group-buys-api-mine"),
+    path("referrals/group-buys/mine/", group_buys.MyGroupBuysApi.as_view(), name="group-buys-api-mine"),
     path(
-        "referrals/group-buys/<int:group_id>/", apis.GroupBuyDetailApi.as_view(), name="group-buys-api-detail"
+        "referrals/group-buys/<int:group_id>/",
+        group_buys.GroupBuyDetailApi.as_view(),
+        name="group-buys-api-detail",
     ),
     path(
         "referrals/group-buys/<int:group_id>/join/",
-        apis.GroupBuyJoinApi.as_view(),
+        group_buys.GroupBuyJoinApi.as_view(),
         name="group-buys-api-join",
     ),
 ]

@@ -7,14 +7,15 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("推广")
 
     def ready(self) -> None:
-        # Explicit wiring (not signals), so the order of effects is readable in one place.
+        # Explicit wiring (not signals), so the order of effects is readable in one place. Imported
+        # here, not at the top: these modules import models, which cannot load before the app registry.
         from members import services as members_services
         from payments import items
-        from referrals import commissions, group_buys, sales_credit, services
+        from referrals import attribution, commissions, group_buys, promoters, sales_credit
 
         items.register(group_buys.GroupBuyItemType())
-        items.add_quote_adjuster(services.quote_adjust)
+        items.add_quote_adjuster(promoters.quote_adjust)
         items.add_quote_adjuster(sales_credit.quote_adjust)
         items.on_paid(commissions.commission_accrue_for_order)
         items.on_refunded(commissions.commission_reverse_for_refund)
-        members_services.on_user_signed_up(services.on_user_signed_up)
+        members_services.on_user_signed_up(attribution.on_user_signed_up)

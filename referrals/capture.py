@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from referrals import services
+from referrals import codes
 from referrals.models import LinkChannel
 
 SKIP_PREFIXES = ("/api/", "/admin/", "/static/", "/media/", "/payments/wechatpay/", "/healthz")
@@ -15,24 +15,24 @@ _SEEN_LIMIT = 30
 
 def capture(request: HttpRequest, raw_code: str, *, channel: str = ""):
     """Remember a valid code for this visitor; returns its owner (or None for an unknown code)."""
-    token = services.parse_ref(raw_code)
+    token = codes.parse_ref(raw_code)
     if token is None:
         return None
     if channel:
-        token = services.parse_ref(f"{token.code}.{channel}") or token
-    referrer = services.user_for_code(token.code)
+        token = codes.parse_ref(f"{token.code}.{channel}") or token
+    referrer = codes.user_for_code(token.code)
     if referrer is None:
         return None
     user = getattr(request, "user", None)
     if getattr(user, "is_authenticated", False) and user.pk == referrer.pk:
         return referrer  # opening one's own link: nothing to remember or count
     session = request.session
-    session[services.SESSION_KEY] = str(token)
-    seen = list(session.get(services.SESSION_SEEN_KEY, []))
+    session[codes.SESSION_KEY] = str(token)
+    seen = list(session.get(codes.SESSION_SEEN_KEY, []))
     key = f"{token.code}.{token.channel}"
     if key not in seen:
-        services.link_visit_record(referrer=referrer, channel=token.channel)
-        session[services.SESSION_SEEN_KEY] = (seen + [key])[-_SEEN_LIMIT:]
+        codes.link_visit_record(referrer=referrer, channel=token.channel)
+        session[codes.SESSION_SEEN_KEY] = (seen + [key])[-_SEEN_LIMIT:]
     return referrer
 
 

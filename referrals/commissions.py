@@ -10,6 +10,8 @@
   floor(rate × (paid − refunded)); the difference is voided while held or clawed back after
   settlement (the ledger decides which). The rounding remainder stays with the platform.
 - Point rewards (per rule) are awarded by a sweep once the same hold has passed.
+- A commission is created accrued or skipped; after that its status moves only through
+  `commission_transition`, which refuses any move `COMMISSION_TRANSITIONS` does not list.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ApplicationError
 from core.money import apply_bp, fen_to_yuan_text
-from payments import items
-from referrals import services
+from members.selectors import active_membership
+from members.services import points_award, points_clawback
+from payments import items, ledger
+from referrals import agreements, attribution, notifications, promoters
 from referrals.models import (
     Commission,
     CommissionRule,
     GroupBuyMember,
+    Promoter,
     PromoterLevel,
     ReferralSettings,
     RewardKind,
@@ -38,6 +44,35 @@ from referrals.models import (
 logger = logging.getLogger(__name__)
 
 SOURCES = {1: "commission", 2: "commission_l2"}
+
+C = Commission.Status
+
+# The only legal moves of a commission (it is created accrued or skipped); everything else is refused.
+# A further partial refund keeps a partially reversed commission partially reversed.
+COMMISSION_TRANSITIONS: dict[str, set[str]] = {
+    C.ACCRUED: {C.PARTIALLY_REVERSED, C.REVERSED},
+    C.PARTIALLY_REVERSED: {C.PARTIALLY_REVERSED, C.REVERSED},
+    C.REVERSED: set(),
+    C.SKIPPED: set(),
+}
+
+
+def commission_transition(*, commission: Commission, to: str, updates: dict | None = None) -> None:
+    """Move a LOCKED commission to `to`, refusing illegal moves; `updates` are other fields saved in
+    the same UPDATE (the reversed amount, points taken back)."""
+    if to not in COMMISSION_TRANSITIONS.get(commission.status, set()):
+        raise ApplicationError(
+            "illegal_transition",
+            _("该笔收益当前状态不允许此操作"),
+            status_code=409,
+            extra={"from": commission.status, "to": to},
+        )
+    commission.status = to
+    fields = ["status"]
+    for name, value in (updates or {}).items():
+        setattr(commission, name, value)
+        fields.append(name)
+    commission.save(update_fields=fields)
 
 
 @dataclass(frozen=True)
@@ -95,14 +130,12 @@ def _hold_until(order) -> datetime:
 
 
 def _skip_reason(*, beneficiary, buyer, conf: ReferralSettings) -> str:
-    from members.selectors import active_membership
-
-    if services.Promoter.objects.filter(user_id=beneficiary.pk, is_blocked=True).exists():
+    if Promoter.objects.filter(user_id=beneficiary.pk, is_blocked=True).exists():
         return Commission.SkipReason.BLOCKED
-    reason = services.referral_block_reason(user=buyer, referrer=beneficiary)
-    if reason in (services.Refusal.SAME_WECHAT, services.Refusal.SAME_PHONE):
+    reason = attribution.referral_block_reason(user=buyer, referrer=beneficiary)
+    if reason in (attribution.Refusal.SAME_WECHAT, attribution.Refusal.SAME_PHONE):
         return Commission.SkipReason.SAME_PERSON
-    if not services.agreement_accepted(beneficiary):
+    if not agreements.agreement_accepted(beneficiary):
         return Commission.SkipReason.AGREEMENT
     if conf.earning_requires_membership and active_membership(beneficiary) is None:
         return Commission.SkipReason.MEMBERSHIP
@@ -115,7 +148,7 @@ def _beneficiaries(order, conf: ReferralSettings) -> list[tuple[int, object]]:
         return []
     result = [(1, first)]
     if conf.commission_depth >= 2:
-        upline = services.active_binding(first)
+        upline = attribution.active_binding(first)
         second = upline.referrer if upline is not None else None
         if second is not None and second.pk not in (order.user_id, first.pk):
             result.append((2, second))
@@ -126,7 +159,7 @@ def commission_accrue_for_order(order) -> list[Commission]:
     """Paid listener: bind on first purchase, accrue commission per level, upgrade the promoter."""
     if order.amount_fen <= 0:
         return []
-    services.binding_on_first_purchase(order)
+    attribution.binding_on_first_purchase(order)
     if order.referrer_id is None:
         return []
     if (
@@ -143,14 +176,12 @@ def commission_accrue_for_order(order) -> list[Commission]:
         if commission is not None:
             created.append(commission)
     if created:
-        services.promoter_auto_upgrade(user=order.referrer)
+        promoters.promoter_auto_upgrade(user=order.referrer)
     return created
 
 
 def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Commission | None:
-    from payments import ledger
-
-    promoter_level = services.promoter_level_of(beneficiary)
+    promoter_level = promoters.promoter_level_of(beneficiary)
     rate = rate_for(
         item_type=order.item_type, item_id=order.item_id, level=level, promoter_level=promoter_level
     )
@@ -182,7 +213,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
     title_args = {"title": order.title[:40], "amount": fen_to_yuan_text(amount, always_decimals=True)}
     if skip:
         if skip == Commission.SkipReason.AGREEMENT:
-            services._notify(
+            notifications.notify_member(
                 user=beneficiary,
                 kind="referral_commission_skipped",
                 title=_("有一笔推广成交：请先同意推广员协议"),
@@ -209,7 +240,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
         title = _("推广成交，积分奖励待发放（约 %(points)s 积分）") % {
             "points": points_for(amount, rate.points_per_yuan)
         }
-    services._notify(
+    notifications.notify_member(
         user=beneficiary,
         kind="referral_commission",
         title=title,
@@ -222,8 +253,6 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
 
 def commission_reverse_for_refund(order, refund) -> list[Commission]:
     """Refunded listener: keep floor(rate × net paid) per commission; reverse the rest (idempotent)."""
-    from payments import ledger
-
     changed: list[Commission] = []
     commissions = (
         Commission.objects.select_for_update(of=("self",))
@@ -246,16 +275,16 @@ def commission_reverse_for_refund(order, refund) -> list[Commission]:
             )
         elif commission.reward_kind == RewardKind.POINTS and commission.points_awarded:
             _points_take_back(commission=commission, keep_fen=keep, key=key, reason=reason)
-        commission.reversed_fen = target_reversed
-        commission.status = Commission.Status.REVERSED if keep == 0 else Commission.Status.PARTIALLY_REVERSED
-        commission.save(update_fields=["reversed_fen", "status", "points_clawed_back"])
+        commission_transition(
+            commission=commission,
+            to=C.REVERSED if keep == 0 else C.PARTIALLY_REVERSED,
+            updates={"reversed_fen": target_reversed, "points_clawed_back": commission.points_clawed_back},
+        )
         changed.append(commission)
     return changed
 
 
 def _points_take_back(*, commission: Commission, keep_fen: int, key: str, reason: str) -> None:
-    from members.services import points_clawback
-
     owed = commission.points_awarded - points_for(keep_fen, commission.points_per_yuan)
     owed -= commission.points_clawed_back
     if owed <= 0:
@@ -271,8 +300,6 @@ def _points_take_back(*, commission: Commission, keep_fen: int, key: str, reason
 
 def commission_points_release(*, now: datetime | None = None, limit: int = 500) -> int:
     """Award point rewards whose hold has passed (net of refunds). Each row once; safe to re-run."""
-    from members.services import points_award
-
     now = now or timezone.now()
     due = list(
         Commission.objects.filter(

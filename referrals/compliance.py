@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import csvsafe
+from members.models import User
+from payments.models import Order
 from referrals.models import Commission, CommissionRule, PromoterLevel, ReferralBinding, ReferralSettings
 
 PROSECUTION_LEVELS = 3  # 组织、领导传销活动：层级三级以上
@@ -59,9 +61,6 @@ class Warning:
 
 def referral_trees(*, with_participants: bool = True) -> list[Tree]:
     """Every tree of the current (open, unexpired) bindings, largest first."""
-    from members.models import User
-    from payments.models import Order
-
     now = timezone.now()
     edges = list(
         ReferralBinding.objects.filter(ended_at__isnull=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from members.demo import DEMO_PASSWORD
 from members.models import User
-from referrals import services
+from referrals import agreements, attribution, promoters
 from referrals.models import (
     CommissionRule,
     GroupBuyOffer,
@@ -107,15 +107,15 @@ def seed(*, stdout, history: bool = False) -> None:
     if created:
         promoter.set_password(DEMO_PASSWORD)
         promoter.save()
-    if services.promoter_level_of(promoter) != levels["kol"]:
-        services.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
-    services.agreement_accept(user=promoter, agreement=agreement)
+    if promoters.promoter_level_of(promoter) != levels["kol"]:
+        promoters.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
+    agreements.agreement_accept(user=promoter, agreement=agreement)
     friend, created = User.objects.get_or_create(username="friend", defaults={"nickname": "小李"})
     if created:
         friend.set_password(DEMO_PASSWORD)
         friend.save()
     if not ReferralBinding.objects.filter(user=friend).exists():
-        services.binding_create(user=friend, referrer=promoter, source=ReferralBinding.Source.OPERATOR)
+        attribution.binding_create(user=friend, referrer=promoter, source=ReferralBinding.Source.OPERATOR)
     stdout.write(
         "referrals: levels 普通/KOL/核心, direct commission 10% on memberships, agreement v1, "
         f"VIP 3-person group buy; logins promoter / friend (password {DEMO_PASSWORD})"

@@ -8,6 +8,9 @@ transaction and every paid member receives the underlying item through
 `payments.services.order_create_free` (exactly once per seat: `granted_order` is set in the same
 transaction). An expired group is refunded by the sweep through `payments.services.refund_request`.
 
+A group's status moves only through `group_buy_transition`, which refuses any move
+`GROUP_BUY_TRANSITIONS` does not list and stamps the times the move implies.
+
 Lock order: payments.Order (held by payments in fulfil/revoke) → GroupBuy → GroupBuyMember. The
 sweep never holds a group lock while it asks payments to refund.
 """
@@ -26,8 +29,11 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
 from payments import items
+from payments.models import Order
+from payments.services import order_create_free, order_ttl, refund_system_request
 from referrals.locks import lock_group
 from referrals.models import GroupBuy, GroupBuyMember, GroupBuyOffer
+from referrals.notifications import notify_member
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +43,53 @@ MAX_UNPAID_RESERVATIONS = 3
 G = GroupBuy.Status
 M = GroupBuyMember.Status
 
+# The only legal moves of a group; everything else is refused. A cancelled draft (its initiator's place
+# lapsed unpaid) is revived when that initiator's payment arrives after all: the payment opens it.
+GROUP_BUY_TRANSITIONS: dict[str, set[str]] = {
+    G.AWAITING_INITIATOR: {G.FORMING, G.CANCELLED},
+    G.CANCELLED: {G.FORMING},
+    G.FORMING: {G.SUCCEEDED, G.EXPIRED},
+    G.SUCCEEDED: set(),
+    G.EXPIRED: set(),
+}
+
 
 class GroupBuyRefused(ApplicationError):
     def __init__(self, code: str, message: str, status_code: int = 409):
         super().__init__(code, message, status_code=status_code)
 
 
+def group_buy_transition(*, group: GroupBuy, to: str, now: datetime, updates: dict | None = None) -> None:
+    """Move a LOCKED group to `to`, refusing illegal moves, and save it with the times the move implies
+    (opened: the deadline starts; succeeded, expired, cancelled: ended). `updates` are other fields
+    saved in the same UPDATE (the paid count)."""
+    if to not in GROUP_BUY_TRANSITIONS.get(group.status, set()):
+        raise ApplicationError(
+            "illegal_transition",
+            _("拼团当前状态不允许此操作"),
+            status_code=409,
+            extra={"from": group.status, "to": to},
+        )
+    group.status = to
+    fields = ["status", "ended_at"]
+    if to == G.FORMING:
+        group.opened_at = now
+        group.expires_at = now + group.offer.time_limit
+        group.ended_at = None
+        fields += ["opened_at", "expires_at"]
+    else:
+        group.ended_at = now
+        if to == G.SUCCEEDED:
+            group.succeeded_at = now
+            fields.append("succeeded_at")
+    for name, value in (updates or {}).items():
+        setattr(group, name, value)
+        fields.append(name)
+    group.save(update_fields=fields)
+
+
 def seat_hold() -> timedelta:
     """How long a reserved place waits for its payment: the order's lifetime plus a margin."""
-    from payments.services import order_ttl
-
     return order_ttl() + timedelta(minutes=5)
 
 
@@ -203,7 +246,7 @@ def _mark_for_refund(seat: GroupBuyMember, *, order, now: datetime, why: str) ->
 
 
 def _enqueue_refund(seat_id: int) -> None:
-    from referrals import tasks
+    from referrals import tasks  # cycle: referrals.tasks imports referrals.group_buys
 
     try:
         tasks.group_buy_refund_seat.delay(seat_id)
@@ -234,15 +277,12 @@ def group_seat_paid(*, order) -> GroupBuyMember:
         .exclude(pk=seat.pk)
         .exists()
     )
-    if group.status in (G.AWAITING_INITIATOR, G.CANCELLED):
+    opens_group = group.status in (G.AWAITING_INITIATOR, G.CANCELLED)
+    if opens_group:
         # Only the initiator's payment opens a group (a lapsed, cancelled draft is revived).
         if not seat.is_initiator or other_active or not group.offer.is_active:
             _mark_for_refund(seat, order=order, now=now, why=f"group {group.status}")
             return seat
-        group.status = G.FORMING
-        group.opened_at = now
-        group.expires_at = now + group.offer.time_limit
-        group.ended_at = None
     elif group.status == G.SUCCEEDED or group_is_over(group, now) or other_active:
         _mark_for_refund(seat, order=order, now=now, why=f"group {group.status}")
         return seat
@@ -254,20 +294,20 @@ def group_seat_paid(*, order) -> GroupBuyMember:
     seat.status = M.PAID
     seat.paid_at = now
     seat.save(update_fields=["status", "paid_at", "order"])
-    group.paid_count = group.members.filter(status=M.PAID).count()
-    fields = ["status", "opened_at", "expires_at", "ended_at", "paid_count"]
-    if group.paid_count >= group.size:
-        group.status = G.SUCCEEDED
-        group.succeeded_at = now
-        group.ended_at = now
-        fields += ["succeeded_at"]
-    group.save(update_fields=fields)
+    paid_count = group.members.filter(status=M.PAID).count()
+    if opens_group:
+        group_buy_transition(group=group, to=G.FORMING, now=now, updates={"paid_count": paid_count})
+    if paid_count >= group.size:
+        group_buy_transition(group=group, to=G.SUCCEEDED, now=now, updates={"paid_count": paid_count})
+    elif not opens_group:
+        group.paid_count = paid_count
+        group.save(update_fields=["paid_count"])
     if group.status == G.SUCCEEDED:
         _grant_all(group)
         _notify_group(group, success=True)
     elif seat.is_initiator:
-        _notify_user(
-            seat.user,
+        notify_member(
+            user=seat.user,
             kind="group_buy_opened",
             title=_("开团成功，邀请好友一起拼"),
             body=_("还差 %(n)s 人成团，%(hours)s 小时内有效。")
@@ -289,8 +329,6 @@ def _grant_all(group: GroupBuy) -> None:
 
 def group_seat_grant(*, seat: GroupBuyMember, group: GroupBuy) -> None:
     """Give one paid member the underlying item (a zero-amount order). Caller holds the seat lock."""
-    from payments.services import order_create_free
-
     if seat.granted_order_id is not None or seat.status != M.PAID:
         return
     offer = group.offer
@@ -350,8 +388,6 @@ def _revoke_grant(*, seat: GroupBuyMember, order, refund) -> None:
     The item type sees its own grant order (its idempotency anchor) carrying the paid order's
     amounts, so partial and full refunds revoke exactly what they would for a direct purchase.
     """
-    from payments.models import Order
-
     granted = Order.objects.get(pk=seat.granted_order_id)
     proxy = copy.copy(granted)
     proxy.amount_fen = order.amount_fen
@@ -376,9 +412,7 @@ def group_buys_expire(*, now: datetime | None = None, batch_size: int = 100) -> 
                 .order_by("expires_at")[:batch_size]
             )
             for group in due:
-                group.status = G.EXPIRED
-                group.ended_at = now
-                group.save(update_fields=["status", "ended_at"])
+                group_buy_transition(group=group, to=G.EXPIRED, now=now)
                 group.members.filter(status=M.PAID).update(status=M.REFUNDING, needs_refund=True)
                 group.members.filter(status=M.RESERVED).update(status=M.CANCELLED)
                 counts["expired"] += 1
@@ -395,9 +429,7 @@ def group_buys_expire(*, now: datetime | None = None, batch_size: int = 100) -> 
             )[:batch_size]
         )
         for group in stale:
-            group.status = G.CANCELLED
-            group.ended_at = now
-            group.save(update_fields=["status", "ended_at"])
+            group_buy_transition(group=group, to=G.CANCELLED, now=now)
             group.members.filter(status=M.RESERVED).update(status=M.CANCELLED)
             counts["cancelled"] += 1
     counts["released"] = GroupBuyMember.objects.filter(
@@ -414,8 +446,6 @@ def group_buys_expire(*, now: datetime | None = None, batch_size: int = 100) -> 
 
 
 def seats_due_for_refund() -> list[int]:
-    from payments.models import Order
-
     return list(
         GroupBuyMember.objects.filter(
             needs_refund=True, order__status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED]
@@ -427,9 +457,6 @@ def seats_due_for_refund() -> list[int]:
 
 def group_buy_refund_seat(*, seat_id: int) -> bool:
     """Ask payments to refund a seat that must be refunded (not inside any lock of ours). Idempotent."""
-    from payments.models import Order
-    from payments.services import refund_system_request
-
     seat = GroupBuyMember.objects.select_related("order", "group").filter(pk=seat_id).first()
     if seat is None or not seat.needs_refund or seat.order is None:
         return False
@@ -465,24 +492,14 @@ def group_buy_retry_grant(*, seat_id: int) -> int:
 # ---- notifications ---------------------------------------------------------------------------------------
 
 
-def _notify_user(
-    user, *, kind: str, title: str, body: str = "", url: str = "", subscribe_template: str = ""
-) -> None:
-    from members.services import notification_send
-
-    notification_send(
-        user=user, kind=kind, title=title[:200], body=body, url=url, subscribe_template=subscribe_template
-    )
-
-
 def _notify_group(group: GroupBuy, *, success: bool) -> None:
     members = GroupBuyMember.objects.select_related("user").filter(
         group=group, status__in=[M.PAID] if success else [M.REFUNDING, M.REFUNDED]
     )
     for seat in members:
         if success:
-            _notify_user(
-                seat.user,
+            notify_member(
+                user=seat.user,
                 kind="group_buy_succeeded",
                 title=_("拼团成功：%(title)s") % {"title": group.offer.title[:40]},
                 body=_("%(n)s 人已成团，购买内容已开通。") % {"n": group.size},
@@ -490,8 +507,8 @@ def _notify_group(group: GroupBuy, *, success: bool) -> None:
                 subscribe_template="group_buy_result",
             )
         else:
-            _notify_user(
-                seat.user,
+            notify_member(
+                user=seat.user,
                 kind="group_buy_expired",
                 title=_("拼团未成功，已自动退款：%(title)s") % {"title": group.offer.title[:40]},
                 body=_("在时限内没有凑齐 %(n)s 人，款项将原路退回。") % {"n": group.size},

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import brand
@@ -14,7 +15,7 @@ from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
 from core.posters import render_poster
 from payments import items
-from referrals import services
+from referrals import codes
 
 CACHE_SECONDS = 3600
 
@@ -23,7 +24,7 @@ def poster_share_url(*, user, item_type: str = "", item_id: str = "") -> str:
     query = {"c": "poster"}
     if item_type and item_id:
         query["item"] = f"{item_type}:{item_id}"
-    return f"{services.share_url(user)}?{urlencode(query)}"
+    return f"{codes.share_url(user)}?{urlencode(query)}"
 
 
 def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> bytes:
@@ -32,7 +33,7 @@ def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> byte
     Raises ItemUnavailable for an unknown item.
     """
     if item_type and item_id:
-        quote = _item_quote(user=user, item_type=item_type, item_id=item_id)
+        quote = item_quote_for_visitor(user=user, item_type=item_type, item_id=item_id)
         title = quote.title
         stats = [(fen_to_yuan_text(quote.list_price_fen), _("价格"))]
         subtitle = _("%(name)s 推荐给你") % {"name": user.display_name}
@@ -63,7 +64,7 @@ def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> byte
     return png
 
 
-def _item_quote(*, user, item_type: str, item_id: str) -> items.Quote:
+def item_quote_for_visitor(*, user, item_type: str, item_id: str) -> items.Quote:
     """The item as a visitor sees it (its own price, no member discounts of the sharer's).
 
     Item types that can only be quoted for a signed-in user are quoted for the sharer instead.
@@ -79,12 +80,8 @@ def _item_quote(*, user, item_type: str, item_id: str) -> items.Quote:
 
 def group_poster_png(*, user, group) -> bytes:
     """A poster inviting friends into one group (拼团), with the sharer's code on the link."""
-    from django.urls import reverse
-
-    from core.money import fen_to_yuan_text as yuan
-
     url = (
-        f"{services.share_url(user)}?"
+        f"{codes.share_url(user)}?"
         f"{urlencode({'c': 'group_buy', 'next': reverse('referrals:group_buy', args=[group.pk])})}"
     )
     left = group.places_left
@@ -92,7 +89,7 @@ def group_poster_png(*, user, group) -> bytes:
         title=group.offer.title,
         subtitle=_("%(name)s 邀你一起拼团：%(size)s 人成团，还差 %(left)s 人")
         % {"name": user.display_name, "size": group.size, "left": left},
-        stats=[(yuan(group.price_fen), _("拼团价")), (str(left), _("还差人数"))],
+        stats=[(fen_to_yuan_text(group.price_fen), _("拼团价")), (str(left), _("还差人数"))],
         qr_payload=url,
         footer=_("推荐码 %(code)s") % {"code": user.referral_code},
     )

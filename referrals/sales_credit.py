@@ -30,7 +30,8 @@ from core.crypto import keyed_hash, normalize_phone
 from core.errors import ApplicationError
 from members.models import Onboarding, User
 from members.selectors import active_sales_reps
-from referrals import services
+from payments.items import Quote
+from referrals import attribution, codes
 from referrals.models import Promoter, SalesLead
 
 
@@ -81,12 +82,12 @@ def sales_credit_for_order(
     lead = open_lead_for(user)
     if lead is not None and lead.rep_id != user.pk and rep_may_be_credited(lead.rep):
         return SalesCredit(lead.rep, "lead")
-    token = services.parse_ref(referral_code)
+    token = codes.parse_ref(referral_code)
     if token is not None:
         owner = User.objects.filter(referral_code=token.code).first()
         if owner is not None and owner.pk != user.pk and rep_may_be_credited(owner):
             return SalesCredit(owner, "link")
-    binding = services.active_binding(user, now=now)
+    binding = attribution.active_binding(user, now=now)
     if binding is not None and rep_may_be_credited(binding.referrer):
         return SalesCredit(binding.referrer, "binding")
     return SalesCredit(None)
@@ -94,8 +95,6 @@ def sales_credit_for_order(
 
 def quote_adjust(*, user, item_type, item_id: str, quote, referral_code: str = ""):
     """The quote adjuster (payments.items.add_quote_adjuster): `sales_rep_id` in the quote context."""
-    from payments.items import Quote
-
     if not getattr(user, "is_authenticated", False):
         return quote
     credit = sales_credit_for_order(user=user, referral_code=referral_code)

@@ -9,6 +9,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from payments import ledger
+from payments.models import Order
 from referrals.models import (
     Commission,
     GroupBuy,
@@ -35,8 +37,6 @@ def mask_name(name: str) -> str:
 
 def invited_bindings(user) -> QuerySet[ReferralBinding]:
     """People this user brought (open bindings), newest first, with whether they have paid."""
-    from payments.models import Order
-
     paid = Order.objects.filter(
         user_id=OuterRef("user_id"),
         amount_fen__gt=0,
@@ -82,8 +82,6 @@ class EarningsByState:
 
 
 def earnings_by_state(user) -> EarningsByState:
-    from payments import ledger
-
     balances = ledger.balances(user)
     rows = Commission.objects.filter(beneficiary_id=user.pk).aggregate(
         cash=Sum(

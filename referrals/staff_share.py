@@ -36,6 +36,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ApplicationError
+from payments import ledger
+from payments.models import Order, Refund
 from referrals.models import (
     SalesTeam,
     StaffShareAdjustment,
@@ -129,8 +131,6 @@ def staff_share_close_month(
 
     `actor` is the money operator who closed it (none when the schedule did); `trigger` says by what
     path (`admin`, `command`, `operator`, `schedule:<periodic task>`) and goes into the audit row."""
-    from payments import ledger
-
     now = now or timezone.now()
     month = month_start(month)
     start, end = month_bounds(month)
@@ -158,42 +158,24 @@ def staff_share_close_month(
             statements = _close_statements(closed=closed, brackets=brackets, start=start, end=end)
             label = month.strftime("%Y-%m")
             for statement in statements:
-                if statement.share_fen > 0:
-                    statement.earning = ledger.earning_accrue(
-                        user=statement.rep,
-                        amount_fen=statement.share_fen,
-                        source="staff_share",
-                        idempotency_key=f"staff-share:{label}:{statement.rep_id}",
-                        hold_until=now,
-                        description=_("%(month)s 销售分润") % {"month": label},
-                    )
-                    statement.save(update_fields=["earning"])
-                if statement.adjustment_fen > 0:
-                    ledger.earning_deduct(
-                        user=statement.rep,
-                        amount_fen=statement.adjustment_fen,
-                        idempotency_key=f"staff-share-adjust:{label}:{statement.rep_id}",
-                        reason=_("%(month)s 扣回往月退款对应的分润") % {"month": label},
-                    )
+                _post_to_ledger(
+                    statement,
+                    person=statement.rep,
+                    key=f"staff-share:{label}:{statement.rep_id}",
+                    now=now,
+                    description=_("%(month)s 销售分润") % {"month": label},
+                    deduction_reason=_("%(month)s 扣回往月退款对应的分润") % {"month": label},
+                )
             overrides = _close_overrides(closed=closed, statements=statements, start=start, end=end)
             for override in overrides:
-                if override.share_fen > 0:
-                    override.earning = ledger.earning_accrue(
-                        user=override.supervisor,
-                        amount_fen=override.share_fen,
-                        source="staff_share",
-                        idempotency_key=f"staff-share-override:{label}:{override.supervisor_id}",
-                        hold_until=now,
-                        description=_("%(month)s 团队管理分润") % {"month": label},
-                    )
-                    override.save(update_fields=["earning"])
-                if override.adjustment_fen > 0:
-                    ledger.earning_deduct(
-                        user=override.supervisor,
-                        amount_fen=override.adjustment_fen,
-                        idempotency_key=f"staff-share-override-adjust:{label}:{override.supervisor_id}",
-                        reason=_("%(month)s 扣回往月退款对应的团队管理分润") % {"month": label},
-                    )
+                _post_to_ledger(
+                    override,
+                    person=override.supervisor,
+                    key=f"staff-share-override:{label}:{override.supervisor_id}",
+                    now=now,
+                    description=_("%(month)s 团队管理分润") % {"month": label},
+                    deduction_reason=_("%(month)s 扣回往月退款对应的团队管理分润") % {"month": label},
+                )
             closed.volume_fen = sum(s.net_fen for s in statements)
             closed.share_fen = sum(s.share_fen for s in statements)
             closed.override_fen = sum(o.share_fen for o in overrides)
@@ -222,11 +204,41 @@ def staff_share_close_month(
     return closed
 
 
+def _post_to_ledger(
+    row: StaffShareStatement | StaffShareOverride,
+    *,
+    person,
+    key: str,
+    now: datetime,
+    description: str,
+    deduction_reason: str,
+) -> None:
+    """Post one closed row (a rep's statement or a supervisor's override) to the ledger: its share as an
+    earning available at once (idempotency key `key`), then its deduction for earlier months' refunds
+    (the same key's kind with `-adjust`)."""
+    if row.share_fen > 0:
+        row.earning = ledger.earning_accrue(
+            user=person,
+            amount_fen=row.share_fen,
+            source="staff_share",
+            idempotency_key=key,
+            hold_until=now,
+            description=description,
+        )
+        row.save(update_fields=["earning"])
+    if row.adjustment_fen > 0:
+        kind, _sep, rest = key.partition(":")
+        ledger.earning_deduct(
+            user=person,
+            amount_fen=row.adjustment_fen,
+            idempotency_key=f"{kind}-adjust:{rest}",
+            reason=deduction_reason,
+        )
+
+
 def _close_statements(
     *, closed: StaffShareMonth, brackets: list[Bracket], start: datetime, end: datetime
 ) -> list[StaffShareStatement]:
-    from payments.models import Order, Refund
-
     # Credited: a rep of record on the order, or a member with an assigned sales rep.
     credited = Q(sales_rep__isnull=False) | Q(user__onboarding__sales_rep__isnull=False)
     orders = (
@@ -313,8 +325,6 @@ def _close_statements(
 
 def _adjustments_due(*, start: datetime, end: datetime) -> dict[int, dict[int, tuple[int, int]]]:
     """{rep: {source statement: (refunds newly completed in [start, end), share to take back)}}."""
-    from payments.models import Refund
-
     newly = (
         Refund.objects.filter(
             status=Refund.Status.SUCCEEDED,
@@ -396,8 +406,6 @@ def _override_adjustments_due(
     *, month: date, start: datetime, end: datetime
 ) -> dict[int, dict[int, tuple[int, int]]]:
     """{supervisor: {source override: (refunds newly completed in [start, end), override to take back)}}."""
-    from payments.models import Refund
-
     source_field = "order__staff_share_line__statement__override_id"
     newly = (
         Refund.objects.filter(

@@ -7,6 +7,9 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
+from core.money_tasks import money_operator_for, schedule_name
+from referrals import commissions, group_buys, staff_share
+
 logger = logging.getLogger(__name__)
 
 EXPIRE_LOCK = "referrals:group-buy-expire-lock"
@@ -15,8 +18,6 @@ EXPIRE_LOCK = "referrals:group-buy-expire-lock"
 @shared_task(name="referrals.tasks.expire_group_buys", acks_late=True)
 def expire_group_buys() -> dict:
     """Expire unfinished groups, refund their paid members, retry failed grants. One run at a time."""
-    from referrals import group_buys
-
     if not cache.add(EXPIRE_LOCK, 1, timeout=300):
         return {"skipped": 1}
     try:
@@ -28,8 +29,6 @@ def expire_group_buys() -> dict:
 @shared_task(name="referrals.tasks.group_buy_refund_seat", acks_late=True)
 def group_buy_refund_seat(seat_id: int) -> bool:
     """Refund one seat the group-buy rules marked `needs_refund` (any other seat id changes nothing)."""
-    from referrals import group_buys
-
     return group_buys.group_buy_refund_seat(seat_id=seat_id)
 
 
@@ -40,9 +39,6 @@ def close_staff_share_month(self, operator_id: int | None = None) -> list[str]:
     On schedule the schedule is the actor (its name is in the close's audit row). Run by hand (beat's
     admin passes the superuser's `operator_id`), only an active money operator may, recorded as the
     closer; any other id is refused with a warning and nothing is closed."""
-    from core.money_tasks import money_operator_for, schedule_name
-    from referrals import staff_share
-
     if operator_id is None:
         actor, trigger = None, f"schedule:{schedule_name(self.request) or 'system'}"
     else:
@@ -56,6 +52,4 @@ def close_staff_share_month(self, operator_id: int | None = None) -> list[str]:
 
 @shared_task(name="referrals.tasks.release_commission_points", acks_late=True)
 def release_commission_points() -> int:
-    from referrals import commissions
-
     return commissions.commission_points_release()

@@ -23,7 +23,8 @@ from core.http import local_path
 from core.ip import client_ip
 from core.roles import FINANCE, OPERATOR, has_role
 from payments import items
-from referrals import capture, compliance, group_buys, posters, selectors, services
+from referrals import agreements, capture, codes, compliance, group_buys, posters, promoters, selectors
+from referrals.forms import AgreementAcceptForm
 from referrals.models import Commission, GroupBuy, GroupBuyMember, PromoterPrice, StaffShareStatement
 
 PAGE_SIZE = 20
@@ -65,15 +66,15 @@ def share(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def center(request: HttpRequest) -> HttpResponse:
     user = request.user
-    level = services.promoter_level_of(user)
+    level = promoters.promoter_level_of(user)
     context = {
         "code": user.referral_code,
-        "share_url": services.share_url(user),
-        "moments_url": services.share_url(user, channel="moments"),
-        "miniprogram_path": services.miniprogram_path(user),
+        "share_url": codes.share_url(user),
+        "moments_url": codes.share_url(user, channel="moments"),
+        "miniprogram_path": codes.miniprogram_path(user),
         "level": level,
-        "agreement": services.agreement_current(),
-        "agreement_ok": services.agreement_accepted(user),
+        "agreement": agreements.agreement_current(),
+        "agreement_ok": agreements.agreement_accepted(user),
         "earnings": selectors.earnings_by_state(user),
         "invited": list(selectors.invited_bindings(user)[:5]),
         "invited_count": selectors.invited_count(user),
@@ -113,12 +114,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement(request: HttpRequest) -> HttpResponse:
-    current = services.agreement_current()
+    current = agreements.agreement_current()
     if request.method == "POST":
-        if current is None or str(current.version) != request.POST.get("version", ""):
+        form = AgreementAcceptForm(request.POST)
+        if current is None or not form.is_valid() or form.cleaned_data["version"] != current.version:
             messages.error(request, _("协议已更新，请阅读最新版本后再确认"))
         else:
-            services.agreement_accept(
+            agreements.agreement_accept(
                 user=request.user,
                 agreement=current,
                 ip=client_ip(request),
@@ -129,7 +131,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/agreement.html",
-        {"agreement": current, "accepted": services.agreement_accepted(request.user)},
+        {"agreement": current, "accepted": agreements.agreement_accepted(request.user)},
     )
 
 
@@ -194,7 +196,9 @@ def group_buy_offer(request: HttpRequest, offer_id: int) -> HttpResponse:
 def _list_price(offer, user) -> int | None:
     """The item's own price, shown struck through next to the group price."""
     try:
-        return posters._item_quote(user=user, item_type=offer.item_type, item_id=offer.item_id).list_price_fen
+        return posters.item_quote_for_visitor(
+            user=user, item_type=offer.item_type, item_id=offer.item_id
+        ).list_price_fen
     except (ApplicationError, AttributeError, TypeError):
         return None
 

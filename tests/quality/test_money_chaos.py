@@ -65,7 +65,7 @@ class World:
         from django.contrib.auth.models import Group
 
         from core.roles import FINANCE
-        from referrals import services as referral_services
+        from referrals import agreements
         from referrals.models import CommissionRule, PromoterAgreement
         from tests.factories import UserFactory
 
@@ -79,7 +79,7 @@ class World:
         agreement = PromoterAgreement.objects.create(
             version=1, title="推广员协议", body="只为真实成交付佣金。", published_at=timezone.now()
         )
-        referral_services.agreement_accept(user=self.promoter, agreement=agreement)
+        agreements.agreement_accept(user=self.promoter, agreement=agreement)
         CommissionRule.objects.create(item_type=TEST_ITEM, level=1, rate_bp=RATE_BP)
         self.payments = []  # every payment attempt ever started
         self.withdrawals = []

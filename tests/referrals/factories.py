@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from referrals import services
+from referrals import attribution
 from referrals.models import (
     CommissionRule,
     GroupBuyOffer,
@@ -43,7 +43,7 @@ def agreement(version: int = 1, *, published: bool = True, **extra) -> PromoterA
 
 
 def bind(user, referrer, **extra) -> ReferralBinding:
-    return services.binding_create(
+    return attribution.binding_create(
         user=user, referrer=referrer, source=ReferralBinding.Source.SIGNUP, **extra
     )
 

@@ -13,7 +13,7 @@ from members.services import user_signed_up
 from payments import ledger
 from payments.models import Order
 from payments.services import order_create
-from referrals import services
+from referrals import attribution, promoters
 from referrals.models import BindingRefusal, Commission, ReferralBinding, ReferralLinkStat
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def referrer_of(user) -> User | None:
-    binding = services.active_binding(user)
+    binding = attribution.active_binding(user)
     return binding.referrer if binding else None
 
 
@@ -62,8 +62,8 @@ def test_unknown_code_is_recorded_and_binds_nothing():
 
 def test_self_referral_is_refused_for_binding_and_for_orders(alice):
     # binding oneself
-    with pytest.raises(services.BindingRefused) as exc:
-        services.binding_create(user=alice, referrer=alice, source="signup")
+    with pytest.raises(attribution.BindingRefused) as exc:
+        attribution.binding_create(user=alice, referrer=alice, source="signup")
     assert exc.value.code == "referral_self"
     # buying with one's own code: no referrer on the order, no commission
     f.rule()
@@ -77,8 +77,8 @@ def test_cycle_a_b_is_refused(alice, bob):
     # given Bob was brought by Alice
     f.bind(bob, alice)
     # when Alice tries to bind to Bob (or buys with Bob's code)
-    with pytest.raises(services.BindingRefused) as exc:
-        services.binding_create(user=alice, referrer=bob, source="signup")
+    with pytest.raises(attribution.BindingRefused) as exc:
+        attribution.binding_create(user=alice, referrer=bob, source="signup")
     assert exc.value.reason == "cycle"
     f.rule()
     order = create_paid_order(user=alice, item_type=TEST_ITEM, item_id="A", referral_code=bob.referral_code)
@@ -93,8 +93,8 @@ def test_cycle_a_b_is_refused(alice, bob):
 def test_longer_cycle_is_refused(alice, bob, carol):
     f.bind(bob, alice)
     f.bind(carol, bob)
-    with pytest.raises(services.BindingRefused) as exc:
-        services.binding_create(user=alice, referrer=carol, source="signup")
+    with pytest.raises(attribution.BindingRefused) as exc:
+        attribution.binding_create(user=alice, referrer=carol, source="signup")
     assert exc.value.reason == "cycle"
 
 
@@ -114,7 +114,7 @@ def test_same_phone_is_refused():
     a.set_phone("13800138000")
     b.set_phone("13800138000")
     a.is_active = b.is_active = True
-    assert services.referral_block_reason(user=b, referrer=a) == "same_phone"
+    assert attribution.referral_block_reason(user=b, referrer=a) == "same_phone"
 
 
 def test_bound_referrer_wins_over_a_share_link_by_default(alice, bob, carol):
@@ -147,13 +147,13 @@ def test_poaching_inside_protection_is_refused(alice, bob, carol):
     f.rule()
     # when Carol's link is used, and when Carol's code tries to rebind Bob
     order = create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A", referral_code=carol.referral_code)
-    with pytest.raises(services.BindingRefused) as exc:
-        services.binding_create(user=bob, referrer=carol, source="purchase")
+    with pytest.raises(attribution.BindingRefused) as exc:
+        attribution.binding_create(user=bob, referrer=carol, source="purchase")
     # then Alice keeps her customer
     assert order.referrer == alice
     assert exc.value.reason == "already_bound"
-    attribution = services.attribution_for_order(user=bob, referral_code=carol.referral_code)
-    assert attribution.referrer == alice and attribution.refused == "protected"
+    captured = attribution.attribution_for_order(user=bob, referral_code=carol.referral_code)
+    assert captured.referrer == alice and captured.refused == "protected"
 
 
 def test_expired_binding_attributes_nothing_and_a_new_code_rebinds(alice, bob, carol):
@@ -188,7 +188,7 @@ def test_first_paid_purchase_binds_an_unbound_buyer_but_an_unpaid_order_does_not
 
 
 def test_blocked_promoter_cannot_bind_new_people(alice):
-    services.promoter_block(user=alice, blocked=True, actor=None, reason="违规宣传")
+    promoters.promoter_block(user=alice, blocked=True, actor=None, reason="违规宣传")
     bob = UserFactory()
     user_signed_up(user=bob, referral_code=alice.referral_code, source="web")
     assert referrer_of(bob) is None

@@ -17,7 +17,7 @@ from payments.gateways import sandbox
 from payments.models import Earning, Order, PaymentNotification, WithdrawalSettings
 from payments.services import order_create, payment_start
 from payments.withdrawals import withdrawal_request
-from referrals import commissions, services
+from referrals import agreements, attribution, commissions, promoters
 from referrals.models import Commission, PromoterPrice
 from tests.factories import UserFactory
 from tests.payments.catalog import PHYSICAL_ITEM, TEST_ITEM
@@ -92,7 +92,7 @@ def test_promoter_level_rate_and_level_specific_rules(alice, bob):
     f.rule(rate_bp=1000)
     f.rule(rate_bp=2500, item_id="B", promoter_level=kol)
     f.rule(rate_bp=3000, item_type=PHYSICAL_ITEM, promoter_level=kol)
-    services.promoter_set_level(user=alice, level=kol, actor=None)
+    promoters.promoter_set_level(user=alice, level=kol, actor=None)
     f.bind(bob, alice)
     create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
     create_paid_order(user=bob, item_type=TEST_ITEM, item_id="B")
@@ -104,7 +104,7 @@ def test_promoter_level_rate_and_level_specific_rules(alice, bob):
 
 def test_level_rate_applies_only_to_items_in_the_programme(alice, bob):
     kol = f.level("kol", 2, commission_rate_bp=2000)
-    services.promoter_set_level(user=alice, level=kol, actor=None)
+    promoters.promoter_set_level(user=alice, level=kol, actor=None)
     f.rule(rate_bp=1000)  # test_item is in the programme, test_physical is not
     f.bind(bob, alice)
     create_paid_order(user=bob, item_type=PHYSICAL_ITEM, item_id="A")
@@ -152,18 +152,18 @@ def test_agreement_must_be_accepted_before_earning(alice, bob):
     assert skipped.status == "skipped" and skipped.skip_reason == "agreement" and skipped.earning is None
     assert ledger.balances(alice).pending_fen == 0
     # after accepting, the next sale pays
-    services.agreement_accept(user=alice, agreement=services.agreement_current())
+    agreements.agreement_accept(user=alice, agreement=agreements.agreement_current())
     create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
     assert ledger.balances(alice).pending_fen == 990
 
 
 def test_a_new_version_requiring_acceptance_stops_earning_until_accepted(alice, bob):
     v1 = f.agreement(1)
-    services.agreement_accept(user=alice, agreement=v1)
+    agreements.agreement_accept(user=alice, agreement=v1)
     f.agreement(2, requires_reacceptance=False)
-    assert services.agreement_accepted(alice) is True  # a minor revision does not
+    assert agreements.agreement_accepted(alice) is True  # a minor revision does not
     f.agreement(3, requires_reacceptance=True)
-    assert services.agreement_accepted(alice) is False
+    assert agreements.agreement_accepted(alice) is False
     f.rule()
     f.bind(bob, alice)
     create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
@@ -181,7 +181,7 @@ def test_operator_requiring_membership_to_earn_skips_non_members(alice, bob):
 def test_blocked_promoter_earns_nothing(alice, bob):
     f.rule()
     f.bind(bob, alice)
-    services.promoter_block(user=alice, blocked=True, actor=None, reason="刷单")
+    promoters.promoter_block(user=alice, blocked=True, actor=None, reason="刷单")
     create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
     assert Commission.objects.get().skip_reason == "blocked"
     assert ledger.balances(alice).pending_fen == 0
@@ -343,8 +343,8 @@ def test_promoter_prices_retail_kol_core(alice, bob, carol):
     PromoterPrice.objects.create(
         level=kol, item_type=TEST_ITEM, item_id="A", price_fen=9_000, applies_to="referred"
     )
-    services.promoter_set_level(user=alice, level=kol, actor=None)
-    services.promoter_set_level(user=carol, level=core, actor=None)
+    promoters.promoter_set_level(user=alice, level=kol, actor=None)
+    promoters.promoter_set_level(user=carol, level=core, actor=None)
     assert normal.is_default
     f.rule(rate_bp=1000)
     # a normal member pays retail; a KOL and a core promoter pay their own prices
@@ -365,15 +365,15 @@ def test_levels_upgrade_automatically_on_real_sales_not_on_signups(alice):
     f.rule(rate_bp=1000)
     # sign-ups alone never upgrade
     for _ in range(5):
-        services.on_user_signed_up(user=UserFactory(), referral_code=alice.referral_code, source="web")
-    assert services.promoter_level_of(alice).code == "normal"
+        attribution.on_user_signed_up(user=UserFactory(), referral_code=alice.referral_code, source="web")
+    assert promoters.promoter_level_of(alice).code == "normal"
     first, second = UserFactory(), UserFactory()
     f.bind(first, alice)
     f.bind(second, alice)
     create_paid_order(user=first, item_type=TEST_ITEM, item_id="A")
-    assert services.promoter_level_of(alice).code == "normal"
+    assert promoters.promoter_level_of(alice).code == "normal"
     create_paid_order(user=second, item_type=TEST_ITEM, item_id="A")
-    assert services.promoter_level_of(alice) == kol
+    assert promoters.promoter_level_of(alice) == kol
     assert alice.promoter.level_source == "auto"
     assert Order.objects.filter(referrer=alice).count() == 2
 

@@ -10,7 +10,7 @@ from core.errors import ApplicationError
 from payments import ledger
 from payments.models import Earning, Order, PaymentNotification
 from payments.services import order_create, payment_start
-from referrals import group_buys, services
+from referrals import attribution, group_buys
 from referrals.models import Commission, GroupBuy, GroupBuyMember, ReferralBinding
 from tests.concurrency import run_together
 from tests.factories import UserFactory
@@ -109,8 +109,8 @@ def test_racing_cross_bindings_cannot_make_a_cycle():
         a, b = UserFactory(), UserFactory()
         run_together(
             [
-                lambda a=a, b=b: services.binding_try(user=a, referrer=b, source="signup"),
-                lambda a=a, b=b: services.binding_try(user=b, referrer=a, source="signup"),
+                lambda a=a, b=b: attribution.binding_try(user=a, referrer=b, source="signup"),
+                lambda a=a, b=b: attribution.binding_try(user=b, referrer=a, source="signup"),
             ]
         )
         assert ReferralBinding.objects.filter(user__in=[a, b]).count() == 1

@@ -8,7 +8,8 @@ import pytest
 
 from core.models import AuditLog
 from members import demo as members_demo
-from referrals import commissions, demo, services
+from members.models import User
+from referrals import agreements, commissions, demo, promoters
 from referrals.models import (
     CommissionRule,
     GroupBuyOffer,
@@ -52,7 +53,7 @@ def test_seed_twice_gives_the_same_data_with_a_membership_commission():
     rate = commissions.rate_for(item_type="membership", item_id="VIP", level=1, promoter_level=None)
     assert rate.rate_bp > 0
     assert PromoterLevel.objects.get(is_default=True).code == "normal"
-    assert services.agreement_current().version == 1
-    promoter = services.User.objects.get(username="promoter")
-    assert services.agreement_accepted(promoter) and services.promoter_level_of(promoter).code == "kol"
+    assert agreements.agreement_current().version == 1
+    promoter = User.objects.get(username="promoter")
+    assert agreements.agreement_accepted(promoter) and promoters.promoter_level_of(promoter).code == "kol"
     assert ReferralBinding.objects.get(user__username="friend").referrer == promoter

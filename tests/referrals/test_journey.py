@@ -17,7 +17,7 @@ from payments import ledger, withdrawals
 from payments.gateways import sandbox
 from payments.models import Order
 from payments.services import payment_start
-from referrals import services
+from referrals import agreements, attribution
 from referrals.models import ReferralLinkStat
 from tests.factories import TierFactory, UserFactory
 from tests.referrals import factories as f
@@ -30,7 +30,7 @@ def test_share_signup_buy_settle_withdraw(client, alice):
     # given VIP at ¥3,600, a 10% direct rule on memberships and Alice's accepted agreement
     TierFactory(code="VIP", price_fen=360_000)
     f.rule(item_type="membership", rate_bp=1000)
-    services.agreement_accept(user=alice, agreement=f.agreement(1))
+    agreements.agreement_accept(user=alice, agreement=f.agreement(1))
     # when Bob opens Alice's link and signs up on the web
     client.get(f"/r/{alice.referral_code}/?c=chat")
     response = client.post(
@@ -39,7 +39,7 @@ def test_share_signup_buy_settle_withdraw(client, alice):
     )
     assert response.status_code == 302
     bob = User.objects.get_by_phone("13800138009")
-    assert services.active_binding(bob).referrer == alice
+    assert attribution.active_binding(bob).referrer == alice
     assert ReferralLinkStat.objects.get(user=alice, channel="chat").signups == 1
     # and buys VIP through the web checkout with the sandbox
     client.force_login(bob)

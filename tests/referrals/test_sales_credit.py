@@ -17,7 +17,7 @@ from core.models import AuditLog
 from members.models import Onboarding, User
 from payments.models import Earning, Order, Refund, Transaction
 from payments.services import payment_start
-from referrals import sales_credit, services, staff_share
+from referrals import promoters, sales_credit, staff_share
 from referrals.models import (
     SalesLead,
     SalesTeam,
@@ -228,7 +228,7 @@ def _out_of_the_sales_role(rep: User) -> None:
 
 
 def _blocked_promoter(rep: User) -> None:
-    services.promoter_block(user=rep, blocked=True, actor=None, reason="违规")
+    promoters.promoter_block(user=rep, blocked=True, actor=None, reason="违规")
 
 
 @pytest.mark.parametrize("leave", [_blocked, _no_longer_staff, _out_of_the_sales_role, _blocked_promoter])

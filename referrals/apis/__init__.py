@@ -1,0 +1,1 @@
+"""/api/v1 views of the referrals app, one module per subject: the referral center and group buys."""
