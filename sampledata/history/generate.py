@@ -1,4 +1,5 @@
-"""Months of plausible activity for the demo (`seed_demo --history`) and the dashboard benchmark.
+"""Months of plausible activity for the demo (`seed_demo --history`) and the dashboard benchmark: the
+entry point `generate`, the plan it draws, and the writes of users, bindings, orders, payments and refunds.
 
 Rows are written through the real models with bulk inserts and explicit timestamps (sign-ups, orders,
 payments, refunds, memberships and their grants, bindings, link visits, course progress, camp terms
@@ -12,79 +13,23 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from circles.models import Circle, CircleMembership, CircleMembershipEvent
-from courses.models import Camp, CampTask, CheckIn, Course, Lesson, LessonProgress, Term, TermSeat
-from insights.models import LinkVisitDay
+from courses.models import Camp, CheckIn, Course, Term, TermSeat
 from members.models import Membership, MembershipGrant, MembershipTier, User
-from payments.models import Earning, Order, Payment, Refund
-from referrals.models import Commission, CommissionRule, ReferralBinding, ReferralLinkStat
-
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-GIVEN = [
-    "晨",
-    "洋",
-    "静",
-    "磊",
-    "敏",
-    "婷",
-    "杰",
-    "芳",
-    "强",
-    "丽",
-    "军",
-    "娜",
-    "涛",
-    "霞",
-    "超",
-    "琳",
-    "鹏",
-    "雪",
-]
-CHANNELS = [("link", 30), ("poster", 25), ("moments", 20), ("chat", 15), ("miniprogram", 10)]
-PAY_CHANNELS = [("wechat_miniprogram", 55), ("wechat_jsapi", 25), ("wechat_native", 10), ("wechat_h5", 10)]
-BATCH = 2000
-
-
-@contextmanager
-def explicit_timestamps(*models):
-    """Let bulk_create keep the created_at/updated_at values we set (auto_now(_add) off meanwhile)."""
-    saved = []
-    for model in models:
-        for f in model._meta.concrete_fields:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                saved.append((f, f.auto_now, f.auto_now_add))
-                f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, now, add in saved:
-            f.auto_now, f.auto_now_add = now, add
-
-
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([k for k, _w in weighted], weights=[w for _k, w in weighted])[0]
-
-
-@dataclass
-class _Plan:
-    """Everything generated in Python before the bulk inserts."""
-
-    users: list[User] = field(default_factory=list)
-    bindings: list[ReferralBinding] = field(default_factory=list)
-    orders: list[Order] = field(default_factory=list)
-    refunds: list[tuple[Order, datetime]] = field(default_factory=list)
-    # per username: [(kind, tier, at, order)] in time order
-    membership_events: dict = field(default_factory=lambda: defaultdict(list))
-    signups: dict = field(default_factory=lambda: defaultdict(int))  # (promoter idx, channel, date) -> n
+from payments.models import Order, Payment, Refund
+from referrals.models import CommissionRule, ReferralBinding
+from sampledata.history.bulk import BATCH, explicit_timestamps
+from sampledata.history.circles import write_circle
+from sampledata.history.earnings import ledger_follow_up
+from sampledata.history.learning import write_learning
+from sampledata.history.memberships import write_memberships
+from sampledata.history.plan import CHANNELS, GIVEN, PAY_CHANNELS, SURNAMES, HistoryPlan, pick
+from sampledata.history.referrals import write_commissions, write_visits
 
 
 def generate(
@@ -129,7 +74,7 @@ def generate(
     def name() -> str:
         return rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.4 else "")
 
-    plan = _Plan()
+    plan = HistoryPlan()
     seq = {"user": 0, "order": 0}
 
     def new_user(joined: datetime, prefix: str = "u") -> User:
@@ -154,7 +99,7 @@ def generate(
             list_price_fen=amount,
             amount_fen=amount,
             status=Order.Status.PAID,
-            channel=_pick(rng, PAY_CHANNELS),
+            channel=pick(rng, PAY_CHANNELS),
             platform="miniprogram",
             referrer=referrer,
             referral_code=referrer.referral_code if referrer else "",
@@ -190,7 +135,7 @@ def generate(
                     user=u,
                     referrer=promoter_users[idx],
                     code=promoter_users[idx].referral_code,
-                    channel=_pick(rng, CHANNELS),
+                    channel=pick(rng, CHANNELS),
                     source=ReferralBinding.Source.SIGNUP,
                     bound_at=u.date_joined,
                     protected_until=u.date_joined + timedelta(days=30),
@@ -235,7 +180,7 @@ def generate(
             referrer_idx = None
             if rng.random() < 0.55:
                 referrer_idx = rng.choices(range(promoters), weights=promoter_weights)[0]
-                channel = _pick(rng, CHANNELS)
+                channel = pick(rng, CHANNELS)
                 plan.bindings.append(
                     ReferralBinding(
                         user=u,
@@ -436,13 +381,13 @@ def _write(
             batch_size=BATCH,
         )
 
-        grants = _write_memberships(plan, refunded, tiers, tag)
-        visits = _write_visits(rng, plan, promoter_users, today, start_day)
-        progress = _write_learning(rng, plan, refunded, now, today, tz, tag, courses, vip_courses, camp)
-        _write_circle(rng, plan, refunded, now, circle)
-        commissions = _write_commissions(plan, refunded, rates, ledger)
+        grants = write_memberships(plan, refunded, tiers, tag)
+        visits = write_visits(rng, plan, promoter_users, today, start_day)
+        progress = write_learning(rng, plan, refunded, now, today, tz, tag, courses, vip_courses, camp)
+        write_circle(rng, plan, refunded, now, circle)
+        commissions = write_commissions(plan, refunded, rates, ledger)
     if ledger:
-        _ledger_follow_up(plan, refunded, now, tag, promoter_users)
+        ledger_follow_up(plan, refunded, now, tag, promoter_users)
     # A bulk load leaves the planner's statistics stale (it would plan for empty tables) until
     # autovacuum comes round: refresh them now.
     with connection.cursor() as cursor:
@@ -456,420 +401,3 @@ def _write(
         "checkins": progress,
         "commissions": commissions,
     }
-
-
-def _write_memberships(plan, refunded, tiers, tag) -> int:
-    memberships, grants = [], []
-    by_name = {u.username: u for u in plan.users}
-    for username, events in plan.membership_events.items():
-        user = by_name[username]
-        events = sorted(events, key=lambda e: e[2])
-        tier = starts = ends = None
-        rows = []
-        for kind, new_tier, at, order in events:
-            if order.order_no in refunded:
-                continue  # refunded purchases leave no membership (their grant would be revoked)
-            before = (tier, starts, ends)
-            days = new_tier.duration_days
-            if kind == "renew" and ends is not None and ends > at:
-                kind, ends = MembershipGrant.Kind.RENEW, ends + timedelta(days=days)
-            elif kind == "upgrade" and ends is not None and ends > at:
-                kind, tier, starts, ends = (
-                    MembershipGrant.Kind.UPGRADE,
-                    new_tier,
-                    at,
-                    at + timedelta(days=days),
-                )
-            else:
-                kind, tier, starts, ends = MembershipGrant.Kind.START, new_tier, at, at + timedelta(days=days)
-            rows.append((kind, before, at, order))
-        if not rows:
-            continue
-        membership = Membership(
-            user=user,
-            tier=tier,
-            starts_at=starts,
-            ends_at=ends,
-            created_at=rows[0][2],
-            updated_at=rows[-1][2],
-        )
-        memberships.append(membership)
-        for kind, (t_before, s_before, e_before), at, order in rows:
-            grants.append((membership, kind, t_before, s_before, e_before, at, order))
-    Membership.objects.bulk_create(memberships, batch_size=BATCH)
-    if memberships and memberships[0].pk is None:
-        ids = dict(
-            Membership.objects.filter(user__in=[m.user for m in memberships]).values_list("user_id", "id")
-        )
-        for m in memberships:
-            m.pk = m.id = ids[m.user.pk]
-    # Recompute each grant's window after (the running state per membership, in order).
-    objs = []
-    for membership, kind, t_before, s_before, e_before, at, order in grants:
-        t_obj = tiers[order.item_id]
-        if kind == MembershipGrant.Kind.RENEW:
-            s_after, e_after = s_before, e_before + timedelta(days=t_obj.duration_days)
-        else:
-            s_after, e_after = at, at + timedelta(days=t_obj.duration_days)
-        objs.append(
-            MembershipGrant(
-                membership=membership,
-                user=membership.user,
-                order=order,
-                kind=kind,
-                source=MembershipGrant.Source.PURCHASE,
-                tier=t_obj,
-                tier_before=t_before,
-                starts_before=s_before,
-                ends_before=e_before,
-                starts_after=s_after,
-                ends_after=e_after,
-                days=t_obj.duration_days,
-                value_fen=order.amount_fen,
-                reason=order.title,
-                created_at=at,
-            )
-        )
-    MembershipGrant.objects.bulk_create(objs, batch_size=BATCH)
-    # Member numbers for everyone who ever held a membership.
-    numbered = []
-    for n, m in enumerate(memberships, start=1):
-        m.user.member_no = f"{m.tier.member_no_prefix}-{tag.upper()}{n:05d}"
-        numbered.append(m.user)
-    User.objects.bulk_update(numbered, ["member_no"], batch_size=BATCH)
-    return len(objs)
-
-
-def _write_visits(rng, plan, promoter_users, today, start_day) -> int:
-    per_day = defaultdict(int)
-    for (idx, channel, day), n in plan.signups.items():
-        per_day[(idx, channel, day)] += n * rng.randint(3, 9)
-    # Some visits on days without sign-ups too.
-    for idx in range(len(promoter_users)):
-        day = start_day
-        while day <= today:
-            if rng.random() < 0.25:
-                per_day[(idx, _pick(rng, CHANNELS), day)] += rng.randint(1, 4)
-            day += timedelta(days=1)
-    signups = plan.signups
-    rows = [
-        LinkVisitDay(
-            day=day,
-            referrer=promoter_users[idx],
-            channel=channel,
-            visits=v,
-            signups=signups.get((idx, channel, day), 0),
-        )
-        for (idx, channel, day), v in per_day.items()
-        if day < today
-    ]
-    LinkVisitDay.objects.bulk_create(rows, batch_size=BATCH)
-    totals = defaultdict(lambda: [0, 0])
-    for (idx, channel, _day), v in per_day.items():
-        totals[(idx, channel)][0] += v
-        totals[(idx, channel)][1] += signups.get((idx, channel, _day), 0)
-    ReferralLinkStat.objects.bulk_create(
-        [
-            ReferralLinkStat(user=promoter_users[idx], channel=channel, visits=v, signups=s)
-            for (idx, channel), (v, s) in totals.items()
-        ],
-        batch_size=BATCH,
-    )
-    return sum(v for v, _s in totals.values())
-
-
-def _write_learning(rng, plan, refunded, now, today, tz, tag, courses, vip_courses, camp) -> int:
-    lessons = {
-        c.pk: list(Lesson.objects.filter(course=c, is_published=True).order_by("position", "id"))
-        for c in courses
-    }
-    for c in vip_courses:
-        lessons.setdefault(
-            c.pk, list(Lesson.objects.filter(course=c, is_published=True).order_by("position", "id"))
-        )
-    learners: list[tuple[User, int, datetime]] = []
-    for o in plan.orders:
-        if o.order_no in refunded:
-            continue
-        if o.item_type == "course":
-            learners.append((o.user, int(o.item_id), o.paid_at))
-        elif o.item_type == "membership" and vip_courses:
-            for c in vip_courses:
-                if rng.random() < 0.7:
-                    learners.append((o.user, c.pk, o.paid_at))
-    rows, seen = [], set()
-    for user, course_id, since in learners:
-        course_lessons = lessons.get(course_id) or []
-        if not course_lessons or (user.pk, course_id) in seen:
-            continue
-        seen.add((user.pk, course_id))
-        # Most learners stop early: the well-known low completion of courses.
-        reached = min(len(course_lessons), int(rng.expovariate(1 / 1.6)) + 1)
-        when = since
-        for lesson in course_lessons[:reached]:
-            when = when + timedelta(hours=rng.uniform(2, 96))
-            done = when < now and (lesson is not course_lessons[reached - 1] or rng.random() < 0.8)
-            rows.append(
-                LessonProgress(
-                    user=user,
-                    lesson=lesson,
-                    course_id=course_id,
-                    position_seconds=lesson.duration_seconds if done else lesson.duration_seconds // 2,
-                    completed=done,
-                    completed_at=when if done else None,
-                )
-            )
-    LessonProgress.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
-
-    if camp is None:
-        return 0
-    tasks = {t.day: t for t in CampTask.objects.filter(camp=camp)}
-    if not tasks:
-        return 0
-    # A term every 4 weeks through the history; the last may still be running.
-    first = min((o.paid_at for o in plan.orders if o.item_type == "camp"), default=None)
-    if first is None:
-        return 0
-    term_days = camp.days
-    terms, starts = [], timezone.localtime(first).date() + timedelta(days=3)
-    n = Term.objects.filter(camp=camp).count()
-    while starts <= today:
-        n += 1
-        terms.append(
-            Term(
-                camp=camp,
-                name=f"第{n}期",  # the tag stays out of what members read
-                start_date=starts,
-                days=term_days,
-                end_date=starts + timedelta(days=term_days - 1),
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        starts += timedelta(days=28)
-    Term.objects.bulk_create(terms)
-    if terms and terms[0].pk is None:
-        ids = dict(Term.objects.filter(camp=camp, name__in=[t.name for t in terms]).values_list("name", "id"))
-        for t in terms:
-            t.pk = t.id = ids[t.name]
-    seats, seat_users = [], set()
-    for o in plan.orders:
-        if o.item_type != "camp" or o.order_no in refunded:
-            continue
-        day = timezone.localtime(o.paid_at).date()
-        term = next((t for t in terms if t.start_date >= day - timedelta(days=2)), terms[-1])
-        if (term.pk, o.user.pk) in seat_users:
-            continue
-        seat_users.add((term.pk, o.user.pk))
-        seats.append(
-            TermSeat(
-                term=term,
-                user=o.user,
-                source="purchase",
-                order_no=o.order_no,
-                created_at=o.paid_at,
-                updated_at=o.paid_at,
-            )
-        )
-    TermSeat.objects.bulk_create(seats, batch_size=BATCH)
-    if seats and seats[0].pk is None:
-        ids = dict(
-            TermSeat.objects.filter(order_no__in=[s.order_no for s in seats]).values_list("order_no", "id")
-        )
-        for s in seats:
-            s.pk = s.id = ids[s.order_no]
-    checkins = []
-    for s in seats:
-        diligence = rng.uniform(0.55, 1.0)
-        done_days = 0
-        streak = best = 0
-        last = None
-        for day_no in range(1, s.term.days + 1):
-            day = s.term.start_date + timedelta(days=day_no - 1)
-            if day > today or day_no not in tasks:
-                break
-            if rng.random() > diligence * 0.93 * (0.975 ** (day_no - 1)):
-                streak = 0
-                continue
-            created = datetime.combine(day, time(19), tzinfo=tz) + timedelta(minutes=rng.randint(0, 239))
-            if created >= now:
-                continue
-            delay = timedelta(hours=rng.lognormvariate(math.log(5), 0.8))
-            # Teachers review nearly everything; the last three days still have a queue.
-            recent = created > now - timedelta(days=3)
-            reviewed = (
-                created + delay if (created + delay < now and (not recent or rng.random() < 0.6)) else None
-            )
-            checkins.append(
-                CheckIn(
-                    seat=s,
-                    term=s.term,
-                    user=s.user,
-                    task=tasks[day_no],
-                    day=day,
-                    text=f"第{day_no}天打卡：完成了「{tasks[day_no].title}」。",
-                    status=CheckIn.Status.VISIBLE,
-                    points_awarded=camp.points_per_checkin,
-                    created_at=created,
-                    updated_at=reviewed or created,
-                    reviewed_at=reviewed,
-                    review_comment="写得很好，继续保持！" if reviewed else "",
-                    review_score=rng.randint(3, 5) if reviewed else None,
-                )
-            )
-            done_days += 1
-            streak += 1
-            best = max(best, streak)
-            last = day
-        s.checkin_days, s.streak, s.best_streak, s.streak_last_day = done_days, streak, best, last
-        s.points = done_days * camp.points_per_checkin
-        if s.term.end_date < today and done_days >= (camp.certificate_days or s.term.days):
-            s.completed_at = datetime.combine(s.term.end_date, time(23), tzinfo=tz)
-    CheckIn.objects.bulk_create(checkins, batch_size=BATCH)
-    TermSeat.objects.bulk_update(
-        seats,
-        ["checkin_days", "streak", "best_streak", "streak_last_day", "points", "completed_at"],
-        batch_size=BATCH,
-    )
-    return len(checkins)
-
-
-def _write_circle(rng, plan, refunded, now, circle) -> None:
-    if circle is None:
-        return
-    members, events = [], []
-    for o in plan.orders:
-        if o.item_type != "circle" or o.order_no in refunded:
-            continue
-        if any(m.user is o.user for m in members):
-            continue
-        m = CircleMembership(
-            circle=circle,
-            user=o.user,
-            role=CircleMembership.Role.MEMBER,
-            joined_at=o.paid_at,
-            expires_at=o.paid_at + timedelta(days=circle.duration_days),
-            accepted_rules_version=circle.rules_version,
-            created_at=o.paid_at,
-            updated_at=o.paid_at,
-        )
-        members.append(m)
-        events.append((m, CircleMembershipEvent.Kind.JOINED, o.paid_at, o.order_no))
-        if rng.random() < 0.1:
-            left = o.paid_at + timedelta(days=rng.uniform(3, 60))
-            if left < now:
-                m.status, m.left_at, m.updated_at = CircleMembership.Status.LEFT, left, left
-                events.append((m, CircleMembershipEvent.Kind.LEFT, left, ""))
-    CircleMembership.objects.bulk_create(members, batch_size=BATCH)
-    if members and members[0].pk is None:
-        ids = dict(CircleMembership.objects.filter(circle=circle).values_list("user_id", "id"))
-        for m in members:
-            m.pk = m.id = ids[m.user.pk]
-    CircleMembershipEvent.objects.bulk_create(
-        [
-            CircleMembershipEvent(membership=m, circle=circle, kind=kind, order_no=order_no, created_at=at)
-            for m, kind, at, order_no in events
-        ],
-        batch_size=BATCH,
-    )
-
-
-def _write_commissions(plan, refunded, rates, ledger) -> int:
-    rows = []
-    for o in plan.orders:
-        if o.referrer is None:
-            continue
-        rate = rates.get(o.item_type, 1000)
-        amount = o.amount_fen * rate // 10_000
-        if amount <= 0:
-            continue
-        gone = o.order_no in refunded
-        rows.append(
-            Commission(
-                order=o,
-                level=1,
-                beneficiary=o.referrer,
-                buyer=o.user,
-                item_type=o.item_type,
-                base_fen=o.amount_fen,
-                rate_bp=rate,
-                amount_fen=amount,
-                reversed_fen=amount if gone else 0,
-                reward_kind="cash",
-                status=Commission.Status.REVERSED if gone else Commission.Status.ACCRUED,
-                hold_until=o.paid_at + timedelta(days=7),
-                idempotency_key=f"hist:{o.order_no}:1",
-            )
-        )
-    Commission.objects.bulk_create(rows, batch_size=BATCH)
-    Commission.objects.filter(idempotency_key__startswith="hist:").update(
-        created_at=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])
-    )
-    return len(rows)
-
-
-def _ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
-    """Commission earnings through the real ledger (accrue, void on refund, settle), then withdrawals."""
-    from payments import ledger
-
-    for c in Commission.objects.filter(
-        idempotency_key__startswith="hist:", order__order_no__startswith=tag.upper()
-    ).select_related("order", "beneficiary"):
-        with transaction.atomic():
-            earning = ledger.earning_accrue(
-                user=c.beneficiary,
-                amount_fen=c.amount_fen,
-                source=Earning.Source.COMMISSION,
-                idempotency_key=f"commission:{c.order.order_no}:1:hist",
-                hold_until=c.hold_until,
-                order=c.order,
-                description=f"推广佣金 {c.order.title}",
-            )
-            if c.order.order_no in refunded:
-                ledger.earning_reverse(
-                    earning=earning,
-                    amount_fen=c.amount_fen,
-                    idempotency_key=f"{earning.idempotency_key}:void",
-                )
-            Commission.objects.filter(pk=c.pk).update(earning=earning)
-    Earning.objects.filter(idempotency_key__endswith=":hist").update(
-        created_at=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])
-    )
-    ledger.settle_due(now=now)
-    # Settlement happened when each hold ended (the job runs daily), not all today.
-    Earning.objects.filter(idempotency_key__endswith=":hist", status=Earning.Status.SETTLED).update(
-        settled_at=F("hold_until")
-    )
-    _demo_withdrawals(promoter_users)
-
-
-def _demo_withdrawals(promoter_users) -> None:
-    """The two busiest promoters withdraw: one paid by bank transfer, one waiting for finance's review."""
-    from payments import ledger, withdrawals
-    from payments.models import Withdrawal
-
-    finance = User.objects.filter(is_superuser=True).order_by("id").first()
-    ranked = sorted(
-        promoter_users,
-        key=lambda u: -sum(e.remaining_fen for e in Earning.objects.filter(user=u, status="settled")),
-    )
-    for i, promoter in enumerate(ranked[:3]):
-        available = ledger.balances(promoter).available_fen
-        amount = min(available // 2, 200_000)
-        if amount < 100 or finance is None:
-            continue
-        w = withdrawals.withdrawal_request(
-            user=promoter,
-            amount_fen=amount,
-            method="bank",
-            real_name="演示收款人",
-            bank_name="招商银行",
-            bank_account="6225880000001234",
-            request_id=f"hist-{i}",
-        )
-        if i == 0 and w.status == Withdrawal.Status.PENDING_REVIEW:
-            w = withdrawals.withdrawal_approve(withdrawal=w, operator=finance)
-            if w.status == Withdrawal.Status.APPROVED:
-                withdrawals.withdrawal_mark_paid(
-                    withdrawal=w, operator=finance, bank_reference=f"DEMO{promoter.pk:08d}"
-                )

@@ -7,8 +7,7 @@ import io
 import pytest
 
 from core.models import AuditLog
-from members import demo as members_demo
-from referrals import commissions, demo, services
+from referrals import commissions, services
 from referrals.models import (
     CommissionRule,
     GroupBuyOffer,
@@ -17,13 +16,15 @@ from referrals.models import (
     PromoterPrice,
     ReferralBinding,
 )
+from sampledata.demo import members as members_demo
+from sampledata.demo import referrals as referrals_demo
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_twice_gives_the_same_data_with_a_membership_commission():
     members_demo.seed(stdout=io.StringIO())
-    demo.seed(stdout=io.StringIO())
+    referrals_demo.seed(stdout=io.StringIO())
     counts = [
         m.objects.count()
         for m in (
@@ -36,7 +37,7 @@ def test_seed_twice_gives_the_same_data_with_a_membership_commission():
             AuditLog,
         )
     ]
-    demo.seed(stdout=io.StringIO())
+    referrals_demo.seed(stdout=io.StringIO())
     assert counts == [
         m.objects.count()
         for m in (
