@@ -13,6 +13,7 @@ def seed_feed_circle(*, posts: int):
     liked every third of the newest 300. Tops up what an earlier run left. Returns (circle, reader,
     visible posts, posts inserted now)."""
     from django.db import connection
+    from django.utils import timezone
 
     from circles import services
     from circles.models import Circle, CircleMembership, Post
@@ -29,8 +30,6 @@ def seed_feed_circle(*, posts: int):
             username=f"bench-feed-author-{i}", defaults={"nickname": f"作者{i}"}
         )
         authors.append(user.pk)
-    from django.utils import timezone
-
     now = timezone.now()
     CircleMembership.objects.update_or_create(
         circle=circle,
