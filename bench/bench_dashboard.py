@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_dashboard [--scale 0.2]
 
-Data: `insights.history.generate` — a year of sign-ups, referral bindings and link visits, orders with
+Data: `sampledata.history.generate.generate` — a year of sign-ups, referral bindings and link visits, orders with
 payments and refunds, memberships with renewals and upgrades, course progress, camp terms with
 check-ins and reviews, circle members, commissions with their ledger earnings — in its own database
 (`<bench db>_dashboard`, created and filled once; later runs reuse it). Subject: GET /ops/ as a staff
@@ -48,14 +48,14 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from courses.models import CheckIn, LessonProgress
-    from insights import history
     from members.models import MembershipGrant, User
     from payments.models import Order
+    from sampledata.history.generate import generate as generate_history
 
     scale = scale_arg()
     started = time.perf_counter()
     call_command("seed_demo", stdout=io.StringIO())
-    counts = history.generate(
+    counts = generate_history(
         days=365,
         daily_signups=(max(2, int(100 * scale)), max(4, int(300 * scale))),
         promoters=max(5, int(40 * scale)),

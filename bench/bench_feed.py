@@ -19,87 +19,12 @@ import time
 import types
 
 from bench.common import django_setup, md_table, scale_arg
+from bench.feed_circle import seed_feed_circle
 
 POSTS = 100_000
 PAGE_REQUESTS = 200
 SEARCH_REQUESTS = 20  # a reference figure, not a subject: enough for a stable mean
 ROUNDS = 5
-
-
-def _seed(*, posts: int):
-    from django.db import connection
-
-    from circles import services
-    from circles.models import Circle, CircleMembership, Post
-    from members.models import User
-
-    owner, _ = User.objects.get_or_create(username="bench-feed-owner", defaults={"nickname": "压测圈主"})
-    reader, _ = User.objects.get_or_create(username="bench-feed-reader", defaults={"nickname": "压测读者"})
-    circle = Circle.objects.filter(name="bench-feed", owner=owner).first()
-    if circle is None:
-        circle = services.circle_create(owner=owner, name="bench-feed", price_fen=19_900, rules_body="公约")
-    authors = []
-    for i in range(50):
-        user, _ = User.objects.get_or_create(
-            username=f"bench-feed-author-{i}", defaults={"nickname": f"作者{i}"}
-        )
-        authors.append(user.pk)
-    from django.utils import timezone
-
-    now = timezone.now()
-    CircleMembership.objects.update_or_create(
-        circle=circle,
-        user=reader,
-        defaults={
-            "role": "member",
-            "status": "active",
-            "joined_at": now,
-            "expires_at": now + timezone.timedelta(days=365),
-            "accepted_rules_version": circle.rules_version,
-        },
-    )
-    existing = Post.objects.filter(circle=circle).count()
-    inserted = max(0, posts - existing)
-    if existing < posts:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO circles_post (created_at, updated_at, circle_id, author_id, kind, title, body, images,
-                    tags, status, is_pinned, is_featured, featured_at, question_id, is_answered, like_count,
-                    comment_count, tip_count, tip_total_fen, moderation_note)
-                SELECT now() - (g || ' minutes')::interval, now(), %s,
-                       (%s::bigint[])[1 + (g %% 50)],
-                       (ARRAY['talk','question','homework'])[1 + (g %% 3)],
-                       'bench post ' || g,
-                       repeat('私域运营与社群增长的实践分享。', 8) || g,
-                       '[]'::jsonb, '["运营","增长"]'::jsonb, 'visible', false, (g %% 50 = 0),
-                       CASE WHEN g %% 50 = 0 THEN now() - (g || ' minutes')::interval END,
-                       NULL, false, g %% 17, g %% 7, g %% 3, (g %% 3) * 500, ''
-                FROM generate_series(%s, %s) AS g
-                """,
-                [circle.pk, authors, existing + 1, posts],
-            )
-            # the reader liked every third of the newest 300 posts
-            cursor.execute(
-                """
-                INSERT INTO circles_postlike (post_id, user_id, created_at)
-                SELECT id, %s, now() FROM (
-                    SELECT id, row_number() OVER (ORDER BY created_at DESC, id DESC) AS n
-                    FROM circles_post WHERE circle_id = %s ORDER BY created_at DESC, id DESC LIMIT 300) t
-                WHERE n %% 3 = 0
-                ON CONFLICT DO NOTHING
-                """,
-                [reader.pk, circle.pk],
-            )
-    with connection.cursor() as cursor:
-        # always, not only after inserting: a database seeded by an interrupted run would otherwise be
-        # measured with whatever statistics it happened to have
-        cursor.execute("ANALYZE circles_post; ANALYZE circles_postlike; ANALYZE circles_circlemembership")
-    total = Post.objects.filter(circle=circle, status="visible").count()
-    featured = Post.objects.filter(circle=circle, status="visible", is_featured=True).count()
-    Circle.objects.filter(pk=circle.pk).update(visible_post_count=total, featured_post_count=featured)
-    circle.refresh_from_db()
-    return circle, reader, total, inserted
 
 
 def _install_floor(payload: dict) -> str:
@@ -154,7 +79,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     posts = max(1000, int(POSTS * scale_arg()))
     started = time.perf_counter()
-    circle, reader, total, inserted = _seed(posts=posts)
+    circle, reader, total, inserted = seed_feed_circle(posts=posts)
     seed_seconds = time.perf_counter() - started
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(reader).access_token}")

@@ -1,8 +1,9 @@
 """Find per-app contributions by convention, so the lower layers never import the upper ones.
 
-- `<app>.demo.seed(stdout)`: demo data for `manage.py seed_demo` (called in INSTALLED_APPS order);
-  `<app>.demo.seed_late(stdout)` runs after every app's `seed` (for data built on other apps' rows)
 - `<app>.schedules.DEFAULT_SCHEDULES`: periodic tasks seeded into django-celery-beat
+- `<app>.home`: what each app contributes to the home page
+
+(Demo data is not found this way: it lives outside the apps, in `sampledata.demo`.)
 """
 
 from collections.abc import Iterator

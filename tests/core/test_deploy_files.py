@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.processes import PROD_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -135,8 +137,6 @@ def test_the_web_healthcheck_presents_an_allowed_host_over_forwarded_https():
     assert seen == {"path": "/healthz", "host": "zhiquan.example.com", "proto": "https"}
 
     # What production answers to exactly that probe, and to a plain-HTTP load-balancer probe.
-    from tests.core.test_settings import PROD_ENV
-
     ask = (
         "import django; django.setup()\n"
         "from django.test import Client\n"

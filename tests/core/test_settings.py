@@ -1,44 +1,13 @@
 """Every settings module imports; production refuses to start without secrets and is deploy-clean."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-    "SECRET_KEY": "k" * 30 + "-production-secret-key-with-enough-entropy-1234567890",
-    "JWT_SIGNING_KEY": "jwt-production-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "FIELD_ENCRYPTION_KEY": "field-encryption-key-0123456789abcdefghijklmnop",
-    "ALLOWED_HOSTS": "zhiquan.example.com",
-    "SITE_URL": "https://zhiquan.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/zhiquan_prodcheck",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
-    "WECHATPAY_MCHID": "1900000001",
-    "WECHATPAY_APIV3_KEY": "0123456789abcdefghijklmnopqrstuv",
-    "WECHATPAY_PRIVATE_KEY_PATH": "/run/secrets/key.pem",
-    "WECHATPAY_CERT_SERIAL_NO": "ABC",
-    "WECHATPAY_PUBLIC_KEY_PATH": "/run/secrets/pub.pem",
-    "WECHATPAY_PUBLIC_KEY_ID": "PUB_KEY_ID_1",
-    "WECHAT_MINIPROGRAM_APPID": "wx123",
-    "WECHAT_MINIPROGRAM_SECRET": "secret",
-}
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
-    )
+from tests.processes import PROD_ENV, run_python
 
 
 @pytest.mark.parametrize("module", ["config.settings.dev", "config.settings.test", "config.settings.base"])
 def test_settings_module_imports(module):
-    result = _run(
+    result = run_python(
         ["-c", "import django; django.setup(); from django.conf import settings; print(settings.TIME_ZONE)"],
         {"DJANGO_SETTINGS_MODULE": module},
     )
@@ -48,7 +17,7 @@ def test_settings_module_imports(module):
 
 def test_production_settings_refuse_to_start_without_secrets():
     env = {k: v for k, v in PROD_ENV.items() if k != "SECRET_KEY"}
-    result = _run(["manage.py", "check"], env)
+    result = run_python(["manage.py", "check"], env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
@@ -57,13 +26,13 @@ def test_production_settings_refuse_to_start_without_secrets():
 def test_production_names_each_missing_variable(name):
     """Each variable production needs stops it when absent or empty, and the error names it."""
     for env in ({k: v for k, v in PROD_ENV.items() if k != name}, {**PROD_ENV, name: ""}):
-        result = _run(["-c", "import django; django.setup()"], env)
+        result = run_python(["-c", "import django; django.setup()"], env)
         assert result.returncode != 0, name
         assert name in result.stderr.splitlines()[-1], result.stderr[-500:]
 
 
 def test_production_refuses_a_site_url_without_https():
-    result = _run(
+    result = run_python(
         ["-c", "import django; django.setup()"], {**PROD_ENV, "SITE_URL": "http://zhiquan.example.com"}
     )
     assert result.returncode != 0
@@ -71,7 +40,7 @@ def test_production_refuses_a_site_url_without_https():
 
 
 def test_production_settings_pass_check_deploy_with_zero_warnings():
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PROD_ENV)
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PROD_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
@@ -98,7 +67,7 @@ def test_production_mail_goes_to_the_smtp_server_the_environment_names():
         "c = get_connection()\n"
         "print(type(c).__module__, c.host, c.port, c.username, c.password, c.use_tls, c.use_ssl, c.timeout)\n"
     )
-    result = _run(["-c", code], env)
+    result = run_python(["-c", code], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.core.mail.backends.smtp",

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from circles.models import Circle, CircleMembership, CircleMembershipEvent
 from courses.models import Camp, CampTask, CheckIn, Course, Lesson, LessonProgress, Term, TermSeat
+from insights.models import LinkVisitDay
 from members.models import Membership, MembershipGrant, MembershipTier, User
 from payments.models import Order, Payment, Refund
-from referrals.models import ReferralBinding
+from referrals.models import ReferralBinding, ReferralLinkStat
 from tests.factories import UserFactory
 
 _seq = itertools.count(1)
@@ -255,3 +256,33 @@ def checkin(
         fields.update(reviewed_at=created_at + reviewed_after, review_score=5)
     CheckIn.objects.filter(pk=c.pk).update(**fields)
     return c
+
+
+def dashboard_activity(n: int, *, start: int = 0):
+    """For the dashboard tests: n buyers with an order, a membership grant, a binding, course progress
+    and a check-in each, brought by one promoter."""
+    vip = tier("VIP", 1)
+    promoter = user(nickname=f"推广{start}")
+    _course, lessons = course(published=2, title=f"课{start}")
+    the_camp, tasks = camp(days=3, title=f"营{start}")
+    the_term = term(camp=the_camp, start=timezone.localdate() - timedelta(days=2))
+    the_circle = circle(name=f"圈{start}")
+    for i in range(n):
+        u = user(joined=days_ago(5 + i % 5))
+        bind(user=u, referrer=promoter, channel="poster", bound_at=days_ago(5 + i % 5))
+        o = order(
+            user=u,
+            amount_fen=19_900,
+            paid_at=days_ago(1 + i % 4),
+            referrer=promoter,
+            item_type="membership",
+        )
+        grant(user=u, tier=vip, kind=MembershipGrant.Kind.START, created_at=days_ago(1 + i % 4), order=o)
+        progress(user=u, lesson=lessons[0], completed_at=days_ago(1))
+        s = seat(term=the_term, user=u)
+        checkin(seat=s, task=tasks[0], reviewed_after=timedelta(hours=2))
+        circle_member(circle=the_circle, user=u, events=[("joined", days_ago(10), {})])
+    LinkVisitDay.objects.create(
+        referrer=promoter, channel="poster", day=timezone.localdate() - timedelta(days=3), visits=3 * n
+    )
+    ReferralLinkStat.objects.create(user=promoter, channel="poster", visits=3 * n + 2, signups=n)

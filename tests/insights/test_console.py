@@ -21,7 +21,6 @@ from core import roles
 from insights import services
 from insights.models import LinkVisitDay, OperationsReport
 from insights.periods import Period
-from members.models import MembershipGrant
 from payments.models import Order, Withdrawal
 from referrals.models import ReferralLinkStat
 from tests.insights import builders as b
@@ -147,44 +146,15 @@ def test_setup_roles_command_is_idempotent_and_resets_role_groups(db):
 # ---- the dashboard page ------------------------------------------------------------------------------------
 
 
-def _activity(n: int, *, start: int = 0):
-    """n buyers with an order, a membership grant, a binding, course progress and a check-in each."""
-    vip = b.tier("VIP", 1)
-    promoter = b.user(nickname=f"推广{start}")
-    course, lessons = b.course(published=2, title=f"课{start}")
-    camp, tasks = b.camp(days=3, title=f"营{start}")
-    term = b.term(camp=camp, start=timezone.localdate() - timedelta(days=2))
-    circle = b.circle(name=f"圈{start}")
-    for i in range(n):
-        u = b.user(joined=b.days_ago(5 + i % 5))
-        b.bind(user=u, referrer=promoter, channel="poster", bound_at=b.days_ago(5 + i % 5))
-        o = b.order(
-            user=u,
-            amount_fen=19_900,
-            paid_at=b.days_ago(1 + i % 4),
-            referrer=promoter,
-            item_type="membership",
-        )
-        b.grant(user=u, tier=vip, kind=MembershipGrant.Kind.START, created_at=b.days_ago(1 + i % 4), order=o)
-        b.progress(user=u, lesson=lessons[0], completed_at=b.days_ago(1))
-        s = b.seat(term=term, user=u)
-        b.checkin(seat=s, task=tasks[0], reviewed_after=timedelta(hours=2))
-        b.circle_member(circle=circle, user=u, events=[("joined", b.days_ago(10), {})])
-    LinkVisitDay.objects.create(
-        referrer=promoter, channel="poster", day=timezone.localdate() - timedelta(days=3), visits=3 * n
-    )
-    ReferralLinkStat.objects.create(user=promoter, channel="poster", visits=3 * n + 2, signups=n)
-
-
 def test_dashboard_query_count_does_not_grow_with_data(staff, settings):
     settings.INSIGHTS_COHORT_CACHE_SECONDS = 0  # count the cold path on both requests
     client = client_for(staff["operator"])
-    _activity(2)
+    b.dashboard_activity(2)
     client.get("/brand.css")  # the site-wide brand is cached once, not per dashboard request
     with CaptureQueriesContext(connection) as small:
         assert client.get(DASHBOARD).status_code == 200
     small_count = len(small.captured_queries)
-    _activity(25, start=100)
+    b.dashboard_activity(25, start=100)
     with CaptureQueriesContext(connection) as large:
         response = client.get(DASHBOARD)
     assert response.status_code == 200
@@ -193,7 +163,7 @@ def test_dashboard_query_count_does_not_grow_with_data(staff, settings):
 
 
 def test_cohort_tables_are_cached_between_requests(staff):
-    _activity(2)
+    b.dashboard_activity(2)
     client = client_for(staff["operator"])
     with CaptureQueriesContext(connection) as cold:
         client.get(DASHBOARD)
@@ -205,7 +175,7 @@ def test_cohort_tables_are_cached_between_requests(staff):
 
 
 def test_dashboard_shows_every_section_with_charts_tables_and_definitions(staff):
-    _activity(3)
+    b.dashboard_activity(3)
     response = client_for(staff["operator"]).get(DASHBOARD + "?range=30d")
     html = response.content.decode()
     for text in [
@@ -297,7 +267,7 @@ def _read_csv(response) -> list[list[str]]:
 def test_every_dashboard_table_exports_as_csv_with_a_bom(staff):
     from insights.selectors import TABLE_SECTIONS
 
-    _activity(2)
+    b.dashboard_activity(2)
     client = client_for(staff["finance"])
     for key in TABLE_SECTIONS:
         response = client.get(f"/ops/export/table/{key}.csv?range=30d")
@@ -522,7 +492,7 @@ def test_cohorts_refresh_task_fills_the_cache_the_dashboard_reads(staff):
     from insights import tasks
     from insights.selectors import COHORT_CACHE_KEY
 
-    _activity(2)
+    b.dashboard_activity(2)
     assert tasks.cohorts_refresh.delay().get() == 2
     assert cache.get(COHORT_CACHE_KEY.format(language="zh-hans")) is not None
     with CaptureQueriesContext(connection) as captured:

@@ -7,13 +7,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from tests.insights.test_console import _activity
+from tests.insights.builders import dashboard_activity
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_every_chart_draws_under_the_csp_and_the_phone_layout_fits(live_server, page, staff, viewport):
-    _activity(4)
+    dashboard_activity(4)
     client = Client()
     client.force_login(staff["operator"])
     page.context.add_cookies(

@@ -1,4 +1,4 @@
-"""`seed_demo --history` through insights.demo: roles and logins, months of activity, idempotent."""
+"""`seed_demo --history` through sampledata.demo.insights: roles, logins, months of activity, idempotent."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from django.contrib.auth.models import Group
 
 from core import roles
-from insights import demo, history
 from insights.periods import preset_period
 from insights.selectors import dashboard
 from members.models import MembershipGrant, User
 from payments import ledger
 from payments.models import Order
 from referrals.models import Commission
+from sampledata.demo import insights as insights_demo
+from sampledata.history.generate import generate as generate_history
 from tests.insights import builders as b
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_history_fills_the_dashboard_and_is_not_doubled_on_a_second_run(settings):
     vip, ka = b.tier("VIP", 1), b.tier("KA", 2, 12_000_000)
     b.course(published=3, title="课程A")
-    counts = history.generate(days=40, daily_signups=(6, 10), promoters=5, tag="t")
+    counts = generate_history(days=40, daily_signups=(6, 10), promoters=5, tag="t")
     assert counts["users"] > 200 and counts["orders"] > 30 and counts["commissions"] > 0
-    assert history.generate(days=40, daily_signups=(6, 10), promoters=5, tag="t") == {}
+    assert generate_history(days=40, daily_signups=(6, 10), promoters=5, tag="t") == {}
     assert User.objects.filter(username__startswith="t_").count() == counts["users"]
     assert Order.objects.filter(order_no__startswith="T").count() == counts["orders"]
     assert MembershipGrant.objects.filter(kind="renew").exists()
@@ -42,8 +43,8 @@ def test_history_fills_the_dashboard_and_is_not_doubled_on_a_second_run(settings
 
 
 def test_demo_seed_sets_up_roles_and_staff_logins():
-    demo.seed(stdout=io.StringIO())
-    demo.seed(stdout=io.StringIO())
+    insights_demo.seed(stdout=io.StringIO())
+    insights_demo.seed(stdout=io.StringIO())
     assert set(Group.objects.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True)) == set(
         roles.ALL_ROLES
     )

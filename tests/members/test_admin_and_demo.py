@@ -12,8 +12,9 @@ from PIL import Image
 
 from core import roles
 from core.models import AuditLog
-from members import demo, selectors, services
+from members import selectors, services
 from members.models import Membership, MembershipTier, Onboarding, Reward, ServiceGroup, User
+from sampledata.demo import members as members_demo
 from tests.factories import UserFactory
 from tests.members.helpers import age, buy
 
@@ -282,8 +283,8 @@ def test_points_adjustment_by_an_operator_is_audited(admin_client, operator, mem
 
 def test_demo_seed_is_idempotent_and_ready_to_try(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    demo.seed(stdout=StringIO(), history=True)
-    demo.seed(stdout=StringIO(), history=True)
+    members_demo.seed(stdout=StringIO(), history=True)
+    members_demo.seed(stdout=StringIO(), history=True)
     assert list(
         User.objects.filter(username__in=["sales", "service", "teacher"]).values_list(
             "groups__name", flat=True

@@ -7,9 +7,9 @@ import pytest
 
 from core.models import WeChatIdentity
 from referrals.models import ReferralBinding
-from tests.core.test_settings import PROD_ENV, _run
 from tests.factories import UserFactory
 from tests.members.conftest import api_for
+from tests.processes import PROD_ENV, run_python
 
 LOGIN = "/api/v1/auth/wechat/miniprogram/"
 
@@ -62,9 +62,9 @@ def test_dev_settings_turn_sandbox_login_on_and_production_forces_it_off():
         "-c",
         "import django; django.setup(); from django.conf import settings; print(settings.WECHAT_SANDBOX_LOGIN)",
     ]
-    dev = _run(probe, {"DJANGO_SETTINGS_MODULE": "config.settings.dev"})
+    dev = run_python(probe, {"DJANGO_SETTINGS_MODULE": "config.settings.dev"})
     assert dev.returncode == 0, dev.stderr
     assert dev.stdout.strip() == "True"
-    prod = _run(probe, {**PROD_ENV, "WECHAT_SANDBOX_LOGIN": "true"})
+    prod = run_python(probe, {**PROD_ENV, "WECHAT_SANDBOX_LOGIN": "true"})
     assert prod.returncode == 0, prod.stderr
     assert prod.stdout.strip() == "False"

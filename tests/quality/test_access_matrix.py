@@ -22,8 +22,10 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
+
+from tests.quality.routes import walk_routes
 
 OWNED = {
     "api-order-detail": "order",
@@ -146,22 +148,10 @@ PUBLIC = {
 IGNORED_PREFIXES = ("admin/", "accounts/", "i18n/", "media/", "static/", "api/schema", "api/docs")
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            ns = namespace
-            if pattern.namespace:
-                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else (pattern.name or "")
-            yield prefix + str(pattern.pattern), name
-
-
 def parameterised_routes() -> dict[str, str]:
     return {
         name: route
-        for route, name in _walk(get_resolver().url_patterns)
+        for route, name in walk_routes()
         if "<" in route and not route.startswith(IGNORED_PREFIXES)
     }
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from tests.core.test_settings import PROD_ENV
-from tests.quality.test_access_matrix import _walk
+from tests.processes import PROD_ENV
+from tests.quality.routes import walk_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,9 +40,7 @@ def _sample_kwargs(route: str) -> dict:
 def _page_routes():
     from django.urls import NoReverseMatch, reverse
 
-    for route, name in _walk(
-        __import__("django.urls", fromlist=["get_resolver"]).get_resolver().url_patterns
-    ):
+    for route, name in walk_routes():
         if not name or route.startswith(IGNORED_PREFIXES) or name in CSRF_EXEMPT:
             continue
         try:

@@ -7,24 +7,22 @@ import io
 import pytest
 
 from core.models import AuditLog
-from members import demo as members_demo
 from members.models import User
-from referrals import agreements, commissions, demo, promoters
-from referrals.models import (
-    CommissionRule,
-    GroupBuyOffer,
-    PromoterAgreement,
-    PromoterLevel,
-    PromoterPrice,
-    ReferralBinding,
-)
+from referrals import agreements, commissions, promoters
+from referrals.models.agreements import PromoterAgreement
+from referrals.models.attribution import ReferralBinding
+from referrals.models.commissions import CommissionRule
+from referrals.models.group_buys import GroupBuyOffer
+from referrals.models.promoters import PromoterLevel, PromoterPrice
+from sampledata.demo import members as members_demo
+from sampledata.demo import referrals as referrals_demo
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_twice_gives_the_same_data_with_a_membership_commission():
     members_demo.seed(stdout=io.StringIO())
-    demo.seed(stdout=io.StringIO())
+    referrals_demo.seed(stdout=io.StringIO())
     counts = [
         m.objects.count()
         for m in (
@@ -37,7 +35,7 @@ def test_seed_twice_gives_the_same_data_with_a_membership_commission():
             AuditLog,
         )
     ]
-    demo.seed(stdout=io.StringIO())
+    referrals_demo.seed(stdout=io.StringIO())
     assert counts == [
         m.objects.count()
         for m in (

@@ -1,11 +1,11 @@
-"""Load the demo data (API.md): each app's `demo.seed()` in INSTALLED_APPS order. Idempotent."""
+"""Load the demo data (API.md): `sampledata.demo.load`, every app's demo data in layer order. Idempotent."""
 
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from core.discovery import app_modules
+from sampledata.demo.load import load_demo_data
 
 
 class Command(BaseCommand):
@@ -16,13 +16,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("seed_periodic_tasks", stdout=self.stdout)
-        for module in app_modules("demo"):
-            seed = getattr(module, "seed", None)
-            if seed is not None:
-                seed(stdout=self.stdout, history=options["history"])
-        # Second pass, for demo data that needs rows other apps' seeds created (the demo member's wallet).
-        for module in app_modules("demo"):
-            seed_late = getattr(module, "seed_late", None)
-            if seed_late is not None:
-                seed_late(stdout=self.stdout, history=options["history"])
+        load_demo_data(stdout=self.stdout, history=options["history"])
         self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from members.demo import DEMO_PASSWORD
+from sampledata.demo.members import DEMO_PASSWORD
 
 LAUNCH_ARGS = [
     "--headless",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from members.demo import DEMO_PASSWORD
 from members.models import User
 from referrals import agreements, attribution, promoters
 from referrals.models import (
@@ -19,6 +18,7 @@ from referrals.models import (
     ReferralSettings,
     StaffShareBracket,
 )
+from sampledata.demo.members import DEMO_PASSWORD
 
 LEVELS = [
     {"code": "normal", "name": "普通推广员", "rank": 1, "is_default": True, "commission_rate_bp": None},

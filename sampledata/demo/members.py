@@ -1,14 +1,18 @@
-"""Demo data for members: the two tiers of API.md, an operator, a demo member, staff reps (sales,
+"""Demo data of members: the two tiers of API.md, an operator, a demo member, staff reps (sales,
 customer service, a teacher), the big group, subscribe templates and points-mall rewards.
 With history: a few members at different onboarding steps. Idempotent."""
 
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from core import roles
+from core.posters import qr_png
+from members import services
 from members.models import (
     MembershipTier,
     Onboarding,
@@ -20,7 +24,7 @@ from members.models import (
 
 DEMO_PASSWORD = "zhiquan-demo-2026"
 
-TIERS = [
+TIERS: list[dict[str, Any]] = [
     {
         "code": "VIP",
         "name": "VIP会员",
@@ -49,7 +53,7 @@ STAFF = [
     ("teacher", "王老师", roles.TEACHER),
 ]
 
-# Personas the other apps' `seed_late` bring to life through real orders (courses/demo.py, circles/demo.py):
+# Personas the other apps' `seed_late` bring to life through real orders (sampledata/demo/courses.py, circles.py):
 # `vip` joined VIP a month ago through the promoter's link and learns, checks in, posts and has a ticket;
 # `ka` is a KA client. `member` is the newcomer who has signed up but not bought yet (the README's tour).
 PERSONAS = [("vip", "林晓雨"), ("ka", "周建国")]
@@ -99,9 +103,6 @@ def _user(username: str, nickname: str, *, staff: bool = False, superuser: bool 
 
 
 def seed(*, stdout, history: bool = False) -> None:
-    from core.posters import qr_png
-    from members import services
-
     for tier in TIERS:
         MembershipTier.objects.update_or_create(code=tier["code"], defaults=tier)
 
@@ -126,8 +127,6 @@ def seed(*, stdout, history: bool = False) -> None:
         defaults={"notes": "演示：正式使用请上传真实的群二维码"},
     )
     if created or not big_group.qr_image:
-        from django.conf import settings
-
         big_group.qr_image.save(
             "demo-big-group.png", ContentFile(qr_png(f"{settings.SITE_URL}/account/")), save=True
         )
@@ -159,8 +158,6 @@ HISTORY_MEMBERS = [
 
 
 def _seed_history(*, operator: User) -> None:
-    from members import services
-
     now = timezone.now()
     for username, nickname, tier_code, steps, stuck_days in HISTORY_MEMBERS:
         user = _user(username, nickname)

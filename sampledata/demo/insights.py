@@ -10,9 +10,12 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 
 from core import roles
+from insights import services
+from insights.models import OperationsReport
 from insights.roles import roles_setup
-from members.demo import DEMO_PASSWORD
 from members.models import User
+from sampledata.demo.members import DEMO_PASSWORD
+from sampledata.history.generate import generate as generate_history
 
 STAFF = [
     ("ops", "运营小周", roles.OPERATOR),
@@ -31,12 +34,7 @@ def seed(*, stdout, history: bool = False) -> None:
             user.save()
         user.groups.add(Group.objects.get(name=role))
     if history:
-        from insights import history as demo_history
-
-        demo_history.generate(stdout=stdout, days=150)
-    from insights import services
-    from insights.models import OperationsReport
-
+        generate_history(stdout=stdout, days=150)
     if not OperationsReport.objects.exists():
         services.report_build(kind=OperationsReport.Kind.DAILY)
         services.report_build(kind=OperationsReport.Kind.WEEKLY)

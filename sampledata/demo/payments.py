@@ -3,7 +3,7 @@
 Orders themselves are made by people clicking through checkout in the demo (sandbox channel); the apps
 that sell things seed what is for sale. `seed_late` (after every app's `seed`, once the demo member
 exists) requests a sandbox withdrawal for the demo member when real earnings allow one. `demo_buy` lets
-the other apps' demos make the personas' purchases through the real order and payment path.
+the other apps' demo data make the personas' purchases through the real order and payment path.
 Idempotent: every posting has a fixed idempotency key.
 """
 
@@ -12,7 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
+
+from payments import ledger, services, withdrawals
+from payments.gateways import sandbox
+from payments.models import Order, PayoutMethod, Withdrawal, WithdrawalSettings
 
 DEMO_MEMBER = "member"
 # Off: earnings without the orders and commissions behind them made the wallet disagree with the
@@ -38,19 +43,12 @@ def seed(*, stdout, history: bool = False) -> None:
     if not settings.PAYMENTS_SANDBOX_ENABLED:
         stdout.write("payments: sandbox disabled, no demo keys")
         return
-    from payments.gateways import sandbox
-
     directory = sandbox.ensure_sandbox_keys()
     keys = sandbox.sandbox_keys()
     stdout.write(f"payments: sandbox keys in {directory} (public key id {keys.public_key_id})")
 
 
 def seed_late(*, stdout, history: bool = False) -> None:
-    from django.contrib.auth import get_user_model
-
-    from payments import ledger, withdrawals
-    from payments.models import PayoutMethod, Withdrawal, WithdrawalSettings
-
     member = get_user_model().objects.filter(username=DEMO_MEMBER).first()
     if member is None:
         stdout.write("payments: no demo member, wallet not seeded")
@@ -94,10 +92,6 @@ def seed_late(*, stdout, history: bool = False) -> None:
 def demo_buy(*, user, item_type: str, item_id: str, referral_code: str = ""):
     """Buy an item for a demo persona through the real path (order, sandbox payment, signed notification),
     so every page agrees: the order list, the benefit, the promoter's commission. Idempotent per item."""
-    from payments import services
-    from payments.gateways import sandbox
-    from payments.models import Order
-
     paid = Order.objects.filter(
         user=user, item_type=item_type, item_id=str(item_id), status=Order.Status.PAID
     ).first()

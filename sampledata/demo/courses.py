@@ -1,14 +1,34 @@
-"""Demo data for courses: a teacher, three courses (VIP-included, KA-only, sold singly), an offline event,
+"""Demo data of courses: a teacher, three courses (VIP-included, KA-only, sold singly), an offline event,
 and a VIP-included writing camp with a running term, daily tasks and a few learners. Idempotent."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 
-DEMO_PASSWORD = "zhiquan-demo-2026"
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.db.models import F
+from django.templatetags.static import static
+from django.utils import timezone
+
+from core.posters import cover_png
+from core.roles import TEACHER
+from courses.camps import checkins as camp_checkins
+from courses.camps import reviews as camp_reviews
+from courses.camps import seats as camp_seats
+from courses.catalog import services as catalog_services
+from courses.events import registrations as event_registrations
+from courses.models import Camp, CampTask, Course, Event, Lesson, Source, Term, TierEventQuota
+from members.models import Membership, MembershipGrant, MembershipTier, SubscribeTemplate, User
+from payments.models import Order
+from sampledata.demo.members import DEMO_PASSWORD
+from sampledata.demo.payments import demo_buy
+
 DEMO_MEDIA = "courses/demo-lesson.wav"  # a 20-second chime shipped in static/, so the player works offline
 
-COURSES = [
+COURSES: list[dict[str, Any]] = [
     {
         "title": "私域增长实战 12 讲",
         "summary": "从引流、转化到复购，搭建会员制私域的完整方法",
@@ -63,8 +83,6 @@ CAMP_TASKS = [
 
 
 def _user(username: str, nickname: str, *, staff: bool = False):
-    from members.models import User
-
     user, created = User.objects.get_or_create(
         username=username, defaults={"nickname": nickname, "is_staff": staff}
     )
@@ -75,15 +93,6 @@ def _user(username: str, nickname: str, *, staff: bool = False):
 
 
 def seed(*, stdout, history: bool = False) -> None:
-    from django.conf import settings
-    from django.contrib.auth.models import Group
-    from django.templatetags.static import static
-    from django.utils import timezone
-
-    from core.roles import TEACHER
-    from courses.models import Camp, CampTask, Course, Event, Lesson, Term, TierEventQuota
-    from members.models import MembershipTier
-
     tiers = {t.code: t for t in MembershipTier.objects.all()}
     teacher, _created = _user("teacher", "王老师·增长教练", staff=True)
     group, _created = Group.objects.get_or_create(name=TEACHER)
@@ -176,15 +185,6 @@ def seed(*, stdout, history: bool = False) -> None:
 
 def _seed_learners(*, term, teacher) -> None:
     """A few learners with past check-ins (one reviewed), so the feed, queue and leaderboard are alive."""
-    from datetime import datetime
-
-    from django.utils import timezone
-
-    from courses.camps import checkins as camp_checkins
-    from courses.camps import reviews as camp_reviews
-    from courses.camps import seats as camp_seats
-    from courses.models import CampTask, Source
-
     tz = timezone.get_current_timezone()
     learners = [("learner1", "小林", 3), ("learner2", "阿杰", 2), ("learner3", "Mia", 1)]
     for username, nickname, days_done in learners:
@@ -208,8 +208,6 @@ def _seed_learners(*, term, teacher) -> None:
 
 def _seed_subscribe_template() -> None:
     """The check-in reminder template key, for the operator to paste WeChat's template id into."""
-    from members.models import SubscribeTemplate
-
     SubscribeTemplate.objects.get_or_create(
         key="checkin_reminder",
         defaults={"name": "训练营打卡提醒", "fields": "thing1,thing2,date3", "template_id": ""},
@@ -220,20 +218,6 @@ def seed_late(*, stdout, history: bool = False) -> None:
     """The VIP persona (`vip`, 林晓雨) a month in: VIP bought through the promoter's link, half of the VIP
     course learned, three days of the camp checked in (today's task still open), a ticket to the event;
     and the KA persona (`ka`) with KA bought. Everything goes through the real services."""
-    from datetime import datetime
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from courses.camps import checkins as camp_checkins
-    from courses.camps import seats as camp_seats
-    from courses.catalog import services as catalog_services
-    from courses.events import registrations as event_registrations
-    from courses.models import CampTask, Course, Event, Lesson, Term
-    from members.models import Membership, MembershipGrant, User
-    from payments.demo import demo_buy
-    from payments.models import Order
-
     _seed_covers()
     if not settings.PAYMENTS_SANDBOX_ENABLED:
         stdout.write("courses: sandbox disabled, personas not seeded")
@@ -298,19 +282,17 @@ def seed_late(*, stdout, history: bool = False) -> None:
 
 
 def models_shift(field: str, delta: timedelta):
-    from django.db.models import F
-
     return F(field) - delta
 
 
 def _seed_covers() -> None:
     """Generated covers (Pillow) for demo courses, camps and events that have none."""
-    from django.core.files.base import ContentFile
-
-    from core.posters import cover_png
-    from courses.models import Camp, Course, Event
-
-    for index, (model, kicker) in enumerate(((Course, "课程"), (Camp, "训练营"), (Event, "线下活动"))):
+    kinds: tuple[tuple[Any, str], ...] = (  # three models with a `cover` and a `title`
+        (Course, "课程"),
+        (Camp, "训练营"),
+        (Event, "线下活动"),
+    )
+    for index, (model, kicker) in enumerate(kinds):
         for offset, item in enumerate(model.objects.filter(cover="").order_by("id")):
             png = cover_png(title=item.title, kicker=kicker, index=index * 2 + offset)
             item.cover.save(f"demo-{model._meta.model_name}-{item.pk}.png", ContentFile(png), save=True)

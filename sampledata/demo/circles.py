@@ -1,8 +1,17 @@
-"""Demo data for circles: a creator's circle with rules v1, posts, a guest, included in KA. Idempotent."""
+"""Demo data of circles: a creator's circle with rules v1, posts, a guest, included in KA. Idempotent."""
 
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-DEMO_PASSWORD = "zhiquan-demo-2026"
+from circles import services
+from circles.models import Circle, CircleMembership, Post
+from core.posters import cover_png
+from core.roles import CIRCLE_OWNER
+from members.models import MembershipTier, SubscribeTemplate, User
+from sampledata.demo.members import DEMO_PASSWORD
+from sampledata.demo.payments import demo_buy
 
 RULES = """1. 友善交流，尊重每一位成员，不人身攻击。
 2. 不发广告、不拉群、不私下引流。
@@ -71,10 +80,6 @@ SUBSCRIBE_TEMPLATES = [
 
 
 def seed(*, stdout, history: bool = False) -> None:
-    from circles import services
-    from circles.models import Circle, CircleMembership, Post
-    from members.models import MembershipTier, SubscribeTemplate, User
-
     for template in SUBSCRIBE_TEMPLATES:
         SubscribeTemplate.objects.get_or_create(key=template["key"], defaults=template)
 
@@ -84,10 +89,6 @@ def seed(*, stdout, history: bool = False) -> None:
     if created:
         creator.set_password(DEMO_PASSWORD)
         creator.save()
-    from django.contrib.auth.models import Group
-
-    from core.roles import CIRCLE_OWNER
-
     group, _ = Group.objects.get_or_create(name=CIRCLE_OWNER)
     creator.groups.add(group)
     guest, created = User.objects.get_or_create(username="guest", defaults={"nickname": "王浩（增长嘉宾）"})
@@ -137,19 +138,8 @@ def seed(*, stdout, history: bool = False) -> None:
 def seed_late(*, stdout, history: bool = False) -> None:
     """The VIP persona joins the circle (bought: VIP does not include it), accepts the rules and posts;
     the KA persona, whose tier includes it, accepts the rules. Through the real services."""
-    from django.conf import settings
-
-    from circles import services
-    from circles.models import Circle, Post
-    from members.models import User
-    from payments.demo import demo_buy
-
     circle = Circle.objects.filter(name="知圈创作者圈").first()
     if circle is not None and not circle.cover:
-        from django.core.files.base import ContentFile
-
-        from core.posters import cover_png
-
         circle.cover.save(
             f"demo-circle-{circle.pk}.png",
             ContentFile(cover_png(title=circle.name, kicker="圈子", index=1)),

@@ -1,0 +1,21 @@
+"""Load every app's demo data in layer order (docs/architecture.md §3): `manage.py seed_demo`.
+
+First each app's `seed`, lowest layer first; then the `seed_late` passes, for demo data built on rows
+other apps' seeds created (the personas' purchases, the demo member's wallet). Idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sampledata.demo import circles, courses, insights, members, payments, referrals
+
+SEEDS = (payments.seed, members.seed, courses.seed, circles.seed, referrals.seed, insights.seed)
+LATE_SEEDS = (payments.seed_late, courses.seed_late, circles.seed_late)
+
+
+def load_demo_data(*, stdout: Any, history: bool = False) -> None:
+    for seed in SEEDS:
+        seed(stdout=stdout, history=history)
+    for seed_late in LATE_SEEDS:
+        seed_late(stdout=stdout, history=history)
