@@ -5,6 +5,6 @@ from celery import shared_task
 
 @shared_task(name="circles.tasks.circles_sweep", acks_late=True)
 def circles_sweep() -> dict:
-    from circles import services
+    from circles.services import sweep
 
-    return services.circles_sweep()
+    return sweep.circles_sweep()

@@ -13,8 +13,22 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles import selectors, services
 from circles.models import CircleMembership, CircleSettings, Comment, PaidQuestion, Post
+from circles.selectors import access as access_selectors
+from circles.selectors import comments as comment_selectors
+from circles.selectors import members as member_selectors
+from circles.selectors import moderation as moderation_selectors
+from circles.selectors import posts as post_selectors
+from circles.selectors import stats as stats_selectors
+from circles.services import circles as circle_services
+from circles.services import comments as comment_services
+from circles.services import memberships as membership_services
+from circles.services import moderation as moderation_services
+from circles.services import owner_tools
+from circles.services import posts as post_services
+from circles.services import pricing as circle_pricing
+from circles.services import questions as question_services
+from circles.services import tips as tip_services
 from core.errors import ApplicationError
 from core.http import redirect_to_next
 from core.money import MoneyError, yuan_to_fen
@@ -34,24 +48,24 @@ def _posted_int(request: HttpRequest, name: str) -> int:
 
 
 def circle_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "circles/list.html", {"circles": selectors.circles_listed()})
+    return render(request, "circles/list.html", {"circles": access_selectors.circles_listed()})
 
 
 def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
     """Members see the feed; everyone else sees the intro, a preview (titles only) and the join button."""
-    circle = selectors.circle_get(circle_id=circle_id)
-    access = selectors.circle_access(request.user, circle)
+    circle = access_selectors.circle_get(circle_id=circle_id)
+    access = access_selectors.circle_access(request.user, circle)
     context = {"circle": circle, "access": access}
     if access.can_read:
         feed = request.GET.get("feed", "newest")
-        feed = feed if feed in selectors.FEEDS else "newest"
+        feed = feed if feed in post_selectors.FEEDS else "newest"
         try:
-            page = selectors.feed_page_number(request.GET.get("page", 1))
+            page = post_selectors.feed_page_number(request.GET.get("page", 1))
         except ValueError:
             page = 1
-        q = selectors.search_term(request.GET.get("q", ""), max_chars=50)
-        tag = selectors.search_term(request.GET.get("tag", ""), max_chars=20)
-        posts, count = selectors.feed_page(
+        q = post_selectors.search_term(request.GET.get("q", ""), max_chars=50)
+        tag = post_selectors.search_term(request.GET.get("tag", ""), max_chars=20)
+        posts, count = post_selectors.feed_page(
             circle=circle, user=request.user, feed=feed, page=page, tag=tag, q=q
         )
         context.update(
@@ -61,14 +75,14 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
             q=q,
             tag=tag,
             page=page,
-            has_next=page * selectors.FEED_PAGE_SIZE < count,
-            guests=selectors.guests_of(circle=circle),
+            has_next=page * post_selectors.FEED_PAGE_SIZE < count,
+            guests=member_selectors.guests_of(circle=circle),
         )
     else:
-        context["preview"] = selectors.preview_posts(circle=circle)
-        context["rules"] = selectors.current_rules(circle)
+        context["preview"] = post_selectors.preview_posts(circle=circle)
+        context["rules"] = access_selectors.current_rules(circle)
         try:
-            context["price"] = services.circle_price(
+            context["price"] = circle_pricing.circle_price(
                 circle=circle, user=request.user, membership=access.membership
             )
             context["checkout_url"] = _checkout("circle", circle.pk)
@@ -76,7 +90,7 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
             context["price_error"] = exc.message
     if access.can_read and access.role in ("member", "trial", "expired") and not access.via_tier:
         try:
-            context["renew_price"] = services.circle_price(
+            context["renew_price"] = circle_pricing.circle_price(
                 circle=circle, user=request.user, membership=access.membership
             )
             context["checkout_url"] = _checkout("circle", circle.pk)
@@ -88,9 +102,9 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def circle_trial(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
+    circle = access_selectors.circle_get(circle_id=circle_id)
     try:
-        services.circle_trial_start(circle=circle, user=request.user)
+        membership_services.circle_trial_start(circle=circle, user=request.user)
         messages.success(request, _("试用已开始，欢迎加入！"))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -100,9 +114,9 @@ def circle_trial(request: HttpRequest, circle_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def circle_leave(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
+    circle = access_selectors.circle_get(circle_id=circle_id)
     try:
-        services.circle_leave(circle=circle, user=request.user)
+        membership_services.circle_leave(circle=circle, user=request.user)
         messages.success(request, _("你已退出该圈子"))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -111,8 +125,8 @@ def circle_leave(request: HttpRequest, circle_id: int) -> HttpResponse:
 
 @login_required
 def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
-    access = selectors.circle_access(request.user, circle)
+    circle = access_selectors.circle_get(circle_id=circle_id)
+    access = access_selectors.circle_access(request.user, circle)
     if not access.can_read:
         raise Http404
     if request.method == "POST":
@@ -122,7 +136,7 @@ def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
             messages.error(request, _("请勾选同意社群公约"))
         else:
             try:
-                services.circle_rules_accept(circle=circle, user=request.user)
+                circle_services.circle_rules_accept(circle=circle, user=request.user)
                 messages.success(request, _("已同意社群公约"))
                 return redirect_to_next(request, reverse("circles:compose", args=[circle.pk]))
             except ApplicationError as exc:
@@ -133,7 +147,7 @@ def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
         {
             "circle": circle,
             "access": access,
-            "rules": selectors.current_rules(circle),
+            "rules": access_selectors.current_rules(circle),
             "next": request.GET.get("next", ""),
         },
     )
@@ -141,8 +155,8 @@ def circle_rules(request: HttpRequest, circle_id: int) -> HttpResponse:
 
 @login_required
 def post_compose(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
-    access = selectors.circle_access(request.user, circle)
+    circle = access_selectors.circle_get(circle_id=circle_id)
+    access = access_selectors.circle_access(request.user, circle)
     if not access.can_read:
         raise Http404
     if access.rules_pending:
@@ -154,7 +168,7 @@ def post_compose(request: HttpRequest, circle_id: int) -> HttpResponse:
         question = Post.objects.filter(pk=question_id, circle=circle, kind=Post.Kind.QUESTION).first()
     if request.method == "POST":
         try:
-            post = services.post_create(
+            post = post_services.post_create(
                 circle=circle,
                 author=request.user,
                 kind=request.POST.get("kind", Post.Kind.TALK) if question is None else Post.Kind.ANSWER,
@@ -186,10 +200,10 @@ COMMENTS_PER_PAGE = 30  # top-level comments per page; their replies come with t
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         raise Http404
-    post, access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    post, access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
     paid_question = PaidQuestion.objects.filter(post=post).select_related("guest").first()
     comments = Paginator(
-        selectors.comments_for_post(post=post, user=request.user), COMMENTS_PER_PAGE
+        comment_selectors.comments_for_post(post=post, user=request.user), COMMENTS_PER_PAGE
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -198,10 +212,10 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
             "post": post,
             "circle": post.circle,
             "access": access,
-            "comments": selectors.with_replies(comments.object_list, user=request.user),
+            "comments": comment_selectors.with_replies(comments.object_list, user=request.user),
             "page": comments,
             "answers": (
-                selectors.answers_for_question(post=post, user=request.user)
+                post_selectors.answers_for_question(post=post, user=request.user)
                 if post.kind == Post.Kind.QUESTION
                 else []
             ),
@@ -218,16 +232,16 @@ def _back_to_post(post_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_like_toggle(request: HttpRequest, post_id: int) -> HttpResponse:
-    post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    post, _access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
     try:
         if post.liked_by_me:
-            services.post_unlike(post=post, user=request.user)
+            post_services.post_unlike(post=post, user=request.user)
         else:
-            services.post_like(post=post, user=request.user)
+            post_services.post_like(post=post, user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     if request.htmx:
-        post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+        post, _access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
         return render(request, "circles/_like.html", {"post": post})
     return redirect_to_next(request, reverse("circles:post", args=[post.pk]))
 
@@ -235,12 +249,12 @@ def post_like_toggle(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, post_id: int) -> HttpResponse:
-    post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    post, _access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
     parent = None
     if request.POST.get("parent", "").isdigit():
         parent = Comment.objects.filter(pk=request.POST["parent"], post=post).first()
     try:
-        comment = services.comment_create(
+        comment = comment_services.comment_create(
             post=post, author=request.user, body=request.POST.get("body", ""), parent=parent
         )
         if comment.status == Comment.Status.REVIEW:
@@ -253,7 +267,9 @@ def comment_add(request: HttpRequest, post_id: int) -> HttpResponse:
             )
         return _back_to_post(post.pk)
     # Back to the page that shows the new comment (the last one, or the parent's), scrolled to it.
-    page = selectors.comment_page_number(comment=comment, user=request.user, per_page=COMMENTS_PER_PAGE)
+    page = comment_selectors.comment_page_number(
+        comment=comment, user=request.user, per_page=COMMENTS_PER_PAGE
+    )
     return redirect(f"{reverse('circles:post', args=[post.pk])}?{urlencode({'page': page})}#c{comment.pk}")
 
 
@@ -263,10 +279,10 @@ def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = get_object_or_404(
         Comment.objects.select_related("post").exclude(status=Comment.Status.DELETED), pk=comment_id
     )
-    post, _access = selectors.post_get_for_reader(post_id=comment.post_id, user=request.user)
+    post, _access = post_selectors.post_get_for_reader(post_id=comment.post_id, user=request.user)
     comment.post = post
     try:
-        services.comment_delete(comment=comment, actor=request.user)
+        comment_services.comment_delete(comment=comment, actor=request.user)
         messages.success(request, _("评论已删除"))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -276,15 +292,15 @@ def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def post_flags(request: HttpRequest, post_id: int) -> HttpResponse:
-    post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    post, _access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
     flag, value = request.POST.get("flag"), request.POST.get("value") == "1"
     try:
         if flag == "pinned":
-            services.post_set_flags(post=post, actor=request.user, pinned=value)
+            post_services.post_set_flags(post=post, actor=request.user, pinned=value)
         elif flag == "featured":
-            services.post_set_flags(post=post, actor=request.user, featured=value)
+            post_services.post_set_flags(post=post, actor=request.user, featured=value)
         elif flag == "delete":
-            services.post_delete(post=post, actor=request.user)
+            post_services.post_delete(post=post, actor=request.user)
             messages.success(request, _("已删除"))
             return redirect("circles:detail", circle_id=post.circle_id)
     except ApplicationError as exc:
@@ -295,7 +311,7 @@ def post_flags(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 def tip(request: HttpRequest, post_id: int) -> HttpResponse:
     """Choose an amount (presets or custom within limits) → a TipIntent → the ordinary checkout."""
-    post, _access = selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    post, _access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
     comment = None
     if (request.GET.get("comment") or request.POST.get("comment") or "").isdigit():
         comment = get_object_or_404(
@@ -310,7 +326,7 @@ def tip(request: HttpRequest, post_id: int) -> HttpResponse:
             messages.error(request, _("请输入正确的金额"))
         else:
             try:
-                intent = services.tip_intent_create(
+                intent = tip_services.tip_intent_create(
                     user=request.user,
                     amount_fen=amount_fen,
                     post=None if comment else post,
@@ -330,11 +346,11 @@ def tip(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @login_required
 def ask(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
-    access = selectors.circle_access(request.user, circle)
+    circle = access_selectors.circle_get(circle_id=circle_id)
+    access = access_selectors.circle_access(request.user, circle)
     if not access.can_read:
         raise Http404
-    guests = [g for g in selectors.guests_of(circle=circle) if g.pk != request.user.pk]
+    guests = [g for g in member_selectors.guests_of(circle=circle) if g.pk != request.user.pk]
     if circle.owner_id != request.user.pk and circle.owner not in guests:
         guests.insert(0, circle.owner)
     if request.method == "POST":
@@ -345,7 +361,7 @@ def ask(request: HttpRequest, circle_id: int) -> HttpResponse:
         try:
             if guest is None:
                 raise ApplicationError("invalid", _("请选择嘉宾"))
-            question = services.paid_question_create(
+            question = question_services.paid_question_create(
                 circle=circle, asker=request.user, guest=guest, body=request.POST.get("body", "")
             )
         except ApplicationError as exc:
@@ -366,7 +382,9 @@ def answer(request: HttpRequest, question_id: int) -> HttpResponse:
         PaidQuestion.objects.select_related("circle"), pk=question_id, guest=request.user
     )
     try:
-        services.paid_question_answer(question=question, user=request.user, body=request.POST.get("body", ""))
+        question_services.paid_question_answer(
+            question=question, user=request.user, body=request.POST.get("body", "")
+        )
         messages.success(request, _("回答已发布，问答费用已计入你的收益"))
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -377,13 +395,13 @@ def answer(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @login_required
 def leaderboard(request: HttpRequest, circle_id: int) -> HttpResponse:
-    circle = selectors.circle_get(circle_id=circle_id)
-    access = selectors.circle_access(request.user, circle)
+    circle = access_selectors.circle_get(circle_id=circle_id)
+    access = access_selectors.circle_access(request.user, circle)
     if not access.can_read:
         raise Http404
     period = request.GET.get("period", "7d")
-    period = period if period in selectors.PERIODS else "7d"
-    rows = selectors.leaderboard(circle=circle, period=period)
+    period = period if period in stats_selectors.PERIODS else "7d"
+    rows = stats_selectors.leaderboard(circle=circle, period=period)
     return render(
         request,
         "circles/leaderboard.html",
@@ -394,33 +412,35 @@ def leaderboard(request: HttpRequest, circle_id: int) -> HttpResponse:
 @login_required
 def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
     """Owner/admin tools: members by role and expiry, expiring soon, moderation queue, stats."""
-    circle, access = selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
+    circle, access = access_selectors.circle_for_owner_tools(circle_id=circle_id, user=request.user)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             if action in ("approve_post", "reject_post"):
                 post = get_object_or_404(Post, pk=_posted_int(request, "id"), circle=circle)
-                services.post_moderate(post=post, actor=request.user, approve=action == "approve_post")
+                moderation_services.post_moderate(
+                    post=post, actor=request.user, approve=action == "approve_post"
+                )
             elif action in ("approve_comment", "reject_comment"):
                 comment = get_object_or_404(Comment, pk=_posted_int(request, "id"), post__circle=circle)
-                services.comment_moderate(
+                moderation_services.comment_moderate(
                     comment=comment, actor=request.user, approve=action == "approve_comment"
                 )
             elif action in ("role", "remove", "remove_refund", "allow_rejoin"):
                 membership = get_object_or_404(CircleMembership, pk=_posted_int(request, "id"), circle=circle)
                 if action == "role":
-                    services.circle_member_set_role(
+                    owner_tools.circle_member_set_role(
                         circle=circle,
                         membership=membership,
                         role=request.POST.get("role", ""),
                         actor=request.user,
                     )
                 elif action == "allow_rejoin":
-                    services.circle_member_allow_rejoin(
+                    owner_tools.circle_member_allow_rejoin(
                         circle=circle, membership=membership, actor=request.user
                     )
                 else:
-                    services.circle_member_remove(
+                    owner_tools.circle_member_remove(
                         circle=circle,
                         membership=membership,
                         actor=request.user,
@@ -428,7 +448,7 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
                         reason=request.POST.get("reason", ""),
                     )
             elif action == "rules":
-                services.circle_rules_publish(
+                circle_services.circle_rules_publish(
                     circle=circle, body=request.POST.get("body", ""), actor=request.user
                 )
             messages.success(request, _("已完成"))
@@ -437,9 +457,9 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
         return redirect(request.get_full_path())
     role = request.GET.get("role", "")
     status = request.GET.get("status", "")
-    members = selectors.members_for_managers(circle=circle, role=role, status=status)
+    members = member_selectors.members_for_managers(circle=circle, role=role, status=status)
     paginator = Paginator(members, 50)
-    posts, comments = selectors.moderation_queue(circle=circle)
+    posts, comments = moderation_selectors.moderation_queue(circle=circle)
     return render(
         request,
         "circles/manage.html",
@@ -451,12 +471,12 @@ def manage(request: HttpRequest, circle_id: int) -> HttpResponse:
             "roles": CircleMembership.Role.choices,
             "status": status,
             "statuses": CircleMembership.Status.choices,
-            "expiring": selectors.expiring_soon(circle=circle)[:100],
+            "expiring": member_selectors.expiring_soon(circle=circle)[:100],
             "queue_posts": posts[:50],
             "queue_comments": comments[:50],
-            "stats": selectors.circle_stats(circle=circle),
+            "stats": stats_selectors.circle_stats(circle=circle),
             # removing with a refund moves money: offered to managers who are money operators
             "can_refund": is_money_operator(request.user),
-            "rules": selectors.current_rules(circle),
+            "rules": access_selectors.current_rules(circle),
         },
     )
