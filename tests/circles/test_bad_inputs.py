@@ -4,7 +4,7 @@ and a posted `next` never sends the member to another site."""
 import pytest
 from django.urls import reverse
 
-from circles.models import Post
+from circles.models import Post, TipIntent
 from circles.services import circles as circle_services
 from circles.services import owner_tools
 from circles.services import posts as post_services
@@ -117,3 +117,42 @@ def test_an_owner_removing_a_member_with_a_nul_in_the_reason_still_removes_them(
     )
     assert removed.status == "removed"
     assert membership.events.get(kind="removed").details["reason"] == "刷屏"
+
+
+@pytest.mark.django_db
+def test_a_tip_amount_that_is_no_number_is_refused_and_creates_nothing(circle, client):
+    user = f.make_member(circle=circle)
+    post = post_services.post_create(circle=circle, author=circle.owner, body="值得打赏")
+    client.force_login(user)
+    for amount in ("abc", "Infinity", "sNaN", "1.001"):
+        response = client.post(reverse("circles:tip", args=[post.pk]), {"custom_yuan": amount})
+        assert response.status_code == 200, amount
+        assert "请输入正确的金额" in response.content.decode(), amount
+    assert not TipIntent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_owner_tools_refuse_an_unknown_action_or_a_huge_id_and_change_nothing(circle, client):
+    user = f.make_member(circle=circle)
+    membership = circle.memberships.get(user=user)
+    client.force_login(circle.owner)
+    url = reverse("circles:manage", args=[circle.pk])
+    # an id past any bigint names no row
+    huge = client.post(url, {"action": "remove", "id": "99999999999999999999"})
+    assert huge.status_code == 404
+    # an action the page does not offer is refused with a message, not done
+    unknown = client.post(url, {"action": "drop_table", "id": str(membership.pk)}, follow=True)
+    assert unknown.status_code == 200
+    assert "已完成" not in [str(m) for m in unknown.context["messages"]]
+    membership.refresh_from_db()
+    assert membership.status == "active"
+
+
+@pytest.mark.django_db
+def test_a_post_flag_the_page_does_not_offer_changes_nothing(circle, client):
+    post = post_services.post_create(circle=circle, author=circle.owner, body="置顶候选")
+    client.force_login(circle.owner)
+    response = client.post(reverse("circles:flags", args=[post.pk]), {"flag": "is_pinned", "value": "1"})
+    assert response["Location"] == reverse("circles:post", args=[post.pk])
+    post.refresh_from_db()
+    assert not post.is_pinned and post.status == "visible"

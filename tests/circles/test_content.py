@@ -104,7 +104,7 @@ def test_a_long_thread_comes_in_pages_with_each_comments_replies(circle):
 
 @pytest.mark.django_db
 def test_the_post_page_pages_its_comments_and_returns_a_commenter_to_their_comment(circle, client):
-    from circles.views import COMMENTS_PER_PAGE
+    from circles.views.posts import COMMENTS_PER_PAGE
 
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
     post = post_services.post_create(circle=circle, author=author, body="热帖")
