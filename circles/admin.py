@@ -25,6 +25,7 @@ from circles.models import (
     Post,
     TipIntent,
 )
+from circles.selectors.stats import circle_stats
 from circles.services import circles as circle_services
 from circles.services import moderation as moderation_services
 from circles.services import owner_tools
@@ -33,12 +34,11 @@ from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_dis
 from core.errors import ApplicationError
 from core.images import validate_images
 from core.money import fen_to_yuan_text
+from core.roles import OPERATOR, has_role, is_money_operator
 
 
 def _owner_only(request) -> bool:
     """Everyone but superusers and operators is limited to circles they own."""
-    from core.roles import OPERATOR, has_role
-
     return not (request.user.is_superuser or has_role(request.user, OPERATOR))
 
 
@@ -132,8 +132,6 @@ class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
     def stats(self, obj):
         if not obj.pk:
             return "-"
-        from circles.selectors.stats import circle_stats
-
         s = circle_stats(circle=obj)
         return _("成员 %(m)s · 退群率 %(c).2f%% · 日均发帖 %(p)s · 打赏 %(t)s（%(n)s 笔）") % {
             "m": s.members,
@@ -276,8 +274,6 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
 
     def has_manage_money_permission(self, request) -> bool:
         """Removing with a refund moves money: a circle manager who is also a money operator."""
-        from core.roles import is_money_operator
-
         return self.has_manage_permission(request) and is_money_operator(request.user)
 
     @admin.action(description=_("移出并退款"), permissions=["manage_money"])

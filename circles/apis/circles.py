@@ -12,13 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circles.apis.payloads import (
-    TAG,
-    AccessSerializer,
-    AuthorSerializer,
-    access_payload,
-    checkout_url,
-)
+from circles.apis.payloads import TAG, AccessSerializer, AuthorSerializer, access_payload, checkout_url
 from circles.selectors import access as access_selectors
 from circles.selectors import members as member_selectors
 from circles.selectors import posts as post_selectors

@@ -9,11 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circles.apis.payloads import (
-    TAG,
-    ModerationCommentSerializer,
-    PostOutputSerializer,
-)
+from circles.apis.payloads import TAG, ModerationCommentSerializer, PostOutputSerializer
 from circles.apis.posts import comment_for_reader
 from circles.selectors import access as access_selectors
 from circles.selectors import moderation as moderation_selectors

@@ -11,10 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circles.apis.payloads import (
-    TAG,
-    AuthorSerializer,
-)
+from circles.apis.payloads import TAG, AuthorSerializer
 from circles.models import CircleMembership
 from circles.selectors import access as access_selectors
 from circles.selectors import members as member_selectors

@@ -12,11 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circles.apis.payloads import (
-    TAG,
-    AuthorSerializer,
-    checkout_url,
-)
+from circles.apis.payloads import TAG, AuthorSerializer, checkout_url
 from circles.models import PaidQuestion
 from circles.selectors import access as access_selectors
 from circles.selectors import questions as question_selectors

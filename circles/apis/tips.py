@@ -9,10 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from circles.apis.payloads import (
-    TAG,
-    checkout_url,
-)
+from circles.apis.payloads import TAG, checkout_url
 from circles.models import CircleSettings, Comment
 from circles.selectors import posts as post_selectors
 from circles.services import tips as tip_services

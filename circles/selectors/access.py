@@ -13,11 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    CircleRules,
-)
+from circles.models import Circle, CircleMembership, CircleRules
 from members.selectors import active_tier_ids
 
 Role = CircleMembership.Role

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from circles.models import (
-    Comment,
-    Post,
-)
+from circles.models import Comment, Post
 
 
 def comments_for_post(*, post: Post, user) -> QuerySet[Comment]:

@@ -22,12 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    Post,
-    PostLike,
-)
+from circles.models import Circle, CircleMembership, Post, PostLike
 from circles.selectors.access import CircleAccess, circle_access
 from circles.selectors.posts import (
     FEED_PAGE_SIZE,

@@ -7,11 +7,7 @@ from datetime import timedelta
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    CircleSettings,
-)
+from circles.models import Circle, CircleMembership, CircleSettings
 from circles.selectors.posts import FEED_AUTHOR_FIELDS
 
 Role = CircleMembership.Role

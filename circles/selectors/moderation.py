@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from circles.models import (
-    Circle,
-    Comment,
-    Post,
-)
+from circles.models import Circle, Comment, Post
 
 
 def moderation_queue(*, circle: Circle | None = None):

@@ -11,11 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from circles.models import (
-    Circle,
-    Post,
-    PostLike,
-)
+from circles.models import Circle, Post, PostLike
 from circles.selectors.access import CircleAccess, circle_access
 from circles.text import plain_text
 

@@ -6,9 +6,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from circles.models import (
-    PaidQuestion,
-)
+from circles.models import PaidQuestion
 
 
 def paid_questions_for_user(*, user, role: str = ""):

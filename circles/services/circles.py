@@ -10,12 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    CircleRules,
-    RulesAcceptance,
-)
+from circles.models import Circle, CircleMembership, CircleRules, RulesAcceptance
 from circles.services.memberships import membership_lock
 from circles.services.permissions import require_reader
 from circles.text import plain_text

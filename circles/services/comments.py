@@ -7,10 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Comment,
-    Post,
-)
+from circles.models import Comment, Post
 from circles.services.content import status_after_content_check
 from circles.services.notifications import notify_member
 from circles.services.permissions import require_manager, require_poster

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Post,
-)
+from circles.models import Post
 from core import content_check
 from core.errors import ApplicationError
 from members.services import miniprogram_openid

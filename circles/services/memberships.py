@@ -10,12 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    CircleGrant,
-    CircleMembership,
-    CircleMembershipEvent,
-)
+from circles.models import Circle, CircleGrant, CircleMembership, CircleMembershipEvent
 from circles.services.notifications import notify_member
 from circles.services.pricing import has_paid_before
 from core.errors import ApplicationError

@@ -8,10 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Comment,
-    Post,
-)
+from circles.models import Comment, Post
 from circles.services.comments import comment_notify
 from circles.services.notifications import notify_member
 from circles.services.permissions import require_moderator

@@ -8,11 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    CircleMembershipEvent,
-)
+from circles.models import Circle, CircleMembership, CircleMembershipEvent
 from circles.selectors.access import circle_access
 from circles.services.memberships import membership_event_record
 from circles.services.notifications import notify_member

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-)
+from circles.models import Circle
 from circles.selectors.access import circle_access
 from core.errors import ApplicationError, NotEntitled
 from core.roles import OPERATOR, has_role

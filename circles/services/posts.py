@@ -9,12 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    PaidQuestion,
-    Post,
-    PostLike,
-)
+from circles.models import Circle, PaidQuestion, Post, PostLike
 from circles.services.content import status_after_content_check
 from circles.services.notifications import notify_member
 from circles.services.permissions import require_manager, require_moderator, require_poster, require_reader

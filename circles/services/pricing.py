@@ -10,10 +10,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-)
+from circles.models import Circle, CircleMembership
 from core.errors import ApplicationError
 from core.money import apply_bp, prorate
 

@@ -12,13 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    Circle,
-    CircleMembership,
-    CircleSettings,
-    PaidQuestion,
-    Post,
-)
+from circles.models import Circle, CircleMembership, CircleSettings, PaidQuestion, Post
 from circles.selectors.access import circle_access
 from circles.services.content import status_after_content_check
 from circles.services.notifications import notify_member

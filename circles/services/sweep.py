@@ -10,10 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from circles.models import (
-    CircleMembership,
-    CircleMembershipEvent,
-)
+from circles.models import CircleMembership, CircleMembershipEvent
 from circles.selectors.questions import paid_questions_due
 from circles.services.memberships import membership_event_record
 from circles.services.questions import paid_question_expire

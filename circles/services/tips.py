@@ -8,12 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import (
-    CircleSettings,
-    Comment,
-    Post,
-    TipIntent,
-)
+from circles.models import CircleSettings, Comment, Post, TipIntent
 from circles.services.content import text_verdict
 from circles.services.notifications import notify_member
 from circles.services.permissions import require_reader
