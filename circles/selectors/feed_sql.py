@@ -231,7 +231,8 @@ _AUTHOR_END = _POST_N + len(FEED_ROW_AUTHOR_COLUMNS)
 
 
 def _feed_row(values: tuple) -> dict:
-    """A row of `_feed_statement` (or its ORM twin) as a dict with an `author` dict and `liked_by_me`.
+    """A row of `_feed_statement` (or of `feed_queryset`'s values for a tag or search) as a dict with
+    an `author` dict and `liked_by_me`.
 
     JSON columns arrive as text from a raw cursor (Django decodes JSON in the field, not the driver);
     SQLite also hands back booleans as ints and datetimes as text.

@@ -1,5 +1,8 @@
 """Reading posts through the ORM: the feed pages (newest, featured, unanswered; tag and search), the
 preview a non-member sees, one post for a reader and the answers to a question.
+
+The circle page and tag or search requests of the API read the feed here; the API's unfiltered feed
+is one hand-written statement in `circles.selectors.feed_sql` (why: its docstring).
 """
 
 from __future__ import annotations
