@@ -15,15 +15,17 @@ def seed_feed_circle(*, posts: int):
     from django.db import connection
     from django.utils import timezone
 
-    from circles import services
     from circles.models import Circle, CircleMembership, Post
+    from circles.services import circles as circle_services
     from members.models import User
 
     owner, _ = User.objects.get_or_create(username="bench-feed-owner", defaults={"nickname": "压测圈主"})
     reader, _ = User.objects.get_or_create(username="bench-feed-reader", defaults={"nickname": "压测读者"})
     circle = Circle.objects.filter(name="bench-feed", owner=owner).first()
     if circle is None:
-        circle = services.circle_create(owner=owner, name="bench-feed", price_fen=19_900, rules_body="公约")
+        circle = circle_services.circle_create(
+            owner=owner, name="bench-feed", price_fen=19_900, rules_body="公约"
+        )
     authors = []
     for i in range(50):
         user, _ = User.objects.get_or_create(

@@ -13,7 +13,6 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from circles import services
 from circles.models import (
     Circle,
     CircleGrant,
@@ -26,16 +25,20 @@ from circles.models import (
     Post,
     TipIntent,
 )
+from circles.selectors.stats import circle_stats
+from circles.services import circles as circle_services
+from circles.services import moderation as moderation_services
+from circles.services import owner_tools
+from circles.services import posts as post_services
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
 from core.errors import ApplicationError
 from core.images import validate_images
 from core.money import fen_to_yuan_text
+from core.roles import OPERATOR, has_role, is_money_operator
 
 
 def _owner_only(request) -> bool:
     """Everyone but superusers and operators is limited to circles they own."""
-    from core.roles import OPERATOR, has_role
-
     return not (request.user.is_superuser or has_role(request.user, OPERATOR))
 
 
@@ -129,8 +132,6 @@ class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
     def stats(self, obj):
         if not obj.pk:
             return "-"
-        from circles.selectors import circle_stats
-
         s = circle_stats(circle=obj)
         return _("成员 %(m)s · 退群率 %(c).2f%% · 日均发帖 %(p)s · 打赏 %(t)s（%(n)s 笔）") % {
             "m": s.members,
@@ -150,7 +151,7 @@ class CircleAdmin(AuditedChangesMixin, OwnCirclesMixin, admin.ModelAdmin):
         if not change and _owner_only(request):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
-        services.circle_owner_ensure(circle=obj)
+        circle_services.circle_owner_ensure(circle=obj)
 
 
 class ExpiringSoonFilter(admin.SimpleListFilter):
@@ -265,25 +266,23 @@ class CircleMembershipAdmin(OwnCirclesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("设为嘉宾"), permissions=["manage"])
     def promote_guest(self, request, queryset):
-        self._run(request, queryset, services.circle_member_set_role, role=CircleMembership.Role.GUEST)
+        self._run(request, queryset, owner_tools.circle_member_set_role, role=CircleMembership.Role.GUEST)
 
     @admin.action(description=_("移出（不退款）"), permissions=["manage"])
     def remove_without_refund(self, request, queryset):
-        self._run(request, queryset, services.circle_member_remove, refund=False, reason="admin")
+        self._run(request, queryset, owner_tools.circle_member_remove, refund=False, reason="admin")
 
     def has_manage_money_permission(self, request) -> bool:
         """Removing with a refund moves money: a circle manager who is also a money operator."""
-        from core.roles import is_money_operator
-
         return self.has_manage_permission(request) and is_money_operator(request.user)
 
     @admin.action(description=_("移出并退款"), permissions=["manage_money"])
     def remove_with_refund(self, request, queryset):
-        self._run(request, queryset, services.circle_member_remove, refund=True, reason="admin")
+        self._run(request, queryset, owner_tools.circle_member_remove, refund=True, reason="admin")
 
     @admin.action(description=_("允许重新加入"), permissions=["manage"])
     def allow_rejoin(self, request, queryset):
-        self._run(request, queryset, services.circle_member_allow_rejoin)
+        self._run(request, queryset, owner_tools.circle_member_allow_rejoin)
 
 
 @admin.register(Post)
@@ -328,27 +327,27 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
 
     @admin.action(description=_("审核通过"), permissions=["change"])
     def approve(self, request, queryset):
-        self._each(request, queryset, services.post_moderate, approve=True)
+        self._each(request, queryset, moderation_services.post_moderate, approve=True)
 
     @admin.action(description=_("审核驳回"), permissions=["change"])
     def reject(self, request, queryset):
-        self._each(request, queryset, services.post_moderate, approve=False)
+        self._each(request, queryset, moderation_services.post_moderate, approve=False)
 
     @admin.action(description=_("设为精华"), permissions=["change"])
     def feature(self, request, queryset):
-        self._each(request, queryset, services.post_set_flags, featured=True)
+        self._each(request, queryset, post_services.post_set_flags, featured=True)
 
     @admin.action(description=_("取消精华"), permissions=["change"])
     def unfeature(self, request, queryset):
-        self._each(request, queryset, services.post_set_flags, featured=False)
+        self._each(request, queryset, post_services.post_set_flags, featured=False)
 
     @admin.action(description=_("置顶"), permissions=["change"])
     def pin(self, request, queryset):
-        self._each(request, queryset, services.post_set_flags, pinned=True)
+        self._each(request, queryset, post_services.post_set_flags, pinned=True)
 
     @admin.action(description=_("取消置顶"), permissions=["change"])
     def unpin(self, request, queryset):
-        self._each(request, queryset, services.post_set_flags, pinned=False)
+        self._each(request, queryset, post_services.post_set_flags, pinned=False)
 
 
 @admin.register(Comment)
@@ -366,7 +365,7 @@ class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
     def _each(self, request, queryset, approve: bool):
         for comment in queryset.select_related("post__circle"):
             try:
-                services.comment_moderate(comment=comment, actor=request.user, approve=approve)
+                moderation_services.comment_moderate(comment=comment, actor=request.user, approve=approve)
             except ApplicationError as exc:
                 self.message_user(request, f"{comment}: {exc.message}", messages.ERROR)
 

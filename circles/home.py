@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from circles.models import Circle, CircleMembership, Post
+from circles.models import Circle, CircleMembership, PaidQuestion, Post, TipIntent
 
 
 def tier_benefits(tiers) -> dict[int, list[str]]:
@@ -57,10 +58,6 @@ def member_panel(user) -> dict:
 
 def order_destination(order) -> tuple[str, str] | None:
     """Where a paid order of circles sends the member: the circle, or the post they tipped."""
-    from django.urls import reverse
-
-    from circles.models import PaidQuestion, TipIntent
-
     if order.item_type == "circle":
         return reverse("circles:detail", args=[order.item_id]), _("进入圈子")
     if order.item_type == "tip":

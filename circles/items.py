@@ -8,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from circles import services
 from circles.models import Circle, PaidQuestion, TipIntent
+from circles.services import memberships as membership_services
+from circles.services import pricing as circle_pricing
+from circles.services import questions as question_services
+from circles.services import tips as tip_services
 from payments import items
 
 
@@ -28,7 +31,7 @@ class CircleItemType(items.ItemType):
         circle = Circle.objects.filter(pk=_int_id(item_id), is_published=True).first()
         if circle is None:
             raise items.ItemUnavailable()
-        price = services.circle_price(circle=circle, user=user)
+        price = circle_pricing.circle_price(circle=circle, user=user)
         title = (_("续费圈子「%(name)s」") if price.kind == "renew" else _("加入圈子「%(name)s」")) % {
             "name": circle.name
         }
@@ -48,12 +51,12 @@ class CircleItemType(items.ItemType):
 
     def fulfill(self, *, order) -> None:
         circle = Circle.objects.get(pk=_int_id(order.item_id))
-        services.circle_membership_fulfil(
+        membership_services.circle_membership_fulfil(
             circle=circle, user=order.user, order_no=order.order_no, amount_fen=order.amount_fen
         )
 
     def revoke(self, *, order, refund) -> None:
-        services.circle_membership_revoke(
+        membership_services.circle_membership_revoke(
             order_no=order.order_no, fully_refunded=order.refunded_fen >= order.amount_fen
         )
 
@@ -77,10 +80,10 @@ class TipItemType(items.ItemType):
         )
 
     def fulfill(self, *, order) -> None:
-        services.tip_fulfil(order=order)
+        tip_services.tip_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
-        services.tip_revoke(order=order, refund=refund)
+        tip_services.tip_revoke(order=order, refund=refund)
 
 
 class PaidQuestionItemType(items.ItemType):
@@ -104,7 +107,7 @@ class PaidQuestionItemType(items.ItemType):
         )
 
     def fulfill(self, *, order) -> None:
-        services.paid_question_fulfil(order=order)
+        question_services.paid_question_fulfil(order=order)
 
     def refund_window_for(self, *, order) -> timedelta:
         """The asker may take the money back only while no answer has come (then operators decide)."""
@@ -115,7 +118,7 @@ class PaidQuestionItemType(items.ItemType):
         return timedelta(0) if answered else self.refund_window
 
     def revoke(self, *, order, refund) -> None:
-        services.paid_question_revoke(order=order, refund=refund)
+        question_services.paid_question_revoke(order=order, refund=refund)
 
 
 def register_all() -> None:

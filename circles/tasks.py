@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
+from circles.services import sweep
+
 
 @shared_task(name="circles.tasks.circles_sweep", acks_late=True)
 def circles_sweep() -> dict:
-    from circles import services
-
-    return services.circles_sweep()
+    return sweep.circles_sweep()

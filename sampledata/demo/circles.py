@@ -5,8 +5,9 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from circles import services
 from circles.models import Circle, CircleMembership, Post
+from circles.services import circles as circle_services
+from circles.services import posts as post_services
 from core.posters import cover_png
 from core.roles import CIRCLE_OWNER
 from members.models import MembershipTier, SubscribeTemplate, User
@@ -98,7 +99,7 @@ def seed(*, stdout, history: bool = False) -> None:
 
     circle = Circle.objects.filter(owner=creator, name="知圈创作者圈").first()
     if circle is None:
-        circle = services.circle_create(
+        circle = circle_services.circle_create(
             owner=creator,
             name="知圈创作者圈",
             intro="创作者与会员的付费圈子：运营干货、训练营复盘、嘉宾付费问答。365 天有效，可免费试用 3 天。",
@@ -123,11 +124,11 @@ def seed(*, stdout, history: bool = False) -> None:
     if not Post.objects.filter(circle=circle).exists():
         for kind, title, body, tags, pinned, featured in POSTS:
             author = creator if kind != "question" else guest
-            post = services.post_create(
+            post = post_services.post_create(
                 circle=circle, author=author, kind=kind, title=title, body=body, tags=tags
             )
             if pinned or featured:
-                services.post_set_flags(
+                post_services.post_set_flags(
                     post=post, actor=creator, pinned=pinned or None, featured=featured or None
                 )
     stdout.write(
@@ -149,9 +150,9 @@ def seed_late(*, stdout, history: bool = False) -> None:
     if circle is None or vip is None or not settings.PAYMENTS_SANDBOX_ENABLED:
         return
     demo_buy(user=vip, item_type="circle", item_id=str(circle.pk))
-    services.circle_rules_accept(circle=circle, user=vip)
+    circle_services.circle_rules_accept(circle=circle, user=vip)
     if not Post.objects.filter(circle=circle, author=vip).exists():
-        services.post_create(
+        post_services.post_create(
             circle=circle,
             author=vip,
             title="入营第一个月的三点收获",
@@ -161,5 +162,5 @@ def seed_late(*, stdout, history: bool = False) -> None:
         )
     ka = User.objects.filter(username="ka").first()
     if ka is not None:
-        services.circle_rules_accept(circle=circle, user=ka)
+        circle_services.circle_rules_accept(circle=circle, user=ka)
     stdout.write("circles: persona vip joined and posted; ka joined through the KA tier")

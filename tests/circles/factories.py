@@ -7,8 +7,10 @@ from datetime import timedelta
 from django.test import TestCase
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleMembership
+from circles.services import circles as circle_services
+from circles.services import memberships as membership_services
+from circles.services import owner_tools
 from members.models import Membership
 from tests.factories import TierFactory, UserFactory
 from tests.payments.helpers import create_paid_order
@@ -19,7 +21,7 @@ RULES_V1 = "1. 友善交流\n2. 不发广告"
 def make_circle(*, owner=None, price_fen=19_900, rules=RULES_V1, **options):
     owner = owner or UserFactory()
     options.setdefault("trial_days", 3)
-    return services.circle_create(
+    return circle_services.circle_create(
         owner=owner, name="增长圈", intro="一起成长", price_fen=price_fen, rules_body=rules, **options
     )
 
@@ -32,14 +34,14 @@ def make_member(*, circle, user=None, accept_rules=True):
     user = user or UserFactory()
     buy_circle(circle=circle, user=user)
     if accept_rules:
-        services.circle_rules_accept(circle=circle, user=user)
+        circle_services.circle_rules_accept(circle=circle, user=user)
     return user
 
 
 def make_admin(*, circle, user=None):
     """A paying member the owner made a circle admin."""
     user = make_member(circle=circle, user=user)
-    services.circle_member_set_role(
+    owner_tools.circle_member_set_role(
         circle=circle,
         membership=CircleMembership.objects.get(circle=circle, user=user),
         role="admin",
@@ -50,8 +52,8 @@ def make_admin(*, circle, user=None):
 
 def make_trial(*, circle, user=None):
     user = user or UserFactory()
-    services.circle_trial_start(circle=circle, user=user)
-    services.circle_rules_accept(circle=circle, user=user)
+    membership_services.circle_trial_start(circle=circle, user=user)
+    circle_services.circle_rules_accept(circle=circle, user=user)
     return user
 
 
@@ -70,7 +72,9 @@ def make_removed(*, circle, user=None, refund=True):
         make_money_operator(circle.owner)
     membership = CircleMembership.objects.get(circle=circle, user=user)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.circle_member_remove(circle=circle, membership=membership, actor=circle.owner, refund=refund)
+        owner_tools.circle_member_remove(
+            circle=circle, membership=membership, actor=circle.owner, refund=refund
+        )
     return user
 
 
@@ -89,14 +93,14 @@ def make_tier_member(*, circle, user=None, accept_rules=True):
     tier = give_tier(user=user)
     circle.included_in_tiers.add(tier)
     if accept_rules:
-        services.circle_rules_accept(circle=circle, user=user)
+        circle_services.circle_rules_accept(circle=circle, user=user)
     return user
 
 
 def make_guest(*, circle, user=None):
     user = make_member(circle=circle, user=user)
     membership = CircleMembership.objects.get(circle=circle, user=user)
-    services.circle_member_set_role(circle=circle, membership=membership, role="guest", actor=circle.owner)
+    owner_tools.circle_member_set_role(circle=circle, membership=membership, role="guest", actor=circle.owner)
     return user
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from circles import services
 from circles.models import Post
+from circles.services import posts as post_services
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.factories import UserFactory
@@ -52,7 +52,7 @@ def user_in_state(state: str, circle):
 @pytest.fixture
 def secret_post(circle):
     author = f.make_member(circle=circle)
-    return services.post_create(circle=circle, author=author, title="内部复盘", body=SECRET)
+    return post_services.post_create(circle=circle, author=author, title="内部复盘", body=SECRET)
 
 
 @pytest.mark.django_db

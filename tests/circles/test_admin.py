@@ -91,9 +91,9 @@ def test_an_operator_approves_a_post_held_for_review_in_any_circle(creator, clie
     circle = f.make_circle()
     author = mini_program_user(f.make_member(circle=circle), settings)
     msg_check.verdicts["私聊"] = "review"
-    from circles import services
+    from circles.services import posts as post_services
 
-    post = services.post_create(circle=circle, author=author, body="私聊领资料")
+    post = post_services.post_create(circle=circle, author=author, body="私聊领资料")
     client.force_login(operator)
     queue = client.get(reverse("admin:circles_post_changelist") + "?status__exact=review").content.decode()
     assert "私聊领资料" in queue

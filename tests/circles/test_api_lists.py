@@ -4,8 +4,11 @@ are URLs, as `core.api.Pagination` gives) and refuses a page that does not exist
 import pytest
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleMembership, Post
+from circles.services import circles as circle_services
+from circles.services import memberships as membership_services
+from circles.services import posts as post_services
+from circles.services import questions as question_services
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.factories import UserFactory
@@ -55,7 +58,7 @@ def test_leaderboard_members_and_my_questions_are_paginated(circle):
     guest = f.make_guest(circle=circle)
     members = [f.make_member(circle=circle) for _ in range(3)]
     for user in members:
-        services.post_create(circle=circle, author=user, body="打卡")
+        post_services.post_create(circle=circle, author=user, body="打卡")
     owner = api_for(circle.owner)
 
     board = owner.get(f"/api/v1/circles/{circle.pk}/leaderboard/?period=all&page_size=2").json()
@@ -65,12 +68,12 @@ def test_leaderboard_members_and_my_questions_are_paginated(circle):
     assert set(roster) == PAGE_KEYS and roster["count"] == 5
     # owner first, then guests, then members
     assert [m["role"] for m in roster["results"]][:2] == ["owner", "guest"]
-    services.circle_leave(circle=circle, user=members[0])
+    membership_services.circle_leave(circle=circle, user=members[0])
     left = owner.get(f"/api/v1/circles/{circle.pk}/members/?status=left").json()
     assert [m["user"]["id"] for m in left["results"]] == [members[0].pk]
 
-    services.circle_rules_accept(circle=circle, user=members[1])
-    asked = services.paid_question_create(circle=circle, asker=members[1], guest=guest, body="请教")
+    circle_services.circle_rules_accept(circle=circle, user=members[1])
+    asked = question_services.paid_question_create(circle=circle, asker=members[1], guest=guest, body="请教")
     mine = api_for(members[1]).get("/api/v1/circles/questions/?role=asked").json()
     assert set(mine) == PAGE_KEYS and [q["id"] for q in mine["results"]] == [asked.pk]
     assert mine["results"][0]["checkout_url"]

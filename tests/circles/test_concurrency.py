@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from circles import services
 from circles.models import Post, PostLike
+from circles.services import posts as post_services
 from tests.circles import factories as f
 
 
@@ -15,14 +15,14 @@ from tests.circles import factories as f
 def test_concurrent_likes_keep_counts_exact(circle):
     author = f.make_member(circle=circle)
     likers = [f.make_member(circle=circle) for _ in range(12)]
-    post = services.post_create(circle=circle, author=author, body="热门帖子")
+    post = post_services.post_create(circle=circle, author=author, body="热门帖子")
     barrier = threading.Barrier(len(likers) * 2)
     errors = []
 
     def like(user):
         try:
             barrier.wait()
-            services.post_like(post=post, user=user)  # each member double-taps at the same moment
+            post_services.post_like(post=post, user=user)  # each member double-taps at the same moment
         except Exception as exc:  # pragma: no cover - surfaced below
             errors.append(exc)
         finally:
@@ -43,7 +43,7 @@ def test_concurrent_likes_keep_counts_exact(circle):
     def unlike(user):
         try:
             barrier.wait()
-            services.post_unlike(post=post, user=user)
+            post_services.post_unlike(post=post, user=user)
         finally:
             connection.close()
 

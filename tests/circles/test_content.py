@@ -7,8 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from circles import services
 from circles.models import Circle, Comment, Post
+from circles.services import comments as comment_services
+from circles.services import posts as post_services
+from circles.services import tips as tip_services
 from core.models import WeChatIdentity
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
@@ -51,7 +53,7 @@ def test_risky_text_is_rejected_and_review_text_waits_in_the_queue(circle, setti
 @pytest.mark.django_db
 def test_comments_and_replies_nest_and_count(circle):
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     first = api_for(reader).post(
         f"/api/v1/circles/posts/{post.pk}/comments/", {"body": "好文"}, format="json"
     )
@@ -71,11 +73,11 @@ def test_comments_and_replies_nest_and_count(circle):
 @pytest.mark.django_db
 def test_a_long_thread_comes_in_pages_with_each_comments_replies(circle):
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="热帖")
+    post = post_services.post_create(circle=circle, author=author, body="热帖")
     for n in range(45):
-        comment = services.comment_create(post=post, author=reader, body=f"评论{n}")
+        comment = comment_services.comment_create(post=post, author=reader, body=f"评论{n}")
         if n in (0, 21, 44):
-            services.comment_create(post=post, author=author, body=f"回复{n}", parent=comment)
+            comment_services.comment_create(post=post, author=author, body=f"回复{n}", parent=comment)
     client = api_for(reader)
 
     detail = client.get(f"/api/v1/circles/posts/{post.pk}/").json()
@@ -93,7 +95,7 @@ def test_a_long_thread_comes_in_pages_with_each_comments_replies(circle):
     assert client.get(f"/api/v1/circles/posts/{post.pk}/comments/?page=4").status_code == 404
     assert client.get(f"/api/v1/circles/posts/{post.pk}/comments/?page=x").status_code == 404
     # a short thread has no next page
-    quiet = services.post_create(circle=circle, author=author, body="冷帖")
+    quiet = post_services.post_create(circle=circle, author=author, body="冷帖")
     assert client.get(f"/api/v1/circles/posts/{quiet.pk}/").json()["comments_next"] is None
     # someone outside the circle reads no page of it
     outsider = UserFactory()
@@ -102,12 +104,12 @@ def test_a_long_thread_comes_in_pages_with_each_comments_replies(circle):
 
 @pytest.mark.django_db
 def test_the_post_page_pages_its_comments_and_returns_a_commenter_to_their_comment(circle, client):
-    from circles.views import COMMENTS_PER_PAGE
+    from circles.views.posts import COMMENTS_PER_PAGE
 
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="热帖")
+    post = post_services.post_create(circle=circle, author=author, body="热帖")
     for n in range(COMMENTS_PER_PAGE + 3):
-        services.comment_create(post=post, author=reader, body=f"评论{n}")
+        comment_services.comment_create(post=post, author=reader, body=f"评论{n}")
     client.force_login(reader)
     url = reverse("circles:post", args=[post.pk])
     first = client.get(url).content.decode()
@@ -130,7 +132,7 @@ def test_the_post_page_pages_its_comments_and_returns_a_commenter_to_their_comme
 @pytest.mark.django_db
 def test_likes_are_unique_per_member(circle):
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     client = api_for(reader)
     assert client.post(f"/api/v1/circles/posts/{post.pk}/like/").json() == {"liked": True, "like_count": 1}
     assert client.post(f"/api/v1/circles/posts/{post.pk}/like/").json() == {"liked": True, "like_count": 1}
@@ -146,7 +148,7 @@ def test_likes_are_unique_per_member(circle):
 @pytest.mark.django_db
 def test_like_button_on_the_page_toggles(circle, client):
     author, reader = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     client.force_login(reader)
     client.post(reverse("circles:like", args=[post.pk]))
     post.refresh_from_db()
@@ -159,13 +161,15 @@ def test_like_button_on_the_page_toggles(circle, client):
 @pytest.mark.django_db
 def test_feeds_newest_featured_unanswered_and_search(circle):
     author = f.make_member(circle=circle)
-    talk = services.post_create(circle=circle, author=author, body="关于私域运营的讨论", tags=["运营"])
-    question = services.post_create(circle=circle, author=author, kind="question", body="打卡率怎么提升？")
-    answered = services.post_create(circle=circle, author=author, kind="question", body="已回答的问题")
-    services.post_create(circle=circle, author=author, kind="answer", body="这样做", question=answered)
-    services.post_set_flags(post=talk, actor=circle.owner, featured=True)
-    pinned = services.post_create(circle=circle, author=author, body="置顶公告")
-    services.post_set_flags(post=pinned, actor=circle.owner, pinned=True)
+    talk = post_services.post_create(circle=circle, author=author, body="关于私域运营的讨论", tags=["运营"])
+    question = post_services.post_create(
+        circle=circle, author=author, kind="question", body="打卡率怎么提升？"
+    )
+    answered = post_services.post_create(circle=circle, author=author, kind="question", body="已回答的问题")
+    post_services.post_create(circle=circle, author=author, kind="answer", body="这样做", question=answered)
+    post_services.post_set_flags(post=talk, actor=circle.owner, featured=True)
+    pinned = post_services.post_create(circle=circle, author=author, body="置顶公告")
+    post_services.post_set_flags(post=pinned, actor=circle.owner, pinned=True)
     client = api_for(author)
 
     def ids(query):
@@ -184,7 +188,7 @@ def test_feeds_newest_featured_unanswered_and_search(circle):
 @pytest.mark.django_db
 def test_only_managers_pin_and_feature(circle):
     author = f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     refused = api_for(author).post(
         f"/api/v1/circles/posts/{post.pk}/flags/", {"featured": True}, format="json"
     )
@@ -198,7 +202,7 @@ def test_only_managers_pin_and_feature(circle):
 @pytest.mark.django_db
 def test_deleting_a_post_hides_it_and_fixes_the_counter(circle):
     author = f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     assert api_for(author).delete(f"/api/v1/circles/posts/{post.pk}/").status_code == 204
     assert Circle.objects.get(pk=circle.pk).visible_post_count == 0
     assert api_for(author).get(f"/api/v1/circles/{circle.pk}/posts/").json()["results"] == []
@@ -221,7 +225,7 @@ def test_images_are_validated_by_content_and_size(circle, settings):
     assert refused.status_code == 400
     settings.UPLOAD_IMAGE_MAX_BYTES = 10
     with pytest.raises(Exception) as exc:
-        services.post_create(
+        post_services.post_create(
             circle=circle,
             author=author,
             body="大图",
@@ -249,9 +253,9 @@ def test_compose_page_with_an_image(circle, client):
 @pytest.mark.django_db
 def test_comment_needs_a_visible_post_and_text_check(circle):
     author = f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     with pytest.raises(Exception) as exc:
-        services.comment_create(post=post, author=author, body="代开发票找我")
+        comment_services.comment_create(post=post, author=author, body="代开发票找我")
     assert exc.value.code == "content_rejected"
     assert not Comment.objects.exists()
 
@@ -259,10 +263,10 @@ def test_comment_needs_a_visible_post_and_text_check(circle):
 @pytest.mark.django_db
 def test_leaderboard_ranks_contributors(circle):
     star, quiet = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=star, body="干货")
-    services.post_create(circle=circle, author=quiet, body="打卡")
-    services.post_set_flags(post=post, actor=circle.owner, featured=True)
-    services.post_like(post=post, user=quiet)
+    post = post_services.post_create(circle=circle, author=star, body="干货")
+    post_services.post_create(circle=circle, author=quiet, body="打卡")
+    post_services.post_set_flags(post=post, actor=circle.owner, featured=True)
+    post_services.post_like(post=post, user=quiet)
     rows = api_for(quiet).get(f"/api/v1/circles/{circle.pk}/leaderboard/?period=30d").json()["results"]
     assert rows[0]["user_id"] == star.pk and rows[0]["featured"] == 1 and rows[0]["likes"] == 1
     assert rows[1]["user_id"] == quiet.pk
@@ -279,15 +283,15 @@ def test_leaderboard_periods_count_what_happened_in_them(circle):
     from tests.payments.helpers import create_paid_order
 
     veteran, newcomer, fan = (f.make_member(circle=circle) for _ in range(3))
-    old = services.post_create(circle=circle, author=veteran, body="40 天前的精华")
-    services.post_like(post=old, user=fan)
-    services.post_like(post=old, user=veteran)  # liking one's own post does not count
-    services.post_set_flags(post=old, actor=circle.owner, featured=True)
+    old = post_services.post_create(circle=circle, author=veteran, body="40 天前的精华")
+    post_services.post_like(post=old, user=fan)
+    post_services.post_like(post=old, user=veteran)  # liking one's own post does not count
+    post_services.post_set_flags(post=old, actor=circle.owner, featured=True)
     long_ago = timezone.now() - timedelta(days=40)
     Post.objects.filter(pk=old.pk).update(created_at=long_ago, featured_at=long_ago)
     PostLike.objects.filter(post=old).update(created_at=long_ago)
-    recent = services.post_create(circle=circle, author=newcomer, body="本周分享")
-    tip = services.tip_intent_create(user=fan, amount_fen=800, post=recent)
+    recent = post_services.post_create(circle=circle, author=newcomer, body="本周分享")
+    tip = tip_services.tip_intent_create(user=fan, amount_fen=800, post=recent)
     create_paid_order(user=fan, item_type="tip", item_id=str(tip.pk))
     client = api_for(fan)
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from circles import services
+from circles.services import posts as post_services
 from tests.circles import factories as f
 
 
@@ -19,7 +19,7 @@ def jwt_client(user) -> APIClient:
 
 def fill(circle, authors, n, *, likers=()):
     for i in range(n):
-        post = services.post_create(
+        post = post_services.post_create(
             circle=circle,
             author=authors[i % len(authors)],
             kind="question" if i % 3 else "talk",
@@ -29,7 +29,7 @@ def fill(circle, authors, n, *, likers=()):
         post.images = [f"circles/posts/x{i}.png"]
         post.save(update_fields=["images"])
         for liker in likers:
-            services.post_like(post=post, user=liker)
+            post_services.post_like(post=post, user=liker)
 
 
 def count_queries(client, url):
@@ -52,7 +52,7 @@ def test_feed_api_query_count_is_fixed(circle, feed):
     more_authors = [f.make_member(circle=circle) for _ in range(6)]
     fill(circle, more_authors, 40, likers=[reader, authors[0]])
     for post in circle.posts.all()[:10]:
-        services.post_set_flags(post=post, actor=circle.owner, featured=True)
+        post_services.post_set_flags(post=post, actor=circle.owner, featured=True)
     big, response = count_queries(client, url)
     assert small == big
     # the JWT user, then ONE statement: circle + my membership + the page with authors and liked_by_me

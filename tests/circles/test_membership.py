@@ -5,9 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleMembership, CircleMembershipEvent
-from circles.selectors import circle_access
+from circles.selectors.access import circle_access
+from circles.services import circles as circle_services
+from circles.services import memberships as membership_services
+from circles.services import owner_tools, sweep
 from core.models import AuditLog
 from payments import items
 from payments.models import Order
@@ -85,10 +87,10 @@ def test_fixed_window_pricing_prorates_late_joiners_when_the_owner_chooses(owner
 @pytest.mark.django_db
 def test_a_trial_is_free_once_and_expires(circle):
     user = UserFactory()
-    services.circle_trial_start(circle=circle, user=user)
+    membership_services.circle_trial_start(circle=circle, user=user)
     assert circle_access(user, circle).role == "trial"
     with pytest.raises(Exception) as exc:
-        services.circle_trial_start(circle=circle, user=user)
+        membership_services.circle_trial_start(circle=circle, user=user)
     assert exc.value.code == "trial_used"
     later = timezone.now() + timedelta(days=4)
     assert circle_access(user, circle, now=later).can_read is False
@@ -116,7 +118,7 @@ def test_removed_with_refund_cannot_rejoin_until_the_owner_allows_it(circle):
     )
     assert response.status_code == 403 and response.json()["code"] == "circle_rejoin_blocked"
     # when the owner allows it, they can pay and are back in
-    services.circle_member_allow_rejoin(circle=circle, membership=membership, actor=circle.owner)
+    owner_tools.circle_member_allow_rejoin(circle=circle, membership=membership, actor=circle.owner)
     create_paid_order(user=user, item_type="circle", item_id=str(circle.pk))
     assert circle_access(user, circle).can_read is True
 
@@ -139,7 +141,7 @@ def test_only_managers_can_remove_members_and_admins_cannot_remove_admins(circle
     )
     assert refused.status_code == 404
     admin = f.make_admin(circle=circle)
-    services.circle_member_set_role(circle=circle, membership=target, role="admin", actor=circle.owner)
+    owner_tools.circle_member_set_role(circle=circle, membership=target, role="admin", actor=circle.owner)
     denied = api_for(admin).post(
         f"/api/v1/circles/{circle.pk}/members/{target.pk}/remove/", {}, format="json"
     )
@@ -175,11 +177,11 @@ def test_leaving_ends_access_and_is_recorded(circle):
 @pytest.mark.django_db
 def test_the_sweep_expires_lapsed_members_and_records_it(circle):
     user = f.make_expired(circle=circle)
-    result = services.circles_sweep()
+    result = sweep.circles_sweep()
     membership = CircleMembership.objects.get(circle=circle, user=user)
     assert result["expired"] == 1 and membership.role == "expired"
     assert CircleMembershipEvent.objects.filter(membership=membership, kind="expired").count() == 1
-    assert services.circles_sweep()["expired"] == 0  # idempotent
+    assert sweep.circles_sweep()["expired"] == 0  # idempotent
 
 
 @pytest.mark.django_db
@@ -215,7 +217,7 @@ def test_tier_members_read_without_paying_and_lose_access_when_the_tier_lapses(c
     user = f.make_tier_member(circle=circle, accept_rules=False)
     access = circle_access(user, circle)
     assert access.can_read and access.via_tier and access.rules_pending
-    services.circle_rules_accept(circle=circle, user=user)
+    circle_services.circle_rules_accept(circle=circle, user=user)
     assert circle_access(user, circle).can_post
     Membership.objects.filter(user=user).update(ends_at=timezone.now() - timedelta(minutes=1))
     assert circle_access(user, circle).can_read is False

@@ -4,9 +4,11 @@ queue is worked by owners/admins (pages, API) and operators — nobody else."""
 import pytest
 from django.urls import reverse
 
-from circles import services
 from circles.models import Comment, Post, TipIntent
-from circles.selectors import preview_posts
+from circles.selectors.posts import preview_posts
+from circles.services import comments as comment_services
+from circles.services import moderation as moderation_services
+from circles.services import posts as post_services
 from core.errors import ApplicationError
 from members.models import Notification
 from tests.circles import factories as f
@@ -30,7 +32,7 @@ def test_a_comment_held_for_review_is_approved_through_the_api_and_then_counts(c
     author = f.make_member(circle=circle)
     commenter = mini_program_user(f.make_member(circle=circle), settings)
     msg_check.verdicts["联系方式"] = "review"
-    post = services.post_create(circle=circle, author=author, body="主题")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
     held = api_for(commenter).post(
         f"/api/v1/circles/posts/{post.pk}/comments/", {"body": "留个联系方式"}, format="json"
     )
@@ -66,15 +68,15 @@ def test_rejecting_a_post_tells_the_author_and_operators_may_moderate_any_circle
 
     author = mini_program_user(f.make_member(circle=circle), settings)
     msg_check.verdicts["返利"] = "review"
-    first = services.post_create(circle=circle, author=author, body="高额返利群")
-    second = services.post_create(circle=circle, author=author, body="返利还有吗")
+    first = post_services.post_create(circle=circle, author=author, body="高额返利群")
+    second = post_services.post_create(circle=circle, author=author, body="返利还有吗")
     assert first.status == second.status == "review"
     member = f.make_member(circle=circle)
     with pytest.raises(ApplicationError):
-        services.post_moderate(post=first, actor=member, approve=True)
+        moderation_services.post_moderate(post=first, actor=member, approve=True)
     operator = UserFactory(is_staff=True)
     operator.groups.add(Group.objects.get_or_create(name=OPERATOR)[0])
-    services.post_moderate(post=first, actor=operator, approve=False, note="涉嫌引流")
+    moderation_services.post_moderate(post=first, actor=operator, approve=False, note="涉嫌引流")
     assert Post.objects.get(pk=first.pk).status == "rejected"
     assert Notification.objects.get(user=author, kind="circle_post_rejected").body == "涉嫌引流"
     # the manage page works the same queue
@@ -86,7 +88,7 @@ def test_rejecting_a_post_tells_the_author_and_operators_may_moderate_any_circle
 def test_moderating_on_the_manage_page(circle, settings, msg_check, client):
     author = mini_program_user(f.make_member(circle=circle), settings)
     msg_check.verdicts["二维码"] = "review"
-    post = services.post_create(circle=circle, author=author, body="扫二维码进群")
+    post = post_services.post_create(circle=circle, author=author, body="扫二维码进群")
     client.force_login(circle.owner)
     page = client.get(reverse("circles:manage", args=[circle.pk]))
     assert "扫二维码进群" in page.content.decode()
@@ -98,7 +100,7 @@ def test_moderating_on_the_manage_page(circle, settings, msg_check, client):
 def test_tip_messages_pass_the_content_check(circle, settings, msg_check):
     author = f.make_member(circle=circle)
     fan = mini_program_user(f.make_member(circle=circle), settings)
-    post = services.post_create(circle=circle, author=author, body="干货")
+    post = post_services.post_create(circle=circle, author=author, body="干货")
     msg_check.verdicts["博彩"] = "risky"
     msg_check.verdicts["加我"] = "review"
     risky = api_for(fan).post(
@@ -119,8 +121,8 @@ def test_tip_messages_pass_the_content_check(circle, settings, msg_check):
 @pytest.mark.django_db
 def test_the_preview_never_shows_a_body(circle):
     author = f.make_member(circle=circle)
-    services.post_create(circle=circle, author=author, body="没有标题的内部内容")
-    services.post_create(circle=circle, author=author, title="公开标题", body="有标题的内部内容")
+    post_services.post_create(circle=circle, author=author, body="没有标题的内部内容")
+    post_services.post_create(circle=circle, author=author, title="公开标题", body="有标题的内部内容")
     preview = preview_posts(circle=circle)
     text = str(preview)
     assert "内部内容" not in text
@@ -130,11 +132,11 @@ def test_the_preview_never_shows_a_body(circle):
 @pytest.mark.django_db
 def test_deleting_comments_keeps_the_count_and_only_authors_or_managers_may(circle, client):
     author, commenter, other = (f.make_member(circle=circle) for _ in range(3))
-    post = services.post_create(circle=circle, author=author, body="主题")
-    top = services.comment_create(post=post, author=commenter, body="第一条")
-    services.comment_create(post=post, author=author, body="回复一", parent=top)
-    services.comment_create(post=post, author=other, body="回复二", parent=top)
-    lone = services.comment_create(post=post, author=other, body="另一条")
+    post = post_services.post_create(circle=circle, author=author, body="主题")
+    top = comment_services.comment_create(post=post, author=commenter, body="第一条")
+    comment_services.comment_create(post=post, author=author, body="回复一", parent=top)
+    comment_services.comment_create(post=post, author=other, body="回复二", parent=top)
+    lone = comment_services.comment_create(post=post, author=other, body="另一条")
     assert Post.objects.get(pk=post.pk).comment_count == 4
     # someone else's comment: refused
     assert api_for(author).delete(f"/api/v1/circles/comments/{lone.pk}/").status_code == 403
@@ -153,9 +155,9 @@ def test_deleting_comments_keeps_the_count_and_only_authors_or_managers_may(circ
 @pytest.mark.django_db
 def test_replying_notifies_the_parent_comment_author(circle):
     author, commenter, replier = (f.make_member(circle=circle) for _ in range(3))
-    post = services.post_create(circle=circle, author=author, body="主题")
-    top = services.comment_create(post=post, author=commenter, body="第一条")
-    services.comment_create(post=post, author=replier, body="同意", parent=top)
+    post = post_services.post_create(circle=circle, author=author, body="主题")
+    top = comment_services.comment_create(post=post, author=commenter, body="第一条")
+    comment_services.comment_create(post=post, author=replier, body="同意", parent=top)
     assert Notification.objects.filter(user=commenter, kind="circle_reply").count() == 1
     assert Notification.objects.filter(user=author, kind="circle_comment").count() == 2
 
@@ -163,9 +165,9 @@ def test_replying_notifies_the_parent_comment_author(circle):
 @pytest.mark.django_db
 def test_the_post_page_shows_threads_with_delete_buttons_for_authors_and_managers(circle, client):
     author, commenter = f.make_member(circle=circle), f.make_member(circle=circle)
-    post = services.post_create(circle=circle, author=author, title="讨论帖", body="主题")
-    top = services.comment_create(post=post, author=commenter, body="第一条评论")
-    services.comment_create(post=post, author=author, body="作者的回复", parent=top)
+    post = post_services.post_create(circle=circle, author=author, title="讨论帖", body="主题")
+    top = comment_services.comment_create(post=post, author=commenter, body="第一条评论")
+    comment_services.comment_create(post=post, author=author, body="作者的回复", parent=top)
     url = reverse("circles:post", args=[post.pk])
     client.force_login(commenter)
     html = client.get(url).content.decode()

@@ -7,8 +7,8 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from circles import services
 from circles.models import PaidQuestion, Post
+from circles.services import sweep
 from payments import ledger
 from payments.models import Earning, Order
 from tests.circles import factories as f
@@ -57,7 +57,7 @@ def test_answered_question_pays_the_guest(circle, guest):
     assert Post.objects.get(pk=question.post_id).is_answered
     assert api_for(asker).get(f"/api/v1/circles/{circle.pk}/posts/?feed=unanswered").json()["results"] == []
     # the sweep leaves answered questions alone
-    services.circles_sweep(now=timezone.now() + timedelta(days=10))
+    sweep.circles_sweep(now=timezone.now() + timedelta(days=10))
     assert Order.objects.get(pk=order.pk).status == "paid"
 
 
@@ -66,10 +66,10 @@ def test_unanswered_question_is_refunded_after_the_deadline(circle, guest):
     asker = f.make_member(circle=circle)
     question, order = ask(circle, asker, guest)
     # before the deadline nothing happens
-    assert services.circles_sweep()["questions_refunded"] == 0
+    assert sweep.circles_sweep()["questions_refunded"] == 0
     # after N days the sweep refunds the asker in full
     with TestCase.captureOnCommitCallbacks(execute=True):
-        result = services.circles_sweep(now=question.deadline + timedelta(seconds=1))
+        result = sweep.circles_sweep(now=question.deadline + timedelta(seconds=1))
     assert result["questions_refunded"] == 1
     order.refresh_from_db()
     question.refresh_from_db()

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.test import TestCase
 
-from circles import services
 from circles.models import PaidQuestion, Post
+from circles.services import moderation as moderation_services
+from circles.services import sweep
 from members.models import Notification
 from payments import ledger
 from payments.models import Earning, Order
@@ -54,7 +55,7 @@ def test_an_answer_held_for_review_releases_the_fee_only_when_approved(circle, a
     )
     assert again.status_code == 409 and again.json()["code"] == "already_answered"
     # and the sweep does not refund a question whose answer waits for a moderator
-    assert services.circles_sweep(now=question.deadline + timedelta(hours=1))["questions_refunded"] == 0
+    assert sweep.circles_sweep(now=question.deadline + timedelta(hours=1))["questions_refunded"] == 0
 
     # when the owner approves the answer from the moderation queue
     queue = api_for(circle.owner).get(f"/api/v1/circles/{circle.pk}/moderation/").json()
@@ -83,14 +84,14 @@ def test_a_rejected_answer_reopens_the_question_and_silence_then_refunds(circle,
         f"/api/v1/circles/questions/{question.pk}/answer/", {"body": "加微信细聊"}, format="json"
     )
     answer = Post.objects.get(kind="answer", author=guest)
-    services.post_moderate(post=answer, actor=circle.owner, approve=False, note="请在圈内回答")
+    moderation_services.post_moderate(post=answer, actor=circle.owner, approve=False, note="请在圈内回答")
     question.refresh_from_db()
     assert question.status == "open" and question.answer_post is None
     assert Notification.objects.filter(user=guest, kind="circle_answer_rejected").exists()
     assert not Earning.objects.filter(user=guest).exists()
     # the guest lets the deadline pass: the asker is refunded in full
     with TestCase.captureOnCommitCallbacks(execute=True):
-        result = services.circles_sweep(now=question.deadline + timedelta(minutes=1))
+        result = sweep.circles_sweep(now=question.deadline + timedelta(minutes=1))
     assert result["questions_refunded"] == 1
     order.refresh_from_db()
     question.refresh_from_db()

@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleMembership, CircleMembershipEvent
-from circles.selectors import circle_access
+from circles.selectors.access import circle_access
+from circles.services import circles as circle_services
+from circles.services import memberships as membership_services
+from circles.services import sweep
 from core.errors import ApplicationError
 from payments import items
 from tests.circles import factories as f
@@ -128,7 +130,7 @@ def test_a_free_trial_reads_and_posts_for_its_days_then_ends_and_paying_starts_a
     assert started.status_code == 201 and started.json()["role"] == "trial"
     membership = CircleMembership.objects.get(circle=circle, user=user)
     assert abs((membership.expires_at - timezone.now() - timedelta(days=3)).total_seconds()) < 60
-    services.circle_rules_accept(circle=circle, user=user)
+    circle_services.circle_rules_accept(circle=circle, user=user)
     assert (
         api.post(f"/api/v1/circles/{circle.pk}/posts/", {"body": "试用中发帖"}, format="json").status_code
         == 201
@@ -136,7 +138,7 @@ def test_a_free_trial_reads_and_posts_for_its_days_then_ends_and_paying_starts_a
     assert api.post(f"/api/v1/circles/{circle.pk}/trial/").json()["code"] == "trial_used"
     # the trial runs out: the sweep records it and the content closes
     CircleMembership.objects.filter(pk=membership.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    services.circles_sweep()
+    sweep.circles_sweep()
     assert api.get(f"/api/v1/circles/{circle.pk}/posts/").status_code == 403
     # paying after the trial is a join at the full price, 365 days from today
     assert quote(user, circle).amount_fen == circle.price_fen
@@ -152,12 +154,12 @@ def test_a_free_trial_reads_and_posts_for_its_days_then_ends_and_paying_starts_a
 def test_no_trial_without_trial_days_or_for_paying_members(owner):
     circle = f.make_circle(owner=owner, trial_days=0)
     with pytest.raises(ApplicationError) as exc:
-        services.circle_trial_start(circle=circle, user=UserFactory())
+        membership_services.circle_trial_start(circle=circle, user=UserFactory())
     assert exc.value.code == "trial_unavailable"
     with_trial = f.make_circle(owner=owner)
     paid = f.make_member(circle=with_trial)
     with pytest.raises(ApplicationError) as exc:
-        services.circle_trial_start(circle=with_trial, user=paid)
+        membership_services.circle_trial_start(circle=with_trial, user=paid)
     assert exc.value.code == "trial_used"
 
 

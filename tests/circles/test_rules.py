@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from circles import services
 from circles.models import Post, RulesAcceptance
+from circles.services import circles as circle_services
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 
@@ -39,7 +39,7 @@ def test_a_new_rules_version_requires_accepting_again(circle):
         == 201
     )
     # when the owner publishes v2
-    services.circle_rules_publish(
+    circle_services.circle_rules_publish(
         circle=circle, body="1. 友善交流\n2. 不发广告\n3. 新增：禁止刷屏", actor=circle.owner
     )
     # then posting and commenting are refused until v2 is accepted
@@ -68,7 +68,7 @@ def test_a_new_rules_version_requires_accepting_again(circle):
 
 @pytest.mark.django_db
 def test_the_owner_never_needs_to_accept_their_own_rules(circle):
-    services.circle_rules_publish(circle=circle, body="v2 公约", actor=circle.owner)
+    circle_services.circle_rules_publish(circle=circle, body="v2 公约", actor=circle.owner)
     response = api_for(circle.owner).post(
         f"/api/v1/circles/{circle.pk}/posts/", {"body": "公告"}, format="json"
     )

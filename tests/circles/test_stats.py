@@ -6,9 +6,12 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleGrant, CircleMembership
-from circles.selectors import circle_stats
+from circles.selectors.stats import circle_stats
+from circles.services import memberships as membership_services
+from circles.services import owner_tools, sweep
+from circles.services import posts as post_services
+from circles.services import tips as tip_services
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.payments.helpers import create_paid_order
@@ -40,23 +43,23 @@ def test_churn_counts_paying_members_at_the_start_who_left_were_removed_or_did_n
     f.make_trial(circle=circle)
     gone_before = f.make_member(circle=circle)
     paying_since(circle, gone_before, days_ago=90)
-    services.circle_leave(circle=circle, user=gone_before)
+    membership_services.circle_leave(circle=circle, user=gone_before)
     CircleMembership.objects.filter(circle=circle, user=gone_before).update(
         left_at=timezone.now() - timedelta(days=40)
     )
     f.make_tier_member(circle=circle)
 
     # when, within the period, one leaves, one is removed, one lets the time run out, one renews late
-    services.circle_leave(circle=circle, user=leaver)
-    services.circle_leave(circle=circle, user=newcomer)
+    membership_services.circle_leave(circle=circle, user=leaver)
+    membership_services.circle_leave(circle=circle, user=newcomer)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.circle_member_remove(
+        owner_tools.circle_member_remove(
             circle=circle,
             membership=CircleMembership.objects.get(circle=circle, user=removed),
             actor=circle.owner,
             refund=False,
         )
-    services.circles_sweep()
+    sweep.circles_sweep()
     create_paid_order(user=renewed, item_type="circle", item_id=str(circle.pk))
 
     # then churn = 3 of the 5 paying at the start
@@ -77,9 +80,9 @@ def test_churn_counts_paying_members_at_the_start_who_left_were_removed_or_did_n
 def test_stats_api_shows_posts_per_day_and_tips_to_managers_only(circle):
     author, fan = f.make_member(circle=circle), f.make_member(circle=circle)
     for i in range(6):
-        services.post_create(circle=circle, author=author, body=f"第 {i} 帖")
-    post = services.post_create(circle=circle, author=author, body="值得打赏")
-    tip = services.tip_intent_create(user=fan, amount_fen=1_000, post=post)
+        post_services.post_create(circle=circle, author=author, body=f"第 {i} 帖")
+    post = post_services.post_create(circle=circle, author=author, body="值得打赏")
+    tip = tip_services.tip_intent_create(user=fan, amount_fen=1_000, post=post)
     create_paid_order(user=fan, item_type="tip", item_id=str(tip.pk))
 
     body = api_for(circle.owner).get(f"/api/v1/circles/{circle.pk}/stats/?days=7").json()

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from circles import services
 from circles.models import CircleSettings, Post, TipIntent
+from circles.services import comments as comment_services
+from circles.services import posts as post_services
 from payments import ledger
 from payments.models import Earning
 from tests.circles import factories as f
@@ -19,7 +20,7 @@ from tests.payments.helpers import create_paid_order, refund_order
 @pytest.fixture
 def tipped_post(circle):
     author = f.make_member(circle=circle)
-    return services.post_create(circle=circle, author=author, title="干货", body="私域运营三板斧")
+    return post_services.post_create(circle=circle, author=author, title="干货", body="私域运营三板斧")
 
 
 def tip(user, post, amount_fen):
@@ -126,7 +127,7 @@ def test_the_tip_page_turns_a_custom_amount_into_a_checkout(circle, tipped_post,
 @pytest.mark.django_db
 def test_tipping_a_comment_pays_the_commenter(circle, tipped_post):
     commenter, fan = f.make_member(circle=circle), f.make_member(circle=circle)
-    comment = services.comment_create(post=tipped_post, author=commenter, body="补充一点")
+    comment = comment_services.comment_create(post=tipped_post, author=commenter, body="补充一点")
     response = api_for(fan).post(
         "/api/v1/circles/tips/", {"comment_id": comment.pk, "amount_fen": 200}, format="json"
     )

@@ -238,7 +238,8 @@ def chinese_in(html: str) -> list[str]:
 def english_world(db, settings, tmp_path_factory):
     """Members, tiers, a course, a circle with a post, earnings: all content in English, created by
     people using the English site (so order titles and notifications are English too)."""
-    from circles import services as circle_services
+    from circles.services import circles as circle_services
+    from circles.services import posts as post_services
     from courses.models import Course, Lesson
     from members.models import Membership
     from payments import ledger
@@ -301,7 +302,7 @@ def english_world(db, settings, tmp_path_factory):
         )
         create_paid_order(user=alice, item_type="circle", item_id=str(circle.pk))
         circle_services.circle_rules_accept(circle=circle, user=alice)
-        circle_services.post_create(circle=circle, author=alice, title="Hello", body="Glad to be here")
+        post_services.post_create(circle=circle, author=alice, title="Hello", body="Glad to be here")
         ledger.earning_accrue(
             user=alice,
             amount_fen=1_990,

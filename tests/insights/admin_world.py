@@ -126,8 +126,10 @@ def build() -> World:
     )
 
     # ---- circles: two owners; members, posts, comments, a tip, a paid question --------------------------
-    from circles import services as circle_services
     from circles.models import CircleSettings, TipIntent
+    from circles.services import comments as comment_services
+    from circles.services import posts as post_services
+    from circles.services import questions as question_services
     from tests.circles import factories as circle_f
 
     CircleSettings.current()
@@ -139,10 +141,10 @@ def build() -> World:
     circle_f.make_member(circle=circle, user=alice)
     circle_f.make_member(circle=circle2, user=bob)
     circle_f.make_guest(circle=circle, user=carol)
-    post = circle_services.post_create(circle=circle, author=alice, body="第一帖：大家好")
-    post2 = circle_services.post_create(circle=circle2, author=bob, body="圈二的帖子")
+    post = post_services.post_create(circle=circle, author=alice, body="第一帖：大家好")
+    post2 = post_services.post_create(circle=circle2, author=bob, body="圈二的帖子")
     o["post"], o["post2"] = post, post2
-    o["comment"] = circle_services.comment_create(post=post, author=carol, body="欢迎")
+    o["comment"] = comment_services.comment_create(post=post, author=carol, body="欢迎")
     TipIntent.objects.create(
         circle=circle,
         tipper=carol,
@@ -152,7 +154,7 @@ def build() -> World:
         author_share_fen=450,
         platform_fee_fen=50,
     )
-    circle_services.paid_question_create(circle=circle, asker=alice, guest=carol, body="怎么开始？")
+    question_services.paid_question_create(circle=circle, asker=alice, guest=carol, body="怎么开始？")
 
     # ---- referrals: a promoter, a commission on a referred purchase, group buys, staff share ---------------
     from referrals.models import (

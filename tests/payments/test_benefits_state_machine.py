@@ -502,9 +502,9 @@ class BenefitsMachine(RuleBasedStateMachine):
     def vip_circle_follows_the_tier(self):
         if self.unchanged:
             return
-        from circles import selectors as circle_selectors
+        from circles.selectors import access as access_selectors
 
-        assert circle_selectors.circle_access(self.member, self.circle).can_read == (
+        assert access_selectors.circle_access(self.member, self.circle).can_read == (
             self._active() is not None
         )
 

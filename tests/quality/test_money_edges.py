@@ -350,18 +350,18 @@ def test_a_tier_ticket_is_not_checked_in_after_the_membership_ended(member, vip)
 
 
 def test_camp_seats_and_circle_access_from_a_tier_end_with_its_refund(api, member, vip):
-    from circles import selectors as circle_selectors
     from circles.models import Circle
+    from circles.selectors import access as access_selectors
 
     _camp, term = f.make_camp(tiers=[vip])
     circle = Circle.objects.create(name="VIP 圈", owner=UserFactory(), price_fen=19_900)
     circle.included_in_tiers.set([vip])
     order = buy(api, "membership", "VIP")
     camp_seats.term_join(user=member, term=term)
-    assert circle_selectors.circle_access(member, circle).can_read
+    assert access_selectors.circle_access(member, circle).can_read
     self_refund(api, order)
     assert camp_selectors.term_access(member, term).state == "membership_expired"
-    assert not circle_selectors.circle_access(member, circle).can_read
+    assert not access_selectors.circle_access(member, circle).can_read
 
 
 # ---- 7. a VIP bought through a group buy -------------------------------------------------------------------------

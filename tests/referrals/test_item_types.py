@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from circles import services as circle_services
+from circles.services import posts as post_services
+from circles.services import questions as question_services
+from circles.services import tips as tip_services
 from payments import items, ledger
 from payments.services import order_create_free
 from referrals import group_buys
@@ -43,13 +45,13 @@ def make_item(item_type: str, buyer) -> str:
         circle_f.make_member(circle=circle, user=buyer)
         if item_type == "tip":
             author = circle_f.make_member(circle=circle)
-            post = circle_services.post_create(
+            post = post_services.post_create(
                 circle=circle, author=author, title="干货", body="私域运营三板斧"
             )
-            return str(circle_services.tip_intent_create(user=buyer, amount_fen=5_000, post=post).pk)
+            return str(tip_services.tip_intent_create(user=buyer, amount_fen=5_000, post=post).pk)
         guest = circle_f.make_guest(circle=circle)
         return str(
-            circle_services.paid_question_create(
+            question_services.paid_question_create(
                 circle=circle, asker=buyer, guest=guest, body="如何定价？"
             ).pk
         )
