@@ -102,9 +102,9 @@ NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
 
 def _tier_includes(user, circle: Circle) -> bool:
     """True when the user's active membership tier — or any lower rank it includes
-    (`members.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
+    (`members.memberships.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
     membership, 3 with one."""
-    from members.selectors import active_tier_ids
+    from members.memberships.selectors import active_tier_ids
 
     tier_ids = active_tier_ids(user)
     if not tier_ids:

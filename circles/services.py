@@ -36,7 +36,8 @@ from core.audit import audit_record
 from core.errors import ApplicationError, NotEntitled
 from core.images import store_images, validate_images
 from core.money import apply_bp, fen_to_yuan_text, prorate
-from members.services import miniprogram_openid, notification_send
+from members.auth.selectors import miniprogram_openid
+from members.notifications.services import notification_send
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ def user_tier_ids(user) -> set[int]:
     """Ids of every tier the user's active membership includes (rank-inclusive), via members."""
     if not _authenticated(user):
         return set()
-    from members.selectors import active_tier_ids
+    from members.memberships.selectors import active_tier_ids
 
     return set(active_tier_ids(user))
 
@@ -92,7 +92,7 @@ def _entitlements_build(user) -> tuple[tuple, datetime | None]:
     tier_ids, lapsed, name, discount, until = [], False, "", 0, None
     if membership is not None:
         if membership.starts_at <= now < membership.ends_at:
-            # rank-inclusive, as members.selectors.active_tier_ids answers it
+            # rank-inclusive, as members.memberships.selectors.active_tier_ids answers it
             tier = membership.tier
             tier_ids = list(MembershipTier.objects.filter(rank__lte=tier.rank).values_list("id", flat=True))
             name, discount, until = tier.name, int(tier.single_purchase_discount_bp), membership.ends_at
@@ -513,7 +513,7 @@ def membership_year_start(membership, now: datetime) -> datetime:
 
 def tier_event_quota(user, *, now: datetime | None = None) -> tuple[int | None, int]:
     """(events per membership year or None for unlimited, tier-included registrations used this year)."""
-    from members.selectors import active_membership
+    from members.memberships.selectors import active_membership
 
     now = now or timezone.now()
     membership = active_membership(user)

@@ -69,7 +69,7 @@ def _notify(
     subscribe_data: dict | None = None,
 ):
     """In-site notification (+ a subscribe message when the member has an opt-in left): members owns it."""
-    from members.services import notification_send
+    from members.notifications.services import notification_send
 
     return notification_send(
         user=user,
@@ -85,7 +85,7 @@ def _notify(
 def _award_points(*, user, amount: int, reason: str, key: str) -> None:
     if amount <= 0:
         return
-    from members.services import points_award
+    from members.points.services import points_award
 
     points_award(user=user, amount=amount, reason=reason, idempotency_key=key)
 
@@ -130,7 +130,7 @@ def tier_discount_line(
 ) -> items.Quote:
     """The single-purchase discount of the member's active tier, as a visible quote line (from the
     member's `facts` when the caller has them, else from the membership)."""
-    from members.selectors import active_membership
+    from members.memberships.selectors import active_membership
 
     if facts is not None:
         rate, name = facts.discount_bp, facts.tier_name

@@ -9,14 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from core import roles
-from members.models import (
-    MembershipTier,
-    Onboarding,
-    Reward,
-    ServiceGroup,
-    SubscribeTemplate,
-    User,
-)
+from members.models import MembershipTier, Onboarding, Reward, ServiceGroup, SubscribeTemplate, User
 
 DEMO_PASSWORD = "zhiquan-demo-2026"
 
@@ -100,7 +93,7 @@ def _user(username: str, nickname: str, *, staff: bool = False, superuser: bool 
 
 def seed(*, stdout, history: bool = False) -> None:
     from core.posters import qr_png
-    from members import services
+    from members.points.services import points_award
 
     for tier in TIERS:
         MembershipTier.objects.update_or_create(code=tier["code"], defaults=tier)
@@ -111,7 +104,7 @@ def seed(*, stdout, history: bool = False) -> None:
         member.set_password(DEMO_PASSWORD)
         member.set_phone("13800138000", verified=True)
         member.save()
-    services.points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
+    points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
 
     for username, nickname in PERSONAS:
         _user(username, nickname)
@@ -159,7 +152,9 @@ HISTORY_MEMBERS = [
 
 
 def _seed_history(*, operator: User) -> None:
-    from members import services
+    from members.memberships.grants import membership_grant_manual
+    from members.onboarding.services import onboarding_mark_step
+    from members.profile.services import profile_update
 
     now = timezone.now()
     for username, nickname, tier_code, steps, stuck_days in HISTORY_MEMBERS:
@@ -167,11 +162,11 @@ def _seed_history(*, operator: User) -> None:
         if Onboarding.objects.filter(user=user).exists():
             continue
         tier = MembershipTier.objects.get(code=tier_code)
-        services.membership_grant_manual(
+        membership_grant_manual(
             user=user, tier=tier, days=tier.duration_days, operator=operator, reason="演示数据"
         )
         if "intro" in steps:
-            services.profile_update(
+            profile_update(
                 user=user,
                 real_name=nickname,
                 city="上海",
@@ -182,6 +177,6 @@ def _seed_history(*, operator: User) -> None:
         onboarding = Onboarding.objects.get(user=user)
         for step in steps:
             if step != "intro":
-                services.onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
+                onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
         if stuck_days:
             Onboarding.objects.filter(user=user).update(stage_since=now - timedelta(days=stuck_days))

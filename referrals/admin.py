@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, MoneyActionsMixin, yuan_display
 from core.audit import audit_record
 from core.errors import ApplicationError
-from members import selectors as member_selectors
+from members.onboarding.selectors import active_sales_reps, assigned_member_ids, rep_scoped
 from payments.admin_labels import ItemTypeFilter, item_type_column
 from referrals import compliance, group_buys, sales_credit, services, staff_share
 from referrals.models import (
@@ -378,8 +378,8 @@ class ReferralBindingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if member_selectors.rep_scoped(request.user):
-            queryset = queryset.filter(user__in=member_selectors.assigned_member_ids(request.user))
+        if rep_scoped(request.user):
+            queryset = queryset.filter(user__in=assigned_member_ids(request.user))
         return queryset
 
     def get_form(self, request, obj=None, **kwargs):
@@ -825,7 +825,7 @@ class SalesLeadAddForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+        self.fields["rep"].queryset = active_sales_reps().order_by("pk")
 
     def clean(self):
         data = super().clean()
@@ -852,7 +852,7 @@ class SalesLeadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if member_selectors.rep_scoped(request.user):
+        if rep_scoped(request.user):
             queryset = queryset.filter(rep=request.user)
         return queryset
 
@@ -911,7 +911,7 @@ class SalesTeamMemberForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+        self.fields["rep"].queryset = active_sales_reps().order_by("pk")
 
 
 class SalesTeamMemberInline(admin.TabularInline):

@@ -95,7 +95,7 @@ def _hold_until(order) -> datetime:
 
 
 def _skip_reason(*, beneficiary, buyer, conf: ReferralSettings) -> str:
-    from members.selectors import active_membership
+    from members.memberships.selectors import active_membership
 
     if services.Promoter.objects.filter(user_id=beneficiary.pk, is_blocked=True).exists():
         return Commission.SkipReason.BLOCKED
@@ -254,7 +254,7 @@ def commission_reverse_for_refund(order, refund) -> list[Commission]:
 
 
 def _points_take_back(*, commission: Commission, keep_fen: int, key: str, reason: str) -> None:
-    from members.services import points_clawback
+    from members.points.services import points_clawback
 
     owed = commission.points_awarded - points_for(keep_fen, commission.points_per_yuan)
     owed -= commission.points_clawed_back
@@ -271,7 +271,7 @@ def _points_take_back(*, commission: Commission, keep_fen: int, key: str, reason
 
 def commission_points_release(*, now: datetime | None = None, limit: int = 500) -> int:
     """Award point rewards whose hold has passed (net of refunds). Each row once; safe to re-run."""
-    from members.services import points_award
+    from members.points.services import points_award
 
     now = now or timezone.now()
     due = list(

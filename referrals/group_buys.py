@@ -468,7 +468,7 @@ def group_buy_retry_grant(*, seat_id: int) -> int:
 def _notify_user(
     user, *, kind: str, title: str, body: str = "", url: str = "", subscribe_template: str = ""
 ) -> None:
-    from members.services import notification_send
+    from members.notifications.services import notification_send
 
     notification_send(
         user=user, kind=kind, title=title[:200], body=body, url=url, subscribe_template=subscribe_template

@@ -436,7 +436,7 @@ def promoter_level_of(user: User) -> PromoterLevel | None:
 def _level_granted_by_tier(user: User) -> PromoterLevel | None:
     if not PromoterLevel.objects.filter(grant_tier__isnull=False).exists():
         return None
-    from members.selectors import active_membership
+    from members.memberships.selectors import active_membership
 
     membership = active_membership(user)
     if membership is None:
@@ -610,7 +610,7 @@ def _notify(
 ) -> None:
     """In-site notification; also a WeChat subscribe message when the operator configured
     `subscribe_template` (e.g. "referral_commission") and the member has an opt-in left."""
-    from members.services import notification_send
+    from members.notifications.services import notification_send
 
     notification_send(
         user=user, kind=kind, title=title[:200], body=body, url=url, subscribe_template=subscribe_template

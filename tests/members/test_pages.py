@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from core import roles
-from members import selectors, services
 from members.models import Onboarding, Redemption, Reward
+from members.notifications.services import notification_send
+from members.points.selectors import points_balance
+from members.points.services import points_award
 from tests.factories import UserFactory
 from tests.members.helpers import age, buy
 from tests.payments.catalog import TEST_ITEM, register_test_items
@@ -141,7 +143,7 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
     log, unregister = register_test_items()
     try:
         for index in range(25):
-            services.points_award(user=member, amount=10, reason=f"打卡 {index}", idempotency_key=f"c{index}")
+            points_award(user=member, amount=10, reason=f"打卡 {index}", idempotency_key=f"c{index}")
         rewards = [
             Reward.objects.create(title=f"奖品 {i}", item_type=TEST_ITEM, item_id="A", points_price=100)
             for i in range(5)
@@ -159,7 +161,7 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
         assert "兑换成功" in response.content.decode()
         logged_in.post(f"/points/mall/{rewards[0].pk}/redeem/", {"idempotency_key": key})  # double submit
         assert Redemption.objects.filter(user=member).count() == 1
-        assert selectors.points_balance(member) == 150
+        assert points_balance(member) == 150
         response = logged_in.post(
             f"/points/mall/{rewards[1].pk}/redeem/", {"idempotency_key": "t2"}, follow=True
         )
@@ -173,7 +175,7 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
 
 def test_notifications_page_has_a_fixed_query_count(logged_in, member, django_assert_max_num_queries):
     for index in range(30):
-        services.notification_send(user=member, kind="system", title=f"通知 {index}")
+        notification_send(user=member, kind="system", title=f"通知 {index}")
     with django_assert_max_num_queries(8):
         response = logged_in.get("/account/notifications/")
     assert response.status_code == 200 and "通知 29" in response.content.decode()

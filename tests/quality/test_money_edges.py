@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from courses import services as course_services
 from courses.models import CourseEnrolment, EventRegistration, TermSeat
-from members import selectors as member_selectors
+from members.memberships.selectors import active_membership
 from members.models import PointsAccount, Reward
 from payments import services
 from payments.gateways import sandbox
@@ -107,7 +107,7 @@ def points(user) -> int:
 
 
 def membership(user):
-    return member_selectors.active_membership(user)
+    return active_membership(user)
 
 
 # ---- 1. points + refund = free VIP ------------------------------------------------------------------------
