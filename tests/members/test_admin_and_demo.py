@@ -145,6 +145,13 @@ def test_operator_sees_the_member_in_the_funnel_and_stuck_list(admin_client, vip
     assert sales and service
 
 
+def test_funnel_filters_are_validated_by_their_form(admin_client, vip):
+    response = admin_client.get("/admin/members/onboarding/funnel/?days=-1&stage=nowhere", follow=True)
+    assert response.status_code == 200
+    assert response.context["days"] == 3 and response.context["stage"] == ""  # the defaults, as if unfiltered
+    assert len(list(response.context["messages"])) == 2  # each field's error is shown
+
+
 def test_a_sales_rep_sees_only_their_own_members(client, vip):
     sales_a = rep(roles.SALES, "甲", "view_onboarding", "view_user")
     sales_b = rep(roles.SALES, "乙", "view_onboarding", "view_user")

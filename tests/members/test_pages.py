@@ -173,6 +173,19 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
         unregister()
 
 
+def test_a_redeem_without_its_key_gets_the_form_error_and_spends_nothing(logged_in, member):
+    _log, unregister = register_test_items()
+    try:
+        points_award(user=member, amount=100, reason="打卡", idempotency_key="seed")
+        reward = Reward.objects.create(title="奖品", item_type=TEST_ITEM, item_id="A", points_price=10)
+        for data in ({}, {"idempotency_key": "x" * 65}):
+            response = logged_in.post(f"/points/mall/{reward.pk}/redeem/", data, follow=True)
+            assert "缺少兑换编号" in response.content.decode()
+        assert points_balance(member) == 100 and not Redemption.objects.exists()
+    finally:
+        unregister()
+
+
 def test_notifications_page_has_a_fixed_query_count(logged_in, member, django_assert_max_num_queries):
     for index in range(30):
         notification_send(user=member, kind="system", title=f"通知 {index}")
