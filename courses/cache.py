@@ -7,77 +7,54 @@ rebuilt out of the cached field values (`Model.from_db`, as if just loaded). Tea
 trimmed to what is shown (id, nickname, member number, username, avatar) — never a password hash or a
 phone number. Plain values, not pickled model instances: unpickling models costs more than the query.
 
-Invalidation: one version number for the whole catalog. Every write that changes what the catalog
-shows — a course, a lesson, a course's tiers, a tier, a user's shown name or avatar — bumps it (the
-receivers below, connected in CoursesConfig.ready), at once and again after the transaction commits
-(a reader rebuilding between the two would otherwise cache the uncommitted past). Every entry carries
-the version it was built at and is read together with the current version (one round trip), so a
-stale entry is never served.
+Invalidation (core.cache_versions): every entry carries the versions it was built at and is read
+together with the current ones (one round trip), so a stale entry is never served. The catalog's
+version is this module's: every write of a course, a lesson or a course's tiers bumps it (the receivers
+below, on courses' own models, connected in CoursesConfig.ready), at once and again after the
+transaction commits. What members owns and the catalog shows — a tier, a user's shown name or avatar —
+moves members' shown-facts version instead (`members.cache_versions.shown_facts_bump`, called by the
+members code that makes the change), which catalog entries carry beside the catalog's.
 
 Per member: the facts that decide a member's access to courses (`courses.selectors.Entitlements`: tier
-ids, active enrolments, a lapsed membership, the tier discount) are cached the same way under a version
-of their own, read in the same round trip as the catalog entries the request needs. It is bumped (at
-once and after commit) by every save or delete of the member's Membership or CourseEnrolment; an entry
-also carries the catalog version (tier ranks, names and discounts are catalog writes) and the moment it
-stops being true by itself (the membership's start or end), after which it is rebuilt. Queryset
-`update()`s send no signal: code that changes these rows that way calls `member_bump(user_id)`.
+ids, active enrolments, a lapsed membership, the tier discount) are cached the same way under the
+member's version, which members owns (`members.cache_versions.member_bump`: every members service that
+creates, changes, extends or ends a Membership calls it) and this module also bumps on every save or
+delete of the member's CourseEnrolment. An entry also carries the catalog versions (tier ranks, names
+and discounts are shown facts) and the moment it stops being true by itself (the membership's start or
+end), after which it is rebuilt. Queryset `update()`s send no signal: code that changes these rows that
+way calls `member_bump(user_id)`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from functools import lru_cache
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
+
+from core.cache_versions import bump_version, current_version
+from members.cache_versions import (
+    SHOWN_VERSION_KEY,
+    member_bump,
+    member_version,
+    member_version_key,
+    shown_version,
+)
 
 VERSION_KEY = "courses:catalog:version"
 TTL_SECONDS = 600
-MEMBER_VERSION_TTL_SECONDS = 7 * 24 * 3600  # an expired version is replaced by a new epoch: only a miss
-FORMAT = 2  # bump when what is cached changes shape
+FORMAT = 3  # bump when what is cached changes shape
 TEACHER_FIELDS = ("id", "nickname", "member_no", "username", "avatar_url")
 
 
-def _current(key: str, timeout: int | None = None) -> int:
-    """The version stored under `key` (the catalog's or one member's), started if there is none."""
-    current = cache.get(key)
-    if current is None:
-        # A fresh epoch (milliseconds) if the key was evicted: never the number of an old version.
-        cache.add(key, int(time.time() * 1000), timeout=timeout)
-        current = cache.get(key)
-    return int(current)
-
-
 def version() -> int:
-    return _current(VERSION_KEY)
-
-
-def _member_version_key(user_id: int) -> str:
-    return f"courses:member:{user_id}:version"
-
-
-def _bump_now(key: str, timeout: int | None) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:  # no version yet (or evicted): a new epoch is a new version
-        cache.set(key, int(time.time() * 1000), timeout=timeout)
-
-
-def _bump(key: str, timeout: int | None) -> None:
-    """At once, and again after the transaction commits (see the module docstring)."""
-    _bump_now(key, timeout)
-    transaction.on_commit(lambda: _bump_now(key, timeout))
+    return current_version(VERSION_KEY)
 
 
 def bump(**_signal_kwargs) -> None:
-    _bump(VERSION_KEY, None)
-
-
-def member_bump(user_id: int) -> None:
-    """The member's entitlement facts changed (or will when the transaction commits)."""
-    _bump(_member_version_key(user_id), MEMBER_VERSION_TTL_SECONDS)
+    """A course, a lesson or a course's tiers changed: every catalog entry is stale."""
+    bump_version(VERSION_KEY)
 
 
 @lru_cache(maxsize=1)
@@ -102,19 +79,23 @@ def get_many_or_build(builders: dict, *, member: tuple[int, object] | None = Non
     round trip; `build()` returns (facts, the moment they stop holding or None).
     """
     keys = {name: f"courses:catalog:{_shape()}:{name}" for name in builders}
-    wanted = [VERSION_KEY, *keys.values()]
+    wanted = [VERSION_KEY, SHOWN_VERSION_KEY, *keys.values()]
     if member is not None:
-        member_keys = (_member_version_key(member[0]), f"courses:member:{_shape()}:{member[0]}")
+        member_keys = (member_version_key(member[0]), f"courses:member:{_shape()}:{member[0]}")
         wanted += member_keys
     found = cache.get_many(wanted)
-    current = found.get(VERSION_KEY)
-    if current is None:
-        current = version()
+    catalog_current = found.get(VERSION_KEY)
+    if catalog_current is None:
+        catalog_current = version()
+    shown_current = found.get(SHOWN_VERSION_KEY)
+    if shown_current is None:
+        shown_current = shown_version()
+    current = (catalog_current, shown_current)
     values, fresh = {}, {}
     if member is not None:
         member_current = found.get(member_keys[0])
         if member_current is None:
-            member_current = _current(member_keys[0], MEMBER_VERSION_TTL_SECONDS)
+            member_current = member_version(member[0])
         stamp = (current, member_current)
         entry = found.get(member_keys[1])
         if entry is not None and entry[0] == stamp and (entry[1] is None or timezone.now() < entry[1]):
@@ -183,30 +164,23 @@ def thawed_course(state: dict):
 # ---- invalidation ----------------------------------------------------------------------------------------
 
 
-def _user_changed(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    """A user's shown name or avatar may be a teacher's: bump (no query to find out; edits are rare)."""
-    if created or (update_fields is not None and not set(update_fields) & set(TEACHER_FIELDS)):
-        return  # a new user teaches nothing yet; last_login on every sign-in shows nowhere
-    bump()
-
-
-def _member_changed(sender, instance, **kwargs) -> None:
+def _enrolment_changed(sender, instance, **kwargs) -> None:
     member_bump(instance.user_id)
 
 
 def connect() -> None:
+    """Receivers on courses' own models only; members' writes bump members.cache_versions explicitly."""
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from courses.models import Course, CourseEnrolment, Lesson
-    from members.models import Membership, MembershipTier, User
 
-    for model in (Course, Lesson, MembershipTier):
+    for model in (Course, Lesson):
         post_save.connect(bump, sender=model, dispatch_uid=f"courses-cache-save-{model.__name__}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"courses-cache-delete-{model.__name__}")
     m2m_changed.connect(bump, sender=Course.included_in_tiers.through, dispatch_uid="courses-cache-tiers")
-    post_save.connect(_user_changed, sender=User, dispatch_uid="courses-cache-teacher")
-    for model in (Membership, CourseEnrolment):
-        post_save.connect(_member_changed, sender=model, dispatch_uid=f"courses-member-save-{model.__name__}")
-        post_delete.connect(
-            _member_changed, sender=model, dispatch_uid=f"courses-member-delete-{model.__name__}"
-        )
+    post_save.connect(
+        _enrolment_changed, sender=CourseEnrolment, dispatch_uid="courses-member-save-CourseEnrolment"
+    )
+    post_delete.connect(
+        _enrolment_changed, sender=CourseEnrolment, dispatch_uid="courses-member-delete-CourseEnrolment"
+    )

@@ -3,7 +3,8 @@ message while an opt-in is left) and award points. members owns both; courses on
 
 from __future__ import annotations
 
-from members.services import notification_send, points_award
+from members.notifications.services import notification_send
+from members.points.services import points_award
 
 
 def notify(

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from courses import cache
 from courses.models import CourseEnrolment
+from members.memberships.selectors import active_tier_ids
 from members.models import Membership, MembershipTier
-from members.selectors import active_tier_ids
 
 
 def is_authenticated(user) -> bool:
@@ -59,7 +59,7 @@ def _entitlements_build(user) -> tuple[tuple, datetime | None]:
     tier_ids, lapsed, name, discount, until = [], False, "", 0, None
     if membership is not None:
         if membership.starts_at <= now < membership.ends_at:
-            # rank-inclusive, as members.selectors.active_tier_ids answers it
+            # rank-inclusive, as members.memberships.selectors.active_tier_ids answers it
             tier = membership.tier
             tier_ids = list(MembershipTier.objects.filter(rank__lte=tier.rank).values_list("id", flat=True))
             name, discount, until = tier.name, int(tier.single_purchase_discount_bp), membership.ends_at

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.money import apply_bp
 from courses import member_facts
 from courses.models import Source
-from members.selectors import active_membership
+from members.memberships.selectors import active_membership
 from payments import items
 from payments import services as payment_services
 

@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from core import brand
 from core.crypto import normalize_phone
 from core.ip import client_ip
+from core.lockout import LOCKED_MESSAGE
+from core.models import WeChatIdentity
+from members.auth.services import user_signed_up
 from members.models import User
 from members.sms import sms_sender
 
@@ -31,8 +34,6 @@ _DONE_ATTR = "_zhiquan_signed_up"
 
 
 def _signed_up(request, user, default_source: str) -> None:
-    from members.services import user_signed_up
-
     if request is None or getattr(request, _DONE_ATTR, False):
         return
     setattr(request, _DONE_ATTR, True)
@@ -88,8 +89,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
         if user is None and getattr(request, "_zhiquan_login_locked", False):
-            from core.lockout import LOCKED_MESSAGE
-
             raise forms.ValidationError(LOCKED_MESSAGE, code="locked")
         return user
 
@@ -175,8 +174,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin) -> None:
         if sociallogin.is_existing or sociallogin.account.provider != "weixin":
             return
-        from core.models import WeChatIdentity
-
         unionid = str((sociallogin.account.extra_data or {}).get("unionid") or "")
         if not unionid:
             return
@@ -195,8 +192,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     @staticmethod
     def _record_identity(sociallogin) -> None:
-        from core.models import WeChatIdentity
-
         account = sociallogin.account
         if account.provider != "weixin" or not account.uid or not account.user_id:
             return

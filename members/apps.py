@@ -7,12 +7,14 @@ class MembersConfig(AppConfig):
     verbose_name = pgettext_lazy("membership", "会员")  # the product ("Membership"), not a person
 
     def ready(self) -> None:
-        from members import funding, services
+        # Imported here, not at the top: these modules import models, which Django loads after apps.py.
+        from members import funding
         from members.items import register_all
+        from members.notifications.services import withdrawal_outcome_notify
+        from members.points.services import points_for_order_paid
         from payments import items, withdrawals
 
         register_all()
-        items.on_paid(services.points_for_order_paid)
-        items.on_refunded(services.points_for_order_refunded)
+        items.on_paid(points_for_order_paid)
         funding.connect()
-        withdrawals.on_outcome(services.withdrawal_outcome_notify)
+        withdrawals.on_outcome(withdrawal_outcome_notify)

@@ -33,7 +33,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import MembershipGrant, PointsAccount, PointsEntry
+from members.points.services import points_clawback, points_per_yuan, points_post
+from payments import items
 from payments.items import RefundTerm
+from payments.models import Order
 
 
 def refund_points_key(order, refund) -> str:
@@ -47,8 +50,6 @@ def _undo_key(order, refund) -> str:
 
 def _funded_order_nos(order) -> list[str]:
     """The order and the gift orders it paid for (a group-buy seat's gift)."""
-    from payments.models import Order
-
     return [order.order_no, *Order.objects.filter(funded_by=order).values_list("order_no", flat=True)]
 
 
@@ -75,8 +76,6 @@ def points_outstanding(order) -> int:
 def points_owed(*, order, amount_fen: int) -> int:
     """Points a refund of `amount_fen` takes back: all that is left for the last of the money, else
     the points that part earned (POINTS_PER_YUAN per whole yuan)."""
-    from members.services import points_per_yuan
-
     outstanding = points_outstanding(order)
     if amount_fen >= order.amount_fen - order.refunded_fen:
         return outstanding
@@ -94,8 +93,6 @@ def points_refund_terms(*, order, amount_fen: int) -> list[RefundTerm]:
     balance = _points_balance(order.user_id)
     if balance >= owed:
         return [RefundTerm(_("扣回本订单赠送的 %(n)s 积分") % {"n": owed})]
-    from members.services import points_per_yuan
-
     # The largest partial amount whose points the balance still covers (operators may refund it).
     most_fen = max(0, min(order.amount_fen - order.refunded_fen - 1, balance // points_per_yuan() * 100 + 99))
     return [
@@ -114,12 +111,10 @@ def points_reserve(order, refund) -> None:
     A person's refund was checked by `points_refund_terms` (the balance covers it); a system refund
     takes what the balance holds.
     """
-    from members.services import _points_post
-
     owed = points_owed(order=order, amount_fen=refund.amount_fen)
     if owed <= 0:
         return
-    _points_post(
+    points_post(
         user_id=order.user_id,
         amount=-owed,
         reason=_("退款「%(title)s」扣回积分") % {"title": order.title[:60]},
@@ -130,12 +125,10 @@ def points_reserve(order, refund) -> None:
 
 def points_release(order, refund) -> None:
     """The refund ended without money moving: give the reserved points back (once)."""
-    from members.services import _points_post
-
     reserved = PointsEntry.objects.filter(idempotency_key=refund_points_key(order, refund)).first()
     if reserved is None or reserved.amount >= 0:
         return
-    _points_post(
+    points_post(
         user_id=order.user_id,
         amount=-reserved.amount,
         reason=_("退款未成功，退回扣回的积分"),
@@ -143,9 +136,19 @@ def points_release(order, refund) -> None:
     )
 
 
-def _grants_funded_by(order):
-    from payments.models import Order
+def points_for_order_refunded(order, refund) -> None:
+    """Refunded listener: take back the points the refunded part earned. Normally already taken when
+    the refund was requested (`points_reserve`, under the same key): then a no-op."""
+    owed = points_owed(order=order, amount_fen=refund.amount_fen)
+    points_clawback(
+        user=order.user,
+        amount=owed,
+        reason=_("退款「%(title)s」扣回积分") % {"title": order.title[:60]},
+        idempotency_key=refund_points_key(order, refund),
+    )
 
+
+def _grants_funded_by(order):
     return MembershipGrant.objects.select_related("tier", "credit_consumed_by__order").filter(
         Q(order=order) | Q(order__in=Order.objects.filter(funded_by=order)), revoked_at__isnull=True
     )
@@ -204,8 +207,7 @@ def membership_refund_terms(*, order, amount_fen: int) -> list[RefundTerm]:
 
 def connect() -> None:
     """Wire the rules and listeners into payments (called from MembersConfig.ready)."""
-    from payments import items
-
+    items.on_refunded(points_for_order_refunded)
     items.add_refund_terms(membership_refund_terms)
     items.add_refund_terms(points_refund_terms)
     items.on_refund_requested(points_reserve)

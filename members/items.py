@@ -10,12 +10,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.errors import ApplicationError
-from members import selectors, services
+from members.memberships.grants import (
+    membership_days_fulfil,
+    membership_fulfil_order,
+    membership_revoke_order,
+)
+from members.memberships.selectors import active_membership, parse_days_item
+from members.memberships.upgrades import LowerTierActive, membership_offer
 from members.models import MembershipTier
 from payments import items
+from payments.services import FREE_GRANT
 
 
-def lower_tier_refusal(exc: selectors.LowerTierActive) -> ApplicationError:
+def lower_tier_refusal(exc: LowerTierActive) -> ApplicationError:
     current = exc.membership
     return ApplicationError(
         "lower_tier_active",
@@ -40,8 +47,8 @@ class MembershipItemType(items.ItemType):
         if tier is None:
             raise items.ItemUnavailable(_("该会员等级不存在或已停售"))
         try:
-            offer = selectors.membership_offer(user, tier)
-        except selectors.LowerTierActive as exc:
+            offer = membership_offer(user, tier)
+        except LowerTierActive as exc:
             raise lower_tier_refusal(exc) from None
         titles = {
             offer.START: _("开通%(tier)s（%(days)s天）"),
@@ -68,18 +75,10 @@ class MembershipItemType(items.ItemType):
         return quote
 
     def fulfill(self, *, order) -> None:
-        services.membership_fulfil_order(order=order)
+        membership_fulfil_order(order=order)
 
     def revoke(self, *, order, refund) -> None:
-        services.membership_revoke_order(order=order, refund=refund)
-
-
-def parse_days_item(item_id: str) -> tuple[MembershipTier, int]:
-    code, _sep, days = item_id.strip().partition(":")
-    tier = MembershipTier.objects.filter(code=code).first()
-    if tier is None or not days.isdigit() or not 0 < int(days) <= 3660:
-        raise items.ItemUnavailable(_("会员天数奖品的格式为 等级代码:天数，如 VIP:30"))
-    return tier, int(days)
+        membership_revoke_order(order=order, refund=refund)
 
 
 class MembershipDaysItemType(items.ItemType):
@@ -90,14 +89,12 @@ class MembershipDaysItemType(items.ItemType):
     integer_ids = False
 
     def quote(self, *, user, item_id: str) -> items.Quote:
-        from payments.services import FREE_GRANT
-
         if not FREE_GRANT.get():
             raise items.ItemUnavailable(_("会员天数只能通过积分兑换或赠送获得"))
         tier, days = parse_days_item(item_id)
-        current = selectors.active_membership(user)
+        current = active_membership(user)
         if current is not None and current.tier.rank > tier.rank:
-            raise lower_tier_refusal(selectors.LowerTierActive(current, tier))
+            raise lower_tier_refusal(LowerTierActive(current, tier))
         if current is not None and current.tier.rank < tier.rank:
             raise ApplicationError(
                 "upgrade_first",
@@ -112,10 +109,10 @@ class MembershipDaysItemType(items.ItemType):
         )
 
     def fulfill(self, *, order) -> None:
-        services.membership_days_fulfil(order=order)
+        membership_days_fulfil(order=order)
 
     def revoke(self, *, order, refund) -> None:
-        services.membership_revoke_order(order=order, refund=refund)
+        membership_revoke_order(order=order, refund=refund)
 
 
 def register_all() -> None:

@@ -2,20 +2,21 @@
 
 from celery import shared_task
 
-from members import services
+from members.memberships.reminders import memberships_sweep
+from members.notifications import services as notifications
 
 
 @shared_task(acks_late=True)
 def notification_push(notification_id: int) -> None:
-    services.notification_push(notification_id=notification_id)
+    notifications.notification_push(notification_id=notification_id)
 
 
 @shared_task(acks_late=True)
 def notifications_push_sweep() -> None:
-    services.notifications_push_sweep()
+    notifications.notifications_push_sweep()
 
 
 @shared_task(acks_late=True)
 def membership_sweep() -> None:
     """Daily: renewal reminders at 30/7/1 days and the expiry notice (each exactly once)."""
-    services.memberships_sweep()
+    memberships_sweep()

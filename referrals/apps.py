@@ -9,7 +9,7 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         # Explicit wiring (not signals), so the order of effects is readable in one place. Imported
         # here, not at the top: these modules import models, which cannot load before the app registry.
-        from members import services as members_services
+        from members.auth.services import on_user_signed_up
         from payments import items
         from referrals import attribution, commissions, group_buys, promoters, sales_credit
 
@@ -18,4 +18,4 @@ class ReferralsConfig(AppConfig):
         items.add_quote_adjuster(sales_credit.quote_adjust)
         items.on_paid(commissions.commission_accrue_for_order)
         items.on_refunded(commissions.commission_reverse_for_refund)
-        members_services.on_user_signed_up(attribution.on_user_signed_up)
+        on_user_signed_up(attribution.on_user_signed_up)

@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.money import apply_bp, fen_to_yuan_text
-from members.selectors import active_membership
-from members.services import points_award, points_clawback
+from members.memberships.selectors import active_membership
+from members.points.services import points_award, points_clawback
 from payments import items, ledger
 from referrals import agreements, attribution, notifications, promoters
 from referrals.models import (

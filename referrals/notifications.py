@@ -3,7 +3,7 @@ in-site notification, plus a WeChat subscribe message where configured."""
 
 from __future__ import annotations
 
-from members.services import notification_send
+from members.notifications.services import notification_send
 
 
 def notify_member(

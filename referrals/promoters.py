@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
+from members.memberships.selectors import active_membership
 from members.models import User
-from members.selectors import active_membership
 from payments.items import Quote
 from payments.models import Order
 from referrals.attribution import attribution_for_order

@@ -9,10 +9,11 @@ referrer (`Order.sales_rep`, through this module's quote adjuster — payments n
 3. the share link or code used at checkout (`/r/<code>`, `Order.referral_code`) when its owner is a rep;
 4. the referrer the member is bound to (they signed up through the rep's link) when that is a rep.
 
-A rep may be credited only while they are an active sales rep (`members.selectors.active_sales_reps`:
-active account, staff status, the 销售 role) and not a blocked promoter; a blocked account's or a former
-employee's link gives no credit, and the member gets a rep by rotation. When the order starts the
-membership, `members.services.onboarding_start` makes the rep of record the member's sales rep.
+A rep may be credited only while they are an active sales rep
+(`members.onboarding.selectors.active_sales_reps`: active account, staff status, the 销售 role) and not a
+blocked promoter; a blocked account's or a former employee's link gives no credit, and the member gets
+a rep by rotation. When the order starts the membership, `members.onboarding.services.onboarding_start`
+makes the rep of record the member's sales rep.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.audit import audit_record
 from core.crypto import keyed_hash, normalize_phone
 from core.errors import ApplicationError
 from members.models import Onboarding, User
-from members.selectors import active_sales_reps
+from members.onboarding.selectors import active_sales_reps
 from payments.items import Quote
 from referrals import attribution, codes
 from referrals.models import Promoter, SalesLead

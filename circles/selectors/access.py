@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from circles.models import Circle, CircleMembership, CircleRules
-from members.selectors import active_tier_ids
+from members.memberships.selectors import active_tier_ids
 
 Role = CircleMembership.Role
 MStatus = CircleMembership.Status
@@ -69,7 +69,7 @@ NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
 
 def _tier_includes(user, circle: Circle) -> bool:
     """True when the user's active membership tier — or any lower rank it includes
-    (`members.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
+    (`members.memberships.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
     membership, 3 with one."""
     tier_ids = active_tier_ids(user)
     if not tier_ids:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from circles.models import Post
 from core import content_check
 from core.errors import ApplicationError
-from members.services import miniprogram_openid
+from members.auth.selectors import miniprogram_openid
 
 _VERDICT_ORDER = {content_check.PASS: 0, content_check.REVIEW: 1, content_check.RISKY: 2}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from members.services import notification_send
+from members.notifications.services import notification_send
 
 
 def notify_member(

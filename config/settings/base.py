@@ -383,7 +383,7 @@ REJECTED_SAMPLE_BYTES = 2048
 REJECTED_ALERT_PER_MINUTE = 50
 # Sandbox channel: a cashier page plays WeChat's part (development and demo only; prod refuses it).
 PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
-# Mini-program login without WeChat (`sandbox:<name>` codes, members.services.miniprogram_login):
+# Mini-program login without WeChat (`sandbox:<name>` codes, members.auth.services.miniprogram_login):
 # development and `make demo` only; prod.py forces it off.
 WECHAT_SANDBOX_LOGIN = env.bool("WECHAT_SANDBOX_LOGIN", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"

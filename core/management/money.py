@@ -38,7 +38,7 @@ class MoneyCommand(BaseCommand):
 def money_operator_named(username: str | None) -> AbstractBaseUser:
     if not username:
         raise CommandError("this command moves money: name the money operator with --operator USERNAME")
-    user = get_user_model().objects.filter(username=username).first()
+    user: AbstractBaseUser | None = get_user_model().objects.filter(username=username).first()
     if user is None or not user.is_active:
         raise CommandError(f"--operator {username}: no active user with this username")
     if not is_money_operator(user):

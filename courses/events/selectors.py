@@ -20,8 +20,8 @@ from courses.models import (
     Source,
     TierEventQuota,
 )
+from members.memberships.selectors import active_membership
 from members.models import MembershipTier
-from members.selectors import active_membership
 
 _UNSET = object()
 MEMBERSHIP_YEAR = timedelta(days=365)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import FactRecordAdminMixin
 from core.audit import audit_record
-from members import selectors as member_selectors
+from members.onboarding import selectors as onboarding_selectors
 from referrals import (
     attribution,
 )
@@ -58,8 +58,8 @@ class ReferralBindingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if member_selectors.rep_scoped(request.user):
-            queryset = queryset.filter(user__in=member_selectors.assigned_member_ids(request.user))
+        if onboarding_selectors.rep_scoped(request.user):
+            queryset = queryset.filter(user__in=onboarding_selectors.assigned_member_ids(request.user))
         return queryset
 
     def get_form(self, request, obj=None, **kwargs):

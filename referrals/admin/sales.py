@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import AuditedChangesMixin
 from core.errors import ApplicationError
-from members import selectors as member_selectors
+from members.onboarding import selectors as onboarding_selectors
 from referrals import (
     sales_credit,
 )
@@ -30,7 +30,7 @@ class SalesLeadAddForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+        self.fields["rep"].queryset = onboarding_selectors.active_sales_reps().order_by("pk")
 
     def clean(self):
         data = super().clean()
@@ -57,7 +57,7 @@ class SalesLeadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if member_selectors.rep_scoped(request.user):
+        if onboarding_selectors.rep_scoped(request.user):
             queryset = queryset.filter(rep=request.user)
         return queryset
 
@@ -116,7 +116,7 @@ class SalesTeamMemberForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = member_selectors.active_sales_reps().order_by("pk")
+        self.fields["rep"].queryset = onboarding_selectors.active_sales_reps().order_by("pk")
 
 
 class SalesTeamMemberInline(admin.TabularInline):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core import roles
 from core.posters import qr_png
-from members import services
+from members.memberships.grants import membership_grant_manual
 from members.models import (
     MembershipTier,
     Onboarding,
@@ -21,6 +21,9 @@ from members.models import (
     SubscribeTemplate,
     User,
 )
+from members.onboarding.services import onboarding_mark_step
+from members.points.services import points_award
+from members.profile.services import profile_update
 
 DEMO_PASSWORD = "zhiquan-demo-2026"
 
@@ -112,7 +115,7 @@ def seed(*, stdout, history: bool = False) -> None:
         member.set_password(DEMO_PASSWORD)
         member.set_phone("13800138000", verified=True)
         member.save()
-    services.points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
+    points_award(user=member, amount=1000, reason="新人礼包", idempotency_key="demo:welcome:member")
 
     for username, nickname in PERSONAS:
         _user(username, nickname)
@@ -164,11 +167,11 @@ def _seed_history(*, operator: User) -> None:
         if Onboarding.objects.filter(user=user).exists():
             continue
         tier = MembershipTier.objects.get(code=tier_code)
-        services.membership_grant_manual(
+        membership_grant_manual(
             user=user, tier=tier, days=tier.duration_days, operator=operator, reason="演示数据"
         )
         if "intro" in steps:
-            services.profile_update(
+            profile_update(
                 user=user,
                 real_name=nickname,
                 city="上海",
@@ -179,6 +182,6 @@ def _seed_history(*, operator: User) -> None:
         onboarding = Onboarding.objects.get(user=user)
         for step in steps:
             if step != "intro":
-                services.onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
+                onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
         if stuck_days:
             Onboarding.objects.filter(user=user).update(stage_since=now - timedelta(days=stuck_days))

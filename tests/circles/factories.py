@@ -11,6 +11,7 @@ from circles.models import CircleMembership
 from circles.services import circles as circle_services
 from circles.services import memberships as membership_services
 from circles.services import owner_tools
+from members.cache_versions import member_bump
 from members.models import Membership
 from tests.factories import TierFactory, UserFactory
 from tests.payments.helpers import create_paid_order
@@ -85,6 +86,7 @@ def give_tier(*, user, code="KA", rank=2):
         user=user,
         defaults={"tier": tier, "starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=300)},
     )
+    member_bump(user.pk)  # written directly, not by a members service: announce it as they do
     return tier
 
 

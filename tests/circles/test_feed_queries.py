@@ -73,7 +73,7 @@ def test_tier_member_feed_stays_within_six_queries(circle):
     authors = [f.make_member(circle=circle) for _ in range(3)]
     fill(circle, authors, 21, likers=[reader])
     n, response = count_queries(jwt_client(reader), f"/api/v1/circles/{circle.pk}/posts/")
-    # the JWT user, circle + membership + page, the reader's tier ids (members.selectors.active_tier_ids,
+    # the JWT user, circle + membership + page, the reader's tier ids (members.memberships.selectors.active_tier_ids,
     # 1 query today), the circle's inclusion of one of them: 4 — within the feed's budget of 6
     assert n <= 6
     body = response.json()

@@ -155,7 +155,7 @@ def test_the_author_is_told_in_site_and_by_subscribe_message(circle, tipped_post
     # given the author uses the mini-program and allowed one "tip received" message
     from core.models import WeChatIdentity
     from members.models import Notification, SubscribeTemplate
-    from members.services import subscribe_optin_record
+    from members.notifications.opt_ins import subscribe_optin_record
     from tests.circles.conftest import mini_program_user
 
     author = mini_program_user(tipped_post.author, settings)

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from courses.models import Camp, CampTask, Course, Event, Lesson, Term, TierEventQuota
+from members.cache_versions import member_bump
 from members.models import Membership, MembershipTier
 from tests.factories import TierFactory, UserFactory
 from tests.payments.helpers import create_paid_order, refund_order
@@ -37,6 +38,7 @@ def give_tier(user, tier: MembershipTier, *, expired: bool = False, now=None) ->
     else:
         window = {"starts_at": now - timedelta(days=10), "ends_at": now + timedelta(days=355)}
     membership, _created = Membership.objects.update_or_create(user=user, defaults={"tier": tier, **window})
+    member_bump(user.pk)  # written directly, not by a members service: announce it as they do
     return membership
 
 

@@ -1,19 +1,22 @@
 """A member's cached entitlements (courses/cache.py, `courses.member_facts.entitlements`): every change of a
 membership or an enrolment is visible on the next read, a membership's end is honoured without any write,
-and an order's price never rests on the cache."""
+and an order's price never rests on the cache. Members announces its changes explicitly
+(`members.cache_versions`): no receiver of courses listens to members' models."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.cache import member_bump
 from courses.catalog import services as catalog_services
-from members.models import Membership
+from members.cache_versions import member_bump, shown_facts_bump
+from members.models import Membership, MembershipTier, User
 from tests.courses import factories as f
 from tests.factories import UserFactory
 
@@ -77,16 +80,18 @@ def test_joining_changing_and_losing_a_tier_show_at_once(vip, tier_course):
     client = reader(member)
     assert course_access(client, tier_course)["reason"] == "buy"  # sold on its own as well
 
-    membership = f.give_tier(member, vip)  # a save: the member's version moves
+    membership = f.give_tier(member, vip)  # announced: the member's version moves
     assert unlocked_in_catalog(client, tier_course)
     assert course_access(client, tier_course)["via"] == "tier"
 
-    membership.ends_at = timezone.now() - timedelta(days=1)  # an operator ends it in admin
+    membership.ends_at = timezone.now() - timedelta(days=1)  # ended, and announced as members' services do
     membership.save()
+    member_bump(member.pk)
     assert not unlocked_in_catalog(client, tier_course)
     assert course_access(client, tier_course)["reason"] == "membership_expired"
 
     membership.delete()
+    member_bump(member.pk)
     assert course_access(client, tier_course)["reason"] == "buy"  # sold on its own as well
 
 
@@ -102,6 +107,7 @@ def test_a_tier_losing_a_course_or_its_rank_shows_at_once(vip, tier_course):
 
     vip.rank = 3  # now ranks above KA: includes what KA includes
     vip.save()
+    shown_facts_bump()  # what the tier editor does after saving
     assert unlocked_in_catalog(client, tier_course)
     assert course_access(client, tier_course)["via"] == "tier"
 
@@ -162,3 +168,57 @@ def test_an_order_price_reads_the_membership_not_the_cache(vip, sold_course):
     assert client.get(f"/api/v1/courses/{sold_course.pk}/").json()["price"]["amount_fen"] == 17_910
     # … but what an order would charge is decided on the database: no member discount any more.
     assert catalog_services.course_quote(user=member, course_id=sold_course.pk).amount_fen == 19_900
+
+
+# ---- members invalidates explicitly, without signal receivers ----------------------------------------------
+
+
+def courses_receivers(signal, sender) -> list:
+    sync, async_ = signal._live_receivers(sender)
+    return [receiver for receiver in [*sync, *async_] if receiver.__module__.startswith("courses")]
+
+
+def test_courses_listens_to_no_model_of_members():
+    for model in (Membership, MembershipTier, User):
+        assert courses_receivers(post_save, model) == []
+        assert courses_receivers(post_delete, model) == []
+
+
+@contextmanager
+def membership_signals_muted():
+    """Saves and deletes of a Membership send nothing: what still invalidates is the explicit call."""
+    sends = {signal: signal.send for signal in (post_save, post_delete)}
+
+    def muted(signal):
+        def send(sender, **kwargs):
+            return [] if sender is Membership else sends[signal](sender, **kwargs)
+
+        return send
+
+    with (
+        mock.patch.object(post_save, "send", muted(post_save)),
+        mock.patch.object(post_delete, "send", muted(post_delete)),
+    ):
+        yield
+
+
+def test_a_grant_a_refund_and_an_expiry_each_invalidate_without_a_signal(vip, tier_course):
+    member = UserFactory()
+    client = reader(member)
+    with membership_signals_muted():
+        assert course_access(client, tier_course)["reason"] == "buy"  # warm: no membership cached
+
+        order = f.buy(member, "membership", "VIP")  # the grant (members.memberships.grants)
+        assert unlocked_in_catalog(client, tier_course)
+        assert course_access(client, tier_course)["via"] == "tier"
+
+        f.refund(order)  # the refund revokes the grant
+        assert not unlocked_in_catalog(client, tier_course)
+        assert course_access(client, tier_course)["reason"] in ("buy", "membership_expired")
+
+        f.buy(member, "membership", "VIP")
+        assert unlocked_in_catalog(client, tier_course)
+        ends_at = Membership.objects.get(user=member).ends_at
+        with mock.patch("django.utils.timezone.now", return_value=ends_at + timedelta(seconds=1)):
+            assert not unlocked_in_catalog(client, tier_course)  # expired: no write at all
+            assert course_access(client, tier_course)["reason"] == "membership_expired"

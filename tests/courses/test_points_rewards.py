@@ -10,18 +10,17 @@ from core.errors import ApplicationError
 from courses.camps import selectors as camp_selectors
 from courses.events import selectors as event_selectors
 from courses.models import EventRegistration
-from members import selectors as member_selectors
-from members import services as member_services
 from members.models import Reward
+from members.points.mall import points_redeem
+from members.points.selectors import points_balance
+from members.points.services import points_award
 from tests.courses import factories as f
 from tests.courses.conftest import api_for
 from tests.factories import UserFactory
 
 
 def rich(user, points=1_000):
-    member_services.points_award(
-        user=user, amount=points, reason="测试积分", idempotency_key=f"seed:{user.pk}:{points}"
-    )
+    points_award(user=user, amount=points, reason="测试积分", idempotency_key=f"seed:{user.pk}:{points}")
     return user
 
 
@@ -39,7 +38,7 @@ def test_a_course_reward_opens_its_paid_lessons(member):
     )
 
     assert redeemed.status_code == 201, redeemed.json()
-    assert member_selectors.points_balance(member) == 700
+    assert points_balance(member) == 700
     assert api_for(member).get(f"/api/v1/lessons/{lesson.pk}/").status_code == 200
 
 
@@ -50,12 +49,12 @@ def test_an_event_seat_reward_issues_a_ticket(member):
         title="线下课名额", item_type="event", item_id=str(event.pk), points_price=800
     )
 
-    member_services.points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-event")
+    points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-event")
 
     registration = EventRegistration.objects.get(event=event, user=member)
     assert registration.status == EventRegistration.Status.CONFIRMED and registration.ticket_code
     assert event_selectors.event_access(member, event).state == "registered"
-    assert member_selectors.points_balance(member) == 200
+    assert points_balance(member) == 200
 
 
 @pytest.mark.django_db
@@ -67,9 +66,9 @@ def test_an_event_seat_reward_for_a_full_event_is_refused_and_costs_nothing(memb
     )
 
     with pytest.raises(ApplicationError):
-        member_services.points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-full")
+        points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-full")
 
-    assert member_selectors.points_balance(member) == 1_000
+    assert points_balance(member) == 1_000
     assert not EventRegistration.objects.filter(
         event=event, user=member, status=EventRegistration.Status.CONFIRMED
     ).exists()
@@ -84,7 +83,7 @@ def test_a_camp_seat_reward_joins_the_term(member):
         title="训练营名额", item_type="camp", item_id=str(term.pk), points_price=500
     )
 
-    member_services.points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-camp")
+    points_redeem(user=rich(member), reward_id=reward.pk, idempotency_key="tap-camp")
 
     assert camp_selectors.term_access(member, term).joined
     assert api_for(member).get(f"/api/v1/camps/terms/{term.pk}/calendar/").status_code == 200

@@ -17,8 +17,8 @@ from courses.camps import reminders as camp_reminders
 from courses.camps import seats as camp_seats
 from courses.camps import tasks
 from courses.models import CheckIn, CheckinReminder, TermSeat
-from members import services as member_services
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate
+from members.notifications.opt_ins import subscribe_optin_record
 from tests.courses import factories as f
 from tests.courses.conftest import run_on_commit
 from tests.factories import UserFactory
@@ -174,7 +174,7 @@ def test_subscribe_message_while_an_opt_in_is_left_consumed_once_then_in_site(wo
     )
     mp_wechat.template(TEMPLATE_ID, ["thing1", "thing2", "date3"])
     mp_wechat.accept("o_due", TEMPLATE_ID, times=1)
-    member_services.subscribe_optin_record(user=member, template_key=camp.subscribe_template, count=1)
+    subscribe_optin_record(user=member, template_key=camp.subscribe_template, count=1)
 
     sweep(at(3, 20, 1))
     assert len(mp_wechat.sent) == 1

@@ -65,8 +65,12 @@ def build() -> World:
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
-    from members import services as member_services
+    from members.memberships.grants import membership_grant_manual
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
+    from members.notifications.opt_ins import subscribe_optin_record
+    from members.notifications.services import notification_send
+    from members.points.mall import points_redeem
+    from members.points.services import points_award
     from payments import ledger, withdrawals
     from payments.models import ReconciliationMismatch, ReconciliationRun, WithdrawalSettings
     from tests.courses import factories as course_f
@@ -90,13 +94,13 @@ def build() -> World:
     world.members.update(alice=alice, bob=bob, carol=carol)
     o["vip_order"] = create_paid_order(user=alice, item_type="membership", item_id="VIP")
     create_paid_order(user=bob, item_type="membership", item_id="VIP")
-    o["grant"] = member_services.membership_grant_manual(
+    o["grant"] = membership_grant_manual(
         user=carol, tier=ka, days=30, operator=staff["superuser"], reason="线下转账"
     )
     SubscribeTemplate.objects.create(key="checkin_reminder", name="打卡提醒", template_id="TPL1", fields={})
-    member_services.subscribe_optin_record(user=alice, template_key="checkin_reminder", count=2)
-    member_services.notification_send(user=alice, kind="test", title="欢迎加入")
-    member_services.points_award(user=alice, amount=500, reason="欢迎积分", idempotency_key="world:points")
+    subscribe_optin_record(user=alice, template_key="checkin_reminder", count=2)
+    notification_send(user=alice, kind="test", title="欢迎加入")
+    points_award(user=alice, amount=500, reason="欢迎积分", idempotency_key="world:points")
 
     # ---- courses: two teachers, each with a course, a camp (term, seats, check-ins) and an event ----------
     course = course_f.make_course(teacher=staff["teacher"], title="老师一的课", price_fen=9_900)
@@ -108,7 +112,7 @@ def build() -> World:
     reward = Reward.objects.create(
         title="课程兑换", item_type="course", item_id=str(course.pk), points_price=100, stock=10
     )
-    member_services.points_redeem(user=alice, reward_id=reward.pk, idempotency_key="world:redeem")
+    points_redeem(user=alice, reward_id=reward.pk, idempotency_key="world:redeem")
     event = course_f.make_event(price_fen=0, organizer=staff["teacher"], title="老师一的活动")
     event_registrations.event_register(user=alice, event=event)
     course_f.set_quota(vip, 2)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.db.models import F
 
-from courses.cache import member_bump
+from members.cache_versions import member_bump
 from members.models import Membership, MembershipGrant, MembershipReminder
 from tests.payments.helpers import create_paid_order
 

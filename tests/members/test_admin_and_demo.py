@@ -12,8 +12,12 @@ from PIL import Image
 
 from core import roles
 from core.models import AuditLog
-from members import selectors, services
+from members.memberships.selectors import active_membership, days_left
 from members.models import Membership, MembershipTier, Onboarding, Reward, ServiceGroup, User
+from members.notifications.services import notification_send
+from members.onboarding.selectors import onboarding_funnel, onboarding_stuck
+from members.points.selectors import points_balance
+from members.points.services import points_award
 from sampledata.demo import members as members_demo
 from tests.factories import UserFactory
 from tests.members.helpers import age, buy
@@ -83,7 +87,7 @@ def test_operator_grants_a_membership_with_a_reason(admin_client, operator, memb
     )
     assert response.status_code == 302
     membership = Membership.objects.get(user=member)
-    assert selectors.days_left(membership) == 90
+    assert days_left(membership) == 90
     grant = membership.grants.get()
     assert grant.operator == operator and grant.reason == "线下转账"
     assert AuditLog.objects.filter(action="membership_grant", actor=operator).exists()
@@ -139,6 +143,13 @@ def test_operator_sees_the_member_in_the_funnel_and_stuck_list(admin_client, vip
     assert "VIP-000002" in response.content.decode()
     assert admin_client.get("/admin/members/onboarding/").status_code == 200
     assert sales and service
+
+
+def test_funnel_filters_are_validated_by_their_form(admin_client, vip):
+    response = admin_client.get("/admin/members/onboarding/funnel/?days=-1&stage=nowhere", follow=True)
+    assert response.status_code == 200
+    assert response.context["days"] == 3 and response.context["stage"] == ""  # the defaults, as if unfiltered
+    assert len(list(response.context["messages"])) == 2  # each field's error is shown
 
 
 def test_a_sales_rep_sees_only_their_own_members(client, vip):
@@ -209,8 +220,8 @@ def test_reward_form_checks_the_item(admin_client, vip, item_type, item_id, ok):
 
 def test_tier_editor_and_read_only_screens_open(admin_client, member, vip):
     buy(member, "VIP")
-    services.points_award(user=member, amount=5, reason="x", idempotency_key="x")
-    services.notification_send(user=member, kind="x", title="t")
+    points_award(user=member, amount=5, reason="x", idempotency_key="x")
+    notification_send(user=member, kind="x", title="t")
     for url in (
         f"/admin/members/membershiptier/{vip.pk}/change/",
         "/admin/members/membership/",
@@ -261,7 +272,7 @@ def test_the_database_refuses_a_tier_of_zero_days(db):
 
 
 def test_points_adjustment_by_an_operator_is_audited(admin_client, operator, member):
-    services.points_award(user=member, amount=100, reason="seed", idempotency_key="seed")
+    points_award(user=member, amount=100, reason="seed", idempotency_key="seed")
     account = member.points_account
     response = admin_client.post(
         "/admin/members/pointsaccount/",
@@ -274,7 +285,7 @@ def test_points_adjustment_by_an_operator_is_audited(admin_client, operator, mem
         },
     )
     assert response.status_code == 302
-    assert selectors.points_balance(member) == 70
+    assert points_balance(member) == 70
     assert AuditLog.objects.filter(action="points_adjust", actor=operator).exists()
 
 
@@ -293,11 +304,11 @@ def test_demo_seed_is_idempotent_and_ready_to_try(db, settings, tmp_path):
     assert ServiceGroup.objects.filter(kind="big").count() == 1
     assert Reward.objects.count() == 2
     assert Onboarding.objects.count() == 4
-    funnel = {row["key"]: row for row in selectors.onboarding_funnel()}
+    funnel = {row["key"]: row for row in onboarding_funnel()}
     assert funnel["done"]["reached"] == 1
-    assert len(list(selectors.onboarding_stuck(days=3))) == 2
+    assert len(list(onboarding_stuck(days=3))) == 2
     member = User.objects.get(username="member")
-    assert selectors.points_balance(member) == 1000 and selectors.active_membership(member) is None
+    assert points_balance(member) == 1000 and active_membership(member) is None
     # the new member can buy VIP and is onboarded with the demo reps
     buy(member, "VIP")
     onboarding = Onboarding.objects.get(user=member)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.models import WeChatIdentity
-from members import services
+from members.auth import services as auth_services
+from members.auth.services import on_user_signed_up
 from members.models import User
 from tests.factories import UserFactory
 from tests.members.conftest import api_for
@@ -21,10 +22,10 @@ def signups():
     def listener(*, user, referral_code, source):
         calls.append((user.pk, referral_code, source))
 
-    saved = list(services._signup_listeners)
-    services.on_user_signed_up(listener)
+    saved = list(auth_services._signup_listeners)
+    on_user_signed_up(listener)
     yield calls
-    services._signup_listeners[:] = saved
+    auth_services._signup_listeners[:] = saved
 
 
 def login(code: str, **extra):

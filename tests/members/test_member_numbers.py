@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from members import services
+from members.memberships.grants import membership_grant
 from members.models import MemberNumberSequence, User
 from payments.models import Payment
 from payments.services import order_create, payment_confirm
@@ -44,7 +44,7 @@ def test_numbers_are_per_prefix_and_sequential(vip, ka):
 
 def test_a_rolled_back_fulfilment_gives_its_number_back(member, other, vip):
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.membership_grant(user=member, tier=vip, days=365, source="purchase")
+        membership_grant(user=member, tier=vip, days=365, source="purchase")
         assert User.objects.get(pk=member.pk).member_no == "VIP-000001"
         raise RuntimeError("payment transaction fails after fulfil")
     assert User.objects.get(pk=member.pk).member_no is None
@@ -71,7 +71,7 @@ def test_upgrading_keeps_the_first_number(member, vip, ka):
 
 def test_prefix_falls_back_to_the_tier_code(member):
     tier = TierFactory(code="GOLD", name="金卡", price_fen=100, rank=5, member_no_prefix="")
-    services.membership_grant(user=member, tier=tier, days=30, source="grant")
+    membership_grant(user=member, tier=tier, days=30, source="grant")
     assert User.objects.get(pk=member.pk).member_no == "GOLD-000001"
 
 
@@ -116,8 +116,8 @@ def test_two_orders_of_one_member_paid_at_once_start_then_renew():
             )
         )
     _confirm_all_at_once(payments)
+    from members.memberships.selectors import days_left
     from members.models import MembershipGrant
-    from members.selectors import days_left
 
     assert sorted(MembershipGrant.objects.filter(user=buyer).values_list("kind", flat=True)) == [
         "renew",

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.models import AuditLog
-from members import selectors, services
+from members.memberships.grants import (
+    membership_fulfil_order,
+    membership_grant,
+    membership_grant_manual,
+    membership_revoke_manual,
+)
+from members.memberships.selectors import active_membership, days_left
+from members.memberships.upgrades import membership_offers, upgrade_credit
 from members.models import Membership, MembershipGrant, Notification, Onboarding
 from payments import items
 from payments.models import Order
@@ -31,7 +38,7 @@ def test_buying_vip_starts_365_days_with_a_member_number(member, vip, ka):
     member.refresh_from_db()
     assert order.amount_fen == 360_000 and order.title == "开通VIP会员（365天）"
     assert membership.tier == vip
-    assert selectors.days_left(membership) == 365
+    assert days_left(membership) == 365
     assert member.member_no == "VIP-000001"
     grant = MembershipGrant.objects.get(order=order)
     assert grant.kind == MembershipGrant.Kind.START and grant.value_fen == 360_000
@@ -49,7 +56,7 @@ def test_buying_the_same_tier_again_renews_from_the_current_end(member, vip):
     membership = membership_of(member)
     member.refresh_from_db()
     assert membership.ends_at == end_before + timedelta(days=365)
-    assert selectors.days_left(membership) == 265 + 365
+    assert days_left(membership) == 265 + 365
     assert member.member_no == "VIP-000001"  # a renewal never changes the number
 
 
@@ -68,7 +75,7 @@ def test_upgrade_is_priced_with_credit_for_the_unused_days(member, vip, ka):
     assert order.lines == [{"label": "原VIP会员剩余 265 天折抵", "amount_fen": -credit}]
     membership = membership_of(member)
     member.refresh_from_db()
-    assert membership.tier == ka and selectors.days_left(membership) == 365
+    assert membership.tier == ka and days_left(membership) == 365
     assert member.member_no == "VIP-000001"
     grant = MembershipGrant.objects.get(order=order)
     assert grant.kind == MembershipGrant.Kind.UPGRADE and grant.tier_before == vip
@@ -78,12 +85,12 @@ def test_upgrade_is_priced_with_credit_for_the_unused_days(member, vip, ka):
 def test_upgrade_on_the_last_day_gets_no_credit_and_still_works(member, vip, ka):
     buy(member, "VIP")
     age(member, 364.9)  # ends in a few hours: the last day
-    assert selectors.active_membership(member) is not None
+    assert active_membership(member) is not None
     quote = items.quote(user=member, item_type="membership", item_id="KA")
     assert quote.amount_fen == 12_000_000 and quote.lines == ()
     buy(member, "KA")
     membership = membership_of(member)
-    assert membership.tier == ka and selectors.days_left(membership) == 365
+    assert membership.tier == ka and days_left(membership) == 365
 
 
 def test_credit_covering_the_whole_price_makes_the_upgrade_free(member):
@@ -129,7 +136,7 @@ def test_refund_of_the_first_purchase_ends_the_membership_but_keeps_the_number(m
     order = buy(member, "VIP")
     refund_order(order=order)
     member.refresh_from_db()
-    assert selectors.active_membership(member) is None
+    assert active_membership(member) is None
     assert member.member_no == "VIP-000001"  # never reused
     buy(other, "VIP")
     other.refresh_from_db()
@@ -146,7 +153,7 @@ def test_refund_of_an_upgrade_restores_the_previous_tier_and_end(member, vip, ka
     after = membership_of(member)
     assert after.tier == vip
     assert (after.starts_at, after.ends_at) == (before.starts_at, before.ends_at)
-    assert selectors.days_left(after) == 335
+    assert days_left(after) == 335
 
 
 def test_refund_of_an_earlier_order_keeps_later_renewals(member, vip):
@@ -154,35 +161,35 @@ def test_refund_of_an_earlier_order_keeps_later_renewals(member, vip):
     buy(member, "VIP")
     refund_order(order=first)
     membership = membership_of(member)
-    assert selectors.active_membership(member) is not None
-    assert selectors.days_left(membership) == 365
+    assert active_membership(member) is not None
+    assert days_left(membership) == 365
 
 
 def test_refund_of_a_renewal_after_expiry_does_nothing_harmful(member, vip):
     buy(member, "VIP")
     renewal = buy(member, "VIP")
     age(member, 800)  # both years are over
-    assert selectors.active_membership(member) is None
+    assert active_membership(member) is None
     refund_order(order=renewal)
     membership = membership_of(member)
-    assert selectors.active_membership(member) is None
+    assert active_membership(member) is None
     assert membership.ends_at >= membership.starts_at
 
 
 def test_partial_refund_is_a_price_adjustment_and_keeps_the_membership(member, vip):
     order = buy(member, "VIP")
     refund_order(order=order, amount_fen=60_000)
-    assert selectors.active_membership(member) is not None
+    assert active_membership(member) is not None
     assert MembershipGrant.objects.get(order=order).revoked_at is None
     refund_order(order=order)  # the rest: now it is fully refunded
-    assert selectors.active_membership(member) is None
+    assert active_membership(member) is None
 
 
 def test_fulfil_runs_once_per_order(member, vip):
     order = buy(member, "VIP")
-    services.membership_fulfil_order(order=order)
+    membership_fulfil_order(order=order)
     assert MembershipGrant.objects.filter(order=order).count() == 1
-    assert selectors.days_left(membership_of(member)) == 365
+    assert days_left(membership_of(member)) == 365
 
 
 def test_lower_tier_paid_while_higher_active_is_converted_not_lost(member, vip, ka):
@@ -210,7 +217,7 @@ def test_lower_tier_paid_while_higher_active_is_converted_not_lost(member, vip, 
 
 def test_operator_grant_is_recorded_with_operator_and_reason(member, vip):
     operator = UserFactory(is_staff=True)
-    grant = services.membership_grant_manual(
+    grant = membership_grant_manual(
         user=member, tier=vip, days=30, operator=operator, reason="线下转账 3600 元"
     )
     assert grant.operator == operator and grant.reason == "线下转账 3600 元"
@@ -219,28 +226,24 @@ def test_operator_grant_is_recorded_with_operator_and_reason(member, vip):
     assert member.member_no == "VIP-000001"
     log = AuditLog.objects.get(action="membership_grant")
     assert log.actor == operator and "线下转账" in log.summary
-    extension = services.membership_grant_manual(
-        user=member, tier=vip, days=10, operator=operator, reason="补偿"
-    )
+    extension = membership_grant_manual(user=member, tier=vip, days=10, operator=operator, reason="补偿")
     assert extension.kind == MembershipGrant.Kind.RENEW
-    assert selectors.days_left(membership_of(member)) == 40
+    assert days_left(membership_of(member)) == 40
 
 
 @pytest.mark.parametrize(("days", "reason"), [(0, "x"), (-5, "x"), (99999, "x"), (30, " ")])
 def test_operator_grant_refuses_bad_input(member, vip, days, reason):
     with pytest.raises(ApplicationError):
-        services.membership_grant_manual(user=member, tier=vip, days=days, operator=member, reason=reason)
+        membership_grant_manual(user=member, tier=vip, days=days, operator=member, reason=reason)
     assert not Membership.objects.filter(user=member).exists()
 
 
 def test_operator_revokes_a_manual_grant(member, vip):
     operator = UserFactory(is_staff=True)
-    services.membership_grant_manual(user=member, tier=vip, days=30, operator=operator, reason="试用")
-    extra = services.membership_grant_manual(
-        user=member, tier=vip, days=10, operator=operator, reason="误操作"
-    )
-    services.membership_revoke_manual(grant=extra, operator=operator, reason="撤销误操作")
-    assert selectors.days_left(membership_of(member)) == 30
+    membership_grant_manual(user=member, tier=vip, days=30, operator=operator, reason="试用")
+    extra = membership_grant_manual(user=member, tier=vip, days=10, operator=operator, reason="误操作")
+    membership_revoke_manual(grant=extra, operator=operator, reason="撤销误操作")
+    assert days_left(membership_of(member)) == 30
     assert AuditLog.objects.filter(action="membership_revoke").count() == 1
 
 
@@ -250,7 +253,7 @@ def test_membership_days_are_given_away_never_sold(member, vip):
     order = order_create_free(user=member, item_type="membership_days", item_id="VIP:30", reason="积分兑换")
     assert order.status == Order.Status.PAID
     membership = membership_of(member)
-    assert membership.tier == vip and selectors.days_left(membership) == 30
+    assert membership.tier == vip and days_left(membership) == 30
     assert MembershipGrant.objects.get(order=order).source == MembershipGrant.Source.POINTS
 
 
@@ -272,19 +275,19 @@ def test_upgrade_credit_counts_only_cash_value(member, vip, ka):
     buy(member, "VIP")
     order_create_free(user=member, item_type="membership_days", item_id="VIP:365", reason="r")
     membership = membership_of(member)
-    credit, unused = selectors.upgrade_credit(membership)
+    credit, unused = upgrade_credit(membership)
     assert unused == 730 and credit == 360_000 * 730 // 730
 
 
 def test_the_offer_shown_for_each_tier(member, vip, ka):
-    assert [o.kind for o in selectors.membership_offers(member)] == ["start", "start"]
+    assert [o.kind for o in membership_offers(member)] == ["start", "start"]
     buy(member, "VIP")
-    assert [(o.tier.code, o.kind) for o in selectors.membership_offers(member)] == [
+    assert [(o.tier.code, o.kind) for o in membership_offers(member)] == [
         ("VIP", "renew"),
         ("KA", "upgrade"),
     ]
     buy(member, "KA")
-    assert [(o.tier.code, o.kind) for o in selectors.membership_offers(member)] == [("KA", "renew")]
+    assert [(o.tier.code, o.kind) for o in membership_offers(member)] == [("KA", "renew")]
 
 
 def test_expired_membership_buys_a_fresh_start(member, vip):
@@ -294,7 +297,7 @@ def test_expired_membership_buys_a_fresh_start(member, vip):
     assert MembershipGrant.objects.get(order=order).kind == MembershipGrant.Kind.START
     membership = membership_of(member)
     assert membership.starts_at > timezone.now() - timedelta(minutes=5)
-    assert selectors.days_left(membership) == 365
+    assert days_left(membership) == 365
 
 
 # ---- API: another user's membership id ---------------------------------------------------------------
@@ -342,6 +345,6 @@ def test_a_membership_committed_a_moment_ahead_of_our_clock_is_renewed_not_repla
     Membership.objects.create(
         user=member, tier=vip, starts_at=now + timedelta(seconds=2), ends_at=now + timedelta(days=365)
     )
-    grant = services.membership_grant(user=member, tier=vip, days=365, source="purchase", now=now)
+    grant = membership_grant(user=member, tier=vip, days=365, source="purchase", now=now)
     assert grant.kind == MembershipGrant.Kind.RENEW
     assert membership_of(member).ends_at == now + timedelta(days=730)

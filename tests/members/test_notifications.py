@@ -6,9 +6,10 @@ import pytest
 from django.db import transaction
 
 from core.models import WeChatIdentity
-from members import services
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate
-from members.selectors import subscribe_optins_left
+from members.notifications.opt_ins import subscribe_optin_consume, subscribe_optin_record
+from members.notifications.selectors import subscribe_optins_left
+from members.notifications.services import notification_push, notification_send, notifications_push_sweep
 from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.members.conftest import api_for, run_on_commit
@@ -44,7 +45,7 @@ def openid_of(user) -> str:
 
 
 def send_reminder(user, **kwargs):
-    return services.notification_send(
+    return notification_send(
         user=user,
         kind="renewal_reminder",
         title="会员将于 7 天后到期",
@@ -58,7 +59,7 @@ def send_reminder(user, **kwargs):
 
 def test_plain_notification_is_in_site_only_and_calls_no_wechat(member):
     with run_on_commit():
-        notification = services.notification_send(user=member, kind="system", title="欢迎加入知圈")
+        notification = notification_send(user=member, kind="system", title="欢迎加入知圈")
     notification.refresh_from_db()
     assert notification.push_status == Notification.Push.NONE
     assert Notification.objects.filter(user=member, read_at__isnull=True).count() == 1
@@ -70,7 +71,7 @@ def test_subscribe_message_is_sent_after_commit_and_consumes_exactly_one_optin(
     # given the member accepted the prompt twice (WeChat counts it, and so do we)
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID, times=2)
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder", count=2)
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder", count=2)
 
     # when a notification is sent inside a transaction
     with run_on_commit() as callbacks:
@@ -94,11 +95,11 @@ def test_subscribe_message_is_sent_after_commit_and_consumes_exactly_one_optin(
 def test_running_the_push_twice_sends_once(mp_member, renewal_template, mp_wechat):
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID, times=5)
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder", count=5)
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder", count=5)
     with run_on_commit():
         notification = send_reminder(mp_member)
-    services.notification_push(notification_id=notification.pk)  # a redelivered task
-    services.notification_push(notification_id=notification.pk)
+    notification_push(notification_id=notification.pk)  # a redelivered task
+    notification_push(notification_id=notification.pk)
     assert len(mp_wechat.sent) == 1
     assert subscribe_optins_left(mp_member, "renewal_reminder") == 4
 
@@ -116,7 +117,7 @@ def test_without_an_optin_left_the_member_gets_the_in_site_notification_only(
 
 
 def test_web_only_member_without_openid_gets_in_site_only(member, renewal_template, mp_wechat):
-    services.subscribe_optin_record(user=member, template_key="renewal_reminder")
+    subscribe_optin_record(user=member, template_key="renewal_reminder")
     with run_on_commit():
         notification = send_reminder(member)
     assert notification.push_status == Notification.Push.SKIPPED
@@ -124,9 +125,9 @@ def test_web_only_member_without_openid_gets_in_site_only(member, renewal_templa
 
 
 def test_unconfigured_template_key_falls_back_to_in_site(mp_member, mp_wechat):
-    services.subscribe_optin_record(user=mp_member, template_key="not_configured")
+    subscribe_optin_record(user=mp_member, template_key="not_configured")
     with run_on_commit():
-        notification = services.notification_send(
+        notification = notification_send(
             user=mp_member, kind="x", title="t", subscribe_template="not_configured"
         )
     assert notification.push_status == Notification.Push.SKIPPED
@@ -136,7 +137,7 @@ def test_unconfigured_template_key_falls_back_to_in_site(mp_member, mp_wechat):
 def test_rolled_back_transaction_sends_nothing_and_keeps_the_optin(mp_member, renewal_template, mp_wechat):
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID)
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     with run_on_commit():
         try:
             with transaction.atomic():
@@ -153,7 +154,7 @@ def test_wechat_refusal_43101_uses_up_the_optin(mp_member, renewal_template, mp_
     # given our counter says 1 but WeChat has none (the member used it from another device)
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.openids.add(openid_of(mp_member))
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     with run_on_commit():
         notification = send_reminder(mp_member)
     notification.refresh_from_db()
@@ -166,7 +167,7 @@ def test_wechat_error_before_using_the_optin_gives_it_back(mp_member, renewal_te
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID)
     mp_wechat.send_failures.append((40037, "invalid template_id"))
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     with run_on_commit():
         notification = send_reminder(mp_member)
     notification.refresh_from_db()
@@ -177,7 +178,7 @@ def test_wechat_error_before_using_the_optin_gives_it_back(mp_member, renewal_te
 
 def test_unreachable_wechat_keeps_the_in_site_notification_and_the_optin(mp_member, renewal_template):
     # no fake: every WeChat URL points at a closed port
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     with run_on_commit():
         notification = send_reminder(mp_member)
     notification.refresh_from_db()
@@ -188,9 +189,9 @@ def test_unreachable_wechat_keeps_the_in_site_notification_and_the_optin(mp_memb
 def test_list_items_and_plain_values_map_onto_the_template_keywords(mp_member, renewal_template, mp_wechat):
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID)
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     with run_on_commit():
-        services.notification_send(
+        notification_send(
             user=mp_member,
             kind="renewal_reminder",
             title="t",
@@ -206,11 +207,11 @@ def test_list_items_and_plain_values_map_onto_the_template_keywords(mp_member, r
 def test_push_sweep_sends_rows_whose_task_was_lost(mp_member, renewal_template, mp_wechat):
     mp_wechat.template(TEMPLATE_ID, ["thing1", "time2"])
     mp_wechat.accept(openid_of(mp_member), TEMPLATE_ID)
-    services.subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
+    subscribe_optin_record(user=mp_member, template_key="renewal_reminder")
     notification = send_reminder(mp_member)  # on_commit never runs: the task was "lost"
     assert notification.push_status == Notification.Push.QUEUED
-    assert services.notifications_push_sweep(older_than_seconds=0) == 1
-    assert services.notifications_push_sweep(older_than_seconds=0) == 0
+    assert notifications_push_sweep(older_than_seconds=0) == 1
+    assert notifications_push_sweep(older_than_seconds=0) == 0
     assert len(mp_wechat.sent) == 1
 
 
@@ -218,20 +219,20 @@ def test_optin_counts_refuse_silly_counts(member):
     from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError):
-        services.subscribe_optin_record(user=member, template_key="renewal_reminder", count=0)
+        subscribe_optin_record(user=member, template_key="renewal_reminder", count=0)
     with pytest.raises(ApplicationError):
-        services.subscribe_optin_record(user=member, template_key="renewal_reminder", count=10_000)
-    assert not services.subscribe_optin_consume(user=member, template_key="renewal_reminder")
+        subscribe_optin_record(user=member, template_key="renewal_reminder", count=10_000)
+    assert not subscribe_optin_consume(user=member, template_key="renewal_reminder")
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_consumers_never_take_more_optins_than_recorded():
     user = UserFactory()
-    services.subscribe_optin_record(user=user, template_key="checkin_reminder", count=3)
+    subscribe_optin_record(user=user, template_key="checkin_reminder", count=3)
 
     def consume() -> bool:
-        return services.subscribe_optin_consume(user=user, template_key="checkin_reminder")
+        return subscribe_optin_consume(user=user, template_key="checkin_reminder")
 
     results = run_together([consume] * 8)
     assert sorted(results) == [False] * 5 + [True] * 3
@@ -245,8 +246,8 @@ def test_notifications_api_lists_mine_newest_first_with_unread_count(
     member, other, django_assert_max_num_queries
 ):
     for index in range(25):
-        services.notification_send(user=member, kind="system", title=f"通知 {index}")
-    services.notification_send(user=other, kind="system", title="别人的")
+        notification_send(user=member, kind="system", title=f"通知 {index}")
+    notification_send(user=other, kind="system", title="别人的")
     client = api_for(member)
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/notifications/")
@@ -260,15 +261,15 @@ def test_notifications_api_lists_mine_newest_first_with_unread_count(
 
 
 def test_marking_read_is_mine_only(member, other):
-    mine = services.notification_send(user=member, kind="system", title="mine")
-    theirs = services.notification_send(user=other, kind="system", title="theirs")
+    mine = notification_send(user=member, kind="system", title="mine")
+    theirs = notification_send(user=other, kind="system", title="theirs")
     client = api_for(member)
     assert client.post(f"/api/v1/notifications/{theirs.pk}/read/").status_code == 404
     response = client.post(f"/api/v1/notifications/{mine.pk}/read/")
     assert response.status_code == 200 and response.json()["read"] is True
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    services.notification_send(user=member, kind="system", title="second")
+    notification_send(user=member, kind="system", title="second")
     response = client.post("/api/v1/notifications/read-all/")
     assert response.json() == {"marked": 1, "unread_count": 0}
 
@@ -310,10 +311,10 @@ def test_optin_api_refuses_bad_input(member, renewal_template, payload):
 
 
 def test_notifications_page_opens_and_marks_read(client, member, other):
-    notification = services.notification_send(
+    notification = notification_send(
         user=member, kind="system", title="会员开通成功", url="/account/notifications/"
     )
-    theirs = services.notification_send(user=other, kind="system", title="theirs")
+    theirs = notification_send(user=other, kind="system", title="theirs")
     client.force_login(member)
     page = client.get("/account/notifications/")
     assert page.status_code == 200 and "会员开通成功" in page.content.decode()
@@ -328,7 +329,7 @@ def test_notifications_page_opens_and_marks_read(client, member, other):
 
 
 def test_notification_link_to_another_site_is_not_followed(client, member):
-    notification = services.notification_send(user=member, kind="x", title="t", url="https://evil.example/")
+    notification = notification_send(user=member, kind="x", title="t", url="https://evil.example/")
     client.force_login(member)
     response = client.post(f"/account/notifications/{notification.pk}/open/")
     assert response["Location"] == "/account/notifications/"

@@ -15,8 +15,16 @@ from PIL import Image
 from core import roles
 from core.errors import ApplicationError
 from core.models import AuditLog
-from members import selectors, services
 from members.models import Onboarding, ServiceGroup, ServiceGroupStaff, validate_qr_image
+from members.onboarding.selectors import onboarding_checklist, onboarding_funnel, onboarding_stuck
+from members.onboarding.services import (
+    onboarding_confirm_big_group,
+    onboarding_confirm_service_group,
+    onboarding_mark_step,
+    onboarding_reassign,
+)
+from members.profile.selectors import house_nickname
+from members.profile.services import profile_update
 from tests.factories import UserFactory
 from tests.members.conftest import api_for
 from tests.members.helpers import buy
@@ -93,7 +101,7 @@ def test_without_staff_the_member_waits_at_the_reps_step_until_an_operator_assig
     assert onboarding.stage == Onboarding.Stage.REPS and onboarding.sales_rep is None
     sales, service = staff(roles.SALES, "新销售"), staff(roles.CUSTOMER_SERVICE, "新客服")
     operator = UserFactory(is_staff=True, is_superuser=True)
-    services.onboarding_reassign(
+    onboarding_reassign(
         onboarding=onboarding, operator=operator, sales_rep=sales, service_rep=service, reason="首次分配"
     )
     onboarding.refresh_from_db()
@@ -109,9 +117,7 @@ def test_reassign_moves_the_member_and_the_group_staff(reps, member, vip):
     buy(member, "VIP")
     onboarding = onboarding_of(member)
     operator = UserFactory(is_staff=True)
-    services.onboarding_reassign(
-        onboarding=onboarding, operator=operator, sales_rep=reps["sales"][1], reason="换人"
-    )
+    onboarding_reassign(onboarding=onboarding, operator=operator, sales_rep=reps["sales"][1], reason="换人")
     onboarding.refresh_from_db()
     assert onboarding.sales_rep == reps["sales"][1]
     assert list(
@@ -124,7 +130,7 @@ def test_reassign_moves_the_member_and_the_group_staff(reps, member, vip):
 def test_reassign_refuses_staff_without_the_role(reps, member, vip):
     buy(member, "VIP")
     with pytest.raises(ApplicationError) as excinfo:
-        services.onboarding_reassign(
+        onboarding_reassign(
             onboarding=onboarding_of(member), operator=member, sales_rep=reps["service"][0], reason="x"
         )
     assert excinfo.value.code == "not_a_rep"
@@ -133,10 +139,10 @@ def test_reassign_refuses_staff_without_the_role(reps, member, vip):
 def test_service_group_step_needs_the_group_qr_first(reps, member, vip):
     buy(member, "VIP")
     with pytest.raises(ApplicationError) as excinfo:
-        services.onboarding_confirm_service_group(user=member)
+        onboarding_confirm_service_group(user=member)
     assert excinfo.value.code == "group_not_ready"
     upload_group_qr(onboarding_of(member))
-    onboarding = services.onboarding_confirm_service_group(user=member)
+    onboarding = onboarding_confirm_service_group(user=member)
     assert onboarding.service_group_joined_at is not None and onboarding.stage == Onboarding.Stage.INTRO
 
 
@@ -144,11 +150,11 @@ def test_big_group_only_after_the_self_introduction(reps, member, vip, big_group
     buy(member, "VIP")
     assert onboarding_of(member).big_group == big_group
     with pytest.raises(ApplicationError) as excinfo:
-        services.onboarding_confirm_big_group(user=member)
+        onboarding_confirm_big_group(user=member)
     assert excinfo.value.code == "intro_required"
-    checklist = selectors.onboarding_checklist(member)
+    checklist = onboarding_checklist(member)
     assert checklist["big_group"]["qr_url"] is None  # hidden until the introduction is in
-    services.profile_update(
+    profile_update(
         user=member,
         real_name="张三",
         city="杭州",
@@ -156,10 +162,10 @@ def test_big_group_only_after_the_self_introduction(reps, member, vip, big_group
         self_introduction=INTRO,
         use_house_nickname=True,
     )
-    assert selectors.onboarding_checklist(member)["big_group"]["qr_url"]
+    assert onboarding_checklist(member)["big_group"]["qr_url"]
     upload_group_qr(onboarding_of(member))
-    services.onboarding_confirm_service_group(user=member)
-    onboarding = services.onboarding_confirm_big_group(user=member)
+    onboarding_confirm_service_group(user=member)
+    onboarding = onboarding_confirm_big_group(user=member)
     assert onboarding.stage == Onboarding.Stage.DONE and onboarding.completed_at is not None
     member.refresh_from_db()
     assert member.nickname == "VIP-000001-张三-杭州-教育"
@@ -167,9 +173,7 @@ def test_big_group_only_after_the_self_introduction(reps, member, vip, big_group
 
 def test_each_step_keeps_its_time_and_the_stage_follows(reps, member, vip):
     buy(member, "VIP")
-    services.profile_update(
-        user=member, real_name="张三", city="杭州", industry="教育", self_introduction=INTRO
-    )
+    profile_update(user=member, real_name="张三", city="杭州", industry="教育", self_introduction=INTRO)
     onboarding = onboarding_of(member)
     # intro done before the service group: the stage stays at the first step not done
     assert onboarding.intro_submitted_at is not None and onboarding.stage == Onboarding.Stage.SERVICE_GROUP
@@ -192,13 +196,13 @@ def test_each_step_keeps_its_time_and_the_stage_follows(reps, member, vip):
 )
 def test_profile_refuses_bad_input(member, fields, error_field):
     with pytest.raises(ApplicationError) as excinfo:
-        services.profile_update(user=member, **fields)
+        profile_update(user=member, **fields)
     assert error_field in excinfo.value.fields
 
 
 def test_risky_introduction_is_refused(member):
     with pytest.raises(ApplicationError) as excinfo:
-        services.profile_update(
+        profile_update(
             user=member,
             real_name="张三",
             city="杭州",
@@ -211,21 +215,21 @@ def test_risky_introduction_is_refused(member):
 def test_house_nickname_format(member):
     member.member_no = "VIP-000123"
     assert (
-        services.house_nickname(user=member, real_name="张三", city="杭州", industry="教育")
+        house_nickname(user=member, real_name="张三", city="杭州", industry="教育")
         == "VIP-000123-张三-杭州-教育"
     )
     member.member_no = None
-    assert services.house_nickname(user=member, real_name="张三", city="", industry="教育") == "张三-教育"
+    assert house_nickname(user=member, real_name="张三", city="", industry="教育") == "张三-教育"
 
 
 def test_staff_can_mark_a_step_for_the_member(reps, member, vip):
     buy(member, "VIP")
     operator = reps["service"][0]
-    services.onboarding_mark_step(onboarding=onboarding_of(member), step="service_group", operator=operator)
+    onboarding_mark_step(onboarding=onboarding_of(member), step="service_group", operator=operator)
     assert onboarding_of(member).stage == Onboarding.Stage.INTRO
     assert AuditLog.objects.filter(action="onboarding_mark_step", actor=operator).exists()
     with pytest.raises(ApplicationError):
-        services.onboarding_mark_step(onboarding=onboarding_of(member), step="reps", operator=operator)
+        onboarding_mark_step(onboarding=onboarding_of(member), step="reps", operator=operator)
 
 
 def test_funnel_and_stuck_list(reps, vip):
@@ -234,20 +238,18 @@ def test_funnel_and_stuck_list(reps, vip):
         buy(user, "VIP")
     for user in members[:2]:
         upload_group_qr(onboarding_of(user))
-        services.onboarding_confirm_service_group(user=user)
-    services.profile_update(
-        user=members[0], real_name="甲", city="京", industry="IT", self_introduction=INTRO
-    )
-    funnel = {row["key"]: row for row in selectors.onboarding_funnel()}
+        onboarding_confirm_service_group(user=user)
+    profile_update(user=members[0], real_name="甲", city="京", industry="IT", self_introduction=INTRO)
+    funnel = {row["key"]: row for row in onboarding_funnel()}
     assert funnel["started"]["reached"] == 4
     assert funnel["reps"]["reached"] == 4
     assert funnel["service_group"]["reached"] == 2 and funnel["service_group"]["at"] == 2
     assert funnel["intro"]["reached"] == 1 and funnel["intro"]["at"] == 1
     assert funnel["big_group"]["at"] == 1
     Onboarding.objects.filter(user=members[2]).update(stage_since=timezone.now() - timedelta(days=5))
-    stuck = list(selectors.onboarding_stuck(days=3))
+    stuck = list(onboarding_stuck(days=3))
     assert [o.user for o in stuck] == [members[2]]
-    assert list(selectors.onboarding_stuck(days=3, stage="intro")) == []
+    assert list(onboarding_stuck(days=3, stage="intro")) == []
 
 
 # ---- QR image validation --------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from core import roles
-from members import selectors, services
 from members.models import Onboarding, Redemption, Reward
+from members.notifications.services import notification_send
+from members.points.selectors import points_balance
+from members.points.services import points_award
 from tests.factories import UserFactory
 from tests.members.helpers import age, buy
 from tests.payments.catalog import TEST_ITEM, register_test_items
@@ -141,7 +143,7 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
     log, unregister = register_test_items()
     try:
         for index in range(25):
-            services.points_award(user=member, amount=10, reason=f"打卡 {index}", idempotency_key=f"c{index}")
+            points_award(user=member, amount=10, reason=f"打卡 {index}", idempotency_key=f"c{index}")
         rewards = [
             Reward.objects.create(title=f"奖品 {i}", item_type=TEST_ITEM, item_id="A", points_price=100)
             for i in range(5)
@@ -159,7 +161,7 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
         assert "兑换成功" in response.content.decode()
         logged_in.post(f"/points/mall/{rewards[0].pk}/redeem/", {"idempotency_key": key})  # double submit
         assert Redemption.objects.filter(user=member).count() == 1
-        assert selectors.points_balance(member) == 150
+        assert points_balance(member) == 150
         response = logged_in.post(
             f"/points/mall/{rewards[1].pk}/redeem/", {"idempotency_key": "t2"}, follow=True
         )
@@ -171,9 +173,22 @@ def test_points_and_mall_pages(logged_in, member, django_assert_max_num_queries)
         unregister()
 
 
+def test_a_redeem_without_its_key_gets_the_form_error_and_spends_nothing(logged_in, member):
+    _log, unregister = register_test_items()
+    try:
+        points_award(user=member, amount=100, reason="打卡", idempotency_key="seed")
+        reward = Reward.objects.create(title="奖品", item_type=TEST_ITEM, item_id="A", points_price=10)
+        for data in ({}, {"idempotency_key": "x" * 65}):
+            response = logged_in.post(f"/points/mall/{reward.pk}/redeem/", data, follow=True)
+            assert "缺少兑换编号" in response.content.decode()
+        assert points_balance(member) == 100 and not Redemption.objects.exists()
+    finally:
+        unregister()
+
+
 def test_notifications_page_has_a_fixed_query_count(logged_in, member, django_assert_max_num_queries):
     for index in range(30):
-        services.notification_send(user=member, kind="system", title=f"通知 {index}")
+        notification_send(user=member, kind="system", title=f"通知 {index}")
     with django_assert_max_num_queries(8):
         response = logged_in.get("/account/notifications/")
     assert response.status_code == 200 and "通知 29" in response.content.decode()

@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from core.errors import ApplicationError
-from members import services
 from members.models import PointsAccount, PointsEntry
-from members.selectors import points_balance, points_history
+from members.points.selectors import points_balance, points_history
+from members.points.services import points_award, points_clawback, points_spend
 from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM, register_test_items
@@ -16,9 +16,9 @@ from tests.payments.helpers import create_paid_order, refund_order
 
 
 def test_award_and_spend_move_the_balance_and_write_history(member):
-    services.points_award(user=member, amount=50, reason="打卡第 1 天", idempotency_key="checkin:1:1")
-    services.points_award(user=member, amount=30, reason="推荐好友", idempotency_key="referral:9")
-    entry = services.points_spend(user=member, amount=60, reason="兑换课程", idempotency_key="redeem:1")
+    points_award(user=member, amount=50, reason="打卡第 1 天", idempotency_key="checkin:1:1")
+    points_award(user=member, amount=30, reason="推荐好友", idempotency_key="referral:9")
+    entry = points_spend(user=member, amount=60, reason="兑换课程", idempotency_key="redeem:1")
     assert points_balance(member) == 20
     assert entry.amount == -60 and entry.balance_after == 20
     assert [e.amount for e in points_history(member)] == [-60, 30, 50]
@@ -27,23 +27,19 @@ def test_award_and_spend_move_the_balance_and_write_history(member):
 
 
 def test_the_same_idempotency_key_counts_once(member):
-    first = services.points_award(
-        user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22"
-    )
-    again = services.points_award(
-        user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22"
-    )
+    first = points_award(user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22")
+    again = points_award(user=member, amount=10, reason="打卡", idempotency_key="checkin:7:2026-11-22")
     assert first.pk == again.pk
     assert points_balance(member) == 10
-    spent = services.points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1")
-    assert services.points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1").pk == spent.pk
+    spent = points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1")
+    assert points_spend(user=member, amount=4, reason="x", idempotency_key="spend:1").pk == spent.pk
     assert points_balance(member) == 6
 
 
 def test_spending_more_than_held_is_refused_and_changes_nothing(member):
-    services.points_award(user=member, amount=100, reason="a", idempotency_key="a")
+    points_award(user=member, amount=100, reason="a", idempotency_key="a")
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_spend(user=member, amount=101, reason="兑换", idempotency_key="too-much")
+        points_spend(user=member, amount=101, reason="兑换", idempotency_key="too-much")
     assert excinfo.value.code == "insufficient_points"
     assert excinfo.value.extra == {"balance": 100, "needed": 101}
     assert points_balance(member) == 100
@@ -52,14 +48,14 @@ def test_spending_more_than_held_is_refused_and_changes_nothing(member):
 
 def test_spending_without_an_account_is_refused(member):
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_spend(user=member, amount=1, reason="x", idempotency_key="k")
+        points_spend(user=member, amount=1, reason="x", idempotency_key="k")
     assert excinfo.value.code == "insufficient_points"
 
 
 def test_a_key_used_by_another_user_is_a_conflict(member, other):
-    services.points_award(user=member, amount=5, reason="a", idempotency_key="shared")
+    points_award(user=member, amount=5, reason="a", idempotency_key="shared")
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_award(user=other, amount=5, reason="a", idempotency_key="shared")
+        points_award(user=other, amount=5, reason="a", idempotency_key="shared")
     assert excinfo.value.code == "idempotency_conflict"
     assert points_balance(other) == 0
 
@@ -67,18 +63,18 @@ def test_a_key_used_by_another_user_is_a_conflict(member, other):
 @pytest.mark.parametrize("amount", [0, -5, 1.5, True])
 def test_non_positive_or_non_integer_amounts_are_programming_errors(member, amount):
     with pytest.raises((ValueError, TypeError)):
-        services.points_award(user=member, amount=amount, reason="x", idempotency_key=f"bad-{amount}")
+        points_award(user=member, amount=amount, reason="x", idempotency_key=f"bad-{amount}")
     with pytest.raises((ValueError, TypeError)):
-        services.points_spend(user=member, amount=amount, reason="x", idempotency_key=f"bad-s-{amount}")
+        points_spend(user=member, amount=amount, reason="x", idempotency_key=f"bad-s-{amount}")
 
 
 def test_missing_idempotency_key_is_refused(member):
     with pytest.raises(ValueError):
-        services.points_award(user=member, amount=1, reason="x", idempotency_key="")
+        points_award(user=member, amount=1, reason="x", idempotency_key="")
 
 
 def test_history_is_append_only(member):
-    entry = services.points_award(user=member, amount=5, reason="a", idempotency_key="a")
+    entry = points_award(user=member, amount=5, reason="a", idempotency_key="a")
     entry.amount = 500
     with pytest.raises(ValueError):
         entry.save()
@@ -87,27 +83,27 @@ def test_history_is_append_only(member):
 
 
 def test_database_refuses_a_negative_balance_even_around_the_service(member):
-    services.points_award(user=member, amount=5, reason="a", idempotency_key="a")
+    points_award(user=member, amount=5, reason="a", idempotency_key="a")
     with pytest.raises(IntegrityError), transaction.atomic():
         PointsAccount.objects.filter(user=member).update(balance=-1, spent_total=6)
 
 
 def test_clawback_takes_what_is_left_and_never_overdraws(member):
-    services.points_award(user=member, amount=30, reason="a", idempotency_key="a")
-    entry = services.points_clawback(user=member, amount=50, reason="退款扣回", idempotency_key="claw")
+    points_award(user=member, amount=30, reason="a", idempotency_key="a")
+    entry = points_clawback(user=member, amount=50, reason="退款扣回", idempotency_key="claw")
     assert entry.amount == -30 and points_balance(member) == 0
-    assert services.points_clawback(user=member, amount=5, reason="x", idempotency_key="claw2") is None
+    assert points_clawback(user=member, amount=5, reason="x", idempotency_key="claw2") is None
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_spends_never_overdraw():
     user = UserFactory()
-    services.points_award(user=user, amount=100, reason="seed", idempotency_key="seed")
+    points_award(user=user, amount=100, reason="seed", idempotency_key="seed")
 
     def spend(index: int) -> str:
         try:
-            services.points_spend(user=user, amount=30, reason="兑换", idempotency_key=f"spend-{index}")
+            points_spend(user=user, amount=30, reason="兑换", idempotency_key=f"spend-{index}")
             return "ok"
         except ApplicationError as exc:
             return exc.code
@@ -124,7 +120,7 @@ def test_concurrent_awards_with_one_key_count_once():
     user = UserFactory()
 
     def award():
-        return services.points_award(user=user, amount=20, reason="打卡", idempotency_key="checkin:same")
+        return points_award(user=user, amount=20, reason="打卡", idempotency_key="checkin:same")
 
     ids = [entry.pk for entry in run_together([award] * 6)]
     assert len(set(ids)) == 1 and len(ids) == 6
@@ -156,7 +152,7 @@ def test_refund_after_the_points_were_spent_is_refused_and_never_overdraws(membe
 
     settings.POINTS_PER_YUAN = 1
     order = create_paid_order(user=member, item_type=TEST_ITEM, item_id="A")
-    services.points_spend(user=member, amount=90, reason="兑换", idempotency_key="spent")
+    points_spend(user=member, amount=90, reason="兑换", idempotency_key="spent")
     with pytest.raises(ApplicationError) as refused:
         payment_services.refund_request(
             order=order, amount_fen=None, reason="退款", requested_by=member, self_service=True

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ApplicationError
-from members import selectors, services
+from members.memberships.selectors import active_membership, days_left
 from members.models import Redemption, Reward
+from members.points.mall import points_redeem
+from members.points.selectors import points_balance
+from members.points.services import points_award
 from payments.models import Order
 from tests.concurrency import run_together
 from tests.factories import TierFactory, UserFactory
@@ -29,16 +32,14 @@ def course_reward(catalog):
 
 
 def rich(user, points=1000):
-    services.points_award(
-        user=user, amount=points, reason="测试积分", idempotency_key=f"seed:{user.pk}:{points}"
-    )
+    points_award(user=user, amount=points, reason="测试积分", idempotency_key=f"seed:{user.pk}:{points}")
     return user
 
 
 def test_redeeming_spends_points_and_the_item_fulfils_itself(member, course_reward, catalog):
     rich(member)
-    redemption = services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
-    assert selectors.points_balance(member) == 500
+    redemption = points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
+    assert points_balance(member) == 500
     assert redemption.order.status == Order.Status.PAID and redemption.order.amount_fen == 0
     assert redemption.order.channel == "points"
     assert catalog.fulfilled == [redemption.order.order_no]  # the item type's own fulfil ran
@@ -49,18 +50,18 @@ def test_redeeming_spends_points_and_the_item_fulfils_itself(member, course_rewa
 
 def test_the_same_tap_twice_redeems_once(member, course_reward, catalog):
     rich(member)
-    first = services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
-    again = services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
+    first = points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
+    again = points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
     assert first.pk == again.pk
-    assert selectors.points_balance(member) == 500 and len(catalog.fulfilled) == 1
+    assert points_balance(member) == 500 and len(catalog.fulfilled) == 1
 
 
 def test_redeeming_more_points_than_held_is_refused_and_changes_nothing(member, course_reward, catalog):
     rich(member, 499)
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
+        points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="tap-1")
     assert excinfo.value.code == "insufficient_points"
-    assert selectors.points_balance(member) == 499
+    assert points_balance(member) == 499
     assert not Order.objects.exists() and not Redemption.objects.exists() and catalog.fulfilled == []
     course_reward.refresh_from_db()
     assert course_reward.stock == 10
@@ -70,32 +71,32 @@ def test_a_failing_item_rolls_the_points_back(member, catalog):
     reward = Reward.objects.create(title="已下架课程", item_type=TEST_ITEM, item_id="OFF", points_price=100)
     rich(member)
     with pytest.raises(ApplicationError):
-        services.points_redeem(user=member, reward_id=reward.pk, idempotency_key="tap-1")
-    assert selectors.points_balance(member) == 1000
+        points_redeem(user=member, reward_id=reward.pk, idempotency_key="tap-1")
+    assert points_balance(member) == 1000
 
 
 def test_stock_limit_and_shelf(member, other, catalog):
     reward = Reward.objects.create(title="限量", item_type=TEST_ITEM, item_id="A", points_price=10, stock=1)
     rich(member), rich(other)
-    services.points_redeem(user=member, reward_id=reward.pk, idempotency_key="a")
+    points_redeem(user=member, reward_id=reward.pk, idempotency_key="a")
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=other, reward_id=reward.pk, idempotency_key="b")
+        points_redeem(user=other, reward_id=reward.pk, idempotency_key="b")
     assert excinfo.value.code == "out_of_stock"
     unlimited = Reward.objects.create(
         title="不限量", item_type=TEST_ITEM, item_id="A", points_price=10, per_member_limit=2
     )
-    services.points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="c")
-    services.points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="d")
+    points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="c")
+    points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="d")
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="e")
+        points_redeem(user=member, reward_id=unlimited.pk, idempotency_key="e")
     assert excinfo.value.code == "redeem_limit_reached"
     unlimited.is_active = False
     unlimited.save()
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=other, reward_id=unlimited.pk, idempotency_key="f")
+        points_redeem(user=other, reward_id=unlimited.pk, idempotency_key="f")
     assert excinfo.value.code == "reward_unavailable"
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=other, reward_id=999999, idempotency_key="g")
+        points_redeem(user=other, reward_id=999999, idempotency_key="g")
     assert excinfo.value.status_code == 404
 
 
@@ -103,7 +104,7 @@ def test_stock_limit_and_shelf(member, other, catalog):
 def test_redeem_needs_a_sane_key(member, course_reward, key):
     rich(member)
     with pytest.raises(ApplicationError):
-        services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key=key)
+        points_redeem(user=member, reward_id=course_reward.pk, idempotency_key=key)
 
 
 def test_membership_days_reward_extends_the_membership(member, vip):
@@ -111,17 +112,17 @@ def test_membership_days_reward_extends_the_membership(member, vip):
         title="VIP 30 天", item_type="membership_days", item_id="VIP:30", points_price=300
     )
     rich(member)
-    services.points_redeem(user=member, reward_id=reward.pk, idempotency_key="tap")
-    membership = selectors.active_membership(member)
-    assert membership.tier == vip and selectors.days_left(membership) == 30
+    points_redeem(user=member, reward_id=reward.pk, idempotency_key="tap")
+    membership = active_membership(member)
+    assert membership.tier == vip and days_left(membership) == 30
     member.refresh_from_db()
     assert member.member_no == "VIP-000001"
 
 
 def test_two_users_with_the_same_client_key_do_not_collide(member, other, course_reward):
     rich(member), rich(other)
-    a = services.points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="same-uuid")
-    b = services.points_redeem(user=other, reward_id=course_reward.pk, idempotency_key="same-uuid")
+    a = points_redeem(user=member, reward_id=course_reward.pk, idempotency_key="same-uuid")
+    b = points_redeem(user=other, reward_id=course_reward.pk, idempotency_key="same-uuid")
     assert a.pk != b.pk
 
 
@@ -134,19 +135,19 @@ def test_concurrent_redeems_never_overdraw_and_respect_stock():
             title="抢兑", item_type=TEST_ITEM, item_id="A", points_price=400, stock=3, per_member_limit=0
         )
         user = UserFactory()
-        services.points_award(user=user, amount=1000, reason="seed", idempotency_key="seed")  # enough for 2
+        points_award(user=user, amount=1000, reason="seed", idempotency_key="seed")  # enough for 2
 
         def redeem(index) -> str:
             try:
                 # taps 0-1 share a key (a double tap); the rest are distinct
-                services.points_redeem(user=user, reward_id=reward.pk, idempotency_key=f"tap-{max(index, 1)}")
+                points_redeem(user=user, reward_id=reward.pk, idempotency_key=f"tap-{max(index, 1)}")
                 return "ok"
             except ApplicationError as exc:
                 return exc.code
 
         outcomes = run_together([lambda i=i: redeem(i) for i in range(6)])
         assert Redemption.objects.filter(user=user).count() == 2
-        assert selectors.points_balance(user) == 200
+        assert points_balance(user) == 200
         assert outcomes.count("insufficient_points") == 6 - outcomes.count("ok")
         reward.refresh_from_db()
         assert reward.stock == 1 and reward.redeemed_count == 2
@@ -206,6 +207,6 @@ def test_reward_with_an_unregistered_item_type_is_refused_at_redeem(member):
     reward = Reward.objects.create(title="坏奖品", item_type="nope", item_id="1", points_price=1)
     rich(member)
     with pytest.raises(ApplicationError) as excinfo:
-        services.points_redeem(user=member, reward_id=reward.pk, idempotency_key="k")
+        points_redeem(user=member, reward_id=reward.pk, idempotency_key="k")
     assert excinfo.value.code == "unknown_item_type"
-    assert selectors.points_balance(member) == 1000
+    assert points_balance(member) == 1000

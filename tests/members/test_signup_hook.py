@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from members import services
+from members.auth import services as auth_services
+from members.auth.services import on_user_signed_up, user_signed_up
 from members.models import User
 
 
 @pytest.fixture
 def listeners():
-    saved = list(services._signup_listeners)
-    services._signup_listeners.clear()
-    yield services._signup_listeners
-    services._signup_listeners[:] = saved
+    saved = list(auth_services._signup_listeners)
+    auth_services._signup_listeners.clear()
+    yield auth_services._signup_listeners
+    auth_services._signup_listeners[:] = saved
 
 
 def test_listener_gets_user_code_and_source_once(listeners, member):
@@ -22,9 +23,9 @@ def test_listener_gets_user_code_and_source_once(listeners, member):
     def listener(*, user, referral_code, source):
         calls.append((user.pk, referral_code, source))
 
-    services.on_user_signed_up(listener)
-    services.on_user_signed_up(listener)  # registering twice is harmless
-    services.user_signed_up(user=member, referral_code=" ABCD2345 ", source="miniprogram")
+    on_user_signed_up(listener)
+    on_user_signed_up(listener)  # registering twice is harmless
+    user_signed_up(user=member, referral_code=" ABCD2345 ", source="miniprogram")
     assert calls == [(member.pk, "ABCD2345", "miniprogram")]
 
 
@@ -38,9 +39,9 @@ def test_a_failing_listener_does_not_undo_the_sign_up_or_stop_the_others(listene
     def fine(*, user, referral_code, source):
         calls.append(user.pk)
 
-    services.on_user_signed_up(broken)
-    services.on_user_signed_up(fine)
-    services.user_signed_up(user=member, referral_code="", source="web")
+    on_user_signed_up(broken)
+    on_user_signed_up(fine)
+    user_signed_up(user=member, referral_code="", source="web")
     member.refresh_from_db()
     assert calls == [member.pk]
     assert member.nickname != "changed by broken listener"  # its savepoint was rolled back

@@ -6,8 +6,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from members.memberships.selectors import (
+    active_membership,
+    active_tier_ids,
+    member_has_tier,
+    tier_discount_bp,
+)
 from members.models import Membership
-from members.selectors import active_membership, active_tier_ids, member_has_tier, tier_discount_bp
 
 
 def give(user, tier, *, days_left=100, started_days_ago=10):

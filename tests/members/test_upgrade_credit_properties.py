@@ -10,8 +10,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from members.memberships.upgrades import MembershipOffer, upgrade_credit
 from members.models import Membership, MembershipGrant, MembershipTier
-from members.selectors import MembershipOffer, upgrade_credit
 from tests.factories import UserFactory
 
 

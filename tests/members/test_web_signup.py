@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from members import services
+from members.auth import services as auth_services
+from members.auth.services import on_user_signed_up
 from members.models import User
 from members.sms import ConsoleSmsSender
 
@@ -18,10 +19,10 @@ def signups():
     def listener(*, user, referral_code, source):
         calls.append((user.pk, referral_code, source))
 
-    saved = list(services._signup_listeners)
-    services.on_user_signed_up(listener)
+    saved = list(auth_services._signup_listeners)
+    on_user_signed_up(listener)
     yield calls
-    services._signup_listeners[:] = saved
+    auth_services._signup_listeners[:] = saved
 
 
 @pytest.fixture(autouse=True)

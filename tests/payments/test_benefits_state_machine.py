@@ -303,8 +303,8 @@ class BenefitsMachine(RuleBasedStateMachine):
 
     @rule(reward=st.sampled_from(["vip_days", "course"]), key=st.sampled_from(KEYS))
     def redeem(self, reward, key):
-        from members import services
         from members.models import Redemption
+        from members.points import mall
 
         self._step()
         chosen = self.vip_days if reward == "vip_days" else self.course_reward
@@ -312,9 +312,7 @@ class BenefitsMachine(RuleBasedStateMachine):
         before = self._snapshot()
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                redemption = services.points_redeem(
-                    user=self.member, reward_id=chosen.pk, idempotency_key=key
-                )
+                redemption = mall.points_redeem(user=self.member, reward_id=chosen.pk, idempotency_key=key)
         except ApplicationError as exc:
             assert key not in self.redeemed, "a key that redeemed once must answer with that redemption"
             if used >= chosen.per_member_limit:

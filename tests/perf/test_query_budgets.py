@@ -498,7 +498,7 @@ def notifications() -> Scenario:
 
 
 def points_history() -> Scenario:
-    from members.services import points_award
+    from members.points.services import points_award
 
     reader = _member()
     return Scenario(
@@ -598,7 +598,7 @@ def wallet_withdrawals() -> Scenario:
 
 def _referrals(*, buy: bool):
     """(alice, grow): grow(n) signs up n friends through alice's code; with buy, each pays an order."""
-    from members.services import user_signed_up
+    from members.auth.services import user_signed_up
     from tests.payments.catalog import TEST_ITEM
     from tests.payments.helpers import create_paid_order
     from tests.referrals import factories as rf
@@ -629,7 +629,7 @@ def referrals_commissions() -> Scenario:
 
 
 def referrals_leaderboard() -> Scenario:
-    from members.services import user_signed_up
+    from members.auth.services import user_signed_up
     from tests.payments.catalog import TEST_ITEM
     from tests.payments.helpers import create_paid_order
     from tests.referrals import factories as rf

@@ -197,8 +197,8 @@ def owned(db, world, settings):
     """One object of each owned kind, all belonging to world.member."""
     from courses.events.registrations import event_register
     from courses.models import Event
-    from members.selectors import active_membership
-    from members.services import notification_send
+    from members.memberships.selectors import active_membership
+    from members.notifications.services import notification_send
     from payments import ledger, services, withdrawals
     from payments.models import Channel
     from tests.payments.helpers import create_paid_order

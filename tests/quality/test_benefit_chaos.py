@@ -110,12 +110,12 @@ class BenefitWorld:
                 self._pay(order)
 
     def redeem(self):
-        from members import services
+        from members.points import mall
 
         user = self.rng.choice(self.buyers)
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                services.points_redeem(
+                mall.points_redeem(
                     user=user,
                     reward_id=self.rng.choice(self.rewards).pk,
                     idempotency_key=f"k{self.rng.random()}",

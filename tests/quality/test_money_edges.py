@@ -17,7 +17,7 @@ from courses.camps import selectors as camp_selectors
 from courses.events import door_checkin as event_door_checkin
 from courses.events import registrations as event_registrations
 from courses.models import CourseEnrolment, EventRegistration, TermSeat
-from members import selectors as member_selectors
+from members.memberships.selectors import active_membership
 from members.models import PointsAccount, Reward
 from payments import services
 from payments.gateways import sandbox
@@ -110,7 +110,7 @@ def points(user) -> int:
 
 
 def membership(user):
-    return member_selectors.active_membership(user)
+    return active_membership(user)
 
 
 # ---- 1. points + refund = free VIP ------------------------------------------------------------------------

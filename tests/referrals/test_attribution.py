@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from core.models import WeChatIdentity
+from members.auth.services import user_signed_up
 from members.models import User
-from members.services import user_signed_up
 from payments import ledger
 from payments.models import Order
 from payments.services import order_create

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from core.errors import ApplicationError
 from core.money import apply_bp
-from members.selectors import points_balance
+from members.points.selectors import points_balance
 from payments import ledger
 from payments.gateways import sandbox
 from payments.models import Earning, Order, PaymentNotification, WithdrawalSettings

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from members.selectors import active_membership
+from members.memberships.selectors import active_membership
 from payments.models import Order
 from referrals import group_buys
 from referrals.models import GroupBuy, GroupBuyOffer

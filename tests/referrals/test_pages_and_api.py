@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
-from members.services import user_signed_up
+from members.auth.services import user_signed_up
 from referrals import group_buys
 from referrals.models import AgreementAcceptance
 from tests.factories import UserFactory

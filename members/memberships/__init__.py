@@ -1,0 +1,2 @@
+"""Memberships: tiers, grants (start, renew, upgrade, refund), upgrade pricing, member numbers and
+renewal reminders."""

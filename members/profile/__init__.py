@@ -1,0 +1,1 @@
+"""The member profile: nickname and avatar, the self-introduction and the house nickname ("me")."""
