@@ -959,7 +959,8 @@ def tip_intent_create(
 
 def tip_fulfil(*, order) -> TipIntent:
     """Inside the paid transaction: mark the tip paid, bump counters, accrue the author's held share."""
-    from payments import items, ledger
+    from payments import items
+    from payments.wallet import earnings
 
     existing = TipIntent.objects.filter(order_no=order.order_no).first()
     if existing is not None:
@@ -984,7 +985,7 @@ def tip_fulfil(*, order) -> TipIntent:
     )
     if intent.author_share_fen > 0:
         window = items.get(order.item_type).refund_window_for(order=order)
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=intent.recipient,
             amount_fen=intent.author_share_fen,
             source="tip",
@@ -1013,8 +1014,8 @@ def tip_fulfil(*, order) -> TipIntent:
 
 def tip_revoke(*, order, refund) -> None:
     """A refunded tip voids (while held) or claws back (after settlement) the author's share."""
-    from payments import ledger
     from payments.models import Earning
+    from payments.wallet import earnings
 
     intent = TipIntent.objects.select_for_update(of=("self",)).filter(order_no=order.order_no).first()
     if intent is None:
@@ -1029,7 +1030,7 @@ def tip_revoke(*, order, refund) -> None:
             else min(remaining, intent.author_share_fen * refund.amount_fen // order.amount_fen)
         )
         if amount > 0:
-            ledger.earning_reverse(
+            earnings.earning_reverse(
                 earning=earning,
                 amount_fen=amount,
                 idempotency_key=f"tip-refund:{refund.out_refund_no}",
@@ -1121,15 +1122,16 @@ def _paid_question_release(*, question: PaidQuestion, now: datetime) -> None:
 
     Called with the question row locked. Idempotent on the ledger key.
     """
-    from payments import items, ledger
+    from payments import items
     from payments.models import Order
+    from payments.wallet import earnings
 
     order = Order.objects.get(order_no=question.order_no)
     fee_bp = CircleSettings.current().qa_platform_fee_bp
     share = apply_bp(order.amount_fen - order.refunded_fen, 10_000 - fee_bp)
     question.status = PaidQuestion.Status.ANSWERED
     if share > 0:
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=question.guest,
             amount_fen=share,
             source="qa_fee",
@@ -1225,8 +1227,8 @@ def _paid_answer_moderated(*, post: Post, approved: bool) -> None:
 def paid_question_revoke(*, order, refund) -> None:
     """A refund of a paid question (sweep, operator, or the asker before an answer) voids or claws
     back the guest's share in proportion."""
-    from payments import ledger
     from payments.models import Earning
+    from payments.wallet import earnings
 
     question = PaidQuestion.objects.select_for_update(of=("self",)).filter(order_no=order.order_no).first()
     if question is None:
@@ -1239,7 +1241,7 @@ def paid_question_revoke(*, order, refund) -> None:
             remaining if fully else min(remaining, earning.amount_fen * refund.amount_fen // order.amount_fen)
         )
         if amount > 0:
-            ledger.earning_reverse(
+            earnings.earning_reverse(
                 earning=earning,
                 amount_fen=amount,
                 idempotency_key=f"qa-refund:{refund.out_refund_no}",

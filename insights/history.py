@@ -810,13 +810,13 @@ def _write_commissions(plan, refunded, rates, ledger) -> int:
 
 def _ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
     """Commission earnings through the real ledger (accrue, void on refund, settle), then withdrawals."""
-    from payments import ledger
+    from payments.wallet import earnings, settlement
 
     for c in Commission.objects.filter(
         idempotency_key__startswith="hist:", order__order_no__startswith=tag.upper()
     ).select_related("order", "beneficiary"):
         with transaction.atomic():
-            earning = ledger.earning_accrue(
+            earning = earnings.earning_accrue(
                 user=c.beneficiary,
                 amount_fen=c.amount_fen,
                 source=Earning.Source.COMMISSION,
@@ -826,7 +826,7 @@ def _ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
                 description=f"推广佣金 {c.order.title}",
             )
             if c.order.order_no in refunded:
-                ledger.earning_reverse(
+                earnings.earning_reverse(
                     earning=earning,
                     amount_fen=c.amount_fen,
                     idempotency_key=f"{earning.idempotency_key}:void",
@@ -835,7 +835,7 @@ def _ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
     Earning.objects.filter(idempotency_key__endswith=":hist").update(
         created_at=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])
     )
-    ledger.settle_due(now=now)
+    settlement.settle_due(now=now)
     # Settlement happened when each hold ended (the job runs daily), not all today.
     Earning.objects.filter(idempotency_key__endswith=":hist", status=Earning.Status.SETTLED).update(
         settled_at=F("hold_until")
@@ -845,8 +845,8 @@ def _ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
 
 def _demo_withdrawals(promoter_users) -> None:
     """The two busiest promoters withdraw: one paid by bank transfer, one waiting for finance's review."""
-    from payments import ledger, withdrawals
     from payments.models import Withdrawal
+    from payments.wallet import ledger, withdrawal_approval, withdrawals
 
     finance = User.objects.filter(is_superuser=True).order_by("id").first()
     ranked = sorted(
@@ -868,8 +868,8 @@ def _demo_withdrawals(promoter_users) -> None:
             request_id=f"hist-{i}",
         )
         if i == 0 and w.status == Withdrawal.Status.PENDING_REVIEW:
-            w = withdrawals.withdrawal_approve(withdrawal=w, operator=finance)
+            w = withdrawal_approval.withdrawal_approve(withdrawal=w, operator=finance)
             if w.status == Withdrawal.Status.APPROVED:
-                withdrawals.withdrawal_mark_paid(
+                withdrawal_approval.withdrawal_mark_paid(
                     withdrawal=w, operator=finance, bank_reference=f"DEMO{promoter.pk:08d}"
                 )

@@ -9,7 +9,8 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from members import funding, services
         from members.items import register_all
-        from payments import items, withdrawals
+        from payments import items
+        from payments.wallet import withdrawals
 
         register_all()
         items.on_paid(services.points_for_order_paid)

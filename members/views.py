@@ -19,7 +19,7 @@ from core.http import local_path
 from core.sessions import log_out_everywhere
 from members import selectors, services
 from members.models import MembershipTier
-from payments import ledger
+from payments.wallet import ledger
 
 
 def home(request):

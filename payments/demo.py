@@ -48,8 +48,8 @@ def seed(*, stdout, history: bool = False) -> None:
 def seed_late(*, stdout, history: bool = False) -> None:
     from django.contrib.auth import get_user_model
 
-    from payments import ledger, withdrawals
     from payments.models import PayoutMethod, Withdrawal, WithdrawalSettings
+    from payments.wallet import earnings, ledger, settlement, withdrawals
 
     member = get_user_model().objects.filter(username=DEMO_MEMBER).first()
     if member is None:
@@ -58,7 +58,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
     WithdrawalSettings.current()
     now = timezone.now()
     for key, source, amount, description, settled in DEMO_EARNINGS if SEED_INVENTED_EARNINGS else ():
-        ledger.earning_accrue(
+        earnings.earning_accrue(
             user=member,
             amount_fen=amount,
             source=source,
@@ -66,7 +66,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
             hold_until=now - timedelta(days=1) if settled else now + timedelta(days=7),
             description=description,
         )
-    ledger.settle_due(now=now)
+    settlement.settle_due(now=now)
     method = PayoutMethod.SANDBOX if settings.PAYMENTS_SANDBOX_ENABLED else PayoutMethod.BANK
     if not Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").exists():
         balances = ledger.balances(member)

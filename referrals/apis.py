@@ -56,7 +56,7 @@ class ReferralMeApi(APIView):
         responses={200: OutputSerializer, **error_responses(401)},
     )
     def get(self, request):
-        from payments import ledger
+        from payments.wallet import ledger
 
         user = request.user
         balances = ledger.balances(user)

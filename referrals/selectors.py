@@ -82,7 +82,7 @@ class EarningsByState:
 
 
 def earnings_by_state(user) -> EarningsByState:
-    from payments import ledger
+    from payments.wallet import ledger
 
     balances = ledger.balances(user)
     rows = Commission.objects.filter(beneficiary_id=user.pk).aggregate(

@@ -129,7 +129,7 @@ def staff_share_close_month(
 
     `actor` is the money operator who closed it (none when the schedule did); `trigger` says by what
     path (`admin`, `command`, `operator`, `schedule:<periodic task>`) and goes into the audit row."""
-    from payments import ledger
+    from payments.wallet import earnings
 
     now = now or timezone.now()
     month = month_start(month)
@@ -159,7 +159,7 @@ def staff_share_close_month(
             label = month.strftime("%Y-%m")
             for statement in statements:
                 if statement.share_fen > 0:
-                    statement.earning = ledger.earning_accrue(
+                    statement.earning = earnings.earning_accrue(
                         user=statement.rep,
                         amount_fen=statement.share_fen,
                         source="staff_share",
@@ -169,7 +169,7 @@ def staff_share_close_month(
                     )
                     statement.save(update_fields=["earning"])
                 if statement.adjustment_fen > 0:
-                    ledger.earning_deduct(
+                    earnings.earning_deduct(
                         user=statement.rep,
                         amount_fen=statement.adjustment_fen,
                         idempotency_key=f"staff-share-adjust:{label}:{statement.rep_id}",
@@ -178,7 +178,7 @@ def staff_share_close_month(
             overrides = _close_overrides(closed=closed, statements=statements, start=start, end=end)
             for override in overrides:
                 if override.share_fen > 0:
-                    override.earning = ledger.earning_accrue(
+                    override.earning = earnings.earning_accrue(
                         user=override.supervisor,
                         amount_fen=override.share_fen,
                         source="staff_share",
@@ -188,7 +188,7 @@ def staff_share_close_month(
                     )
                     override.save(update_fields=["earning"])
                 if override.adjustment_fen > 0:
-                    ledger.earning_deduct(
+                    earnings.earning_deduct(
                         user=override.supervisor,
                         amount_fen=override.adjustment_fen,
                         idempotency_key=f"staff-share-override-adjust:{label}:{override.supervisor_id}",

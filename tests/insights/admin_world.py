@@ -65,8 +65,8 @@ def build() -> World:
     from courses.models import CheckIn, CheckinReminder
     from members import services as member_services
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
-    from payments import ledger, withdrawals
     from payments.models import ReconciliationMismatch, ReconciliationRun, WithdrawalSettings
+    from payments.wallet import ledger_check, withdrawal_approval, withdrawals
     from tests.courses import factories as course_f
     from tests.insights import builders as b
     from tests.payments.helpers import create_paid_order, refund_order
@@ -255,8 +255,8 @@ def build() -> World:
     )
     paid = withdrawals.withdrawal_request(user=alice, amount_fen=1_000, method="sandbox")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        withdrawals.withdrawal_approve(withdrawal=paid, operator=staff["finance"])
-    ledger.ledger_check_record(trigger="admin")
+        withdrawal_approval.withdrawal_approve(withdrawal=paid, operator=staff["finance"])
+    ledger_check.ledger_check_record(trigger="admin")
     run = ReconciliationRun.objects.create(bill_date=timezone.localdate() - timedelta(days=1), status="done")
     o["mismatch"] = ReconciliationMismatch.objects.create(
         run=run, kind="missing_local", out_trade_no="NOPE123", bill_amount_fen=100, detail="账单有、本地无"

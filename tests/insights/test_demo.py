@@ -12,8 +12,8 @@ from insights import demo, history
 from insights.periods import preset_period
 from insights.selectors import dashboard
 from members.models import MembershipGrant, User
-from payments import ledger
 from payments.models import Order
+from payments.wallet import ledger
 from referrals.models import Commission
 from tests.insights import builders as b
 

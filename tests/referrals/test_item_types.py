@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from circles import services as circle_services
-from payments import items, ledger
+from payments import items
 from payments.services import order_create_free
+from payments.wallet import ledger
 from referrals import group_buys
 from referrals.models import Commission
 from tests.circles import factories as circle_f
