@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_settlement [--scale 0.1] [--batch 5000] [--json figures.json]
 
-Subject: `payments.ledger.settle_due` — 1,000,000 matured held earnings of 100,000 members (10 each,
+Subject: `payments.wallet.settlement.settle_due` — 1,000,000 matured held earnings of 100,000 members (10 each,
 spread through the table as real accruals are): each batch its own short transaction that claims its
 earnings with `FOR UPDATE SKIP LOCKED`, locks the members' accounts, writes one balanced `settle`
 transaction per member (entries checked by the zero-sum trigger), updates the cached balances and
@@ -38,14 +38,14 @@ def main() -> None:
     from django.db import connection, connections, transaction
     from django.utils import timezone
 
-    from payments import ledger
     from payments.models import Earning
+    from payments.wallet import ledger, ledger_check, settlement
 
     scale = scale_arg()
     members = max(100, int(100_000 * scale))
     per_member = 10
     earnings = members * per_member
-    batch = int_arg("--batch", ledger.DEFAULT_SETTLE_BATCH)
+    batch = int_arg("--batch", settlement.DEFAULT_SETTLE_BATCH)
     tag = "bs" + secrets.token_hex(3)
 
     def sql(statement: str, params=None) -> int:
@@ -93,7 +93,7 @@ def main() -> None:
             {"tag": tag, "n": earnings, "members": members},
         )
         # One balanced accrual posting per member (pending ← commission_expense), as the ledger would have.
-        expense = ledger._system_account("commission_expense")
+        expense = ledger.system_account("commission_expense")
         sql(
             """
             CREATE TEMP TABLE bench_totals ON COMMIT DROP AS
@@ -174,7 +174,7 @@ def main() -> None:
 
     # --- subject: the settlement job ----------------------------------------------------------------------
     started = time.perf_counter()
-    run = ledger.settle_due(now=timezone.now(), batch_size=batch)
+    run = settlement.settle_due(now=timezone.now(), batch_size=batch)
     subject_seconds = time.perf_counter() - started
     load_after = os.getloadavg()[0]
     floor_after, floor_rows_2 = floor(2)
@@ -186,7 +186,7 @@ def main() -> None:
     left = Earning.objects.filter(idempotency_key__startswith=f"{tag}:", status="held").count()
     assert left == 0, left
     check_started = time.perf_counter()
-    check = ledger.ledger_check()
+    check = ledger_check.ledger_check()
     check_seconds = time.perf_counter() - check_started
     assert check.ok, check.problems[:3]
     settle_txns = sql(
@@ -200,8 +200,8 @@ def main() -> None:
     print("## Settlement\n")
     print(
         f"{earnings:,} matured held earnings of {members:,} members ({per_member} each, interleaved as accrued), "
-        f"PostgreSQL `{db.get('HOST')}/{db.get('NAME')}`. Subject: `payments.ledger.settle_due` in batches sized "
-        f"to hold their locks about {ledger.TARGET_BATCH_MS:.0f} ms (at most {batch:,} earnings), each batch one "
+        f"PostgreSQL `{db.get('HOST')}/{db.get('NAME')}`. Subject: `payments.wallet.settlement.settle_due` in batches sized "
+        f"to hold their locks about {settlement.TARGET_BATCH_MS:.0f} ms (at most {batch:,} earnings), each batch one "
         "short transaction (claim with `FOR UPDATE SKIP LOCKED`, lock the "
         "members' accounts, one balanced `settle` transaction per member checked by the zero-sum trigger, "
         "cached balances, earnings marked with their run). Floor: one hand-written statement making the same "
@@ -271,7 +271,7 @@ def main() -> None:
             f"\nThe {len(over)} batch(es) over 200 ms ({', '.join(f'{t:.0f} ms' for t in over[:5])}) ran "
             f"{max(over) / times[len(times) // 2]:.1f}× the median batch of the same size class: a "
             "batch that meets a checkpoint's or autovacuum's I/O takes that much longer whatever its size. "
-            f"Batches aim at {ledger.TARGET_BATCH_MS:.0f} ms of held locks (lowered from 80 ms after such "
+            f"Batches aim at {settlement.TARGET_BATCH_MS:.0f} ms of held locks (lowered from 80 ms after such "
             "an outlier reached 207 ms) and shrink by half after a slow one; the lock that matters to a "
             "member — their account row — is held for one batch only."
         )

@@ -10,7 +10,7 @@ masked identifiers and links between admin pages.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db import models
@@ -23,6 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from core.audit import audit_record
 from core.money import fen_to_yuan_text
 from core.roles import is_money_operator
+
+if TYPE_CHECKING:  # django-stubs' alias for str or a lazy translation (a development-only package)
+    from django_stubs_ext import StrOrPromise
 
 
 class FactRecordAdminMixin:
@@ -157,7 +160,7 @@ def yuan_display(amount_fen: int | None) -> str:
 
 
 def yuan_column(
-    field: str = "amount_fen", *, description: str | None = None, sortable: bool = True
+    field: str = "amount_fen", *, description: StrOrPromise | None = None, sortable: bool = True
 ) -> Callable[[Any, Any], str]:
     """A list/detail column showing the fen `field` with `yuan_display`:
     `amount_display = yuan_column()` in an admin class (sorted by the field unless `sortable=False`)."""

@@ -12,7 +12,8 @@ class MembersConfig(AppConfig):
         from members.items import register_all
         from members.notifications.services import withdrawal_outcome_notify
         from members.points.services import points_for_order_paid
-        from payments import items, withdrawals
+        from payments import items
+        from payments.wallet import withdrawals
 
         register_all()
         items.on_paid(points_for_order_paid)

@@ -11,7 +11,7 @@ from members.memberships import upgrades
 from members.notifications import selectors as notification_selectors
 from members.onboarding import selectors as onboarding_selectors
 from members.points import selectors as points_selectors
-from payments import ledger
+from payments.wallet import ledger
 
 
 def home(request):

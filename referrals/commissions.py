@@ -5,7 +5,7 @@
   One `Commission` per (order, level) — the unique constraint is the idempotency key, and the
   ledger call carries the same key, so duplicate notifications can never pay twice.
 - Cash rewards are held in the ledger until the item's refund window has passed
-  (`hold_until = paid_at + refund window`); `payments.ledger.settle_due` makes them available.
+  (`hold_until = paid_at + refund window`); `payments.wallet.settlement.settle_due` makes them available.
 - `commission_reverse_for_refund(order, refund)` is a refunded listener: the beneficiary keeps
   floor(rate × (paid − refunded)); the difference is voided while held or clawed back after
   settlement (the ledger decides which). The rounding remainder stays with the platform.
@@ -29,7 +29,8 @@ from core.errors import ApplicationError
 from core.money import apply_bp, fen_to_yuan_text
 from members.memberships.selectors import active_membership
 from members.points.services import points_award, points_clawback
-from payments import items, ledger
+from payments import items
+from payments.wallet import earnings
 from referrals import agreements, attribution, notifications, promoters
 from referrals.models import (
     Commission,
@@ -223,7 +224,7 @@ def _accrue_one(*, order, level: int, beneficiary, conf: ReferralSettings) -> Co
             )
         return commission
     if rate.reward_kind == RewardKind.CASH:
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=beneficiary,
             amount_fen=amount,
             source=SOURCES[level],
@@ -270,7 +271,7 @@ def commission_reverse_for_refund(order, refund) -> list[Commission]:
         reason = _("订单退款 %(no)s") % {"no": refund.out_refund_no}
         key = f"commission-reverse:{refund.out_refund_no}:L{commission.level}"
         if commission.reward_kind == RewardKind.CASH and commission.earning_id:
-            ledger.earning_reverse(
+            earnings.earning_reverse(
                 earning=commission.earning, amount_fen=delta, idempotency_key=key, reason=reason
             )
         elif commission.reward_kind == RewardKind.POINTS and commission.points_awarded:

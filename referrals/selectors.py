@@ -9,8 +9,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from payments import ledger
 from payments.models import Order
+from payments.wallet import ledger
 from referrals.models import (
     Commission,
     GroupBuy,

@@ -36,8 +36,8 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ApplicationError
-from payments import ledger
 from payments.models import Order, Refund
+from payments.wallet import earnings
 from referrals.models import (
     SalesTeam,
     StaffShareAdjustment,
@@ -217,7 +217,7 @@ def _post_to_ledger(
     earning available at once (idempotency key `key`), then its deduction for earlier months' refunds
     (the same key's kind with `-adjust`)."""
     if row.share_fen > 0:
-        row.earning = ledger.earning_accrue(
+        row.earning = earnings.earning_accrue(
             user=person,
             amount_fen=row.share_fen,
             source="staff_share",
@@ -228,7 +228,7 @@ def _post_to_ledger(
         row.save(update_fields=["earning"])
     if row.adjustment_fen > 0:
         kind, _sep, rest = key.partition(":")
-        ledger.earning_deduct(
+        earnings.earning_deduct(
             user=person,
             amount_fen=row.adjustment_fen,
             idempotency_key=f"{kind}-adjust:{rest}",

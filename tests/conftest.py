@@ -142,7 +142,7 @@ def _celery_app_as_configured():
 def _money_invariants(request):
     """Whatever a test did, at its end (before its data is rolled back or flushed):
     - the ledger check is clean: every transaction sums to zero and cached balances equal their
-      entries (payments.ledger);
+      entries (payments.wallet.ledger_check);
     - no member holds a benefit whose funding chain contains a refunded payment it did not replace
       (tests/funding.py, docs/architecture.md §4)."""
     if request.node.get_closest_marker("django_db"):
@@ -153,12 +153,12 @@ def _money_invariants(request):
         yield
         return
     yield
-    from payments import ledger
     from payments.models import Order, Transaction
+    from payments.wallet import ledger_check
     from tests.funding import funding_violations
 
     if Transaction.objects.exists():
-        result = ledger.ledger_check()
+        result = ledger_check.ledger_check()
         assert result.ok, f"the ledger is out of balance after this test: {result.problems[:3]}"
     if Order.objects.exists():
         problems = funding_violations()

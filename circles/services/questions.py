@@ -21,9 +21,10 @@ from circles.services.posts import MAX_BODY_CHARS, post_became_visible
 from circles.text import plain_text
 from core.errors import ApplicationError
 from core.money import apply_bp
-from payments import items, ledger
+from payments import items
 from payments import services as payment_services
 from payments.models import Earning, Order
+from payments.wallet import earnings
 
 Role = CircleMembership.Role
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def _paid_question_release(*, question: PaidQuestion, now: datetime) -> None:
     share = apply_bp(order.amount_fen - order.refunded_fen, 10_000 - fee_bp)
     question.status = PaidQuestion.Status.ANSWERED
     if share > 0:
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=question.guest,
             amount_fen=share,
             source="qa_fee",
@@ -215,7 +216,7 @@ def paid_question_revoke(*, order, refund) -> None:
             remaining if fully else min(remaining, earning.amount_fen * refund.amount_fen // order.amount_fen)
         )
         if amount > 0:
-            ledger.earning_reverse(
+            earnings.earning_reverse(
                 earning=earning,
                 amount_fen=amount,
                 idempotency_key=f"qa-refund:{refund.out_refund_no}",

@@ -16,8 +16,9 @@ from circles.text import plain_text
 from core import content_check
 from core.errors import ApplicationError
 from core.money import apply_bp, fen_to_yuan_text
-from payments import items, ledger
+from payments import items
 from payments.models import Earning
+from payments.wallet import earnings
 
 
 def tip_split(amount_fen: int, *, fee_bp: int | None = None) -> tuple[int, int]:
@@ -97,7 +98,7 @@ def tip_fulfil(*, order) -> TipIntent:
     )
     if intent.author_share_fen > 0:
         window = items.get(order.item_type).refund_window_for(order=order)
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=intent.recipient,
             amount_fen=intent.author_share_fen,
             source="tip",
@@ -139,7 +140,7 @@ def tip_revoke(*, order, refund) -> None:
             else min(remaining, intent.author_share_fen * refund.amount_fen // order.amount_fen)
         )
         if amount > 0:
-            ledger.earning_reverse(
+            earnings.earning_reverse(
                 earning=earning,
                 amount_fen=amount,
                 idempotency_key=f"tip-refund:{refund.out_refund_no}",

@@ -1,6 +1,6 @@
 """payments: the double-entry ledger (accounts, transactions, entries) and members' earnings.
 
-Invariants, each enforced by the database and not only by `payments.ledger`:
+Invariants, each enforced by the database and not only by `payments.wallet.ledger`:
 - every transaction's entries sum to zero: on PostgreSQL a statement-level trigger checks every
   ledger transaction an INSERT into entries touched (migration 0003); the Python path checks it
   before writing on every backend (SQLite, the demo, has no transition tables);
@@ -194,6 +194,8 @@ class SettlementRun(models.Model):
     amount_fen = models.BigIntegerField(_("结算金额（分）"), default=0)
     repaid_fen = models.BigIntegerField(_("偿还欠款（分）"), default=0)
     max_batch_ms = models.FloatField(_("最长批次锁定（毫秒）"), default=0)
+    # Not a column: settle_due fills it per run for callers that report the distribution (the bench).
+    batch_times_ms: list[float]
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)

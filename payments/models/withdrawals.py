@@ -2,7 +2,7 @@
 
 A withdrawal moves money available → withdrawing when requested, then withdrawing → payout_clearing
 when paid, or back to available when rejected, cancelled, failed or not confirmed in time. State
-changes go through `payments.withdrawals.withdrawal_transition` (one table of legal moves, one
+changes go through `payments.wallet.withdrawals.withdrawal_transition` (one table of legal moves, one
 WithdrawalEvent per move). `out_bill_no` is the idempotency key at WeChat: fixed at creation and
 reused on every retry.
 """

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from core.ip import client_ip
-from payments import ledger
+from payments.wallet import ledger
 from referrals import agreements, codes, posters, selectors
 from referrals.commissions import points_for
 from referrals.models import Commission, LinkChannel

@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from payments import ledger, services, withdrawals
+from payments import services
 from payments.gateways import sandbox
 from payments.models import Order, PayoutMethod, Withdrawal, WithdrawalSettings
+from payments.wallet import earnings, ledger, settlement, withdrawals
 
 DEMO_MEMBER = "member"
 # Off: earnings without the orders and commissions behind them made the wallet disagree with the
@@ -56,7 +57,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
     WithdrawalSettings.current()
     now = timezone.now()
     for key, source, amount, description, settled in DEMO_EARNINGS if SEED_INVENTED_EARNINGS else ():
-        ledger.earning_accrue(
+        earnings.earning_accrue(
             user=member,
             amount_fen=amount,
             source=source,
@@ -64,7 +65,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
             hold_until=now - timedelta(days=1) if settled else now + timedelta(days=7),
             description=description,
         )
-    ledger.settle_due(now=now)
+    settlement.settle_due(now=now)
     method = PayoutMethod.SANDBOX if settings.PAYMENTS_SANDBOX_ENABLED else PayoutMethod.BANK
     if not Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").exists():
         balances = ledger.balances(member)

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 
 from members.models import User
-from payments import ledger, withdrawals
 from payments.models import Earning, Order, Withdrawal
+from payments.wallet import earnings, ledger, settlement, withdrawal_approval, withdrawals
 from referrals.models import Commission
 
 
@@ -20,7 +20,7 @@ def ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
         idempotency_key__startswith="hist:", order__order_no__startswith=tag.upper()
     ).select_related("order", "beneficiary"):
         with transaction.atomic():
-            earning = ledger.earning_accrue(
+            earning = earnings.earning_accrue(
                 user=c.beneficiary,
                 amount_fen=c.amount_fen,
                 source=Earning.Source.COMMISSION,
@@ -30,7 +30,7 @@ def ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
                 description=f"推广佣金 {c.order.title}",
             )
             if c.order.order_no in refunded:
-                ledger.earning_reverse(
+                earnings.earning_reverse(
                     earning=earning,
                     amount_fen=c.amount_fen,
                     idempotency_key=f"{earning.idempotency_key}:void",
@@ -39,7 +39,7 @@ def ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
     Earning.objects.filter(idempotency_key__endswith=":hist").update(
         created_at=Subquery(Order.objects.filter(pk=OuterRef("order_id")).values("paid_at")[:1])
     )
-    ledger.settle_due(now=now)
+    settlement.settle_due(now=now)
     # Settlement happened when each hold ended (the job runs daily), not all today.
     Earning.objects.filter(idempotency_key__endswith=":hist", status=Earning.Status.SETTLED).update(
         settled_at=F("hold_until")
@@ -69,8 +69,8 @@ def _demo_withdrawals(promoter_users) -> None:
             request_id=f"hist-{i}",
         )
         if i == 0 and w.status == Withdrawal.Status.PENDING_REVIEW:
-            w = withdrawals.withdrawal_approve(withdrawal=w, operator=finance)
+            w = withdrawal_approval.withdrawal_approve(withdrawal=w, operator=finance)
             if w.status == Withdrawal.Status.APPROVED:
-                withdrawals.withdrawal_mark_paid(
+                withdrawal_approval.withdrawal_mark_paid(
                     withdrawal=w, operator=finance, bank_reference=f"DEMO{promoter.pk:08d}"
                 )

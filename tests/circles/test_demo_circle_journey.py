@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from circles.models import Circle, Post, TipIntent
-from payments import ledger
+from payments.wallet import ledger
 from tests.factories import UserFactory
 from tests.payments.helpers import create_paid_order
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from circles.models import PaidQuestion, Post
 from circles.services import sweep
-from payments import ledger
 from payments.models import Earning, Order
+from payments.wallet import ledger
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.payments.helpers import create_paid_order

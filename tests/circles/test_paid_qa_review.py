@@ -10,8 +10,8 @@ from circles.models import PaidQuestion, Post
 from circles.services import moderation as moderation_services
 from circles.services import sweep
 from members.models import Notification
-from payments import ledger
 from payments.models import Earning, Order
+from payments.wallet import ledger
 from tests.circles import factories as f
 from tests.circles.conftest import api_for, mini_program_user
 from tests.payments.helpers import create_paid_order

@@ -10,8 +10,8 @@ from django.utils import timezone
 from circles.models import CircleSettings, Post, TipIntent
 from circles.services import comments as comment_services
 from circles.services import posts as post_services
-from payments import ledger
 from payments.models import Earning
+from payments.wallet import ledger, settlement
 from tests.circles import factories as f
 from tests.circles.conftest import api_for
 from tests.payments.helpers import create_paid_order, refund_order
@@ -50,7 +50,7 @@ def test_tip_is_held_then_settled_then_clawed_back_on_refund(circle, tipped_post
     post = Post.objects.get(pk=tipped_post.pk)
     assert post.tip_count == 1 and post.tip_total_fen == 1_000
     # when settlement runs after the refund window
-    ledger.settle_due(now=timezone.now() + timedelta(days=30))
+    settlement.settle_due(now=timezone.now() + timedelta(days=30))
     assert ledger.balances(author).pending_fen == 0
     assert ledger.balances(author).available_fen == 900
     # when the tip is refunded after settlement
@@ -70,7 +70,7 @@ def test_refund_while_held_voids_the_share(circle, tipped_post):
     assert ledger.balances(tipped_post.author).pending_fen == 4_500
     refund_order(order=order)
     assert ledger.balances(tipped_post.author).pending_fen == 0
-    ledger.settle_due(now=timezone.now() + timedelta(days=30))
+    settlement.settle_due(now=timezone.now() + timedelta(days=30))
     assert ledger.balances(tipped_post.author).available_fen == 0
 
 

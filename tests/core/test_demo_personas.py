@@ -23,8 +23,8 @@ def test_the_vip_persona_a_month_in_agrees_on_every_page(seeded, client):
     from circles.models import Post
     from courses.models import CheckIn, EventRegistration, LessonProgress
     from members.models import Membership, User
-    from payments import ledger
     from payments.models import Order
+    from payments.wallet import ledger
     from referrals.models import Commission
 
     vip = User.objects.get(username="vip")

@@ -242,7 +242,7 @@ def english_world(db, settings, tmp_path_factory):
     from circles.services import posts as post_services
     from courses.models import Course, Lesson
     from members.models import Membership
-    from payments import ledger
+    from payments.wallet import earnings
     from tests.factories import TierFactory, UserFactory
     from tests.payments.helpers import create_paid_order
 
@@ -303,7 +303,7 @@ def english_world(db, settings, tmp_path_factory):
         create_paid_order(user=alice, item_type="circle", item_id=str(circle.pk))
         circle_services.circle_rules_accept(circle=circle, user=alice)
         post_services.post_create(circle=circle, author=alice, title="Hello", body="Glad to be here")
-        ledger.earning_accrue(
+        earnings.earning_accrue(
             user=alice,
             amount_fen=1_990,
             source="commission",

@@ -71,8 +71,8 @@ def build() -> World:
     from members.notifications.services import notification_send
     from members.points.mall import points_redeem
     from members.points.services import points_award
-    from payments import ledger, withdrawals
     from payments.models import ReconciliationMismatch, ReconciliationRun, WithdrawalSettings
+    from payments.wallet import ledger_check, withdrawal_approval, withdrawals
     from tests.courses import factories as course_f
     from tests.insights import builders as b
     from tests.payments.helpers import create_paid_order, refund_order
@@ -261,8 +261,8 @@ def build() -> World:
     )
     paid = withdrawals.withdrawal_request(user=alice, amount_fen=1_000, method="sandbox")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        withdrawals.withdrawal_approve(withdrawal=paid, operator=staff["finance"])
-    ledger.ledger_check_record(trigger="admin")
+        withdrawal_approval.withdrawal_approve(withdrawal=paid, operator=staff["finance"])
+    ledger_check.ledger_check_record(trigger="admin")
     run = ReconciliationRun.objects.create(bill_date=timezone.localdate() - timedelta(days=1), status="done")
     o["mismatch"] = ReconciliationMismatch.objects.create(
         run=run, kind="missing_local", out_trade_no="NOPE123", bill_amount_fen=100, detail="账单有、本地无"

@@ -455,15 +455,15 @@ def test_link_visit_snapshot_records_daily_increments_once(db):
 
 def test_finance_refunds_an_order_and_approves_a_withdrawal_in_admin_and_both_are_audited(staff):
     from core.models import AuditLog
-    from payments import ledger, withdrawals
+    from payments.wallet import earnings, settlement, withdrawals
 
     finance = staff["finance"]
     order = b.order(user=b.user(), amount_fen=19_900, paid_at=timezone.now(), channel="sandbox")
     promoter = b.user()
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=promoter, amount_fen=5_000, source="commission", idempotency_key="k1", hold_until=timezone.now()
     )
-    ledger.settle_due(now=timezone.now() + timedelta(seconds=1))
+    settlement.settle_due(now=timezone.now() + timedelta(seconds=1))
     withdrawal = withdrawals.withdrawal_request(
         user=promoter,
         amount_fen=3_000,

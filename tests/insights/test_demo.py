@@ -11,8 +11,8 @@ from core import roles
 from insights.periods import preset_period
 from insights.selectors import dashboard
 from members.models import MembershipGrant, User
-from payments import ledger
 from payments.models import Order
+from payments.wallet import ledger
 from referrals.models import Commission
 from sampledata.demo import insights as insights_demo
 from sampledata.history.generate import generate as generate_history

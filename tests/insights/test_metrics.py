@@ -19,8 +19,8 @@ from insights.metrics.revenue import revenue
 from insights.models import LinkVisitDay
 from insights.periods import Period
 from members.models import MembershipGrant
-from payments import ledger
 from payments.models import Order, Refund, Withdrawal
+from payments.wallet import earnings, settlement
 from referrals.models import Commission
 from tests.insights import builders as b
 
@@ -464,28 +464,28 @@ def test_referral_share_top_promoters_watchlist_and_ledger():
         hold_until=timezone.now(),
         idempotency_key="c2",
     )
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=a,
         amount_fen=10_000,
         source="commission",
         idempotency_key="e1",
         hold_until=timezone.now() + timedelta(days=7),
     )
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=bb,
         amount_fen=3_000,
         source="commission",
         idempotency_key="e2",
         hold_until=timezone.now() - timedelta(minutes=1),
     )
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=bb,
         amount_fen=700,
         source="tip",
         idempotency_key="e3",
         hold_until=timezone.now() + timedelta(days=7),
     )
-    ledger.settle_due()
+    settlement.settle_due()
     Withdrawal.objects.create(
         user=bb, amount_fen=1_000, method="bank", status="paid", out_bill_no="W1", paid_at=timezone.now()
     )

@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def member_with_order_and_withdrawal():
     from members.models import User
-    from payments import ledger, withdrawals
+    from payments.wallet import earnings, ledger, settlement, withdrawals
     from tests.payments.helpers import create_paid_order
 
     member = User.objects.get(username="member")
     order = create_paid_order(user=member, item_type="membership", item_id="VIP")
     promoter = User.objects.get(username="creator")
-    earning = ledger.earning_accrue(
+    earning = earnings.earning_accrue(
         user=promoter,
         amount_fen=8_800,
         source="commission",
@@ -28,7 +28,7 @@ def member_with_order_and_withdrawal():
         order=order,
         description="旅程测试佣金",
     )
-    ledger.settle_due(now=timezone.now())
+    settlement.settle_due(now=timezone.now())
     assert ledger.balances(promoter).available_fen >= earning.amount_fen
     withdrawal = withdrawals.withdrawal_request(user=promoter, amount_fen=5_000, method="sandbox")
     return order, withdrawal

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from core.roles import FINANCE
-from payments import ledger, withdrawals
 from payments.gateways import protocol
 from payments.models import Earning, Withdrawal, WithdrawalSettings
+from payments.wallet import earnings, ledger_check, settlement, withdrawals
 from tests.factories import UserFactory
 from tests.fakes import wechat_transfers
 
@@ -25,7 +25,7 @@ def earn(
     user, amount_fen: int, *, settle: bool = True, source: str = "commission", order=None, key: str = ""
 ) -> Earning:
     """Give a member an earning through the real services; settled (available) unless settle=False."""
-    earning = ledger.earning_accrue(
+    earning = earnings.earning_accrue(
         user=user,
         amount_fen=amount_fen,
         source=source,
@@ -35,7 +35,7 @@ def earn(
         description="测试收益",
     )
     if settle:
-        ledger.settle_due()
+        settlement.settle_due()
         earning.refresh_from_db()
     return earning
 
@@ -78,7 +78,7 @@ def deliver_transfer(headers: dict[str, str], body: bytes, client: Client | None
 
 
 def assert_ledger_clean() -> None:
-    result = ledger.ledger_check()
+    result = ledger_check.ledger_check()
     assert result.ok, result.problems
 
 

@@ -454,9 +454,9 @@ class BenefitsMachine(RuleBasedStateMachine):
     def ledger_balances(self):
         if self.unchanged:
             return
-        from payments import ledger
+        from payments.wallet import ledger_check
 
-        result = ledger.ledger_check()
+        result = ledger_check.ledger_check()
         assert result.ok, result.problems
 
     @invariant()

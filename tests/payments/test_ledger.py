@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.models import AuditLog
-from payments import ledger, ledger_tasks
 from payments.models import Account, Earning, Entry, LedgerCheckRun, SettlementRun, Transaction
+from payments.wallet import earnings, ledger, ledger_check, settlement
+from payments.wallet import tasks as wallet_tasks
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order
@@ -41,7 +42,7 @@ def entries_of(txn: Transaction) -> dict[str, int]:
 def test_an_earning_is_held_then_settled_to_available_by_a_run_it_records(member, buyer):
     # given a commission on a real paid order, held for the refund window
     order = create_paid_order(user=buyer, item_type=TEST_ITEM, item_id="A")
-    earning = ledger.earning_accrue(
+    earning = earnings.earning_accrue(
         user=member,
         amount_fen=1_500,
         source="commission",
@@ -56,11 +57,11 @@ def test_an_earning_is_held_then_settled_to_available_by_a_run_it_records(member
     assert entries_of(accrual) == {"earnings_pending": 1_500, "system:commission_expense": -1_500}
 
     # when settlement runs before the hold ends, nothing moves
-    early = ledger.settle_due()
+    early = settlement.settle_due()
     assert early.earnings_count == 0 and ledger.balances(member).pending_fen == 1_500
 
     # when it runs after the hold ends
-    run = ledger.settle_due(now=timezone.now() + LATER)
+    run = settlement.settle_due(now=timezone.now() + LATER)
 
     # then the earning is available and points to the run that settled it
     earning.refresh_from_db()
@@ -75,10 +76,10 @@ def test_an_earning_is_held_then_settled_to_available_by_a_run_it_records(member
 
 def test_accrue_twice_with_one_key_returns_the_first_row_and_posts_once(member):
     hold = timezone.now() + timedelta(days=7)
-    first = ledger.earning_accrue(
+    first = earnings.earning_accrue(
         user=member, amount_fen=300, source="tip", idempotency_key="tip:X", hold_until=hold
     )
-    again = ledger.earning_accrue(
+    again = earnings.earning_accrue(
         user=member, amount_fen=300, source="tip", idempotency_key="tip:X", hold_until=hold
     )
     assert again.pk == first.pk
@@ -88,29 +89,29 @@ def test_accrue_twice_with_one_key_returns_the_first_row_and_posts_once(member):
 
 def test_void_inside_the_hold_partially_then_fully_and_never_settles(member):
     earning = earn(member, 1_000, settle=False, source="tip")
-    ledger.earning_reverse(earning=earning, amount_fen=400, idempotency_key="refund-1")
+    earnings.earning_reverse(earning=earning, amount_fen=400, idempotency_key="refund-1")
     assert earning.reversed_fen == 400 and earning.status == "held"
     assert ledger.balances(member).pending_fen == 600
     # the same refund delivered twice changes nothing
-    ledger.earning_reverse(earning=earning, amount_fen=400, idempotency_key="refund-1")
+    earnings.earning_reverse(earning=earning, amount_fen=400, idempotency_key="refund-1")
     assert ledger.balances(member).pending_fen == 600
     assert Transaction.objects.filter(kind="void").count() == 1
 
-    ledger.earning_void(earning=earning, amount_fen=600, idempotency_key="refund-2")
+    earnings.earning_void(earning=earning, amount_fen=600, idempotency_key="refund-2")
     earning.refresh_from_db()
     assert earning.status == "voided" and earning.reversed_fen == 1_000
-    assert ledger.settle_due(now=timezone.now() + LATER).earnings_count == 0
+    assert settlement.settle_due(now=timezone.now() + LATER).earnings_count == 0
     assert ledger.balances(member) == ledger.Balances()
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_reverse(earning=earning, amount_fen=1, idempotency_key="refund-3")
+        earnings.earning_reverse(earning=earning, amount_fen=1, idempotency_key="refund-3")
     assert exc.value.code == "earning_already_reversed"
     assert_ledger_clean()
 
 
 def test_a_held_earning_settles_its_remainder_after_a_partial_void(member):
     earning = earn(member, 1_000, settle=False)
-    ledger.earning_reverse(earning=earning, amount_fen=250, idempotency_key="partial")
-    ledger.settle_due(now=timezone.now() + LATER)
+    earnings.earning_reverse(earning=earning, amount_fen=250, idempotency_key="partial")
+    settlement.settle_due(now=timezone.now() + LATER)
     earning.refresh_from_db()
     assert earning.status == "settled"
     assert ledger.balances(member).available_fen == 750
@@ -120,11 +121,11 @@ def test_a_held_earning_settles_its_remainder_after_a_partial_void(member):
 def test_clawback_takes_available_first_then_receivable_and_new_settlements_repay_it(member):
     # given ¥10 settled and ¥8 of it already deducted (available ¥2)
     earning = earn(member, 1_000)
-    ledger.earning_deduct(user=member, amount_fen=800, idempotency_key="correction-1", reason="分润更正")
+    earnings.earning_deduct(user=member, amount_fen=800, idempotency_key="correction-1", reason="分润更正")
     assert ledger.balances(member).available_fen == 200
 
     # when the order behind the ¥10 is refunded after settlement
-    ledger.earning_reverse(earning=earning, amount_fen=1_000, idempotency_key="late-refund")
+    earnings.earning_reverse(earning=earning, amount_fen=1_000, idempotency_key="late-refund")
 
     # then ¥2 comes from available and ¥8 becomes owed
     earning.refresh_from_db()
@@ -141,7 +142,7 @@ def test_clawback_takes_available_first_then_receivable_and_new_settlements_repa
     # when new earnings settle, they repay what is owed first
     earn(member, 500)
     assert (ledger.balances(member).available_fen, ledger.balances(member).receivable_fen) == (0, -300)
-    run = ledger.settle_due()
+    run = settlement.settle_due()
     assert run.repaid_fen == 0  # nothing new to settle
     second = earn(member, 1_000)
     assert second.settled_run.repaid_fen == 300
@@ -151,8 +152,8 @@ def test_clawback_takes_available_first_then_receivable_and_new_settlements_repa
 
 def test_deduct_is_idempotent_and_goes_negative_only_on_receivable(member):
     earn(member, 300)
-    first = ledger.earning_deduct(user=member, amount_fen=500, idempotency_key="staff:2026-10")
-    again = ledger.earning_deduct(user=member, amount_fen=500, idempotency_key="staff:2026-10")
+    first = earnings.earning_deduct(user=member, amount_fen=500, idempotency_key="staff:2026-10")
+    again = earnings.earning_deduct(user=member, amount_fen=500, idempotency_key="staff:2026-10")
     assert first.pk == again.pk
     balances = ledger.balances(member)
     assert (balances.available_fen, balances.receivable_fen) == (0, -200)
@@ -164,14 +165,16 @@ def test_deduct_is_idempotent_and_goes_negative_only_on_receivable(member):
 def test_non_positive_or_non_integer_amounts_are_refused_everywhere(member, bad):
     hold = timezone.now()
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_accrue(user=member, amount_fen=bad, source="tip", idempotency_key="k", hold_until=hold)
+        earnings.earning_accrue(
+            user=member, amount_fen=bad, source="tip", idempotency_key="k", hold_until=hold
+        )
     assert exc.value.code == "invalid_amount"
     earning = earn(member, 100, settle=False)
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_reverse(earning=earning, amount_fen=bad, idempotency_key="r")
+        earnings.earning_reverse(earning=earning, amount_fen=bad, idempotency_key="r")
     assert exc.value.code == "invalid_amount"
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_deduct(user=member, amount_fen=bad, idempotency_key="d")
+        earnings.earning_deduct(user=member, amount_fen=bad, idempotency_key="d")
     assert exc.value.code == "invalid_amount"
     assert Transaction.objects.count() == 1  # only the valid accrual
 
@@ -194,14 +197,14 @@ def test_other_bad_inputs_are_refused(member):
             **kwargs,
         }
         with pytest.raises(ApplicationError) as exc:
-            ledger.earning_accrue(**arguments)
+            earnings.earning_accrue(**arguments)
         assert exc.value.code == code
     earning = earn(member, 100, settle=False)
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_reverse(earning=earning, amount_fen=101, idempotency_key="too-much")
+        earnings.earning_reverse(earning=earning, amount_fen=101, idempotency_key="too-much")
     assert exc.value.code == "reverse_exceeds_earning"
     with pytest.raises(ApplicationError) as exc:
-        ledger.earning_clawback(earning=earning, amount_fen=50, idempotency_key="not-settled")
+        earnings.earning_clawback(earning=earning, amount_fen=50, idempotency_key="not-settled")
     assert exc.value.code == "earning_wrong_state"
     assert ledger.balances(member).pending_fen == 100
 
@@ -226,10 +229,10 @@ def test_settlement_paths_agree_across_batch_boundaries_and_rerun_settles_nothin
                 hold_until=timezone.now() - timedelta(hours=1)
             )
     not_due = earn(a, 999, settle=False)
-    ledger.earning_deduct(user=c, amount_fen=300, idempotency_key="owed")
+    earnings.earning_deduct(user=c, amount_fen=300, idempotency_key="owed")
 
     # when settled in batches of two (a member's earnings span batches)
-    run = ledger.settle_due(batch_size=2, method=method)
+    run = settlement.settle_due(batch_size=2, method=method)
 
     # then every due earning settled once, by this run, and c repaid what it owed first
     assert run.earnings_count == 6 and run.batches == 3 and run.amount_fen == 1_650 and run.repaid_fen == 300
@@ -241,7 +244,7 @@ def test_settlement_paths_agree_across_batch_boundaries_and_rerun_settles_nothin
     assert not_due.status == "held"
     assert run.max_batch_ms > 0
 
-    again = ledger.settle_due(batch_size=2, method=method)
+    again = settlement.settle_due(batch_size=2, method=method)
     assert again.earnings_count == 0 and Transaction.objects.filter(kind="settle").count() == 4
     assert_ledger_clean()
 
@@ -250,7 +253,7 @@ def test_a_failing_settlement_batch_rolls_back_and_the_run_says_failed(member, m
     earn(member, 100, settle=False)
     Earning.objects.update(hold_until=timezone.now() - timedelta(seconds=1))
 
-    real_sql, real_orm = ledger._settle_batch_sql, ledger._settle_batch_orm
+    real_sql, real_orm = settlement._settle_batch_sql, settlement._settle_batch_orm
 
     def broken(real):
         def batch(**kwargs):
@@ -259,17 +262,17 @@ def test_a_failing_settlement_batch_rolls_back_and_the_run_says_failed(member, m
 
         return batch
 
-    monkeypatch.setattr(ledger, "_settle_batch_sql", broken(real_sql))
-    monkeypatch.setattr(ledger, "_settle_batch_orm", broken(real_orm))
+    monkeypatch.setattr(settlement, "_settle_batch_sql", broken(real_sql))
+    monkeypatch.setattr(settlement, "_settle_batch_orm", broken(real_orm))
     with pytest.raises(RuntimeError):
-        ledger.settle_due()
+        settlement.settle_due()
     assert SettlementRun.objects.get().status == "failed"
     assert Earning.objects.get().status == "held"
     assert (
         ledger.balances(member).pending_fen == 100 and not Transaction.objects.filter(kind="settle").exists()
     )
     monkeypatch.undo()
-    assert ledger.settle_due().earnings_count == 1
+    assert settlement.settle_due().earnings_count == 1
     assert_ledger_clean()
 
 
@@ -350,7 +353,7 @@ def test_ledger_check_finds_an_unbalanced_transaction(member):
     Entry.objects.create(
         transaction=txn, account=Account.objects.get(user=member, kind="receivable"), amount_fen=-7
     )
-    result = ledger.ledger_check()
+    result = ledger_check.ledger_check()
     assert not result.ok
     assert (
         result.first_problem.startswith(f"transaction #{txn.pk} (accrue")
@@ -360,14 +363,14 @@ def test_ledger_check_finds_an_unbalanced_transaction(member):
     Entry.objects.create(
         transaction=txn, account=Account.objects.get(user=member, kind="receivable"), amount_fen=7
     )
-    assert ledger.ledger_check().ok
+    assert ledger_check.ledger_check().ok
 
 
 def test_the_daily_task_alerts_with_an_error_log_and_an_audit_row(member, caplog):
     earn(member, 100, settle=False)
     Account.objects.filter(user=member, kind="earnings_pending").update(balance_fen=0)
-    with caplog.at_level(logging.ERROR, logger="payments.ledger"):
-        result = ledger_tasks.ledger_check.delay().get()
+    with caplog.at_level(logging.ERROR, logger="payments.wallet.ledger_check"):
+        result = wallet_tasks.ledger_check.delay().get()
     assert result["ok"] is False and result["problems"] >= 1
     assert "ALERT ledger check failed" in caplog.text
     run = LedgerCheckRun.objects.get()

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from payments import ledger, withdrawals
 from payments.models import AccountKind, Earning, SettlementRun, Transaction, Withdrawal
+from payments.wallet import earnings, ledger, settlement, withdrawal_approval
 from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.payments.ledger_support import assert_ledger_clean, bank_withdrawal, earn, finance_user, set_limits
@@ -41,8 +41,8 @@ def _held_earnings_of(user, *, per_user: int, amount_fen: int, due) -> None:
             for i in range(per_user)
         ]
     )
-    accounts = ledger._member_accounts(user.pk)
-    ledger._post(
+    accounts = ledger.lock_accounts_of_member(user.pk)
+    ledger.post_transaction(
         kind=Transaction.Kind.ACCRUE,
         key=f"bulk-accrue:{user.pk}",
         user_id=user.pk,
@@ -50,7 +50,7 @@ def _held_earnings_of(user, *, per_user: int, amount_fen: int, due) -> None:
         description="bulk",
         lines=[
             (accounts[AccountKind.EARNINGS_PENDING], amount_fen * per_user),
-            (ledger._system_account(AccountKind.COMMISSION_EXPENSE), -amount_fen * per_user),
+            (ledger.system_account(AccountKind.COMMISSION_EXPENSE), -amount_fen * per_user),
         ],
     )
 
@@ -84,10 +84,10 @@ def test_two_settlement_runs_at_once_settle_each_earning_exactly_once():
     # given 2,400 matured earnings of 40 members, one of whom owes ¥5
     users = [UserFactory() for _ in range(40)]
     total = held_earnings(users, per_user=60)
-    ledger.earning_deduct(user=users[7], amount_fen=500, idempotency_key="owed")
+    earnings.earning_deduct(user=users[7], amount_fen=500, idempotency_key="owed")
 
     # when two settlement runs start at the same instant with small batches
-    runs = run_together([lambda: ledger.settle_due(batch_size=40) for _ in range(2)])
+    runs = run_together([lambda: settlement.settle_due(batch_size=40) for _ in range(2)])
 
     # then every earning was settled by exactly one of them, and nothing twice
     assert all(isinstance(run, SettlementRun) for run in runs), runs
@@ -102,7 +102,7 @@ def test_two_settlement_runs_at_once_settle_each_earning_exactly_once():
         expected = 6_000 - (500 if user == users[7] else 0)
         assert (balances.pending_fen, balances.available_fen, balances.receivable_fen) == (0, expected, 0)
     assert sum(run.repaid_fen for run in runs) == 500
-    assert ledger.settle_due().earnings_count == 0
+    assert settlement.settle_due().earnings_count == 0
     assert_ledger_clean()
 
 
@@ -110,14 +110,14 @@ def test_refunds_racing_the_settlement_void_or_claw_back_each_earning_once():
     # given 300 matured earnings of 3 members
     users = [UserFactory() for _ in range(3)]
     held_earnings(users, per_user=100, amount_fen=250)
-    earnings = list(Earning.objects.order_by("pk"))
+    matured = list(Earning.objects.order_by("pk"))
 
     # when every earning is refunded while settlement runs
     def refund_all():
-        for earning in earnings:
-            ledger.earning_reverse(earning=earning, amount_fen=250, idempotency_key=f"refund:{earning.pk}")
+        for earning in matured:
+            earnings.earning_reverse(earning=earning, amount_fen=250, idempotency_key=f"refund:{earning.pk}")
 
-    results = run_together([lambda: ledger.settle_due(batch_size=20), refund_all])
+    results = run_together([lambda: settlement.settle_due(batch_size=20), refund_all])
     assert not any(isinstance(r, Exception) for r in results), results
 
     # then each earning ends voided (refunded while held) or clawed back (refunded after settlement)
@@ -134,7 +134,7 @@ def test_the_same_accrual_delivered_concurrently_posts_once():
     hold = timezone.now() + timedelta(days=7)
 
     def accrue():
-        return ledger.earning_accrue(
+        return earnings.earning_accrue(
             user=member, amount_fen=990, source="tip", idempotency_key="tip:SAME", hold_until=hold
         ).pk
 
@@ -154,7 +154,7 @@ def test_two_operators_approving_at_once_approve_once():
 
     def approve(operator):
         try:
-            return withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=operator).status
+            return withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=operator).status
         except ApplicationError as exc:
             return exc.code
 

@@ -33,9 +33,17 @@ from hypothesis.stateful import (
 )
 
 from core.errors import ApplicationError
-from payments import ledger, withdrawals
 from payments.gateways.sandbox import sandbox_finish_transfer
 from payments.models import Earning, Transaction, Withdrawal
+from payments.wallet import (
+    earnings,
+    ledger,
+    ledger_check,
+    settlement,
+    withdrawal_approval,
+    withdrawal_payouts,
+    withdrawals,
+)
 from tests.factories import UserFactory
 from tests.payments.ledger_support import finance_user, set_limits
 
@@ -82,7 +90,7 @@ class Expected:
 
 
 class LedgerMachine(RuleBasedStateMachine):
-    earnings = Bundle("earnings")
+    earning_rows = Bundle("earnings")
     requests = Bundle("withdrawals")
 
     def __init__(self):
@@ -101,10 +109,10 @@ class LedgerMachine(RuleBasedStateMachine):
         """Each member starts with ¥100 settled, so payouts and clawbacks are explored from step one."""
         user = self.users[who]
         key = f"start-{next(_unique)}"
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=user, amount_fen=10_000, source="commission", idempotency_key=key, hold_until=self.clock
         )
-        ledger.settle_due(now=self.clock)
+        settlement.settle_due(now=self.clock)
         self.earning_model[earning.pk] = EarningModel(
             user=user.pk, amount=10_000, hold_until=self.clock, status="settled"
         )
@@ -112,11 +120,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected.kinds["accrue"] += 1
         return (earning.pk, key)
 
-    @initialize(target=earnings)
+    @initialize(target=earning_rows)
     def first_member_starts_with_money(self):
         return self._start_with_settled_money(0)
 
-    @initialize(target=earnings)
+    @initialize(target=earning_rows)
     def second_member_starts_with_money(self):
         return self._start_with_settled_money(1)
 
@@ -126,7 +134,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # ---- earnings --------------------------------------------------------------------------------------
     @rule(
-        target=earnings,
+        target=earning_rows,
         who=st.integers(0, 1),
         amount=st.integers(1, 5_000),
         hold_hours=st.integers(-2, 72),
@@ -136,7 +144,7 @@ class LedgerMachine(RuleBasedStateMachine):
         user = self.users[who]
         key = f"m-{next(_unique)}"
         hold = self.clock + timedelta(hours=hold_hours)
-        earning = ledger.earning_accrue(
+        earning = earnings.earning_accrue(
             user=user, amount_fen=amount, source=source, idempotency_key=key, hold_until=hold
         )
         self.earning_model[earning.pk] = EarningModel(user=user.pk, amount=amount, hold_until=hold)
@@ -144,11 +152,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.expected.kinds["accrue"] += 1
         return (earning.pk, key)
 
-    @rule(earning=earnings)
+    @rule(earning=earning_rows)
     def accrue_again_with_the_same_key(self, earning):
         pk, key = earning
         em = self.earning_model[pk]
-        again = ledger.earning_accrue(
+        again = earnings.earning_accrue(
             user=self.users[0] if em.user == self.users[0].pk else self.users[1],
             amount_fen=em.amount,
             source="commission",
@@ -157,7 +165,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         assert again.pk == pk
 
-    @rule(earning=earnings, percent=st.integers(1, 100), replay=st.booleans())
+    @rule(earning=earning_rows, percent=st.integers(1, 100), replay=st.booleans())
     def reverse(self, earning, percent, replay):
         pk, _key = earning
         em = self.earning_model[pk]
@@ -167,9 +175,9 @@ class LedgerMachine(RuleBasedStateMachine):
         instance = Earning.objects.get(pk=pk)
         if remaining == 0:
             with pytest.raises(ApplicationError):
-                ledger.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
+                earnings.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
             return
-        ledger.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
+        earnings.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
         member = self.model[em.user]
         if em.status == "held":
             member.pending -= amount
@@ -183,7 +191,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if em.reversed == em.amount:
             em.status = "voided" if em.status == "held" else "clawed_back"
         if replay:  # the same refund delivered again: nothing happens
-            ledger.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
+            earnings.earning_reverse(earning=instance, amount_fen=amount, idempotency_key=key)
 
     @rule(hours=st.integers(0, 48), batch_size=st.integers(1, 4), method=st.sampled_from(["sql", "orm"]))
     def settle(self, hours, batch_size, method):
@@ -193,23 +201,23 @@ class LedgerMachine(RuleBasedStateMachine):
             if em.status == "held" and em.hold_until <= self.clock:
                 due[em.user] += em.amount - em.reversed
                 em.status = "settled"
-        run = ledger.settle_due(now=self.clock, batch_size=batch_size, method=method)
+        run = settlement.settle_due(now=self.clock, batch_size=batch_size, method=method)
         assert run.amount_fen == sum(due.values())
         for user_id, total in due.items():
             self.model[user_id].pending -= total
             self.model[user_id].credit(total)
         if run.earnings_count:
             assert run.earnings_count == Earning.objects.filter(settled_run=run).count()
-        again = ledger.settle_due(now=self.clock, batch_size=batch_size, method=method)
+        again = settlement.settle_due(now=self.clock, batch_size=batch_size, method=method)
         assert again.earnings_count == 0
 
     @rule(who=st.integers(0, 1), amount=st.integers(1, 800), replay=st.booleans())
     def deduct(self, who, amount, replay):
         user = self.users[who]
         key = f"d-{next(_unique)}"
-        ledger.earning_deduct(user=user, amount_fen=amount, idempotency_key=key)
+        earnings.earning_deduct(user=user, amount_fen=amount, idempotency_key=key)
         if replay:
-            ledger.earning_deduct(user=user, amount_fen=amount, idempotency_key=key)
+            earnings.earning_deduct(user=user, amount_fen=amount, idempotency_key=key)
         self.model[user.pk].take(amount)
         self.expected.kinds["deduct"] += 1
 
@@ -251,14 +259,16 @@ class LedgerMachine(RuleBasedStateMachine):
         member = self.model[withdrawal.user_id]
         amount = withdrawal.amount_fen
         if outcome == "reject":
-            withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=self.operator, reason="核实中")
+            withdrawal_approval.withdrawal_reject(
+                withdrawal=withdrawal, operator=self.operator, reason="核实中"
+            )
         elif outcome == "cancel":
             withdrawals.withdrawal_cancel(withdrawal=withdrawal, user=withdrawal.user)
         else:
-            withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=self.operator)
-            withdrawals.withdrawal_submit(withdrawal_id=withdrawal.pk)  # what the on_commit task does
+            withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=self.operator)
+            withdrawal_payouts.withdrawal_submit(withdrawal_id=withdrawal.pk)  # what the on_commit task does
             if duplicate:
-                withdrawals.withdrawal_submit(withdrawal_id=withdrawal.pk)
+                withdrawal_payouts.withdrawal_submit(withdrawal_id=withdrawal.pk)
             withdrawal.refresh_from_db()
             assert withdrawal.status == Withdrawal.Status.WAIT_USER_CONFIRM
             if outcome == "success":
@@ -269,12 +279,14 @@ class LedgerMachine(RuleBasedStateMachine):
                 Withdrawal.objects.filter(pk=withdrawal.pk).update(
                     confirm_deadline=timezone.now() - timedelta(seconds=1)
                 )
-                withdrawals.withdrawals_sweep()
+                withdrawal_payouts.withdrawals_sweep()
         if duplicate and outcome in ("success", "failure"):
             sandbox_finish_transfer(withdrawal.out_bill_no)  # WeChat notifies again
         if duplicate and outcome in ("reject", "cancel"):
             with pytest.raises(ApplicationError):
-                withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=self.operator, reason="again")
+                withdrawal_approval.withdrawal_reject(
+                    withdrawal=withdrawal, operator=self.operator, reason="again"
+                )
         withdrawal.refresh_from_db()
         expected_status = {
             "success": "paid",
@@ -299,7 +311,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # ---- invariants ----------------------------------------------------------------------------------------
     @invariant()
     def ledger_balances_to_the_fen(self):
-        result = ledger.ledger_check()
+        result = ledger_check.ledger_check()
         assert result.ok, result.problems
 
     @invariant()

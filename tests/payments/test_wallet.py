@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from payments import ledger, withdrawals
 from payments.models import PaymentNotification, Withdrawal
+from payments.wallet import earnings, ledger, withdrawal_approval, withdrawals
 from tests.factories import UserFactory
 from tests.payments import ledger_support
 from tests.payments.catalog import TEST_ITEM
@@ -52,7 +52,7 @@ def test_wallet_api_shows_held_available_withdrawing_withdrawn_and_owed(member):
 
 
 def test_owed_money_shows_and_blocks_withdrawing(member):
-    ledger.earning_deduct(user=member, amount_fen=300, idempotency_key="correction")
+    earnings.earning_deduct(user=member, amount_fen=300, idempotency_key="correction")
     body = api_client(member).get("/api/v1/wallet/").json()
     assert body["owed_fen"] == 300 and body["can_withdraw"] is False
     response = api_client(member).post("/api/v1/wallet/withdrawals/", {"amount_fen": 100}, format="json")
@@ -175,7 +175,7 @@ def test_confirm_receipt_step_through_the_api(member, finance, transfers, django
 
     withdrawal = Withdrawal.objects.get(pk=withdrawal_id)
     with django_capture_on_commit_callbacks(execute=True):
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     detail = client.get(f"/api/v1/wallet/withdrawals/{withdrawal_id}/").json()
     assert detail["status"] == "wait_user_confirm" and detail["needs_confirmation"] is True
 
@@ -258,7 +258,7 @@ def test_sandbox_withdrawal_end_to_end_through_the_pages(finance, django_capture
 
     # when finance approves, the sandbox 'WeChat' creates the bill and waits for the member
     with django_capture_on_commit_callbacks(execute=True):
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     detail = client.get(f"/payments/wallet/withdrawals/{withdrawal.pk}/").content.decode()
     assert "确认收款（沙箱演示）" in detail
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.models import AuditLog
-from payments import ledger, withdrawals
 from payments.models import PaymentNotification, Transaction, Withdrawal
+from payments.wallet import earnings, ledger, withdrawal_approval, withdrawal_payouts, withdrawals
 from tests.conftest import CLOSED_PORT_URL
 from tests.factories import UserFactory
 from tests.fakes.wechat_transfers import CreateFailure
@@ -62,7 +62,7 @@ def told(user) -> list[str]:
 
 def approve_and_submit(withdrawal, operator, on_commit) -> Withdrawal:
     with on_commit(execute=True):
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=operator)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=operator)
     return refreshed(withdrawal)
 
 
@@ -117,7 +117,7 @@ def test_limits_come_from_the_operator_settings(member):
 def test_no_withdrawal_while_money_is_owed(member):
     earning = earn(member, 200_000 - 100_000)  # ¥1,000 more, available ¥2,000
     request(member, 150_000, real_name="王小明")
-    ledger.earning_reverse(earning=earning, amount_fen=100_000, idempotency_key="refund-after-settle")
+    earnings.earning_reverse(earning=earning, amount_fen=100_000, idempotency_key="refund-after-settle")
     balances = ledger.balances(member)
     assert (balances.available_fen, balances.owed_fen) == (0, 50_000)
     with pytest.raises(ApplicationError) as exc:
@@ -196,13 +196,13 @@ def test_only_finance_may_review_and_nobody_their_own(member, finance):
     withdrawal = request(member, 1_000)
     staff = UserFactory(is_staff=True)
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=staff)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=staff)
     assert exc.value.code == "permission_denied" and exc.value.status_code == 403
     give_openid(finance)
     earn(finance, 1_000)
     own = request(finance, 1_000)
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_approve(withdrawal=own, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=own, operator=finance)
     assert exc.value.code == "own_withdrawal"
 
 
@@ -213,17 +213,17 @@ def test_above_the_threshold_two_different_operators_must_approve(
     withdrawal = request(member, 60_000)
     assert withdrawal.needs_second_approval
 
-    first = withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+    first = withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     assert first.status == W.PENDING_REVIEW and first.first_approved_by == finance
     with pytest.raises(ApplicationError) as exc:  # the same operator approving twice
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     assert exc.value.code == "second_approver_required"
     assert not transfers.bills  # nothing sent to WeChat yet
 
     done = approve_and_submit(withdrawal, finance2, django_capture_on_commit_callbacks)
     assert done.second_approved_by == finance2 and done.status == W.WAIT_USER_CONFIRM
     with pytest.raises(ApplicationError) as exc:  # approving an approved withdrawal
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     assert exc.value.code == "already_reviewed" and exc.value.status_code == 409
     actions = list(AuditLog.objects.filter(target_id=str(withdrawal.pk)).values_list("action", "actor"))
     assert actions == [("withdrawal_approve", finance2.pk), ("withdrawal_first_approval", finance.pk)]
@@ -239,16 +239,16 @@ def test_below_the_threshold_one_approval_is_enough(
 def test_reject_returns_the_money_with_a_reason_and_an_audit_row(member, finance):
     withdrawal = request(member, 5_000)
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason=" ")
+        withdrawal_approval.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason=" ")
     assert exc.value.code == "reason_required"
-    withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="收款信息不符")
+    withdrawal_approval.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="收款信息不符")
     withdrawal = refreshed(withdrawal)
     assert withdrawal.status == W.REJECTED and withdrawal.reject_reason == "收款信息不符"
     assert ledger.balances(member).available_fen == 100_000 and ledger.balances(member).withdrawing_fen == 0
     assert AuditLog.objects.get(action="withdrawal_reject").actor == finance
     assert told(member) == ["提现申请被驳回: ¥50.00 的提现申请被驳回：收款信息不符。金额已退回可提现余额。"]
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="again")
+        withdrawal_approval.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="again")
     assert exc.value.code == "already_reviewed"
     assert Transaction.objects.filter(kind="payout_return").count() == 1
     assert_ledger_clean()
@@ -257,9 +257,9 @@ def test_reject_returns_the_money_with_a_reason_and_an_audit_row(member, finance
 def test_returned_money_repays_what_is_owed_first(member, finance):
     extra = earn(member, 20_000)
     withdrawal = request(member, 120_000)
-    ledger.earning_reverse(earning=extra, amount_fen=20_000, idempotency_key="late-refund")
+    earnings.earning_reverse(earning=extra, amount_fen=20_000, idempotency_key="late-refund")
     assert ledger.balances(member).owed_fen == 20_000
-    withdrawals.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="核实中")
+    withdrawal_approval.withdrawal_reject(withdrawal=withdrawal, operator=finance, reason="核实中")
     balances = ledger.balances(member)
     assert (balances.available_fen, balances.owed_fen, balances.withdrawing_fen) == (100_000, 0, 0)
     assert_ledger_clean()
@@ -275,13 +275,15 @@ def test_bank_withdrawals_are_paid_by_an_operator_recording_the_transfer(member,
         bank_account="6225880123456789",
     )
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_mark_paid(withdrawal=withdrawal, operator=finance, bank_reference="B1")
+        withdrawal_approval.withdrawal_mark_paid(withdrawal=withdrawal, operator=finance, bank_reference="B1")
     assert exc.value.code == "not_approved"
-    withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+    withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_mark_paid(withdrawal=withdrawal, operator=finance, bank_reference="")
+        withdrawal_approval.withdrawal_mark_paid(withdrawal=withdrawal, operator=finance, bank_reference="")
     assert exc.value.code == "reference_required"
-    withdrawals.withdrawal_mark_paid(withdrawal=withdrawal, operator=finance, bank_reference="CMB20261123001")
+    withdrawal_approval.withdrawal_mark_paid(
+        withdrawal=withdrawal, operator=finance, bank_reference="CMB20261123001"
+    )
     withdrawal = refreshed(withdrawal)
     assert (
         withdrawal.status == W.PAID and withdrawal.paid_at and withdrawal.bank_reference == "CMB20261123001"
@@ -290,9 +292,9 @@ def test_bank_withdrawals_are_paid_by_an_operator_recording_the_transfer(member,
     assert (balances.available_fen, balances.withdrawing_fen, balances.withdrawn_fen) == (92_000, 0, 8_000)
     assert AuditLog.objects.filter(action="withdrawal_mark_paid", actor=finance).exists()
     wechat = request(member, 1_000)
-    withdrawals.withdrawal_approve(withdrawal=wechat, operator=finance)
+    withdrawal_approval.withdrawal_approve(withdrawal=wechat, operator=finance)
     with pytest.raises(ApplicationError) as exc:
-        withdrawals.withdrawal_mark_paid(withdrawal=wechat, operator=finance, bank_reference="X")
+        withdrawal_approval.withdrawal_mark_paid(withdrawal=wechat, operator=finance, bank_reference="X")
     assert exc.value.code == "not_bank_withdrawal"
     assert_ledger_clean()
 
@@ -306,7 +308,7 @@ def test_the_member_can_cancel_only_while_it_waits_for_review(member, finance):
     withdrawals.withdrawal_cancel(withdrawal=withdrawal, user=member)
     assert refreshed(withdrawal).status == W.CANCELLED and ledger.balances(member).available_fen == 100_000
     approved = request(member, 3_000)
-    withdrawals.withdrawal_approve(withdrawal=approved, operator=finance)
+    withdrawal_approval.withdrawal_approve(withdrawal=approved, operator=finance)
     with pytest.raises(ApplicationError) as exc:
         withdrawals.withdrawal_cancel(withdrawal=approved, user=member)
     assert exc.value.code == "cannot_cancel"
@@ -333,7 +335,7 @@ def test_wechat_transfer_waits_for_the_member_then_pays_on_the_notification(
     assert timedelta(hours=23) < withdrawal.confirm_deadline - timezone.now() <= timedelta(hours=24)
     [waiting] = told(member)
     assert waiting.startswith("提现待确认收款: ¥123.45 已发起转账，请打开提现详情确认收款（")
-    assert withdrawals.confirm_params(withdrawal=withdrawal) == {
+    assert withdrawal_payouts.confirm_params(withdrawal=withdrawal) == {
         "mchId": "1900000001",
         "appId": "wx_test_miniprogram",
         "package": bill["package_info"],
@@ -387,7 +389,7 @@ def test_a_5xx_without_a_bill_is_sent_again_later_with_the_same_out_bill_no(
     assert withdrawal.status == W.TRANSFERRING and "SYSTEM_ERROR" in withdrawal.last_error
     assert not transfers.bills and ledger.balances(member).withdrawing_fen == 2_000  # money stays in flight
 
-    counts = withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(minutes=5))
+    counts = withdrawal_payouts.withdrawals_sweep(now=timezone.now() + timedelta(minutes=5))
     withdrawal = refreshed(withdrawal)
     assert counts["submitted"] == 1 and withdrawal.status == W.WAIT_USER_CONFIRM
     assert [r["out_bill_no"] for r in transfers.requests] == [withdrawal.out_bill_no] * 2
@@ -404,7 +406,7 @@ def test_no_answer_at_all_queries_first_on_the_next_attempt_and_never_makes_a_ne
 
     settings.WECHATPAY_GATEWAY_URL = real_gateway
     fake_wechat.calls.clear()
-    withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(minutes=5))
+    withdrawal_payouts.withdrawals_sweep(now=timezone.now() + timedelta(minutes=5))
     withdrawal = refreshed(withdrawal)
     assert fake_wechat.calls[0] == (
         "GET",
@@ -444,10 +446,10 @@ def test_an_unconfirmed_transfer_is_cancelled_after_24_hours_and_the_money_retur
 ):
     withdrawal = approve_and_submit(request(member, 2_000), finance, django_capture_on_commit_callbacks)
     # before the deadline the sweep only syncs
-    assert withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(hours=23))["expired"] == 0
+    assert withdrawal_payouts.withdrawals_sweep(now=timezone.now() + timedelta(hours=23))["expired"] == 0
     assert refreshed(withdrawal).status == W.WAIT_USER_CONFIRM
 
-    counts = withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(hours=24, minutes=1))
+    counts = withdrawal_payouts.withdrawals_sweep(now=timezone.now() + timedelta(hours=24, minutes=1))
     withdrawal = refreshed(withdrawal)
     assert counts["expired"] == 1 and withdrawal.status == W.EXPIRED
     assert (
@@ -478,7 +480,7 @@ def test_an_operator_can_cancel_an_unconfirmed_transfer(
     member, finance, transfers, django_capture_on_commit_callbacks
 ):
     withdrawal = approve_and_submit(request(member, 2_000), finance, django_capture_on_commit_callbacks)
-    withdrawals.withdrawal_cancel_transfer(withdrawal=withdrawal, operator=finance)
+    withdrawal_payouts.withdrawal_cancel_transfer(withdrawal=withdrawal, operator=finance)
     assert refreshed(withdrawal).status == W.CANCELLED
     assert AuditLog.objects.filter(action="withdrawal_cancel_transfer", actor=finance).exists()
     assert transfers.bills[withdrawal.out_bill_no]["state"] == "CANCELLED"
@@ -537,6 +539,6 @@ def test_the_sweep_picks_up_paid_bills_whose_notification_never_came(
 ):
     withdrawal = approve_and_submit(request(member, 2_000), finance, django_capture_on_commit_callbacks)
     transfers.confirm(withdrawal.out_bill_no)  # WeChat's notification is lost
-    counts = withdrawals.withdrawals_sweep(now=timezone.now() + timedelta(minutes=10))
+    counts = withdrawal_payouts.withdrawals_sweep(now=timezone.now() + timedelta(minutes=10))
     assert counts["synced"] == 1 and refreshed(withdrawal).status == W.PAID
     assert ledger.balances(member).withdrawn_fen == 2_000

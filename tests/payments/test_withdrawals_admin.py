@@ -9,8 +9,8 @@ from django.test import Client
 
 from core.models import AuditLog
 from core.roles import FINANCE
-from payments import ledger, withdrawals
 from payments.models import LedgerCheckRun, Transaction, Withdrawal
+from payments.wallet import earnings, ledger, withdrawals
 from tests.factories import UserFactory
 from tests.payments.ledger_support import assert_ledger_clean, bank_withdrawal, earn, set_limits
 from tests.payments.wechat_support import give_openid
@@ -67,7 +67,7 @@ def finance_b(db):
 
 
 def test_ledger_pages_render_read_only(member, finance_a):
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=member,
         amount_fen=300,
         source="tip",

@@ -555,11 +555,11 @@ def my_orders() -> Scenario:
 
 
 def _earnings(user):
-    from payments import ledger
+    from payments.wallet import earnings
 
     def grow(n):
         for _ in range(n):
-            ledger.earning_accrue(
+            earnings.earning_accrue(
                 user=user,
                 amount_fen=500,
                 source="tip",

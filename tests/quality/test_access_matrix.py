@@ -199,8 +199,9 @@ def owned(db, world, settings):
     from courses.models import Event
     from members.memberships.selectors import active_membership
     from members.notifications.services import notification_send
-    from payments import ledger, services, withdrawals
+    from payments import services
     from payments.models import Channel
+    from payments.wallet import earnings, settlement, withdrawals
     from tests.payments.helpers import create_paid_order
 
     owner = world.member
@@ -209,7 +210,7 @@ def owned(db, world, settings):
         user=owner, item_type="course", item_id=_any_paid_course_id(), channel="sandbox"
     )
     payment = services.payment_start(order=pending, channel=Channel.SANDBOX)
-    ledger.earning_accrue(
+    earnings.earning_accrue(
         user=owner,
         amount_fen=5_000,
         source="commission",
@@ -217,7 +218,7 @@ def owned(db, world, settings):
         hold_until=timezone.now() - timedelta(seconds=1),
         order=order,
     )
-    ledger.settle_due(now=timezone.now())
+    settlement.settle_due(now=timezone.now())
     withdrawal = withdrawals.withdrawal_request(user=owner, amount_fen=1_000, method="sandbox")
     notification = notification_send(user=owner, kind="test", title="只给你看的通知")
     event = Event.objects.filter(included_in_tiers__code="VIP").first()

@@ -74,7 +74,7 @@ def _script(action: str, dump: Path, database: str) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_backup_then_restore_into_a_fresh_database_keeps_the_books(tmp_path, settings):
-    from payments import ledger
+    from payments.wallet import earnings, settlement
     from tests.factories import UserFactory
     from tests.payments.catalog import TEST_ITEM, register_test_items
     from tests.payments.helpers import create_paid_order, refund_order
@@ -86,7 +86,7 @@ def test_backup_then_restore_into_a_fresh_database_keeps_the_books(tmp_path, set
         buyer, promoter = UserFactory(), UserFactory()
         orders = [create_paid_order(user=buyer, item_type=TEST_ITEM, item_id=sku) for sku in ("A", "B", "A")]
         for n, order in enumerate(orders):
-            ledger.earning_accrue(
+            earnings.earning_accrue(
                 user=promoter,
                 amount_fen=1_000 + n,
                 source="commission",
@@ -94,7 +94,7 @@ def test_backup_then_restore_into_a_fresh_database_keeps_the_books(tmp_path, set
                 hold_until=timezone.now() - timedelta(seconds=1),
                 order=order,
             )
-        ledger.settle_due(now=timezone.now())
+        settlement.settle_due(now=timezone.now())
         refund_order(order=orders[0])
     finally:
         unregister()

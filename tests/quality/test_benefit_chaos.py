@@ -235,10 +235,10 @@ class BenefitWorld:
         return name
 
     def check(self, history: list[str]) -> None:
-        from payments import ledger
         from payments.models import Refund
+        from payments.wallet import ledger_check
 
-        result = ledger.ledger_check()
+        result = ledger_check.ledger_check()
         assert result.ok, (history, result.problems)
         problems = funding_violations(strict=True)
         assert not problems, (problems, history)

@@ -171,13 +171,13 @@ class World:
             assert exc.code, exc
 
     def settle(self):
-        from payments import ledger
+        from payments.wallet import settlement
 
         self.clock.advance(days=self.rng.choice([0, 1, 2, 4]))
-        ledger.settle_due(now=timezone.now())
+        settlement.settle_due(now=timezone.now())
 
     def withdraw(self):
-        from payments import ledger, withdrawals
+        from payments.wallet import ledger, withdrawals
 
         available = ledger.balances(self.promoter).available_fen
         amount = self.rng.choice([100, available // 2, available, available + 1])
@@ -190,9 +190,9 @@ class World:
             assert exc.code, exc
 
     def payout(self):
-        from payments import withdrawals
         from payments.gateways import sandbox
         from payments.models import Withdrawal
+        from payments.wallet import withdrawal_approval
 
         if not self.withdrawals:
             return
@@ -202,14 +202,14 @@ class World:
             with on_commit_runs():
                 if withdrawal.status == Withdrawal.Status.PENDING_REVIEW:
                     if self.rng.random() < 0.15:
-                        withdrawals.withdrawal_reject(
+                        withdrawal_approval.withdrawal_reject(
                             withdrawal=withdrawal, operator=self.finance[0], reason="混沌：驳回"
                         )
                         return
                     for operator in self.finance:
                         withdrawal.refresh_from_db()
                         if withdrawal.status == Withdrawal.Status.PENDING_REVIEW:
-                            withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=operator)
+                            withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=operator)
                     withdrawal.refresh_from_db()
                 if withdrawal.status == Withdrawal.Status.WAIT_USER_CONFIRM and self.rng.random() < 0.7:
                     outcome = self.rng.choice(["SUCCESS", "SUCCESS", "FAIL"])
@@ -218,18 +218,22 @@ class World:
             assert exc.code, exc
 
     def expire(self):
-        from payments import withdrawals
+        from payments.wallet import withdrawal_payouts
 
         self.clock.advance(hours=self.rng.choice([1, 25]))
         with on_commit_runs():
-            withdrawals.withdrawals_sweep(now=timezone.now())
+            withdrawal_payouts.withdrawals_sweep(now=timezone.now())
 
     def killed_worker(self):
         """A sweep or settlement dies mid-transaction, then Celery redelivers it and it runs again."""
-        from payments import ledger, services
+        from payments import services
+        from payments.wallet import settlement
 
         job = self.rng.choice(
-            [lambda: services.orders_sweep(now=timezone.now()), lambda: ledger.settle_due(now=timezone.now())]
+            [
+                lambda: services.orders_sweep(now=timezone.now()),
+                lambda: settlement.settle_due(now=timezone.now()),
+            ]
         )
         try:
             with transaction.atomic():
@@ -266,10 +270,10 @@ class World:
         from django.db.models import Sum
 
         from core.money import apply_bp
-        from payments import ledger
         from payments.models import Earning, Order, OrderEvent, Refund
+        from payments.wallet import ledger, ledger_check
 
-        result = ledger.ledger_check()
+        result = ledger_check.ledger_check()
         assert result.ok, (history, result.problems)
 
         fulfilled = self.log.fulfilled

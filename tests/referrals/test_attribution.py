@@ -10,9 +10,9 @@ from django.utils import timezone
 from core.models import WeChatIdentity
 from members.auth.services import user_signed_up
 from members.models import User
-from payments import ledger
 from payments.models import Order
 from payments.services import order_create
+from payments.wallet import ledger
 from referrals import attribution, promoters
 from referrals.models import BindingRefusal, Commission, ReferralBinding, ReferralLinkStat
 from tests.factories import UserFactory

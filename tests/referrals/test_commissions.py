@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from core.errors import ApplicationError
 from core.money import apply_bp
 from members.points.selectors import points_balance
-from payments import ledger
 from payments.gateways import sandbox
 from payments.models import Earning, Order, PaymentNotification, WithdrawalSettings
 from payments.services import order_create, payment_start
-from payments.withdrawals import withdrawal_request
+from payments.wallet import earnings, ledger, settlement
+from payments.wallet.withdrawals import withdrawal_request
 from referrals import agreements, attribution, commissions, promoters
 from referrals.models import Commission, PromoterPrice
 from tests.factories import UserFactory
@@ -53,9 +53,9 @@ def test_direct_commission_is_held_until_the_refund_window_passes(alice, bob):
     assert earning.order_id == order.pk and earning.hold_until == commission.hold_until
     assert ledger.balances(alice).pending_fen == 990
     # when settlement runs before the window ends nothing moves; after it, the money is available
-    ledger.settle_due(now=order.paid_at + timedelta(days=2))
+    settlement.settle_due(now=order.paid_at + timedelta(days=2))
     assert ledger.balances(alice).available_fen == 0
-    ledger.settle_due(now=order.paid_at + timedelta(days=3, seconds=1))
+    settlement.settle_due(now=order.paid_at + timedelta(days=3, seconds=1))
     balances = ledger.balances(alice)
     assert (balances.pending_fen, balances.available_fen) == (0, 990)
 
@@ -198,7 +198,7 @@ def test_refund_inside_the_window_voids_the_commission(alice, bob):
     commission = Commission.objects.select_related("earning").get()
     assert commission.status == "reversed" and commission.reversed_fen == 990
     assert commission.earning.status == Earning.Status.VOIDED
-    ledger.settle_due(now=timezone.now() + timedelta(days=10))
+    settlement.settle_due(now=timezone.now() + timedelta(days=10))
     balances = ledger.balances(alice)
     assert (balances.pending_fen, balances.available_fen, balances.receivable_fen) == (0, 0, 0)
 
@@ -208,10 +208,10 @@ def test_refund_after_settlement_claws_back_and_blocks_withdrawal(alice, bob):
     f.rule(rate_bp=1000)
     f.bind(bob, alice)
     order = create_paid_order(user=bob, item_type=TEST_ITEM, item_id="A")
-    ledger.settle_due(now=timezone.now() + timedelta(days=4))
+    settlement.settle_due(now=timezone.now() + timedelta(days=4))
     assert ledger.balances(alice).available_fen == 990
     # and she spent most of her balance through a deduction (a withdrawal in flight)
-    ledger.earning_deduct(user=alice, amount_fen=900, idempotency_key="test:spent", reason="已提现")
+    earnings.earning_deduct(user=alice, amount_fen=900, idempotency_key="test:spent", reason="已提现")
     # when the operator refunds Bob's order after the window
     refund_order(order=order)
     # then the commission is clawed back: available first, the rest owed (receivable negative)

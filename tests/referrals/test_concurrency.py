@@ -7,9 +7,9 @@ from django.db import connection
 from django.test import Client
 
 from core.errors import ApplicationError
-from payments import ledger
 from payments.models import Earning, Order, PaymentNotification
 from payments.services import order_create, payment_start
+from payments.wallet import ledger
 from referrals import attribution, group_buys
 from referrals.models import Commission, GroupBuy, GroupBuyMember, ReferralBinding
 from tests.concurrency import run_together

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from payments import ledger
 from payments.models import Order
 from payments.services import order_create
+from payments.wallet import ledger
 from referrals import group_buys
 from referrals.models import Commission, GroupBuy, GroupBuyMember
 from tests.factories import UserFactory

@@ -13,10 +13,10 @@ from rest_framework.test import APIClient
 
 from core.roles import FINANCE
 from members.models import User
-from payments import ledger, withdrawals
 from payments.gateways import sandbox
 from payments.models import Order
 from payments.services import payment_start
+from payments.wallet import ledger, settlement, withdrawal_approval, withdrawals
 from referrals import agreements, attribution
 from referrals.models import ReferralLinkStat
 from tests.factories import TierFactory, UserFactory
@@ -60,14 +60,14 @@ def test_share_signup_buy_settle_withdraw(client, alice):
     api.force_authenticate(alice)
     assert api.get("/api/v1/referrals/me/").json()["earnings"]["pending_fen"] == 36_000
     # when the settlement job runs with the clock moved past the 7-day membership refund window
-    ledger.settle_due(now=timezone.now() + timedelta(days=8))
+    settlement.settle_due(now=timezone.now() + timedelta(days=8))
     assert ledger.balances(alice).available_fen == 36_000
     # then Alice withdraws it through the sandbox payout
     finance = UserFactory(is_staff=True)
     finance.groups.add(Group.objects.get_or_create(name=FINANCE)[0])
     withdrawal = withdrawals.withdrawal_request(user=alice, amount_fen=36_000, method="sandbox", real_name="")
     with run_on_commit():
-        withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=finance)
+        withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=finance)
     withdrawal.refresh_from_db()
     sandbox.sandbox_finish_transfer(withdrawal.out_bill_no)
     withdrawal.refresh_from_db()

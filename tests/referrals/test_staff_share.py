@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from core.errors import ApplicationError
 from members.models import Onboarding
-from payments import ledger
 from payments.models import Earning, Order
+from payments.wallet import ledger, settlement
 from referrals import staff_share
 from referrals.models import StaffShareAdjustment, StaffShareMonth, StaffShareStatement
 from tests.factories import UserFactory
@@ -117,7 +117,7 @@ def test_refund_inside_the_month_lowers_volume_and_a_later_refund_is_deducted_ne
     assert statement.net_fen == 39 * 324_000 == 12_636_000
     assert statement.share_fen == 5 * WAN // 10 + (12_636_000 - 10 * WAN) * 800 // 10_000
     settled_share = statement.share_fen
-    ledger.settle_due(now=timezone.now() + timedelta(days=1))
+    settlement.settle_due(now=timezone.now() + timedelta(days=1))
     assert ledger.balances(rep).available_fen == settled_share
     # when another January order is refunded in February (after January was locked)
     refund_order(order=orders[1])
@@ -151,7 +151,7 @@ def test_deduction_larger_than_available_makes_receivable_negative(brackets, rep
     balances = ledger.balances(rep)
     assert balances.pending_fen == 16_200 and balances.receivable_fen == -16_200
     # settlement repays the receivable first
-    ledger.settle_due(now=timezone.now() + timedelta(days=1))
+    settlement.settle_due(now=timezone.now() + timedelta(days=1))
     balances = ledger.balances(rep)
     assert (balances.available_fen, balances.receivable_fen) == (0, 0)
 

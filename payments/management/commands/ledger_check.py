@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import ledger
 from payments.models import LedgerCheckRun
+from payments.wallet import ledger_check
 
 
 class Command(BaseCommand):
@@ -17,11 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["no_record"]:
-            result = ledger.ledger_check()
+            result = ledger_check.ledger_check()
             ok, problems = result.ok, result.problems
             counts = (result.transactions, result.entries, result.accounts)
         else:
-            run = ledger.ledger_check_record(trigger=LedgerCheckRun.Trigger.COMMAND)
+            run = ledger_check.ledger_check_record(trigger=LedgerCheckRun.Trigger.COMMAND)
             ok, problems = run.ok, run.problems
             counts = (run.transactions_checked, run.entries_checked, run.accounts_checked)
         summary = f"{counts[0]} transactions, {counts[1]} entries, {counts[2]} accounts"

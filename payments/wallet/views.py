@@ -17,10 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
 from core.ip import client_ip
-from core.money import MoneyError, yuan_to_fen
-from payments import wallet_selectors, withdrawals
 from payments.gateways.base import GatewayError
+from payments.gateways.sandbox import sandbox_finish_transfer
 from payments.models import PayoutMethod, Withdrawal
+from payments.wallet import selectors, withdrawal_payouts, withdrawals
+from payments.wallet.forms import WithdrawalRequestForm
 
 # What each step of a withdrawal means to the member (WithdrawalEvent.reason → text).
 EVENT_REASONS = {
@@ -43,11 +44,9 @@ EVENT_REASONS = {
 @login_required
 @require_GET
 def wallet(request: HttpRequest) -> HttpResponse:
-    summary = wallet_selectors.wallet_summary(request.user)
-    earnings = Paginator(wallet_selectors.earnings_for_user(request.user), 20).get_page(
-        request.GET.get("page")
-    )
-    recent = list(wallet_selectors.withdrawals_for_user(request.user)[:10])
+    summary = selectors.wallet_summary(request.user)
+    earnings = Paginator(selectors.earnings_for_user(request.user), 20).get_page(request.GET.get("page"))
+    recent = list(selectors.withdrawals_for_user(request.user)[:10])
     labels = dict(PayoutMethod.choices)
     context = {
         "summary": summary,
@@ -63,20 +62,20 @@ def wallet(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def wallet_withdraw(request: HttpRequest) -> HttpResponse:
-    try:
-        amount_fen = yuan_to_fen(request.POST.get("amount_yuan", ""))
-    except MoneyError:
-        messages.error(request, _("请输入正确的金额（元），最多两位小数"))
+    form = WithdrawalRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
         return redirect("payments:wallet")
+    data = form.cleaned_data
     try:
         withdrawal = withdrawals.withdrawal_request(
             user=request.user,
-            amount_fen=amount_fen,
-            method=request.POST.get("method", ""),
-            real_name=request.POST.get("real_name", ""),
-            bank_name=request.POST.get("bank_name", ""),
-            bank_account=request.POST.get("bank_account", ""),
-            request_id=request.POST.get("request_id", ""),
+            amount_fen=data["amount_yuan"],
+            method=data["method"],
+            real_name=data["real_name"],
+            bank_name=data["bank_name"],
+            bank_account=data["bank_account"],
+            request_id=data["request_id"],
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -88,7 +87,7 @@ def wallet_withdraw(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def withdrawal_detail(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
-    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
     context = {
         "withdrawal": withdrawal,
         "events": [
@@ -111,7 +110,7 @@ def withdrawal_detail(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def withdrawal_cancel(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
-    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
     try:
         withdrawals.withdrawal_cancel(withdrawal=withdrawal, user=request.user)
     except ApplicationError as exc:
@@ -126,13 +125,11 @@ def withdrawal_cancel(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
 def withdrawal_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
     """Confirm receipt. Sandbox: this page plays WeChat's confirm screen (signed notification to the
     real notify view). WeChat: the member confirmed in the mini-program; ask WeChat for the result."""
-    withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
     if withdrawal.status != Withdrawal.Status.WAIT_USER_CONFIRM:
         messages.error(request, _("该提现当前无需确认收款"))
         return redirect("payments:withdrawal_detail", withdrawal.pk)
     if withdrawal.method == PayoutMethod.SANDBOX:
-        from payments.gateways.sandbox import sandbox_finish_transfer
-
         try:
             status = sandbox_finish_transfer(withdrawal.out_bill_no)
         except GatewayError as exc:
@@ -141,7 +138,7 @@ def withdrawal_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse
         if status >= 300:
             messages.error(request, _("到账通知处理失败（%(s)s），请稍后刷新") % {"s": status})
     else:
-        withdrawals.withdrawal_sync(withdrawal=withdrawal)
+        withdrawal_payouts.withdrawal_sync(withdrawal=withdrawal)
     withdrawal.refresh_from_db()
     if withdrawal.status == Withdrawal.Status.PAID:
         messages.success(request, _("已到账，请在微信零钱中查看"))
@@ -152,7 +149,7 @@ def withdrawal_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse
 @require_POST
 def transfer_notify(request: HttpRequest) -> HttpResponse:
     """WeChat's MCHTRANSFER.BILL.FINISHED notifications (the notify_url of every transfer bill)."""
-    result = withdrawals.transfer_notification_handle(
+    result = withdrawal_payouts.transfer_notification_handle(
         body=request.body, meta=request.META, remote_addr=client_ip(request)
     )
     if result.status < 300:

@@ -1,22 +1,26 @@
-"""Admin for ledger accounts, transactions, earnings, settlement runs, ledger checks and the withdrawal queue.
+"""Admin of withdrawals: the withdrawal queue, the withdrawal settings, and the sandbox's transfer bills.
 
-Ledger records are read-only (entries are append-only in the database too). The only writes are the
-withdrawal actions — approve, reject, record a bank transfer, sync/cancel a WeChat transfer — which
-call `payments.withdrawals` (each leaves an audit row), the "run the ledger check now" button, and the
-withdrawal settings (audited here). All of them follow one rule, `core.roles.is_money_operator` (the
-财务 group, which `manage.py setup_roles` alone grants the matching model permissions): the services
-check it, and so does every admin action (`permissions=["money"]`, `core.admin_tools.MoneyActionsMixin`),
-button and page here — people outside finance never see a way to move money.
+The writes are the withdrawal actions — approve, reject, record a bank transfer, sync/cancel a WeChat
+transfer — which call payments.wallet.withdrawal_approval and payments.wallet.withdrawal_payouts
+(each leaves an audit row), and the withdrawal settings (audited here). All of them follow one rule,
+`core.roles.is_money_operator` (the 财务 group, which `manage.py setup_roles` alone grants the matching
+model permissions): the services check it, and so does every admin action (`permissions=["money"]`,
+`core.admin_tools.MoneyActionsMixin`), button and page here — people outside finance never see a way
+to move money.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -32,192 +36,23 @@ from core.admin_tools import (
 from core.crypto import mask_name
 from core.errors import ApplicationError
 from core.roles import is_money_operator
-from payments import ledger, withdrawals
-from payments.models import (
-    Account,
-    Earning,
-    Entry,
-    LedgerCheckRun,
-    SandboxTransfer,
-    SettlementRun,
-    Transaction,
-    Withdrawal,
-    WithdrawalEvent,
-    WithdrawalSettings,
-)
+from payments.models import SandboxTransfer, Withdrawal, WithdrawalEvent, WithdrawalSettings
+from payments.wallet import ledger, withdrawal_approval, withdrawal_payouts
 
-# ---- ledger ---------------------------------------------------------------------------------------------
+if TYPE_CHECKING:  # generic in django-stubs only: Django's admin classes are not subscriptable at runtime
+    from django_stubs_ext import StrOrPromise
+
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
 
 
-@admin.register(Account)
-class AccountAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "owner", "kind", "balance_display", "updated_at"]
-    list_filter = ["kind", ("user", admin.EmptyFieldListFilter)]
-    search_fields = ["user__username", "user__nickname", "user__member_no", "=user__id"]
-    list_select_related = ["user"]
-    readonly_fields = ["user", "kind", "balance_display", "created_at", "updated_at"]
-    fields = readonly_fields
-
-    @admin.display(description=_("所属"))
-    def owner(self, obj):
-        return obj.user if obj.user_id else _("平台（系统科目）")
-
-    @admin.display(description=_("余额"), ordering="balance_fen")
-    def balance_display(self, obj):
-        if obj.is_system:  # not cached (no hot row): summed from its entries on display
-            total = obj.entries.aggregate(total=Sum("amount_fen"))["total"] or 0
-            return yuan_display(total)
-        return yuan_display(obj.balance_fen)
-
-
-class EntryInline(FactRecordAdminMixin, admin.TabularInline):
-    model = Entry
-    extra = 0
-    fields = ["account", "amount_display"]
-    readonly_fields = fields
-
-    @admin.display(description=_("金额"))
-    def amount_display(self, obj):
-        return _("%(amount)s 分") % {"amount": f"{obj.amount_fen:+,d}"}
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("account", "account__user")
-
-
-@admin.register(Transaction)
-class TransactionAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "created_at", "kind", "user", "reference", "description", "idempotency_key"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["idempotency_key", "reference", "user__username", "user__nickname", "=user__id"]
-    list_select_related = ["user"]
-    date_hierarchy = "created_at"
-    readonly_fields = ["kind", "idempotency_key", "user", "reference", "description", "created_at"]
-    fields = readonly_fields
-    inlines = [EntryInline]
-
-
-@admin.register(Earning)
-class EarningAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "id",
-        "user",
-        "source",
-        "amount_display",
-        "reversed_display",
-        "status",
-        "hold_until",
-        "order",
-        "settled_run",
-        "created_at",
-    ]
-    list_filter = ["status", "source", ("hold_until", admin.DateFieldListFilter)]
-    search_fields = [
-        "user__username",
-        "user__nickname",
-        "user__member_no",
-        "=user__id",
-        "order__order_no",
-        "idempotency_key",
-    ]
-    list_select_related = ["user", "order"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Earning._meta.fields]
-
-    amount_display = yuan_column()
-
-    @admin.display(description=_("已冲回"), ordering="reversed_fen")
-    def reversed_display(self, obj):
-        return yuan_display(obj.reversed_fen) if obj.reversed_fen else "-"
-
-
-@admin.register(SettlementRun)
-class SettlementRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "id",
-        "started_at",
-        "status",
-        "earnings_count",
-        "members_count",
-        "amount_display",
-        "repaid_display",
-        "batches",
-        "max_batch_ms",
-        "finished_at",
-    ]
-    list_filter = ["status"]
-    date_hierarchy = "started_at"
-    readonly_fields = [f.name for f in SettlementRun._meta.fields]
-
-    amount_display = yuan_column(description=_("结算金额"), sortable=False)
-
-    @admin.display(description=_("偿还欠款"))
-    def repaid_display(self, obj):
-        return yuan_display(obj.repaid_fen)
-
-
-@admin.register(LedgerCheckRun)
-class LedgerCheckRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "result",
-        "trigger",
-        "transactions_checked",
-        "entries_checked",
-        "accounts_checked",
-        "problem_count",
-        "first_problem",
-        "duration_ms",
-    ]
-    list_filter = ["ok", "trigger"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in LedgerCheckRun._meta.fields]
-    change_list_template = "admin/payments/ledgercheckrun/change_list.html"
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_run_check": is_money_operator(request.user)}
-        return super().changelist_view(request, extra_context)
-
-    @admin.display(description=_("结果"), boolean=False, ordering="ok")
-    def result(self, obj):
-        if obj.ok:
-            return format_html('<span style="color:#137333">✔ {}</span>', _("平衡"))
-        return format_html('<strong style="color:#d93026">✘ {}</strong>', _("有差异"))
-
-    def get_urls(self):
-        return [
-            path("run/", self.admin_site.admin_view(self.run_view), name="payments_ledgercheckrun_run"),
-            *super().get_urls(),
-        ]
-
-    def run_view(self, request):
-        if request.method != "POST":
-            return redirect("admin:payments_ledgercheckrun_changelist")
-        if not is_money_operator(request.user):
-            raise PermissionDenied
-        run = ledger.ledger_check_record(trigger=LedgerCheckRun.Trigger.ADMIN)
-        if run.ok:
-            self.message_user(
-                request,
-                _("账本平衡：%(t)s 笔交易，%(a)s 个账户")
-                % {"t": run.transactions_checked, "a": run.accounts_checked},
-                messages.SUCCESS,
-            )
-        else:
-            self.message_user(
-                request,
-                _("账本检查发现 %(n)s 处差异：%(p)s") % {"n": run.problem_count, "p": run.first_problem},
-                messages.ERROR,
-            )
-        return redirect("admin:payments_ledgercheckrun_changelist")
-
-
-# ---- withdrawals ------------------------------------------------------------------------------------------
-
-
-class WithdrawalEventInline(FactRecordAdminMixin, admin.TabularInline):
+class WithdrawalEventInline(FactRecordAdminMixin, TabularInline):
     model = WithdrawalEvent
     extra = 0
-    fields = ["created_at", "from_status", "to_status", "reason", "actor", "details"]
+    fields = ("created_at", "from_status", "to_status", "reason", "actor", "details")
     readonly_fields = fields
 
 
@@ -230,7 +65,7 @@ class MarkPaidForm(forms.Form):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
+class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, ModelAdmin):
     """The withdrawal queue: finance approves (two people above the threshold), rejects, records bank
     transfers, and can ask WeChat for a transfer's state or cancel an unconfirmed one."""
 
@@ -258,7 +93,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
     date_hierarchy = "created_at"
     actions = ["approve_selected", "sync_selected", "cancel_unconfirmed_selected"]
     inlines = [WithdrawalEventInline]
-    readonly_fields = [
+    readonly_fields = (
         "user",
         "amount_display",
         "method",
@@ -288,35 +123,35 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
         "created_at",
         "member_balances",
         "operations",
-    ]
+    )
     fields = readonly_fields
 
     # ---- display ------------------------------------------------------------------------------------
     amount_display = yuan_column()
 
     @admin.display(description=_("审核"))
-    def approval_display(self, obj):
+    def approval_display(self, obj: Withdrawal) -> str:
         needed = 2 if obj.needs_second_approval else 1
         return f"{obj.approvals}/{needed}"
 
     @admin.display(description=_("收款人姓名"))
-    def payee_name(self, obj):
+    def payee_name(self, obj: Withdrawal) -> str:
         return mask_name(obj.real_name) or "-"
 
     @admin.display(description=_("收款 openid"))
-    def masked_payee_openid(self, obj):
+    def masked_payee_openid(self, obj: Withdrawal) -> str:
         return mask_identifier(obj.payee_openid)
 
     @admin.display(description=_("银行卡号"))
-    def masked_bank_account(self, obj):
+    def masked_bank_account(self, obj: Withdrawal) -> str:
         account = obj.bank_account or ""
         return f"{account[:4]} **** **** {account[-4:]}" if len(account) >= 8 else "-"
 
     @admin.display(description=_("会员余额"))
-    def member_balances(self, obj):
+    def member_balances(self, obj: Withdrawal) -> str:
         b = ledger.balances(obj.user)
         return format_html(
-            _("{}：{} · {}：{} · {}：{} · {}：{} · {}：{}"),
+            str(_("{}：{} · {}：{} · {}：{} · {}：{} · {}：{}")),
             _("冻结中"),
             yuan_display(b.pending_fen),
             _("可提现"),
@@ -330,7 +165,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
         )
 
     @admin.display(description=_("操作"))
-    def operations(self, obj):
+    def operations(self, obj: Withdrawal) -> str:
         if not obj.pk:
             return "-"
         links = []
@@ -348,20 +183,26 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
         )
 
     # ---- permissions and actions -----------------------------------------------------------------------
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: Withdrawal | None = None) -> list[Any]:
         fields = list(super().get_fields(request, obj))
         if not self.has_money_permission(request):
             fields.remove("operations")  # no approve / reject / mark-paid buttons for non-finance
         return fields
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Withdrawal | None = None) -> list[Any]:
         return self.get_fields(request, obj)
 
-    def _finance_or_403(self, request) -> None:
+    def _finance_or_403(self, request: HttpRequest) -> None:
         if not self.has_money_permission(request):
             raise PermissionDenied
 
-    def _run(self, request, queryset, call, done_message) -> None:
+    def _run(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Withdrawal],
+        call: Callable[[Withdrawal], object],
+        done_message: StrOrPromise,
+    ) -> None:
         self._finance_or_403(request)
         done = 0
         for withdrawal in queryset:
@@ -374,33 +215,33 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
             self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
     @admin.action(description=_("审核通过所选提现"), permissions=["money"])
-    def approve_selected(self, request, queryset):
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._run(
             request,
             queryset,
-            lambda w: withdrawals.withdrawal_approve(withdrawal=w, operator=request.user),
+            lambda w: withdrawal_approval.withdrawal_approve(withdrawal=w, operator=request.user),
             _("已审核 %(n)s 笔提现（达到双人审核金额的需另一位财务复核）"),
         )
 
     @admin.action(description=_("向微信查询所选转账状态"), permissions=["money"])
-    def sync_selected(self, request, queryset):
+    def sync_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._run(
             request,
             queryset,
-            lambda w: withdrawals.withdrawal_sync(withdrawal=w),
+            lambda w: withdrawal_payouts.withdrawal_sync(withdrawal=w),
             _("已同步 %(n)s 笔提现"),
         )
 
     @admin.action(description=_("撤销所选未确认收款的转账（金额退回）"), permissions=["money"])
-    def cancel_unconfirmed_selected(self, request, queryset):
+    def cancel_unconfirmed_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
         self._run(
             request,
             queryset,
-            lambda w: withdrawals.withdrawal_cancel_transfer(withdrawal=w, operator=request.user),
+            lambda w: withdrawal_payouts.withdrawal_cancel_transfer(withdrawal=w, operator=request.user),
             _("已提交撤销 %(n)s 笔转账"),
         )
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/approve/", view(self.approve_view), name="payments_withdrawal_approve"),
@@ -409,12 +250,12 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
             *super().get_urls(),
         ]
 
-    def approve_view(self, request, pk: int):
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._finance_or_403(request)
         withdrawal = get_object_or_404(Withdrawal, pk=pk)
         if request.method == "POST":
             try:
-                result = withdrawals.withdrawal_approve(withdrawal=withdrawal, operator=request.user)
+                result = withdrawal_approval.withdrawal_approve(withdrawal=withdrawal, operator=request.user)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
@@ -425,13 +266,15 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
             return redirect("admin:payments_withdrawal_change", pk)
         return self._form_page(request, withdrawal, None, _("审核通过提现"), _("确认审核通过"))
 
-    def reject_view(self, request, pk: int):
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._finance_or_403(request)
         withdrawal = get_object_or_404(Withdrawal, pk=pk)
-        form = RejectForm(request.POST or None)
+        # Bound on every POST, even an empty one, so a missing field is shown as an error (never a
+        # silent redisplay) and nothing changes until the form is valid.
+        form = RejectForm(request.POST) if request.method == "POST" else RejectForm()
         if request.method == "POST" and form.is_valid():
             try:
-                withdrawals.withdrawal_reject(
+                withdrawal_approval.withdrawal_reject(
                     withdrawal=withdrawal, operator=request.user, reason=form.cleaned_data["reason"]
                 )
             except ApplicationError as exc:
@@ -441,13 +284,15 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
                 return redirect("admin:payments_withdrawal_change", pk)
         return self._form_page(request, withdrawal, form, _("驳回提现"), _("确认驳回"))
 
-    def mark_paid_view(self, request, pk: int):
+    def mark_paid_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._finance_or_403(request)
         withdrawal = get_object_or_404(Withdrawal, pk=pk)
-        form = MarkPaidForm(request.POST or None)
+        form = (
+            MarkPaidForm(request.POST) if request.method == "POST" else MarkPaidForm()
+        )  # bound on every POST
         if request.method == "POST" and form.is_valid():
             try:
-                withdrawals.withdrawal_mark_paid(
+                withdrawal_approval.withdrawal_mark_paid(
                     withdrawal=withdrawal,
                     operator=request.user,
                     bank_reference=form.cleaned_data["bank_reference"],
@@ -459,7 +304,14 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
                 return redirect("admin:payments_withdrawal_change", pk)
         return self._form_page(request, withdrawal, form, _("记录银行卡打款"), _("确认已打款"))
 
-    def _form_page(self, request, withdrawal, form, title, submit):
+    def _form_page(
+        self,
+        request: HttpRequest,
+        withdrawal: Withdrawal,
+        form: forms.Form | None,
+        title: StrOrPromise,
+        submit: StrOrPromise,
+    ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -474,7 +326,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin)
 
 
 @admin.register(WithdrawalSettings)
-class WithdrawalSettingsAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class WithdrawalSettingsAdmin(AuditedChangesMixin, ModelAdmin):
     """Limits, the dual-approval threshold and the transfer scene: finance edits them, audited."""
 
     list_display = [
@@ -486,23 +338,23 @@ class WithdrawalSettingsAdmin(AuditedChangesMixin, admin.ModelAdmin):
         "transfer_scene_id",
     ]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return is_money_operator(request.user) and not WithdrawalSettings.objects.exists()
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: WithdrawalSettings | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: WithdrawalSettings | None = None) -> bool:
         return is_money_operator(request.user)
 
 
 @admin.register(SandboxTransfer)
-class SandboxTransferAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class SandboxTransferAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = ["out_bill_no", "state", "amount_fen", "created_at", "updated_at"]
     list_filter = ["state"]
     search_fields = ["out_bill_no", "transfer_bill_no"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "out_bill_no",
         "transfer_bill_no",
         "state",
@@ -511,9 +363,9 @@ class SandboxTransferAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         "fail_reason",
         "created_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="openid")
-    def masked_openid(self, obj):
+    def masked_openid(self, obj: SandboxTransfer) -> str:
         return mask_identifier(obj.openid)

@@ -12,18 +12,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.api import PAGE_PARAMETERS, Pagination, error_responses, paginated
-from payments import wallet_selectors, withdrawals
 from payments.models import Earning, PayoutMethod, Withdrawal
+from payments.wallet import selectors, withdrawal_payouts, withdrawals
 
 
-class WithdrawalOutputSerializer(serializers.Serializer):
+class WithdrawalOutputSerializer(serializers.Serializer[Any]):  # Any: also serialises pages (many=True)
     class Meta:
         ref_name = "WalletWithdrawal"
 
@@ -51,7 +54,7 @@ class WithdrawalOutputSerializer(serializers.Serializer):
 class WalletApi(APIView):
     """Balances and withdrawal limits of the caller."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "Wallet"
 
@@ -69,8 +72,8 @@ class WalletApi(APIView):
         can_withdraw = serializers.BooleanField()
 
     @extend_schema(operation_id="wallet_retrieve", responses={200: OutputSerializer, **error_responses(401)})
-    def get(self, request):
-        summary = wallet_selectors.wallet_summary(request.user)
+    def get(self, request: Request) -> Response:
+        summary = selectors.wallet_summary(request.user)
         b = summary.balances
         body = {
             "pending_fen": b.pending_fen,
@@ -92,11 +95,11 @@ class WalletApi(APIView):
 class EarningsApi(APIView):
     """The caller's earnings, newest first, each with the order it came from (if any)."""
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WalletEarning"
 
-        class OrderSerializer(serializers.Serializer):
+        class OrderSerializer(serializers.Serializer[Any]):
             class Meta:
                 ref_name = "WalletEarningOrder"
 
@@ -107,7 +110,8 @@ class EarningsApi(APIView):
             paid_at = serializers.DateTimeField(allow_null=True)
 
         id = serializers.IntegerField()
-        source = serializers.CharField()
+        # A field named `source` shadows Field.source (a string) in the stubs; DRF itself allows it.
+        source = serializers.CharField()  # type: ignore[assignment]
         source_display = serializers.CharField(source="source_label")
         amount_fen = serializers.IntegerField()
         reversed_fen = serializers.IntegerField()
@@ -124,11 +128,9 @@ class EarningsApi(APIView):
         parameters=PAGE_PARAMETERS,
         responses={200: paginated(OutputSerializer, name="WalletEarningList"), **error_responses(401)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            wallet_selectors.earnings_for_user(request.user), request, view=self
-        )
+        page = paginator.paginate_queryset(selectors.earnings_for_user(request.user), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
@@ -137,7 +139,7 @@ class WithdrawalsApi(APIView):
 
     throttle_scope = "withdrawal"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WithdrawalRequestInput"
 
@@ -164,7 +166,7 @@ class WithdrawalsApi(APIView):
             help_text="client-chosen idempotency key: repeating it returns the first request",
         )
 
-    def get_throttles(self):
+    def get_throttles(self) -> list[BaseThrottle]:
         # Only requesting money is throttled; reading the list is not.
         throttles = super().get_throttles()
         if self.request.method == "POST":
@@ -179,11 +181,9 @@ class WithdrawalsApi(APIView):
             **error_responses(401),
         },
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = Pagination()
-        page = paginator.paginate_queryset(
-            wallet_selectors.withdrawals_for_user(request.user), request, view=self
-        )
+        page = paginator.paginate_queryset(selectors.withdrawals_for_user(request.user), request, view=self)
         return paginator.get_paginated_response(WithdrawalOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -199,7 +199,7 @@ class WithdrawalsApi(APIView):
             **error_responses(401, 429),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -213,8 +213,8 @@ class WithdrawalDetailApi(APIView):
         operation_id="wallet_withdrawals_retrieve",
         responses={200: WithdrawalOutputSerializer, **error_responses(401, 404)},
     )
-    def get(self, request, withdrawal_id: int):
-        withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    def get(self, request: Request, withdrawal_id: int) -> Response:
+        withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
         return Response(WithdrawalOutputSerializer(withdrawal).data)
 
 
@@ -224,8 +224,8 @@ class WithdrawalCancelApi(APIView):
         request=None,
         responses={200: WithdrawalOutputSerializer, **error_responses(401, 404, 409)},
     )
-    def post(self, request, withdrawal_id: int):
-        withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+    def post(self, request: Request, withdrawal_id: int) -> Response:
+        withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
         withdrawal = withdrawals.withdrawal_cancel(withdrawal=withdrawal, user=request.user)
         return Response(WithdrawalOutputSerializer(withdrawal).data)
 
@@ -234,7 +234,7 @@ class WithdrawalConfirmApi(APIView):
     """The confirm-receipt step of 商家转账: GET the arguments of `wx.requestMerchantTransfer`; after its
     success callback, POST so the server asks WeChat and returns the withdrawal's status."""
 
-    class ParamsSerializer(serializers.Serializer):
+    class ParamsSerializer(serializers.Serializer[Any]):
         class Meta:
             ref_name = "WithdrawalConfirmParams"
 
@@ -251,9 +251,9 @@ class WithdrawalConfirmApi(APIView):
             **error_responses(401, 404),
         },
     )
-    def get(self, request, withdrawal_id: int):
-        withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
-        params = withdrawals.confirm_params(withdrawal=withdrawal)
+    def get(self, request: Request, withdrawal_id: int) -> Response:
+        withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+        params = withdrawal_payouts.confirm_params(withdrawal=withdrawal)
         body = {
             "mch_id": params["mchId"],
             "app_id": params["appId"],
@@ -267,8 +267,8 @@ class WithdrawalConfirmApi(APIView):
         request=None,
         responses={200: WithdrawalOutputSerializer, **error_responses(401, 404)},
     )
-    def post(self, request, withdrawal_id: int):
-        withdrawal = wallet_selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
-        withdrawals.withdrawal_sync(withdrawal=withdrawal)
+    def post(self, request: Request, withdrawal_id: int) -> Response:
+        withdrawal = selectors.withdrawal_get_for_user(user=request.user, withdrawal_id=withdrawal_id)
+        withdrawal_payouts.withdrawal_sync(withdrawal=withdrawal)
         withdrawal.refresh_from_db()
         return Response(WithdrawalOutputSerializer(withdrawal).data)

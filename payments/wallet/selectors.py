@@ -4,24 +4,26 @@ a member sees only their own earnings and withdrawals; anything else is a 404)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from payments import ledger
 from payments.models import Earning, Withdrawal, WithdrawalSettings
+from payments.wallet import ledger
+from payments.wallet.withdrawals import REAL_NAME_FROM_FEN, local_day_start, payout_methods
 
 
-def earnings_for_user(user) -> QuerySet[Earning]:
+def earnings_for_user(user: Any) -> QuerySet[Earning]:
     return Earning.objects.filter(user_id=user.pk).select_related("order").order_by("-id")
 
 
-def withdrawals_for_user(user) -> QuerySet[Withdrawal]:
+def withdrawals_for_user(user: Any) -> QuerySet[Withdrawal]:
     return Withdrawal.objects.filter(user_id=user.pk).order_by("-id")
 
 
-def withdrawal_get_for_user(*, user, withdrawal_id) -> Withdrawal:
+def withdrawal_get_for_user(*, user: Any, withdrawal_id: int | str) -> Withdrawal:
     """The withdrawal if it is this member's; 404 otherwise (never leak existence)."""
     if not getattr(user, "is_authenticated", False):
         raise Http404
@@ -51,12 +53,10 @@ class WalletSummary:
         return b.owed_fen == 0 and b.available_fen >= self.min_amount_fen and self.withdrawals_left_today > 0
 
 
-def wallet_summary(user) -> WalletSummary:
-    from payments.withdrawals import REAL_NAME_FROM_FEN, _today_start, payout_methods
-
+def wallet_summary(user: Any) -> WalletSummary:
     conf = WithdrawalSettings.current()
     used_today = (
-        Withdrawal.objects.filter(user_id=user.pk, created_at__gte=_today_start(timezone.now()))
+        Withdrawal.objects.filter(user_id=user.pk, created_at__gte=local_day_start(timezone.now()))
         .exclude(status=Withdrawal.Status.CANCELLED)
         .count()
     )
