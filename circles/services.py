@@ -510,7 +510,7 @@ def circle_member_remove(
         raise ApplicationError("cannot_remove_owner", _("不能移出圈主"))
     if membership.role == Role.ADMIN and not access.is_owner:
         raise ApplicationError("permission_denied", _("只有圈主可以移出管理员"), status_code=403)
-    from payments import services as payment_services
+    from payments.orders.refunds import refund_request
 
     with transaction.atomic():
         locked = CircleMembership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
@@ -528,7 +528,7 @@ def circle_member_remove(
         locked.save()
         _event(locked, Event.REMOVED, actor=actor, refund=bool(refund), reason=reason[:200])
         if order is not None:
-            payment_services.refund_request(
+            refund_request(
                 order=order,
                 amount_fen=None,
                 reason=(reason or _("圈主移出成员并退款"))[:200],
@@ -1257,8 +1257,8 @@ def paid_question_revoke(*, order, refund) -> None:
 def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bool:
     """An unanswered paid question past its deadline: refund the asker in full (the WeChat refund is
     submitted after commit) and mark it; `paid_question_revoke` marks it refunded when WeChat confirms."""
-    from payments import services as payment_services
     from payments.models import Order
+    from payments.orders.refunds import refund_system_request
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -1272,7 +1272,7 @@ def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bo
         order = Order.objects.get(order_no=question.order_no)
         if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             try:
-                payment_services.refund_system_request(
+                refund_system_request(
                     order=order,
                     reason=_("嘉宾未在期限内回答，自动退款"),
                     cause=f"paid_question_expired:{question.pk}",

@@ -31,7 +31,7 @@ TAG_CAMPS = ["camps"]
 
 
 def _checkout_url(item_type: str, item_id) -> str:
-    from payments.services import web_checkout_url
+    from payments.orders.checkout import web_checkout_url
 
     return web_checkout_url(item_type=item_type, item_id=str(item_id))
 

@@ -109,7 +109,7 @@ def _source_for_order(order) -> str:
 
 def _free_grant() -> bool:
     """True while payments.order_create_free prices an item (points redemption, operator grant)."""
-    from payments.services import FREE_GRANT
+    from payments.orders.checkout import FREE_GRANT
 
     return FREE_GRANT.get()
 
@@ -333,7 +333,7 @@ def event_register(*, user, event: Event, now: datetime | None = None) -> EventR
             _ticket_notice(registration)
             return registration
         # Paid: hold the seat while the member pays (as long as an order lives).
-        from payments.services import order_ttl
+        from payments.orders.checkout import order_ttl
 
         registration.status = R.PENDING
         registration.source = Source.PURCHASE
@@ -418,10 +418,10 @@ def _refund_later(order, *, reason: str) -> None:
     """The system owes this paid order a full refund: mark it so (payments records the mark in the
     paying transaction) and refund it after commit. The task refunds marked orders only."""
     from courses import tasks
-    from payments import services as payment_services
+    from payments.orders.refunds import order_auto_refund_mark
 
     order_no = order.order_no
-    if not payment_services.order_auto_refund_mark(order_no=order_no, reason=str(reason), order=order):
+    if not order_auto_refund_mark(order_no=order_no, reason=str(reason), order=order):
         logger.error("order %s could not be marked for an automatic refund (not paid?)", order_no)
         return
     transaction.on_commit(lambda: tasks.refund_order.delay(order_no, str(reason)))
@@ -433,9 +433,9 @@ def order_refund_for(*, order_no: str, reason: str = "") -> None:
     Only an order `_refund_later` marked is refunded, with the reason recorded at marking time
     (`reason` is kept for the task's signature and ignored): an order number from anywhere else
     (a periodic task an operator typed in, a shell) changes nothing."""
-    from payments import services as payment_services
+    from payments.orders.refunds import order_auto_refund_start
 
-    payment_services.order_auto_refund_start(order_no=order_no)
+    order_auto_refund_start(order_no=order_no)
 
 
 def event_revoke(*, order, refund) -> bool:
@@ -510,8 +510,8 @@ def tier_ticket_refund_terms(*, order, amount_fen: int) -> list[items.RefundTerm
 def event_cancel(*, user, event: Event) -> EventRegistration:
     """The member gives up their place: a waitlist place or a free/tier ticket at once; a paid ticket
     through a self-service refund of its order (inside the refund window: until N hours before start)."""
-    from payments import services as payment_services
     from payments.models import Order
+    from payments.orders.refunds import refund_request
 
     with transaction.atomic():
         event = _lock_event(event.pk)
@@ -525,7 +525,7 @@ def event_cancel(*, user, event: Event) -> EventRegistration:
         if registration.status == R.CONFIRMED and registration.order_no:
             order = Order.objects.get(order_no=registration.order_no)
             if order.amount_fen > 0:
-                payment_services.refund_request(
+                refund_request(
                     order=order,
                     amount_fen=None,
                     reason=_("取消报名"),

@@ -90,7 +90,7 @@ class MembershipDaysItemType(items.ItemType):
     integer_ids = False
 
     def quote(self, *, user, item_id: str) -> items.Quote:
-        from payments.services import FREE_GRANT
+        from payments.orders.checkout import FREE_GRANT
 
         if not FREE_GRANT.get():
             raise items.ItemUnavailable(_("会员天数只能通过积分兑换或赠送获得"))

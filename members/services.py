@@ -1266,7 +1266,7 @@ def profile_update(
 def points_redeem(*, user: User, reward_id: int, idempotency_key: str) -> Redemption:
     """Spend points on a reward, exactly once per key: the points, the free order (which the item's
     own `fulfill` grants) and the stock move in one transaction, or not at all."""
-    from payments.services import order_create_free
+    from payments.orders.checkout import order_create_free
 
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 64:

@@ -94,20 +94,21 @@ def seed_late(*, stdout, history: bool = False) -> None:
 def demo_buy(*, user, item_type: str, item_id: str, referral_code: str = ""):
     """Buy an item for a demo persona through the real path (order, sandbox payment, signed notification),
     so every page agrees: the order list, the benefit, the promoter's commission. Idempotent per item."""
-    from payments import services
     from payments.gateways import sandbox
     from payments.models import Order
+    from payments.orders.checkout import order_create
+    from payments.orders.payment_attempts import payment_start
 
     paid = Order.objects.filter(
         user=user, item_type=item_type, item_id=str(item_id), status=Order.Status.PAID
     ).first()
     if paid is not None or not settings.PAYMENTS_SANDBOX_ENABLED:
         return paid
-    order = services.order_create(
+    order = order_create(
         user=user, item_type=item_type, item_id=str(item_id), channel="sandbox", referral_code=referral_code
     )
     if order.status == Order.Status.PENDING:
-        payment = services.payment_start(order=order, channel="sandbox")
+        payment = payment_start(order=order, channel="sandbox")
         sandbox.sandbox_pay(payment.out_trade_no)
         order.refresh_from_db()
     return order

@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from core.api import error_responses
 from core.errors import ApplicationError
-from payments import selectors
 from payments.gateways.base import GatewayError
 from payments.models import Channel, Order
+from payments.orders import selectors
 
 
 class OrderSandboxPayApi(APIView):

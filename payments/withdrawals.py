@@ -254,7 +254,7 @@ def withdrawal_request(
             real_name = ""  # not needed below ¥2,000: do not collect personal data we do not use
         if method == PayoutMethod.WECHAT:
             from payments.models import Channel
-            from payments.services import payer_openid_for
+            from payments.orders.payment_attempts import payer_openid_for
 
             payee_openid = payer_openid_for(user=user, channel=Channel.WECHAT_MINIPROGRAM)
             payee_appid = settings.WECHAT_MINIPROGRAM_APPID
@@ -728,7 +728,8 @@ def transfer_notification_handle(*, body: bytes, meta: dict, remote_addr: str = 
     from django.db import IntegrityError
 
     from payments.gateways.wechatpay import transfer_state_from
-    from payments.services import NotifyResult, _finish, notification_receive
+    from payments.orders.notifications import NotifyResult, notification_receive
+    from payments.orders.notifications import notification_finish as _finish
 
     note, verified, answer = notification_receive(body=body, meta=meta, remote_addr=remote_addr)
     if answer is not None:

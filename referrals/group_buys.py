@@ -5,8 +5,8 @@ order of item type `group_buy` whose item id is the seat id. Places are reserved
 the group row lock, so the last place can never be given twice; a reservation lapses with the
 order (`reserved_until`). When the N-th seat is paid the group succeeds inside that payment's
 transaction and every paid member receives the underlying item through
-`payments.services.order_create_free` (exactly once per seat: `granted_order` is set in the same
-transaction). An expired group is refunded by the sweep through `payments.services.refund_request`.
+`payments.orders.checkout.order_create_free` (exactly once per seat: `granted_order` is set in the same
+transaction). An expired group is refunded by the sweep through `payments.orders.refunds.refund_request`.
 
 Lock order: payments.Order (held by payments in fulfil/revoke) → GroupBuy → GroupBuyMember. The
 sweep never holds a group lock while it asks payments to refund.
@@ -45,7 +45,7 @@ class GroupBuyRefused(ApplicationError):
 
 def seat_hold() -> timedelta:
     """How long a reserved place waits for its payment: the order's lifetime plus a margin."""
-    from payments.services import order_ttl
+    from payments.orders.checkout import order_ttl
 
     return order_ttl() + timedelta(minutes=5)
 
@@ -289,7 +289,7 @@ def _grant_all(group: GroupBuy) -> None:
 
 def group_seat_grant(*, seat: GroupBuyMember, group: GroupBuy) -> None:
     """Give one paid member the underlying item (a zero-amount order). Caller holds the seat lock."""
-    from payments.services import order_create_free
+    from payments.orders.checkout import order_create_free
 
     if seat.granted_order_id is not None or seat.status != M.PAID:
         return
@@ -428,7 +428,7 @@ def seats_due_for_refund() -> list[int]:
 def group_buy_refund_seat(*, seat_id: int) -> bool:
     """Ask payments to refund a seat that must be refunded (not inside any lock of ours). Idempotent."""
     from payments.models import Order
-    from payments.services import refund_system_request
+    from payments.orders.refunds import refund_system_request
 
     seat = GroupBuyMember.objects.select_related("order", "group").filter(pk=seat_id).first()
     if seat is None or not seat.needs_refund or seat.order is None:

@@ -301,7 +301,7 @@ def _deliver(headers: dict[str, str], body: bytes) -> int:
     """POST a notification to the real notify view, in-process (works under runserver and workers)."""
     from django.test import RequestFactory
 
-    from payments.order_views import wechatpay_notify
+    from payments.orders.views import wechatpay_notify
 
     path = settings.WECHATPAY_NOTIFY_URL
     if "://" in path:

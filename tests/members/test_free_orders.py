@@ -1,4 +1,4 @@
-"""payments.services.order_create_free: a zero-amount order paid at once through the normal paid path."""
+"""payments.orders.checkout.order_create_free: a zero-amount order paid at once through the normal paid path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from core.errors import ApplicationError
 from payments import items
 from payments.models import Order, OrderEvent
-from payments.services import FREE_GRANT, order_create_free, refund_request
+from payments.orders.checkout import FREE_GRANT, order_create_free
+from payments.orders.refunds import refund_request
 from tests.payments.catalog import TEST_ITEM, register_test_items
 
 

@@ -21,8 +21,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from members.models import PointsAccount, PointsEntry
-from payments import services
 from payments.models import Order, Payment, PaymentNotification
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.wechat_support import api_client, deliver, give_openid
 
@@ -64,8 +65,8 @@ def counted(call):
 
 def test_fresh_and_duplicate_notifications_stay_within_their_budgets(buyer, fake_wechat, _test_items):
     def pending_payment():
-        order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-        return order, services.payment_start(order=order)
+        order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+        return order, payment_start(order=order)
 
     deliver(*fake_wechat.pay(pending_payment()[1].out_trade_no))  # warm: first-use caches, clients
     order, payment = pending_payment()

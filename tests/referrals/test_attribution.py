@@ -12,7 +12,7 @@ from members.models import User
 from members.services import user_signed_up
 from payments import ledger
 from payments.models import Order
-from payments.services import order_create
+from payments.orders.checkout import order_create
 from referrals import services
 from referrals.models import BindingRefusal, Commission, ReferralBinding, ReferralLinkStat
 from tests.factories import UserFactory

@@ -15,7 +15,8 @@ from members.selectors import points_balance
 from payments import ledger
 from payments.gateways import sandbox
 from payments.models import Earning, Order, PaymentNotification, WithdrawalSettings
-from payments.services import order_create, payment_start
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from payments.withdrawals import withdrawal_request
 from referrals import commissions, services
 from referrals.models import Commission, PromoterPrice

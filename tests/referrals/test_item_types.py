@@ -6,7 +6,7 @@ import pytest
 
 from circles import services as circle_services
 from payments import items, ledger
-from payments.services import order_create_free
+from payments.orders.checkout import order_create_free
 from referrals import group_buys
 from referrals.models import Commission
 from tests.circles import factories as circle_f

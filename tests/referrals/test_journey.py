@@ -16,7 +16,7 @@ from members.models import User
 from payments import ledger, withdrawals
 from payments.gateways import sandbox
 from payments.models import Order
-from payments.services import payment_start
+from payments.orders.payment_attempts import payment_start
 from referrals import services
 from referrals.models import ReferralLinkStat
 from tests.factories import TierFactory, UserFactory

@@ -13,9 +13,13 @@ from rest_framework.views import APIView
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from core.text import IDENTIFIER
-from payments import items, selectors, services
+from payments import items
 from payments.models import Channel, Order, Payment
-from payments.order_views import client_ip
+from payments.orders import selectors
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.refunds import refund_request
+from payments.orders.views import client_ip
 
 PLATFORMS = ["ios", "android", "windows", "mac", "devtools", "ohos", "web", ""]
 
@@ -110,7 +114,7 @@ class OrdersApi(APIView):
         kind = items.get(values["item_type"])
         if kind.integer_ids and not values["item_id"].isdigit():
             raise items.ItemUnavailable()
-        order = services.order_create(
+        order = order_create(
             user=request.user,
             item_type=values["item_type"],
             item_id=values["item_id"],
@@ -121,9 +125,7 @@ class OrdersApi(APIView):
         payment = None
         if order.status == Order.Status.PENDING:
             try:
-                payment = services.payment_start(
-                    order=order, channel=order.channel, client_ip=client_ip(request)
-                )
+                payment = payment_start(order=order, channel=order.channel, client_ip=client_ip(request))
             except ApplicationError as exc:
                 exc.extra = {**exc.extra, "order_no": order.order_no}
                 raise
@@ -171,7 +173,7 @@ class OrderDetailApi(APIView):
                 and payment.status == Payment.Status.PREPAID
                 and cache.add(f"payments:status-sync:{payment.pk}", 1, timeout=5)
             ):
-                services.payment_sync(payment=payment)
+                payment_sync(payment=payment)
                 order.refresh_from_db()
         return Response(self.OutputSerializer(order).data)
 
@@ -243,7 +245,7 @@ class OrderRefundApi(APIView):
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.refund_request(
+        refund_request(
             order=order,
             amount_fen=None,
             reason=data.validated_data["reason"],

@@ -1,11 +1,13 @@
-"""payments selectors: reads of orders, shared by pages and the API (one visibility rule)."""
+"""Order reads shared by pages, the API and the services: visibility, payments, the refund window."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from payments import items
 from payments.models import Order, Payment, Refund
@@ -40,9 +42,15 @@ def order_active_refund(order: Order) -> Refund | None:
     return order.refunds.filter(status__in=Refund.ACTIVE).order_by("-created_at").first()
 
 
-def order_can_self_refund(order: Order) -> bool:
-    from payments.services import refund_window_open
+def refund_window_open(order: Order, *, now: datetime | None = None) -> bool:
+    """Whether the buyer may still refund the order themselves (the item type's refund window)."""
+    if order.paid_at is None:
+        return False
+    window = items.get(order.item_type).refund_window_for(order=order)
+    return (now or timezone.now()) <= order.paid_at + window
 
+
+def order_can_self_refund(order: Order) -> bool:
     return order.status == Order.Status.PAID and refund_window_open(order)
 
 

@@ -1,0 +1,83 @@
+"""The order's state machine: the legal moves, the one function that makes them, and the paid move.
+
+Every change of `Order.status` goes through `order_transition` (one table of legal moves, one
+`OrderEvent` per move, docs/architecture.md §4). `order_mark_paid` is the paid move with its
+exactly-once effects (the item type's `fulfill`, then the paid listeners), shared by a confirmed
+payment and a free order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from payments import items
+from payments.models import Order, OrderEvent, Payment
+from payments.orders.errors import IllegalTransition
+
+S = Order.Status
+
+# The only legal moves of an order; everything else is refused (django-oscar `set_status`).
+TRANSITIONS: dict[str, set[str]] = {
+    S.PENDING: {S.PAID, S.CLOSED},
+    S.PAID: {S.REFUNDING},
+    S.REFUNDING: {S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED},
+    S.PARTIALLY_REFUNDED: {S.REFUNDING},
+    S.CLOSED: set(),
+    S.REFUNDED: set(),
+}
+
+
+def order_transition(
+    *,
+    order: Order,
+    to: str,
+    reason: str,
+    actor: Any = None,
+    updates: dict[str, Any] | None = None,
+    **details: Any,
+) -> OrderEvent:
+    """Move a LOCKED order to `to`, refusing illegal moves, and write the audit row.
+
+    `updates` are other fields saved in the same UPDATE (e.g. paid_at).
+    """
+    if to not in TRANSITIONS.get(order.status, set()):
+        raise IllegalTransition(order, to)
+    event = OrderEvent.record(
+        order=order, from_status=order.status, to_status=to, reason=reason, actor=actor, details=details
+    )
+    order.status = to
+    fields = ["status", "updated_at"]
+    for name, value in (updates or {}).items():
+        setattr(order, name, value)
+        fields.append(name)
+    if to == S.CLOSED:
+        order.closed_at = timezone.now()
+        fields.append("closed_at")
+    order.save(update_fields=fields)
+    return event
+
+
+def order_lock(pk: int) -> Order:
+    """The order, locked for the rest of the transaction (parent before child: lock it first)."""
+    return Order.objects.select_for_update(of=("self",)).get(pk=pk)
+
+
+def order_mark_paid(*, order: Order, payment: Payment | None, paid_at: datetime, reason: str) -> None:
+    """Inside the lock: the one paid transition, then fulfil and listeners (same transaction)."""
+    updates: dict[str, Any] = {"paid_at": paid_at}
+    if payment is not None and order.channel != payment.channel:
+        updates["channel"] = payment.channel
+    order_transition(
+        order=order,
+        to=S.PAID,
+        reason=reason,
+        updates=updates,
+        out_trade_no=payment.out_trade_no if payment else "",
+        transaction_id=(payment.transaction_id or "") if payment else "",
+    )
+    items.get(order.item_type).fulfill(order=order)
+    for listener in items.paid_listeners():
+        listener(order)
