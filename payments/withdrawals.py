@@ -34,7 +34,8 @@ from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
 from core.roles import is_money_operator
 from payments import ledger
-from payments.gateways.base import GatewayError, TransferRequest, TransferState, transfer_gateway_for
+from payments.gateways import transfer_gateway_for
+from payments.gateways.base import GatewayError, TransferRequest, TransferState
 from payments.models import (
     AccountKind,
     PaymentNotification,

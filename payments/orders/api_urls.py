@@ -2,16 +2,10 @@
 
 from django.urls import path
 
-from payments import sandbox_apis
 from payments.orders import apis
 
 urlpatterns = [
     path("orders/", apis.OrdersApi.as_view(), name="api-orders"),
     path("orders/<str:order_no>/", apis.OrderDetailApi.as_view(), name="api-order-detail"),
     path("orders/<str:order_no>/refund/", apis.OrderRefundApi.as_view(), name="api-order-refund"),
-    path(
-        "orders/<str:order_no>/sandbox-pay/",
-        sandbox_apis.OrderSandboxPayApi.as_view(),
-        name="api-order-sandbox-pay",
-    ),
 ]

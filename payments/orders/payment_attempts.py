@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.models import WeChatIdentity
-from payments.gateways.base import GatewayError, PrepayRequest, gateway_for
+from payments.gateways import gateway_for
+from payments.gateways.base import GatewayError, PrepayRequest
 from payments.gateways.wechatpay import appid_for
 from payments.models import Channel, Order, Payment
 from payments.orders.checkout import channel_check

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from payments import items
-from payments.gateways.base import GatewayError, RefundState, gateway_for
+from payments.gateways import gateway_for
+from payments.gateways.base import GatewayError, RefundState
 from payments.models import Order, Payment, Refund
 from payments.orders.errors import AmountMismatch, unknown_record
 from payments.orders.selectors import refund_window_open

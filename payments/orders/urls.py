@@ -1,4 +1,6 @@
-"""Page URLs of orders: checkout, cashier, result, my orders, sandbox cashier, WeChat Pay notify.
+"""Page URLs of orders: checkout, cashier, result, my orders, WeChat Pay notify.
+
+The sandbox cashier (development only) is routed by payments/sandbox/urls.py.
 
 The notify path is fixed at /payments/wechatpay/notify/ (the default of WECHATPAY_NOTIFY_URL).
 """
@@ -15,6 +17,5 @@ urlpatterns = [
     path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
     path("orders/<str:order_no>/refund/", views.order_refund, name="order_refund"),
     path("orders/<str:order_no>/qr.png", views.order_qr, name="order_qr"),
-    path("sandbox/<str:out_trade_no>/", views.sandbox_cashier, name="sandbox_cashier"),
     path("wechatpay/notify/", views.wechatpay_notify, name="wechatpay_notify"),
 ]

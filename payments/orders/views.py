@@ -1,4 +1,4 @@
-"""Pages of the money path: checkout → pay → result, my orders, the sandbox cashier, and the
+"""Pages of the money path: checkout → pay → result, my orders, and the
 WeChat Pay notify endpoint (csrf-exempt; answers 204 when handled, {"code": "FAIL"} otherwise)."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from core.http import redirect_to_next
 from core.ip import client_ip as core_client_ip
 from core.posters import qr_png
 from payments import items
-from payments.gateways.base import GatewayError
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
 from payments.orders.checkout import order_change_channel, order_create
@@ -239,32 +238,6 @@ def order_qr(request: HttpRequest, order_no: str) -> HttpResponse:
     response = HttpResponse(qr_png(payment.client_params["code_url"]), content_type="image/png")
     response["Cache-Control"] = "no-store"
     return response
-
-
-# ---- sandbox cashier ------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
-    if not settings.PAYMENTS_SANDBOX_ENABLED:
-        raise Http404
-    payment = selectors.payment_for_out_trade_no(out_trade_no)
-    if payment is None or payment.order.user_id != request.user.pk or payment.channel != Channel.SANDBOX:
-        raise Http404
-    order = payment.order
-    if request.method == "POST":
-        from payments.gateways import sandbox
-
-        try:
-            status = sandbox.sandbox_pay(out_trade_no)
-        except GatewayError as exc:
-            messages.error(request, exc.message or exc.code)
-            return redirect("payments:order_detail", order_no=order.order_no)
-        if status >= 300:
-            messages.error(request, _("支付通知处理失败（%(s)s），请稍后刷新") % {"s": status})
-        return redirect("payments:order_detail", order_no=order.order_no)
-    return render(request, "payments/sandbox_cashier.html", {"order": order, "payment": payment})
 
 
 # ---- WeChat Pay notifications -----------------------------------------------------------------------------
