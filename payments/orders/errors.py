@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
-from payments.models import Order
+from payments.models import Order, Refund
 
 
 class IllegalTransition(ApplicationError):
@@ -15,6 +15,16 @@ class IllegalTransition(ApplicationError):
             _("订单状态不允许此操作"),
             status_code=409,
             extra={"from": order.status, "to": to},
+        )
+
+
+class IllegalRefundTransition(ApplicationError):
+    def __init__(self, refund: Refund, to: str):
+        super().__init__(
+            "illegal_refund_transition",
+            _("退款状态不允许此操作"),
+            status_code=409,
+            extra={"from": refund.status, "to": to},
         )
 
 

@@ -25,7 +25,7 @@ from payments.models import Order, Payment, Refund
 from payments.orders.errors import AmountMismatch, unknown_record
 from payments.orders.selectors import refund_window_open
 from payments.orders.tasks import enqueue_after_commit
-from payments.orders.transitions import order_lock, order_transition
+from payments.orders.transitions import order_lock, order_transition, refund_transition
 
 logger = logging.getLogger(__name__)
 
@@ -219,17 +219,22 @@ def refund_submit(*, refund_id: int) -> Refund | None:
             locked.save(update_fields=["attempts", "last_error"])
             if not error.retryable:
                 logger.error("refund %s refused: %s", locked.out_refund_no, error)
-                _refundnotification_finish(refund=locked, status=Refund.Status.CLOSED)
+                _refund_finish(refund=locked, status=Refund.Status.CLOSED)
             return locked
         assert state is not None
-        if state.refund_id:
-            locked.refund_id = state.refund_id
+        submitted = {
+            "attempts": locked.attempts,
+            "refund_id": state.refund_id or locked.refund_id,
+            "last_error": "",
+        }
         if locked.status == Refund.Status.PENDING:
-            locked.status = Refund.Status.PROCESSING
-        locked.last_error = ""
-        locked.save(update_fields=["attempts", "refund_id", "status", "last_error"])
+            refund_transition(refund=locked, to=Refund.Status.PROCESSING, updates=submitted)
+        else:  # a retry of a refund WeChat already accepted: no move, only the attempt is recorded
+            for name, value in submitted.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=[*submitted])
         if state.status in ("SUCCESS", "CLOSED", "ABNORMAL"):
-            _refundnotification_finish(refund=locked, status=_REFUND_STATUS[state.status])
+            _refund_finish(refund=locked, status=_REFUND_STATUS[state.status])
         else:
             out_refund_no = locked.out_refund_no
             transaction.on_commit(lambda: gateway.after_refund_submitted(out_refund_no))
@@ -243,12 +248,10 @@ _REFUND_STATUS = {
 }
 
 
-def _refundnotification_finish(*, refund: Refund, status: str) -> None:
+def _refund_finish(*, refund: Refund, status: str) -> None:
     """Inside the order lock: end an in-flight refund; revoke + listeners once on success."""
     order = order_lock(refund.order_id)
-    refund.status = status
-    refund.completed_at = timezone.now()
-    refund.save(update_fields=["status", "completed_at"])
+    refund_transition(refund=refund, to=status)
     if refund.kind == Refund.Kind.AUTO:
         return  # the order was never paid by this payment: nothing to revoke
     if status == Refund.Status.SUCCEEDED:
@@ -290,7 +293,7 @@ def refund_complete(
             refund.refund_id = refund_id
             refund.save(update_fields=["refund_id"])
         if status in _REFUND_STATUS:
-            _refundnotification_finish(refund=refund, status=_REFUND_STATUS[status])
+            _refund_finish(refund=refund, status=_REFUND_STATUS[status])
     return refund
 
 

@@ -1,7 +1,8 @@
-"""The order's state machine: the legal moves, the one function that makes them, and the paid move.
+"""The state machines of orders and refunds: the legal moves, the functions that make them, the paid move.
 
 Every change of `Order.status` goes through `order_transition` (one table of legal moves, one
-`OrderEvent` per move, docs/architecture.md §4). `order_mark_paid` is the paid move with its
+`OrderEvent` per move, docs/architecture.md §4); every change of `Refund.status` through
+`refund_transition` (its table is `Refund.TRANSITIONS`). `order_mark_paid` is the paid move with its
 exactly-once effects (the item type's `fulfill`, then the paid listeners), shared by a confirmed
 payment and a free order.
 """
@@ -14,8 +15,8 @@ from typing import Any
 from django.utils import timezone
 
 from payments import items
-from payments.models import Order, OrderEvent, Payment
-from payments.orders.errors import IllegalTransition
+from payments.models import Order, OrderEvent, Payment, Refund
+from payments.orders.errors import IllegalRefundTransition, IllegalTransition
 
 S = Order.Status
 
@@ -58,6 +59,24 @@ def order_transition(
         fields.append("closed_at")
     order.save(update_fields=fields)
     return event
+
+
+def refund_transition(*, refund: Refund, to: str, updates: dict[str, Any] | None = None) -> None:
+    """Move a LOCKED refund to `to`, refusing illegal moves; an ended refund gets its completed_at.
+
+    `updates` are other fields saved in the same UPDATE (attempts, refund_id, last_error).
+    """
+    if to not in Refund.TRANSITIONS.get(refund.status, frozenset()):
+        raise IllegalRefundTransition(refund, to)
+    refund.status = to
+    fields = ["status"]
+    for name, value in (updates or {}).items():
+        setattr(refund, name, value)
+        fields.append(name)
+    if to not in Refund.ACTIVE:
+        refund.completed_at = timezone.now()
+        fields.append("completed_at")
+    refund.save(update_fields=fields)
 
 
 def order_lock(pk: int) -> Order:
