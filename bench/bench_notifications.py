@@ -64,7 +64,7 @@ def main() -> None:
     class BenchItem(items.ItemType):
         code, label = "bench_item", "bench"
 
-        def quote(self, *, user, item_id):
+        def quote(self, *, user, item_id, free_grant=False):
             return items.Quote(title="bench", list_price_fen=100)
 
         def fulfill(self, *, order):

@@ -16,8 +16,8 @@ class CourseItemType(items.ItemType):
     label = _("课程")
     refund_window = timedelta(days=3)
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.course_quote(user=user, course_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return services.course_quote(user=user, course_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         services.course_fulfil(order=order)
@@ -32,8 +32,8 @@ class EventItemType(items.ItemType):
     label = _("线下课报名")
     virtual = False  # a seat at a physical class: WeChat Pay is allowed in the iOS mini-program
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.event_quote(user=user, event_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return services.event_quote(user=user, event_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         services.event_fulfil(order=order)
@@ -49,8 +49,8 @@ class CampItemType(items.ItemType):
     code = "camp"
     label = _("训练营")
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return services.camp_quote(user=user, term_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return services.camp_quote(user=user, term_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         services.camp_fulfil(order=order)

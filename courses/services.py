@@ -107,13 +107,6 @@ def _source_for_order(order) -> str:
     return Source.PURCHASE
 
 
-def _free_grant() -> bool:
-    """True while payments.order_create_free prices an item (points redemption, operator grant)."""
-    from payments.orders.checkout import FREE_GRANT
-
-    return FREE_GRANT.get()
-
-
 def _fully_refunded(order) -> bool:
     return order.refunded_fen >= order.amount_fen
 
@@ -150,18 +143,22 @@ def tier_discount_line(
 # ---- courses -------------------------------------------------------------------------------------------------
 
 
-def course_quote(*, user, course_id) -> items.Quote:
+def course_quote(*, user, course_id, free_grant: bool = False) -> items.Quote:
     course = Course.objects.filter(pk=_int_id(course_id), is_published=True).first()
     if course is None:
         raise items.ItemUnavailable()
     # An order's price never rests on a cache: the member's facts are read from the database here.
     access = selectors.course_access(user, course, facts=selectors.entitlements(user, fresh=True))
-    return course_price(user=user, course=course, access=access)
+    return course_price(user=user, course=course, access=access, free_grant=free_grant)
 
 
-def course_price(*, user, course: Course, access: selectors.CourseAccess) -> items.Quote:
-    """What this user pays for the course now (pages and API pass the access they already computed)."""
-    if not course.for_sale and not _free_grant():
+def course_price(
+    *, user, course: Course, access: selectors.CourseAccess, free_grant: bool = False
+) -> items.Quote:
+    """What this user pays for the course now (pages and API pass the access they already computed).
+
+    `free_grant`: given away (points, operator grant), so a course not sold alone may be quoted."""
+    if not course.for_sale and not free_grant:
         raise items.ItemUnavailable(_("该课程不单独售卖"), code="not_for_sale")
     if access.unlocked:
         raise items.ItemUnavailable(_("你已拥有该课程，无需购买"), code="already_entitled")
@@ -342,11 +339,11 @@ def event_register(*, user, event: Event, now: datetime | None = None) -> EventR
         return registration
 
 
-def event_quote(*, user, event_id) -> items.Quote:
+def event_quote(*, user, event_id, free_grant: bool = False) -> items.Quote:
     event = Event.objects.filter(pk=_int_id(event_id), is_published=True).first()
     if event is None:
         raise items.ItemUnavailable()
-    if event.price_fen <= 0 and not _free_grant():
+    if event.price_fen <= 0 and not free_grant:
         raise items.ItemUnavailable(_("该活动无需付费报名"), code="not_for_sale")
     access = selectors.event_access(user, event)
     if access.state == "registered":
@@ -736,11 +733,11 @@ def term_join(*, user, term: Term) -> TermSeat:
         raise NotEntitled(access.state_text)
 
 
-def camp_quote(*, user, term_id) -> items.Quote:
+def camp_quote(*, user, term_id, free_grant: bool = False) -> items.Quote:
     term = Term.objects.filter(pk=_int_id(term_id), is_published=True, camp__is_published=True).first()
     if term is None:
         raise items.ItemUnavailable()
-    if term.camp.price_fen <= 0 and not _free_grant():
+    if term.camp.price_fen <= 0 and not free_grant:
         raise items.ItemUnavailable(_("该营期无需付费报名"), code="not_for_sale")
     term = selectors.term_get(term_id=term.pk)
     access = selectors.term_access(user, term)

@@ -154,7 +154,7 @@ class GroupBuyItemType(items.ItemType):
             raise items.ItemUnavailable(_("拼团名额不存在"))
         return seat
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         seat = self._seat(user=user, item_id=item_id)
         now = timezone.now()
         group = seat.group

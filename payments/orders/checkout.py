@@ -8,7 +8,6 @@ grants, group-buy gifts) through the same paid path. Paying an order is `payment
 from __future__ import annotations
 
 import secrets
-from contextvars import ContextVar
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -134,10 +133,6 @@ def order_create(
 
 # Free grants (points mall, operator grants, group-buy gifts …) -------------------------------------------
 
-# True while order_create_free prices an item: item types that are only ever given away (e.g. the
-# members app's `membership_days`) refuse to be quoted for money unless this is set.
-FREE_GRANT: ContextVar[bool] = ContextVar("payments_free_grant", default=False)
-
 
 def order_create_free(
     *,
@@ -167,11 +162,8 @@ def order_create_free(
     item_id = str(item_id).strip()
     if not item_id:
         raise items.ItemUnavailable()
-    token = FREE_GRANT.set(True)
-    try:
-        quote = kind.quote(user=user, item_id=item_id)
-    finally:
-        FREE_GRANT.reset(token)
+    # free_grant: item types only ever given away (the members app's `membership_days`) quote only so.
+    quote = kind.quote(user=user, item_id=item_id, free_grant=True)
     reason = (reason or "").strip()[:64] or channel
     now = timezone.now()
     lines = [{"label": line.label, "amount_fen": line.amount_fen} for line in quote.lines]
