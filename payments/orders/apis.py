@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -39,7 +42,7 @@ PaymentParamsSerializer = inline_serializer(
 )
 
 
-def payment_params(payment: Payment | None) -> dict | None:
+def payment_params(payment: Payment | None) -> dict[str, Any] | None:
     if payment is None:
         return None
     params = dict(payment.client_params)
@@ -107,7 +110,7 @@ class OrdersApi(APIView):
             "`web_checkout_url`."
         ),
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -141,7 +144,7 @@ class OrdersApi(APIView):
         operation_id="orders_list",
         responses={200: paginated(ListItemSerializer, name="OrderList"), **error_responses(401)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.orders_for_user(request.user), request, view=self)
         return paginator.get_paginated_response(self.ListItemSerializer(page, many=True).data)
@@ -164,7 +167,7 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="orders_retrieve", responses={200: OutputSerializer, **error_responses(401, 404)}
     )
-    def get(self, request, order_no: str):
+    def get(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         if order.status == Order.Status.PENDING:
             payment = selectors.order_latest_payment(order)
@@ -199,7 +202,7 @@ class OrderRefundApi(APIView):
         operation_id="orders_refund_preview",
         responses={200: PreviewSerializer, **error_responses(401, 404)},
     )
-    def get(self, request, order_no: str):
+    def get(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         preview = selectors.refund_preview(order)
         if preview is None:
@@ -241,7 +244,7 @@ class OrderRefundApi(APIView):
             **error_responses(401, 404, 409, 429),
         },
     )
-    def post(self, request, order_no: str):
+    def post(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -51,7 +52,7 @@ def channel_check(channel: str) -> None:
         raise ApplicationError("channel_unavailable", _("沙箱支付仅用于开发和演示环境"))
 
 
-def _order_open(*, user, **fields) -> Order:
+def _order_open(*, user: Any, **fields: Any) -> Order:
     """The order row and its "created" audit event: how every order, bought or given, begins (pending)."""
     order = Order.objects.create(order_no=_new_order_no(), user=user, **fields)
     OrderEvent.objects.create(order=order, from_status="", to_status=S.PENDING, reason="created", actor=user)
@@ -66,7 +67,7 @@ MAX_PENDING_ORDERS_PER_ITEM = 2
 
 def order_create(
     *,
-    user,
+    user: Any,
     item_type: str,
     item_id: str,
     channel: str,
@@ -136,7 +137,7 @@ def order_create(
 
 def order_create_free(
     *,
-    user,
+    user: Any,
     item_type: str,
     item_id: str,
     reason: str,

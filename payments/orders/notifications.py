@@ -52,14 +52,19 @@ _STORED_HEADERS = (
 )
 
 
-def notification_finish(note: PaymentNotification, outcome: str, error: str = "", **fields) -> None:
+def notification_finish(note: PaymentNotification, outcome: str, error: str = "", **fields: Any) -> None:
+    """Record how a stored notification ended (processed, duplicate, alert, error) and when."""
     PaymentNotification.objects.filter(pk=note.pk).update(
         outcome=outcome, error=error[:2000], processed_at=timezone.now(), **fields
     )
 
 
 def notification_receive(
-    *, body: bytes, meta: dict, remote_addr: str = "", index: Callable[[dict], dict] | None = None
+    *,
+    body: bytes,
+    meta: dict[str, Any],
+    remote_addr: str = "",
+    index: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[PaymentNotification | None, VerifiedNotification | None, NotifyResult | None]:
     """The part every WeChat Pay notification shares (payments, refunds, transfers): verify, store,
     deduplicate. Returns `(note, verified, None)` when the caller must act on it — the row is stored
@@ -119,7 +124,7 @@ def _store_verified(facts: dict[str, Any], *, notification_id: str) -> PaymentNo
     return PaymentNotification.objects.create(**facts, outcome=Outcome.RECEIVED)
 
 
-def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> NotifyResult:
+def notification_handle(*, body: bytes, meta: dict[str, Any], remote_addr: str = "") -> NotifyResult:
     """Verify, store, deduplicate and act on one WeChat Pay v3 payment or refund notification."""
     note, verified, answer = notification_receive(
         body=body,
@@ -162,7 +167,7 @@ def notification_handle(*, body: bytes, meta: dict, remote_addr: str = "") -> No
     return NotifyResult(204)
 
 
-def _act_on(event_type: str, resource: dict) -> None:
+def _act_on(event_type: str, resource: dict[str, Any]) -> None:
     if event_type == "TRANSACTION.SUCCESS":
         if resource.get("trade_state") != "SUCCESS":
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 S = Order.Status
 
 
-def payer_openid_for(*, user, channel: str) -> str:
+def payer_openid_for(*, user: Any, channel: str) -> str:
     identity_kinds: dict[str, str] = {
         Channel.WECHAT_MINIPROGRAM: WeChatIdentity.Kind.MINIPROGRAM,
         Channel.WECHAT_JSAPI: WeChatIdentity.Kind.OFFICIAL_ACCOUNT,

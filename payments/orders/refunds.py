@@ -41,7 +41,7 @@ def refund_request(
     order: Order,
     amount_fen: int | None,
     reason: str,
-    requested_by,
+    requested_by: Any,
     self_service: bool,
     system_cause: str = "",
 ) -> Refund:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,11 +14,11 @@ from payments import items
 from payments.models import Order, Payment, Refund
 
 
-def orders_for_user(user) -> QuerySet[Order]:
+def orders_for_user(user: Any) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-created_at")
 
 
-def order_get_for_user(*, user, order_no: str) -> Order:
+def order_get_for_user(*, user: Any, order_no: str) -> Order:
     """The order if this user may see it; 404 otherwise (never leak existence)."""
     if not getattr(user, "is_authenticated", False):
         raise Http404
@@ -83,7 +84,7 @@ def refund_preview(order: Order) -> RefundPreview | None:
     return RefundPreview(amount_fen=amount, terms=tuple(items.refund_terms(order=order, amount_fen=amount)))
 
 
-def paid_orders_for_item(*, user, item_type: str, item_id: str) -> QuerySet[Order]:
+def paid_orders_for_item(*, user: Any, item_type: str, item_id: str) -> QuerySet[Order]:
     return Order.objects.filter(
         user=user,
         item_type=item_type,

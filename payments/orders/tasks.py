@@ -31,7 +31,7 @@ def enqueue_after_commit(task_name: str, object_id: int) -> None:
 
 
 @shared_task(name="payments.tasks.orders_sweep", acks_late=True)
-def orders_sweep() -> dict:
+def orders_sweep() -> dict[str, int]:
     """Query pending attempts (≥5 and ≥15 min), close expired orders, retry refunds. One at a time."""
     from payments.orders import sweeps  # cycle: see the module docstring
 
@@ -44,7 +44,7 @@ def orders_sweep() -> dict:
 
 
 @shared_task(name="payments.tasks.reconcile_bills", acks_late=True)
-def reconcile_bills(bill_date: str | None = None) -> dict:
+def reconcile_bills(bill_date: str | None = None) -> dict[str, str | int]:
     from payments.orders import reconciliation  # cycle: see the module docstring
 
     run = reconciliation.reconcile_bills(bill_date=date.fromisoformat(bill_date) if bill_date else None)

@@ -46,7 +46,7 @@ def order_transition(
     """
     if to not in TRANSITIONS.get(order.status, set()):
         raise IllegalTransition(order, to)
-    event = OrderEvent.record(
+    event: OrderEvent = OrderEvent.record(
         order=order, from_status=order.status, to_status=to, reason=reason, actor=actor, details=details
     )
     order.status = to

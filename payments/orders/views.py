@@ -4,6 +4,7 @@ WeChat Pay notify endpoint (csrf-exempt; answers 204 when handled, {"code": "FAI
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -171,13 +172,13 @@ def _order_destination(order: Order) -> tuple[str, str] | None:
 
     for module in app_modules("home"):
         answer = getattr(module, "order_destination", None)
-        found = answer(order) if answer is not None else None
+        found: tuple[str, str] | None = answer(order) if answer is not None else None
         if found:
             return found
     return None
 
 
-def _order_context(order: Order) -> dict:
+def _order_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
         "destination": _order_destination(order),
