@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_notifications.py [--scale 0.2] [--threads 4]
 
-Subject: the real notify view (`payments.order_views.wechatpay_notify`): store the raw notification,
+Subject: the real notify view (`payments.orders.views.wechatpay_notify`): store the raw notification,
 verify the RSA signature on the raw body, check the timestamp, AES-GCM decrypt, deduplicate, lock the
 order, mark it paid, fulfil, audit row — for fresh deliveries (each pays an order) and duplicate
 deliveries (the same notifications again). Floor: a view that only verifies the signature and does
@@ -42,7 +42,7 @@ def main() -> None:
     from payments import items
     from payments.gateways import protocol
     from payments.models import Order, OrderEvent, Payment, PaymentNotification
-    from payments.order_views import wechatpay_notify
+    from payments.orders.views import wechatpay_notify
 
     count = max(20, int(400 * scale_arg()))
     threads = int_arg("--threads", 1)
@@ -64,7 +64,7 @@ def main() -> None:
     class BenchItem(items.ItemType):
         code, label = "bench_item", "bench"
 
-        def quote(self, *, user, item_id):
+        def quote(self, *, user, item_id, free_grant=False):
             return items.Quote(title="bench", list_price_fen=100)
 
         def fulfill(self, *, order):

@@ -27,7 +27,7 @@ class CircleItemType(items.ItemType):
     code = "circle"
     label = gettext_lazy("付费圈子")  # a class attribute: translated when shown, not at import
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         circle = Circle.objects.filter(pk=_int_id(item_id), is_published=True).first()
         if circle is None:
             raise items.ItemUnavailable()
@@ -65,7 +65,7 @@ class TipItemType(items.ItemType):
     code = "tip"
     label = gettext_lazy("打赏")  # a class attribute: translated when shown, not at import
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         intent = (
             TipIntent.objects.select_related("recipient")
             .filter(pk=_int_id(item_id), tipper_id=getattr(user, "pk", None), status=TipIntent.Status.CREATED)
@@ -90,7 +90,7 @@ class PaidQuestionItemType(items.ItemType):
     code = "circle_question"
     label = gettext_lazy("付费提问")  # a class attribute: translated when shown, not at import
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         question = (
             PaidQuestion.objects.select_related("guest", "circle")
             .filter(

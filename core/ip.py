@@ -13,7 +13,7 @@ not an IP address ends the walk (a forged header cannot smuggle text into thrott
 rows); if nothing valid is left the answer is REMOTE_ADDR.
 
 Used by DRF's throttles (core/throttling.py), allauth (members.adapters), the login lockout
-(core/lockout.py), audit rows and WeChat Pay's `payer_client_ip` (payments.order_views.client_ip).
+(core/lockout.py), audit rows and WeChat Pay's `payer_client_ip` (payments.orders.views.client_ip).
 
 django-ipware was tried: with its default algorithm a proxy count of 0 still believes the leftmost
 forwarded address, which is the forgery this module exists to stop; these twenty lines are clearer.

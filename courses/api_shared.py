@@ -7,7 +7,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.errors import ApplicationError
-from payments.services import web_checkout_url
+from payments.orders.checkout import web_checkout_url
 
 
 def checkout_url(item_type: str, item_id) -> str:

@@ -18,8 +18,8 @@ class CourseItemType(items.ItemType):
     label = _("课程")
     refund_window = timedelta(days=3)
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return catalog_services.course_quote(user=user, course_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return catalog_services.course_quote(user=user, course_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         catalog_services.course_fulfil(order=order)
@@ -34,8 +34,8 @@ class EventItemType(items.ItemType):
     label = _("线下课报名")
     virtual = False  # a seat at a physical class: WeChat Pay is allowed in the iOS mini-program
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return event_registrations.event_quote(user=user, event_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return event_registrations.event_quote(user=user, event_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         event_registrations.event_fulfil(order=order)
@@ -51,8 +51,8 @@ class CampItemType(items.ItemType):
     code = "camp"
     label = _("训练营")
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        return camp_seats.camp_quote(user=user, term_id=item_id)
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        return camp_seats.camp_quote(user=user, term_id=item_id, free_grant=free_grant)
 
     def fulfill(self, *, order) -> None:
         camp_seats.camp_fulfil(order=order)

@@ -15,7 +15,7 @@ from courses import member_facts
 from courses.models import Source
 from members.memberships.selectors import active_membership
 from payments import items
-from payments import services as payment_services
+from payments.orders.refunds import order_auto_refund_mark, order_auto_refund_start
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +26,6 @@ def source_for_order(order) -> str:
     if order.amount_fen == 0:  # operator grants and other free channels (payments.order_create_free)
         return Source.GRANT
     return Source.PURCHASE
-
-
-def is_free_grant() -> bool:
-    """True while payments.order_create_free prices an item (points redemption, operator grant)."""
-    from payments.services import FREE_GRANT
-
-    return FREE_GRANT.get()
 
 
 def fully_refunded(order) -> bool:
@@ -65,7 +58,7 @@ def refund_later(order, *, reason: str) -> None:
     from courses import tasks  # cycle: courses.tasks imports courses.orders
 
     order_no = order.order_no
-    if not payment_services.order_auto_refund_mark(order_no=order_no, reason=str(reason), order=order):
+    if not order_auto_refund_mark(order_no=order_no, reason=str(reason), order=order):
         logger.error("order %s could not be marked for an automatic refund (not paid?)", order_no)
         return
     transaction.on_commit(lambda: tasks.refund_order.delay(order_no, str(reason)))
@@ -77,4 +70,4 @@ def order_refund_for(*, order_no: str, reason: str = "") -> None:
     Only an order `refund_later` marked is refunded, with the reason recorded at marking time
     (`reason` is kept for the task's signature and ignored): an order number from anywhere else
     (a periodic task an operator typed in, a shell) changes nothing."""
-    payment_services.order_auto_refund_start(order_no=order_no)
+    order_auto_refund_start(order_no=order_no)

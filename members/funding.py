@@ -2,7 +2,7 @@
 
 docs/architecture.md §4 "Benefits and what funds them": a benefit exists only while what funded it is
 paid. Each funding chain below has one rule, registered with `payments.items.add_refund_terms`, so
-the refund preview the member reads and the refund itself (`payments.services.refund_request`) say
+the refund preview the member reads and the refund itself (`payments.orders.refunds.refund_request`) say
 the same thing. The chains members owns, and what a refund of the funding order does:
 
 | funding chain                              | refund of the funding order                              |

@@ -19,7 +19,6 @@ from members.memberships.selectors import active_membership, parse_days_item
 from members.memberships.upgrades import LowerTierActive, membership_offer
 from members.models import MembershipTier
 from payments import items
-from payments.services import FREE_GRANT
 
 
 def lower_tier_refusal(exc: LowerTierActive) -> ApplicationError:
@@ -42,7 +41,7 @@ class MembershipItemType(items.ItemType):
     integer_ids = False
     refund_window = timedelta(days=7)
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         tier = MembershipTier.objects.filter(code=item_id.strip(), is_active=True).first()
         if tier is None:
             raise items.ItemUnavailable(_("该会员等级不存在或已停售"))
@@ -88,8 +87,8 @@ class MembershipDaysItemType(items.ItemType):
     label = gettext_lazy("会员天数")  # a class attribute: translated when shown, not at import
     integer_ids = False
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
-        if not FREE_GRANT.get():
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
+        if not free_grant:
             raise items.ItemUnavailable(_("会员天数只能通过积分兑换或赠送获得"))
         tier, days = parse_days_item(item_id)
         current = active_membership(user)

@@ -93,8 +93,11 @@ class ItemType:
     # API clients send integer ids for every item type except membership (tier code).
     integer_ids: bool = True
 
-    def quote(self, *, user, item_id: str) -> Quote:
-        """Price the item for this user or raise ItemUnavailable / ApplicationError with a clear code."""
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> Quote:
+        """Price the item for this user or raise ItemUnavailable / ApplicationError with a clear code.
+
+        `free_grant`: the item is being given away, not sold (`order_create_free`: points mall,
+        operator grants, group-buy gifts); item types never sold for money quote only then."""
         raise NotImplementedError
 
     def fulfill(self, *, order: Order) -> None:
@@ -201,9 +204,10 @@ def refunded_listeners() -> list[Callable[[Order, Refund], object]]:
     return list(_refunded_listeners)
 
 
-def quote(*, user, item_type: str, item_id: str, referral_code: str = "") -> Quote:
+def quote(*, user, item_type: str, item_id: str, referral_code: str = "", free_grant: bool = False) -> Quote:
+    """What `user` pays for the item now: the item type's quote, then every quote adjuster."""
     kind = get(item_type)
-    result = kind.quote(user=user, item_id=str(item_id))
+    result = kind.quote(user=user, item_id=str(item_id), free_grant=free_grant)
     for adjuster in _quote_adjusters:
         result = adjuster(
             user=user, item_type=kind, item_id=str(item_id), quote=result, referral_code=referral_code

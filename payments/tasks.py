@@ -1,4 +1,4 @@
 """Celery discovers `payments.tasks`; the tasks themselves live with their area (names are explicit)."""
 
-from payments.order_tasks import *  # noqa: F403
+from payments.orders.tasks import *  # noqa: F403
 from payments.wallet.tasks import *  # noqa: F403

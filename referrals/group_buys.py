@@ -5,8 +5,8 @@ order of item type `group_buy` whose item id is the seat id. Places are reserved
 the group row lock, so the last place can never be given twice; a reservation lapses with the
 order (`reserved_until`). When the N-th seat is paid the group succeeds inside that payment's
 transaction and every paid member receives the underlying item through
-`payments.services.order_create_free` (exactly once per seat: `granted_order` is set in the same
-transaction). An expired group is refunded by the sweep through `payments.services.refund_request`.
+`payments.orders.checkout.order_create_free` (exactly once per seat: `granted_order` is set in the same
+transaction). An expired group is refunded by the sweep through `payments.orders.refunds.refund_request`.
 
 A group's status moves only through `group_buy_transition`, which refuses any move
 `GROUP_BUY_TRANSITIONS` does not list and stamps the times the move implies.
@@ -30,7 +30,8 @@ from django.utils.translation import gettext_lazy
 from core.errors import ApplicationError
 from payments import items
 from payments.models import Order
-from payments.services import order_create_free, order_ttl, refund_system_request
+from payments.orders.checkout import order_create_free, order_ttl
+from payments.orders.refunds import refund_system_request
 from referrals.locks import lock_group
 from referrals.models import GroupBuy, GroupBuyMember, GroupBuyOffer
 from referrals.notifications import notify_member
@@ -197,7 +198,7 @@ class GroupBuyItemType(items.ItemType):
             raise items.ItemUnavailable(_("拼团名额不存在"))
         return seat
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         seat = self._seat(user=user, item_id=item_id)
         now = timezone.now()
         group = seat.group

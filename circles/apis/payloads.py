@@ -14,7 +14,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from circles.selectors import posts as post_selectors
 from core.api import Pagination
-from payments.services import web_checkout_url
+from payments.orders.checkout import web_checkout_url
 
 TAG = ["circles"]
 

@@ -17,8 +17,8 @@ from circles.text import plain_text
 from core.audit import audit_record
 from core.errors import ApplicationError
 from core.roles import is_money_operator
-from payments import services as payment_services
 from payments.models import Order
+from payments.orders.refunds import refund_request
 
 Role = CircleMembership.Role
 MStatus = CircleMembership.Status
@@ -78,7 +78,7 @@ def circle_member_remove(
         locked.save()
         membership_event_record(locked, Event.REMOVED, actor=actor, refund=bool(refund), reason=reason[:200])
         if order is not None:
-            payment_services.refund_request(
+            refund_request(
                 order=order,
                 amount_fen=None,
                 reason=(reason or _("圈主移出成员并退款"))[:200],

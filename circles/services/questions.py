@@ -22,8 +22,8 @@ from circles.text import plain_text
 from core.errors import ApplicationError
 from core.money import apply_bp
 from payments import items
-from payments import services as payment_services
 from payments.models import Earning, Order
+from payments.orders.refunds import refund_system_request
 from payments.wallet import earnings
 
 Role = CircleMembership.Role
@@ -246,7 +246,7 @@ def paid_question_expire(*, question_id: int, now: datetime | None = None) -> bo
         order = Order.objects.get(order_no=question.order_no)
         if order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             try:
-                payment_services.refund_system_request(
+                refund_system_request(
                     order=order,
                     reason=_("嘉宾未在期限内回答，自动退款"),
                     cause=f"paid_question_expired:{question.pk}",

@@ -20,7 +20,7 @@ from courses.models import (
     Term,
     TermSeat,
 )
-from courses.orders import fully_refunded, is_free_grant, refund_later, source_for_order, tier_discount_line
+from courses.orders import fully_refunded, refund_later, source_for_order, tier_discount_line
 from payments import items
 
 
@@ -83,13 +83,13 @@ def term_join(*, user, term: Term) -> TermSeat:
         raise NotEntitled(access.state_text)
 
 
-def camp_quote(*, user, term_id) -> items.Quote:
+def camp_quote(*, user, term_id, free_grant: bool = False) -> items.Quote:
     term = Term.objects.filter(
         pk=item_id_or_unavailable(term_id), is_published=True, camp__is_published=True
     ).first()
     if term is None:
         raise items.ItemUnavailable()
-    if term.camp.price_fen <= 0 and not is_free_grant():
+    if term.camp.price_fen <= 0 and not free_grant:
         raise items.ItemUnavailable(_("该营期无需付费报名"), code="not_for_sale")
     term = camp_selectors.term_get(term_id=term.pk)
     access = camp_selectors.term_access(user, term)

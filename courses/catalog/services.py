@@ -18,25 +18,28 @@ from courses.models import (
     LessonProgress,
     Source,
 )
-from courses.orders import is_free_grant, refund_later, source_for_order, tier_discount_line
+from courses.orders import refund_later, source_for_order, tier_discount_line
 from payments import items
 
 # A lesson counts as learned once this share of it has been played (or the member says so).
 COMPLETE_AT_BP = 9000
 
 
-def course_quote(*, user, course_id) -> items.Quote:
+def course_quote(*, user, course_id, free_grant: bool = False) -> items.Quote:
     course = Course.objects.filter(pk=item_id_or_unavailable(course_id), is_published=True).first()
     if course is None:
         raise items.ItemUnavailable()
     # An order's price never rests on a cache: the member's facts are read from the database here.
     access = catalog_selectors.course_access(user, course, facts=member_facts.entitlements(user, fresh=True))
-    return course_price(user=user, course=course, access=access)
+    return course_price(user=user, course=course, access=access, free_grant=free_grant)
 
 
-def course_price(*, user, course: Course, access: catalog_selectors.CourseAccess) -> items.Quote:
+def course_price(
+    *, user, course: Course, access: catalog_selectors.CourseAccess, free_grant: bool = False
+) -> items.Quote:
     """What this user pays for the course now (pages and API pass the access they already computed)."""
-    if not course.for_sale and not is_free_grant():
+    # `free_grant`: given away (points, an operator's grant), so a course not sold alone may be quoted.
+    if not course.for_sale and not free_grant:
         raise items.ItemUnavailable(_("该课程不单独售卖"), code="not_for_sale")
     if access.unlocked:
         raise items.ItemUnavailable(_("你已拥有该课程，无需购买"), code="already_entitled")

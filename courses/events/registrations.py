@@ -23,11 +23,11 @@ from courses.models import (
     EventRegistration,
     Source,
 )
-from courses.orders import fully_refunded, is_free_grant, refund_later, source_for_order, tier_discount_line
+from courses.orders import fully_refunded, refund_later, source_for_order, tier_discount_line
 from payments import items
-from payments import services as payment_services
 from payments.models import Order
-from payments.services import order_ttl
+from payments.orders.checkout import order_ttl
+from payments.orders.refunds import refund_request
 
 R = EventRegistration.Status
 
@@ -71,11 +71,11 @@ def event_register(*, user, event: Event, now: datetime | None = None) -> EventR
         )
 
 
-def event_quote(*, user, event_id) -> items.Quote:
+def event_quote(*, user, event_id, free_grant: bool = False) -> items.Quote:
     event = Event.objects.filter(pk=item_id_or_unavailable(event_id), is_published=True).first()
     if event is None:
         raise items.ItemUnavailable()
-    if event.price_fen <= 0 and not is_free_grant():
+    if event.price_fen <= 0 and not free_grant:
         raise items.ItemUnavailable(_("该活动无需付费报名"), code="not_for_sale")
     access = event_selectors.event_access(user, event)
     if access.state == "registered":
@@ -177,7 +177,7 @@ def event_cancel(*, user, event: Event) -> EventRegistration:
         if registration.status == R.CONFIRMED and registration.order_no:
             order = Order.objects.get(order_no=registration.order_no)
             if order.amount_fen > 0:
-                payment_services.refund_request(
+                refund_request(
                     order=order,
                     amount_fen=None,
                     reason=_("取消报名"),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from members.models import Redemption, Reward, User
 from members.points.services import points_spend
-from payments.services import order_create_free
+from payments.orders.checkout import order_create_free
 
 
 def points_redeem(*, user: User, reward_id: int, idempotency_key: str) -> Redemption:

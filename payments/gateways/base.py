@@ -147,27 +147,3 @@ class Gateway(Protocol):
 
     def after_refund_submitted(self, out_refund_no: str) -> None:
         """Hook for gateways that deliver their own refund notification (the sandbox)."""
-
-
-def transfer_gateway_for(method: str) -> TransferGateway:
-    """The payout gateway of a withdrawal method that WeChat (or the sandbox) pays."""
-    from payments.gateways.sandbox import SandboxGateway
-    from payments.gateways.wechatpay import WeChatPayGateway
-
-    if method == "sandbox":
-        return SandboxGateway()
-    if method == "wechat":
-        return WeChatPayGateway("wechat_miniprogram")
-    raise GatewayError("unknown_payout_method", method)
-
-
-def gateway_for(channel: str) -> Gateway:
-    from payments.gateways.sandbox import SandboxGateway
-    from payments.gateways.wechatpay import WeChatPayGateway
-    from payments.models import Channel
-
-    if channel == Channel.SANDBOX:
-        return SandboxGateway()
-    if channel in Channel.values:
-        return WeChatPayGateway(channel)
-    raise GatewayError("unknown_channel", channel)

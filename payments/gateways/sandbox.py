@@ -1,9 +1,9 @@
 """Sandbox channel: plays WeChat Pay's part for development and the demo (refused in production).
 
 Demo merchant/platform keys are generated once into settings.PAYMENTS_SANDBOX_KEY_DIR. The cashier
-page (`/payments/sandbox/<out_trade_no>/`) calls `sandbox_pay`, which signs a real v3 notification
-with the demo platform key (`protocol.build_notification`) and posts it to the real notify view, so
-the demo runs exactly the verification and fulfilment code production runs. Refunds complete the
+page (`/payments/sandbox/<out_trade_no>/`, payments/sandbox/) calls `sandbox_pay`, which signs a
+real v3 notification with the demo platform key (`protocol.build_notification`) and hands it to the
+real notification service (no HTTP, no view), so the demo runs exactly the verification and fulfilment code production runs. Refunds complete the
 same way, with a REFUND.SUCCESS notification.
 """
 
@@ -298,23 +298,21 @@ def _transfer_state(bill) -> TransferState:
 
 
 def _deliver(headers: dict[str, str], body: bytes) -> int:
-    """POST a notification to the real notify view, in-process (works under runserver and workers)."""
-    from django.test import RequestFactory
+    """Hand a signed payment or refund notification to the service WeChat's callbacks reach (the
+    notify view's `notification_handle`), in-process; returns the HTTP status the view would answer."""
+    # cycle: payments.orders.notifications -> payments.gateways (gateway_for) -> this module
+    from payments.orders.notifications import notification_handle
 
-    from payments.order_views import wechatpay_notify
+    return notification_handle(body=body, meta=_notification_meta(headers), remote_addr="127.0.0.1").status
 
-    path = settings.WECHATPAY_NOTIFY_URL
-    if "://" in path:
-        path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
-    request = RequestFactory().post(
-        path,
-        data=body,
-        content_type="application/json",
-        REMOTE_ADDR="127.0.0.1",
+
+def _notification_meta(headers: dict[str, str]) -> dict[str, str]:
+    """The request META a notification POST would carry (what the notify views read)."""
+    return {
         **protocol.django_meta_headers(headers),
-    )
-    response = wechatpay_notify(request)
-    return response.status_code
+        "CONTENT_TYPE": "application/json",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
 
 
 def _notify(event_type: str, resource: dict) -> int:
@@ -427,16 +425,11 @@ def sandbox_finish_transfer(out_bill_no: str, *, state: str = "SUCCESS", fail_re
 
 
 def _deliver_transfer(headers: dict[str, str], body: bytes) -> int:
-    """POST a transfer notification to the real transfer notify view, in-process."""
-    from django.test import RequestFactory
+    """Hand a signed transfer notification to the transfer notification service, in-process."""
+    # cycle: payments.withdrawals -> payments.gateways (transfer_gateway_for) -> this module
+    from payments.wallet.withdrawal_payouts import transfer_notification_handle
 
-    from payments.wallet.views import transfer_notify  # cycle: payments.wallet.views imports this module
-
-    request = RequestFactory().post(
-        reverse("payments:transfer_notify"),
-        data=body,
-        content_type="application/json",
-        REMOTE_ADDR="127.0.0.1",
-        **protocol.django_meta_headers(headers),
+    answer = transfer_notification_handle(
+        body=body, meta=_notification_meta(headers), remote_addr="127.0.0.1"
     )
-    return transfer_notify(request).status_code
+    return answer.status

@@ -1,12 +1,14 @@
 """payments: orders, payment attempts, inbound notifications, refunds and bill reconciliation.
 
-State changes of an Order go through `payments.services.order_transition` only (one table of legal
-moves, one audit row per move). Every money write has a unique idempotency column:
+State changes of an Order go through `payments.orders.transitions.order_transition` only (one table of legal
+moves, one audit row per move); a Refund's through `refund_transition` (its table: `Refund.TRANSITIONS`). Every money write has a unique idempotency column:
 `Payment.out_trade_no`, `Payment.transaction_id`, `Refund.out_refund_no`,
 `PaymentNotification.notification_id`.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -95,8 +97,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     # The system's own mark that it owes this order a full refund (the item could not be delivered:
     # an event or camp filled while the member paid, or the member already had it). Set by
-    # `services.order_auto_refund_mark` inside the paying transaction, never by hand; the refund task
-    # (`courses.tasks.refund_order`) refunds only orders carrying it, so the task cannot be aimed at an
+    # `payments.orders.refunds.order_auto_refund_mark` inside the paying transaction, never by hand;
+    # the refund task (`courses.tasks.refund_order`) refunds only orders carrying it, so the task cannot be aimed at an
     # arbitrary order from beat's admin or a shell. A field, not an OrderEvent: the order does not move
     # state when it is marked, and the refund it leads to is audited as kind `system` naming this reason.
     auto_refund_due_at = models.DateTimeField(_("系统应退款时间"), null=True, blank=True)
@@ -237,6 +239,16 @@ class Refund(models.Model):
         SYSTEM = "system", _("系统退款（无法履约）")
 
     ACTIVE = (Status.PENDING, Status.PROCESSING)
+    # The only legal moves of a refund, made by `payments.orders.transitions.refund_transition`:
+    # submitted to WeChat (processing), or ended (succeeded, closed, abnormal) from either active
+    # state, since WeChat's final word may arrive before our submission is recorded. Ended is final.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.PENDING: frozenset({Status.PROCESSING, Status.SUCCEEDED, Status.CLOSED, Status.ABNORMAL}),
+        Status.PROCESSING: frozenset({Status.SUCCEEDED, Status.CLOSED, Status.ABNORMAL}),
+        Status.SUCCEEDED: frozenset(),
+        Status.CLOSED: frozenset(),
+        Status.ABNORMAL: frozenset(),
+    }
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")

@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ApplicationError
-from payments.gateways.base import GatewayError, TransferRequest, TransferState, transfer_gateway_for
+from payments.gateways import transfer_gateway_for
+from payments.gateways.base import GatewayError, TransferRequest, TransferState
 from payments.gateways.wechatpay import VerifiedNotification, transfer_state_from
 from payments.models import PaymentNotification, PayoutMethod, Withdrawal, WithdrawalSettings
-from payments.services import NotifyResult, _finish, notification_receive  # noqa: PLC2701 - promoted by the orders split
+from payments.orders.notifications import NotifyResult, notification_finish, notification_receive
 from payments.wallet.withdrawals import (
     REAL_NAME_FROM_FEN,
     TRANSFER_METHODS,
@@ -328,15 +329,15 @@ def transfer_notification_handle(*, body: bytes, meta: dict[str, Any], remote_ad
     withdrawal = Withdrawal.objects.filter(out_bill_no=out_bill_no).first()
 
     if not verified.event_type.startswith("MCHTRANSFER."):
-        _finish(note, PaymentNotification.Outcome.PROCESSED, "ignored event type")
+        notification_finish(note, PaymentNotification.Outcome.PROCESSED, "ignored event type")
         return NotifyResult(204)
     if withdrawal is None:
-        _finish(note, PaymentNotification.Outcome.ERROR, f"unknown out_bill_no {out_bill_no}")
+        notification_finish(note, PaymentNotification.Outcome.ERROR, f"unknown out_bill_no {out_bill_no}")
         return NotifyResult(404, "FAIL", _("找不到对应的提现"))
     state = transfer_state_from(resource, out_bill_no=out_bill_no)
     if state.amount_fen != withdrawal.amount_fen:
         logger.error("ALERT transfer notification amount mismatch: %s %s", out_bill_no, state.amount_fen)
-        _finish(
+        notification_finish(
             note,
             PaymentNotification.Outcome.ALERT,
             f"amount_mismatch: {state.amount_fen} != {withdrawal.amount_fen}",
@@ -351,10 +352,10 @@ def transfer_notification_handle(*, body: bytes, meta: dict[str, Any], remote_ad
                 processed_at=timezone.now(),
             )
     except IntegrityError:
-        _finish(note, PaymentNotification.Outcome.DUPLICATE)
+        notification_finish(note, PaymentNotification.Outcome.DUPLICATE)
         return NotifyResult(200)
     except Exception as exc:  # noqa: BLE001 - record, answer 5xx so WeChat retries
         logger.exception("transfer notification %s failed", verified.id)
-        _finish(note, PaymentNotification.Outcome.ERROR, f"{type(exc).__name__}: {exc}")
+        notification_finish(note, PaymentNotification.Outcome.ERROR, f"{type(exc).__name__}: {exc}")
         return NotifyResult(500, "FAIL", _("处理失败"))
     return NotifyResult(204)

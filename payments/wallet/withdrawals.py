@@ -40,7 +40,7 @@ from payments.models import (
     WithdrawalEvent,
     WithdrawalSettings,
 )
-from payments.services import payer_openid_for
+from payments.orders.payment_attempts import payer_openid_for
 from payments.wallet import ledger
 
 S = Withdrawal.Status

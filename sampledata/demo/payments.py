@@ -15,9 +15,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from payments import services
 from payments.gateways import sandbox
 from payments.models import Order, PayoutMethod, Withdrawal, WithdrawalSettings
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from payments.wallet import earnings, ledger, settlement, withdrawals
 
 DEMO_MEMBER = "member"
@@ -98,11 +99,11 @@ def demo_buy(*, user, item_type: str, item_id: str, referral_code: str = ""):
     ).first()
     if paid is not None or not settings.PAYMENTS_SANDBOX_ENABLED:
         return paid
-    order = services.order_create(
+    order = order_create(
         user=user, item_type=item_type, item_id=str(item_id), channel="sandbox", referral_code=referral_code
     )
     if order.status == Order.Status.PENDING:
-        payment = services.payment_start(order=order, channel="sandbox")
+        payment = payment_start(order=order, channel="sandbox")
         sandbox.sandbox_pay(payment.out_trade_no)
         order.refresh_from_db()
     return order

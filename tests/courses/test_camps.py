@@ -22,7 +22,9 @@ from courses.camps import seats as camp_seats
 from courses.camps import selectors as camp_selectors
 from courses.models import CheckIn, TermSeat
 from members.models import Notification, PointsAccount
-from payments import services as payment_services
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
+from payments.orders.selectors import refund_window_open
 from tests.courses import factories as f
 from tests.courses.conftest import api_for
 from tests.factories import UserFactory
@@ -460,11 +462,11 @@ def test_a_refunded_camp_seat_is_revoked_once_and_the_refund_window_closes_after
     _camp, term = f.make_camp(price_fen=9_900, started_days_ago=-3)  # starts in three days
     order = f.buy(member, "camp", term.pk)
     assert seat_of(member, term).source == "purchase"
-    assert payment_services.refund_window_open(order)
+    assert refund_window_open(order)
     day_two = f.shanghai(term.start_date.year, term.start_date.month, term.start_date.day, 0, 0) + timedelta(
         days=1, minutes=1
     )
-    assert not payment_services.refund_window_open(order, now=day_two)
+    assert not refund_window_open(order, now=day_two)
     f.refund(order)
     seat = seat_of(member, term)
     assert seat.status == "revoked"
@@ -511,10 +513,8 @@ def test_a_full_term_refunds_a_payment_that_arrives_after_the_last_seat_went(mem
     term.save()
     late = UserFactory()
     with run_on_commit():
-        order = payment_services.order_create(
-            user=late, item_type="camp", item_id=str(term.pk), channel="sandbox"
-        )
-        payment = payment_services.payment_start(order=order, channel="sandbox")
+        order = order_create(user=late, item_type="camp", item_id=str(term.pk), channel="sandbox")
+        payment = payment_start(order=order, channel="sandbox")
     f.buy(member, "camp", term.pk)  # the last seat goes while `late` is at the cashier
     with run_on_commit():
         assert sandbox.sandbox_pay(payment.out_trade_no) == 204

@@ -13,9 +13,10 @@ from courses.camps import seats as camp_seats
 from courses.events import door_checkin as event_door_checkin
 from courses.events import registrations as event_registrations
 from courses.models import CheckIn, CheckinReminder, EventRegistration
-from payments import services as payment_services
 from payments.gateways import sandbox
 from payments.models import Order
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from tests.concurrency import run_together
 from tests.courses import factories as f
 from tests.factories import UserFactory
@@ -54,10 +55,8 @@ def test_two_buyers_paying_for_the_last_seat_at_the_same_moment_one_seat_one_ref
     buyers = [UserFactory(), UserFactory()]
     payments = []
     for buyer in buyers:  # both reach the cashier while the seat is still free (no hold taken)
-        order = payment_services.order_create(
-            user=buyer, item_type="event", item_id=str(event.pk), channel="sandbox"
-        )
-        payments.append(payment_services.payment_start(order=order, channel="sandbox"))
+        order = order_create(user=buyer, item_type="event", item_id=str(event.pk), channel="sandbox")
+        payments.append(payment_start(order=order, channel="sandbox"))
 
     statuses = run_together([lambda p=p: sandbox.sandbox_pay(p.out_trade_no) for p in payments])
 

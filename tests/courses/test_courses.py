@@ -87,7 +87,7 @@ def test_partial_refund_keeps_the_course(member):
 @pytest.mark.django_db
 def test_points_redemption_enrols_through_the_item_type(member, ka):
     from members.points.services import points_award
-    from payments.services import order_create_free
+    from payments.orders.checkout import order_create_free
 
     course = f.make_course(price_fen=0, tiers=[ka])  # not sold for money: points or KA only
     points_award(user=member, amount=500, reason="测试", idempotency_key="t:1")

@@ -13,8 +13,10 @@ from courses.events import waitlist as event_waitlist
 from courses.models import EventRegistration
 from members.models import Notification
 from payments import items
-from payments import services as payment_services
 from payments.models import Order
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
+from payments.orders.selectors import refund_window_open
 from tests.courses import factories as f
 from tests.courses.conftest import api_for, run_on_commit
 from tests.factories import UserFactory
@@ -161,10 +163,8 @@ def test_payment_after_the_seat_was_taken_is_refunded_automatically(member):
     event = f.make_event(price_fen=29_900, capacity=1)
     late = UserFactory()
     with run_on_commit():
-        order = payment_services.order_create(
-            user=late, item_type="event", item_id=str(event.pk), channel="sandbox"
-        )
-        payment = payment_services.payment_start(order=order, channel="sandbox")
+        order = order_create(user=late, item_type="event", item_id=str(event.pk), channel="sandbox")
+        payment = payment_start(order=order, channel="sandbox")
     f.buy(member, "event", event.pk)  # takes the last seat while `late` is still at the cashier
     from payments.gateways import sandbox
 
@@ -248,8 +248,8 @@ def test_staff_check_in_page_scan_then_confirm(member, client):
 def test_self_service_refund_is_open_until_the_cutoff_before_the_event(member):
     event = f.make_event(price_fen=29_900, starts_in=timedelta(days=3), refund_cutoff_hours=24)
     order = f.buy(member, "event", event.pk)
-    assert payment_services.refund_window_open(order)
-    assert not payment_services.refund_window_open(order, now=event.starts_at - timedelta(hours=23))
+    assert refund_window_open(order)
+    assert not refund_window_open(order, now=event.starts_at - timedelta(hours=23))
     # cancelling the paid ticket inside the window refunds it and frees the seat
     with run_on_commit():
         response = api_for(member).post(f"/api/v1/events/{event.pk}/cancel/")

@@ -1,4 +1,4 @@
-"""payments.services.order_create_free: a zero-amount order paid at once through the normal paid path."""
+"""payments.orders.checkout.order_create_free: a zero-amount order paid at once through the normal paid path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from core.errors import ApplicationError
 from payments import items
 from payments.models import Order, OrderEvent
-from payments.services import FREE_GRANT, order_create_free, refund_request
+from payments.orders.checkout import order_create_free
+from payments.orders.refunds import refund_request
 from tests.payments.catalog import TEST_ITEM, register_test_items
 
 
@@ -61,19 +62,21 @@ def test_free_orders_cannot_be_refunded_for_money(member, log):
     assert excinfo.value.code in ("order_not_refundable", "invalid_refund_amount")
 
 
-def test_free_grant_flag_is_set_only_while_quoting(member, log):
+def test_only_the_free_order_path_quotes_with_free_grant(member, log):
+    """`free_grant` is an explicit argument of the item type's quote: order_create_free passes it,
+    a purchase (through the registry's quote) does not."""
     seen = []
 
     class Spy(items.ItemType):
         code = "spy_item"
         integer_ids = False
 
-        def quote(self, *, user, item_id):
-            seen.append(FREE_GRANT.get())
+        def quote(self, *, user, item_id, free_grant=False):
+            seen.append(free_grant)
             return items.Quote(title="spy", list_price_fen=100)
 
         def fulfill(self, *, order):
-            seen.append(FREE_GRANT.get())
+            pass
 
         def revoke(self, *, order, refund):
             pass
@@ -81,7 +84,7 @@ def test_free_grant_flag_is_set_only_while_quoting(member, log):
     items.register(Spy())
     try:
         order_create_free(user=member, item_type="spy_item", item_id="1", reason="r")
+        items.quote(user=member, item_type="spy_item", item_id="1")
     finally:
         items._registry.pop("spy_item", None)
     assert seen == [True, False]
-    assert FREE_GRANT.get() is False

@@ -281,7 +281,7 @@ def test_whole_journey_login_buy_vip_upgrade_to_ka(fake_wechat, vip, ka, db):
         "paySign",
     }
     from payments.models import Payment
-    from payments.services import notification_handle
+    from payments.orders.notifications import notification_handle
 
     payment = Payment.objects.get(order__order_no=created.json()["order_no"])
     headers, raw = fake_wechat.pay(payment.out_trade_no)

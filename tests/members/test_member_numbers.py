@@ -11,7 +11,8 @@ from django.utils import timezone
 from members.memberships.grants import membership_grant
 from members.models import MemberNumberSequence, User
 from payments.models import Payment
-from payments.services import order_create, payment_confirm
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_confirm
 from tests.concurrency import run_together
 from tests.factories import TierFactory, UserFactory
 from tests.members.helpers import buy

@@ -21,7 +21,7 @@ from members.memberships.upgrades import membership_offers, upgrade_credit
 from members.models import Membership, MembershipGrant, Notification, Onboarding
 from payments import items
 from payments.models import Order
-from payments.services import order_create, order_create_free
+from payments.orders.checkout import order_create, order_create_free
 from tests.factories import TierFactory, UserFactory
 from tests.members.conftest import api_for
 from tests.members.helpers import age, buy
@@ -201,7 +201,7 @@ def test_lower_tier_paid_while_higher_active_is_converted_not_lost(member, vip, 
     from django.test import TestCase
 
     from payments.gateways import sandbox
-    from payments.services import payment_start
+    from payments.orders.payment_attempts import payment_start
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         payment = payment_start(order=vip_order, channel="sandbox")

@@ -148,14 +148,12 @@ def test_a_paid_purchase_earns_points_and_a_refund_takes_them_back(member, test_
 
 
 def test_refund_after_the_points_were_spent_is_refused_and_never_overdraws(member, test_items, settings):
-    from payments import services as payment_services
+    from payments.orders.refunds import refund_request
 
     settings.POINTS_PER_YUAN = 1
     order = create_paid_order(user=member, item_type=TEST_ITEM, item_id="A")
     points_spend(user=member, amount=90, reason="兑换", idempotency_key="spent")
     with pytest.raises(ApplicationError) as refused:
-        payment_services.refund_request(
-            order=order, amount_fen=None, reason="退款", requested_by=member, self_service=True
-        )
+        refund_request(order=order, amount_fen=None, reason="退款", requested_by=member, self_service=True)
     assert refused.value.code == "points_spent" and refused.value.extra["points_balance"] == 9
     assert points_balance(member) == 9 and not order.refunds.exists()

@@ -41,7 +41,7 @@ class TestItemType(items.ItemType):
     def __init__(self, log: CallLog):
         self.log = log
 
-    def quote(self, *, user, item_id: str) -> items.Quote:
+    def quote(self, *, user, item_id: str, free_grant: bool = False) -> items.Quote:
         if item_id not in self.prices or item_id == "OFF":
             raise items.ItemUnavailable()
         quote = items.Quote(

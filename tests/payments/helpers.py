@@ -16,8 +16,11 @@ import secrets
 from django.test import TestCase
 from django.utils import timezone
 
-from payments import services
 from payments.models import Channel, Order, Payment, PaymentNotification, Refund
+from payments.orders.checkout import order_create
+from payments.orders.notifications import notification_handle
+from payments.orders.payment_attempts import payment_confirm, payment_start
+from payments.orders.refunds import refund_complete, refund_request
 
 
 def create_paid_order(
@@ -27,21 +30,21 @@ def create_paid_order(
     from payments.gateways import sandbox
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        order = services.order_create(
+        order = order_create(
             user=user, item_type=item_type, item_id=str(item_id), channel=channel, referral_code=referral_code
         )
         if order.status != Order.Status.PENDING:
             return order
         if channel == Channel.SANDBOX:
-            payment = services.payment_start(order=order, channel=channel)
+            payment = payment_start(order=order, channel=channel)
             status = sandbox.sandbox_pay(payment.out_trade_no)
             if status >= 300:  # show why (e.g. the item type's fulfil raised) instead of a bare status
                 note = PaymentNotification.objects.filter(out_trade_no=payment.out_trade_no).first()
                 raise AssertionError(f"sandbox notification answered {status}: {note.error if note else '?'}")
         elif fake is not None:
-            payment = services.payment_start(order=order, channel=channel, payer_openid="o_test_payer")
+            payment = payment_start(order=order, channel=channel, payer_openid="o_test_payer")
             headers, body = fake.pay(payment.out_trade_no)
-            result = services.notification_handle(
+            result = notification_handle(
                 body=body, meta={"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
             )
             assert result.status < 300, result
@@ -53,7 +56,7 @@ def create_paid_order(
                 amount_fen=order.amount_fen,
                 status=Payment.Status.PREPAID,
             )
-            services.payment_confirm(
+            payment_confirm(
                 out_trade_no=payment.out_trade_no,
                 transaction_id="4200" + secrets.token_hex(12),
                 amount_fen=payment.amount_fen,
@@ -67,13 +70,13 @@ def create_paid_order(
 def refund_order(*, order: Order, amount_fen: int | None = None, reason: str = "测试退款") -> Refund:
     """Refund (operator-style, no window) and run it to completion (revoke + listeners once)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        refund = services.refund_request(
+        refund = refund_request(
             order=order, amount_fen=amount_fen, reason=reason, requested_by=None, self_service=False
         )
     refund.refresh_from_db()
     if refund.status in Refund.ACTIVE and refund.payment.channel != Channel.SANDBOX:
         with TestCase.captureOnCommitCallbacks(execute=True):
-            services.refund_complete(out_refund_no=refund.out_refund_no, status="SUCCESS")
+            refund_complete(out_refund_no=refund.out_refund_no, status="SUCCESS")
         refund.refresh_from_db()
     order.refresh_from_db()
     return refund

@@ -177,11 +177,11 @@ class BenefitsMachine(RuleBasedStateMachine):
 
     def _pay(self, order):
         """Pay in the sandbox cashier; the signed notification marks it paid (and earns points)."""
-        from payments import services
         from payments.gateways import sandbox
+        from payments.orders.payment_attempts import payment_start
 
         with TestCase.captureOnCommitCallbacks(execute=True):
-            payment = services.payment_start(order=order, channel="sandbox")
+            payment = payment_start(order=order, channel="sandbox")
             assert sandbox.sandbox_pay(payment.out_trade_no) < 300
         order.refresh_from_db()
         return order
@@ -205,17 +205,15 @@ class BenefitsMachine(RuleBasedStateMachine):
         ).exists()
 
     def _buy_tier(self, code: str):
-        from payments import services
         from payments.models import Order
+        from payments.orders.checkout import order_create
 
         self._step()
         active = self._active()
         tier = self.vip if code == "VIP" else self.ka
         before = self._snapshot()
         try:
-            order = services.order_create(
-                user=self.member, item_type="membership", item_id=code, channel="sandbox"
-            )
+            order = order_create(user=self.member, item_type="membership", item_id=code, channel="sandbox")
         except ApplicationError as exc:  # a lower tier while a higher one is active
             assert active is not None and active.tier.rank > tier.rank, exc
             assert self._snapshot() == before
@@ -269,12 +267,12 @@ class BenefitsMachine(RuleBasedStateMachine):
     def order_one_course_twice_and_pay_both(self):
         """A double tap: two orders for one course, both paid; the second is refunded on its own."""
         from courses.models import CourseEnrolment
-        from payments import services
         from payments.models import Order, Refund
+        from payments.orders.checkout import order_create
 
         self._step()
         try:
-            first = services.order_create(
+            first = order_create(
                 user=self.member, item_type="course", item_id=str(self.course.pk), channel="sandbox"
             )
         except ApplicationError as exc:  # already enrolled through an earlier order
@@ -283,7 +281,7 @@ class BenefitsMachine(RuleBasedStateMachine):
             ).exists(), exc
             event("course twice: already held")
             return multiple()
-        second = services.order_create(
+        second = order_create(
             user=self.member, item_type="course", item_id=str(self.course.pk), channel="sandbox"
         )
         first, second = self._pay(first), self._pay(second)
@@ -367,8 +365,8 @@ class BenefitsMachine(RuleBasedStateMachine):
         complete=st.booleans(),
     )
     def request_refund(self, order_no, as_member, share, complete):
-        from payments import services
         from payments.models import Order, Refund
+        from payments.orders.refunds import refund_request
 
         self._step()
         order = Order.objects.get(order_no=order_no)
@@ -381,7 +379,7 @@ class BenefitsMachine(RuleBasedStateMachine):
         owed = self.points.owed(order, full) if order.refundable_fen > 0 else 0
         try:
             with TestCase.captureOnCommitCallbacks(execute=complete):
-                refund = services.refund_request(
+                refund = refund_request(
                     order=order,
                     amount_fen=amount,
                     reason="状态机退款",
@@ -416,8 +414,8 @@ class BenefitsMachine(RuleBasedStateMachine):
 
     @rule(out_refund_no=consumes(in_flight), succeed=st.booleans())
     def finish_refund(self, out_refund_no, succeed):
-        from payments import services
         from payments.models import Order, Refund
+        from payments.orders.refunds import refund_complete, refund_submit
 
         self._step()
         refund = Refund.objects.select_related("order").get(out_refund_no=out_refund_no)
@@ -425,9 +423,9 @@ class BenefitsMachine(RuleBasedStateMachine):
         refunded_before = refund.order.refunded_fen
         with TestCase.captureOnCommitCallbacks(execute=True):
             if succeed:
-                services.refund_submit(refund_id=refund.pk)  # the worker; the sandbox bank finishes it
+                refund_submit(refund_id=refund.pk)  # the worker; the sandbox bank finishes it
             else:
-                services.refund_complete(out_refund_no=out_refund_no, status="CLOSED")
+                refund_complete(out_refund_no=out_refund_no, status="CLOSED")
         refund.refresh_from_db()
         order = Order.objects.get(pk=refund.order_id)
         if succeed:

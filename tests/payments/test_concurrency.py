@@ -9,8 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from payments import services
 from payments.models import Order, OrderEvent, Payment, PaymentNotification, Refund
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import order_close, payment_start, payment_sync
+from payments.orders.refunds import refund_request
 from tests.concurrency import run_together
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order
@@ -22,8 +24,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_same_notification_50_times_concurrently_pays_fulfils_and_notifies_once(
     buyer, fake_wechat, test_items
 ):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+    payment = payment_start(order=order)
     headers, body = fake_wechat.pay(payment.out_trade_no)
 
     statuses = run_together([lambda: deliver(headers, body, Client()).status_code for _ in range(50)])
@@ -51,15 +53,15 @@ def test_notification_racing_close_sweep_ends_paid_or_closed_and_refunded(
         )
     outcomes = []
     for _round in range(4):
-        order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-        payment = services.payment_start(order=order)
+        order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+        payment = payment_start(order=order)
         Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
         headers, body = fake_wechat.pay(payment.out_trade_no)
 
         results = run_together(
             [
                 lambda h=headers, b=body: deliver(h, b, Client()).status_code,
-                lambda o=order: services.order_close(order=o),
+                lambda o=order: order_close(order=o),
             ]
         )
 
@@ -84,7 +86,7 @@ def test_two_concurrent_self_refunds_make_one_refund(buyer, test_items):
 
     def self_refund():
         fresh = Order.objects.get(pk=order.pk)
-        return services.refund_request(
+        return refund_request(
             order=fresh, amount_fen=None, reason="并发退款", requested_by=buyer, self_service=True
         )
 
@@ -101,14 +103,12 @@ def test_two_concurrent_self_refunds_make_one_refund(buyer, test_items):
 
 
 def test_query_sweep_and_notification_together_pay_once(buyer, fake_wechat, test_items):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+    payment = payment_start(order=order)
     headers, body = fake_wechat.pay(payment.out_trade_no)
     fresh = Payment.objects.get(pk=payment.pk)
 
-    run_together(
-        [lambda: deliver(headers, body, Client()).status_code, lambda: services.payment_sync(payment=fresh)]
-    )
+    run_together([lambda: deliver(headers, body, Client()).status_code, lambda: payment_sync(payment=fresh)])
 
     assert test_items.fulfilled == [order.order_no]
     assert OrderEvent.objects.filter(order=order, to_status="paid").count() == 1

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from payments import services
 from payments.gateways import protocol
 from payments.models import Order, Payment, PaymentNotification
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import order_close, payment_start
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.wechat_support import deliver
 
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pending(buyer, fake_wechat):
     """A pending Native order with its prepaid attempt at the fake."""
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+    payment = payment_start(order=order)
     return order, payment
 
 
@@ -180,7 +181,7 @@ def test_payment_for_closed_order_is_refunded_automatically(
     pending, fake_wechat, test_items, django_capture_on_commit_callbacks
 ):
     order, payment = pending
-    services.order_close(order=order)  # WeChat closes it…
+    order_close(order=order)  # WeChat closes it…
     order.refresh_from_db()
     assert order.status == Order.Status.CLOSED
     headers, body = fake_wechat.pay(payment.out_trade_no)  # …yet a payment arrives (WeChat-side race)
@@ -208,8 +209,8 @@ def test_payment_for_closed_order_is_refunded_automatically(
 def test_sandbox_signed_notification_is_refused_when_sandbox_is_disabled(buyer, settings, test_items):
     from payments.gateways import sandbox
 
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+    payment = payment_start(order=order)
     keys = sandbox.sandbox_keys()
     headers, body = protocol.build_notification(
         event_type="TRANSACTION.SUCCESS",

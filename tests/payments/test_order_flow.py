@@ -8,9 +8,13 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from payments import services
 from payments.items import ItemUnavailable
 from payments.models import Order, OrderEvent, PaymentNotification, Refund
+from payments.orders.checkout import order_create
+from payments.orders.errors import IllegalTransition
+from payments.orders.payment_attempts import payment_start
+from payments.orders.refunds import refund_request
+from payments.orders.transitions import order_transition
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order, refund_order
 
@@ -18,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_order_snapshots_quote_price_title_and_lines(buyer):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="B", channel="sandbox")
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="B", channel="sandbox")
 
     assert order.status == Order.Status.PENDING
     assert (order.list_price_fen, order.discount_fen, order.amount_fen) == (360000, 36000, 324000)
@@ -69,7 +73,7 @@ def test_partial_refunds_then_full(buyer, test_items):
 
 
 def test_free_order_is_paid_at_once(buyer, test_items):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="FREE", channel="sandbox")
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="FREE", channel="sandbox")
 
     assert order.status == Order.Status.PAID and order.amount_fen == 0
     assert test_items.fulfilled == [order.order_no]
@@ -80,7 +84,7 @@ def test_free_order_is_paid_at_once(buyer, test_items):
 )
 def test_order_for_missing_or_unsellable_item_is_refused(buyer, item_type, item_id):
     with pytest.raises(ItemUnavailable):
-        services.order_create(user=buyer, item_type=item_type, item_id=item_id, channel="sandbox")
+        order_create(user=buyer, item_type=item_type, item_id=item_id, channel="sandbox")
     assert not Order.objects.exists()
 
 
@@ -88,15 +92,15 @@ def test_sandbox_channel_refused_when_disabled(buyer, settings):
     settings.PAYMENTS_SANDBOX_ENABLED = False
 
     with pytest.raises(ApplicationError) as exc:
-        services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+        order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
     assert exc.value.code == "channel_unavailable"
 
 
 def test_illegal_transition_is_refused_and_leaves_no_audit_row(buyer):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
 
-    with pytest.raises(services.IllegalTransition):
-        services.order_transition(order=order, to=Order.Status.REFUNDED, reason="test")
+    with pytest.raises(IllegalTransition):
+        order_transition(order=order, to=Order.Status.REFUNDED, reason="test")
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert order.events.count() == 1
@@ -108,16 +112,12 @@ def test_self_refund_inside_window_then_twice_is_refused(
     order = create_paid_order(user=buyer, item_type=TEST_ITEM, item_id="A")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.refund_request(
-            order=order, amount_fen=None, reason="不想要了", requested_by=buyer, self_service=True
-        )
+        refund_request(order=order, amount_fen=None, reason="不想要了", requested_by=buyer, self_service=True)
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
 
     with pytest.raises(ApplicationError) as exc:
-        services.refund_request(
-            order=order, amount_fen=None, reason="再退", requested_by=buyer, self_service=True
-        )
+        refund_request(order=order, amount_fen=None, reason="再退", requested_by=buyer, self_service=True)
     assert exc.value.code == "already_refunded"
     assert Refund.objects.count() == 1
     assert len(test_items.revoked) == 1
@@ -129,9 +129,7 @@ def test_self_refund_after_window_is_refused(buyer):
     order.refresh_from_db()
 
     with pytest.raises(ApplicationError) as exc:
-        services.refund_request(
-            order=order, amount_fen=None, reason="晚了", requested_by=buyer, self_service=True
-        )
+        refund_request(order=order, amount_fen=None, reason="晚了", requested_by=buyer, self_service=True)
     assert exc.value.code == "refund_window_closed"
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and not Refund.objects.exists()
@@ -147,10 +145,10 @@ def test_referral_code_and_referrer_from_quote_adjuster_are_stored(buyer, other_
 
     items.add_quote_adjuster(adjuster)
     try:
-        order = services.order_create(
+        order = order_create(
             user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox", referral_code="FRIEND"
         )
-        plain = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+        plain = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
     finally:
         items._quote_adjusters.remove(adjuster)
 
@@ -160,10 +158,10 @@ def test_referral_code_and_referrer_from_quote_adjuster_are_stored(buyer, other_
 
 
 def test_expired_order_cannot_be_paid_again(buyer):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     order.refresh_from_db()
 
     with pytest.raises(ApplicationError) as exc:
-        services.payment_start(order=order)
+        payment_start(order=order)
     assert exc.value.code == "order_expired"

@@ -167,10 +167,11 @@ def test_other_users_order_pages_are_404(buyer, other_user):
 
 
 def test_sandbox_cashier_is_404_when_sandbox_disabled(browser, buyer, settings):
-    from payments import services
+    from payments.orders.checkout import order_create
+    from payments.orders.payment_attempts import payment_start
 
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="sandbox")
+    payment = payment_start(order=order)
     settings.PAYMENTS_SANDBOX_ENABLED = False
 
     assert browser.get(f"/payments/sandbox/{payment.out_trade_no}/").status_code == 404

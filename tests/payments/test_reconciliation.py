@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from payments import order_tasks, services
 from payments.models import ReconciliationMismatch, ReconciliationRun
+from payments.orders import tasks as order_tasks
+from payments.orders.reconciliation import reconcile_bills
 from tests.payments.catalog import TEST_ITEM
 from tests.payments.helpers import create_paid_order, refund_order
 
@@ -38,7 +39,7 @@ def test_mismatches_are_listed_for_operators(buyer, fake_wechat):
         {"微信订单号": "4200999", "商户订单号": "STRANGER01", "交易状态": "SUCCESS", "应结订单金额": "12.34"}
     )
 
-    run = services.reconcile_bills(bill_date=timezone.localdate())
+    run = reconcile_bills(bill_date=timezone.localdate())
 
     assert run.status == ReconciliationRun.Status.MISMATCH
     found = {(m.kind, m.out_trade_no): m for m in run.mismatches.all()}
@@ -60,15 +61,15 @@ def test_refund_rows_are_checked(buyer, fake_wechat):
     refund = refund_order(order=order, amount_fen=900)
     fake_wechat.complete_refund(refund.out_refund_no)
 
-    run = services.reconcile_bills(bill_date=timezone.localdate())
+    run = reconcile_bills(bill_date=timezone.localdate())
 
     assert run.status == ReconciliationRun.Status.OK, list(run.mismatches.values())
 
 
 def test_rerun_replaces_previous_result_and_download_failure_is_recorded(buyer, fake_wechat):
     fake_wechat.pay_failures.append((500, {"code": "SYSTEM_ERROR", "message": "账单未生成"}))
-    failed = services.reconcile_bills(bill_date=timezone.localdate())
+    failed = reconcile_bills(bill_date=timezone.localdate())
     assert failed.status == ReconciliationRun.Status.FAILED and "SYSTEM_ERROR" in failed.error
 
-    again = services.reconcile_bills(bill_date=timezone.localdate())
+    again = reconcile_bills(bill_date=timezone.localdate())
     assert again.pk == failed.pk and again.status == ReconciliationRun.Status.OK

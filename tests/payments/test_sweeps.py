@@ -7,8 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payments import order_tasks, services
 from payments.models import Order, Payment, Refund
+from payments.orders import tasks as order_tasks
+from payments.orders.checkout import order_create
+from payments.orders.notifications import notification_handle
+from payments.orders.payment_attempts import order_close, payment_start
+from payments.orders.refunds import refund_request
 from tests.payments.catalog import TEST_ITEM
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pending(buyer, fake_wechat):
-    order = services.order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
-    payment = services.payment_start(order=order)
+    order = order_create(user=buyer, item_type=TEST_ITEM, item_id="A", channel="wechat_native")
+    payment = payment_start(order=order)
     return order, payment
 
 
@@ -111,7 +115,7 @@ def test_refund_that_failed_to_reach_wechat_is_retried_with_same_out_refund_no(
     )
     fake_wechat.pay_failures.append((503, {"code": "SYSTEM_ERROR", "message": "系统繁忙"}))
     with django_capture_on_commit_callbacks(execute=True):
-        refund = services.refund_request(
+        refund = refund_request(
             order=order, amount_fen=None, reason="运营退款", requested_by=None, self_service=False
         )
     refund.refresh_from_db()
@@ -142,7 +146,7 @@ def test_refund_refused_by_wechat_returns_order_to_paid(
     )
     fake_wechat.pay_failures.append((403, {"code": "NOT_ENOUGH", "message": "基本账户余额不足"}))
     with django_capture_on_commit_callbacks(execute=True):
-        refund = services.refund_request(
+        refund = refund_request(
             order=order, amount_fen=500, reason="部分退款", requested_by=None, self_service=False
         )
 
@@ -162,10 +166,10 @@ def test_sweep_runs_one_at_a_time(settings):
 
 def test_lost_auto_refund_is_started_by_the_sweep(pending, fake_wechat, test_items):
     order, payment = pending
-    services.order_close(order=order)
+    order_close(order=order)
     headers, body = fake_wechat.pay(payment.out_trade_no)
     # The notification is handled but the auto-refund hand-off after commit is lost (test transaction).
-    services.notification_handle(
+    notification_handle(
         body=body, meta={"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
     )
     payment.refresh_from_db()

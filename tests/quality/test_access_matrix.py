@@ -199,17 +199,16 @@ def owned(db, world, settings):
     from courses.models import Event
     from members.memberships.selectors import active_membership
     from members.notifications.services import notification_send
-    from payments import services
     from payments.models import Channel
+    from payments.orders.checkout import order_create
+    from payments.orders.payment_attempts import payment_start
     from payments.wallet import earnings, settlement, withdrawals
     from tests.payments.helpers import create_paid_order
 
     owner = world.member
     order = create_paid_order(user=owner, item_type="membership", item_id="VIP")
-    pending = services.order_create(
-        user=owner, item_type="course", item_id=_any_paid_course_id(), channel="sandbox"
-    )
-    payment = services.payment_start(order=pending, channel=Channel.SANDBOX)
+    pending = order_create(user=owner, item_type="course", item_id=_any_paid_course_id(), channel="sandbox")
+    payment = payment_start(order=pending, channel=Channel.SANDBOX)
     earnings.earning_accrue(
         user=owner,
         amount_fen=5_000,

@@ -71,10 +71,10 @@ class BenefitWorld:
     # ---- helpers ---------------------------------------------------------------------------------
 
     def _order(self, user, item_type: str, item_id: str):
-        from payments import services
+        from payments.orders.checkout import order_create
 
         try:
-            order = services.order_create(user=user, item_type=item_type, item_id=item_id, channel="sandbox")
+            order = order_create(user=user, item_type=item_type, item_id=item_id, channel="sandbox")
         except ApplicationError as exc:  # already held, lower tier, too many pending … — nothing made
             assert exc.code, exc
             return None
@@ -82,15 +82,15 @@ class BenefitWorld:
         return order
 
     def _pay(self, order) -> None:
-        from payments import services
         from payments.gateways import sandbox
         from payments.models import Order
+        from payments.orders.payment_attempts import payment_start
 
         order.refresh_from_db()
         if order.status != Order.Status.PENDING:
             return
         with TestCase.captureOnCommitCallbacks(execute=True):
-            payment = services.payment_start(order=order, channel="sandbox")
+            payment = payment_start(order=order, channel="sandbox")
             sandbox.sandbox_pay(payment.out_trade_no)
 
     # ---- actions ---------------------------------------------------------------------------------
@@ -157,8 +157,8 @@ class BenefitWorld:
 
     def refund(self):
         from members.models import PointsAccount
-        from payments import services
         from payments.models import Order
+        from payments.orders.refunds import refund_request
 
         paid = list(
             Order.objects.filter(
@@ -174,7 +174,7 @@ class BenefitWorld:
         before = (order.status, order.refunded_fen, _balance(order.user_id), PointsAccount.objects.count())
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                refund = services.refund_request(
+                refund = refund_request(
                     order=order,
                     amount_fen=amount,
                     reason="混沌退款",
@@ -190,12 +190,12 @@ class BenefitWorld:
         assert refund.requested_by_id == (order.user_id if as_member else self.finance.pk)
 
     def time_passes(self):
-        from payments import services
+        from payments.orders.sweeps import orders_sweep
         from referrals import group_buys
 
         self.clock.advance(hours=self.rng.choice([1, 12, 30, 80]))
         with TestCase.captureOnCommitCallbacks(execute=True):
-            services.orders_sweep(now=timezone.now())
+            orders_sweep(now=timezone.now())
             group_buys.group_buys_expire(now=timezone.now())
 
     def door(self):

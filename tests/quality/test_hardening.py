@@ -43,7 +43,7 @@ def test_throttles_do_not_trust_a_rotating_forwarded_for(throttle_rates):
 )
 def test_one_client_ip_rule_from_configuration(settings, count, cidrs, forwarded, remote, expected):
     from core.ip import client_ip
-    from payments.order_views import client_ip as payer_ip
+    from payments.orders.views import client_ip as payer_ip
 
     settings.TRUSTED_PROXY_COUNT = count
     settings.TRUSTED_PROXY_CIDRS = cidrs

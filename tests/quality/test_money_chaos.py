@@ -87,13 +87,14 @@ class World:
     # ---- actions ---------------------------------------------------------------------------------
 
     def buy(self):
-        from payments import services
         from payments.models import Channel
+        from payments.orders.checkout import order_create
+        from payments.orders.payment_attempts import payment_start
 
         buyer = self.rng.choice(self.buyers)
         with on_commit_runs():
             try:
-                order = services.order_create(
+                order = order_create(
                     user=buyer,
                     item_type=TEST_ITEM,
                     item_id=self.rng.choice(["A", "B"]),
@@ -103,7 +104,7 @@ class World:
             except ApplicationError as exc:  # a third unpaid order for one item: refused, nothing made
                 assert exc.code == "too_many_pending_orders", exc
                 return
-            self.payments.append(services.payment_start(order=order, channel=Channel.SANDBOX))
+            self.payments.append(payment_start(order=order, channel=Channel.SANDBOX))
 
     def pay(self):
         from payments.gateways import sandbox
@@ -124,27 +125,27 @@ class World:
 
     def redeliver(self):
         """WeChat retries: the exact bytes of an earlier notification, again (and maybe again)."""
-        from payments import services
         from payments.gateways import protocol
+        from payments.orders.notifications import notification_handle
 
         if not self.delivered:
             return
         headers, body = self.rng.choice(self.delivered)
         for _ in range(self.rng.randint(1, 3)):
             with on_commit_runs():
-                result = services.notification_handle(body=body, meta=protocol.django_meta_headers(headers))
+                result = notification_handle(body=body, meta=protocol.django_meta_headers(headers))
             assert result.status < 300, result
 
     def sweep(self):
-        from payments import services
+        from payments.orders.sweeps import orders_sweep
 
         self.clock.advance(minutes=self.rng.choice([1, 6, 16, 40]))
         with on_commit_runs():
-            services.orders_sweep(now=timezone.now())
+            orders_sweep(now=timezone.now())
 
     def refund(self):
-        from payments import services
         from payments.models import Order
+        from payments.orders.refunds import refund_request
 
         paid = [
             p.order
@@ -160,7 +161,7 @@ class World:
         self_service = self.rng.random() < 0.5
         try:
             with on_commit_runs():
-                services.refund_request(
+                refund_request(
                     order=order,
                     amount_fen=amount,
                     reason="混沌测试退款",
@@ -226,12 +227,12 @@ class World:
 
     def killed_worker(self):
         """A sweep or settlement dies mid-transaction, then Celery redelivers it and it runs again."""
-        from payments import services
+        from payments.orders.sweeps import orders_sweep
         from payments.wallet import settlement
 
         job = self.rng.choice(
             [
-                lambda: services.orders_sweep(now=timezone.now()),
+                lambda: orders_sweep(now=timezone.now()),
                 lambda: settlement.settle_due(now=timezone.now()),
             ]
         )

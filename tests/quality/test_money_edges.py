@@ -19,9 +19,10 @@ from courses.events import registrations as event_registrations
 from courses.models import CourseEnrolment, EventRegistration, TermSeat
 from members.memberships.selectors import active_membership
 from members.models import PointsAccount, Reward
-from payments import services
 from payments.gateways import sandbox
 from payments.models import Order, Refund
+from payments.orders.payment_attempts import payment_start
+from payments.orders.refunds import refund_complete, refund_request
 from tests.courses import factories as f
 from tests.factories import UserFactory
 
@@ -76,7 +77,7 @@ def pay(order_no: str) -> Order:
     """The member pays in the sandbox cashier (a signed v3 notification reaches the notify view)."""
     order = Order.objects.get(order_no=order_no)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        payment = services.payment_start(order=order, channel="sandbox")
+        payment = payment_start(order=order, channel="sandbox")
         assert sandbox.sandbox_pay(payment.out_trade_no) < 300
     order.refresh_from_db()
     return order
@@ -97,7 +98,7 @@ def self_refund(api, order: Order):
 
 def operator_refund(order: Order, operator, amount_fen=None) -> Refund:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        refund = services.refund_request(
+        refund = refund_request(
             order=order, amount_fen=amount_fen, reason="运营退款", requested_by=operator, self_service=False
         )
     refund.refresh_from_db()
@@ -201,7 +202,7 @@ def test_points_are_held_while_the_refund_is_in_flight_and_returned_if_it_fails(
 ):
     order = buy(api, "membership", "VIP")
     # The request reserves the points in its own transaction; WeChat has not answered yet.
-    refund = services.refund_request(
+    refund = refund_request(
         order=order, amount_fen=None, reason="运营退款", requested_by=operator, self_service=False
     )
     assert points(member) == 0
@@ -211,7 +212,7 @@ def test_points_are_held_while_the_refund_is_in_flight_and_returned_if_it_fails(
     assert response.status_code == 400 and response.json()["code"] == "insufficient_points"
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.refund_complete(out_refund_no=refund.out_refund_no, status="CLOSED")
+        refund_complete(out_refund_no=refund.out_refund_no, status="CLOSED")
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and points(member) == 3600
     assert membership(member) is not None

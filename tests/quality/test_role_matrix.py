@@ -475,7 +475,7 @@ def test_a_superuser_running_refund_order_for_an_unmarked_order_refunds_nothing(
     before = money_state()
     # on the logger itself: beat's admin imports the task modules, and Celery's Django fixup may
     # re-apply LOGGING on the way, replacing the root handlers pytest's caplog listens on
-    services_logger = logging.getLogger("payments.services")
+    services_logger = logging.getLogger("payments.orders.refunds")
     services_logger.addHandler(caplog.handler)
     try:
         _post_action(
@@ -494,12 +494,12 @@ def test_a_superuser_running_refund_order_for_an_unmarked_order_refunds_nothing(
 
 def test_refund_order_refunds_an_order_the_system_marked_and_says_so(shop, db):
     from courses import tasks
-    from payments import services
     from payments.models import Order, Refund
+    from payments.orders.refunds import order_auto_refund_mark
 
     order = shop.objects["vip_order"]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert services.order_auto_refund_mark(order_no=order.order_no, reason="名额已满，报名费原路退回")
+        assert order_auto_refund_mark(order_no=order.order_no, reason="名额已满，报名费原路退回")
         tasks.refund_order(order.order_no, "任意文字")  # the stored reason wins
     refund = Refund.objects.get(order=order)
     assert (refund.kind, refund.requested_by, refund.reason) == (

@@ -11,7 +11,7 @@ from core.models import WeChatIdentity
 from members.auth.services import user_signed_up
 from members.models import User
 from payments.models import Order
-from payments.services import order_create
+from payments.orders.checkout import order_create
 from payments.wallet import ledger
 from referrals import attribution, promoters
 from referrals.models import BindingRefusal, Commission, ReferralBinding, ReferralLinkStat

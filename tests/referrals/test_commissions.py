@@ -14,7 +14,8 @@ from core.money import apply_bp
 from members.points.selectors import points_balance
 from payments.gateways import sandbox
 from payments.models import Earning, Order, PaymentNotification, WithdrawalSettings
-from payments.services import order_create, payment_start
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from payments.wallet import earnings, ledger, settlement
 from payments.wallet.withdrawals import withdrawal_request
 from referrals import agreements, attribution, commissions, promoters

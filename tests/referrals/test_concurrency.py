@@ -8,7 +8,8 @@ from django.test import Client
 
 from core.errors import ApplicationError
 from payments.models import Earning, Order, PaymentNotification
-from payments.services import order_create, payment_start
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start
 from payments.wallet import ledger
 from referrals import attribution, group_buys
 from referrals.models import Commission, GroupBuy, GroupBuyMember, ReferralBinding
@@ -69,7 +70,7 @@ def create_paid_order_for(order):
     from django.utils import timezone
 
     from payments.models import Payment
-    from payments.services import payment_confirm
+    from payments.orders.payment_attempts import payment_confirm
 
     payment = Payment.objects.create(
         order=order,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from payments.models import Order
-from payments.services import order_create
+from payments.orders.checkout import order_create
 from payments.wallet import ledger
 from referrals import group_buys
 from referrals.models import Commission, GroupBuy, GroupBuyMember
@@ -142,7 +142,7 @@ def test_payment_arriving_after_expiry_is_refunded(test_items):
     # the group expires while the friend is paying
     GroupBuy.objects.filter(pk=group.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     from payments.gateways import sandbox
-    from payments.services import payment_start
+    from payments.orders.payment_attempts import payment_start
 
     with run_on_commit():
         payment = payment_start(order=order, channel="sandbox")

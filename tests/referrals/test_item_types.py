@@ -8,7 +8,7 @@ from circles.services import posts as post_services
 from circles.services import questions as question_services
 from circles.services import tips as tip_services
 from payments import items
-from payments.services import order_create_free
+from payments.orders.checkout import order_create_free
 from payments.wallet import ledger
 from referrals import group_buys
 from referrals.models import Commission

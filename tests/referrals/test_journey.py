@@ -15,7 +15,7 @@ from core.roles import FINANCE
 from members.models import User
 from payments.gateways import sandbox
 from payments.models import Order
-from payments.services import payment_start
+from payments.orders.payment_attempts import payment_start
 from payments.wallet import ledger, settlement, withdrawal_approval, withdrawals
 from referrals import agreements, attribution
 from referrals.models import ReferralLinkStat

@@ -16,7 +16,7 @@ from core import roles
 from core.models import AuditLog
 from members.models import Onboarding, User
 from payments.models import Earning, Order, Refund, Transaction
-from payments.services import payment_start
+from payments.orders.payment_attempts import payment_start
 from referrals import promoters, sales_credit, staff_share
 from referrals.models import (
     SalesLead,
@@ -247,12 +247,12 @@ def test_link_of_a_blocked_or_former_rep_gives_no_credit_and_no_assignment(brack
 
 
 def test_rep_who_leaves_between_checkout_and_payment_is_not_assigned(tiers, team):
-    from payments import services as payment_services
     from payments.gateways import sandbox
+    from payments.orders.checkout import order_create
 
     member = UserFactory()
     with run_on_commit():
-        order = payment_services.order_create(
+        order = order_create(
             user=member,
             item_type="membership",
             item_id="VIP",

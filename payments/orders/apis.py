@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
 from core.text import IDENTIFIER
-from payments import items, selectors, services
+from payments import items
 from payments.models import Channel, Order, Payment
-from payments.order_views import client_ip
+from payments.orders import selectors
+from payments.orders.checkout import order_create
+from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.refunds import refund_request
+from payments.orders.views import client_ip
 
 PLATFORMS = ["ios", "android", "windows", "mac", "devtools", "ohos", "web", ""]
 
@@ -35,7 +42,7 @@ PaymentParamsSerializer = inline_serializer(
 )
 
 
-def payment_params(payment: Payment | None) -> dict | None:
+def payment_params(payment: Payment | None) -> dict[str, Any] | None:
     if payment is None:
         return None
     params = dict(payment.client_params)
@@ -103,14 +110,14 @@ class OrdersApi(APIView):
             "`web_checkout_url`."
         ),
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         kind = items.get(values["item_type"])
         if kind.integer_ids and not values["item_id"].isdigit():
             raise items.ItemUnavailable()
-        order = services.order_create(
+        order = order_create(
             user=request.user,
             item_type=values["item_type"],
             item_id=values["item_id"],
@@ -121,9 +128,7 @@ class OrdersApi(APIView):
         payment = None
         if order.status == Order.Status.PENDING:
             try:
-                payment = services.payment_start(
-                    order=order, channel=order.channel, client_ip=client_ip(request)
-                )
+                payment = payment_start(order=order, channel=order.channel, client_ip=client_ip(request))
             except ApplicationError as exc:
                 exc.extra = {**exc.extra, "order_no": order.order_no}
                 raise
@@ -139,7 +144,7 @@ class OrdersApi(APIView):
         operation_id="orders_list",
         responses={200: paginated(ListItemSerializer, name="OrderList"), **error_responses(401)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.orders_for_user(request.user), request, view=self)
         return paginator.get_paginated_response(self.ListItemSerializer(page, many=True).data)
@@ -162,7 +167,7 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="orders_retrieve", responses={200: OutputSerializer, **error_responses(401, 404)}
     )
-    def get(self, request, order_no: str):
+    def get(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         if order.status == Order.Status.PENDING:
             payment = selectors.order_latest_payment(order)
@@ -171,7 +176,7 @@ class OrderDetailApi(APIView):
                 and payment.status == Payment.Status.PREPAID
                 and cache.add(f"payments:status-sync:{payment.pk}", 1, timeout=5)
             ):
-                services.payment_sync(payment=payment)
+                payment_sync(payment=payment)
                 order.refresh_from_db()
         return Response(self.OutputSerializer(order).data)
 
@@ -197,7 +202,7 @@ class OrderRefundApi(APIView):
         operation_id="orders_refund_preview",
         responses={200: PreviewSerializer, **error_responses(401, 404)},
     )
-    def get(self, request, order_no: str):
+    def get(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         preview = selectors.refund_preview(order)
         if preview is None:
@@ -239,11 +244,11 @@ class OrderRefundApi(APIView):
             **error_responses(401, 404, 409, 429),
         },
     )
-    def post(self, request, order_no: str):
+    def post(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.refund_request(
+        refund_request(
             order=order,
             amount_fen=None,
             reason=data.validated_data["reason"],

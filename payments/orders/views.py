@@ -1,9 +1,10 @@
-"""Pages of the money path: checkout → pay → result, my orders, the sandbox cashier, and the
+"""Pages of the money path: checkout → pay → result, my orders, and the
 WeChat Pay notify endpoint (csrf-exempt; answers 204 when handled, {"code": "FAIL"} otherwise)."""
 
 from __future__ import annotations
 
 import base64
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,9 +23,13 @@ from core.errors import ApplicationError
 from core.http import redirect_to_next
 from core.ip import client_ip as core_client_ip
 from core.posters import qr_png
-from payments import items, selectors, services
-from payments.gateways.base import GatewayError
+from payments import items
 from payments.models import Channel, Order, Payment
+from payments.orders import selectors
+from payments.orders.checkout import order_change_channel, order_create
+from payments.orders.notifications import notification_handle
+from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.refunds import refund_request
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -87,7 +92,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请选择支付方式"))
         else:
             try:
-                order = services.order_create(
+                order = order_create(
                     user=request.user,
                     item_type=item_type,
                     item_id=item_id,
@@ -127,8 +132,8 @@ def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
     if channel not in dict(available_channels(request)):
         channel = order.channel
     try:
-        services.order_change_channel(order=order, channel=channel)
-        payment = services.payment_start(order=order, channel=channel, client_ip=client_ip(request))
+        order_change_channel(order=order, channel=channel)
+        payment = payment_start(order=order, channel=channel, client_ip=client_ip(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("payments:order_detail", order_no=order.order_no)
@@ -167,13 +172,13 @@ def _order_destination(order: Order) -> tuple[str, str] | None:
 
     for module in app_modules("home"):
         answer = getattr(module, "order_destination", None)
-        found = answer(order) if answer is not None else None
+        found: tuple[str, str] | None = answer(order) if answer is not None else None
         if found:
             return found
     return None
 
 
-def _order_context(order: Order) -> dict:
+def _order_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
         "destination": _order_destination(order),
@@ -194,7 +199,7 @@ def order_status(request: HttpRequest, order_no: str) -> HttpResponse:
             and payment.status == Payment.Status.PREPAID
             and cache.add(f"payments:status-sync:{payment.pk}", 1, timeout=5)
         ):
-            services.payment_sync(payment=payment)
+            payment_sync(payment=payment)
             order.refresh_from_db()
     return render(request, "payments/_order_status.html", _order_context(order))
 
@@ -210,7 +215,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 def order_refund(request: HttpRequest, order_no: str) -> HttpResponse:
     order = selectors.order_get_for_user(user=request.user, order_no=order_no)
     try:
-        services.refund_request(
+        refund_request(
             order=order,
             amount_fen=None,
             reason=request.POST.get("reason", "")[:200] or _("用户自助退款"),
@@ -236,41 +241,13 @@ def order_qr(request: HttpRequest, order_no: str) -> HttpResponse:
     return response
 
 
-# ---- sandbox cashier ------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
-    if not settings.PAYMENTS_SANDBOX_ENABLED:
-        raise Http404
-    payment = selectors.payment_for_out_trade_no(out_trade_no)
-    if payment is None or payment.order.user_id != request.user.pk or payment.channel != Channel.SANDBOX:
-        raise Http404
-    order = payment.order
-    if request.method == "POST":
-        from payments.gateways import sandbox
-
-        try:
-            status = sandbox.sandbox_pay(out_trade_no)
-        except GatewayError as exc:
-            messages.error(request, exc.message or exc.code)
-            return redirect("payments:order_detail", order_no=order.order_no)
-        if status >= 300:
-            messages.error(request, _("支付通知处理失败（%(s)s），请稍后刷新") % {"s": status})
-        return redirect("payments:order_detail", order_no=order.order_no)
-    return render(request, "payments/sandbox_cashier.html", {"order": order, "payment": payment})
-
-
 # ---- WeChat Pay notifications -----------------------------------------------------------------------------
 
 
 @csrf_exempt
 @require_POST
 def wechatpay_notify(request: HttpRequest) -> HttpResponse:
-    result = services.notification_handle(
-        body=request.body, meta=request.META, remote_addr=core_client_ip(request)
-    )
+    result = notification_handle(body=request.body, meta=request.META, remote_addr=core_client_ip(request))
     if result.status < 300:
         return HttpResponse(status=result.status)
     return JsonResponse({"code": "FAIL", "message": result.message}, status=result.status)

@@ -1,21 +1,24 @@
-"""payments selectors: reads of orders, shared by pages and the API (one visibility rule)."""
+"""Order reads shared by pages, the API and the services: visibility, payments, the refund window."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from payments import items
 from payments.models import Order, Payment, Refund
 
 
-def orders_for_user(user) -> QuerySet[Order]:
+def orders_for_user(user: Any) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-created_at")
 
 
-def order_get_for_user(*, user, order_no: str) -> Order:
+def order_get_for_user(*, user: Any, order_no: str) -> Order:
     """The order if this user may see it; 404 otherwise (never leak existence)."""
     if not getattr(user, "is_authenticated", False):
         raise Http404
@@ -40,9 +43,15 @@ def order_active_refund(order: Order) -> Refund | None:
     return order.refunds.filter(status__in=Refund.ACTIVE).order_by("-created_at").first()
 
 
-def order_can_self_refund(order: Order) -> bool:
-    from payments.services import refund_window_open
+def refund_window_open(order: Order, *, now: datetime | None = None) -> bool:
+    """Whether the buyer may still refund the order themselves (the item type's refund window)."""
+    if order.paid_at is None:
+        return False
+    window = items.get(order.item_type).refund_window_for(order=order)
+    return (now or timezone.now()) <= order.paid_at + window
 
+
+def order_can_self_refund(order: Order) -> bool:
     return order.status == Order.Status.PAID and refund_window_open(order)
 
 
@@ -75,7 +84,7 @@ def refund_preview(order: Order) -> RefundPreview | None:
     return RefundPreview(amount_fen=amount, terms=tuple(items.refund_terms(order=order, amount_fen=amount)))
 
 
-def paid_orders_for_item(*, user, item_type: str, item_id: str) -> QuerySet[Order]:
+def paid_orders_for_item(*, user: Any, item_type: str, item_id: str) -> QuerySet[Order]:
     return Order.objects.filter(
         user=user,
         item_type=item_type,

@@ -1,7 +1,7 @@
 """Admin for orders, payments, refunds, notifications and reconciliation.
 
 Money records are read-only here; the only write is the refund (full or partial), which goes
-through `payments.services.refund_request` and leaves an audit record. Who may refund is the money
+through `payments.refund_request` and leaves an audit record. Who may refund is the money
 rule `core.roles.is_money_operator` (财务): the action, the change-page button and the refund page all
 ask `has_money_permission` (`core.admin_tools.MoneyActionsMixin`), so people who may not refund never
 see the way to.
@@ -32,7 +32,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError
 from core.money import MoneyError, fen_to_yuan_text, yuan_to_fen
 from core.roles import is_money_operator
-from payments import items, services
+from payments import items
 from payments.admin_labels import ItemTypeFilter, item_type_column
 from payments.models import (
     Order,
@@ -43,6 +43,7 @@ from payments.models import (
     ReconciliationRun,
     Refund,
 )
+from payments.orders.refunds import refund_request
 
 
 def _mask_openids(value):
@@ -128,7 +129,7 @@ class RefundForm(forms.Form):
 
 
 def _refund(request, order: Order, amount_fen: int | None, reason: str) -> Refund:
-    refund = services.refund_request(
+    refund = refund_request(
         order=order, amount_fen=amount_fen, reason=reason, requested_by=request.user, self_service=False
     )
     audit_record(
