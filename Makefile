@@ -4,10 +4,10 @@
 demo:            ## run everything on embedded defaults (SQLite, filesystem broker, sandbox pay) with demo data
 	scripts/demo.sh
 
-test:            ## lint + types + the full test suite on PostgreSQL and Redis (PYTEST_WORKERS=auto: parallel)
+test:            ## lint + types + the full test suite on PostgreSQL and Redis, one worker per core (PYTEST_WORKERS=0: serial)
 	scripts/test.sh $(ARGS)
 
-test-fast:       ## the everyday loop: lint + the suite without browser journeys and slow gates
+test-fast:       ## the everyday loop: lint + the suite without browser journeys and slow gates, parallel, --reuse-db
 	scripts/test.sh --fast $(ARGS)
 
 bench:           ## benchmarks side by side with their floors; writes docs/benchmarks.md

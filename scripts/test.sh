@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: lint, type check, then the whole pytest suite on real PostgreSQL and Redis; in parallel
-# with PYTEST_WORKERS=auto (pytest-xdist: one worker per core, each with its own test database and Redis
-# database; see config/settings/test.py). `scripts/test.sh --fast` (`make test-fast`) is the everyday loop: the same
-# without mypy, the browser journeys and the tests marked `slow`.
+# `make test`: lint, type check, then the whole pytest suite on real PostgreSQL and Redis, in parallel
+# (pytest-xdist: one worker per core, each with its own test database and Redis database; see
+# config/settings/test.py; PYTEST_WORKERS=0 runs it serially). `scripts/test.sh --fast` (`make test-fast`)
+# is the everyday loop: the same without mypy, the mini-program's npm tests, the browser journeys and the
+# tests marked `slow`, keeping its test databases between runs.
 # Outside CI, unreachable services fall back to SQLite / no Redis and the skipped tests are listed;
 # with CI=true a missing service is a failure. Arguments after the options go to pytest.
 set -euo pipefail
@@ -49,19 +50,25 @@ if ! $fast; then
     echo "make test: npm not found -> mini-program tests skipped (tests/miniprogram says so too)"
   fi
 fi
-# Workers: PYTEST_WORKERS=auto (one per core), N, or 0 for none. Each test file stays on one worker
-# (--dist loadfile), so module-scoped fixtures such as the quality gates' seeded world are built once.
-# The full gate stays serial by default until a whole parallel run has passed (the first attempt, on a
-# machine under a load of 10, showed three errors that were never reported: the run was killed);
-# make test-fast runs in parallel.
-if $fast; then default_workers=auto; else default_workers=0; fi
-parallel=(-n "${PYTEST_WORKERS:-$default_workers}" --maxprocesses=8 --dist loadfile)
+# Workers: pytest-xdist, one per core by default (PYTEST_WORKERS=auto), N, or 0 for a serial run. Each
+# worker has its own test database, Redis database and folders (config/settings/test.py); the outage
+# drills start their own redis-server and PostgreSQL cluster on free ports. Each test file stays on one
+# worker (--dist loadfile), so module-scoped fixtures such as the quality gates' seeded world are built
+# once. No file has to run alone today; one that must would move to --dist loadgroup and an xdist_group.
+workers="${PYTEST_WORKERS:-auto}"
+parallel=(-n "$workers" --maxprocesses=8 --dist loadfile)
 if $fast; then
-  # --reuse-db keeps the workers' test databases between runs (migrating them is most of a short run);
-  # after adding or changing a migration, pass ARGS=--create-db once.
-  echo "make test-fast: pytest (no browser journeys, no slow gates)"
-  .venv/bin/python -m pytest "${parallel[@]}" --reuse-db -m "not browser and not slow" "$@"
+  # --reuse-db keeps the workers' test databases between runs (migrating them is most of a short run;
+  # new migrations are still applied); after editing an existing migration, pass ARGS=--create-db once.
+  # A module marked slow as a whole (`pytestmark = ... pytest.mark.slow`) is not even imported: -m only
+  # deselects after collection, and the API fuzzers build the whole OpenAPI schema at import.
+  skip_modules=()
+  while IFS= read -r module; do skip_modules+=(--ignore="$module"); done < <(
+    grep -rlE --include='test_*.py' '^pytestmark = .*pytest\.mark\.slow' tests || true
+  )
+  echo "make test-fast: pytest, $workers workers (no browser journeys, no slow gates)"
+  .venv/bin/python -m pytest "${parallel[@]}" --reuse-db -m "not browser and not slow" "${skip_modules[@]}" "$@"
 else
-  echo "make test: pytest"
-  .venv/bin/python -m pytest "${parallel[@]}" --durations=15 "$@"
+  echo "make test: pytest, $workers workers"
+  .venv/bin/python -m pytest "${parallel[@]}" --durations=25 "$@"
 fi

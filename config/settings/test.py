@@ -2,9 +2,18 @@
 
 import os
 import re
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import CACHES, PAYMENTS_SANDBOX_KEY_DIR, REDIS_URL, REST_FRAMEWORK, VAR_DIR, env
+from .base import (
+    CACHES,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    PAYMENTS_SANDBOX_KEY_DIR,
+    REDIS_URL,
+    REST_FRAMEWORK,
+    VAR_DIR,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnop"
@@ -44,6 +53,17 @@ if XDIST_WORKER:
         CELERY_BROKER_URL = REDIS_URL
     else:
         CACHES = {"default": {**CACHES["default"], "LOCATION": str(VAR_DIR / f"cache-{XDIST_WORKER}")}}
+        # The embedded filesystem broker's folders too: a task one worker published must not be
+        # consumed (or counted) by another's.
+        CELERY_BROKER_TRANSPORT_OPTIONS = {
+            **CELERY_BROKER_TRANSPORT_OPTIONS,
+            **{
+                key: str(VAR_DIR / f"celery-{XDIST_WORKER}" / Path(CELERY_BROKER_TRANSPORT_OPTIONS[key]).name)
+                for key in ("data_folder_in", "data_folder_out", "control_folder")
+            },
+        }
+        for _key in ("data_folder_in", "data_folder_out", "control_folder"):
+            Path(CELERY_BROKER_TRANSPORT_OPTIONS[_key]).mkdir(parents=True, exist_ok=True)
     MEDIA_ROOT = VAR_DIR / f"test-media-{XDIST_WORKER}"
     PAYMENTS_SANDBOX_KEY_DIR = PAYMENTS_SANDBOX_KEY_DIR.with_name(
         f"{PAYMENTS_SANDBOX_KEY_DIR.name}-{XDIST_WORKER}"

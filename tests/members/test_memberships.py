@@ -3,7 +3,7 @@ exactly what the order granted, manual grants, membership days."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -84,7 +84,14 @@ def test_upgrade_is_priced_with_credit_for_the_unused_days(member, vip, ka):
 
 def test_upgrade_on_the_last_day_gets_no_credit_and_still_works(member, vip, ka):
     buy(member, "VIP")
-    age(member, 364.9)  # ends in a few hours: the last day
+    # Ends later today (Asia/Shanghai), halfway to midnight: a fixed 364.9 days put the end past
+    # midnight when the test ran after 21:36 there, and the "last day" was the day before the last.
+    now = timezone.now()
+    midnight = datetime.combine(
+        timezone.localdate(now) + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone()
+    )
+    ends_at = now + (midnight - now) / 2
+    age(member, (membership_of(member).ends_at - ends_at) / timedelta(days=1))
     assert active_membership(member) is not None
     quote = items.quote(user=member, item_type="membership", item_id="KA")
     assert quote.amount_fen == 12_000_000 and quote.lines == ()
