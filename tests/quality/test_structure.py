@@ -18,36 +18,6 @@ RUNTIME_APPS = ("core", "payments", "members", "courses", "circles", "referrals"
 APPLICATION_PACKAGES = (*RUNTIME_APPS, "sampledata")
 MAX_LINES = 600
 
-# Private names other engineers are promoting to public ones in the structure step (issue 17), on their
-# own branches; the integrator removes each entry once the branch that promotes it is merged.
-PRIVATE_IMPORTS_BEING_PROMOTED = {
-    ("members.services", "_points_post"),
-    ("payments.withdrawals", "_today_start"),
-    ("payments.services", "_finish"),
-}
-
-# Application modules over the limit today, which other engineers are splitting in the structure step
-# (issue 17) on their own branches. The integrator empties this list after merging them; nothing may
-# be added to it.
-STILL_TO_SPLIT = {
-    "circles/apis.py",
-    "circles/selectors.py",
-    "circles/services.py",
-    "courses/apis.py",
-    "courses/selectors.py",
-    "courses/services.py",
-    "members/admin.py",
-    "members/apis.py",
-    "members/models.py",
-    "members/services.py",
-    "payments/ledger.py",
-    "payments/services.py",
-    "payments/withdrawals.py",
-    "referrals/admin.py",
-    "referrals/models.py",
-    "referrals/services.py",
-}
-
 
 def python_files(*tops: str) -> list[Path]:
     """Every .py file of the project (or under `tops`), outside virtualenvs, node_modules and migrations."""
@@ -74,10 +44,7 @@ def test_no_module_imports_another_modules_private_name():
         for node in ast.walk(parse(path)):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for alias in node.names:
-                    if (
-                        is_private(alias.name)
-                        and (node.module, alias.name) not in PRIVATE_IMPORTS_BEING_PROMOTED
-                    ):
+                    if is_private(alias.name):
                         offenders.append(
                             f"{path.relative_to(ROOT)}:{node.lineno}: from {node.module} import {alias.name}"
                         )
@@ -91,7 +58,7 @@ def test_no_application_module_is_over_600_lines():
     for path in python_files(*APPLICATION_PACKAGES):
         relative = path.relative_to(ROOT).as_posix()
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > MAX_LINES and relative not in STILL_TO_SPLIT:
+        if lines > MAX_LINES:
             offenders.append(f"{relative}: {lines} lines")
     assert not offenders, (
         f"split these into modules named after their subjects (≤ {MAX_LINES} lines):\n" + "\n".join(offenders)
