@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
+        # the app registry is not ready at import time
         from django.contrib import admin
 
         from core import lockout  # noqa: F401 - connects the failed-login counters

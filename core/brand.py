@@ -129,7 +129,7 @@ def _shade(value: str, factor: float) -> str:
 
 
 def _load() -> BrandInfo:
-    from core.models import Brand
+    from core.models import Brand  # cycle: core.models imports core.brand
 
     row = Brand.objects.filter(pk=1).first()
     if row is None:

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.crypto import EncryptedTextField
 
 
@@ -147,6 +148,4 @@ class Brand(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.pk = 1  # a singleton
         super().save(*args, **kwargs)
-        from core import brand
-
         brand.forget()

@@ -15,6 +15,9 @@ from __future__ import annotations
 import inspect
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from core.roles import is_money_operator
 
 
 def money_tasks() -> frozenset[str]:
@@ -38,10 +41,6 @@ def records_operator(task: object) -> bool:
 
 def money_operator_for(operator_id: object) -> object | None:
     """The active money operator with this id, or None (the task then refuses to act by hand)."""
-    from django.contrib.auth import get_user_model
-
-    from core.roles import is_money_operator
-
     try:
         user = get_user_model().objects.filter(pk=int(str(operator_id)), is_active=True).first()
     except (TypeError, ValueError):

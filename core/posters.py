@@ -15,6 +15,8 @@ import qrcode
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
+from core import brand as site_brand
+
 FONT_CANDIDATES = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -74,8 +76,6 @@ def render_poster(
     footer: str = "",
 ) -> bytes:
     """A 750×1200 PNG: brand header, title, up to 3 big stats, QR code and a footer line."""
-    from core import brand as site_brand
-
     info = site_brand.current()
     colour = info.primary_rgb
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.usersessions.internal.flows.sessions import end_sessions
+from allauth.usersessions.models import UserSession
+from django.contrib.auth import logout
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
@@ -37,12 +40,7 @@ def refresh_tokens_revoke_all(*, user: Any) -> int:
 
 def log_out_everywhere(request: HttpRequest, *, user: Any) -> None:
     """End every web session of `user` (this one included) and every mini-program refresh token."""
-    from allauth.usersessions.internal.flows.sessions import end_sessions
-    from allauth.usersessions.models import UserSession
-
     refresh_tokens_revoke_all(user=user)
     end_sessions(request, list(UserSession.objects.filter(user_id=user.pk)))
     if getattr(request, "user", None) is not None and request.user.is_authenticated:
-        from django.contrib.auth import logout
-
         logout(request)

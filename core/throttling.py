@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
 from rest_framework import throttling
+from rest_framework.exceptions import ValidationError
 
 from core.ip import client_ip
 
@@ -44,8 +46,5 @@ class QueryGuard(throttling.BaseThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         key = getattr(request._request, "_zhiquan_bad_query", None)
         if key is not None:
-            from django.utils.translation import gettext as _
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({key: [_("请求参数无效")]})
         return True

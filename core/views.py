@@ -1,15 +1,24 @@
 """Health check for load balancers and operators, and the pages of last resort (404, 500, 503)."""
 
+import io
 import sys
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from PIL import Image, ImageDraw
 
+from config.celery import app
 from core import brand
+from core.cache import cache_available
+from core.models import Brand
+from core.posters import cjk_font
 
 
 def _database_status() -> str:
@@ -23,8 +32,6 @@ def _database_status() -> str:
 
 
 def _broker_status() -> str:
-    from config.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
@@ -34,8 +41,6 @@ def _broker_status() -> str:
 
 
 def _worker_status() -> str:
-    from config.celery import app
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
     # The filesystem broker (the embedded default) polls its folders, so replies take longer there.
@@ -48,10 +53,6 @@ def _worker_status() -> str:
 
 
 def _cache_status() -> str:
-    from django.core.cache import cache
-
-    from core.cache import cache_available
-
     try:
         cache.get("healthz:probe")
     except Exception as exc:  # noqa: BLE001
@@ -90,9 +91,6 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 for any URL no view matched: the API's error shape under /api/, a page elsewhere."""
-    from django.shortcuts import render
-    from django.utils.translation import gettext as _
-
     if _wants_json(request):
         return JsonResponse({"code": "not_found", "message": _("未找到"), "fields": {}}, status=404)
     return render(request, "404.html", status=404)
@@ -102,9 +100,6 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 when PostgreSQL is unreachable: a plain page or the API's error shape, never a traceback.
 
     Rendered without touching the database (no session, no user, no context processors that query)."""
-    from django.template.loader import render_to_string
-    from django.utils.translation import gettext as _
-
     response: HttpResponse
     if _wants_json(request):
         response = JsonResponse(
@@ -118,9 +113,6 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    from django.shortcuts import render
-    from django.utils.translation import gettext as _
-
     exc = sys.exc_info()[1]
     if isinstance(exc, DatabaseError) and is_database_outage(exc):
         return database_unavailable(request)
@@ -134,8 +126,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def is_database_outage(exc: BaseException) -> bool:
     """True for "cannot reach PostgreSQL" (connection refused, server gone), not for a query's own
     error (a constraint, a bad value), which stays a 500 and a bug to fix."""
-    from django.db import InterfaceError, OperationalError
-
     if isinstance(exc, InterfaceError):
         return True
     if not isinstance(exc, OperationalError):
@@ -192,13 +182,6 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def brand_icon_png(info: brand.BrandInfo, size: int = 64) -> bytes:
-    import io
-
-    from PIL import Image, ImageDraw
-
-    from core.models import Brand
-    from core.posters import cjk_font
-
     image = None
     if info.logo_url:
         row = Brand.objects.filter(pk=1).first()

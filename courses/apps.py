@@ -7,7 +7,7 @@ class CoursesConfig(AppConfig):
     verbose_name = _("课程")
 
     def ready(self) -> None:
-        # Imported here, not at the top: these modules import models, which need the app registry ready.
+        # the app registry is not ready at import time (these modules import models)
         from courses import cache
         from courses.events import tier_tickets as event_tier_tickets
         from courses.items import register_all

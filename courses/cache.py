@@ -31,9 +31,11 @@ import hashlib
 from functools import lru_cache
 
 from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from core.cache_versions import bump_version, current_version
+from courses.models import Course, CourseEnrolment, Lesson
 from members.cache_versions import (
     SHOWN_VERSION_KEY,
     member_bump,
@@ -41,6 +43,7 @@ from members.cache_versions import (
     member_version_key,
     shown_version,
 )
+from members.models import MembershipTier, User
 
 VERSION_KEY = "courses:catalog:version"
 TTL_SECONDS = 600
@@ -61,9 +64,6 @@ def bump(**_signal_kwargs) -> None:
 def _shape() -> str:
     """Changes when the cached values' shape does (a deploy that adds or drops a column): old entries
     are then simply not found, never rebuilt into instances with the wrong fields."""
-    from courses.models import Course, Lesson
-    from members.models import MembershipTier
-
     names = [f.attname for model in (Course, Lesson, MembershipTier) for f in model._meta.concrete_fields]
     return hashlib.sha1(f"{FORMAT}:{names}:{TEACHER_FIELDS}".encode()).hexdigest()[:8]
 
@@ -147,9 +147,6 @@ def frozen_course(course) -> dict:
 
 
 def thawed_course(state: dict):
-    from courses.models import Course
-    from members.models import MembershipTier, User
-
     course = thawed(Course, state["course"])
     course.teacher = thawed(User, state["teacher"])
     tiers = MembershipTier.objects.all()
@@ -170,10 +167,6 @@ def _enrolment_changed(sender, instance, **kwargs) -> None:
 
 def connect() -> None:
     """Receivers on courses' own models only; members' writes bump members.cache_versions explicitly."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-
-    from courses.models import Course, CourseEnrolment, Lesson
-
     for model in (Course, Lesson):
         post_save.connect(bump, sender=model, dispatch_uid=f"courses-cache-save-{model.__name__}")
         post_delete.connect(bump, sender=model, dispatch_uid=f"courses-cache-delete-{model.__name__}")

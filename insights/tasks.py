@@ -1,9 +1,12 @@
 """Celery tasks of the insights app: the operations reports and the link-visit snapshot. Idempotent."""
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 from insights import services
 from insights.models import OperationsReport
+from insights.selectors import cohort_tables
 
 
 @shared_task(acks_late=True)
@@ -43,10 +46,5 @@ def link_visits_snapshot() -> int:
 @shared_task(acks_late=True)
 def cohorts_refresh() -> int:
     """Recompute the cumulative cohort tables into the cache (operators never wait for them)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    from insights.selectors import cohort_tables
-
     with translation.override(settings.LANGUAGE_CODE):
         return len(cohort_tables(refresh=True))

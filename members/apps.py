@@ -7,7 +7,7 @@ class MembersConfig(AppConfig):
     verbose_name = pgettext_lazy("membership", "会员")  # the product ("Membership"), not a person
 
     def ready(self) -> None:
-        # Imported here, not at the top: these modules import models, which Django loads after apps.py.
+        # the app registry is not ready at import time (these modules import models)
         from members import funding
         from members.items import register_all
         from members.notifications.services import withdrawal_outcome_notify

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -191,8 +192,6 @@ def review_by_camp(p: Period) -> list[dict]:
         m = medians.get(row["camp_id"])
         oldest = row["oldest"]
         if isinstance(oldest, str):  # SQLite returns MIN() of a datetime column as text
-            from django.utils.dateparse import parse_datetime
-
             oldest = parse_datetime(oldest)
             if timezone.is_naive(oldest):
                 oldest = timezone.make_aware(oldest, UTC)

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.wechat import wechatpay_client
 from payments.gateways import protocol
 from payments.gateways.base import (
     GatewayError,
@@ -119,8 +120,6 @@ def sandbox_client(keys: SandboxKeys | None = None):
 
 @lru_cache(maxsize=4)
 def _sandbox_client(keys: SandboxKeys):
-    from core.wechat import wechatpay_client
-
     return wechatpay_client(
         appid=keys.appid,
         mchid=keys.mchid,
@@ -145,6 +144,7 @@ class SandboxGateway:
     channel = "sandbox"
 
     def prepay(self, request: PrepayRequest) -> dict[str, Any]:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTrade
 
         require_enabled()
@@ -154,6 +154,7 @@ class SandboxGateway:
         return {"cashier_url": reverse("payments:sandbox_cashier", args=[request.out_trade_no])}
 
     def query(self, out_trade_no: str) -> TradeState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTrade
 
         require_enabled()
@@ -169,6 +170,7 @@ class SandboxGateway:
         )
 
     def close(self, out_trade_no: str) -> str:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTrade
 
         require_enabled()
@@ -193,6 +195,7 @@ class SandboxGateway:
         total_fen: int,
         reason: str,
     ) -> RefundState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTrade
 
         require_enabled()
@@ -221,6 +224,7 @@ class SandboxGateway:
         )
 
     def query_refund(self, out_refund_no: str) -> RefundState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTrade
 
         require_enabled()
@@ -235,6 +239,7 @@ class SandboxGateway:
 
     # ---- 商家转账: the sandbox plays WeChat's transfer bills (the member confirms on the wallet page)
     def transfer(self, request: TransferRequest) -> TransferState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTransfer
 
         require_enabled()
@@ -253,6 +258,7 @@ class SandboxGateway:
         return _transfer_state(bill)
 
     def query_transfer(self, out_bill_no: str) -> TransferState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTransfer
 
         require_enabled()
@@ -262,6 +268,7 @@ class SandboxGateway:
         return _transfer_state(bill)
 
     def cancel_transfer(self, out_bill_no: str) -> TransferState:
+        # the app registry may not be ready: bench tools import payments.gateways bare
         from payments.models import SandboxTransfer
 
         require_enabled()
@@ -329,6 +336,7 @@ def _notify(event_type: str, resource: dict) -> int:
 
 def sandbox_pay(out_trade_no: str, *, payer_openid: str = "") -> int:
     """The buyer confirms in the sandbox cashier: mark paid on 'WeChat's side', then notify."""
+    # the app registry may not be ready: bench tools import payments.gateways bare
     from payments.models import SandboxTrade
 
     require_enabled()
@@ -358,6 +366,7 @@ def sandbox_pay(out_trade_no: str, *, payer_openid: str = "") -> int:
 
 
 def sandbox_complete_refund(out_refund_no: str, *, status: str = "SUCCESS") -> int:
+    # the app registry may not be ready: bench tools import payments.gateways bare
     from payments.models import SandboxTrade
 
     if not settings.PAYMENTS_SANDBOX_ENABLED:
@@ -392,6 +401,7 @@ def sandbox_complete_refund(out_refund_no: str, *, status: str = "SUCCESS") -> i
 def sandbox_finish_transfer(out_bill_no: str, *, state: str = "SUCCESS", fail_reason: str = "") -> int:
     """The payee confirms receipt (SUCCESS) — or the bill fails — on 'WeChat's side', then WeChat's
     MCHTRANSFER.BILL.FINISHED notification is signed and posted to the real transfer notify view."""
+    # the app registry may not be ready: bench tools import payments.gateways bare
     from payments.models import SandboxTransfer
 
     require_enabled()

@@ -23,10 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from wechatpayv3 import WeChatPayType
 
 from core import wechat
 from core.money import yuan_to_fen
-from payments.gateways import protocol
+from payments.gateways import protocol, sandbox
 from payments.gateways.base import (
     BillRow,
     GatewayError,
@@ -43,8 +44,6 @@ NOTIFICATION_MAX_SKEW_SECONDS = 300
 
 
 def _pay_types():
-    from wechatpayv3 import WeChatPayType
-
     return {
         "wechat_miniprogram": WeChatPayType.MINIPROG,
         "wechat_jsapi": WeChatPayType.JSAPI,
@@ -409,8 +408,6 @@ def header(meta: dict, name: str) -> str:
 
 def _verifier_client(serial: str):
     """The wechatpayv3 client whose platform key matches the notification's serial, or None."""
-    from payments.gateways import sandbox
-
     if serial and wechat.wechatpay_configured() and serial == settings.WECHATPAY_PUBLIC_KEY_ID:
         return merchant_client(settings.WECHAT_MINIPROGRAM_APPID), "wechatpay"
     if settings.PAYMENTS_SANDBOX_ENABLED:

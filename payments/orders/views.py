@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.discovery import app_modules
 from core.errors import ApplicationError
 from core.http import redirect_to_next
 from core.ip import client_ip as core_client_ip
 from core.posters import qr_png
+from core.wechat import wechatpay_configured
 from payments import items
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
@@ -49,8 +51,6 @@ def is_mobile(request: HttpRequest) -> bool:
 
 def available_channels(request: HttpRequest) -> list[tuple[str, str]]:
     """Payment methods that work in this browser, best first."""
-    from core.wechat import wechatpay_configured
-
     channels: list[str] = []
     if wechatpay_configured():
         if in_wechat_browser(request):
@@ -164,8 +164,6 @@ def _order_destination(order: Order) -> tuple[str, str] | None:
     its own item types through `<app>.home.order_destination` (payments never imports them)."""
     if order.status != Order.Status.PAID:
         return None
-    from core.discovery import app_modules
-
     for module in app_modules("home"):
         answer = getattr(module, "order_destination", None)
         found: tuple[str, str] | None = answer(order) if answer is not None else None

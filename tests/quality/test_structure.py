@@ -4,12 +4,19 @@
   well-named home;
 - no application module is over 600 lines: a bigger one is split into modules named after subjects;
 - the running apps never import `sampledata` (demo and benchmark data); only their management
-  commands may.
+  commands may;
+- an import inside a function says why it is not at the top (`# cycle: a imports b`, `# the app
+  registry is not ready at import time`, a heavy optional dependency), in a comment on its line or
+  within the 3 lines above it (above a run of consecutive imports, one comment covers the run);
+  imports under `if TYPE_CHECKING:` are exempt.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +98,69 @@ def test_runtime_apps_do_not_import_sample_data():
             if module == "sampledata" or module.startswith("sampledata."):
                 offenders.append(f"{relative}: imports {module}")
     assert not offenders, "demo and benchmark data stay out of the running apps:\n" + "\n".join(offenders)
+
+
+COMMENT_REACH = 3  # lines above an import (or above its run of imports) where its reason may stand
+
+
+def comment_lines(source: str) -> set[int]:
+    """The numbers of the lines that hold a comment (a `#` inside a string is not one)."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return {token.start[0] for token in tokens if token.type == tokenize.COMMENT}
+
+
+def is_type_checking_guard(node: ast.AST) -> bool:
+    """`if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def function_local_imports(tree: ast.Module) -> Iterator[tuple[ast.stmt, int]]:
+    """Every import inside a function (not under `if TYPE_CHECKING:`), with the first line of the run
+    of consecutive imports it belongs to: one comment above a run explains all of it."""
+
+    def walk(node: ast.AST, in_function: bool) -> Iterator[tuple[ast.stmt, int]]:
+        if isinstance(node, ast.If) and is_type_checking_guard(node):
+            yield from walk_body(node.orelse, in_function)
+            return
+        inside = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                yield from walk_body(value, inside)
+
+    def walk_body(body: list, in_function: bool) -> Iterator[tuple[ast.stmt, int]]:
+        run_start = None
+        for statement in body:
+            if isinstance(statement, ast.Import | ast.ImportFrom):
+                run_start = run_start or statement.lineno
+                if in_function:
+                    yield statement, run_start
+            else:
+                run_start = None
+                if isinstance(statement, ast.AST):
+                    yield from walk(statement, in_function)
+
+    yield from walk(tree, False)
+
+
+def test_function_local_imports_say_why():
+    offenders = []
+    for path in python_files(*APPLICATION_PACKAGES):
+        source = path.read_text(encoding="utf-8")
+        comments = comment_lines(source)
+        for node, run_start in function_local_imports(ast.parse(source, filename=str(path))):
+            reach = range(run_start - COMMENT_REACH, (node.end_lineno or node.lineno) + 1)
+            if not comments.intersection(reach):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert not offenders, (
+        "move these imports to the top of the module, or say why they cannot be there "
+        "(`# cycle: a imports b`, `# the app registry is not ready at import time`):\n" + "\n".join(offenders)
+    )
 
 
 def test_the_rules_see_the_whole_project():

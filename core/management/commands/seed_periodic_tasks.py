@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from core.discovery import default_schedules
 
@@ -15,8 +16,6 @@ class Command(BaseCommand):
     help = "Create the default periodic tasks if missing (never overwrites operator edits)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
         created = 0
         with transaction.atomic():
             for job in default_schedules():

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--chromium", default="/usr/bin/chromium")
 
     def handle(self, *args, **options):
-        try:
+        try:  # heavy and optional (a development dependency): imported only when this command runs
             from playwright.sync_api import sync_playwright
         except ImportError as exc:  # pragma: no cover - a development dependency
             raise CommandError(

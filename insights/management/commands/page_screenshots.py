@@ -15,6 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from circles.models import Circle
+from courses.models import Course, Lesson, Term
 from sampledata.demo.members import DEMO_PASSWORD
 
 LAUNCH_ARGS = [
@@ -36,9 +38,6 @@ PHONE = {
 
 
 def _pages() -> list[tuple[str, str]]:
-    from circles.models import Circle
-    from courses.models import Course, Lesson, Term
-
     course = Course.objects.filter(is_published=True).order_by("sort_order", "id").first()
     lesson = (
         Lesson.objects.filter(course=course, is_published=True).order_by("position").first()
@@ -72,7 +71,7 @@ class Command(BaseCommand):
         parser.add_argument("--height", type=int, default=1300, help="pixels of each page kept")
 
     def handle(self, *args, **options):
-        try:
+        try:  # heavy and optional (a development dependency): imported only when this command runs
             from playwright.sync_api import sync_playwright
         except ImportError as exc:  # pragma: no cover - a development dependency
             raise CommandError("Playwright is not installed (requirements/dev.txt)") from exc
