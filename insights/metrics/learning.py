@@ -194,6 +194,7 @@ def review_by_camp(p: Period) -> list[dict]:
             from django.utils.dateparse import parse_datetime
 
             oldest = parse_datetime(oldest)
+            assert oldest is not None  # the database wrote it: always a valid datetime
             if timezone.is_naive(oldest):
                 oldest = timezone.make_aware(oldest, UTC)
         if not (m or row["waiting"]):
