@@ -15,7 +15,7 @@ transaction commits. What members owns and the catalog shows — a tier, a user'
 moves members' shown-facts version instead (`members.cache_versions.shown_facts_bump`, called by the
 members code that makes the change), which catalog entries carry beside the catalog's.
 
-Per member: the facts that decide a member's access to courses (`courses.member_facts.Entitlements`: tier
+Per member: the facts that decide a member's access to courses (`courses.selectors.Entitlements`: tier
 ids, active enrolments, a lapsed membership, the tier discount) are cached the same way under the
 member's version, which members owns (`members.cache_versions.member_bump`: every members service that
 creates, changes, extends or ends a Membership calls it) and this module also bumps on every save or

@@ -8,8 +8,9 @@ a time, so 100,000 orders never sit in memory together. Personal data is masked 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -28,6 +29,9 @@ from members.models import Membership, Onboarding, User
 from payments.models import Order, PayoutMethod, Withdrawal
 from referrals.models import Commission
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 BOM = "\ufeff"
 CHUNK_SIZE = 2000
 
@@ -39,14 +43,16 @@ class _Echo:
         return value
 
 
-def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+def csv_lines(header: Sequence[StrOrPromise], rows: Iterable[Iterable]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield BOM + writer.writerow(header)
     for row in rows:
         yield writer.writerow([safe_cell(v) for v in row])
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
+def csv_response(
+    filename: str, header: Sequence[StrOrPromise], rows: Iterable[Iterable]
+) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

@@ -104,7 +104,9 @@ def preset_period(name: str, *, today: date | None = None) -> Period | None:
 
 
 def default_period(today: date | None = None) -> Period:
-    return preset_period("30d", today=today)
+    period = preset_period("30d", today=today)
+    assert period is not None  # "30d" is a valid preset
+    return period
 
 
 class PeriodError(ValueError):

@@ -66,6 +66,7 @@ class MembershipItemType(items.ItemType):
             },
         )
         if offer.kind == offer.UPGRADE and offer.credit_fen:
+            assert offer.current is not None  # membership_offer upgrades only from a current membership
             quote = quote.with_line(
                 _("原%(tier)s剩余 %(days)s 天折抵")
                 % {"tier": offer.current.tier.name, "days": offer.unused_days},

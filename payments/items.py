@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from django_stubs_ext import StrOrPromise
+
     from payments.models import Order, Refund
 
 
@@ -85,7 +87,7 @@ class ItemType:
     """Base class for a sellable item type. Subclasses set `code`/`label` and implement the methods."""
 
     code: str = ""
-    label: str = ""
+    label: StrOrPromise = ""  # usually a lazy translation
     # Self-service refunds are allowed this long after payment (operators can always refund).
     refund_window: timedelta = timedelta(days=3)
     # Virtual goods cannot be paid with WeChat Pay in an iOS mini-program.

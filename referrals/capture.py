@@ -24,7 +24,7 @@ def capture(request: HttpRequest, raw_code: str, *, channel: str = ""):
     if referrer is None:
         return None
     user = getattr(request, "user", None)
-    if getattr(user, "is_authenticated", False) and user.pk == referrer.pk:
+    if user is not None and getattr(user, "is_authenticated", False) and user.pk == referrer.pk:
         return referrer  # opening one's own link: nothing to remember or count
     session = request.session
     session[codes.SESSION_KEY] = str(token)

@@ -270,7 +270,7 @@ def commission_reverse_for_refund(order, refund) -> list[Commission]:
             continue
         reason = _("订单退款 %(no)s") % {"no": refund.out_refund_no}
         key = f"commission-reverse:{refund.out_refund_no}:L{commission.level}"
-        if commission.reward_kind == RewardKind.CASH and commission.earning_id:
+        if commission.reward_kind == RewardKind.CASH and commission.earning is not None:
             earnings.earning_reverse(
                 earning=commission.earning, amount_fen=delta, idempotency_key=key, reason=reason
             )

@@ -14,6 +14,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -38,7 +39,7 @@ class Participant:
     depth: int  # 1 = the top of the tree
     fees_paid_fen: int = 0
     commission_fen: int = 0
-    bound_at: object = None
+    bound_at: datetime | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ sweep never holds a group lock while it asks payments to refund.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from datetime import datetime, timedelta
 
@@ -189,10 +190,11 @@ class GroupBuyItemType(items.ItemType):
             seat_id = int(item_id)
         except (TypeError, ValueError):
             raise items.ItemUnavailable() from None
+        user_pk = getattr(user, "pk", None)
         seat = (
-            GroupBuyMember.objects.select_related("group__offer")
-            .filter(pk=seat_id, user_id=getattr(user, "pk", None))
-            .first()
+            GroupBuyMember.objects.select_related("group__offer").filter(pk=seat_id, user_id=user_pk).first()
+            if user_pk is not None
+            else None  # an anonymous visitor holds no seat
         )
         if seat is None:
             raise items.ItemUnavailable(_("拼团名额不存在"))
@@ -389,6 +391,7 @@ def _revoke_grant(*, seat: GroupBuyMember, order, refund) -> None:
     The item type sees its own grant order (its idempotency anchor) carrying the paid order's
     amounts, so partial and full refunds revoke exactly what they would for a direct purchase.
     """
+    assert seat.granted_order_id is not None  # the caller revokes only granted seats
     granted = Order.objects.get(pk=seat.granted_order_id)
     proxy = copy.copy(granted)
     proxy.amount_fen = order.amount_fen
@@ -417,7 +420,7 @@ def group_buys_expire(*, now: datetime | None = None, batch_size: int = 100) -> 
                 group.members.filter(status=M.PAID).update(status=M.REFUNDING, needs_refund=True)
                 group.members.filter(status=M.RESERVED).update(status=M.CANCELLED)
                 counts["expired"] += 1
-                transaction.on_commit(lambda g=group: _notify_group(g, success=False))
+                transaction.on_commit(functools.partial(_notify_group, group, success=False))
         if len(due) < batch_size:
             break
     with transaction.atomic():

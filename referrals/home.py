@@ -14,6 +14,8 @@ def request_panel(request) -> dict:
         return {}
     inviter = codes.user_for_code(token.code)
     user = getattr(request, "user", None)
-    if inviter is None or (getattr(user, "is_authenticated", False) and user.pk == inviter.pk):
+    if inviter is None or (
+        user is not None and getattr(user, "is_authenticated", False) and user.pk == inviter.pk
+    ):
         return {}
     return {"inviter": inviter}

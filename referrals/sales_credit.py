@@ -46,7 +46,7 @@ class SalesCredit:
 
 def rep_may_be_credited(user: User | None) -> bool:
     """An active sales rep who is not a blocked promoter."""
-    if not getattr(user, "pk", None):
+    if user is None or not user.pk:
         return False
     if not active_sales_reps().filter(pk=user.pk).exists():
         return False

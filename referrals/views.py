@@ -22,12 +22,20 @@ from core.errors import ApplicationError
 from core.http import local_path
 from core.ip import client_ip
 from core.roles import FINANCE, OPERATOR, has_role
+from members.models import User
 from payments import items
 from referrals import agreements, capture, codes, compliance, group_buys, posters, promoters, selectors
 from referrals.forms import AgreementAcceptForm
 from referrals.models import Commission, GroupBuy, GroupBuyMember, PromoterPrice, StaffShareStatement
 
 PAGE_SIZE = 20
+
+
+def _signed_in_member(request: HttpRequest) -> User:
+    """The member of a @login_required view (the decorator let no anonymous visitor through)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _checkout_url(item_type: str, item_id) -> str:
@@ -65,7 +73,7 @@ def share(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def center(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _signed_in_member(request)
     level = promoters.promoter_level_of(user)
     context = {
         "code": user.referral_code,
@@ -121,7 +129,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("协议已更新，请阅读最新版本后再确认"))
         else:
             agreements.agreement_accept(
-                user=request.user,
+                user=_signed_in_member(request),
                 agreement=current,
                 ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -131,7 +139,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/agreement.html",
-        {"agreement": current, "accepted": agreements.agreement_accepted(request.user)},
+        {"agreement": current, "accepted": agreements.agreement_accepted(_signed_in_member(request))},
     )
 
 
@@ -150,7 +158,9 @@ def poster(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=600"
     if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="zhiquan-{request.user.referral_code}.png"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="zhiquan-{_signed_in_member(request).referral_code}.png"'
+        )
     return response
 
 
@@ -158,7 +168,7 @@ def poster(request: HttpRequest) -> HttpResponse:
 def staff_share(request: HttpRequest) -> HttpResponse:
     """A sales rep's own monthly statements."""
     statements = (
-        StaffShareStatement.objects.filter(rep=request.user)
+        StaffShareStatement.objects.filter(rep=_signed_in_member(request))
         .select_related("month")
         .order_by("-month__month")[:24]
     )
@@ -223,7 +233,7 @@ def group_buy_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     now = timezone.now()
     joinable = group.status == GroupBuy.Status.FORMING and group.expires_at and group.expires_at > now
     share_url = request.build_absolute_uri(reverse("referrals:group_buy", args=[group.pk]))
-    if request.user.is_authenticated:
+    if isinstance(request.user, User):  # signed in
         share_url += "?" + urlencode({"ref": request.user.referral_code, "c": "group_buy"})
     return render(
         request,
@@ -235,7 +245,9 @@ def group_buy_detail(request: HttpRequest, group_id: int) -> HttpResponse:
             "empty_places": range(group.places_left if group.status == GroupBuy.Status.FORMING else 0),
             "seat": seat,
             "joinable": joinable,
-            "seconds_left": max(0, int((group.expires_at - now).total_seconds())) if joinable else 0,
+            "seconds_left": max(0, int((group.expires_at - now).total_seconds()))
+            if joinable and group.expires_at is not None
+            else 0,
             "share_url": share_url,
             "list_price": _list_price(group.offer, request.user),
         },

@@ -231,5 +231,6 @@ class LeaderboardApi(APIView):
             raise NotEntitled(access.reason_text)
         rows = stats_selectors.leaderboard(circle=circle, period=request.query_params.get("period", "7d"))
         paginator = Pagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
+        # DRF pages any sequence; its stubs admit only a QuerySet.
+        page: list[dict[str, object]] | None = paginator.paginate_queryset(rows, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

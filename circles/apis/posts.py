@@ -127,7 +127,7 @@ class CircleFeedApi(APIView):
             images=images,
             question=question,
         )
-        post.liked_by_me = False
+        post.liked_by_me = False  # type: ignore[attr-defined]  # the feed's annotation, for the serializer
         return Response(PostOutputSerializer(post).data, status=status.HTTP_201_CREATED)
 
 

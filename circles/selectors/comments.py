@@ -34,13 +34,13 @@ def with_replies(page: QuerySet[Comment], *, user) -> list[Comment]:
         if row.parent_id is not None and row.parent_id in by_parent:
             by_parent[row.parent_id].append(row)
     for row in top:
-        row.reply_list = by_parent[row.pk]
+        row.reply_list = by_parent[row.pk]  # type: ignore[attr-defined]  # read by the templates and API
     return top
 
 
 def comment_page_number(*, comment: Comment, user, per_page: int) -> int:
     """The page of `comments_for_post` that shows `comment` (a reply shows on its parent's page)."""
-    top = comment.parent if comment.parent_id else comment
+    top = comment.parent if comment.parent is not None else comment
     before = (
         comments_for_post(post=top.post, user=user)
         .filter(Q(created_at__lt=top.created_at) | Q(created_at=top.created_at, id__lt=top.pk))

@@ -173,7 +173,7 @@ FEED_ROW_AUTHOR_COLUMNS = ("id", "username", "nickname", "member_no", "avatar_ur
 
 
 # feed: (extra WHERE, its parameters, ORDER BY columns — all descending)
-_FEED_FILTERS = {
+_FEED_FILTERS: dict[str, tuple[str, list[object], tuple[str, ...]]] = {
     "newest": ("", [], ("is_pinned", "created_at", "id")),
     "featured": ('AND p."is_featured" = %s', [True], ("featured_at", "id")),
     "unanswered": (

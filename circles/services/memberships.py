@@ -50,6 +50,7 @@ def circle_membership_fulfil(*, circle: Circle, user, order_no: str, amount_fen:
         circle=circle, user=user, defaults={"role": Role.MEMBER, "joined_at": now}
     )
     membership = membership_lock(circle=circle, user=user)
+    assert membership is not None  # get_or_create above made sure the row exists
     paid_before = has_paid_before(membership)
     previous = membership.expires_at
     current_end = (
@@ -61,6 +62,8 @@ def circle_membership_fulfil(*, circle: Circle, user, order_no: str, amount_fen:
         else None
     )
     if circle.pricing_mode == Circle.PricingMode.WINDOW:
+        # The circle_window_complete check constraint: a window circle has its end date.
+        assert circle.window_ends_at is not None
         new_end = max(circle.window_ends_at, current_end or now)
     else:
         new_end = (current_end or now) + timedelta(days=circle.duration_days)
@@ -108,9 +111,11 @@ def circle_membership_revoke(*, order_no: str, fully_refunded: bool) -> None:
     if membership.expires_at:
         membership.expires_at = max(min(membership.expires_at - added, membership.expires_at), now)
     fields = ["expires_at", "updated_at"]
-    if membership.role in (Role.MEMBER, Role.TRIAL) and membership.expires_at <= now:
-        membership.role = Role.EXPIRED
-        fields.append("role")
+    if membership.role in (Role.MEMBER, Role.TRIAL):
+        assert membership.expires_at is not None  # set by circle_membership_fulfil; nothing clears it
+        if membership.expires_at <= now:
+            membership.role = Role.EXPIRED
+            fields.append("role")
     membership.save(update_fields=fields)
     grant.revoked_at = now
     grant.save(update_fields=["revoked_at"])
@@ -131,6 +136,7 @@ def circle_trial_start(*, circle: Circle, user) -> CircleMembership:
             defaults={"role": Role.EXPIRED, "joined_at": now, "status": MStatus.LEFT},
         )
         membership = membership_lock(circle=circle, user=user)
+        assert membership is not None  # get_or_create above made sure the row exists
         if membership.trial_used or has_paid_before(membership) or membership.status == MStatus.REMOVED:
             raise ApplicationError("trial_used", _("你已试用过或加入过该圈子"))
         if membership.status == MStatus.ACTIVE and membership.role in CircleMembership.STAFF_ROLES:

@@ -83,6 +83,8 @@ def circle_price(*, circle: Circle, user, now: datetime | None = None, membershi
     )
     if circle.pricing_mode == Circle.PricingMode.WINDOW:
         start, end = circle.window_starts_at, circle.window_ends_at
+        # The circle_window_complete check constraint: a window circle has both dates.
+        assert start is not None and end is not None
         if end <= now:
             raise ApplicationError("circle_window_closed", _("本期已结束，请等待圈主开放下一期"))
         if current_end and current_end >= end:

@@ -32,10 +32,13 @@ def tip_intent_create(
     *, user, amount_fen: int, post: Post | None = None, comment: Comment | None = None, message: str = ""
 ) -> TipIntent:
     """A tip about to be paid: checks the target and the operator's limits; its id is the order item_id."""
-    if (post is None) == (comment is None):
+    target: Post | Comment
+    if post is not None and comment is None:
+        target_post = target = post
+    elif comment is not None and post is None:
+        target_post, target = comment.post, comment
+    else:
         raise ApplicationError("invalid", _("请选择打赏的帖子或评论"))
-    target_post = post if post is not None else comment.post
-    target = post if post is not None else comment
     require_reader(user, target_post.circle)
     if target.status != "visible" or target_post.status != Post.Status.VISIBLE:
         raise ApplicationError("not_found", _("内容不存在"), status_code=404)
@@ -93,6 +96,7 @@ def tip_fulfil(*, order) -> TipIntent:
     intent.save()
     target_model = Post if intent.post_id else Comment
     target_id = intent.post_id or intent.comment_id
+    assert target_id is not None  # tip_intent_create sets the post or the comment
     target_model.objects.filter(pk=target_id).update(
         tip_count=F("tip_count") + 1, tip_total_fen=F("tip_total_fen") + intent.amount_fen
     )
@@ -150,6 +154,8 @@ def tip_revoke(*, order, refund) -> None:
         intent.status = TipIntent.Status.REFUNDED
         intent.save(update_fields=["status"])
         target_model = Post if intent.post_id else Comment
-        target_model.objects.filter(pk=intent.post_id or intent.comment_id, tip_count__gt=0).update(
+        target_id = intent.post_id or intent.comment_id
+        assert target_id is not None  # tip_intent_create sets the post or the comment
+        target_model.objects.filter(pk=target_id, tip_count__gt=0).update(
             tip_count=F("tip_count") - 1, tip_total_fen=F("tip_total_fen") - intent.amount_fen
         )

@@ -143,6 +143,7 @@ def checkin_submit(
     if task.requires_image and not checked:
         raise ApplicationError("image_required", _("该任务需要上传图片"), fields={"images": [_("必填")]})
     seat = access.seat
+    assert seat is not None  # a "joined" access carries its seat
     existing = CheckIn.objects.filter(seat_id=seat.pk, day=task_date).first()
     if existing is not None and existing.status != CheckIn.Status.REJECTED:
         raise ApplicationError("already_checked_in", _("这一天已经打过卡了"), status_code=409)

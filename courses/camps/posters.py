@@ -60,6 +60,7 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     if not access.joined:
         raise NotEntitled(access.state_text or None)
     seat = access.seat
+    assert seat is not None  # a "joined" access carries its seat
     today = timezone.localdate(now or timezone.now())
     page = settings.WECHAT_MINIPROGRAM_POSTER_PAGE
     code_png = miniprogram_code_png(scene=f"r={user.referral_code}", page=page) if page else None

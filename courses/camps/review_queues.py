@@ -72,6 +72,7 @@ def review_median_seconds(*, user, days: int = 30, now: datetime | None = None) 
     waits = sorted(
         (reviewed_at - created_at).total_seconds()
         for created_at, reviewed_at in reviewed.values_list("created_at", "reviewed_at")
+        if reviewed_at is not None  # always (filtered above): narrows the type
     )
     if not waits:
         return None

@@ -71,6 +71,7 @@ def term_join(*, user, term: Term) -> TermSeat:
         term = camp_selectors.term_get(term_id=term.pk)
         access = camp_selectors.term_access(user, term)
         if access.joined:
+            assert access.seat is not None  # a "joined" access carries its seat
             return access.seat
         if access.state == "join_free":
             return seat_grant(term=term, user=user, source=Source.TIER)

@@ -171,10 +171,11 @@ def term_poster(request: HttpRequest, term_id: int) -> HttpResponse:
 
 def _completed_seat(request: HttpRequest, term):
     access = camp_selectors.term_access(request.user, term)
-    if not access.joined or not access.seat.certificate_no:
+    seat = access.seat if access.joined else None
+    if seat is None or not seat.certificate_no:
         raise Http404
-    access.seat.term = term
-    return access.seat
+    seat.term = term
+    return seat
 
 
 @login_required
@@ -184,6 +185,7 @@ def certificate(request: HttpRequest, term_id: int) -> HttpResponse:
     if not access.joined:
         raise Http404
     seat = access.seat
+    assert seat is not None  # a "joined" access carries its seat
     seat.term = term
     needed = min(term.camp.certificate_days or term.days, term.days)
     return render(request, "courses/certificate.html", {"term": term, "seat": seat, "needed": needed})

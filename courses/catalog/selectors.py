@@ -4,6 +4,7 @@ services), the cached catalog and course pages, lessons, progress and the member
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -227,7 +228,7 @@ def course_get(*, course_id) -> Course:
 
 def course_page(
     *, course_id, shape: str = "", extra=None, user=None
-) -> tuple[Course, list[Lesson], object, Entitlements]:
+) -> tuple[Course, list[Lesson], Any, Entitlements]:
     """`course_get` and `course_lessons` in one cache read, plus `extra(course, lessons)` (e.g. an
     API's serialized public part, under its `shape` name) cached with them, and `user`'s
     `entitlements` in the same round trip. Http404 as course_get."""
@@ -312,4 +313,5 @@ def my_courses(*, user) -> list[tuple[Course, int]]:
         .annotate(n=Count("id"))
         .values_list("course_id", "n")
     )
-    return [(c, (done.get(c.pk, 0) * 100 // c.lesson_count) if c.lesson_count else 0) for c in courses]
+    # lesson_count is annotated by catalog(): the stubs cannot see annotations
+    return [(c, (done.get(c.pk, 0) * 100 // c.lesson_count) if c.lesson_count else 0) for c in courses]  # type: ignore[attr-defined]

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Column kinds: how a value is rendered, charted and exported.
 TEXT, INT, FEN, RATE, SECONDS = "text", "int", "fen", "rate", "seconds"
@@ -21,7 +24,7 @@ TEXT, INT, FEN, RATE, SECONDS = "text", "int", "fen", "rate", "seconds"
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: StrOrPromise
     kind: str = INT
 
 
@@ -70,12 +73,12 @@ def chart_value(value, kind: str):
 @dataclass
 class Table:
     key: str
-    title: str
-    definition: str
+    title: StrOrPromise
+    definition: StrOrPromise
     columns: list[Column]
     rows: list[dict[str, Any]]
     chart: Chart | None = None
-    note: str = ""
+    note: StrOrPromise = ""
 
     def chart_payload(self) -> dict[str, Any] | None:
         if self.chart is None or not self.rows:
@@ -90,11 +93,11 @@ class Table:
 @dataclass(frozen=True)
 class Kpi:
     key: str
-    label: str
+    label: StrOrPromise
     kind: str
     value: Any
     previous: Any
-    definition: str
+    definition: StrOrPromise
     snapshot: bool = False  # a state "as of now": no previous period
 
     @property
@@ -123,8 +126,8 @@ class Kpi:
 @dataclass
 class Section:
     key: str
-    title: str
-    intro: str
+    title: StrOrPromise
+    intro: StrOrPromise
     tables: list[Table] = field(default_factory=list)
 
 

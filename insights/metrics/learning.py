@@ -193,6 +193,7 @@ def review_by_camp(p: Period) -> list[dict]:
         oldest = row["oldest"]
         if isinstance(oldest, str):  # SQLite returns MIN() of a datetime column as text
             oldest = parse_datetime(oldest)
+            assert oldest is not None  # the database wrote it: always a valid datetime
             if timezone.is_naive(oldest):
                 oldest = timezone.make_aware(oldest, UTC)
         if not (m or row["waiting"]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ def within(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.start_at, f"{field}__lt": period.end_at})
 
 
-def sum0(field: str, condition: Q):
+def sum0(field: str | Combinable, condition: Q):
     return Coalesce(Sum(field, filter=condition), 0)
 
 
@@ -188,7 +189,7 @@ def revenue(p: Period, q: Period) -> tuple[list[Kpi], list[Table], dict]:
         )
         .order_by("kind", "tier__code")
     )
-    movements: dict[tuple, dict] = {}
+    movements: dict[str, dict] = {}
     kpi_counts = {"new": [0, 0], "renew": [0, 0], "upgrade": [0, 0]}
     for row in movement_rows:
         if row["kind"] == MembershipGrant.Kind.START:

@@ -79,7 +79,7 @@ class TransferRequest:
     appid: str
     remark: str
     scene_id: str
-    scene_report_infos: list[dict] = field(default_factory=list)
+    scene_report_infos: list[dict[str, str]] = field(default_factory=list)
     user_name: str = ""  # required by WeChat from ¥2,000; encrypted on the wire by the SDK
     user_recv_perception: str = ""
     notify_url: str = ""

@@ -15,6 +15,7 @@ import string
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -50,12 +51,16 @@ def random_nonce(length: int = 32) -> str:
 
 def rsa_sign(private_pem: str, message: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("WeChat Pay signs with RSA keys only")
     return base64.b64encode(key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
 def rsa_verify(public_pem: str, message: str, signature_b64: str) -> bool:
     try:
         key = serialization.load_pem_public_key(public_pem.encode())
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise TypeError("WeChat Pay signs with RSA keys only")
         key.verify(base64.b64decode(signature_b64), message.encode(), padding.PKCS1v15(), hashes.SHA256())
         return True
     except (InvalidSignature, ValueError, TypeError):
@@ -138,7 +143,7 @@ def signed_headers(
 def build_notification(
     *,
     event_type: str,
-    resource: dict,
+    resource: dict[str, Any],
     apiv3_key: str,
     platform_private_pem: str,
     public_key_id: str,

@@ -113,13 +113,13 @@ def sandbox_keys() -> SandboxKeys:
     return _load_keys(str(ensure_sandbox_keys()))
 
 
-def sandbox_client(keys: SandboxKeys | None = None):
+def sandbox_client(keys: SandboxKeys | None = None) -> Any:
     """A wechatpayv3 client holding the demo keys: verifies sandbox notifications like production."""
     return _sandbox_client(keys or sandbox_keys())
 
 
 @lru_cache(maxsize=4)
-def _sandbox_client(keys: SandboxKeys):
+def _sandbox_client(keys: SandboxKeys) -> Any:
     return wechatpay_client(
         appid=keys.appid,
         mchid=keys.mchid,
@@ -289,7 +289,8 @@ class SandboxGateway:
         return {"mchId": keys.mchid, "appId": appid or keys.appid, "package": package_info}
 
 
-def _transfer_state(bill) -> TransferState:
+def _transfer_state(bill: Any) -> TransferState:
+    """A SandboxTransfer row as the gateway's TransferState."""
     return TransferState(
         out_bill_no=bill.out_bill_no,
         state=bill.state,
@@ -322,7 +323,7 @@ def _notification_meta(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-def _notify(event_type: str, resource: dict) -> int:
+def _notify(event_type: str, resource: dict[str, Any]) -> int:
     keys = sandbox_keys()
     headers, body = protocol.build_notification(
         event_type=event_type,

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 NOTIFICATION_MAX_SKEW_SECONDS = 300
 
 
-def _pay_types():
+def _pay_types() -> dict[str, Any]:
     return {
         "wechat_miniprogram": WeChatPayType.MINIPROG,
         "wechat_jsapi": WeChatPayType.JSAPI,
@@ -53,10 +54,12 @@ def _pay_types():
 
 
 def appid_for(channel: str) -> str:
+    miniprogram_appid: str = settings.WECHAT_MINIPROGRAM_APPID
     if channel == "wechat_miniprogram":
-        return settings.WECHAT_MINIPROGRAM_APPID
+        return miniprogram_appid
     # 公众号 (JSAPI in WeChat's browser); Native and H5 need an appid bound to the merchant too.
-    return settings.WECHAT_MP_APPID or settings.WECHAT_MINIPROGRAM_APPID
+    mp_appid: str = settings.WECHAT_MP_APPID
+    return mp_appid or miniprogram_appid
 
 
 def parse_time(value: str) -> datetime | None:
@@ -68,7 +71,7 @@ def parse_time(value: str) -> datetime | None:
         return None
 
 
-def _json(text: Any) -> dict:
+def _json(text: Any) -> dict[str, Any]:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
@@ -83,10 +86,12 @@ class WeChatPayGateway:
         self.channel = channel
 
     # ---- plumbing ---------------------------------------------------------------------------------
-    def client(self):
+    def client(self) -> Any:
         return merchant_client(appid_for(self.channel), self.channel)
 
-    def _call(self, what: str, fn, *args, **kwargs) -> tuple[int, dict, Any]:
+    def _call(
+        self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> tuple[int, dict[str, Any], Any]:
         try:
             status, text = fn(*args, **kwargs)
         except Exception as exc:  # network errors, bad response signature: the SDK raises plain Exception
@@ -95,7 +100,7 @@ class WeChatPayGateway:
         return status, _json(text), text
 
     @staticmethod
-    def _error(status: int, data: dict) -> GatewayError:
+    def _error(status: int, data: dict[str, Any]) -> GatewayError:
         return GatewayError(
             data.get("code") or f"http_{status}",
             data.get("message", ""),
@@ -261,7 +266,7 @@ class WeChatPayGateway:
         return parse_trade_bill(content.decode("utf-8-sig"))
 
 
-def _settings_key() -> tuple:
+def _settings_key() -> tuple[Any, ...]:
     """Everything a client is built from: a change (or a rotated key file) builds a new client."""
     paths = (settings.WECHATPAY_PRIVATE_KEY_PATH, settings.WECHATPAY_PUBLIC_KEY_PATH)
     mtimes = tuple(os.stat(p).st_mtime_ns if p and os.path.exists(p) else 0 for p in paths)
@@ -278,17 +283,17 @@ def _settings_key() -> tuple:
     )
 
 
-def merchant_client(appid: str, channel: str = ""):
+def merchant_client(appid: str, channel: str = "") -> Any:
     """A cached wechatpayv3 client: parsing the RSA keys costs tens of milliseconds per construction."""
     return _cached_client(appid, channel, _settings_key())
 
 
 @lru_cache(maxsize=32)
-def _cached_client(appid: str, channel: str, _key: tuple):
+def _cached_client(appid: str, channel: str, _key: tuple[Any, ...]) -> Any:
     return wechat.wechatpay_client(appid=appid, pay_type=_pay_types().get(channel))
 
 
-def request_payment_params(client, *, appid: str, prepay_id: str) -> dict[str, str]:
+def request_payment_params(client: Any, *, appid: str, prepay_id: str) -> dict[str, str]:
     """The arguments of wx.requestPayment / WeixinJSBridge getBrandWCPayRequest (RSA paySign)."""
     timestamp, nonce = str(int(time.time())), protocol.random_nonce()
     package = f"prepay_id={prepay_id}"
@@ -302,7 +307,7 @@ def request_payment_params(client, *, appid: str, prepay_id: str) -> dict[str, s
     }
 
 
-def trade_state_from(data: dict) -> TradeState:
+def trade_state_from(data: dict[str, Any]) -> TradeState:
     amount = data.get("amount") or {}
     return TradeState(
         out_trade_no=data.get("out_trade_no", ""),
@@ -314,7 +319,7 @@ def trade_state_from(data: dict) -> TradeState:
     )
 
 
-def refund_state_from(data: dict) -> RefundState:
+def refund_state_from(data: dict[str, Any]) -> RefundState:
     amount = data.get("amount") or {}
     return RefundState(
         out_refund_no=data.get("out_refund_no", ""),
@@ -324,7 +329,7 @@ def refund_state_from(data: dict) -> RefundState:
     )
 
 
-def transfer_state_from(data: dict, *, out_bill_no: str = "") -> TransferState:
+def transfer_state_from(data: dict[str, Any], *, out_bill_no: str = "") -> TransferState:
     return TransferState(
         out_bill_no=data.get("out_bill_no") or out_bill_no,
         state=data.get("state", ""),
@@ -389,7 +394,7 @@ def parse_trade_bill(text: str) -> list[BillRow]:
 class VerifiedNotification:
     id: str
     event_type: str
-    resource: dict
+    resource: dict[str, Any]
     source: str  # "wechatpay" or "sandbox"
 
 
@@ -400,13 +405,14 @@ class NotificationRejected(Exception):
         self.message = message
 
 
-def header(meta: dict, name: str) -> str:
+def header(meta: Mapping[str, Any], name: str) -> str:
     """A request header from Django's META (HTTP_WECHATPAY_SERIAL) or plain names."""
     key = "HTTP_" + name.upper().replace("-", "_")
-    return meta.get(key) or meta.get(name) or ""
+    value: str = meta.get(key) or meta.get(name) or ""
+    return value
 
 
-def _verifier_client(serial: str):
+def _verifier_client(serial: str) -> tuple[Any, str]:
     """The wechatpayv3 client whose platform key matches the notification's serial, or None."""
     if serial and wechat.wechatpay_configured() and serial == settings.WECHATPAY_PUBLIC_KEY_ID:
         return merchant_client(settings.WECHAT_MINIPROGRAM_APPID), "wechatpay"
@@ -417,7 +423,9 @@ def _verifier_client(serial: str):
     return None, ""
 
 
-def verify_notification(*, meta: dict, body: bytes, now: float | None = None) -> VerifiedNotification:
+def verify_notification(
+    *, meta: Mapping[str, Any], body: bytes, now: float | None = None
+) -> VerifiedNotification:
     """Signature over the raw body, timestamp skew ≤ 5 minutes, AES-GCM decryption — or raise."""
     serial = header(meta, "Wechatpay-Serial")
     timestamp = header(meta, "Wechatpay-Timestamp")

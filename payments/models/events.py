@@ -3,6 +3,9 @@ move, saying from what, to what, why, and who."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Self
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,10 +29,20 @@ class TransitionEvent(models.Model):
         return f"{self.from_status}→{self.to_status} ({self.reason})"
 
     @classmethod
-    def record(cls, *, from_status: str, to_status: str, reason: str, actor=None, details=None, **owner):
+    def record(
+        cls,
+        *,
+        from_status: str,
+        to_status: str,
+        reason: str,
+        actor: object = None,
+        details: Mapping[str, object] | None = None,
+        **owner: Any,
+    ) -> Self:
         """Append one move's row. `actor` only when it is a saved user (system moves have none);
         `details` kept JSON-safe (values other than int/str/bool/None stored as their text)."""
-        return cls.objects.create(
+        # The concrete subclass's manager: an abstract model has none of its own.
+        return cls._default_manager.create(
             **owner,
             from_status=from_status,
             to_status=to_status,

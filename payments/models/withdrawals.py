@@ -31,7 +31,7 @@ DEFAULT_SCENE_REPORT_INFOS = [
 ]
 
 
-def _default_scene_report_infos() -> list[dict]:
+def _default_scene_report_infos() -> list[dict[str, str]]:
     return [dict(item) for item in DEFAULT_SCENE_REPORT_INFOS]
 
 

@@ -10,12 +10,15 @@ see the way to.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -45,8 +48,17 @@ from payments.models import (
 )
 from payments.orders.refunds import refund_request
 
+if TYPE_CHECKING:  # generic in django-stubs only: Django's admin classes are not subscriptable at runtime
+    from django_stubs_ext import StrOrPromise
 
-def _mask_openids(value):
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+
+def _mask_openids(value: Any) -> Any:
     """A copy of a JSON value with every openid masked (notification resources carry the payer's)."""
     if isinstance(value, dict):
         return {
@@ -58,17 +70,17 @@ def _mask_openids(value):
     return value
 
 
-class OrderEventInline(FactRecordAdminMixin, admin.TabularInline):
+class OrderEventInline(FactRecordAdminMixin, TabularInline):
     model = OrderEvent
     extra = 0
-    fields = ["created_at", "from_status", "to_status", "reason", "actor", "details"]
+    fields = ("created_at", "from_status", "to_status", "reason", "actor", "details")
     readonly_fields = fields
 
 
-class PaymentInline(FactRecordAdminMixin, admin.TabularInline):
+class PaymentInline(FactRecordAdminMixin, TabularInline):
     model = Payment
     extra = 0
-    fields = [
+    fields = (
         "out_trade_no",
         "channel",
         "status",
@@ -76,17 +88,17 @@ class PaymentInline(FactRecordAdminMixin, admin.TabularInline):
         "transaction_id",
         "paid_at",
         "needs_auto_refund",
-    ]
+    )
     readonly_fields = fields
     show_change_link = True
 
     amount_display = yuan_column(sortable=False)
 
 
-class RefundInline(FactRecordAdminMixin, admin.TabularInline):
+class RefundInline(FactRecordAdminMixin, TabularInline):
     model = Refund
     extra = 0
-    fields = [
+    fields = (
         "out_refund_no",
         "kind",
         "status",
@@ -95,7 +107,7 @@ class RefundInline(FactRecordAdminMixin, admin.TabularInline):
         "requested_by",
         "created_at",
         "last_error",
-    ]
+    )
     readonly_fields = fields
     show_change_link = True
 
@@ -108,11 +120,11 @@ class RefundForm(forms.Form):
     )
     reason = forms.CharField(label=_("原因"), max_length=200)
 
-    def __init__(self, *args, order: Order, **kwargs):
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order = order
 
-    def clean_amount_yuan(self):
+    def clean_amount_yuan(self) -> int | None:
         raw = (self.cleaned_data.get("amount_yuan") or "").strip()
         if not raw:
             return None
@@ -128,7 +140,7 @@ class RefundForm(forms.Form):
         return amount
 
 
-def _refund(request, order: Order, amount_fen: int | None, reason: str) -> Refund:
+def _refund(request: HttpRequest, order: Order, amount_fen: int | None, reason: str) -> Refund:
     refund = refund_request(
         order=order, amount_fen=amount_fen, reason=reason, requested_by=request.user, self_service=False
     )
@@ -148,10 +160,10 @@ class HasRefundFilter(admin.SimpleListFilter):
     title = _("退款")
     parameter_name = "refunded"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("有退款")), ("no", _("无退款"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
         if self.value() == "yes":
             return queryset.filter(refunded_fen__gt=0)
         if self.value() == "no":
@@ -160,7 +172,7 @@ class HasRefundFilter(admin.SimpleListFilter):
 
 
 @admin.register(Order)
-class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
+class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, ModelAdmin):
     list_display = [
         "order_no",
         "user",
@@ -223,7 +235,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     inlines = [PaymentInline, RefundInline, OrderEventInline]
     actions = ["refund_full"]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if not self.has_money_permission(request):
             fields.remove("refund_link")  # no button for people who may not refund
@@ -232,11 +244,11 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
     amount_display = yuan_column()
 
     @admin.display(description=_("已退款"), ordering="refunded_fen")
-    def refunded_display(self, obj):
+    def refunded_display(self, obj: Order) -> str:
         return yuan_display(obj.refunded_fen) if obj.refunded_fen else "-"
 
     @admin.display(description=_("退款"))
-    def refund_link(self, obj):
+    def refund_link(self, obj: Order) -> str:
         if obj.pk and obj.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             return format_html(
                 '<a class="button" href="{}">{}</a>',
@@ -246,7 +258,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
         return "-"
 
     @admin.action(description=_("全额退款所选订单"), permissions=["money"])
-    def refund_full(self, request, queryset):
+    def refund_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         if not self.has_money_permission(request):
             raise PermissionDenied
         done = 0
@@ -259,7 +271,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, _("已提交 %(n)s 笔退款") % {"n": done}, messages.SUCCESS)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<int:pk>/refund/",
@@ -269,7 +281,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def refund_view(self, request, pk: int):
+    def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_money_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=pk)
@@ -305,7 +317,7 @@ class OrderAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = [
         "out_trade_no",
         "order",
@@ -321,7 +333,7 @@ class PaymentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     search_fields = ["out_trade_no", "transaction_id", "order__order_no", "=payer_openid"]
     list_select_related = ["order"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = (
         "order",
         "channel",
         "out_trade_no",
@@ -336,18 +348,18 @@ class PaymentAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         "query_count",
         "created_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
 
     amount_display = yuan_column()
 
     @admin.display(description=_("付款人 openid"))
-    def payer(self, obj):
+    def payer(self, obj: Payment) -> str:
         return mask_identifier(obj.payer_openid)
 
 
 @admin.register(Refund)
-class RefundAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class RefundAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = [
         "out_refund_no",
         "order",
@@ -369,7 +381,7 @@ class RefundAdmin(FactRecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class PaymentNotificationAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = [
         "received_at",
         "event_type",
@@ -382,7 +394,7 @@ class PaymentNotificationAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     list_filter = ["outcome", "verified", "event_type"]
     search_fields = ["claimed_id", "out_trade_no", "out_refund_no"]
     date_hierarchy = "received_at"
-    fields = [
+    fields = (
         "received_at",
         "processed_at",
         "notification_id",
@@ -395,26 +407,26 @@ class PaymentNotificationAdmin(FactRecordAdminMixin, admin.ModelAdmin):
         "out_refund_no",
         "remote_addr",
         "resource_masked",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description=_("错误"))
-    def short_error(self, obj):
+    def short_error(self, obj: PaymentNotification) -> str:
         return (obj.error or "")[:80]
 
     @admin.display(description=_("通知内容（openid 已脱敏）"))
-    def resource_masked(self, obj):
+    def resource_masked(self, obj: PaymentNotification) -> str:
         return format_html(
             "<pre>{}</pre>", json.dumps(_mask_openids(obj.resource), ensure_ascii=False, indent=2)
         )
 
 
-class MismatchInline(FactRecordAdminMixin, admin.TabularInline):
+class MismatchInline(FactRecordAdminMixin, TabularInline):
     """Read-only here: marking a mismatch resolved is done on its own page (audited)."""
 
     model = ReconciliationMismatch
     extra = 0
-    fields = [
+    fields = (
         "kind",
         "out_trade_no",
         "transaction_id",
@@ -422,13 +434,13 @@ class MismatchInline(FactRecordAdminMixin, admin.TabularInline):
         "local_amount_fen",
         "detail",
         "resolved",
-    ]
+    )
     readonly_fields = fields
     show_change_link = True
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
+class ReconciliationRunAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = ["bill_date", "status", "bill_rows", "matched_rows", "mismatch_count", "updated_at"]
     list_filter = ["status"]
     date_hierarchy = "bill_date"
@@ -446,7 +458,7 @@ class ReconciliationRunAdmin(FactRecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReconciliationMismatch)
-class ReconciliationMismatchAdmin(AuditedChangesMixin, admin.ModelAdmin):
+class ReconciliationMismatchAdmin(AuditedChangesMixin, ModelAdmin):
     """Finance marks mismatches resolved once investigated (audited); the facts themselves are read-only."""
 
     audit_action_prefix = "reconciliation_mismatch"
@@ -476,7 +488,7 @@ class ReconciliationMismatchAdmin(AuditedChangesMixin, admin.ModelAdmin):
     ]
 
     @admin.display(description=_("订单"))
-    def order_link(self, obj):
+    def order_link(self, obj: ReconciliationMismatch) -> str:
         payment = (
             Payment.objects.select_related("order").filter(out_trade_no=obj.out_trade_no).first()
             if obj.out_trade_no
@@ -484,11 +496,11 @@ class ReconciliationMismatchAdmin(AuditedChangesMixin, admin.ModelAdmin):
         )
         return admin_link(payment.order, payment.order.order_no) if payment else "-"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ReconciliationMismatch | None = None) -> bool:
         return is_money_operator(request.user) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: ReconciliationMismatch | None = None) -> bool:
         return False
