@@ -15,7 +15,7 @@ transaction commits. What members owns and the catalog shows — a tier, a user'
 moves members' shown-facts version instead (`members.cache_versions.shown_facts_bump`, called by the
 members code that makes the change), which catalog entries carry beside the catalog's.
 
-Per member: the facts that decide a member's access to courses (`courses.selectors.Entitlements`: tier
+Per member: the facts that decide a member's access to courses (`courses.member_facts.Entitlements`: tier
 ids, active enrolments, a lapsed membership, the tier discount) are cached the same way under the
 member's version, which members owns (`members.cache_versions.member_bump`: every members service that
 creates, changes, extends or ends a Membership calls it) and this module also bumps on every save or
@@ -28,7 +28,9 @@ way calls `member_bump(user_id)`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -68,7 +70,11 @@ def _shape() -> str:
     return hashlib.sha1(f"{FORMAT}:{names}:{TEACHER_FIELDS}".encode()).hexdigest()[:8]
 
 
-def get_many_or_build(builders: dict, *, member: tuple[int, object] | None = None) -> dict:
+def get_many_or_build(
+    builders: dict[str, Callable[[], Any]],
+    *,
+    member: tuple[int, Callable[[], tuple[Any, Any]]] | None = None,
+) -> dict[str, Any]:
     """{name: value} of the current catalog version, in one round trip with the version itself.
 
     Each entry is stored as (version, value) under a key without the version: a value is served only
@@ -91,7 +97,8 @@ def get_many_or_build(builders: dict, *, member: tuple[int, object] | None = Non
     if shown_current is None:
         shown_current = shown_version()
     current = (catalog_current, shown_current)
-    values, fresh = {}, {}
+    values: dict[str, Any] = {}
+    fresh: dict[str, tuple[Any, ...]] = {}
     if member is not None:
         member_current = found.get(member_keys[0])
         if member_current is None:
@@ -151,7 +158,7 @@ def thawed_course(state: dict):
     course.teacher = thawed(User, state["teacher"])
     tiers = MembershipTier.objects.all()
     tiers._result_cache = [thawed(MembershipTier, tier) for tier in state["tiers"]]
-    tiers._prefetch_done = True
+    tiers._prefetch_done = True  # type: ignore[attr-defined]  # Django's prefetch flag, set as prefetch would
     course._prefetched_objects_cache = {"included_in_tiers": tiers}
     for name, value in state["extra"].items():
         setattr(course, name, value)

@@ -68,6 +68,15 @@ if $fast; then
   )
   echo "make test-fast: pytest, $workers workers (no browser journeys, no slow gates)"
   .venv/bin/python -m pytest "${parallel[@]}" --reuse-db -m "not browser and not slow" "${skip_modules[@]}" "$@"
+elif [[ $# -eq 0 ]]; then
+  # The API fuzzers (schemathesis) run in their own serial pass: in a parallel full run their generated
+  # items went unreported (221 of 1,726 items missing from the counts, nothing failed), and a gate that
+  # can vanish silently is no gate. Both passes must pass.
+  fuzz=tests/quality/test_api_fuzz.py
+  echo "make test: pytest, $workers workers (all but the API fuzzers)"
+  .venv/bin/python -m pytest "${parallel[@]}" --durations=25 --ignore="$fuzz"
+  echo "make test: pytest, the API fuzzers (one process)"
+  .venv/bin/python -m pytest "$fuzz"
 else
   echo "make test: pytest, $workers workers"
   .venv/bin/python -m pytest "${parallel[@]}" --durations=25 "$@"
