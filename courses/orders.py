@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 def source_for_order(order) -> str:
     if order.channel == "points":
         return Source.POINTS
-    if order.amount_fen == 0:  # operator grants and other free channels (payments.order_create_free)
+    if order.amount_fen == 0:  # operator grants, other free channels (payments.orders.checkout)
         return Source.GRANT
     return Source.PURCHASE
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 
@@ -135,6 +136,11 @@ def _celery_app_as_configured():
             app.conf[key] = value
         app._pool = None
         app.amqp._producer_pool = None
+    # A real worker started in this process (tests/core/test_celery_worker.py) can leave Celery's
+    # process-wide "inside a worker" flag set, and then every later `.delay().get()` raises "Never call
+    # result.get() within a task!": a test process is no worker. (Celery's own testing worker resets it
+    # with the same function; which test followed a worker depends on how xdist shared out the files.)
+    _set_task_join_will_block(False)
     yield
 
 

@@ -4,7 +4,7 @@ A registration is a seat held for payment (`pending`), a ticket (`confirmed`), a
 (`waitlisted`), or ended (`cancelled`, `refunded`); a member who left may come back, so the ended states
 lead back in. Every status change of a registration goes through `registration_transition` (one row,
 locked by the caller or not yet saved) or `registrations_move` (a conditional bulk UPDATE), which refuse a
-move the table does not allow, as `payments.services.order_transition` does for orders.
+move the table does not allow, as `payments.orders.transitions.order_transition` does for orders.
 """
 
 from __future__ import annotations

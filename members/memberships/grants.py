@@ -218,7 +218,7 @@ def membership_fulfil_order(*, order) -> MembershipGrant:
         "grant": MembershipGrant.Source.GRANT,
     }.get(order.channel, MembershipGrant.Source.PURCHASE)
     credit = int(order.context.get("credit_fen", 0) or 0)
-    # A group-buy gift is worth what its seat paid (payments.order_create_free `funded_by`).
+    # A group-buy gift is worth what its seat paid (payments.orders.checkout.order_create_free `funded_by`).
     funded = int(order.context.get("funded_fen", 0) or 0)
     return membership_grant(
         user=order.user,

@@ -195,7 +195,7 @@ def notifications_mark_all_read(*, user: User) -> int:
 
 
 def withdrawal_outcome_notify(withdrawal, event) -> Notification:
-    """Tell the member what happened to a withdrawal (payments.withdrawals.on_outcome listener).
+    """Tell the member what happened to a withdrawal (payments.wallet.withdrawals.on_outcome listener).
 
     Runs in the transaction that moved the withdrawal, so the message exists exactly when the move
     does; a subscribe message ("withdrawal_result") follows after commit when the member opted in."""

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ApplicationError
+from core.sql import insert_unless_conflict
 from members.models import PointsAccount, PointsEntry, User
 
 
@@ -38,12 +39,10 @@ def _points_account_locked(user_id: int) -> PointsAccount:
     return account
 
 
-def _points_entry_insert(*, account: PointsAccount, amount: int, reason: str, idempotency_key: str):
-    """INSERT … ON CONFLICT (idempotency_key) DO NOTHING: the new entry, or None when the key is taken.
-
-    The unique key still decides; doing it in one statement spares the look-up before the insert and
-    the savepoint around it that catching an IntegrityError needs (3 statements on every award).
-    """
+def _points_entry_insert(
+    *, account: PointsAccount, amount: int, reason: str, idempotency_key: str
+) -> PointsEntry | None:
+    """The new entry, or None when the idempotency key is taken (one statement: core.sql)."""
     entry = PointsEntry(
         account=account,
         user_id=account.user_id,
@@ -53,22 +52,7 @@ def _points_entry_insert(*, account: PointsAccount, amount: int, reason: str, id
         idempotency_key=idempotency_key[:128],
         created_at=timezone.now(),
     )
-    meta = PointsEntry._meta
-    columns = ["account_id", "user_id", "amount", "balance_after", "reason", "idempotency_key", "created_at"]
-    with connection.cursor() as cursor:
-        quote = connection.ops.quote_name
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING RETURNING {quote(meta.pk.column)}",
-            [getattr(entry, c) for c in columns],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    entry.pk = row[0]
-    entry._state.adding, entry._state.db = False, connection.alias
-    return entry
+    return insert_unless_conflict(entry, conflict_on=("idempotency_key",))
 
 
 def _points_existing(*, user_id: int, amount: int, idempotency_key: str) -> PointsEntry:

@@ -29,6 +29,7 @@ from payments import items
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
 from payments.orders.checkout import order_change_channel, order_create
+from payments.orders.forms import CheckoutForm, RefundRequestForm
 from payments.orders.notifications import notification_handle
 from payments.orders.payment_attempts import payment_start, payment_sync
 from payments.orders.refunds import refund_request
@@ -71,15 +72,10 @@ def available_channels(request: HttpRequest) -> list[tuple[str, str]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    item_type = (request.POST.get("item_type") or request.GET.get("item_type") or "").strip()
-    item_id = (request.POST.get("item_id") or request.GET.get("item_id") or "").strip()
-    referral_code = (
-        request.POST.get("referral_code")
-        or request.GET.get("ref")
-        or request.session.get("referral_code")
-        or ""
-    ).strip()
     channels = available_channels(request)
+    form = CheckoutForm.for_request(request, channels=channels)
+    form.is_valid()  # field errors (an over-long id, a method not offered) are shown; the item is re-read
+    item_type, item_id, referral_code = form.item()
     try:
         quote = items.quote(
             user=request.user, item_type=item_type, item_id=item_id, referral_code=referral_code
@@ -87,8 +83,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         return render(request, "payments/checkout_unavailable.html", {"message": exc.message}, status=400)
     if request.method == "POST":
-        channel = request.POST.get("channel", "")
-        if channel not in dict(channels):
+        channel = form.cleaned_data.get("channel", "") if form.is_valid() else ""
+        if not channel:
             messages.error(request, _("请选择支付方式"))
         else:
             try:
@@ -212,11 +208,13 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 @require_POST
 def order_refund(request: HttpRequest, order_no: str) -> HttpResponse:
     order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    form = RefundRequestForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         refund_request(
             order=order,
             amount_fen=None,
-            reason=request.POST.get("reason", "")[:200] or _("用户自助退款"),
+            reason=reason or _("用户自助退款"),
             requested_by=request.user,
             self_service=True,
         )

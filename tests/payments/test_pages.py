@@ -176,3 +176,31 @@ def test_sandbox_cashier_is_404_when_sandbox_disabled(browser, buyer, settings):
 
     assert browser.get(f"/payments/sandbox/{payment.out_trade_no}/").status_code == 404
     assert browser.post(f"/payments/sandbox/{payment.out_trade_no}/").status_code == 404
+
+
+@pytest.mark.parametrize("channel", ["", "alipay", "wechat_h5", "x" * 500])  # H5 is for phones only
+def test_checkout_with_a_payment_method_not_offered_says_so_and_creates_nothing(browser, channel):
+    response = browser.post(
+        "/payments/checkout/", {"item_type": TEST_ITEM, "item_id": "A", "channel": channel}, follow=True
+    )
+    assert response.status_code == 200
+    assert "请选择支付方式" in response.content.decode()
+    assert not Order.objects.exists() and not Payment.objects.exists()
+
+
+def test_checkout_with_an_over_long_item_id_is_unavailable_not_an_error(browser):
+    response = browser.post(
+        "/payments/checkout/", {"item_type": TEST_ITEM, "item_id": "A" * 500, "channel": "sandbox"}
+    )
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+
+
+def test_an_over_long_refund_reason_falls_back_to_the_default(
+    browser, buyer, test_items, django_capture_on_commit_callbacks
+):
+    order = create_paid_order(user=buyer, item_type=TEST_ITEM, item_id="A")
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(f"/payments/orders/{order.order_no}/refund/", {"reason": "长" * 5_000})
+    refund = order.refunds.get()
+    assert refund.reason == "用户自助退款"
