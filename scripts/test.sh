@@ -18,6 +18,10 @@ if $fast; then scripts/bootstrap.sh; else scripts/bootstrap.sh --system; fi
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/zhiquan_test}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export DJANGO_SETTINGS_MODULE=config.settings.test
+# Keep compiled bytecode (the project's __pycache__/ is git-ignored): with PYTHONDONTWRITEBYTECODE set,
+# as on this machine, every worker and every subprocess a test starts compiled the whole project and
+# pytest re-rewrote every test module's asserts on each run.
+unset PYTHONDONTWRITEBYTECODE
 
 services=$(.venv/bin/python scripts/check_services.py)
 echo "make test: $services"
