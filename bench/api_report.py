@@ -138,7 +138,7 @@ def _order_breakdown_report(b: dict, statements: int) -> str:
     )
 
 
-def report(volumes: list[dict], command: str, *, tokens: int) -> str:
+def report(volumes: list[dict], command: str, *, tokens: int, buyers: int) -> str:
     """The markdown section: each volume's table beside its floor, how cost grows, what missed the aim."""
     out = ["## API under load (gunicorn + production settings, wrk on loopback)\n"]
     first = volumes[-1]
@@ -148,7 +148,9 @@ def report(volumes: list[dict], command: str, *, tokens: int) -> str:
         "worker (all workers busy, no queue in front of them), "
         f"{first['rounds']} rounds of {first['seconds']} s per endpoint, each run right after a run of the floor "
         "(figures: requests/s = mean of rounds, percentiles = median of rounds). Each run rotates over "
-        f"{tokens} members' JWTs (and the 200 courses for the course page); before timing, every distinct "
+        f"{tokens} members' JWTs (and the 200 courses for the course page; order creation over {buyers} lapsed "
+        "members buying VIP, whose unpaid orders are closed after each run, as the sweep would, so that no "
+        "member reaches checkout's cap of two unpaid orders per item); before timing, every distinct "
         "GET was requested once, so the catalog cache (courses/cache.py) is warm as it is in production after "
         "each page's first reader. Floor: constant JSON through the "
         "same middleware, JWT authentication with the same tokens, throttles and renderer "

@@ -49,12 +49,15 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api_inprocess import order_breakdown, query_counts  # noqa: E402
+from bench.api_inprocess import close_orders_created_after, order_breakdown, query_counts  # noqa: E402
 from bench.api_report import report  # noqa: E402
 from bench.common import ROOT, database_url  # noqa: E402
 from bench.feed_circle import feed_circle_with_members  # noqa: E402
 
 TOKENS = 400
+# Order creation rotates over more members: closing their unpaid orders after each run keeps every
+# member under checkout's two-unpaid-orders-per-item cap (a third is a 409) at up to 2,000 orders a run.
+BUYERS = 1_000
 ENDPOINTS = ["catalog", "course", "feed", "me", "order"]
 
 
@@ -88,10 +91,22 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
     from courses.models import Course
     from payments.models import Order, OrderEvent, Payment
 
+    def delete_run_orders() -> int:
+        """Delete the orders the runs created (the buyers', not the population's); returns how many."""
+        created = Order.objects.filter(user_id__in=buyers).exclude(
+            order_no__startswith=population.ORDER_PREFIX
+        )
+        count = created.count()
+        Payment.objects.filter(order__in=created).delete()
+        OrderEvent.objects.filter(order__in=created).delete()
+        created.delete()
+        return count
+
     started = time.perf_counter()
     pop = population.ensure(scale=scale, log=lambda text: print(text, file=sys.stderr))
     readers = pop.active_vip_ids(TOKENS)
-    buyers = pop.lapsed_ids(TOKENS)
+    buyers = pop.lapsed_ids(BUYERS)
+    delete_run_orders()  # an interrupted earlier run's orders would count against checkout's pending cap
     circle, posts = feed_circle_with_members(scale, readers)
     seeded_s = time.perf_counter() - started
     course_ids = list(
@@ -155,18 +170,16 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
             assert loadtest.call("GET", path, token=reader_tokens[0])[0] == 200, path
         for name in ["floor", *timed]:
             loadtest.wrk(f"warm {name}", plans[name], seconds=1, connections=server.workers)
+            close_orders_created_after(last_order)
         for _round in range(rounds):
             anonymous.append(loadtest.wrk("floor (anonymous)", plans["floor_anonymous"], **load))
             for name in timed:
                 floors[name].append(loadtest.wrk("floor", plans["floor"], **load))
                 rows[name].append(loadtest.wrk(name, plans[name], **load))
+                close_orders_created_after(last_order)  # a member's third unpaid order would be a 409
         workers = server.workers
 
-    created = Order.objects.filter(id__gt=last_order).exclude(order_no__startswith=population.ORDER_PREFIX)
-    orders_created = created.count()
-    Payment.objects.filter(order__in=created).delete()
-    OrderEvent.objects.filter(order__in=created).delete()
-    created.delete()
+    orders_created = delete_run_orders()
 
     # Statements per request, in-process, with WeChat Pay pointed at a fresh fake for the order call.
     with loadtest.FakeGateway(env):
@@ -179,7 +192,6 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
         settings.WECHATPAY_PUBLIC_KEY_ID = "PUB_KEY_ID_BENCH"
         settings.WECHAT_MINIPROGRAM_APPID = population.MINIPROGRAM_APPID
         settings.PAYMENTS_SANDBOX_ENABLED = False
-        last_order = Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
         queries = query_counts(
             {
                 "floor": ("GET", floor_path, None),
@@ -192,10 +204,7 @@ def run_volume(scale: float, *, seconds: int, rounds: int) -> dict:
             {"floor": readers[3], "order": buyers[3], **{n: readers[3] for n in ENDPOINTS if n != "order"}},
         )
         breakdown = order_breakdown(buyers[4:44], floor_path, order_body) if "order" in timed else None
-        created = Order.objects.filter(id__gt=last_order)
-        Payment.objects.filter(order__in=created).delete()
-        OrderEvent.objects.filter(order__in=created).delete()
-        created.delete()
+        delete_run_orders()
 
     db = connections["default"].settings_dict
 
@@ -272,7 +281,7 @@ def main() -> None:
         )
         volumes.append(json.loads(target.read_text(encoding="utf-8")))
     command = "BENCH_DATABASE_URL=… .venv/bin/python -m bench.bench_api " + " ".join(sys.argv[1:])
-    print(report(volumes, command.strip(), tokens=TOKENS))
+    print(report(volumes, command.strip(), tokens=TOKENS, buyers=BUYERS))
 
 
 if __name__ == "__main__":
