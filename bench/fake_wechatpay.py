@@ -61,26 +61,6 @@ def keys_in(directory: Path):
     )
 
 
-def _cache_signing_keys() -> None:
-    """Parse the platform key once: `protocol.rsa_sign` parses the PEM on every call (~40 ms of key
-    checks), which is fine for a test but would make the fake, not our code, the order benchmark's cost."""
-    import base64
-    from functools import lru_cache
-
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    from payments.gateways import protocol
-
-    load = lru_cache(maxsize=8)(lambda pem: serialization.load_pem_private_key(pem.encode(), password=None))
-
-    def rsa_sign(private_pem: str, message: str) -> str:
-        signature = load(private_pem).sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return base64.b64encode(signature).decode()
-
-    protocol.rsa_sign = rsa_sign
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -95,7 +75,6 @@ def main() -> None:
 
     from tests.fakes.wechat import FakeWeChat
 
-    _cache_signing_keys()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = _LoopbackServer(args.port)
     fake = FakeWeChat(httpserver=server, keys=keys_in(args.keys), appid="wx_bench", secret="bench")
