@@ -45,6 +45,7 @@ def django_setup(*, migrate: bool = True) -> None:
     sys.path.insert(0, str(ROOT))
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_BENCH_DB
     os.environ["DATABASE_URL"] = url
+    os.environ["BENCH_DATABASE_URL"] = url  # config/settings/test.py: keep production's durable commits
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     ensure_database(url)
