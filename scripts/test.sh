@@ -64,23 +64,50 @@ parallel=(-n "$workers" --maxprocesses=8 --dist loadfile)
 if $fast; then
   # --reuse-db keeps the workers' test databases between runs (migrating them is most of a short run;
   # new migrations are still applied); after editing an existing migration, pass ARGS=--create-db once.
+  # --testmon (pytest-testmon) runs only the tests whose code changed since the last test-fast, plus
+  # the ones that failed: it records which lines of the project each test executed in .testmondata.
+  # The first run in a checkout runs them all (and records); afterwards an everyday change answers in
+  # seconds. It follows Python code only: after changing a template, static file or migration, or for a
+  # run of everything, pass ARGS=--testmon-noselect (or run `make test`, the full gate).
   # A module marked slow as a whole (`pytestmark = ... pytest.mark.slow`) is not even imported: -m only
   # deselects after collection, and the API fuzzers build the whole OpenAPI schema at import.
   skip_modules=()
   while IFS= read -r module; do skip_modules+=(--ignore="$module"); done < <(
     grep -rlE --include='test_*.py' '^pytestmark = .*pytest\.mark\.slow' tests || true
   )
-  echo "make test-fast: pytest, $workers workers (no browser journeys, no slow gates)"
-  .venv/bin/python -m pytest "${parallel[@]}" --reuse-db -m "not browser and not slow" "${skip_modules[@]}" "$@"
+  echo "make test-fast: pytest, $workers workers, the tests the changes since the last run reach"
+  echo "make test-fast: (no browser journeys, no slow gates; ARGS=--testmon-noselect runs them all)"
+  # (--leave-out-slow, tests/conftest.py, rather than -m, which turns testmon's selection off.)
+  .venv/bin/python -m pytest "${parallel[@]}" --reuse-db --testmon --leave-out-slow \
+    "${skip_modules[@]}" "$@"
 elif [[ $# -eq 0 ]]; then
   # The API fuzzers (schemathesis) run in their own serial pass: in a parallel full run their generated
   # items went unreported (221 of 1,726 items missing from the counts, nothing failed), and a gate that
   # can vanish silently is no gate. Both passes must pass.
+  # The fuzz pass runs beside the parallel one rather than after it (it kept one core busy for 3.5
+  # minutes while the other idled), on its own test database (test_<name>, the workers' are _gwN)
+  # and its own Redis database (<n>+8: the workers take <n>..<n>+7); its output follows the other's.
+  # Its own pytest cache folder too, so the two passes never overwrite each other's last failures
+  # (`pytest --lf` for the parallel pass, `pytest -o cache_dir=.pytest_cache/fuzz --lf` for it).
   fuzz=tests/quality/test_api_fuzz.py
+  fuzz_log=$(mktemp)
+  fuzz_redis=${REDIS_URL:+$(.venv/bin/python -c 'import sys; from config.redis_db import with_db_offset as w; print(w(sys.argv[1], 8))' "$REDIS_URL")}
+  echo "make test: pytest, the API fuzzers (one process, beside the rest; output at the end)"
+  REDIS_URL="$fuzz_redis" .venv/bin/python -m pytest -o cache_dir=.pytest_cache/fuzz "$fuzz" > "$fuzz_log" 2>&1 &
+  fuzz_pid=$!
+  trap 'kill "$fuzz_pid" 2>/dev/null || true' EXIT  # interrupted: do not leave it running
   echo "make test: pytest, $workers workers (all but the API fuzzers)"
-  .venv/bin/python -m pytest "${parallel[@]}" --durations=25 --ignore="$fuzz"
-  echo "make test: pytest, the API fuzzers (one process)"
-  .venv/bin/python -m pytest "$fuzz"
+  status=0
+  .venv/bin/python -m pytest "${parallel[@]}" --durations=25 --ignore="$fuzz" || status=$?
+  fuzz_status=0
+  wait "$fuzz_pid" || fuzz_status=$?
+  echo "make test: the API fuzzers' pass"
+  cat "$fuzz_log"
+  rm -f "$fuzz_log"
+  if ((status != 0 || fuzz_status != 0)); then
+    echo "make test: failed (parallel pass: exit $status, API fuzzers: exit $fuzz_status)" >&2
+    exit 1
+  fi
 else
   echo "make test: pytest, $workers workers"
   .venv/bin/python -m pytest "${parallel[@]}" --durations=25 "$@"

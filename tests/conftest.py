@@ -15,6 +15,7 @@ import pytest
 from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.fakes.wechat import FakeWeChat, WeChatPayKeys
 
@@ -49,6 +50,27 @@ def pytest_report_header(config):
         # pytest-xdist: config/settings/test.py gives each worker its own databases and folders.
         lines.append("zhiquan: parallel workers: gwN uses database <name>_gwN and Redis database <n>+N")
     return lines
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--leave-out-slow",
+        action="store_true",
+        help="leave out the browser journeys and the tests marked slow (make test-fast). Unlike "
+        "-m 'not browser and not slow', it keeps pytest-testmon's selection of affected tests on.",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--leave-out-slow"):
+        return
+    kept, left_out = [], []
+    for item in items:
+        slow = item.get_closest_marker("slow") or item.get_closest_marker("browser")
+        (left_out if slow else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 def pytest_runtest_setup(item):
@@ -110,6 +132,16 @@ def _subclasses(cls) -> list[type]:
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (zh-hans): LocaleMiddleware activates a
+    request's language in the thread and nothing deactivates it after the response, so a test whose
+    client asked for English would leave English active for the next test on that worker."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
