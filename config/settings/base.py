@@ -63,6 +63,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages and API answers gzipped for phones on slow networks (static files come pre-compressed from
+    # whitenoise and are left alone). Django's gzip pads each response against BREACH, and CSRF tokens
+    # are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.DatabaseOutageMiddleware",  # PostgreSQL unreachable → 503, not a traceback
     "whitenoise.middleware.WhiteNoiseMiddleware",
