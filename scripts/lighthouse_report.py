@@ -100,9 +100,7 @@ def summarise(pages: dict[str, list[dict]]) -> str:
         "median shown (performance: median, with the lowest and highest run). Machine: "
         f"{cores or '?'} cores shared with other work"
         + (f", load average {min(loads)}–{max(loads)} during the runs" if loads else "")
-        + f"; Lighthouse's benchmark index {first['environment'].get('benchmarkIndex', '?')}. "
-        "Member pages signed in as `vip` (林晓雨); `seed_demo --history` data; DEBUG off, "
-        "whitenoise serving the compressed, hashed static files, gunicorn.",
+        + f"; Lighthouse's benchmark index {first['environment'].get('benchmarkIndex', '?')}.",
         "",
         "| page | path | perf | a11y | BP | SEO | FCP | LCP | TBT | CLS | HTML+CSS+JS transferred |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
