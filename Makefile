@@ -1,5 +1,5 @@
 # Zhiquan: the two front-door commands are `make demo` and `make test`.
-.PHONY: demo test test-fast bench lint format venv migrate backup restore
+.PHONY: demo test test-fast bench lighthouse lint format venv migrate backup restore
 
 demo:            ## run everything on embedded defaults (SQLite, filesystem broker, sandbox pay) with demo data
 	scripts/demo.sh
@@ -12,6 +12,9 @@ test-fast:       ## the everyday loop: lint + the suite without browser journeys
 
 bench:           ## benchmarks side by side with their floors; writes docs/benchmarks.md
 	scripts/bench.sh $(ARGS)
+
+lighthouse:      ## Lighthouse (mobile) on the eight key pages of a throwaway demo site; writes docs/quality.md (RUNS=N)
+	scripts/lighthouse.sh $(ARGS)
 
 venv:
 	scripts/bootstrap.sh

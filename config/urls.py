@@ -52,6 +52,13 @@ if getattr(settings, "BENCHMARK_ENDPOINTS", False):
     urlpatterns.insert(0, path("api/v1/_bench/floor/", BenchFloorApi.as_view()))
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+elif getattr(settings, "LIGHTHOUSE_SERVE_MEDIA", False):
+    # `make lighthouse` only (config/settings/lighthouse.py): uploads as a front server or CDN would
+    # serve them, so the measured pages show their covers instead of logging 404s.
+    from django.urls import re_path
+    from django.views.static import serve
+
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
 
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

@@ -13,11 +13,13 @@ import environ
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
+# Everything the embedded defaults write (SQLite, file cache, broker folders, media, collected static,
+# sandbox keys). `make lighthouse` points it at a throwaway folder so it never touches the demo's.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-secret-key-change-me-0123456789abcdef")
@@ -61,6 +63,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Pages and API answers gzipped for phones on slow networks (static files come pre-compressed from
+    # whitenoise and are left alone). Django's gzip pads each response against BREACH, and CSRF tokens
+    # are masked per response.
+    "django.middleware.gzip.GZipMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.DatabaseOutageMiddleware",  # PostgreSQL unreachable → 503, not a traceback
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -5,7 +5,10 @@ import pytest
 from tests.processes import PROD_ENV, run_python
 
 
-@pytest.mark.parametrize("module", ["config.settings.dev", "config.settings.test", "config.settings.base"])
+@pytest.mark.parametrize(
+    "module",
+    ["config.settings.dev", "config.settings.test", "config.settings.base", "config.settings.lighthouse"],
+)
 def test_settings_module_imports(module):
     result = run_python(
         ["-c", "import django; django.setup(); from django.conf import settings; print(settings.TIME_ZONE)"],

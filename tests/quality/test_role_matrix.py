@@ -121,6 +121,7 @@ SITE_URLS = {
 # ---- the management commands of our apps -----------------------------------------------------------------
 COMMANDS = {
     "page_screenshots": PLAIN,  # phone screenshots of the key pages for docs/
+    "lighthouse": PLAIN,  # Lighthouse on the same pages of a running demo site, for docs/quality.md
     "staff_share_close": MONEY,
     "ledger_check": PLAIN,  # a check: reads the ledger, records the result
     "seed_demo": PLAIN,  # demo data (refuses nothing: it builds an empty demo database)
