@@ -26,7 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from insights.management.commands.page_screenshots import _pages
+from insights.management.commands.page_screenshots import member_pages
 from sampledata.demo.members import DEMO_PASSWORD
 
 CATEGORIES = "performance,accessibility,best-practices,seo"
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
         cookie = _login(base, options["username"], options["password"])
-        pages = [("home-visitor", "/", None)] + [(name, path, cookie) for name, path in _pages()]
+        pages = [("home-visitor", "/", None)] + [(name, path, cookie) for name, path in member_pages()]
         if options["only"]:
             pages = [page for page in pages if page[0] in options["only"]]
         for name, path, page_cookie in pages:

@@ -37,7 +37,8 @@ PHONE = {
 }
 
 
-def _pages() -> list[tuple[str, str]]:
+def member_pages() -> list[tuple[str, str]]:
+    """(name, path) of the key pages a member sees, from the demo data: the screenshots and Lighthouse."""
     course = Course.objects.filter(is_published=True).order_by("sort_order", "id").first()
     lesson = (
         Lesson.objects.filter(course=course, is_published=True).order_by("position").first()
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         base = options["url"].rstrip("/")
         clip = {"x": 0, "y": 0, "width": 390, "height": options["height"]}
-        pages = _pages()  # read before Playwright's event loop starts (the ORM refuses async contexts)
+        pages = member_pages()  # read before Playwright's event loop starts (the ORM refuses async contexts)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=options["chromium"], args=LAUNCH_ARGS)
             try:
