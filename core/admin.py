@@ -55,11 +55,11 @@ class WeChatIdentityAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     fields = ("user", "kind", "appid", "masked_openid", "masked_unionid", "created_at", "updated_at")
     readonly_fields = fields
 
-    @admin.display(description="openid")
+    @admin.display(description=_("微信 OpenID"))
     def masked_openid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.openid)
 
-    @admin.display(description="unionid")
+    @admin.display(description=_("微信 UnionID"))
     def masked_unionid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.unionid)
 

@@ -528,6 +528,7 @@ def test_commissions_export_lists_each_commission_with_net_amount(staff):
     (line,) = rows[1:]
     assert line[1] == order.order_no and line[4] == "推广王"
     assert line[7:12] == ["3600.00", "10.00%", "360.00", "60.00", "300.00"]
+    assert line[6] == "会员" and line[12] == "现金佣金"  # codes as words
     assert line[13] == "部分冲回"
 
 
