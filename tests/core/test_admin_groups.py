@@ -110,9 +110,12 @@ def test_codes_show_as_words_in_admin_lists(operator_client):
     refusals = BindingRefusalAdmin(BindingRefusal, admin.site)
     assert refusals.reason_display(refusal) == "不能绑定自己为推荐人"
     assert refusals.context_display(refusal) == "注册"
-    assert WithdrawalAdmin(Withdrawal, admin.site).transfer_state_display(
-        Withdrawal(transfer_state="WAIT_USER_CONFIRM")
-    ) == "待用户确认收款"
+    assert (
+        WithdrawalAdmin(Withdrawal, admin.site).transfer_state_display(
+            Withdrawal(transfer_state="WAIT_USER_CONFIRM")
+        )
+        == "待用户确认收款"
+    )
     assert OrderEvent(from_status="pending", to_status="paid", reason="free:sandbox").reason_label == (
         "免费领取（sandbox）"
     )
