@@ -88,6 +88,7 @@ class BrandForm(forms.ModelForm):
             "tagline",
             "description",
             "logo",
+            "poster_background",
             "primary_color",
             "accent_color",
             "share_title",
@@ -109,7 +110,19 @@ class BrandAdmin(admin.ModelAdmin):
     fieldsets = (
         (_("名称"), {"fields": ("site_name", "short_name", "tagline", "description", "logo")}),
         (_("颜色"), {"fields": ("primary_color", "accent_color")}),
-        (_("分享与页脚"), {"fields": ("share_title", "footer_text", "terms_url", "privacy_url", "icp_text")}),
+        (
+            _("分享与页脚"),
+            {
+                "fields": (
+                    "share_title",
+                    "poster_background",
+                    "footer_text",
+                    "terms_url",
+                    "privacy_url",
+                    "icp_text",
+                )
+            },
+        ),
         (_("预览（保存后更新）"), {"fields": ("preview",)}),
     )
 
@@ -133,10 +146,10 @@ class BrandAdmin(admin.ModelAdmin):
         info = brand.current()
         png = render_poster(
             title=info.share_title,
-            subtitle=info.description,
+            subtitle=_("%(name)s 邀请你加入%(site)s") % {"name": _("推广达人"), "site": info.site_name},
             stats=[("128", str(_("会员"))), ("12", str(_("课程")))],
             qr_payload=request.build_absolute_uri("/"),
-            footer=info.footer_text or info.tagline,
+            footer=_("推荐码 %(code)s") % {"code": "ABCD2345"},
         )
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"

@@ -8,7 +8,8 @@ an operator typed is shown as typed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import hashlib
+from dataclasses import asdict, dataclass, replace
 
 from django.core.cache import cache
 from django.db import transaction
@@ -38,6 +39,7 @@ class BrandInfo:
     tagline_raw: str = DEFAULT_TAGLINE
     description_raw: str = DEFAULT_DESCRIPTION
     logo_url: str = ""
+    poster_background_url: str = ""
     primary_color: str = DEFAULT_PRIMARY
     accent_color: str = DEFAULT_ACCENT
     share_title_raw: str = ""
@@ -134,12 +136,13 @@ def _load() -> BrandInfo:
     row = Brand.objects.filter(pk=1).first()
     if row is None:
         return BrandInfo()
-    return BrandInfo(
+    info = BrandInfo(
         site_name_raw=row.site_name,
         short_name_raw=row.short_name,
         tagline_raw=row.tagline,
         description_raw=row.description,
         logo_url=row.logo.url if row.logo else "",
+        poster_background_url=row.poster_background.url if row.poster_background else "",
         primary_color=row.primary_color,
         accent_color=row.accent_color,
         share_title_raw=row.share_title,
@@ -147,8 +150,11 @@ def _load() -> BrandInfo:
         terms_url=row.terms_url,
         privacy_url=row.privacy_url,
         icp_text=row.icp_text,
-        version=str(int(row.updated_at.timestamp() * 1000)) if row.updated_at else "0",
     )
+    # Changes with every save, even two saves in the same millisecond: URLs (`?v=`) and poster caches
+    # key on it, so a renamed or recoloured site never gets yesterday's icon, CSS or poster.
+    stamp = f"{row.updated_at.timestamp() if row.updated_at else 0}|{sorted(asdict(info).items())}"
+    return replace(info, version=hashlib.sha256(stamp.encode()).hexdigest()[:16])
 
 
 def current() -> BrandInfo:

@@ -129,6 +129,12 @@ class Brand(models.Model):
         help_text=_("首页给访客看的介绍：这是什么社群、能得到什么"),
     )
     logo = models.ImageField(_("标志图片"), upload_to="brand/", blank=True)
+    poster_background = models.ImageField(
+        _("海报背景图"),
+        upload_to="brand/",
+        blank=True,
+        help_text=_("分享海报顶部的背景图，建议 750×400 像素；会叠加一层主色以保证文字清晰。留空则用主色"),
+    )
     primary_color = models.CharField(_("主色"), max_length=7, default="#1aad19", validators=[_hex_colour])
     accent_color = models.CharField(_("强调色"), max_length=7, default="#d93026", validators=[_hex_colour])
     share_title = models.CharField(

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.crypto import EncryptedTextField
 from payments.models.events import TransitionEvent
 
@@ -54,7 +55,14 @@ class WithdrawalSettings(models.Model):
         default="1005",
         help_text=_("商户平台开通的转账场景，如 1005 佣金报酬"),
     )
-    transfer_remark = models.CharField(_("转账备注（用户可见）"), max_length=32, default="知圈收益提现")
+    transfer_remark = models.CharField(
+        _("转账备注（用户可见）"),
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_("留空则用「站点简称 + 收益提现」，如 知圈收益提现"),
+    )
+
     user_recv_perception = models.CharField(
         _("用户收款感知"), max_length=32, blank=True, default="", help_text=_("留空则按场景默认展示")
     )
@@ -83,6 +91,11 @@ class WithdrawalSettings(models.Model):
     def current(cls) -> WithdrawalSettings:
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+    @property
+    def remark_text(self) -> str:
+        """What the member reads on WeChat's transfer: the operator's remark, or the brand's default."""
+        return self.transfer_remark or _("%(site)s收益提现") % {"site": brand.current().short_name}
 
 
 class PayoutMethod(models.TextChoices):
