@@ -9,6 +9,7 @@ an operator typed is shown as typed.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, replace
 
 from django.core.cache import cache
@@ -95,6 +96,15 @@ class BrandInfo:
         return (self.short_name or "·")[:1]
 
 
+def from_address(address: str, info: BrandInfo | None = None) -> str:
+    """A sender for mail: `address` as configured when it names itself ("Name <a@b>"), else the
+    brand's site name before it, so a renamed site's mail comes from its own name."""
+    if "<" in address:
+        return address
+    name = re.sub(r'[<>",;:@\\]', "", str((info or current()).site_name)).strip()
+    return f"{name} <{address}>" if name else address  # Django encodes the name for the header
+
+
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
     value = value.lstrip("#")
     try:
@@ -157,16 +167,39 @@ def _load() -> BrandInfo:
     return replace(info, version=hashlib.sha256(stamp.encode()).hexdigest()[:16])
 
 
+# The last brand this process served: what error pages show when neither the cache nor the database
+# answers (a PostgreSQL and Redis outage), so they still carry the creator's name and colours.
+_last_seen: BrandInfo | None = None
+
+
 def current() -> BrandInfo:
+    global _last_seen
     cached = cache.get(CACHE_KEY)
     if cached is not None:
         try:
-            return BrandInfo(**cached)
+            _last_seen = BrandInfo(**cached)
+            return _last_seen
         except TypeError:  # a copy cached by an older release
             pass
     info = _load()
     cache.set(CACHE_KEY, asdict(info), CACHE_SECONDS)
+    _last_seen = info
     return info
+
+
+def for_error_page() -> BrandInfo:
+    """The brand for pages of last resort (500, 503, 400): from the cache, else the last brand this
+    process served, else the defaults — never a database query, which may be what just failed."""
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - the cache is down too: fall back, never raise from an error page
+        cached = None
+    if cached is not None:
+        try:
+            return BrandInfo(**cached)
+        except TypeError:
+            pass
+    return _last_seen or BrandInfo()
 
 
 def forget() -> None:

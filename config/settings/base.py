@@ -357,7 +357,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually po
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually port 465
 # A report task must not hang on a silent mail server (Django's default is to wait forever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="知圈 <noreply@zhiquan.local>")
+# A bare address is sent under the brand's site name (core.brand.from_address); "Name <addr>" as given.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@zhiquan.local")
 OPERATIONS_REPORT_RECIPIENTS = env.list("OPERATIONS_REPORT_RECIPIENTS", default=[])
 
 # --- WeChat -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 default="",
-                help_text="留空则用「站点简称 + 收益提现」，如 知圈收益提现",
+                help_text="留空则用「站点简称 + 收益提现」",
                 max_length=32,
                 verbose_name="转账备注（用户可见）",
             ),

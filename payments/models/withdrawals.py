@@ -60,7 +60,7 @@ class WithdrawalSettings(models.Model):
         max_length=32,
         blank=True,
         default="",
-        help_text=_("留空则用「站点简称 + 收益提现」，如 知圈收益提现"),
+        help_text=_("留空则用「站点简称 + 收益提现」"),
     )
 
     user_recv_perception = models.CharField(

@@ -2,8 +2,10 @@
 page, the site icon and the next poster show it. "知圈" is only the default."""
 
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
@@ -161,3 +163,17 @@ def test_a_poster_background_shows_under_the_brand_colour(settings, tmp_path):
     assert _pixels(plain).getpixel(BAND) == (0x33, 0x55, 0xCC)
     assert veiled not in ((0x33, 0x55, 0xCC), (255, 255, 0))  # yellow under a blue veil
     assert veiled[0] > 0x33 and veiled[2] < 0xCC
+
+
+def test_the_platform_name_is_written_only_as_the_brand_default():
+    """ "知圈" is the default brand (core.brand, the Brand row's field defaults), never hard-coded in a
+    page, a message, an e-mail or a poster."""
+    root = Path(settings.BASE_DIR)
+    allowed = {root / "core" / "brand.py", root / "core" / "models.py"}
+    files = [*root.joinpath("templates").rglob("*.html"), *root.joinpath("templates").rglob("*.txt")]
+    for package in ("core", "members", "payments", "courses", "circles", "referrals", "insights"):
+        files += [p for p in root.joinpath(package).rglob("*.py") if "migrations" not in p.parts]
+    offenders = [
+        str(p.relative_to(root)) for p in files if p not in allowed and "知圈" in p.read_text("utf-8")
+    ]
+    assert offenders == []

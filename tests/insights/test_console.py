@@ -376,6 +376,7 @@ def test_daily_report_is_stored_and_emailed_once(staff, settings):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ops@example.com"] and "日报" in message.subject
+    assert message.from_email == "知圈 <noreply@zhiquan.local>"  # the brand's name before a bare address
     assert "GMV：¥360" in message.body
     page = client_for(staff["operator"]).get(f"/ops/reports/{report.pk}/")
     assert page.status_code == 200 and "¥360" in page.content.decode()
