@@ -3,6 +3,7 @@ landing says who invites."""
 
 import pytest
 
+from payments.orders.checkout import order_create
 from tests.courses.factories import make_course, make_event
 from tests.factories import UserFactory
 from tests.payments.helpers import create_paid_order
@@ -40,6 +41,31 @@ def test_after_paying_for_a_course_the_result_page_opens_the_course(client):
     page = client.get(f"/payments/orders/{order.order_no}/").content.decode()
     assert f'href="/courses/{course.pk}/" data-destination' in page
     assert "需要退款？" in page  # the refund form is folded, not the first thing offered
+
+
+def test_just_after_paying_the_member_lands_on_the_course_itself(client):
+    """Coming from paying (cashier, WeChat's return URL, a free order: `?from=pay`) a paid order
+    forwards to what was bought with a success message; from 我的订单 the order page stays."""
+    user = UserFactory()
+    course = make_course(title="私域增长实战")
+    order = create_paid_order(user=user, item_type="course", item_id=str(course.pk))
+    client.force_login(user)
+    landed = client.get(f"/payments/orders/{order.order_no}/?from=pay", follow=True)
+    assert landed.redirect_chain == [(f"/courses/{course.pk}/", 302)]
+    assert "支付成功：" in landed.content.decode() and "私域增长实战" in landed.content.decode()
+    assert client.get(f"/payments/orders/{order.order_no}/").status_code == 200  # the order itself
+    polled = client.get(f"/payments/orders/{order.order_no}/status/?from=pay", HTTP_HX_REQUEST="true")
+    assert polled["HX-Redirect"] == f"/courses/{course.pk}/"  # the polling page leaves for the course
+    assert "HX-Redirect" not in client.get(f"/payments/orders/{order.order_no}/status/")
+
+
+def test_a_pending_order_reached_from_paying_keeps_polling_to_forward_later(client):
+    user = UserFactory()
+    course = make_course()
+    order = order_create(user=user, item_type="course", item_id=str(course.pk), channel="wechat_native")
+    client.force_login(user)
+    page = client.get(f"/payments/orders/{order.order_no}/?from=pay").content.decode()
+    assert f"/payments/orders/{order.order_no}/status/?from=pay" in page
 
 
 def test_after_paying_for_an_event_the_result_page_opens_the_ticket(client):

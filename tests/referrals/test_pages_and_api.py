@@ -210,6 +210,14 @@ def test_group_poster_is_laid_out_in_the_brand_and_says_what_the_group_needs(mon
     assert not any("知圈" in text for text in written)
 
 
+def test_a_paid_group_seat_lands_on_its_group_to_invite_the_others(client):
+    seat = group_buys.group_buy_open(user=UserFactory(), offer=f.offer(size=3))
+    order = create_paid_order(user=seat.user, item_type="group_buy", item_id=str(seat.pk))
+    client.force_login(seat.user)
+    response = client.get(f"/payments/orders/{order.order_no}/?from=pay")
+    assert response.status_code == 302 and response["Location"] == f"/referrals/group-buys/{seat.group_id}/"
+
+
 def test_group_poster_invites_into_the_group(client):
     offer = f.offer(size=3)
     seat = group_buys.group_buy_open(user=UserFactory(), offer=offer)
