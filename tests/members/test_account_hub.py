@@ -5,7 +5,7 @@ import pytest
 
 from payments.orders.checkout import order_create
 from tests.courses.factories import make_course, make_event
-from tests.factories import UserFactory
+from tests.factories import TierFactory, UserFactory
 from tests.payments.helpers import create_paid_order
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,9 @@ def test_share_link_landing_says_who_invites(client):
     assert response.status_code == 302 and response["Location"] == "/"
     page = client.get("/").content.decode()
     assert "张三邀请你加入" in page and "data-invite-offer" in page
+    # what they get: the entry tier, its price and what it really includes
+    vip = TierFactory(code="VIP", name="VIP会员", rank=1, price_fen=360_000, duration_days=365)
+    make_course(title="私域增长实战", tiers=[vip])
+    page = client.get("/").content.decode()
+    offer = page.split("data-invite-offer")[1].split("</div>")[0]
+    assert "开通VIP会员（¥3,600 / 365 天）即可获得：" in offer and "《私域增长实战》" in offer
