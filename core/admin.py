@@ -171,5 +171,6 @@ class BrandAdmin(admin.ModelAdmin):
         )
 
 
-# Beat's PeriodicTask admin with the money-task rule (re-registers django_celery_beat's).
-from core import admin_beat  # noqa: E402, F401
+# Beat's PeriodicTask admin with the money-task rule, and Chinese labels for the packages' admins their
+# catalogues leave in English: both re-register the packages' own admins, so they come last.
+from core import admin_beat, admin_vendor  # noqa: E402, F401

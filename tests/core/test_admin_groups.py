@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field
 from django.utils import translation
 
+from core.admin_vendor import VENDOR_LABELS
 from payments.models import Earning, Order, OrderEvent, Withdrawal
 from payments.orders.admin import OrderEventInline
 from payments.wallet.admin_ledger import EarningAdmin
@@ -124,3 +125,19 @@ def test_codes_show_as_words_in_admin_lists(operator_client):
     assert str(Order(platform="ios").get_platform_display()) == "iOS 小程序"
     page = operator_client.get("/admin/payments/earning/").content.decode()
     assert "?source=commission" in page and "推广佣金" in page  # the filter offers labels
+
+
+def test_the_packages_admins_read_chinese_too(operator_client):
+    """Token blacklist, web sessions and social accounts: Chinese in the index, headings and titles."""
+    with translation.override("zh-hans"):
+        for model in VENDOR_LABELS:
+            model_admin = admin.site._registry[model]
+            for column in model_admin.list_display:
+                label = str(label_for_field(column, model, model_admin))
+                assert CJK.search(label), f"{model._meta.label} column {column}: {label}"
+    index = operator_client.get("/admin/").content.decode()
+    for name in ("已签发的登录令牌", "已作废的登录令牌", "网页登录会话"):
+        assert name in index, name
+    assert "Outstanding Tokens" not in index and "User sessions" not in index
+    sessions = operator_client.get("/admin/usersessions/usersession/").content.decode()
+    assert "<title>网页登录会话" in sessions
