@@ -1,7 +1,9 @@
 """Operators: the admin index is grouped by job with Chinese labels, every model still reachable;
 item types show as words; admin and /ops/ link to each other."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -10,6 +12,8 @@ from django.contrib.admin.utils import label_for_field
 from django.utils import translation
 
 from core.admin_vendor import VENDOR_LABELS
+from members.models import Notification
+from members.notifications.selectors import notification_kind_labels
 from payments.models import Earning, Order, OrderEvent, Withdrawal
 from payments.orders.admin import OrderEventInline
 from payments.wallet.admin_ledger import EarningAdmin
@@ -141,3 +145,31 @@ def test_the_packages_admins_read_chinese_too(operator_client):
     assert "Outstanding Tokens" not in index and "User sessions" not in index
     sessions = operator_client.get("/admin/usersessions/usersession/").content.decode()
     assert "<title>网页登录会话" in sessions
+
+
+def _notification_kinds_sent() -> set[str]:
+    """Every literal `kind=` of a call that also passes a `title=` (the notification senders)."""
+    root = Path(__file__).resolve().parents[2]
+    kinds = set()
+    for package in ("members", "payments", "courses", "circles", "referrals", "insights"):
+        for path in root.joinpath(package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                keywords = {k.arg: k.value for k in node.keywords}
+                kind = keywords.get("kind")
+                if "title" in keywords and isinstance(kind, ast.Constant) and isinstance(kind.value, str):
+                    kinds.add(kind.value)
+    return kinds
+
+
+def test_every_notification_kind_has_a_name_in_the_admin(operator_client):
+    sent = _notification_kinds_sent()
+    assert len(sent) > 25  # the walk finds the senders
+    with translation.override("zh-hans"):
+        labels = notification_kind_labels()
+    assert sorted(sent - set(labels)) == []
+    assert all(CJK.search(label) for label in labels.values())
+    Notification.objects.create(user=UserFactory(), kind="renewal_reminder", title="会员即将到期")
+    page = operator_client.get("/admin/members/notification/").content.decode()
+    assert "续费提醒" in page and "?kind=renewal_reminder" in page
