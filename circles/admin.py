@@ -381,7 +381,7 @@ class CommentAdmin(OwnCirclesMixin, admin.ModelAdmin):
 @admin.register(TipIntent)
 class TipIntentAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
     list_display = (
-        "pk",
+        "id",
         "circle",
         "tipper",
         "recipient",
@@ -409,7 +409,7 @@ class TipIntentAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
 
 @admin.register(PaidQuestion)
 class PaidQuestionAdmin(OwnCirclesMixin, FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ("pk", "circle", "asker", "guest", "price_display", "status", "deadline", "created_at")
+    list_display = ("id", "circle", "asker", "guest", "price_display", "status", "deadline", "created_at")
     list_filter = ("status", "circle")
     search_fields = ("order_no", "body", "asker__nickname", "guest__nickname")
     list_select_related = ("circle", "asker", "guest")

@@ -60,5 +60,6 @@ elif getattr(settings, "LIGHTHOUSE_SERVE_MEDIA", False):
 
     urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
 
+handler400 = "core.views.bad_request"
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

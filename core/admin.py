@@ -55,11 +55,11 @@ class WeChatIdentityAdmin(FactRecordAdminMixin, admin.ModelAdmin):
     fields = ("user", "kind", "appid", "masked_openid", "masked_unionid", "created_at", "updated_at")
     readonly_fields = fields
 
-    @admin.display(description="openid")
+    @admin.display(description=_("微信 OpenID"))
     def masked_openid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.openid)
 
-    @admin.display(description="unionid")
+    @admin.display(description=_("微信 UnionID"))
     def masked_unionid(self, obj: WeChatIdentity) -> str:
         return mask_identifier(obj.unionid)
 
@@ -88,6 +88,7 @@ class BrandForm(forms.ModelForm):
             "tagline",
             "description",
             "logo",
+            "poster_background",
             "primary_color",
             "accent_color",
             "share_title",
@@ -109,7 +110,19 @@ class BrandAdmin(admin.ModelAdmin):
     fieldsets = (
         (_("名称"), {"fields": ("site_name", "short_name", "tagline", "description", "logo")}),
         (_("颜色"), {"fields": ("primary_color", "accent_color")}),
-        (_("分享与页脚"), {"fields": ("share_title", "footer_text", "terms_url", "privacy_url", "icp_text")}),
+        (
+            _("分享与页脚"),
+            {
+                "fields": (
+                    "share_title",
+                    "poster_background",
+                    "footer_text",
+                    "terms_url",
+                    "privacy_url",
+                    "icp_text",
+                )
+            },
+        ),
         (_("预览（保存后更新）"), {"fields": ("preview",)}),
     )
 
@@ -133,10 +146,10 @@ class BrandAdmin(admin.ModelAdmin):
         info = brand.current()
         png = render_poster(
             title=info.share_title,
-            subtitle=info.description,
+            subtitle=_("%(name)s 邀请你加入%(site)s") % {"name": _("推广达人"), "site": info.site_name},
             stats=[("128", str(_("会员"))), ("12", str(_("课程")))],
             qr_payload=request.build_absolute_uri("/"),
-            footer=info.footer_text or info.tagline,
+            footer=_("推荐码 %(code)s") % {"code": "ABCD2345"},
         )
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"
@@ -158,5 +171,6 @@ class BrandAdmin(admin.ModelAdmin):
         )
 
 
-# Beat's PeriodicTask admin with the money-task rule (re-registers django_celery_beat's).
-from core import admin_beat  # noqa: E402, F401
+# Beat's PeriodicTask admin with the money-task rule, and Chinese labels for the packages' admins their
+# catalogues leave in English: both re-register the packages' own admins, so they come last.
+from core import admin_beat, admin_vendor  # noqa: E402, F401

@@ -116,6 +116,15 @@ GROUPS: list[tuple[str, object, list[str]]] = [
     ),
     ("system", _("系统"), ["core.brand", "insights.operationsreport", "core.auditlog", "auth.group"]),
 ]
+# Chinese names for models whose packages leave them in English (filled by core.admin_vendor).
+_NAMES: dict[str, object] = {}
+
+
+def rename(label_lower: str, name: object) -> None:
+    """Show `app_label.model_name` under `name` in the grouped index."""
+    _NAMES[label_lower] = name
+
+
 _PLACE = {
     model: (index, position)
     for index, (_k, _l, models) in enumerate(GROUPS)
@@ -138,6 +147,8 @@ def grouped_app_list(
     for app in apps.values():
         for model in app["models"]:
             key = f"{app['app_label']}.{model['object_name'].lower()}"
+            if key in _NAMES:
+                model["name"] = _NAMES[key]
             index, position = _PLACE.get(key, (len(GROUPS) - 1, 1000))
             model["_order"] = position
             (sections[index] if key in _PLACE else system)["models"].append(model)

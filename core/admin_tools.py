@@ -9,7 +9,7 @@ masked identifiers and links between admin pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
@@ -172,6 +172,38 @@ def yuan_column(
     return column
 
 
+def label_column(
+    field: str, labels: Mapping[str, StrOrPromise], *, description: StrOrPromise
+) -> Callable[[Any, Any], str]:
+    """A column showing a stored code as operators read it (`labels`; an unknown code as stored, an
+    empty one as "-"): `source_display = label_column("source", SOURCE_LABELS, description=_("来源"))`."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self: Any, obj: Any) -> str:
+        value = getattr(obj, field) or ""
+        return str(labels.get(value, value)) if value else "-"
+
+    return column
+
+
+def label_filter(
+    field: str, labels: Mapping[str, StrOrPromise], *, title: StrOrPromise
+) -> type[admin.SimpleListFilter]:
+    """A list filter over a code field offering its labels instead of the raw codes."""
+
+    class LabelFilter(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            return [(code, str(label)) for code, label in labels.items() if code]
+
+        def queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    LabelFilter.title = title
+    return LabelFilter
+
+
 def admin_url_for(label_lower: str, pk: object) -> str:
     """The change page of `app_label.model_name` #pk, or "" when that model has no admin."""
     app_label, _dot, model_name = label_lower.partition(".")
@@ -187,6 +219,8 @@ __all__ = [
     "MoneyActionsMixin",
     "admin_link",
     "admin_url_for",
+    "label_column",
+    "label_filter",
     "mask_identifier",
     "yuan_column",
     "yuan_display",

@@ -8,7 +8,9 @@ an operator typed is shown as typed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import hashlib
+import re
+from dataclasses import asdict, dataclass, replace
 
 from django.core.cache import cache
 from django.db import transaction
@@ -38,6 +40,7 @@ class BrandInfo:
     tagline_raw: str = DEFAULT_TAGLINE
     description_raw: str = DEFAULT_DESCRIPTION
     logo_url: str = ""
+    poster_background_url: str = ""
     primary_color: str = DEFAULT_PRIMARY
     accent_color: str = DEFAULT_ACCENT
     share_title_raw: str = ""
@@ -93,6 +96,15 @@ class BrandInfo:
         return (self.short_name or "·")[:1]
 
 
+def from_address(address: str, info: BrandInfo | None = None) -> str:
+    """A sender for mail: `address` as configured when it names itself ("Name <a@b>"), else the
+    brand's site name before it, so a renamed site's mail comes from its own name."""
+    if "<" in address:
+        return address
+    name = re.sub(r'[<>",;:@\\]', "", str((info or current()).site_name)).strip()
+    return f"{name} <{address}>" if name else address  # Django encodes the name for the header
+
+
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
     value = value.lstrip("#")
     try:
@@ -134,12 +146,13 @@ def _load() -> BrandInfo:
     row = Brand.objects.filter(pk=1).first()
     if row is None:
         return BrandInfo()
-    return BrandInfo(
+    info = BrandInfo(
         site_name_raw=row.site_name,
         short_name_raw=row.short_name,
         tagline_raw=row.tagline,
         description_raw=row.description,
         logo_url=row.logo.url if row.logo else "",
+        poster_background_url=row.poster_background.url if row.poster_background else "",
         primary_color=row.primary_color,
         accent_color=row.accent_color,
         share_title_raw=row.share_title,
@@ -147,20 +160,46 @@ def _load() -> BrandInfo:
         terms_url=row.terms_url,
         privacy_url=row.privacy_url,
         icp_text=row.icp_text,
-        version=str(int(row.updated_at.timestamp() * 1000)) if row.updated_at else "0",
     )
+    # Changes with every save, even two saves in the same millisecond: URLs (`?v=`) and poster caches
+    # key on it, so a renamed or recoloured site never gets yesterday's icon, CSS or poster.
+    stamp = f"{row.updated_at.timestamp() if row.updated_at else 0}|{sorted(asdict(info).items())}"
+    return replace(info, version=hashlib.sha256(stamp.encode()).hexdigest()[:16])
+
+
+# The last brand this process served: what error pages show when neither the cache nor the database
+# answers (a PostgreSQL and Redis outage), so they still carry the creator's name and colours.
+_last_seen: BrandInfo | None = None
 
 
 def current() -> BrandInfo:
+    global _last_seen
     cached = cache.get(CACHE_KEY)
     if cached is not None:
         try:
-            return BrandInfo(**cached)
+            _last_seen = BrandInfo(**cached)
+            return _last_seen
         except TypeError:  # a copy cached by an older release
             pass
     info = _load()
     cache.set(CACHE_KEY, asdict(info), CACHE_SECONDS)
+    _last_seen = info
     return info
+
+
+def for_error_page() -> BrandInfo:
+    """The brand for pages of last resort (500, 503, 400): from the cache, else the last brand this
+    process served, else the defaults — never a database query, which may be what just failed."""
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # noqa: BLE001 - the cache is down too: fall back, never raise from an error page
+        cached = None
+    if cached is not None:
+        try:
+            return BrandInfo(**cached)
+        except TypeError:
+            pass
+    return _last_seen or BrandInfo()
 
 
 def forget() -> None:

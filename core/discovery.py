@@ -2,6 +2,7 @@
 
 - `<app>.schedules.DEFAULT_SCHEDULES`: periodic tasks seeded into django-celery-beat
 - `<app>.home`: what each app contributes to the home page
+- `<app>.notification_kinds.LABELS`: what the app's notification kinds are called (admin lists)
 
 (Demo data is not found this way: it lives outside the apps, in `sampledata.demo`.)
 """

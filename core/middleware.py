@@ -13,12 +13,12 @@ from allauth.core.exceptions import RateLimited
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.middleware.locale import LocaleMiddleware
-from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core import brand
 from core.text import clean_text, has_invisible, is_identifier
-from core.views import database_unavailable, is_database_outage
+from core.views import database_unavailable, is_database_outage, last_resort_page
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -113,7 +113,7 @@ class RateLimitedMiddleware:
                 {"code": "throttled", "message": _("操作太频繁，请稍后再试"), "fields": {}}, status=429
             )
         else:
-            response = render(request, "429.html", status=429)
+            response = HttpResponse(last_resort_page("429.html", brand.current()), status=429)
         response["Retry-After"] = "60"
         return response
 

@@ -35,14 +35,17 @@ class WeChatIdentity(TimeStampedModel):
         WEBSITE = "web", _("网站扫码")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_identities"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="wechat_identities",
+        verbose_name=_("用户"),
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    appid = models.CharField(max_length=64)
-    openid = models.CharField(max_length=128)
-    unionid = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    kind = models.CharField(_("身份类型"), max_length=16, choices=Kind.choices)
+    appid = models.CharField(_("AppID（应用）"), max_length=64)
+    openid = models.CharField(_("微信 OpenID"), max_length=128)
+    unionid = models.CharField(_("微信 UnionID"), max_length=128, blank=True, default="", db_index=True)
     # Never sent to any client: it signs data the mini-program decrypts on our side only.
-    session_key = EncryptedTextField(blank=True, default="")
+    session_key = EncryptedTextField(_("会话密钥"), blank=True, default="")
 
     class Meta:
         verbose_name = _("微信身份")
@@ -58,15 +61,20 @@ class WeChatIdentity(TimeStampedModel):
 class AuditLog(models.Model):
     """Who did what to money or memberships, from admin or any operator tool. Append-only."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     action = models.CharField(_("操作"), max_length=64, db_index=True)
-    target_type = models.CharField(max_length=64)
-    target_id = models.CharField(max_length=64)
+    target_type = models.CharField(_("对象类型"), max_length=64)
+    target_id = models.CharField(_("对象编号"), max_length=64)
     summary = models.CharField(_("摘要"), max_length=255, blank=True, default="")
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("操作日志")
@@ -121,6 +129,12 @@ class Brand(models.Model):
         help_text=_("首页给访客看的介绍：这是什么社群、能得到什么"),
     )
     logo = models.ImageField(_("标志图片"), upload_to="brand/", blank=True)
+    poster_background = models.ImageField(
+        _("海报背景图"),
+        upload_to="brand/",
+        blank=True,
+        help_text=_("分享海报顶部的背景图，建议 750×400 像素；会叠加一层主色以保证文字清晰。留空则用主色"),
+    )
     primary_color = models.CharField(_("主色"), max_length=7, default="#1aad19", validators=[_hex_colour])
     accent_color = models.CharField(_("强调色"), max_length=7, default="#d93026", validators=[_hex_colour])
     share_title = models.CharField(

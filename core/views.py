@@ -1,4 +1,5 @@
-"""Health check for load balancers and operators, and the pages of last resort (404, 500, 503)."""
+"""Health check for load balancers and operators, the pages of last resort (400, 404, 500, 503) and the
+brand's stylesheet and site icon (which those pages need even while the database is down)."""
 
 import io
 import sys
@@ -9,6 +10,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -17,8 +19,7 @@ from PIL import Image, ImageDraw
 from config.celery import app
 from core import brand
 from core.cache import cache_available
-from core.models import Brand
-from core.posters import cjk_font
+from core.posters import brand_image, cjk_font
 
 
 def _database_status() -> str:
@@ -107,9 +108,27 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
             status=503,
         )
     else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = HttpResponse(last_resort_page("503.html"), status=503)
     response["Retry-After"] = "30"
     return response
+
+
+def last_resort_page(template: str, info: brand.BrandInfo | None = None) -> str:
+    """An error page in the creator's brand without a query: no request context (no session, user or
+    context processor), the brand from `core.brand.for_error_page` unless the caller has it. The
+    stylesheet's URL is resolved here so a missing static manifest cannot break the page."""
+    try:
+        stylesheet = static("css/zhiquan.css")
+    except ValueError:  # ManifestStaticFilesStorage before collectstatic
+        stylesheet = f"{settings.STATIC_URL}css/zhiquan.css"
+    return render_to_string(template, {"brand": info or brand.for_error_page(), "stylesheet": stylesheet})
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400 (a suspicious request, a bad host): the API's error shape under /api/, a branded page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse({"code": "bad_request", "message": _("请求有误"), "fields": {}}, status=400)
+    return HttpResponse(last_resort_page("400.html"), status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -120,7 +139,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"code": "server_error", "message": _("服务器开小差了，请稍后再试"), "fields": {}}, status=500
         )
-    return render(request, "500.html", status=500)
+    return HttpResponse(last_resort_page("500.html"), status=500)
 
 
 def is_database_outage(exc: BaseException) -> bool:
@@ -154,8 +173,12 @@ def brand_css(request: HttpRequest) -> HttpResponse:
     """The brand's colours as CSS custom properties (a file, so the CSP needs no inline style).
 
     Pages link it as `/brand.css?v=<version>`: the version changes with every save, so it may be cached.
+    While the database is down (the 503 page links it too) the last known brand is served, uncached.
     """
-    info = brand.current()
+    try:
+        info, lasting = brand.current(), True
+    except DatabaseError:
+        info, lasting = brand.for_error_page(), False
     body = (
         ":root { "
         f"--brand: {info.primary_accessible}; --brand-dark: {info.primary_dark}; "
@@ -163,14 +186,23 @@ def brand_css(request: HttpRequest) -> HttpResponse:
         "}\n"
     )
     response = HttpResponse(body, content_type="text/css; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=31536000, immutable" if request.GET.get("v") else "no-cache"
+    immutable = lasting and request.GET.get("v")
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
     return response
 
 
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
-    """The site icon: the brand's logo, or its initial on its primary colour (no more 404s)."""
-    info = brand.current()
+    """The site icon: the brand's logo, or its initial on its primary colour (no more 404s); during a
+    database outage the last known brand's initial."""
+    try:
+        info = brand.current()
+    except DatabaseError:
+        response = HttpResponse(
+            brand_icon_png(brand.for_error_page(), with_logo=False), content_type="image/png"
+        )
+        response["Cache-Control"] = "no-cache"
+        return response
     key = f"core:favicon:{info.version}:{info.logo_url}:{info.primary_color}:{info.initial}"
     png = cache.get(key)
     if png is None:
@@ -181,18 +213,11 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def brand_icon_png(info: brand.BrandInfo, size: int = 64) -> bytes:
-    image = None
-    if info.logo_url:
-        row = Brand.objects.filter(pk=1).first()
-        if row is not None and row.logo:
-            try:
-                with row.logo.open("rb") as handle:
-                    image = Image.open(handle).convert("RGBA")
-                    image.thumbnail((size, size))
-            except (OSError, ValueError):
-                image = None
-    if image is None:
+def brand_icon_png(info: brand.BrandInfo, size: int = 64, *, with_logo: bool = True) -> bytes:
+    image = brand_image("logo") if with_logo and info.logo_url else None
+    if image is not None:
+        image.thumbnail((size, size))
+    else:
         image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
         draw = ImageDraw.Draw(image)
         draw.rounded_rectangle([0, 0, size - 1, size - 1], radius=size // 5, fill=info.primary_rgb)

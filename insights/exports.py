@@ -27,7 +27,7 @@ from insights.metrics.revenue import channel_label, item_type_label
 from insights.periods import Period
 from members.models import Membership, Onboarding, User
 from payments.models import Order, PayoutMethod, Withdrawal
-from referrals.models import Commission
+from referrals.models import Commission, RewardKind
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -304,6 +304,7 @@ def members_csv(period: Period | None) -> StreamingHttpResponse:
 def commissions_rows(period: Period) -> Iterator[list]:
     statuses = dict(Commission.Status.choices)
     skip = dict(Commission.SkipReason.choices)
+    rewards = dict(RewardKind.choices)
     qs = (
         Commission.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
         .order_by("created_at", "id")
@@ -355,7 +356,7 @@ def commissions_rows(period: Period) -> Iterator[list]:
             yuan(amount),
             yuan(reversed_),
             yuan(amount - reversed_),
-            kind,
+            rewards.get(kind, kind),
             statuses.get(status, status),
             skip.get(reason, reason) if reason else "",
             local(hold),

@@ -98,7 +98,7 @@ def report_send(*, report: OperationsReport) -> bool:
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("insights/report_email.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=brand.from_address(settings.DEFAULT_FROM_EMAIL, site_brand),
         to=recipients,
     )
     message.attach_alternative(render_to_string("insights/report_email.html", context), "text/html")

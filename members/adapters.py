@@ -14,12 +14,13 @@ import secrets
 from allauth.account import stages
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.account.fields import PhoneField
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core import brand
-from core.crypto import normalize_phone
+from core.crypto import mask_phone, normalize_phone
 from core.ip import client_ip
 from core.lockout import LOCKED_MESSAGE
 from core.models import WeChatIdentity
@@ -29,6 +30,7 @@ from members.sms import sms_sender
 
 logger = logging.getLogger(__name__)
 
+DEMO_CODE_SESSION_KEY = "demo_sms_code"
 _SOURCE_ATTR = "_zhiquan_signup_source"
 _DONE_ATTR = "_zhiquan_signed_up"
 
@@ -44,6 +46,25 @@ def _signed_up(request, user, default_source: str) -> None:
         referral_code=str(referral_code or ""),
         source=getattr(request, _SOURCE_ATTR, default_source),
     )
+
+
+def user_display(user) -> str:
+    """How sign-in messages name the member (settings.ACCOUNT_USER_DISPLAY): the nickname, else the
+    masked phone, else the member number, else "" (the message then names no one) — never the
+    generated `web_…` username a member never chose."""
+    phone = getattr(user, "phone", "")
+    return getattr(user, "nickname", "") or (mask_phone(phone) if phone else "") or user.member_no or ""
+
+
+class LoginForm(AllauthLoginForm):
+    """The one login box accepts a phone number, a user name (staff and the demo's logins) or an
+    e-mail; it is labelled by the first two, which is what people here sign in with."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["login"]
+        field.label = _("手机号或用户名")
+        field.widget.attrs.update({"placeholder": _("手机号或用户名"), "autocomplete": "username"})
 
 
 MAINLAND_MOBILE = re.compile(r"^\+861[3-9]\d{9}$")
@@ -125,7 +146,12 @@ class AccountAdapter(DefaultAccountAdapter):
         # The console sender is the demo's: no SMS leaves the machine, so the page shows the code
         # (marked 演示) instead of sending the visitor to the server console.
         if getattr(sender, "shows_code_on_page", False) and getattr(self, "request", None) is not None:
-            self.request.session["demo_sms_code"] = code
+            self.request.session[DEMO_CODE_SESSION_KEY] = code
+
+    def login(self, request, user):
+        # The demo's code has done its job: it is not shown again on later pages of the session.
+        request.session.pop(DEMO_CODE_SESSION_KEY, None)
+        return super().login(request, user)
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         sms_sender().send(

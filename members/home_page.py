@@ -7,10 +7,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from core.discovery import app_modules
-from members.memberships.selectors import membership_for_user, tier_benefit_lines, tiers_for_sale
+from members.memberships.selectors import membership_for_user, renewal_due, tier_benefit_lines, tiers_for_sale
 from members.models import Membership, User
-
-RENEWAL_NUDGE_DAYS = 30
 
 
 def home_context(user: User) -> dict:
@@ -40,7 +38,7 @@ def home_context(user: User) -> dict:
     if active is not None:
         days_left = (active.ends_at - now).days
         context["days_left"] = days_left
-        context["renewal_due"] = days_left <= RENEWAL_NUDGE_DAYS
+        context["renewal_due"] = renewal_due(active, now=now)
     context["lapsed"] = membership is not None and active is None
     for module in app_modules("home"):
         if active is None and hasattr(module, "visitor_panel"):

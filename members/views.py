@@ -30,6 +30,12 @@ def home(request):
 def account(request):
     membership = membership_selectors.membership_for_user(request.user)
     active = membership_selectors.active_membership(request.user)
+    # Upgrades are always offered; the renewal only near the end (or once lapsed), not a year ahead.
+    offers = [
+        offer
+        for offer in upgrades.membership_offers(request.user)
+        if offer.kind != "renew" or membership_selectors.renewal_due(membership)
+    ]
     return render(
         request,
         "members/account.html",
@@ -37,7 +43,7 @@ def account(request):
             "membership": membership,
             "active": active,
             "days_left": membership_selectors.days_left(membership),
-            "offers": upgrades.membership_offers(request.user),
+            "offers": offers,
             "checklist": onboarding_selectors.onboarding_checklist(request.user),
             "points": points_selectors.points_balance(request.user),
             "wallet": ledger.balances(request.user),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -22,3 +23,14 @@ class ItemTypeFilter(admin.SimpleListFilter):
 @admin.display(description=_("商品类型"), ordering="item_type")
 def item_type_column(obj) -> str:
     return items.label_of(obj.item_type)
+
+
+def item_type_choice_field(field: forms.Field | None) -> forms.ChoiceField:
+    """An item-type form field offering the registered types by name (`course · 课程`), keeping the
+    model field's label and help text."""
+    choices = [(code, f"{code} · {kind.label}") for code, kind in sorted(items.registered().items())]
+    return forms.ChoiceField(
+        choices=choices,
+        label=getattr(field, "label", None),
+        help_text=getattr(field, "help_text", ""),
+    )

@@ -62,6 +62,8 @@ class Refusal:
         PROTECTED: gettext_lazy("你与当前推荐人的绑定在保护期内"),
         OVERRIDE_DISABLED: gettext_lazy("已有推荐人，订单归属绑定的推荐人"),
     }
+    # Where the code was offered (BindingRefusal.context), as operators read it.
+    CONTEXTS = {"signup": gettext_lazy("注册"), "purchase": gettext_lazy("下单")}
 
 
 class BindingRefused(ApplicationError):

@@ -1,9 +1,15 @@
 """What referrals contributes to the home page (`core.discovery.app_modules("home")`): who invited
-this visitor, from the share link they arrived through (`/r/<code>/` keeps the code in the session)."""
+this visitor, from the share link they arrived through (`/r/<code>/` keeps the code in the session),
+and where a paid group-buy seat sends the member (the group, to invite the others)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from referrals import codes
+from referrals.group_buys import ITEM_TYPE as GROUP_BUY
+from referrals.models import GroupBuyMember
 
 
 def request_panel(request) -> dict:
@@ -19,3 +25,11 @@ def request_panel(request) -> dict:
     ):
         return {}
     return {"inviter": inviter}
+
+
+def order_destination(order) -> tuple[str, str] | None:
+    """A paid group-buy seat opens its group, where the member invites the others. ≤ 1 statement."""
+    if order.item_type != GROUP_BUY or not str(order.item_id).isdigit():
+        return None
+    group_id = GroupBuyMember.objects.filter(pk=int(order.item_id)).values_list("group_id", flat=True).first()
+    return (reverse("referrals:group_buy", args=[group_id]), _("邀请好友拼团")) if group_id else None

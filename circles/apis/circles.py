@@ -89,6 +89,10 @@ class CircleDetailApi(APIView):
             allow_null=True,
         )
         price_unavailable = serializers.CharField(allow_blank=True)
+        renewal_due = serializers.BooleanField(
+            help_text="a reader whose trial or paid time is ending (within the renewal window) or over: "
+            "offer `price` now; false right after joining"
+        )
         trial_days = serializers.IntegerField()
         rules_version = serializers.IntegerField()
         rules = serializers.CharField(allow_blank=True)
@@ -125,6 +129,9 @@ class CircleDetailApi(APIView):
             "access": access_payload(access),
             "price": price,
             "price_unavailable": unavailable,
+            "renewal_due": access.can_read
+            and not access.via_tier
+            and circle_pricing.renewal_due(circle=circle, membership=access.membership),
             "trial_days": circle.trial_days,
             "rules_version": circle.rules_version,
             "rules": rules.body if rules else "",

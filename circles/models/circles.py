@@ -108,8 +108,8 @@ class Circle(TimeStampedModel):
     qa_answer_days = models.PositiveIntegerField(_("嘉宾回答期限（天）"), default=3)
     rules_version = models.PositiveIntegerField(_("当前公约版本"), default=0)
     # Counters kept exact with F() updates (see services).
-    visible_post_count = models.PositiveIntegerField(default=0, editable=False)
-    featured_post_count = models.PositiveIntegerField(default=0, editable=False)
+    visible_post_count = models.PositiveIntegerField(_("帖子数"), default=0, editable=False)
+    featured_post_count = models.PositiveIntegerField(_("精华帖数"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("圈子")
@@ -140,13 +140,18 @@ class Circle(TimeStampedModel):
 class CircleRules(models.Model):
     """One version of a circle's rules (社群公约). Versions only grow; members re-accept on change."""
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="rules")
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="rules", verbose_name=_("圈子"))
     version = models.PositiveIntegerField(_("版本"))
     body = models.TextField(_("公约内容"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("发布人"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("社群公约")
@@ -163,10 +168,14 @@ class CircleRules(models.Model):
 class RulesAcceptance(models.Model):
     """A user accepted one rules version of one circle (every acceptance is kept)."""
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="rules_acceptances")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    version = models.PositiveIntegerField()
-    accepted_at = models.DateTimeField(auto_now_add=True)
+    circle = models.ForeignKey(
+        Circle, on_delete=models.CASCADE, related_name="rules_acceptances", verbose_name=_("圈子")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    version = models.PositiveIntegerField(_("公约版本"))
+    accepted_at = models.DateTimeField(_("同意时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("公约确认")

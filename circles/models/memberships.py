@@ -36,9 +36,14 @@ class CircleMembership(TimeStampedModel):
 
     STAFF_ROLES = (Role.OWNER, Role.ADMIN, Role.GUEST)
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="memberships")
+    circle = models.ForeignKey(
+        Circle, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("圈子")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="circle_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="circle_memberships",
+        verbose_name=_("成员"),
     )
     role = models.CharField(
         _("角色"), max_length=16, choices=Role.choices, default=Role.MEMBER, db_index=True
@@ -79,15 +84,24 @@ class CircleMembershipEvent(models.Model):
         ROLE = "role", _("角色变更")
         REJOIN_ALLOWED = "rejoin_allowed", _("允许重新加入")
 
-    membership = models.ForeignKey(CircleMembership, on_delete=models.CASCADE, related_name="events")
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="membership_events")
-    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    membership = models.ForeignKey(
+        CircleMembership, on_delete=models.CASCADE, related_name="events", verbose_name=_("圈子成员资格")
     )
-    order_no = models.CharField(max_length=32, blank=True, default="")
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    circle = models.ForeignKey(
+        Circle, on_delete=models.CASCADE, related_name="membership_events", verbose_name=_("圈子")
+    )
+    kind = models.CharField(_("事件类型"), max_length=16, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    order_no = models.CharField(_("订单号"), max_length=32, blank=True, default="")
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("成员变动")
@@ -101,14 +115,18 @@ class CircleMembershipEvent(models.Model):
 class CircleGrant(models.Model):
     """The days one paid order added to a membership, so a refund can take back exactly those."""
 
-    order_no = models.CharField(max_length=32, unique=True)
-    membership = models.ForeignKey(CircleMembership, on_delete=models.CASCADE, related_name="grants")
-    previous_expires_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
-    kind = models.CharField(max_length=16)  # joined / renewed
-    amount_fen = models.PositiveBigIntegerField(default=0)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    order_no = models.CharField(_("订单号"), max_length=32, unique=True)
+    membership = models.ForeignKey(
+        CircleMembership, on_delete=models.CASCADE, related_name="grants", verbose_name=_("圈子成员资格")
+    )
+    previous_expires_at = models.DateTimeField(_("原到期时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=CircleMembershipEvent.Kind.choices
+    )  # joined / renewed
+    amount_fen = models.PositiveBigIntegerField(_("金额（分）"), default=0)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("购买记录")

@@ -35,20 +35,23 @@ class Post(TimeStampedModel):
         REJECTED = "rejected", _("未通过")
         DELETED = "deleted", _("已删除")
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="posts")
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="posts", verbose_name=_("圈子"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="circle_posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="circle_posts",
+        verbose_name=_("作者"),
     )
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.TALK)
     title = models.CharField(_("标题"), max_length=120, blank=True, default="")
     body = models.TextField(_("内容"))
     # Storage names of validated images (kept on the row so the feed needs no extra query).
-    images = models.JSONField(default=list, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    images = models.JSONField(_("图片"), default=list, blank=True)
+    tags = models.JSONField(_("标签"), default=list, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VISIBLE)
     is_pinned = models.BooleanField(_("置顶"), default=False)
     is_featured = models.BooleanField(_("精华"), default=False)
-    featured_at = models.DateTimeField(null=True, blank=True)
+    featured_at = models.DateTimeField(_("加精时间"), null=True, blank=True)
     question = models.ForeignKey(
         "self",
         null=True,
@@ -58,11 +61,11 @@ class Post(TimeStampedModel):
         verbose_name=_("回答的问题"),
     )
     is_answered = models.BooleanField(_("已回答"), default=False)
-    like_count = models.PositiveIntegerField(default=0)
-    comment_count = models.PositiveIntegerField(default=0)
-    tip_count = models.PositiveIntegerField(default=0)
-    tip_total_fen = models.PositiveBigIntegerField(default=0)
-    moderation_note = models.CharField(max_length=200, blank=True, default="")
+    like_count = models.PositiveIntegerField(_("点赞数"), default=0)
+    comment_count = models.PositiveIntegerField(_("评论数"), default=0)
+    tip_count = models.PositiveIntegerField(_("打赏次数"), default=0)
+    tip_total_fen = models.PositiveBigIntegerField(_("打赏总额（分）"), default=0)
+    moderation_note = models.CharField(_("审核备注"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("帖子")
@@ -100,9 +103,12 @@ class Comment(TimeStampedModel):
         REJECTED = "rejected", _("未通过")
         DELETED = "deleted", _("已删除")
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("帖子"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="circle_comments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="circle_comments",
+        verbose_name=_("作者"),
     )
     parent = models.ForeignKey(
         "self",
@@ -114,9 +120,9 @@ class Comment(TimeStampedModel):
     )
     body = models.TextField(_("内容"))
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VISIBLE)
-    tip_count = models.PositiveIntegerField(default=0)
-    tip_total_fen = models.PositiveBigIntegerField(default=0)
-    moderation_note = models.CharField(max_length=200, blank=True, default="")
+    tip_count = models.PositiveIntegerField(_("打赏次数"), default=0)
+    tip_total_fen = models.PositiveBigIntegerField(_("打赏总额（分）"), default=0)
+    moderation_note = models.CharField(_("审核备注"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("评论")
@@ -129,9 +135,11 @@ class Comment(TimeStampedModel):
 
 
 class PostLike(models.Model):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes", verbose_name=_("帖子"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    created_at = models.DateTimeField(_("点赞时间"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("点赞")

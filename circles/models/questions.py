@@ -25,30 +25,50 @@ class PaidQuestion(models.Model):
         EXPIRED = "expired", _("超时退款中")
         REFUNDED = "refunded", _("已退款")
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="paid_questions")
+    circle = models.ForeignKey(
+        Circle, on_delete=models.CASCADE, related_name="paid_questions", verbose_name=_("圈子")
+    )
     asker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="paid_questions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="paid_questions",
+        verbose_name=_("提问人"),
     )
     guest = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questions_to_answer"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="questions_to_answer",
+        verbose_name=_("回答嘉宾"),
     )
     body = models.TextField(_("问题"))
     # The content check's verdict at asking time: the question post goes to the moderation queue.
     needs_review = models.BooleanField(_("待审核"), default=False)
     price_fen = models.PositiveBigIntegerField(_("价格（分）"))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
-    order_no = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
     post = models.OneToOneField(
-        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="paid_question"
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="paid_question",
+        verbose_name=_("提问帖"),
     )
     answer_post = models.OneToOneField(
-        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="paid_answer_of"
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="paid_answer_of",
+        verbose_name=_("回答帖"),
     )
-    deadline = models.DateTimeField(null=True, blank=True, db_index=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    earning_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    deadline = models.DateTimeField(_("回答期限"), null=True, blank=True, db_index=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("回答时间"), null=True, blank=True)
+    earning_id = models.BigIntegerField(_("收益记录编号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("付费提问")

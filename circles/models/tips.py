@@ -27,24 +27,36 @@ class TipIntent(models.Model):
         PAID = "paid", _("已支付")
         REFUNDED = "refunded", _("已退款")
 
-    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="tips")
-    tipper = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tips_given")
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tips_received"
+    circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="tips", verbose_name=_("圈子"))
+    tipper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tips_given",
+        verbose_name=_("打赏人"),
     )
-    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="tips")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tips_received",
+        verbose_name=_("收赏人"),
+    )
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.SET_NULL, related_name="tips", verbose_name=_("帖子")
+    )
     comment = models.ForeignKey(
-        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="tips"
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="tips", verbose_name=_("评论")
     )
     amount_fen = models.PositiveBigIntegerField(_("金额（分）"))
     platform_fee_fen = models.PositiveBigIntegerField(_("平台服务费（分）"), default=0)
     author_share_fen = models.PositiveBigIntegerField(_("作者所得（分）"), default=0)
     message = models.CharField(_("留言"), max_length=100, blank=True, default="")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
-    order_no = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    earning_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
+    earning_id = models.BigIntegerField(_("收益记录编号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("打赏")

@@ -43,6 +43,30 @@ def has_paid_before(membership: CircleMembership | None) -> bool:
     return membership is not None and membership.grants.filter(revoked_at__isnull=True).exists()
 
 
+# The renewal offer is shown from this many days before the end at the earliest, even when a circle's
+# renewal window (renew_window_days) is shorter; never right after joining a year-long circle.
+RENEWAL_NOTICE_MIN_DAYS = 7
+
+
+def renewal_due(*, circle: Circle, membership: CircleMembership | None, now: datetime | None = None) -> bool:
+    """Whether the member's own page should offer a renewal now: a trial (its join offer), a lapsed
+    membership, or paid time ending within the circle's renewal window (at least
+    RENEWAL_NOTICE_MIN_DAYS). Members through a tier, staff and non-members are never nagged."""
+    if (
+        membership is None
+        or membership.via_tier
+        or membership.role not in (Role.MEMBER, Role.TRIAL, Role.EXPIRED)
+    ):
+        return False
+    if membership.role != Role.MEMBER or membership.status != MStatus.ACTIVE:
+        return True
+    if membership.expires_at is None:
+        return False
+    now = now or timezone.now()
+    notice = timedelta(days=max(circle.renew_window_days, RENEWAL_NOTICE_MIN_DAYS))
+    return membership.expires_at <= now + notice
+
+
 _UNSET = object()
 
 

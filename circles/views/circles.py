@@ -76,7 +76,11 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
             context["checkout_url"] = checkout_path("circle", circle.pk)
         except ApplicationError as exc:
             context["price_error"] = exc.message
-    if access.can_read and access.role in ("member", "trial", "expired") and not access.via_tier:
+    if (
+        access.can_read
+        and not access.via_tier
+        and circle_pricing.renewal_due(circle=circle, membership=access.membership)
+    ):
         try:
             context["renew_price"] = circle_pricing.circle_price(
                 circle=circle, user=request.user, membership=access.membership

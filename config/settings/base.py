@@ -331,6 +331,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "members.adapters.LoginForm"}
+ACCOUNT_USER_DISPLAY = "members.adapters.user_display"  # never the generated web_… username
 SOCIALACCOUNT_ADAPTER = "members.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
@@ -361,7 +363,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually po
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually port 465
 # A report task must not hang on a silent mail server (Django's default is to wait forever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="知圈 <noreply@zhiquan.local>")
+# A bare address is sent under the brand's site name (core.brand.from_address); "Name <addr>" as given.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@zhiquan.local")
 OPERATIONS_REPORT_RECIPIENTS = env.list("OPERATIONS_REPORT_RECIPIENTS", default=[])
 
 # --- WeChat -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from core import brand
 from core import posters as core_posters
 from core.errors import NotEntitled
-from core.posters import BRAND, cjk_font
+from core.posters import cjk_font
 from core.wechat import miniprogram_client
 from courses.camps import selectors as camp_selectors
 from courses.models import (
@@ -64,8 +64,16 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     today = timezone.localdate(now or timezone.now())
     page = settings.WECHAT_MINIPROGRAM_POSTER_PAGE
     code_png = miniprogram_code_png(scene=f"r={user.referral_code}", page=page) if page else None
+    camp = term.camp
+    benefits = [
+        _("%(days)s 天每日任务，按时打卡得积分") % {"days": term.days},
+        _("%(teacher)s点评作业") % {"teacher": camp.teacher.display_name},
+        _("打卡满 %(days)s 天获得结营证书") % {"days": min(camp.certificate_days or term.days, term.days)},
+    ]
+    if camp.summary:
+        benefits.insert(0, camp.summary)
     return core_posters.render_poster(
-        title=f"{term.camp.title} · {term.name}",
+        title=f"{camp.title} · {term.name}",
         subtitle=_("%(name)s 在%(site)s训练营坚持打卡")
         % {"name": user.display_name, "site": brand.current().site_name},
         stats=[
@@ -73,9 +81,11 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
             (str(seat.checkin_days), _("累计打卡天数")),
             (str(seat.points), _("本期积分")),
         ],
+        benefits=benefits,
+        benefits_title=_("和我一起打卡"),
         qr_payload=share_url(user),
         qr_png_bytes=code_png,
-        footer=_("扫码加入，和我一起学习"),
+        footer=_("推荐码 %(code)s") % {"code": user.referral_code},
     )
 
 
@@ -85,10 +95,13 @@ def certificate_png(*, seat: TermSeat) -> bytes:
     width, height = 1200, 850
     image = Image.new("RGB", (width, height), (255, 253, 246))
     draw = ImageDraw.Draw(image)
-    draw.rectangle([24, 24, width - 24, height - 24], outline=BRAND, width=6)
+    info = brand.current()
+    colour = info.primary_rgb  # the creator's colour and name, not the platform's
+    draw.rectangle([24, 24, width - 24, height - 24], outline=colour, width=6)
     draw.rectangle([40, 40, width - 40, height - 40], outline=(200, 180, 120), width=2)
     centre = width // 2
-    draw.text((centre, 150), str(_("结营证书")), font=cjk_font(72), fill=BRAND, anchor="mm")
+    draw.text((centre, 84), info.site_name, font=cjk_font(30), fill=colour, anchor="mm")
+    draw.text((centre, 150), str(_("结营证书")), font=cjk_font(72), fill=colour, anchor="mm")
     draw.text((centre, 260), seat.user.display_name, font=cjk_font(56), fill=(30, 30, 30), anchor="mm")
     lines = [
         _("完成了「%(camp)s」%(term)s") % {"camp": term.camp.title, "term": term.name},

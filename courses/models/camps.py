@@ -74,7 +74,7 @@ class Camp(TimeStampedModel):
 class CampTask(models.Model):
     """The task of day N of a camp; every term of the camp unlocks it on its own day N (Asia/Shanghai)."""
 
-    camp = models.ForeignKey(Camp, on_delete=models.CASCADE, related_name="tasks")
+    camp = models.ForeignKey(Camp, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("训练营"))
     day = models.PositiveSmallIntegerField(_("第几天"))
     title = models.CharField(_("任务"), max_length=120)
     body = models.TextField(_("任务说明"), blank=True, default="")
@@ -142,12 +142,14 @@ class TermSeat(TimeStampedModel):
         ACTIVE = "active", _("在营")
         REVOKED = "revoked", _("已退出/退款")
 
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="seats")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="camp_seats")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="seats", verbose_name=_("期次"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="camp_seats", verbose_name=_("用户")
+    )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     order_no = models.CharField(_("订单号"), max_length=32, null=True, blank=True, unique=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     points = models.PositiveIntegerField(_("本期积分"), default=0)
     checkin_days = models.PositiveSmallIntegerField(_("打卡天数"), default=0)
     streak = models.PositiveSmallIntegerField(_("连续打卡（截至最后一天）"), default=0)
@@ -188,21 +190,35 @@ class CheckIn(models.Model):
         REVIEW = "review", _("待审核")
         REJECTED = "rejected", _("未通过")
 
-    seat = models.ForeignKey(TermSeat, on_delete=models.CASCADE, related_name="checkins")
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="checkins")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="camp_checkins")
-    task = models.ForeignKey(CampTask, on_delete=models.PROTECT, related_name="checkins")
+    seat = models.ForeignKey(
+        TermSeat, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("学员名额")
+    )
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("期次"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="camp_checkins",
+        verbose_name=_("用户"),
+    )
+    task = models.ForeignKey(
+        CampTask, on_delete=models.PROTECT, related_name="checkins", verbose_name=_("打卡任务")
+    )
     day = models.DateField(_("打卡日期"))
     text = models.TextField(_("打卡内容"))
-    images = models.JSONField(default=list, blank=True)
+    images = models.JSONField(_("图片"), default=list, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.VISIBLE)
     is_makeup = models.BooleanField(_("补卡"), default=False)
     points_awarded = models.PositiveIntegerField(_("打卡积分"), default=0)
     moderation_note = models.CharField(_("审核说明"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("点评老师"),
     )
     reviewed_at = models.DateTimeField(_("点评时间"), null=True, blank=True)
     review_comment = models.TextField(_("点评"), blank=True, default="")
@@ -256,14 +272,18 @@ class CheckinReminder(models.Model):
         SUBSCRIBE = "subscribe", _("订阅消息")
         INSITE = "insite", _("站内通知")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="reminders")
-    seat = models.ForeignKey(TermSeat, on_delete=models.CASCADE, related_name="reminders")
-    day = models.DateField()
-    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True, default="")
-    notification_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
+    )
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("期次"))
+    seat = models.ForeignKey(
+        TermSeat, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("学员名额")
+    )
+    day = models.DateField(_("日期"))
+    channel = models.CharField(_("提醒渠道"), max_length=16, choices=Channel.choices, blank=True, default="")
+    notification_id = models.BigIntegerField(_("通知编号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("打卡提醒")

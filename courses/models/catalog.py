@@ -99,9 +99,14 @@ class CourseEnrolment(TimeStampedModel):
         ACTIVE = "active", _("有效")
         REVOKED = "revoked", _("已收回")
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("课程")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_enrolments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="course_enrolments",
+        verbose_name=_("用户"),
     )
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -121,14 +126,19 @@ class LessonProgress(models.Model):
     """Where a member is in one lesson. `course` is denormalised so completion % is one indexed count."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="lesson_progress",
+        verbose_name=_("用户"),
     )
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="progress", verbose_name=_("课时")
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+", verbose_name=_("课程"))
     position_seconds = models.PositiveIntegerField(_("播放位置（秒）"), default=0)
     completed = models.BooleanField(_("已学完"), default=False)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(_("学完时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("学习进度")

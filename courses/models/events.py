@@ -121,9 +121,14 @@ class EventRegistration(TimeStampedModel):
         CANCELLED = "cancelled", _("已取消")
         REFUNDED = "refunded", _("已退款")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("活动")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="event_registrations",
+        verbose_name=_("用户"),
     )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, db_index=True)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, blank=True, default="")
@@ -136,7 +141,12 @@ class EventRegistration(TimeStampedModel):
     cancel_reason = models.CharField(_("取消原因"), max_length=64, blank=True, default="")
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checked_in_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("签到核验人"),
     )
 
     class Meta:

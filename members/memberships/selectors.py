@@ -6,6 +6,8 @@ Upgrade pricing (credit for the unused part, offers) is in `members.memberships.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,6 +60,19 @@ def tier_discount_bp(user: User) -> int:
     """The single-purchase discount (basis points) of the user's active tier; 0 without one."""
     membership = active_membership(user)
     return int(membership.tier.single_purchase_discount_bp) if membership else 0
+
+
+# A membership's renewal is offered (home, 我的) from this many days before its end, not right after
+# joining a year; the reminders (reminders.py) go out at 30, 7 and 1 days.
+RENEWAL_NUDGE_DAYS = 30
+
+
+def renewal_due(membership: Membership | None, *, now=None) -> bool:
+    """True when the membership ends within RENEWAL_NUDGE_DAYS or has ended (a lapsed member renews)."""
+    if membership is None:
+        return False
+    now = now or timezone.now()
+    return membership.ends_at <= now + timedelta(days=RENEWAL_NUDGE_DAYS)
 
 
 def days_left(membership: Membership | None, *, now=None) -> int:

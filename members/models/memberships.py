@@ -58,8 +58,12 @@ class Membership(TimeStampedModel):
     exactly what one order gave.
     """
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    tier = models.ForeignKey(MembershipTier, on_delete=models.PROTECT, related_name="memberships")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="membership", verbose_name=_("会员")
+    )
+    tier = models.ForeignKey(
+        MembershipTier, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("会员等级")
+    )
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("到期时间"), db_index=True)
 
@@ -95,8 +99,12 @@ class MembershipGrant(models.Model):
         GRANT = "grant", _("运营赠送")
         FREE = "free", _("免费领取")
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="membership_grants")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="grants", verbose_name=_("会员资格")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="membership_grants", verbose_name=_("用户")
+    )
     order = models.OneToOneField(
         "payments.Order",
         null=True,
@@ -111,10 +119,15 @@ class MembershipGrant(models.Model):
         MembershipTier, on_delete=models.PROTECT, related_name="+", verbose_name=_("等级")
     )
     tier_before = models.ForeignKey(
-        MembershipTier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        MembershipTier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("变更前等级"),
     )
-    starts_before = models.DateTimeField(null=True, blank=True)
-    ends_before = models.DateTimeField(null=True, blank=True)
+    starts_before = models.DateTimeField(_("变更前开始时间"), null=True, blank=True)
+    ends_before = models.DateTimeField(_("变更前到期时间"), null=True, blank=True)
     starts_after = models.DateTimeField(_("开始"))
     ends_after = models.DateTimeField(_("到期"))
     days = models.PositiveIntegerField(_("天数"))
@@ -127,7 +140,7 @@ class MembershipGrant(models.Model):
     )
     reason = models.CharField(_("原因"), max_length=200, blank=True, default="")
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    revoke_reason = models.CharField(max_length=200, blank=True, default="")
+    revoke_reason = models.CharField(_("撤销原因"), max_length=200, blank=True, default="")
     # The upgrade whose credit this grant's unused value became (members.funding): while that upgrade
     # stands, refunding this grant's order would pay the same value out twice, so it is refused.
     credit_consumed_by = models.ForeignKey(
@@ -171,10 +184,12 @@ class MembershipReminder(models.Model):
         DAYS_1 = "1", _("到期前1天")
         EXPIRED = "expired", _("已到期")
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    ends_at = models.DateTimeField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("会员资格")
+    )
+    kind = models.CharField(_("提醒类型"), max_length=8, choices=Kind.choices)
+    ends_at = models.DateTimeField(_("到期时间"))
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("续费提醒")
@@ -191,8 +206,8 @@ class MemberNumberSequence(models.Model):
     """Gap-free member numbers per prefix: incremented under a row lock inside the paid transaction,
     so a rolled-back payment gives its number back and a committed one is never reused."""
 
-    prefix = models.CharField(max_length=8, unique=True)
-    last_value = models.PositiveIntegerField(default=0)
+    prefix = models.CharField(_("前缀"), max_length=8, unique=True)
+    last_value = models.PositiveIntegerField(_("当前序号"), default=0)
 
     class Meta:
         verbose_name = _("会员编号序列")

@@ -43,11 +43,13 @@ class SubscribeTemplate(TimeStampedModel):
 class SubscribeOptIn(models.Model):
     """How many more subscribe messages of one template a member accepted (one per accepted prompt)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="subscribe_optins")
-    template_key = models.SlugField(max_length=64)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="subscribe_optins", verbose_name=_("用户")
+    )
+    template_key = models.SlugField(_("消息模板"), max_length=64)
     remaining = models.PositiveIntegerField(_("剩余次数"), default=0)
     accepted_total = models.PositiveIntegerField(_("累计同意"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("订阅授权次数")
@@ -72,20 +74,22 @@ class Notification(models.Model):
         FAILED = "failed", _("推送失败")
         SKIPPED = "skipped", _("无订阅次数，仅站内")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
+    )
     kind = models.CharField(_("类型"), max_length=40, db_index=True)
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True, default="")
     url = models.CharField(_("链接"), max_length=500, blank=True, default="")
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    subscribe_template = models.SlugField(max_length=64, blank=True, default="")
-    subscribe_data = models.JSONField(default=dict, blank=True)
+    subscribe_template = models.SlugField(_("订阅消息模板"), max_length=64, blank=True, default="")
+    subscribe_data = models.JSONField(_("订阅消息内容"), default=dict, blank=True)
     push_status = models.CharField(
         _("订阅消息"), max_length=16, choices=Push.choices, blank=True, default=Push.NONE, db_index=True
     )
-    push_error = models.CharField(max_length=255, blank=True, default="")
-    pushed_at = models.DateTimeField(null=True, blank=True)
+    push_error = models.CharField(_("推送错误"), max_length=255, blank=True, default="")
+    pushed_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")

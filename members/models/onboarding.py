@@ -73,7 +73,11 @@ class ServiceGroup(TimeStampedModel):
     notes = models.TextField(_("备注"), blank=True, default="")
     is_active = models.BooleanField(_("启用"), default=True)
     staff: "models.ManyToManyField[User, ServiceGroupStaff]" = models.ManyToManyField(
-        User, through="ServiceGroupStaff", related_name="staffed_groups", blank=True
+        User,
+        through="ServiceGroupStaff",
+        related_name="staffed_groups",
+        blank=True,
+        verbose_name=_("服务人员"),
     )
 
     class Meta:
@@ -97,8 +101,12 @@ class ServiceGroupStaff(models.Model):
         ASSISTANT = "assistant", _("助教")
         OWNER = "owner", _("群主")
 
-    group = models.ForeignKey(ServiceGroup, on_delete=models.CASCADE, related_name="staff_roles")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="service_group_roles")
+    group = models.ForeignKey(
+        ServiceGroup, on_delete=models.CASCADE, related_name="staff_roles", verbose_name=_("服务群")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="service_group_roles", verbose_name=_("服务人员")
+    )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
 
     class Meta:
@@ -115,8 +123,8 @@ class ServiceGroupStaff(models.Model):
 class RepCursor(models.Model):
     """Round-robin position per staff role: the last rep a new member was assigned to."""
 
-    role = models.CharField(max_length=32, unique=True)
-    last_user_id = models.BigIntegerField(null=True, blank=True)
+    role = models.CharField(_("角色"), max_length=32, unique=True)
+    last_user_id = models.BigIntegerField(_("上次分配的人员编号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("轮流分配位置")
@@ -138,8 +146,12 @@ class Onboarding(TimeStampedModel):
         BIG_GROUP = "big_group", _("待加入大群")
         DONE = "done", _("已完成")
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="onboarding")
-    tier = models.ForeignKey(MembershipTier, null=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="onboarding", verbose_name=_("用户")
+    )
+    tier = models.ForeignKey(
+        MembershipTier, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("会员等级")
+    )
     started_at = models.DateTimeField(_("开始时间"))
     sales_rep = models.ForeignKey(
         User,

@@ -13,11 +13,13 @@ __all__ = ["PointsAccount", "PointsEntry", "Redemption", "Reward"]
 class PointsAccount(models.Model):
     """A member's points balance. The CHECK constraint makes overdrawing impossible in the database."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="points_account")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="points_account", verbose_name=_("用户")
+    )
     balance = models.BigIntegerField(_("积分余额"), default=0)
     earned_total = models.BigIntegerField(_("累计获得"), default=0)
     spent_total = models.BigIntegerField(_("累计使用"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("积分账户")
@@ -37,12 +39,16 @@ class PointsAccount(models.Model):
 class PointsEntry(models.Model):
     """One line of points history. Append-only: corrections are new entries."""
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.CASCADE, related_name="entries")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="points_entries")
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.CASCADE, related_name="entries", verbose_name=_("积分账户")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="points_entries", verbose_name=_("用户")
+    )
     amount = models.BigIntegerField(_("积分变动"))
     balance_after = models.BigIntegerField(_("变动后余额"))
     reason = models.CharField(_("原因"), max_length=200)
-    idempotency_key = models.CharField(max_length=128, unique=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=128, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -103,12 +109,20 @@ class Reward(TimeStampedModel):
 class Redemption(models.Model):
     """One redemption: the points entry that paid for it and the free order that granted it."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="redemptions")
-    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="redemptions", verbose_name=_("用户")
+    )
+    reward = models.ForeignKey(
+        Reward, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("兑换商品")
+    )
     points = models.PositiveIntegerField(_("积分"))
-    points_entry = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="redemption")
-    order = models.OneToOneField("payments.Order", on_delete=models.PROTECT, related_name="redemption")
-    idempotency_key = models.CharField(max_length=128, unique=True)
+    points_entry = models.OneToOneField(
+        PointsEntry, on_delete=models.PROTECT, related_name="redemption", verbose_name=_("积分流水")
+    )
+    order = models.OneToOneField(
+        "payments.Order", on_delete=models.PROTECT, related_name="redemption", verbose_name=_("订单")
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=128, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:

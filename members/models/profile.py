@@ -12,7 +12,9 @@ __all__ = ["MemberProfile"]
 class MemberProfile(TimeStampedModel):
     """What a member tells the community about themselves (自我介绍) and the house nickname parts."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="profile", verbose_name=_("用户")
+    )
     real_name = models.CharField(_("姓名/称呼"), max_length=20, blank=True, default="")
     city = models.CharField(_("城市"), max_length=20, blank=True, default="")
     industry = models.CharField(_("行业"), max_length=20, blank=True, default="")

@@ -43,7 +43,9 @@ class User(AbstractUser):
     nickname = models.CharField(_("昵称"), max_length=64, blank=True, default="")
     avatar_url = models.URLField(_("头像"), max_length=500, blank=True, default="")
     phone = EncryptedTextField(_("手机号"), blank=True, default="", help_text=_("加密存储"))
-    phone_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    phone_hash = models.CharField(
+        _("手机号摘要"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
     member_no = models.CharField(_("会员编号"), max_length=32, unique=True, null=True, blank=True)
     # Every user can share from day one (becoming a promoter never requires a purchase). The

@@ -3,7 +3,21 @@ templates and the opt-ins a member has left."""
 
 from __future__ import annotations
 
+from core.discovery import app_modules
 from members.models import Notification, SubscribeOptIn, SubscribeTemplate, User
+
+
+def notification_kind_labels() -> dict[str, str]:
+    """Every app's notification kinds with what they are called (`<app>.notification_kinds.LABELS`),
+    in the reader's language."""
+    labels: dict[str, str] = {}
+    for module in app_modules("notification_kinds"):
+        labels.update({kind: str(label) for kind, label in getattr(module, "LABELS", {}).items()})
+    return labels
+
+
+def notification_kind_label(kind: str) -> str:
+    return notification_kind_labels().get(kind, kind)
 
 
 def subscribe_template_get(key: str) -> SubscribeTemplate | None:

@@ -73,8 +73,8 @@ class Account(models.Model):
     kind = models.CharField(_("科目"), max_length=32, choices=AccountKind.choices)
     # Cached sum of this account's entries (member accounts only; NULL for system accounts).
     balance_fen = models.BigIntegerField(_("余额（分）"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("账户")
@@ -196,7 +196,7 @@ class SettlementRun(models.Model):
     max_batch_ms = models.FloatField(_("最长批次锁定（毫秒）"), default=0)
     # Not a column: settle_due fills it per run for callers that report the distribution (the bench).
     batch_times_ms: list[float]
-    error = models.TextField(blank=True, default="")
+    error = models.TextField(_("错误信息"), blank=True, default="")
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 

@@ -21,6 +21,7 @@ __all__ = [
     "Channel",
     "Order",
     "OrderEvent",
+    "Platform",
     "Payment",
     "PaymentNotification",
     "ReconciliationMismatch",
@@ -36,6 +37,18 @@ class Channel(models.TextChoices):
     WECHAT_NATIVE = "wechat_native", _("微信扫码支付")
     WECHAT_H5 = "wechat_h5", _("手机浏览器微信支付")
     SANDBOX = "sandbox", _("沙箱支付（演示）")
+
+
+class Platform(models.TextChoices):
+    """The client an order was placed from (`wx.getSystemInfo().platform` in the mini-program)."""
+
+    WEB = "web", _("网页")
+    IOS = "ios", _("iOS 小程序")
+    ANDROID = "android", _("安卓小程序")
+    OHOS = "ohos", _("鸿蒙小程序")
+    WINDOWS = "windows", _("Windows 微信")
+    MAC = "mac", _("Mac 微信")
+    DEVTOOLS = "devtools", _("开发者工具")
 
 
 class Order(models.Model):
@@ -62,7 +75,9 @@ class Order(models.Model):
         _("状态"), max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     channel = models.CharField(_("支付渠道"), max_length=32, choices=Channel.choices)
-    platform = models.CharField(_("客户端平台"), max_length=16, blank=True, default="")
+    platform = models.CharField(
+        _("客户端平台"), max_length=16, choices=Platform.choices, blank=True, default=""
+    )
     referral_code = models.CharField(_("推荐码"), max_length=64, blank=True, default="")
     referrer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,8 +107,8 @@ class Order(models.Model):
         verbose_name=_("成交销售"),
     )
     # Quote.context (facts the item type wants back at fulfil time) and the price breakdown lines.
-    context = models.JSONField(default=dict, blank=True)
-    lines = models.JSONField(default=list, blank=True)
+    context = models.JSONField(_("下单上下文"), default=dict, blank=True)
+    lines = models.JSONField(_("价格明细"), default=list, blank=True)
     paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     # The system's own mark that it owes this order a full refund (the item could not be delivered:
     # an event or camp filled while the member paid, or the member already had it). Set by
@@ -139,7 +154,7 @@ class Order(models.Model):
 class OrderEvent(TransitionEvent):
     """Audit row for each state transition of an order. Append-only."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))
 
     class Meta(TransitionEvent.Meta):
         verbose_name = _("订单状态变更")
@@ -156,23 +171,27 @@ class Payment(models.Model):
         CLOSED = "closed", _("已关闭")
         FAILED = "failed", _("下单失败")
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
-    channel = models.CharField(max_length=32, choices=Channel.choices)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("订单")
+    )
+    channel = models.CharField(_("支付方式"), max_length=32, choices=Channel.choices)
     out_trade_no = models.CharField(_("商户订单号"), max_length=32, unique=True)
     transaction_id = models.CharField(_("微信支付单号"), max_length=64, null=True, blank=True, unique=True)
-    amount_fen = models.PositiveBigIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
-    payer_openid = models.CharField(max_length=128, blank=True, default="")
+    amount_fen = models.PositiveBigIntegerField(_("支付金额（分）"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True
+    )
+    payer_openid = models.CharField(_("付款人 OpenID"), max_length=128, blank=True, default="")
     # Client parameters returned at prepay time (prepay_id / code_url / h5_url / sandbox url).
-    client_params = models.JSONField(default=dict, blank=True)
+    client_params = models.JSONField(_("调起支付参数"), default=dict, blank=True)
     # True when this payment succeeded but the order was not paid by it (closed order, paid twice).
-    needs_auto_refund = models.BooleanField(default=False)
-    error = models.CharField(max_length=255, blank=True, default="")
-    paid_at = models.DateTimeField(null=True, blank=True)
-    queried_at = models.DateTimeField(null=True, blank=True)
-    query_count = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    needs_auto_refund = models.BooleanField(_("需自动退款"), default=False)
+    error = models.CharField(_("错误信息"), max_length=255, blank=True, default="")
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    queried_at = models.DateTimeField(_("最近查询时间"), null=True, blank=True)
+    query_count = models.PositiveSmallIntegerField(_("查询次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("支付记录")
@@ -195,22 +214,22 @@ class PaymentNotification(models.Model):
         ERROR = "error", _("处理出错")
 
     # Set only once processed successfully: a unique id is what makes redelivery harmless.
-    notification_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    notification_id = models.CharField(_("通知编号"), max_length=64, null=True, blank=True, unique=True)
     claimed_id = models.CharField(_("通知ID"), max_length=64, blank=True, default="", db_index=True)
-    event_type = models.CharField(max_length=32, blank=True, default="")
-    raw_body = models.TextField(blank=True, default="")
-    headers = models.JSONField(default=dict, blank=True)
-    remote_addr = models.CharField(max_length=64, blank=True, default="")
+    event_type = models.CharField(_("事件类型"), max_length=32, blank=True, default="")
+    raw_body = models.TextField(_("原始报文"), blank=True, default="")
+    headers = models.JSONField(_("请求头"), default=dict, blank=True)
+    remote_addr = models.CharField(_("来源地址"), max_length=64, blank=True, default="")
     verified = models.BooleanField(_("验签通过"), default=False)
     outcome = models.CharField(
-        max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED, db_index=True
+        _("处理结果"), max_length=16, choices=Outcome.choices, default=Outcome.RECEIVED, db_index=True
     )
-    error = models.TextField(blank=True, default="")
-    out_trade_no = models.CharField(max_length=32, blank=True, default="", db_index=True)
-    out_refund_no = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    resource = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("错误信息"), blank=True, default="")
+    out_trade_no = models.CharField(_("商户订单号"), max_length=32, blank=True, default="", db_index=True)
+    out_refund_no = models.CharField(_("商户退款单号"), max_length=64, blank=True, default="", db_index=True)
+    resource = models.JSONField(_("解密内容"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("支付通知")
@@ -250,21 +269,30 @@ class Refund(models.Model):
         Status.ABNORMAL: frozenset(),
     }
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("订单"))
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("支付记录")
+    )
     out_refund_no = models.CharField(_("退款单号"), max_length=64, unique=True)
     refund_id = models.CharField(_("微信退款单号"), max_length=64, null=True, blank=True, unique=True)
     amount_fen = models.PositiveBigIntegerField(_("退款金额（分）"))
     reason = models.CharField(_("原因"), max_length=200, blank=True, default="")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    kind = models.CharField(_("退款类型"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("申请人"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("退款")
@@ -287,13 +315,15 @@ class Refund(models.Model):
 class SandboxTrade(models.Model):
     """WeChat's side of a sandbox payment (the sandbox plays WeChat; development and demo only)."""
 
-    out_trade_no = models.CharField(max_length=32, unique=True)
-    trade_state = models.CharField(max_length=16, default="NOTPAY")
-    transaction_id = models.CharField(max_length=64, blank=True, default="")
-    amount_fen = models.PositiveBigIntegerField()
-    refunds = models.JSONField(default=dict, blank=True)  # out_refund_no -> {"refund_id", "amount", "status"}
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    out_trade_no = models.CharField(_("商户订单号"), max_length=32, unique=True)
+    trade_state = models.CharField(_("交易状态"), max_length=16, default="NOTPAY")
+    transaction_id = models.CharField(_("微信支付单号"), max_length=64, blank=True, default="")
+    amount_fen = models.PositiveBigIntegerField(_("金额（分）"))
+    refunds = models.JSONField(
+        _("退款记录"), default=dict, blank=True
+    )  # out_refund_no -> {"refund_id", "amount", "status"}
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("沙箱交易")
@@ -310,13 +340,13 @@ class ReconciliationRun(models.Model):
         FAILED = "failed", _("下载失败")
 
     bill_date = models.DateField(_("账单日期"), unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices)
-    bill_rows = models.PositiveIntegerField(default=0)
-    matched_rows = models.PositiveIntegerField(default=0)
-    mismatch_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices)
+    bill_rows = models.PositiveIntegerField(_("账单行数"), default=0)
+    matched_rows = models.PositiveIntegerField(_("已核对行数"), default=0)
+    mismatch_count = models.PositiveIntegerField(_("差异数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True, default="")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("对账")
@@ -334,13 +364,15 @@ class ReconciliationMismatch(models.Model):
         AMOUNT = "amount", _("金额不一致")
         REFUND = "refund", _("退款不一致")
 
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="mismatches")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    out_trade_no = models.CharField(max_length=32, blank=True, default="")
-    transaction_id = models.CharField(max_length=64, blank=True, default="")
-    bill_amount_fen = models.BigIntegerField(null=True, blank=True)
-    local_amount_fen = models.BigIntegerField(null=True, blank=True)
-    detail = models.CharField(max_length=255, blank=True, default="")
+    run = models.ForeignKey(
+        ReconciliationRun, on_delete=models.CASCADE, related_name="mismatches", verbose_name=_("对账批次")
+    )
+    kind = models.CharField(_("差异类型"), max_length=16, choices=Kind.choices)
+    out_trade_no = models.CharField(_("商户订单号"), max_length=32, blank=True, default="")
+    transaction_id = models.CharField(_("微信支付单号"), max_length=64, blank=True, default="")
+    bill_amount_fen = models.BigIntegerField(_("账单金额（分）"), null=True, blank=True)
+    local_amount_fen = models.BigIntegerField(_("本地金额（分）"), null=True, blank=True)
+    detail = models.CharField(_("说明"), max_length=255, blank=True, default="")
     resolved = models.BooleanField(_("已处理"), default=False)
 
     class Meta:

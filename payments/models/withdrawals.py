@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core import brand
 from core.crypto import EncryptedTextField
 from payments.models.events import TransitionEvent
 
@@ -54,7 +55,14 @@ class WithdrawalSettings(models.Model):
         default="1005",
         help_text=_("商户平台开通的转账场景，如 1005 佣金报酬"),
     )
-    transfer_remark = models.CharField(_("转账备注（用户可见）"), max_length=32, default="知圈收益提现")
+    transfer_remark = models.CharField(
+        _("转账备注（用户可见）"),
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_("留空则用「站点简称 + 收益提现」"),
+    )
+
     user_recv_perception = models.CharField(
         _("用户收款感知"), max_length=32, blank=True, default="", help_text=_("留空则按场景默认展示")
     )
@@ -84,11 +92,29 @@ class WithdrawalSettings(models.Model):
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
 
+    @property
+    def remark_text(self) -> str:
+        """What the member reads on WeChat's transfer: the operator's remark, or the brand's default."""
+        return self.transfer_remark or _("%(site)s收益提现") % {"site": brand.current().short_name}
+
 
 class PayoutMethod(models.TextChoices):
     WECHAT = "wechat", _("微信零钱（商家转账）")
     BANK = "bank", _("银行卡（人工打款）")
     SANDBOX = "sandbox", _("沙箱转账（演示）")
+
+
+# WeChat Pay's states of a merchant transfer (商家转账), as operators read them.
+TRANSFER_STATE_LABELS = {
+    "ACCEPTED": _("已受理"),
+    "PROCESSING": _("转账中"),
+    "TRANSFERING": _("转账中"),
+    "WAIT_USER_CONFIRM": _("待用户确认收款"),
+    "SUCCESS": _("转账成功"),
+    "FAIL": _("转账失败"),
+    "CANCELING": _("撤销中"),
+    "CANCELLED": _("已撤销"),
+}
 
 
 class Withdrawal(models.Model):
@@ -120,14 +146,14 @@ class Withdrawal(models.Model):
         _("状态"), max_length=24, choices=Status.choices, default=Status.PENDING_REVIEW, db_index=True
     )
     # The member's own idempotency key for the request (a double tap returns the same withdrawal).
-    request_id = models.CharField(max_length=64, blank=True, default="")
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True, default="")
     # WeChat's idempotency key: fixed at creation, reused on every retry of the transfer.
     out_bill_no = models.CharField(_("商户单号"), max_length=32, unique=True)
     transfer_bill_no = models.CharField(_("微信转账单号"), max_length=64, null=True, blank=True, unique=True)
     transfer_state = models.CharField(_("微信转账状态"), max_length=24, blank=True, default="")
-    package_info = models.TextField(blank=True, default="")
-    payee_appid = models.CharField(max_length=64, blank=True, default="")
-    payee_openid = models.CharField(max_length=128, blank=True, default="")
+    package_info = models.TextField(_("确认收款参数"), blank=True, default="")
+    payee_appid = models.CharField(_("收款 AppID"), max_length=64, blank=True, default="")
+    payee_openid = models.CharField(_("收款 OpenID"), max_length=128, blank=True, default="")
     # Personal data, encrypted at rest (core/crypto.py): required by WeChat from ¥2,000 and for bank payouts.
     real_name = EncryptedTextField(_("收款人姓名"), blank=True, default="")
     bank_name = models.CharField(_("开户银行"), max_length=64, blank=True, default="")
@@ -135,30 +161,45 @@ class Withdrawal(models.Model):
     bank_reference = models.CharField(_("银行打款流水号"), max_length=128, blank=True, default="")
     needs_second_approval = models.BooleanField(_("需双人审核"), default=False)
     first_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("一审人"),
     )
-    first_approved_at = models.DateTimeField(null=True, blank=True)
+    first_approved_at = models.DateTimeField(_("一审时间"), null=True, blank=True)
     second_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("二审人"),
     )
-    second_approved_at = models.DateTimeField(null=True, blank=True)
+    second_approved_at = models.DateTimeField(_("二审时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("审核人"),
     )
     reject_reason = models.CharField(_("驳回原因"), max_length=200, blank=True, default="")
     fail_reason = models.CharField(_("失败原因"), max_length=200, blank=True, default="")
     # True from the moment a transfer request may have reached WeChat until its answer is recorded:
     # the next attempt must query first (a new out_bill_no could pay twice; we never make one).
-    outcome_unknown = models.BooleanField(default=False)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=255, blank=True, default="")
+    outcome_unknown = models.BooleanField(_("结果待确认"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True, default="")
     submitted_at = models.DateTimeField(_("提交转账时间"), null=True, blank=True)
     confirm_deadline = models.DateTimeField(_("确认收款截止"), null=True, blank=True, db_index=True)
-    queried_at = models.DateTimeField(null=True, blank=True)
+    queried_at = models.DateTimeField(_("最近查询时间"), null=True, blank=True)
     paid_at = models.DateTimeField(_("到账时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("提现")
@@ -197,7 +238,9 @@ class Withdrawal(models.Model):
 class WithdrawalEvent(TransitionEvent):
     """Audit row for each state change of a withdrawal. Append-only."""
 
-    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="events")
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.CASCADE, related_name="events", verbose_name=_("提现")
+    )
 
     class Meta(TransitionEvent.Meta):
         verbose_name = _("提现状态变更")
@@ -207,14 +250,14 @@ class WithdrawalEvent(TransitionEvent):
 class SandboxTransfer(models.Model):
     """WeChat's side of a sandbox transfer bill (development and demo only)."""
 
-    out_bill_no = models.CharField(max_length=32, unique=True)
-    transfer_bill_no = models.CharField(max_length=64)
-    state = models.CharField(max_length=24, default="WAIT_USER_CONFIRM")
-    amount_fen = models.PositiveBigIntegerField()
-    openid = models.CharField(max_length=128, blank=True, default="")
-    fail_reason = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    out_bill_no = models.CharField(_("商户转账单号"), max_length=32, unique=True)
+    transfer_bill_no = models.CharField(_("转账单号"), max_length=64)
+    state = models.CharField(_("转账状态"), max_length=24, default="WAIT_USER_CONFIRM")
+    amount_fen = models.PositiveBigIntegerField(_("金额（分）"))
+    openid = models.CharField(_("微信 OpenID"), max_length=128, blank=True, default="")
+    fail_reason = models.CharField(_("失败原因"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("沙箱转账")

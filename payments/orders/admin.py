@@ -27,6 +27,7 @@ from core.admin_tools import (
     FactRecordAdminMixin,
     MoneyActionsMixin,
     admin_link,
+    label_column,
     mask_identifier,
     yuan_column,
     yuan_display,
@@ -73,8 +74,15 @@ def _mask_openids(value: Any) -> Any:
 class OrderEventInline(FactRecordAdminMixin, TabularInline):
     model = OrderEvent
     extra = 0
-    fields = ("created_at", "from_status", "to_status", "reason", "actor", "details")
+    fields = ("created_at", "from_display", "to_display", "reason_display", "actor", "details")
     readonly_fields = fields
+
+    from_display = label_column("from_status", dict(Order.Status.choices), description=_("原状态"))
+    to_display = label_column("to_status", dict(Order.Status.choices), description=_("新状态"))
+
+    @admin.display(description=_("原因"))
+    def reason_display(self, obj: OrderEvent) -> str:
+        return obj.reason_label
 
 
 class PaymentInline(FactRecordAdminMixin, TabularInline):

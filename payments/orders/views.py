@@ -99,8 +99,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                if order.status == Order.Status.PAID:
-                    return redirect("payments:order_detail", order_no=order.order_no)
+                if order.status == Order.Status.PAID:  # free: nothing to pay, straight to what was bought
+                    return redirect(just_paid_url(order))
                 return redirect("payments:order_pay", order_no=order.order_no)
     kind = items.get(item_type)
     return render(
@@ -134,7 +134,7 @@ def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("payments:order_detail", order_no=order.order_no)
     params = payment.client_params
-    result_url = reverse("payments:order_detail", args=[order.order_no])
+    result_url = just_paid_url(order)
     if channel == Channel.SANDBOX:
         return redirect(params["cashier_url"])
     if channel == Channel.WECHAT_H5:
@@ -152,11 +152,34 @@ def order_pay(request: HttpRequest, order_no: str) -> HttpResponse:
     return render(request, "payments/cashier.html", context)
 
 
+JUST_PAID = "pay"  # ?from=pay: the member arrives from paying (cashier, WeChat's return, a free order)
+
+
+def just_paid_url(order: Order) -> str:
+    """The order page as the end of paying: once the order is paid it forwards to what was bought."""
+    return f"{reverse('payments:order_detail', args=[order.order_no])}?from={JUST_PAID}"
+
+
+def _forward_to_purchase(request: HttpRequest, order: Order, destination: tuple[str, str] | None) -> str:
+    """Where a member who has just paid goes (the course, circle, ticket, term …), with a success
+    message; "" when the order is not paid yet or has no such place (the order page stays)."""
+    if request.GET.get("from") != JUST_PAID or destination is None:
+        return ""
+    messages.success(request, _("支付成功：%(title)s") % {"title": order.title})
+    return destination[0]
+
+
 @login_required
 def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
-    """The result page; while pending it polls `order_status` (htmx) until paid or closed."""
+    """The result page; while pending it polls `order_status` (htmx) until paid or closed. Reached
+    from paying (`?from=pay`), a paid order forwards to what was bought; from 我的订单 it stays."""
     order = selectors.order_get_for_user(user=request.user, order_no=order_no)
-    return render(request, "payments/result.html", _order_context(order))
+    context = _order_context(order)
+    target = _forward_to_purchase(request, order, context["destination"])
+    if target:
+        return redirect(target)
+    context["just_paid"] = request.GET.get("from") == JUST_PAID
+    return render(request, "payments/result.html", context)
 
 
 def _order_destination(order: Order) -> tuple[str, str] | None:
@@ -195,7 +218,13 @@ def order_status(request: HttpRequest, order_no: str) -> HttpResponse:
         ):
             payment_sync(payment=payment)
             order.refresh_from_db()
-    return render(request, "payments/_order_status.html", _order_context(order))
+    context = _order_context(order)
+    target = _forward_to_purchase(request, order, context["destination"])
+    context["just_paid"] = request.GET.get("from") == JUST_PAID
+    response = render(request, "payments/_order_status.html", context)
+    if target:
+        response["HX-Redirect"] = target  # htmx leaves the polling page for what was bought
+    return response
 
 
 @login_required

@@ -31,6 +31,7 @@ from payments.gateways import sandbox
 from payments.gateways.base import GatewayError
 from payments.models import Channel, Order
 from payments.orders import selectors
+from payments.orders.views import just_paid_url
 
 
 @login_required
@@ -50,7 +51,8 @@ def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
             return redirect("payments:order_detail", order_no=order.order_no)
         if status >= 300:
             messages.error(request, _("支付通知处理失败（%(s)s），请稍后刷新") % {"s": status})
-        return redirect("payments:order_detail", order_no=order.order_no)
+            return redirect("payments:order_detail", order_no=order.order_no)
+        return redirect(just_paid_url(order))
     return render(request, "payments/sandbox_cashier.html", {"order": order, "payment": payment})
 
 

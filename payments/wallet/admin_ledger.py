@@ -19,7 +19,7 @@ from django.urls import URLPattern, path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import FactRecordAdminMixin, yuan_column, yuan_display
+from core.admin_tools import FactRecordAdminMixin, label_column, label_filter, yuan_column, yuan_display
 from core.roles import is_money_operator
 from payments.models import Account, Earning, Entry, LedgerCheckRun, SettlementRun, Transaction
 from payments.wallet.ledger_check import ledger_check_record
@@ -84,7 +84,7 @@ class EarningAdmin(FactRecordAdminMixin, ModelAdmin):
     list_display = [
         "id",
         "user",
-        "source",
+        "source_display",
         "amount_display",
         "reversed_display",
         "status",
@@ -93,7 +93,11 @@ class EarningAdmin(FactRecordAdminMixin, ModelAdmin):
         "settled_run",
         "created_at",
     ]
-    list_filter = ["status", "source", ("hold_until", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        label_filter("source", dict(Earning.Source.choices), title=_("来源")),
+        ("hold_until", admin.DateFieldListFilter),
+    ]
     search_fields = [
         "user__username",
         "user__nickname",
@@ -104,9 +108,11 @@ class EarningAdmin(FactRecordAdminMixin, ModelAdmin):
     ]
     list_select_related = ["user", "order"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Earning._meta.fields]
+    readonly_fields = ["source_display" if f.name == "source" else f.name for f in Earning._meta.fields]
+    fields = tuple(readonly_fields)
 
     amount_display = yuan_column()
+    source_display = label_column("source", dict(Earning.Source.choices), description=_("来源"))
 
     @admin.display(description=_("已冲回"), ordering="reversed_fen")
     def reversed_display(self, obj: Earning) -> str:

@@ -29,6 +29,8 @@ from core.admin_tools import (
     AuditedChangesMixin,
     FactRecordAdminMixin,
     MoneyActionsMixin,
+    label_column,
+    label_filter,
     mask_identifier,
     yuan_column,
     yuan_display,
@@ -37,6 +39,7 @@ from core.crypto import mask_name
 from core.errors import ApplicationError
 from core.roles import is_money_operator
 from payments.models import SandboxTransfer, Withdrawal, WithdrawalEvent, WithdrawalSettings
+from payments.models.withdrawals import TRANSFER_STATE_LABELS
 from payments.wallet import ledger, withdrawal_approval, withdrawal_payouts
 
 if TYPE_CHECKING:  # generic in django-stubs only: Django's admin classes are not subscriptable at runtime
@@ -52,8 +55,15 @@ else:
 class WithdrawalEventInline(FactRecordAdminMixin, TabularInline):
     model = WithdrawalEvent
     extra = 0
-    fields = ("created_at", "from_status", "to_status", "reason", "actor", "details")
+    fields = ("created_at", "from_display", "to_display", "reason_display", "actor", "details")
     readonly_fields = fields
+
+    from_display = label_column("from_status", dict(Withdrawal.Status.choices), description=_("原状态"))
+    to_display = label_column("to_status", dict(Withdrawal.Status.choices), description=_("新状态"))
+
+    @admin.display(description=_("原因"))
+    def reason_display(self, obj: WithdrawalEvent) -> str:
+        return obj.reason_label
 
 
 class RejectForm(forms.Form):
@@ -78,7 +88,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, ModelAdmin):
         "status",
         "approval_display",
         "payee_name",
-        "transfer_state",
+        "transfer_state_display",
     ]
     list_filter = ["status", "method", "needs_second_approval", ("created_at", admin.DateFieldListFilter)]
     search_fields = [
@@ -100,7 +110,7 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, ModelAdmin):
         "status",
         "out_bill_no",
         "transfer_bill_no",
-        "transfer_state",
+        "transfer_state_display",
         "payee_name",
         "bank_name",
         "masked_bank_account",
@@ -128,6 +138,9 @@ class WithdrawalAdmin(MoneyActionsMixin, FactRecordAdminMixin, ModelAdmin):
 
     # ---- display ------------------------------------------------------------------------------------
     amount_display = yuan_column()
+    transfer_state_display = label_column(
+        "transfer_state", TRANSFER_STATE_LABELS, description=_("微信转账状态")
+    )
 
     @admin.display(description=_("审核"))
     def approval_display(self, obj: Withdrawal) -> str:
@@ -350,15 +363,15 @@ class WithdrawalSettingsAdmin(AuditedChangesMixin, ModelAdmin):
 
 @admin.register(SandboxTransfer)
 class SandboxTransferAdmin(FactRecordAdminMixin, ModelAdmin):
-    list_display = ["out_bill_no", "state", "amount_fen", "created_at", "updated_at"]
-    list_filter = ["state"]
+    list_display = ["out_bill_no", "state_display", "amount_display", "created_at", "updated_at"]
+    list_filter = [label_filter("state", TRANSFER_STATE_LABELS, title=_("转账状态"))]
     search_fields = ["out_bill_no", "transfer_bill_no"]
     date_hierarchy = "created_at"
     fields = (
         "out_bill_no",
         "transfer_bill_no",
-        "state",
-        "amount_fen",
+        "state_display",
+        "amount_display",
         "masked_openid",
         "fail_reason",
         "created_at",
@@ -366,6 +379,9 @@ class SandboxTransferAdmin(FactRecordAdminMixin, ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="openid")
+    state_display = label_column("state", TRANSFER_STATE_LABELS, description=_("转账状态"))
+    amount_display = yuan_column()
+
+    @admin.display(description=_("微信 OpenID"))
     def masked_openid(self, obj: SandboxTransfer) -> str:
         return mask_identifier(obj.openid)

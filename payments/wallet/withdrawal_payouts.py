@@ -67,7 +67,7 @@ def _transfer_request(withdrawal: Withdrawal) -> TransferRequest:
         openid=withdrawal.payee_openid
         or ("o_sandbox_payee" if withdrawal.method == PayoutMethod.SANDBOX else ""),
         appid=withdrawal.payee_appid,
-        remark=conf.transfer_remark,
+        remark=conf.remark_text,
         scene_id=conf.transfer_scene_id,
         scene_report_infos=list(conf.scene_report_infos or []),
         user_name=withdrawal.real_name if withdrawal.amount_fen >= REAL_NAME_FROM_FEN else "",

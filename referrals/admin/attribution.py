@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import FactRecordAdminMixin
+from core.admin_tools import FactRecordAdminMixin, label_column, label_filter
 from core.audit import audit_record
 from members.onboarding import selectors as onboarding_selectors
 from referrals import (
@@ -18,6 +18,9 @@ from referrals.models import (
     ReferralBinding,
     ReferralLinkStat,
 )
+from referrals.models.attribution import LinkChannel
+
+CHANNEL_LABELS = dict(LinkChannel.choices)
 
 
 class BindingAddForm(forms.ModelForm):
@@ -43,18 +46,24 @@ class ReferralBindingAdmin(admin.ModelAdmin):
         "user",
         "referrer",
         "source",
-        "channel",
+        "channel_display",
         "bound_at",
         "expires_at",
         "protected_until",
         "ended_at",
     )
-    list_filter = ("source", "channel", ("ended_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "source",
+        label_filter("channel", CHANNEL_LABELS, title=_("渠道")),
+        ("ended_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("user__username", "user__nickname", "referrer__username", "referrer__nickname", "code")
     autocomplete_fields = ("user", "referrer")
     list_select_related = ("user", "referrer")
     date_hierarchy = "bound_at"
     actions = ["end_bindings"]
+
+    channel_display = label_column("channel", CHANNEL_LABELS, description=_("渠道"))
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -94,10 +103,16 @@ class ReferralBindingAdmin(admin.ModelAdmin):
 
 @admin.register(BindingRefusal)
 class BindingRefusalAdmin(FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "user", "referrer", "code", "reason", "context")
-    list_filter = ("reason", "context")
+    list_display = ("created_at", "user", "referrer", "code", "reason_display", "context_display")
+    list_filter = (
+        label_filter("reason", attribution.Refusal.MESSAGES, title=_("原因")),
+        label_filter("context", attribution.Refusal.CONTEXTS, title=_("场景")),
+    )
     search_fields = ("user__username", "code")
     date_hierarchy = "created_at"
+
+    reason_display = label_column("reason", attribution.Refusal.MESSAGES, description=_("原因"))
+    context_display = label_column("context", attribution.Refusal.CONTEXTS, description=_("场景"))
 
 
 @admin.register(ReferralLinkStat)

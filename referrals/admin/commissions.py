@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
-from payments import items
-from payments.admin_labels import ItemTypeFilter, item_type_column
+from payments.admin_labels import ItemTypeFilter, item_type_choice_field, item_type_column
 from payments.models import Earning
 from referrals.admin.programme import ComplianceWarningsMixin
 from referrals.models import (
@@ -38,8 +36,7 @@ class CommissionRuleAdmin(AuditedChangesMixin, ComplianceWarningsMixin, admin.Mo
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == "item_type":
-            choices = [(code, f"{code} · {kind.label}") for code, kind in sorted(items.registered().items())]
-            field = forms.ChoiceField(choices=choices, label=field.label, help_text=field.help_text)
+            field = item_type_choice_field(field)
         return field
 
     def save_model(self, request, obj, form, change):

@@ -56,7 +56,7 @@ class GroupBuyMemberInline(FactRecordAdminMixin, admin.TabularInline):
 
 @admin.register(GroupBuy)
 class GroupBuyAdmin(MoneyActionsMixin, FactRecordAdminMixin, admin.ModelAdmin):
-    list_display = ("pk", "offer", "initiator", "status", "paid_count", "size", "expires_at", "succeeded_at")
+    list_display = ("id", "offer", "initiator", "status", "paid_count", "size", "expires_at", "succeeded_at")
     list_filter = ("status", "offer")
     search_fields = ("initiator__username", "initiator__nickname", "members__user__nickname", "offer__title")
     date_hierarchy = "created_at"

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_tools import AuditedChangesMixin
+from payments.admin_labels import item_type_choice_field
 from referrals import (
     attribution,
     promoters,
@@ -24,6 +25,10 @@ class PromoterPriceInline(admin.TabularInline):
     model = PromoterPrice
     extra = 0
     fields = ("item_type", "item_id", "price_fen", "applies_to")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return item_type_choice_field(field) if db_field.name == "item_type" else field
 
 
 @admin.register(PromoterLevel)

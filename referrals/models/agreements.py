@@ -46,12 +46,17 @@ class AgreementAcceptance(models.Model):
     """A promoter accepted one version of the agreement (append-only record)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="promoter_agreement_acceptances"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="promoter_agreement_acceptances",
+        verbose_name=_("用户"),
     )
-    agreement = models.ForeignKey(PromoterAgreement, on_delete=models.PROTECT, related_name="acceptances")
+    agreement = models.ForeignKey(
+        PromoterAgreement, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("协议版本")
+    )
     accepted_at = models.DateTimeField(_("同意时间"), auto_now_add=True)
-    ip = models.CharField(max_length=64, blank=True, default="")
-    user_agent = models.CharField(max_length=255, blank=True, default="")
+    ip = models.CharField(_("IP 地址"), max_length=64, blank=True, default="")
+    user_agent = models.CharField(_("浏览器标识"), max_length=255, blank=True, default="")
 
     class Meta:
         verbose_name = _("协议确认记录")

@@ -29,10 +29,16 @@ class ReferralBinding(models.Model):
         OPERATOR = "operator", _("运营调整")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referral_bindings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="referral_bindings",
+        verbose_name=_("被推荐人"),
     )
     referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referred_bindings"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="referred_bindings",
+        verbose_name=_("推荐人"),
     )
     code = models.CharField(_("使用的推荐码"), max_length=16, blank=True, default="")
     channel = models.CharField(_("渠道"), max_length=20, blank=True, default="")
@@ -69,14 +75,21 @@ class ReferralBinding(models.Model):
 class BindingRefusal(models.Model):
     """A binding that was refused (self, cycle, same WeChat/phone…): evidence for operators."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    referrer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("用户")
     )
-    code = models.CharField(max_length=64, blank=True, default="")
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("推荐人"),
+    )
+    code = models.CharField(_("推荐码"), max_length=64, blank=True, default="")
     reason = models.CharField(_("原因"), max_length=32, db_index=True)
     context = models.CharField(_("场景"), max_length=16, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("被拒绝的绑定")
@@ -100,7 +113,12 @@ class LinkChannel(models.TextChoices):
 class ReferralLinkStat(models.Model):
     """Visits and sign-ups that came through one promoter's link, per channel."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="link_stats")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="link_stats",
+        verbose_name=_("推广员"),
+    )
     channel = models.CharField(_("渠道"), max_length=20, choices=LinkChannel.choices)
     visits = models.PositiveIntegerField(_("访问"), default=0)
     signups = models.PositiveIntegerField(_("注册"), default=0)

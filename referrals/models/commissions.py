@@ -63,7 +63,7 @@ class CommissionRule(models.Model):
     )
     is_active = models.BooleanField(_("启用"), default=True)
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("佣金规则")
@@ -112,7 +112,9 @@ class Commission(models.Model):
         MEMBERSHIP = "membership", _("非会员（运营要求会员才可获得佣金）")
         SAME_PERSON = "same_person", _("疑似同一人（微信或手机号相同）")
 
-    order = models.ForeignKey("payments.Order", on_delete=models.PROTECT, related_name="commissions")
+    order = models.ForeignKey(
+        "payments.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("订单")
+    )
     level = models.PositiveSmallIntegerField(_("层级"))
     beneficiary = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -129,25 +131,40 @@ class Commission(models.Model):
     amount_fen = models.PositiveBigIntegerField(_("佣金（分）"))
     reversed_fen = models.PositiveBigIntegerField(_("已冲回（分）"), default=0)
     reward_kind = models.CharField(_("奖励方式"), max_length=8, choices=RewardKind.choices)
-    points_per_yuan = models.PositiveIntegerField(default=0)
+    points_per_yuan = models.PositiveIntegerField(_("每元积分"), default=0)
     points_awarded = models.PositiveBigIntegerField(_("已发积分"), default=0)
     points_clawed_back = models.PositiveBigIntegerField(_("已扣回积分"), default=0)
-    points_awarded_at = models.DateTimeField(null=True, blank=True)
+    points_awarded_at = models.DateTimeField(_("积分发放时间"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=24, choices=Status.choices, db_index=True)
     skip_reason = models.CharField(
         _("未发放原因"), max_length=16, choices=SkipReason.choices, blank=True, default=""
     )
     rule = models.ForeignKey(
-        CommissionRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CommissionRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("分佣规则"),
     )
     promoter_level = models.ForeignKey(
-        PromoterLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        PromoterLevel,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("推广员等级"),
     )
     earning = models.ForeignKey(
-        "payments.Earning", null=True, blank=True, on_delete=models.PROTECT, related_name="commissions"
+        "payments.Earning",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name=_("收益记录"),
     )
     hold_until = models.DateTimeField(_("结算时间"))
-    idempotency_key = models.CharField(max_length=80, unique=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=80, unique=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:

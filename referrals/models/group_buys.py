@@ -34,7 +34,7 @@ class GroupBuyOffer(models.Model):
     starts_at = models.DateTimeField(_("开始时间"), default=timezone.now)
     ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True, help_text=_("空 = 长期"))
     is_active = models.BooleanField(_("上架"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("拼团活动")
@@ -71,9 +71,14 @@ class GroupBuy(models.Model):
         EXPIRED = "expired", _("未成团（已退款）")
         CANCELLED = "cancelled", _("已取消（团长未付款）")
 
-    offer = models.ForeignKey(GroupBuyOffer, on_delete=models.PROTECT, related_name="groups")
+    offer = models.ForeignKey(
+        GroupBuyOffer, on_delete=models.PROTECT, related_name="groups", verbose_name=_("拼团活动")
+    )
     initiator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_buys_started"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="group_buys_started",
+        verbose_name=_("团长"),
     )
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.AWAITING_INITIATOR, db_index=True
@@ -85,7 +90,7 @@ class GroupBuy(models.Model):
     expires_at = models.DateTimeField(_("截止时间"), null=True, blank=True, db_index=True)
     succeeded_at = models.DateTimeField(_("成团时间"), null=True, blank=True)
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("拼团")
@@ -118,9 +123,14 @@ class GroupBuyMember(models.Model):
 
     ACTIVE = (Status.RESERVED, Status.PAID)
 
-    group = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="members")
+    group = models.ForeignKey(
+        GroupBuy, on_delete=models.CASCADE, related_name="members", verbose_name=_("拼团")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_buy_seats"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="group_buy_seats",
+        verbose_name=_("用户"),
     )
     is_initiator = models.BooleanField(_("团长"), default=False)
     status = models.CharField(
@@ -128,14 +138,24 @@ class GroupBuyMember(models.Model):
     )
     reserved_until = models.DateTimeField(_("占位有效期"))
     order = models.OneToOneField(
-        "payments.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="group_buy_seat"
+        "payments.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="group_buy_seat",
+        verbose_name=_("支付订单"),
     )
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     # The zero-amount order that granted the underlying item once the group succeeded (exactly once).
     granted_order = models.OneToOneField(
-        "payments.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Order",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("赠送订单"),
     )
-    grant_error = models.CharField(max_length=255, blank=True, default="")
+    grant_error = models.CharField(_("发放失败原因"), max_length=255, blank=True, default="")
     needs_refund = models.BooleanField(
         _("待自动退款"), default=False, help_text=_("未成团、或付款时名额已满/已过期")
     )

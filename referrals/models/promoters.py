@@ -87,7 +87,9 @@ class Promoter(models.Model):
         OPERATOR = "operator", _("运营设置")
         AUTO = "auto", _("业绩自动升级")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="promoter")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="promoter", verbose_name=_("用户")
+    )
     level = models.ForeignKey(
         PromoterLevel,
         null=True,
@@ -119,7 +121,9 @@ class PromoterPrice(models.Model):
         SELF = "self", _("推广员本人购买（自购价）")
         REFERRED = "referred", _("推广员的客户购买（专享价）")
 
-    level = models.ForeignKey(PromoterLevel, on_delete=models.CASCADE, related_name="prices")
+    level = models.ForeignKey(
+        PromoterLevel, on_delete=models.CASCADE, related_name="prices", verbose_name=_("推广员等级")
+    )
     item_type = models.CharField(_("商品类型"), max_length=32)
     item_id = models.CharField(
         _("商品ID"), max_length=64, help_text=_("会员为等级代码（如 VIP），其余为数字ID")

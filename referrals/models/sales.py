@@ -32,7 +32,9 @@ class SalesLead(models.Model):
         verbose_name=_("客户"),
     )
     phone = EncryptedTextField(_("手机号"), blank=True, default="", help_text=_("加密存储"))
-    phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
+    phone_hash = models.CharField(
+        _("手机号摘要"), max_length=64, blank=True, default="", editable=False, db_index=True
+    )
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -118,7 +120,9 @@ class SalesTeam(models.Model):
 class SalesTeamMember(models.Model):
     """A rep in a team; a rep belongs to at most one team (so a sale is overridden once)."""
 
-    team = models.ForeignKey(SalesTeam, on_delete=models.CASCADE, related_name="members")
+    team = models.ForeignKey(
+        SalesTeam, on_delete=models.CASCADE, related_name="members", verbose_name=_("团队")
+    )
     rep = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

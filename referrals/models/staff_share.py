@@ -47,7 +47,12 @@ class StaffShareMonth(models.Model):
     month = models.DateField(_("月份"), unique=True, help_text=_("当月 1 日"))
     closed_at = models.DateTimeField(_("结算时间"), auto_now_add=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("月结操作人"),
     )
     brackets = models.JSONField(_("使用的阶梯"), default=list)
     volume_fen = models.BigIntegerField(_("总业绩（分）"), default=0)
@@ -67,9 +72,14 @@ class StaffShareMonth(models.Model):
 class StaffShareStatement(models.Model):
     """One rep's month: net volume, progressive share, and deductions for earlier months' refunds."""
 
-    month = models.ForeignKey(StaffShareMonth, on_delete=models.PROTECT, related_name="statements")
+    month = models.ForeignKey(
+        StaffShareMonth, on_delete=models.PROTECT, related_name="statements", verbose_name=_("分润月")
+    )
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="share_statements"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="share_statements",
+        verbose_name=_("销售"),
     )
     gross_fen = models.BigIntegerField(_("当月成交（分）"), default=0)
     refunded_fen = models.BigIntegerField(_("当月退款（分）"), default=0)
@@ -78,7 +88,12 @@ class StaffShareStatement(models.Model):
     adjustment_fen = models.BigIntegerField(_("往月退款扣回（分）"), default=0)
     orders_count = models.PositiveIntegerField(_("订单数"), default=0)
     earning = models.ForeignKey(
-        "payments.Earning", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Earning",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("收益记录"),
     )
     # The supervisor's override that counted this statement's volume (the rep's team at the close).
     override = models.ForeignKey(
@@ -103,11 +118,17 @@ class StaffShareStatement(models.Model):
 class StaffShareLine(models.Model):
     """An order counted in a statement (so later refunds of exactly these orders can be traced)."""
 
-    statement = models.ForeignKey(StaffShareStatement, on_delete=models.CASCADE, related_name="lines")
-    order = models.OneToOneField("payments.Order", on_delete=models.PROTECT, related_name="staff_share_line")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    amount_fen = models.BigIntegerField()
-    refunded_at_close_fen = models.BigIntegerField(default=0)
+    statement = models.ForeignKey(
+        StaffShareStatement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("分润对账单")
+    )
+    order = models.OneToOneField(
+        "payments.Order", on_delete=models.PROTECT, related_name="staff_share_line", verbose_name=_("订单")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("会员")
+    )
+    amount_fen = models.BigIntegerField(_("业绩（分）"))
+    refunded_at_close_fen = models.BigIntegerField(_("月结时已退款（分）"), default=0)
 
     class Meta:
         verbose_name = _("分润订单")
@@ -120,8 +141,15 @@ class StaffShareLine(models.Model):
 class StaffShareAdjustment(models.Model):
     """A deduction posted in `statement`'s month for refunds of orders counted in `source`."""
 
-    statement = models.ForeignKey(StaffShareStatement, on_delete=models.CASCADE, related_name="adjustments")
-    source = models.ForeignKey(StaffShareStatement, on_delete=models.PROTECT, related_name="adjusted_by")
+    statement = models.ForeignKey(
+        StaffShareStatement,
+        on_delete=models.CASCADE,
+        related_name="adjustments",
+        verbose_name=_("扣回到的对账单"),
+    )
+    source = models.ForeignKey(
+        StaffShareStatement, on_delete=models.PROTECT, related_name="adjusted_by", verbose_name=_("原对账单")
+    )
     refunded_fen = models.BigIntegerField(_("新增退款（分）"))
     amount_fen = models.BigIntegerField(_("扣回分润（分）"))
 
@@ -141,21 +169,30 @@ class StaffShareOverride(models.Model):
     """A supervisor's month: the team's net volume at the close × the override rate, and deductions
     for refunds (completed this month) of orders counted in earlier months' overrides."""
 
-    month = models.ForeignKey(StaffShareMonth, on_delete=models.PROTECT, related_name="overrides")
+    month = models.ForeignKey(
+        StaffShareMonth, on_delete=models.PROTECT, related_name="overrides", verbose_name=_("分润月")
+    )
     supervisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="share_overrides",
         verbose_name=_("主管"),
     )
-    team = models.ForeignKey(SalesTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        SalesTeam, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("团队")
+    )
     team_name = models.CharField(_("团队"), max_length=64, blank=True, default="")
     rate_bp = models.PositiveIntegerField(_("管理分润（基点）"), default=0)
     volume_fen = models.BigIntegerField(_("团队净业绩（分）"), default=0)
     share_fen = models.BigIntegerField(_("管理分润（分）"), default=0)
     adjustment_fen = models.BigIntegerField(_("往月退款扣回（分）"), default=0)
     earning = models.ForeignKey(
-        "payments.Earning", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "payments.Earning",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("收益记录"),
     )
 
     class Meta:
@@ -173,8 +210,15 @@ class StaffShareOverride(models.Model):
 class StaffShareOverrideAdjustment(models.Model):
     """A deduction posted in `override`'s month for refunds of orders counted in `source`."""
 
-    override = models.ForeignKey(StaffShareOverride, on_delete=models.CASCADE, related_name="adjustments")
-    source = models.ForeignKey(StaffShareOverride, on_delete=models.PROTECT, related_name="adjusted_by")
+    override = models.ForeignKey(
+        StaffShareOverride,
+        on_delete=models.CASCADE,
+        related_name="adjustments",
+        verbose_name=_("扣回到的管理分润"),
+    )
+    source = models.ForeignKey(
+        StaffShareOverride, on_delete=models.PROTECT, related_name="adjusted_by", verbose_name=_("原管理分润")
+    )
     refunded_fen = models.BigIntegerField(_("新增退款（分）"))
     amount_fen = models.BigIntegerField(_("扣回分润（分）"))
 

@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from circles.models import CircleMembership, CircleMembershipEvent
+from circles.models import Circle, CircleMembership, CircleMembershipEvent
 from circles.selectors.access import circle_access
 from circles.services import circles as circle_services
 from circles.services import memberships as membership_services
 from circles.services import sweep
+from circles.services.pricing import renewal_due
 from core.errors import ApplicationError
 from payments import items
 from tests.circles import factories as f
@@ -186,3 +187,38 @@ def test_tier_inclusion_is_rank_inclusive(owner):
     assert api_for(outsider).get(f"/api/v1/circles/{circle.pk}/posts/").status_code == 403
     detail = api_for(outsider).get(f"/api/v1/circles/{circle.pk}/").json()
     assert detail["included_in_tiers"] == ["VIP"] and detail["access"]["reason"] == "join"
+
+
+@pytest.mark.django_db
+def test_the_renewal_is_offered_near_the_end_not_right_after_joining(client, circle):
+    """A year-long circle: no 立即续费 the day after joining; inside the renewal window it is there,
+    priced in the window band; a trial always sees its join offer; members through a tier never."""
+    circle.duration_days, circle.renew_window_days = 365, 30
+    circle.save()
+    user = f.make_member(circle=circle)
+    client.force_login(user)
+    page = client.get(f"/circles/{circle.pk}/").content.decode()
+    assert "立即续费" not in page and "续费价" not in page
+    assert api_for(user).get(f"/api/v1/circles/{circle.pk}/").json()["renewal_due"] is False
+
+    CircleMembership.objects.filter(circle=circle, user=user).update(
+        expires_at=timezone.now() + timedelta(days=20)
+    )
+    page = client.get(f"/circles/{circle.pk}/").content.decode()
+    assert "立即续费" in page and "到期前续费" in page
+    assert api_for(user).get(f"/api/v1/circles/{circle.pk}/").json()["renewal_due"] is True
+
+    trial = f.make_trial(circle=circle)
+    client.force_login(trial)
+    assert "立即续费" in client.get(f"/circles/{circle.pk}/").content.decode()
+    client.force_login(f.make_tier_member(circle=circle))
+    assert "立即续费" not in client.get(f"/circles/{circle.pk}/").content.decode()
+
+
+def test_a_short_renewal_window_still_gives_a_week_of_notice():
+    now = timezone.now()
+    circle = Circle(renew_window_days=0)
+    membership = CircleMembership(role="member", status="active", expires_at=now + timedelta(days=6))
+    assert renewal_due(circle=circle, membership=membership, now=now)
+    membership.expires_at = now + timedelta(days=8)
+    assert not renewal_due(circle=circle, membership=membership, now=now)

@@ -2,10 +2,16 @@
 page, the site icon and the next poster show it. "知圈" is only the default."""
 
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
+from core.models import Brand
+from core.posters import render_poster
+from referrals.posters import referral_poster_png
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +108,72 @@ def test_an_invalid_colour_is_refused(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     response = client.post("/admin/core/brand/add/", _brand_form(primary_color="blue"))
     assert response.status_code == 200 and "#RRGGBB" in response.content.decode()
+
+
+# ---- posters follow the brand: name, colours, background; caches forget the old brand ----------------
+
+BAND, FOOT = (5, 5), (5, 1195)  # a pixel of the brand band (top) and of the brand foot (bottom)
+NAME_BOX = (130, 40, 720, 100)  # where the site's name is drawn, right of the logo
+QR_BOX = (72, 780, 310, 1040)  # the QR code: it depends on the member's link only
+
+
+def _pixels(png: bytes, box=None) -> Image.Image:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return image.crop(box) if box else image
+
+
+def _save_brand(**fields):
+    row = Brand.objects.filter(pk=1).first() or Brand()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
+def test_renaming_and_recolouring_show_on_the_next_poster_at_once():
+    """The issue's done-when with pixels: the cached poster is not served after a rename; the name is
+    drawn where the brand's name goes (the QR, which depends on the link only, is unchanged); the band
+    and the foot take the new colour."""
+    member = UserFactory(nickname="张三")
+    _save_brand(site_name="晨读社", short_name="晨读", primary_color="#3355cc")
+    first = referral_poster_png(user=member)
+    assert referral_poster_png(user=member) == first  # cached
+    assert _pixels(first).getpixel(BAND) == (0x33, 0x55, 0xCC) == _pixels(first).getpixel(FOOT)
+
+    _save_brand(site_name="晚读社")
+    renamed = referral_poster_png(user=member)
+    assert renamed != first
+    assert _pixels(renamed, NAME_BOX).tobytes() != _pixels(first, NAME_BOX).tobytes()
+    assert _pixels(renamed, QR_BOX).tobytes() == _pixels(first, QR_BOX).tobytes()
+
+    _save_brand(primary_color="#aa0000")  # nothing else changes: only the colour invalidates the cache
+    recoloured = referral_poster_png(user=member)
+    assert _pixels(recoloured).getpixel(BAND) == (0xAA, 0, 0) == _pixels(recoloured).getpixel(FOOT)
+    assert _pixels(recoloured, NAME_BOX).tobytes() != _pixels(renamed, NAME_BOX).tobytes()
+
+
+def test_a_poster_background_shows_under_the_brand_colour(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (750, 400), (255, 255, 0)).save(buffer, format="PNG")
+    row = _save_brand(site_name="晨读社", primary_color="#3355cc")
+    plain = render_poster(title="标题", qr_payload="https://example.com/r/X/")
+    row.poster_background.save("bg.png", ContentFile(buffer.getvalue()))
+    veiled = _pixels(render_poster(title="标题", qr_payload="https://example.com/r/X/")).getpixel(BAND)
+    assert _pixels(plain).getpixel(BAND) == (0x33, 0x55, 0xCC)
+    assert veiled not in ((0x33, 0x55, 0xCC), (255, 255, 0))  # yellow under a blue veil
+    assert veiled[0] > 0x33 and veiled[2] < 0xCC
+
+
+def test_the_platform_name_is_written_only_as_the_brand_default():
+    """ "知圈" is the default brand (core.brand, the Brand row's field defaults), never hard-coded in a
+    page, a message, an e-mail or a poster."""
+    root = Path(settings.BASE_DIR)
+    allowed = {root / "core" / "brand.py", root / "core" / "models.py"}
+    files = [*root.joinpath("templates").rglob("*.html"), *root.joinpath("templates").rglob("*.txt")]
+    for package in ("core", "members", "payments", "courses", "circles", "referrals", "insights"):
+        files += [p for p in root.joinpath(package).rglob("*.py") if "migrations" not in p.parts]
+    offenders = [
+        str(p.relative_to(root)) for p in files if p not in allowed and "知圈" in p.read_text("utf-8")
+    ]
+    assert offenders == []

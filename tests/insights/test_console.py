@@ -393,6 +393,7 @@ def test_daily_report_is_stored_and_emailed_once(staff, settings):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ops@example.com"] and "日报" in message.subject
+    assert message.from_email == "知圈 <noreply@zhiquan.local>"  # the brand's name before a bare address
     assert "GMV：¥360" in message.body
     page = client_for(staff["operator"]).get(f"/ops/reports/{report.pk}/")
     assert page.status_code == 200 and "¥360" in page.content.decode()
@@ -545,6 +546,7 @@ def test_commissions_export_lists_each_commission_with_net_amount(staff):
     (line,) = rows[1:]
     assert line[1] == order.order_no and line[4] == "推广王"
     assert line[7:12] == ["3600.00", "10.00%", "360.00", "60.00", "300.00"]
+    assert line[6] == "会员" and line[12] == "现金佣金"  # codes as words
     assert line[13] == "部分冲回"
 
 

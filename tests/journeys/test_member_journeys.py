@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from playwright.sync_api import Page, expect
+
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +37,7 @@ def pay_with_sandbox(page: Page, *, expected_amount: str) -> None:
     page.locator(".pay-form button[type=submit]").click()
     expect(page.locator(".cashier.sandbox")).to_contain_text(expected_amount)
     page.get_by_role("button", name="确认支付").click()
-    expect(page.locator("#order-status")).to_contain_text("支付成功")
+    expect(page.locator("main")).to_contain_text("支付成功")  # on what was bought, or the order
 
 
 def test_sign_up_by_phone_buy_vip_with_sandbox_and_open_an_included_lesson(page: Page, site):
@@ -56,3 +59,26 @@ def test_sign_up_by_phone_buy_vip_with_sandbox_and_open_an_included_lesson(page:
     expect(page.locator("[data-course-access]")).to_have_attribute("data-course-access", "unlocked")
     page.locator("li.lesson-row[data-locked='0']").nth(1).get_by_role("link").click()
     expect(page.locator("body")).to_contain_text("讲义")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_nav_shows_its_last_item_whole_in_either_language(page: Page, live_server, language):
+    """A staff member's nav has the most items (运营 last); English labels are the longest. At 390 px
+    the nav wraps instead of scrolling, so nothing is cut off at the right edge."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, nickname="运营"))
+    page.context.add_cookies(
+        [
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url},
+            {"name": "django_language", "value": language, "url": live_server.url},
+        ]
+    )
+    page.goto(f"{live_server.url}/")
+    nav = page.locator("nav.nav")
+    expect(nav.locator("a").last).to_have_attribute("href", "/ops/")
+    fits = page.evaluate(
+        """() => { const n = document.querySelector('nav.nav'); const last = n.lastElementChild;
+                   const box = last.getBoundingClientRect();
+                   return n.scrollWidth <= n.clientWidth && box.right <= window.innerWidth; }"""
+    )
+    assert fits

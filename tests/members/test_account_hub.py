@@ -3,8 +3,9 @@ landing says who invites."""
 
 import pytest
 
+from payments.orders.checkout import order_create
 from tests.courses.factories import make_course, make_event
-from tests.factories import UserFactory
+from tests.factories import TierFactory, UserFactory
 from tests.payments.helpers import create_paid_order
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,31 @@ def test_after_paying_for_a_course_the_result_page_opens_the_course(client):
     assert "需要退款？" in page  # the refund form is folded, not the first thing offered
 
 
+def test_just_after_paying_the_member_lands_on_the_course_itself(client):
+    """Coming from paying (cashier, WeChat's return URL, a free order: `?from=pay`) a paid order
+    forwards to what was bought with a success message; from 我的订单 the order page stays."""
+    user = UserFactory()
+    course = make_course(title="私域增长实战")
+    order = create_paid_order(user=user, item_type="course", item_id=str(course.pk))
+    client.force_login(user)
+    landed = client.get(f"/payments/orders/{order.order_no}/?from=pay", follow=True)
+    assert landed.redirect_chain == [(f"/courses/{course.pk}/", 302)]
+    assert "支付成功：" in landed.content.decode() and "私域增长实战" in landed.content.decode()
+    assert client.get(f"/payments/orders/{order.order_no}/").status_code == 200  # the order itself
+    polled = client.get(f"/payments/orders/{order.order_no}/status/?from=pay", HTTP_HX_REQUEST="true")
+    assert polled["HX-Redirect"] == f"/courses/{course.pk}/"  # the polling page leaves for the course
+    assert "HX-Redirect" not in client.get(f"/payments/orders/{order.order_no}/status/")
+
+
+def test_a_pending_order_reached_from_paying_keeps_polling_to_forward_later(client):
+    user = UserFactory()
+    course = make_course()
+    order = order_create(user=user, item_type="course", item_id=str(course.pk), channel="wechat_native")
+    client.force_login(user)
+    page = client.get(f"/payments/orders/{order.order_no}/?from=pay").content.decode()
+    assert f"/payments/orders/{order.order_no}/status/?from=pay" in page
+
+
 def test_after_paying_for_an_event_the_result_page_opens_the_ticket(client):
     from courses.models import EventRegistration
 
@@ -60,3 +86,9 @@ def test_share_link_landing_says_who_invites(client):
     assert response.status_code == 302 and response["Location"] == "/"
     page = client.get("/").content.decode()
     assert "张三邀请你加入" in page and "data-invite-offer" in page
+    # what they get: the entry tier, its price and what it really includes
+    vip = TierFactory(code="VIP", name="VIP会员", rank=1, price_fen=360_000, duration_days=365)
+    make_course(title="私域增长实战", tiers=[vip])
+    page = client.get("/").content.decode()
+    offer = page.split("data-invite-offer")[1].split("</div>")[0]
+    assert "开通VIP会员（¥3,600 / 365 天）即可获得：" in offer and "《私域增长实战》" in offer

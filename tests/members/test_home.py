@@ -109,3 +109,16 @@ def test_home_runs_a_fixed_number_of_statements(client, django_assert_max_num_qu
     with django_assert_max_num_queries(16 if who == "member" else 12):
         response = client.get("/")
     assert response.status_code == 200
+
+
+def test_my_page_offers_the_upgrade_always_and_the_renewal_only_near_the_end(client):
+    vip, *_ = _world()
+    user = UserFactory()
+    membership = give_tier(user, vip)
+    client.force_login(user)
+    page = client.get("/account/").content.decode()
+    assert 'data-offer="upgrade"' in page and 'data-offer="renew"' not in page
+    membership.ends_at = timezone.now() + timedelta(days=12)
+    membership.save()
+    page = client.get("/account/").content.decode()
+    assert 'data-offer="renew"' in page and 'data-offer="upgrade"' in page

@@ -202,3 +202,49 @@ def test_in_the_demo_the_sms_code_is_shown_on_the_code_page_badged_demo(client, 
     page = client.get(response["Location"]).content.decode()
     code = last_code(outbox)
     assert "data-demo-sms-code" in page and code in page and "演示" in page
+
+
+def test_after_sign_up_the_messages_name_the_member_not_the_generated_username(client, db, outbox):
+    client.post(
+        "/accounts/signup/",
+        {"phone": "13800138001", "password1": "Zhiquan-2026-pw", "password2": "Zhiquan-2026-pw"},
+    )
+    response = client.post("/accounts/phone/verify/", {"code": last_code(outbox)}, follow=True)
+    user = User.objects.get_by_phone("13800138001")
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert user.username.startswith("web_") and user.username not in shown
+    assert f"欢迎，{user.nickname}！" in shown and user.nickname.endswith("8001")
+    assert "138****8001" in shown and "+8613800138001" not in shown
+
+
+def test_the_code_page_styles_cancel_as_a_secondary_action(client, db, outbox):
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13800138001", "password1": "Zhiquan-2026-pw", "password2": "Zhiquan-2026-pw"},
+    )
+    page = client.get(response["Location"]).content.decode()
+    confirm = re.search(r'<button class="([^"]+)" type="submit">\s*确认', page)
+    cancel = re.search(r'<button class="([^"]+)"[^>]*data-cancel', page)
+    assert confirm and "primary" in confirm.group(1)
+    assert cancel and "primary" not in cancel.group(1) and "secondary" in cancel.group(1)
+
+
+def test_the_login_box_is_labelled_by_what_people_sign_in_with(client, db):
+    page = client.get("/accounts/login/").content.decode()
+    assert "手机号或用户名" in page
+    assert "电子邮件或电话号码" not in page and "Email or phone" not in page
+    user = User.objects.create_user(username="member", password="Zhiquan-2026-pw")
+    response = client.post("/accounts/login/", {"login": "member", "password": "Zhiquan-2026-pw"})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_the_demo_code_is_shown_only_until_the_member_is_signed_in(client, db, outbox):
+    response = client.post(
+        "/accounts/signup/",
+        {"phone": "13800138001", "password1": "Zhiquan-2026-pw", "password2": "Zhiquan-2026-pw"},
+    )
+    assert "data-demo-sms-code" in client.get(response["Location"]).content.decode()
+    assert "data-demo-sms-code" not in client.get("/accounts/password/reset/").content.decode()
+    client.post("/accounts/phone/verify/", {"code": last_code(outbox)})
+    assert "demo_sms_code" not in client.session
+    assert "data-demo-sms-code" not in client.get("/accounts/logout/").content.decode()

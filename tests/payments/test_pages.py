@@ -54,7 +54,8 @@ def test_sandbox_purchase_in_the_browser(browser, test_items):
 
     result = browser.post(f"/payments/sandbox/{payment.out_trade_no}/", follow=True)
 
-    assert result.redirect_chain[-1][0] == f"/payments/orders/{order.order_no}/"
+    # an item with no page of its own: the order page, told it was just paid
+    assert result.redirect_chain[-1][0] == f"/payments/orders/{order.order_no}/?from=pay"
     assert "支付成功" in result.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and test_items.fulfilled == [order.order_no]

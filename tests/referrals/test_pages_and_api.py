@@ -7,10 +7,11 @@ from io import BytesIO
 
 import pytest
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from core.models import Brand
 from members.auth.services import user_signed_up
-from referrals import group_buys
+from referrals import group_buys, posters
 from referrals.models import AgreementAcceptance
 from tests.factories import UserFactory
 from tests.payments.catalog import TEST_ITEM
@@ -187,6 +188,34 @@ def test_openapi_schema_documents_the_referral_endpoints(client):
         "/api/v1/referrals/group-buys/{group_id}/join/",
     ):
         assert path in schema["paths"], path
+
+
+def test_group_poster_is_laid_out_in_the_brand_and_says_what_the_group_needs(monkeypatch):
+    Brand(site_name="晨读社", short_name="晨读", tagline="每天一小时", primary_color="#3355cc").save()
+    written = []
+    original_text = ImageDraw.ImageDraw.text
+
+    def spy(self, xy, text, *args, **kwargs):
+        written.append(text)
+        return original_text(self, xy, text, *args, **kwargs)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", spy)
+    seat = group_buys.group_buy_open(user=UserFactory(nickname="张三"), offer=f.offer(size=3))
+    create_paid_order(user=seat.user, item_type="group_buy", item_id=str(seat.pk))
+    seat.group.refresh_from_db()
+    image = Image.open(BytesIO(posters.group_poster_png(user=seat.user, group=seat.group))).convert("RGB")
+    assert image.getpixel((5, 5)) == (0x33, 0x55, 0xCC) == image.getpixel((5, 1195))
+    assert "晨读社" in written and "张三 邀你一起拼团" in written and "三人拼团" in written
+    assert any("还差 2 人" in text for text in written) and "未成团全额退款" in written
+    assert not any("知圈" in text for text in written)
+
+
+def test_a_paid_group_seat_lands_on_its_group_to_invite_the_others(client):
+    seat = group_buys.group_buy_open(user=UserFactory(), offer=f.offer(size=3))
+    order = create_paid_order(user=seat.user, item_type="group_buy", item_id=str(seat.pk))
+    client.force_login(seat.user)
+    response = client.get(f"/payments/orders/{order.order_no}/?from=pay")
+    assert response.status_code == 302 and response["Location"] == f"/referrals/group-buys/{seat.group_id}/"
 
 
 def test_group_poster_invites_into_the_group(client):
