@@ -60,6 +60,12 @@ fi
 # worker (--dist loadfile), so module-scoped fixtures such as the quality gates' seeded world are built
 # once. No file has to run alone today; one that must would move to --dist loadgroup and an xdist_group.
 workers="${PYTEST_WORKERS:-auto}"
+if ! $fast && [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  # Migrate once; every test database (one per worker, one for the fuzzers) is then a copy of it.
+  echo "make test: migrating the template test database"
+  ZQ_TEST_DB_TEMPLATE=$(.venv/bin/python scripts/test_db_template.py)
+  export ZQ_TEST_DB_TEMPLATE
+fi
 parallel=(-n "$workers" --maxprocesses=8 --dist loadfile)
 if $fast; then
   # --reuse-db keeps the workers' test databases between runs (migrating them is most of a short run;

@@ -64,6 +64,10 @@ if XDIST_WORKER:
         f"{PAYMENTS_SANDBOX_KEY_DIR.name}-{XDIST_WORKER}"
     )
 
+# --- Test databases copied from a migrated template (scripts/test_db_template.py, full `make test`) -----
+if os.environ.get("ZQ_TEST_DB_TEMPLATE") and DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = os.environ["ZQ_TEST_DB_TEMPLATE"]  # noqa: F405
+
 # --- PostgreSQL without the WAL flush wait --------------------------------------------------------------
 # A test database never has to survive a crash, so COMMIT need not wait for the WAL to reach the disk
 # (synchronous_commit=off; durability only, never visibility or locking, changes). The tests that commit
