@@ -1,4 +1,6 @@
-"""The one hand-written INSERT the money paths keep: a row that may already exist under its unique key.
+"""Hand-written INSERTs the money paths keep, each a single statement where the ORM needs more.
+
+`insert_unless_conflict`: a row that may already exist under its unique key.
 
 The ORM's way to insert "unless the key is taken" is a savepoint, an INSERT and a rollback to the
 savepoint when it raises IntegrityError (three round trips), or a look-up before the insert (a race
@@ -7,6 +9,10 @@ without the savepoint). PostgreSQL and SQLite both answer it in one statement:
 critical path (a member's purchase points), where cutting those round trips took the fresh-delivery
 figure from 20 to 11 statements (docs/benchmarks.md, "Payment notifications"); so the statement lives
 here once, and callers keep using model instances.
+
+`as_saved`: an instance as `save()` leaves it, after such a statement stored it. The other caller is
+the WeChat Pay notification store (`payments/orders/notifications.py`), whose INSERT works out its own
+dedup verdict.
 """
 
 from __future__ import annotations
@@ -51,7 +57,13 @@ def insert_unless_conflict(
         row = cursor.fetchone()
     if row is None:
         return None
-    instance.pk = row[0]
+    return as_saved(instance, pk=row[0], using=using)
+
+
+def as_saved(instance: ModelT, *, pk: object, using: str) -> ModelT:
+    """`instance` as `save()` leaves it after a hand-written INSERT stored it under `pk` (so a later
+    `save()` updates that row instead of inserting another)."""
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = using
     return instance
