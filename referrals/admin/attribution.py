@@ -79,7 +79,11 @@ class ReferralBindingAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return [f.name for f in ReferralBinding._meta.fields]
+        # Every field read-only; the channel as its label (the stored code means nothing to an operator).
+        return [f.name if f.name != "channel" else "channel_display" for f in ReferralBinding._meta.fields]
+
+    def get_exclude(self, request, obj=None):
+        return ("channel",) if obj is not None else ()  # shown read-only as channel_display
 
     def has_delete_permission(self, request, obj=None):
         return False

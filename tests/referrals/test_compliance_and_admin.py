@@ -191,3 +191,13 @@ def test_promoter_admin_changes_level_and_block_through_audited_services(client,
         "referrals.promoter_level",
         "referrals.promoter_block",
     }
+
+
+def test_a_binding_change_page_shows_the_channel_as_its_label_and_edits_nothing(client, operator, alice, bob):
+    binding = f.bind(bob, alice, channel="moments")
+    client.force_login(operator)
+    page = client.get(reverse("admin:referrals_referralbinding_change", args=[binding.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "朋友圈" in body
+    assert 'name="channel"' not in body  # read-only: no input, and no raw code for the operator
