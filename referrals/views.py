@@ -89,9 +89,13 @@ def center(request: HttpRequest) -> HttpResponse:
         "commissions": list(selectors.commissions_of(user)[:5]),
         "leaderboard": selectors.leaderboard(),
         "link_stats": selectors.link_stats(user),
-        "prices": (
-            list(PromoterPrice.objects.filter(level=level).order_by("item_type", "item_id")) if level else []
-        ),
+        # (price, what it is for in words: "会员 · VIP", not the stored item type code)
+        "prices": [
+            (price, f"{items.label_of(price.item_type)} · {price.item_id}")
+            for price in (
+                PromoterPrice.objects.filter(level=level).order_by("item_type", "item_id") if level else []
+            )
+        ],
         "seats": list(selectors.seats_of(user)[:5]),
         "is_rep": StaffShareStatement.objects.filter(rep=user).exists(),
     }

@@ -227,3 +227,22 @@ def test_group_poster_invites_into_the_group(client):
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert "group_id=" in client.get(f"/referrals/group-buys/{seat.group_id}/").content.decode()
     assert client.get("/referrals/poster.png?group_id=999999").status_code == 404
+
+
+def test_the_center_names_what_a_promoter_price_is_for_not_its_item_type_code(client):
+    from referrals.models import Promoter, PromoterPrice
+
+    kol = f.level("kol", 2, name="KOL")
+    member = UserFactory()
+    Promoter.objects.create(user=member, level=kol)
+    PromoterPrice.objects.create(
+        level=kol,
+        item_type="membership",
+        item_id="VIP",
+        price_fen=300_000,
+        applies_to=PromoterPrice.AppliesTo.SELF,
+    )
+    client.force_login(member)
+    page = client.get("/referrals/").content.decode()
+    assert "KOL推广价" in page and "会员 · VIP" in page
+    assert "membership" not in page
