@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -128,6 +130,28 @@ class BrandAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not Brand.objects.exists() and super().has_add_permission(request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        """There is one brand: 品牌设置 opens its form (or the form to create it), not a one-row list."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        row = Brand.objects.order_by("pk").values_list("pk", flat=True).first()
+        if row is None:
+            return redirect("admin:core_brand_add")
+        return redirect("admin:core_brand_change", row)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, object] | None = None,
+    ) -> HttpResponse:
+        # No 保存并增加另一个: a second brand is refused anyway.
+        extra = {**(extra_context or {}), "show_save_and_add_another": False}
+        return super().changeform_view(request, object_id, form_url, extra)
 
     def has_delete_permission(self, request: HttpRequest, obj: Brand | None = None) -> bool:
         return False

@@ -91,16 +91,20 @@ def test_operator_renames_and_recolours_and_the_next_page_and_poster_show_it(cli
 
 
 def test_the_brand_is_a_singleton_and_its_admin_list_opens_the_one_row(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get("/admin/core/brand/").url == "/admin/core/brand/add/"  # none yet: straight to adding it
+    client.logout()
     from core.models import Brand
 
     Brand.objects.create(site_name="甲")
     Brand(site_name="乙").save()
     assert Brand.objects.count() == 1 and Brand.objects.get().site_name == "乙"
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    listing = client.get("/admin/core/brand/").content.decode()
-    assert "/admin/core/brand/1/change/" in listing and "/admin/core/brand/add/" not in listing
+    listing = client.get("/admin/core/brand/")
+    assert listing.status_code == 302 and listing.url == "/admin/core/brand/1/change/"  # the one row's form
     change = client.get("/admin/core/brand/1/change/").content.decode()
     assert 'type="color"' in change and "poster-preview.png" in change
+    assert "_addanother" not in change  # no 保存并增加另一个 on a single record
     assert client.get("/admin/core/brand/poster-preview.png").status_code == 200
 
 
