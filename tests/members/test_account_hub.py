@@ -6,7 +6,7 @@ import pytest
 from payments.orders.checkout import order_create
 from tests.courses.factories import make_course, make_event
 from tests.factories import TierFactory, UserFactory
-from tests.payments.helpers import create_paid_order
+from tests.payments.helpers import create_paid_order, refund_order
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,29 @@ def test_just_after_paying_the_member_lands_on_the_course_itself(client):
     polled = client.get(f"/payments/orders/{order.order_no}/status/?from=pay", HTTP_HX_REQUEST="true")
     assert polled["HX-Redirect"] == f"/courses/{course.pk}/"  # the polling page leaves for the course
     assert "HX-Redirect" not in client.get(f"/payments/orders/{order.order_no}/status/")
+
+
+def test_a_refunded_order_reached_from_paying_stays_on_the_order_and_says_nothing_of_success(client):
+    """The forward is a convenience of a paid order, never a way in: refunded, it stays on the order
+    page, and the course itself refuses its lessons by its own entitlement check."""
+    user = UserFactory()
+    course = make_course(title="私域增长实战")
+    order = create_paid_order(user=user, item_type="course", item_id=str(course.pk))
+    refund_order(order=order)
+    client.force_login(user)
+    page = client.get(f"/payments/orders/{order.order_no}/?from=pay")
+    assert page.status_code == 200 and "支付成功" not in page.content.decode()
+    polled = client.get(f"/payments/orders/{order.order_no}/status/?from=pay", HTTP_HX_REQUEST="true")
+    assert "HX-Redirect" not in polled
+
+
+def test_another_members_order_reached_from_paying_is_not_found(client):
+    owner = UserFactory()
+    course = make_course()
+    order = create_paid_order(user=owner, item_type="course", item_id=str(course.pk))
+    client.force_login(UserFactory())
+    assert client.get(f"/payments/orders/{order.order_no}/?from=pay").status_code == 404
+    assert client.get(f"/payments/orders/{order.order_no}/status/?from=pay").status_code == 404
 
 
 def test_a_pending_order_reached_from_paying_keeps_polling_to_forward_later(client):
