@@ -10,14 +10,15 @@ critical path (a member's purchase points), where cutting those round trips took
 figure from 20 to 11 statements (docs/benchmarks.md, "Payment notifications"); so the statement lives
 here once, and callers keep using model instances.
 
-`as_saved`: an instance as `save()` leaves it, after such a statement stored it. The other caller is
-the WeChat Pay notification store (`payments/orders/notifications.py`), whose INSERT works out its own
-dedup verdict.
+`insert_values` and `as_saved`: an instance's columns and parameters as `save()` would write them, and
+the instance as `save()` leaves it after such a statement stored it. Their other caller is the WeChat
+Pay notification store (`payments/orders/notifications.py`), whose INSERT works out its own dedup
+verdict.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connections, models
 from django.db.models.fields import AutoFieldMixin
@@ -37,15 +38,8 @@ def insert_unless_conflict(
     meta = instance._meta
     connection = connections[using]
     quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
-    for field in fields:
-        if getattr(field, "auto_now", False) or (
-            getattr(field, "auto_now_add", False) and instance._state.adding
-        ):
-            field.pre_save(instance, add=True)  # auto_now / auto_now_add stamp the instance as save() would
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    columns, params = insert_values(instance, using=using)
+    placeholders = ", ".join(["%s"] * len(params))
     by_name = {f.name: f for f in meta.concrete_fields}
     conflict = ", ".join(quote(by_name[name].column) for name in conflict_on)
     sql = (
@@ -58,6 +52,27 @@ def insert_unless_conflict(
     if row is None:
         return None
     return as_saved(instance, pk=row[0], using=using)
+
+
+def insert_values(
+    instance: models.Model, *, using: str = "default", leave_out: tuple[str, ...] = ()
+) -> tuple[str, list[Any]]:
+    """The quoted column list and the parameters of an INSERT of `instance`, as `save()` would write
+    them: auto primary keys left to the database, auto_now / auto_now_add stamped on the instance.
+    `leave_out`: fields the caller's statement writes itself."""
+    connection = connections[using]
+    fields = [
+        f
+        for f in instance._meta.concrete_fields
+        if not (f.primary_key and isinstance(f, AutoFieldMixin)) and f.name not in leave_out
+    ]
+    for field in fields:
+        if getattr(field, "auto_now", False) or (
+            getattr(field, "auto_now_add", False) and instance._state.adding
+        ):
+            field.pre_save(instance, add=True)  # auto_now / auto_now_add stamp the instance as save() would
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return columns, [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
 
 
 def as_saved(instance: ModelT, *, pk: object, using: str) -> ModelT:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.rejects import rejected_request, sample_text
-from core.sql import as_saved
+from core.sql import as_saved, insert_values
 from payments.gateways.wechatpay import (
     NotificationRejected,
     VerifiedNotification,
@@ -122,24 +122,22 @@ def _store_verified(facts: dict[str, Any], *, notification_id: str) -> PaymentNo
     Outcome = PaymentNotification.Outcome
     note = PaymentNotification(**facts)
     meta = PaymentNotification._meta
-    connection = connections[router.db_for_write(PaymentNotification)]
+    using = router.db_for_write(PaymentNotification)
+    connection = connections[using]
     quote = connection.ops.quote_name
     now = timezone.now()
-    note.received_at = now  # auto_now_add, as save() would stamp it
-    verdict_fields = {"outcome", "processed_at"}
-    fields = [f for f in meta.concrete_fields if not f.primary_key and f.name not in verdict_fields]
+    columns, values = insert_values(note, using=using, leave_out=("outcome", "processed_at"))
     processed_at = meta.get_field("processed_at")
     table = quote(meta.db_table)
-    columns = ", ".join([*(quote(f.column) for f in fields), quote("outcome"), quote(processed_at.column)])
-    values = ", ".join(["%s"] * len(fields))
     sql = (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names are quoted model metadata
-        f"SELECT {values}, CASE WHEN seen THEN %s ELSE %s END, CASE WHEN seen THEN %s END "
+        f"INSERT INTO {table} ({columns}, {quote('outcome')}, {quote(processed_at.column)}) "  # noqa: S608 - names are quoted model metadata
+        f"SELECT {', '.join(['%s'] * len(values))}, "
+        "CASE WHEN seen THEN %s ELSE %s END, CASE WHEN seen THEN %s END "
         f"FROM (SELECT EXISTS (SELECT 1 FROM {table} WHERE {quote('notification_id')} = %s) AS seen) AS d "
         f"RETURNING {quote(meta.pk.column)}, {quote('outcome')}"
     )
     params = [
-        *(f.get_db_prep_save(getattr(note, f.attname), connection) for f in fields),
+        *values,
         Outcome.DUPLICATE.value,
         Outcome.RECEIVED.value,
         processed_at.get_db_prep_save(now, connection),
@@ -149,7 +147,7 @@ def _store_verified(facts: dict[str, Any], *, notification_id: str) -> PaymentNo
         cursor.execute(sql, params)
         pk, note.outcome = cursor.fetchone()
     note.processed_at = now if note.outcome == Outcome.DUPLICATE else None
-    return as_saved(note, pk=pk, using=connection.alias)
+    return as_saved(note, pk=pk, using=using)
 
 
 def notification_handle(*, body: bytes, meta: dict[str, Any], remote_addr: str = "") -> NotifyResult:
