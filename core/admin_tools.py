@@ -187,15 +187,20 @@ def label_column(
 
 
 def label_filter(
-    field: str, labels: Mapping[str, StrOrPromise], *, title: StrOrPromise
+    field: str,
+    labels: Mapping[str, StrOrPromise] | Callable[[], Mapping[str, StrOrPromise]],
+    *,
+    title: StrOrPromise,
 ) -> type[admin.SimpleListFilter]:
-    """A list filter over a code field offering its labels instead of the raw codes."""
+    """A list filter over a code field offering its labels instead of the raw codes. `labels` may be
+    a function, read when the filter is shown, for codes registered at run time (item types)."""
 
     class LabelFilter(admin.SimpleListFilter):
         parameter_name = field
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-            return [(code, str(label)) for code, label in labels.items() if code]
+            current = labels() if callable(labels) else labels
+            return [(code, str(label)) for code, label in current.items() if code]
 
         def queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
             return queryset.filter(**{field: self.value()}) if self.value() else queryset

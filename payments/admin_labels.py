@@ -6,18 +6,15 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_tools import label_filter
 from payments import items
 
 
-class ItemTypeFilter(admin.SimpleListFilter):
-    title = _("商品类型")
-    parameter_name = "item_type"
+def _item_type_labels() -> dict[str, str]:
+    return {code: items.label_of(code) for code in sorted(items.registered())}
 
-    def lookups(self, request, model_admin):
-        return [(code, items.label_of(code)) for code in sorted(items.registered())]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(item_type=self.value()) if self.value() else queryset
+ItemTypeFilter = label_filter("item_type", _item_type_labels, title=_("商品类型"))
 
 
 @admin.display(description=_("商品类型"), ordering="item_type")
