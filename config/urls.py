@@ -52,9 +52,9 @@ if getattr(settings, "BENCHMARK_ENDPOINTS", False):
     urlpatterns.insert(0, path("api/v1/_bench/floor/", BenchFloorApi.as_view()))
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-elif getattr(settings, "LIGHTHOUSE_SERVE_MEDIA", False):
-    # `make lighthouse` only (config/settings/lighthouse.py): uploads as a front server or CDN would
-    # serve them, so the measured pages show their covers instead of logging 404s.
+elif getattr(settings, "SERVE_MEDIA_FROM_DJANGO", False):
+    # `make demo` and `make lighthouse` (config/settings/demo.py): uploads as a front server or CDN
+    # would serve them, with DEBUG off so visitors meet the branded error pages.
     from django.urls import re_path
     from django.views.static import serve
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 unset DATABASE_URL REDIS_URL
-export DJANGO_SETTINGS_MODULE=config.settings.dev
+export DJANGO_SETTINGS_MODULE=config.settings.demo
 mkdir -p var/celery/queue var/celery/control var/media
 
 .venv/bin/python manage.py migrate --noinput

@@ -1,13 +1,23 @@
 """Every settings module imports; production refuses to start without secrets and is deploy-clean."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.processes import PROD_ENV, run_python
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.mark.parametrize(
     "module",
-    ["config.settings.dev", "config.settings.test", "config.settings.base", "config.settings.lighthouse"],
+    [
+        "config.settings.dev",
+        "config.settings.demo",
+        "config.settings.test",
+        "config.settings.base",
+        "config.settings.lighthouse",
+    ],
 )
 def test_settings_module_imports(module):
     result = run_python(
@@ -16,6 +26,20 @@ def test_settings_module_imports(module):
     )
     assert result.returncode == 0, result.stderr
     assert "Asia/Shanghai" in result.stdout
+
+
+def test_make_demo_shows_the_branded_error_pages():
+    """`make demo` runs with DEBUG off (a wrong address meets the site's 404, not Django's debug page),
+    still serving static files and uploads itself."""
+    assert "DJANGO_SETTINGS_MODULE=config.settings.demo" in (ROOT / "scripts" / "demo.sh").read_text()
+    probe = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DEBUG, settings.WHITENOISE_USE_FINDERS, settings.SERVE_MEDIA_FROM_DJANGO, "
+        "settings.PAYMENTS_SANDBOX_ENABLED)"
+    )
+    result = run_python(["-c", probe], {"DJANGO_SETTINGS_MODULE": "config.settings.demo"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True"]
 
 
 def test_production_settings_refuse_to_start_without_secrets():
