@@ -104,6 +104,8 @@ def test_refund_list_reads_chinese_column_and_filter_names(operator_client):
         assert heading in page, heading
     for english in (">order<", ">kind<", ">status<", "requested by", "completed at"):
         assert english not in page.lower(), english
+    # Filter headings read as an operator says them ("按状态"), not Django's literal "以 状态".
+    assert "按状态" in page and "以 " not in page
 
 
 def test_codes_show_as_words_in_admin_lists(operator_client):
