@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core import brand
 from core.admin_tools import FactRecordAdminMixin, admin_url_for, mask_identifier
 from core.models import AttemptCounter, AuditLog, Brand, WeChatIdentity
-from core.posters import render_poster
+from core.posters import brand_preview_png
 
 
 @admin.register(AuditLog)
@@ -102,12 +102,27 @@ class BrandForm(forms.ModelForm):
         widgets = {"primary_color": _ColourInput(), "accent_color": _ColourInput()}
 
 
+class BrandPreviewForm(forms.ModelForm):
+    """The live preview's input: the form's text and colour fields as typed, validated as saving
+    would validate them, never saved."""
+
+    class Meta:
+        model = Brand
+        fields = tuple(brand.EDITABLE)
+
+
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
-    """One row (adding a second is refused). The preview shows the saved brand as pages, the site icon
-    and a poster show it (save to refresh it)."""
+    """One row (adding a second is refused). The preview follows the form as the operator types: the
+    page header in the brand's colours and the operator's own share poster, drawn from the unsaved
+    values (static/js/brand_preview.js); uploaded images show once saved."""
 
     form = BrandForm
+
+    class Media:
+        js = ("js/brand_preview.js",)
+        css = {"all": ("css/brand_preview.css",)}
+
     readonly_fields = ("preview",)
     fieldsets = (
         (_("名称"), {"fields": ("site_name", "short_name", "tagline", "description", "logo")}),
@@ -125,7 +140,7 @@ class BrandAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("预览（保存后更新）"), {"fields": ("preview",)}),
+        (_("预览"), {"fields": ("preview",)}),
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -167,31 +182,54 @@ class BrandAdmin(admin.ModelAdmin):
         ]
 
     def poster_preview(self, request: HttpRequest) -> HttpResponse:
+        """The operator's own share poster with the form's unsaved values (`?site_name=…`), or the
+        saved brand without any. Values saving would refuse get a 400 naming them, and draw nothing."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         info = brand.current()
-        png = render_poster(
-            title=info.share_title,
-            subtitle=_("%(name)s 邀请你加入%(site)s") % {"name": _("推广达人"), "site": info.site_name},
-            stats=[("128", str(_("会员"))), ("12", str(_("课程")))],
-            qr_payload=request.build_absolute_uri("/"),
-            footer=_("推荐码 %(code)s") % {"code": "ABCD2345"},
-        )
+        edits = {name: request.GET[name] for name in brand.EDITABLE if name in request.GET}
+        if edits:
+            saved = Brand.objects.filter(pk=1).first() or Brand()
+            form = BrandPreviewForm({**{n: getattr(saved, n) for n in brand.EDITABLE}, **edits})
+            if not form.is_valid():
+                errors = "; ".join(
+                    f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
+                )
+                return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+            info = brand.with_edits(info, {name: form.cleaned_data[name] for name in edits})
+        png = brand_preview_png(user=request.user, info=info, share_url=request.build_absolute_uri("/"))
         response = HttpResponse(png, content_type="image/png")
         response["Cache-Control"] = "no-store"
         return response
 
     @admin.display(description=_("预览"))
     def preview(self, obj: Brand) -> SafeString:
+        """A page header and the share poster, redrawn by static/js/brand_preview.js as fields change."""
         info = brand.current()
         return format_html(
-            '<p><img src="{}?v={}" alt="" width="48" height="48"> <strong>{}</strong> · {}</p>'
-            '<p><img src="{}?v={}" alt="{}" width="250"></p>',
-            reverse("favicon"),
-            info.version,
-            info.site_name,
-            info.tagline,
-            reverse("admin:core_brand_poster_preview"),
-            info.version,
-            _("海报预览"),
+            '<div class="brand-preview" data-brand-preview data-poster-url="{poster}"'
+            ' data-primary="{primary}" data-accent="{accent}">'
+            '<p class="brand-preview-help">{help}</p>'
+            '<div class="brand-preview-header" data-preview-header>'
+            '<img src="{icon}?v={version}" alt="" width="28" height="28">'
+            '<strong data-preview="short_name">{short}</strong></div>'
+            '<div class="brand-preview-hero" data-preview-hero>'
+            '<strong data-preview="site_name">{name}</strong>'
+            '<span data-preview="tagline">{tagline}</span>'
+            '<span class="brand-preview-button" data-preview-button>{join}</span></div>'
+            '<img class="brand-preview-poster" data-preview-poster src="{poster}?v={version}"'
+            ' alt="{poster_alt}" width="250" height="400"></div>',
+            poster=reverse("admin:core_brand_poster_preview"),
+            primary=info.primary_color,
+            accent=info.accent_color,
+            help=_("预览随输入即时更新；上传的标志和海报背景图保存后显示。"),
+            icon=reverse("favicon"),
+            version=info.version,
+            short=info.short_name,
+            name=info.site_name,
+            tagline=info.tagline,
+            join=_("立即开通"),
+            poster_alt=_("海报预览"),
         )
 
 

@@ -167,6 +167,28 @@ def _load() -> BrandInfo:
     return replace(info, version=hashlib.sha256(stamp.encode()).hexdigest()[:16])
 
 
+# The form fields an operator edits, and the BrandInfo attribute each one shows through.
+EDITABLE = {
+    "site_name": "site_name_raw",
+    "short_name": "short_name_raw",
+    "tagline": "tagline_raw",
+    "description": "description_raw",
+    "primary_color": "primary_color",
+    "accent_color": "accent_color",
+    "share_title": "share_title_raw",
+    "footer_text": "footer_text",
+}
+
+
+def with_edits(info: BrandInfo, edits: dict[str, str]) -> BrandInfo:
+    """`info` as it would be once `edits` (validated form fields, named as in EDITABLE) are saved: what
+    the brand admin's live preview draws. Its version is a hash of the edits, so preview posters are
+    cached apart from the saved brand's."""
+    changed = replace(info, **{EDITABLE[name]: value for name, value in edits.items() if name in EDITABLE})
+    stamp = f"preview|{sorted(asdict(changed).items())}"
+    return replace(changed, version="p" + hashlib.sha256(stamp.encode()).hexdigest()[:15])
+
+
 # The last brand this process served: what error pages show when neither the cache nor the database
 # answers (a PostgreSQL and Redis outage), so they still carry the creator's name and colours.
 _last_seen: BrandInfo | None = None

@@ -9,6 +9,7 @@ mini-program is configured (pass `qr_png_bytes`).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -179,13 +180,17 @@ def render_poster(
     qr_payload: str = "",
     qr_png_bytes: bytes | None = None,
     footer: str = "",
+    info: site_brand.BrandInfo | None = None,
 ) -> bytes:
     """A 750×1200 PNG in the brand's colours, top to bottom: the brand band (poster background, logo,
     site name, tagline) with who invites (`subtitle`) and the headline (`title`); a white card with up
     to 3 big figures (`stats`) and what the reader gets (`benefits`, or the brand's description), then
     the QR code beside "long-press to scan" and `footer` (e.g. the referral code); a brand-coloured foot
-    with the site's name. Nothing of the platform's own name is drawn unless it is the brand's."""
-    info = site_brand.current()
+    with the site's name. Nothing of the platform's own name is drawn unless it is the brand's.
+
+    `info` is the saved brand unless given: the brand admin's live preview passes unsaved edits.
+    The site's full name is written everywhere; the short name is only the badge's initial."""
+    info = info or site_brand.current()
     # the primary colour as pages use it: dark enough for white text on it (WCAG AA)
     colour = site_brand.hex_to_rgb(info.primary_accessible)
     image = Image.new("RGB", (WIDTH, HEIGHT), _mix(colour, (255, 255, 255), 0.92))
@@ -266,7 +271,7 @@ def render_poster(
         draw.text((text_x, ty), line, font=cjk_font(32), fill=INK)
         ty += 48
     for line in _clipped(
-        draw, _("了解详情并加入%(site)s") % {"site": info.short_name}, cjk_font(24, bold=False), text_width, 2
+        draw, _("了解详情并加入%(site)s") % {"site": info.site_name}, cjk_font(24, bold=False), text_width, 2
     ):
         draw.text((text_x, ty), line, font=cjk_font(24, bold=False), fill=MUTED)
         ty += 36
@@ -279,6 +284,30 @@ def render_poster(
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+# The brand admin's live preview draws the poster members share most, which the referrals app knows
+# how to lay out (its tiers and benefits). core sits below the apps and cannot import them, so the
+# app registers the renderer at start-up (referrals/apps.py); until then a community poster stands in.
+BrandPreview = Callable[..., bytes]  # (*, user, info: BrandInfo) -> PNG bytes
+_brand_preview: BrandPreview | None = None
+
+
+def set_brand_preview(renderer: BrandPreview) -> None:
+    global _brand_preview
+    _brand_preview = renderer
+
+
+def brand_preview_png(*, user: Any, info: site_brand.BrandInfo, share_url: str) -> bytes:
+    """The poster `user` would share, drawn with `info` (the brand admin's unsaved edits)."""
+    if _brand_preview is not None:
+        return _brand_preview(user=user, info=info)
+    return render_poster(
+        title=info.share_title,
+        subtitle=_("%(name)s 邀请你加入%(site)s") % {"name": user.get_username(), "site": info.site_name},
+        qr_payload=share_url,
+        info=info,
+    )
 
 
 # A few calm two-colour gradients for generated covers (demo data, and items an operator left without one).

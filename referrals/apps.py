@@ -9,9 +9,10 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         # Explicit wiring (not signals), so the order of effects is readable in one place. Imported
         # here, not at the top: these modules import models, which cannot load before the app registry.
+        from core.posters import set_brand_preview
         from members.auth.services import on_user_signed_up
         from payments import items
-        from referrals import attribution, commissions, group_buys, promoters, sales_credit
+        from referrals import attribution, commissions, group_buys, posters, promoters, sales_credit
 
         items.register(group_buys.GroupBuyItemType())
         items.add_quote_adjuster(promoters.quote_adjust)
@@ -19,3 +20,5 @@ class ReferralsConfig(AppConfig):
         items.on_paid(commissions.commission_accrue_for_order)
         items.on_refunded(commissions.commission_reverse_for_refund)
         on_user_signed_up(attribution.on_user_signed_up)
+        # The brand admin's live preview shows the operator's own community poster (core/posters.py).
+        set_brand_preview(posters.referral_poster_png)

@@ -45,13 +45,16 @@ def _tier_offer(tier: MembershipTier | None) -> tuple[str, list[str]]:
     return heading, lines
 
 
-def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> bytes:
+def referral_poster_png(
+    *, user, item_type: str = "", item_id: str = "", info: brand.BrandInfo | None = None
+) -> bytes:
     """A 750×1200 PNG: who invites, the item's title and price (or the community's pitch), what the
-    reader gets, and a QR of the sharer's link with their code.
+    reader gets, and a QR of the sharer's link with their code. `info` is the saved brand unless given
+    (the brand admin's live preview passes its unsaved edits).
 
     Raises ItemUnavailable for an unknown item.
     """
-    info = brand.current()
+    info = info or brand.current()
     if item_type and item_id:
         quote = item_quote_for_visitor(user=user, item_type=item_type, item_id=item_id)
         title = quote.title
@@ -84,6 +87,7 @@ def referral_poster_png(*, user, item_type: str = "", item_id: str = "") -> byte
             benefits_title=heading,
             qr_payload=url,
             footer=footer,
+            info=info,
         )
         cache.set(key, png, CACHE_SECONDS)
     return png

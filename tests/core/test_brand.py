@@ -169,6 +169,50 @@ def test_a_poster_background_shows_under_the_brand_colour(settings, tmp_path):
     assert veiled[0] > 0x33 and veiled[2] < 0xCC
 
 
+# ---- the brand admin's live preview: what the operator types, before saving ------------------------
+
+
+def test_the_live_preview_draws_the_operators_own_poster_from_unsaved_values(client):
+    """The change form's preview follows the fields as typed (static/js/brand_preview.js asks for the
+    poster with them): the poster is the operator's real community poster, in the typed colour and
+    name, and nothing is saved until 保存."""
+    _save_brand(site_name="晨读社", short_name="晨读", primary_color="#3355cc")
+    operator = UserFactory(is_staff=True, is_superuser=True, nickname="运营小知")
+    client.force_login(operator)
+    change = client.get("/admin/core/brand/1/change/").content.decode()
+    assert "data-brand-preview" in change and "js/brand_preview.js" in change
+    assert 'data-preview="site_name">晨读社<' in change
+
+    saved = client.get("/admin/core/brand/poster-preview.png")
+    assert saved.status_code == 200 and saved["Content-Type"] == "image/png"
+    assert saved.content == referral_poster_png(user=operator)  # the real poster, not a sample
+    typed = client.get(
+        "/admin/core/brand/poster-preview.png", {"site_name": "晚读社", "primary_color": "#aa0000"}
+    )
+    assert typed.status_code == 200
+    assert _pixels(typed.content).getpixel(BAND) == (0xAA, 0, 0) == _pixels(typed.content).getpixel(FOOT)
+    assert _pixels(typed.content, NAME_BOX).tobytes() != _pixels(saved.content, NAME_BOX).tobytes()
+    assert _pixels(typed.content, QR_BOX).tobytes() == _pixels(saved.content, QR_BOX).tobytes()
+    row = Brand.objects.get()
+    assert (row.site_name, row.primary_color) == ("晨读社", "#3355cc")  # a preview saves nothing
+    assert referral_poster_png(user=operator) == saved.content  # nor replaces the saved brand's poster
+
+
+def test_the_live_preview_refuses_what_saving_would_refuse(client):
+    _save_brand(site_name="晨读社", primary_color="#3355cc")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/core/brand/poster-preview.png", {"primary_color": "blue"})
+    assert response.status_code == 400 and "primary_color" in response.content.decode()
+    too_long = client.get("/admin/core/brand/poster-preview.png", {"site_name": "名" * 41})
+    assert too_long.status_code == 400 and "site_name" in too_long.content.decode()
+    assert Brand.objects.get().primary_color == "#3355cc"
+
+
+def test_staff_without_the_brand_permission_get_no_preview(client):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/admin/core/brand/poster-preview.png").status_code == 403
+
+
 def test_the_platform_name_is_written_only_as_the_brand_default():
     """ "知圈" is the default brand (core.brand, the Brand row's field defaults), never hard-coded in a
     page, a message, an e-mail or a poster."""

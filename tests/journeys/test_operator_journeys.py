@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -65,3 +66,27 @@ def test_operator_refunds_an_order_and_approves_a_withdrawal_then_sees_both_audi
     log = page.locator("#result_list")
     expect(log).to_contain_text("refund")
     expect(log).to_contain_text("withdrawal")
+
+
+def test_operator_sees_the_brand_preview_follow_the_form_before_saving(page: Page, site, login_as):
+    """The brand admin's preview redraws as the operator types: the header's name and colour at once,
+    the poster from the server a moment later; 保存 is what changes the site."""
+    from core.models import Brand
+    from members.models import User
+
+    login_as(page.context, User.objects.get(username="operator"))
+    page.goto(f"{site.url}/admin/core/brand/")  # opens the one brand's form (or the form to add it)
+    preview = page.locator("[data-brand-preview]")
+    poster = preview.locator("[data-preview-poster]")
+    expect(poster).to_have_attribute("src", re.compile(r"poster-preview\.png"))
+
+    page.locator("#id_site_name").fill("晨读社")
+    page.locator("#id_short_name").fill("晨读")
+    page.locator("#id_primary_color").fill("#aa0000")
+    expect(preview.locator('[data-preview="site_name"]')).to_have_text("晨读社")
+    expect(preview.locator('[data-preview="short_name"]')).to_have_text("晨读")
+    header = preview.locator("[data-preview-header]")
+    expect(header).to_have_css("background-color", "rgb(170, 0, 0)")
+    expect(poster).to_have_attribute("src", re.compile(r"^blob:"))  # redrawn with the typed values
+    assert not Brand.objects.filter(site_name="晨读社").exists()  # nothing saved yet
+    expect(preview.locator(".brand-preview-problem")).to_have_text("")
