@@ -12,11 +12,10 @@ class ReferralsConfig(AppConfig):
         from core.posters import set_brand_preview
         from members.auth.services import on_user_signed_up
         from payments import items
-        from referrals import attribution, commissions, group_buys, posters, promoters, sales_credit
+        from referrals import attribution, commissions, group_buys, order_quote, posters
 
         items.register(group_buys.GroupBuyItemType())
-        items.add_quote_adjuster(promoters.quote_adjust)
-        items.add_quote_adjuster(sales_credit.quote_adjust)
+        items.add_quote_adjuster(order_quote.quote_adjust)
         items.on_paid(commissions.commission_accrue_for_order)
         items.on_refunded(commissions.commission_reverse_for_refund)
         on_user_signed_up(attribution.on_user_signed_up)

@@ -1,6 +1,6 @@
 """Promoters: their levels (granted by operators, lifted by a membership tier, or raised automatically
-on real sales — never on recruiting), blocking, promoter prices, and the quote adjuster that captures
-an order's referrer and applies the lowest promoter price."""
+on real sales — never on recruiting), blocking, promoter prices, and the quote step that captures an
+order's referrer and applies the lowest promoter price (run by `referrals.order_quote`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from members.memberships.selectors import active_membership
 from members.models import User
 from payments.items import Quote
 from payments.models import Order
-from referrals.attribution import attribution_for_order
+from referrals.attribution import Attribution
 from referrals.models import Promoter, PromoterLevel, PromoterPrice
 from referrals.notifications import notify_member
 
@@ -148,19 +148,14 @@ def promoter_price_for(
     return prices.select_related("level").filter(conditions).order_by("price_fen").first()
 
 
-# ---- the quote adjuster (payments.items.add_quote_adjuster) ----------------------------------------------
+# ---- the order's quote: referrer and promoter price (referrals.order_quote) ------------------------------
 
 
-def quote_adjust(*, user, item_type, item_id: str, quote, referral_code: str = ""):
-    """Capture the order's referrer (`referrer_id` in the quote context) and apply promoter prices.
-
-    Reads only: payments also calls it to show a price. The lowest applicable promoter price wins
-    over the item's own price (discounts do not stack).
-    """
-    if not getattr(user, "is_authenticated", False):
-        return quote
+def quote_with_promoter_price(*, user, item_type, item_id: str, quote, attribution: Attribution):
+    """The quote with the order's referrer (`referrer_id` in its context) and the lowest applicable
+    promoter price, which wins over the item's own price (discounts do not stack). Reads only:
+    `referrals.order_quote` calls it for pages that show a price as well as for orders."""
     code = getattr(item_type, "code", str(item_type))
-    attribution = attribution_for_order(user=user, referral_code=referral_code)
     if code != "group_buy":
         price = promoter_price_for(buyer=user, referrer=attribution.referrer, item_type=code, item_id=item_id)
         if price is not None and price.price_fen < quote.amount_fen:

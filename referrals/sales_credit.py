@@ -1,7 +1,7 @@
 """Sales credit at checkout (销售归属): who the rep of record of an order is, and the leads operators assign.
 
 The rep of record is known before the member pays, and an order captures it at creation like its
-referrer (`Order.sales_rep`, through this module's quote adjuster — payments never imports referrals):
+referrer (`Order.sales_rep`, through `referrals.order_quote` — payments never imports referrals):
 
 1. a member who already has a sales rep (`members.Onboarding.sales_rep`) keeps them: no order of theirs
    names another rep (a rep's link does not poach another rep's member; operators reassign in admin);
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -72,10 +73,17 @@ def open_lead_for(user: User) -> SalesLead | None:
     )
 
 
+# `binding` when the caller has not read the buyer's referral binding yet (None is a read: no binding).
+UNREAD = object()
+
+
 def sales_credit_for_order(
-    *, user: User, referral_code: str = "", now: datetime | None = None
+    *, user: User, referral_code: str = "", now: datetime | None = None, binding: Any = UNREAD
 ) -> SalesCredit:
-    """The rep an order of `user` credits (module docstring for the order of sources). Reads only."""
+    """The rep an order of `user` credits (module docstring for the order of sources). Reads only.
+
+    `binding` is the buyer's active referral binding (or None) when the caller already read it for
+    the order's referrer, so checkout reads it once (`referrals.order_quote`)."""
     if not getattr(user, "pk", None):
         return SalesCredit(None)
     if Onboarding.objects.filter(user_id=user.pk, sales_rep__isnull=False).exists():
@@ -88,17 +96,15 @@ def sales_credit_for_order(
         owner = User.objects.filter(referral_code=token.code).first()
         if owner is not None and owner.pk != user.pk and rep_may_be_credited(owner):
             return SalesCredit(owner, "link")
-    binding = attribution.active_binding(user, now=now)
+    if binding is UNREAD:
+        binding = attribution.active_binding(user, now=now)
     if binding is not None and rep_may_be_credited(binding.referrer):
         return SalesCredit(binding.referrer, "binding")
     return SalesCredit(None)
 
 
-def quote_adjust(*, user, item_type, item_id: str, quote, referral_code: str = ""):
-    """The quote adjuster (payments.items.add_quote_adjuster): `sales_rep_id` in the quote context."""
-    if not getattr(user, "is_authenticated", False):
-        return quote
-    credit = sales_credit_for_order(user=user, referral_code=referral_code)
+def quote_with_rep(*, quote: Quote, credit: SalesCredit) -> Quote:
+    """The quote with the order's rep of record (`sales_rep_id` in its context), if any."""
     if credit.rep is None:
         return quote
     return Quote(
