@@ -63,6 +63,22 @@ class TermAccess:
         return str(TERM_STATE_TEXT.get(self.state, ""))
 
 
+def certificate_days_needed(term: Term) -> int:
+    """Check-in days that complete a term and earn its certificate (the camp's setting, at most the
+    term's length; all of its days when the camp sets none)."""
+    return min(term.camp.certificate_days or term.days, term.days)
+
+
+def certificate_seat(access: TermAccess) -> TermSeat | None:
+    """THE rule of a completion certificate: the member takes part in the term (`term_access` says
+    "joined") and their seat has completed it (`courses.camps.checkins` numbers the certificate when
+    the check-ins reach `certificate_days_needed`). The certificate's image and the API ask this."""
+    seat = access.seat if access.joined else None
+    if seat is None or not seat.certificate_no:
+        return None
+    return seat
+
+
 def camp_can_review(user, camp: Camp) -> bool:
     """The camp's teacher, its reviewers (助教), or operators."""
     if not is_authenticated(user):

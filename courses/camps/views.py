@@ -170,9 +170,8 @@ def term_poster(request: HttpRequest, term_id: int) -> HttpResponse:
 
 
 def _completed_seat(request: HttpRequest, term):
-    access = camp_selectors.term_access(request.user, term)
-    seat = access.seat if access.joined else None
-    if seat is None or not seat.certificate_no:
+    seat = camp_selectors.certificate_seat(camp_selectors.term_access(request.user, term))
+    if seat is None:
         raise Http404
     seat.term = term
     return seat
@@ -187,7 +186,7 @@ def certificate(request: HttpRequest, term_id: int) -> HttpResponse:
     seat = access.seat
     assert seat is not None  # a "joined" access carries its seat
     seat.term = term
-    needed = min(term.camp.certificate_days or term.days, term.days)
+    needed = camp_selectors.certificate_days_needed(term)
     return render(request, "courses/certificate.html", {"term": term, "seat": seat, "needed": needed})
 
 
