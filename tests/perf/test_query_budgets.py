@@ -344,6 +344,28 @@ def circles() -> Scenario:
     return Scenario("/api/v1/circles/", grow, reader)
 
 
+def my_circles() -> Scenario:
+    """我的圈子: circles bought, owned and included in the reader's tier, each with a newer post."""
+    from circles.models import Post
+    from tests.circles.factories import give_tier
+
+    reader = _member()
+    tier = give_tier(user=reader)
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 3
+            circle = _circle(reader if way == 1 else None)
+            if way == 0:
+                _circle_member(circle, reader)
+            elif way == 2:
+                circle.included_in_tiers.add(tier)
+            Post.objects.create(circle=circle, author=circle.owner, title=mark("帖"), body="正文")
+
+    return Scenario("/circles/mine/", grow, reader)
+
+
 def _posts(circle, *, status="visible", authors=None):
     from circles.models import Post, PostLike
 
@@ -907,6 +929,7 @@ PAGE_CASES: dict[str, PageCase] = {
     ),
     "courses:leaderboard": PageCase(term_leaderboard, "/courses/camps/terms/{term}/leaderboard/", 8),
     "circles:list": PageCase(circles, "/circles/", 3),
+    "circles:mine": PageCase(my_circles, "/circles/mine/", 6),
     "circles:detail": PageCase(circle_feed, "/circles/{circle}/", 7),
     "circles:leaderboard": PageCase(circle_leaderboard, "/circles/{circle}/leaderboard/", 10),
     "circles:manage": PageCase(
