@@ -179,6 +179,37 @@ def my_tickets() -> Scenario:
     return Scenario("/api/v1/events/tickets/", grow, reader)
 
 
+def my_ticket_page() -> Scenario:
+    """电子票: tickets bought, tier-included (a VIP reader), of past events and refunded ones."""
+    from courses.models import EventRegistration
+    from tests.courses.factories import make_event
+
+    reader = _member()
+    _active_vip(reader)
+    organizer = _member()
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 4
+            days = -20 if way == 2 else 10
+            event = make_event(
+                title=mark("活动"),
+                organizer=organizer,
+                tiers=[_vip()] if way == 1 else [],
+                starts_in=timedelta(days=days),
+            )
+            EventRegistration.objects.create(
+                event=event,
+                user=reader,
+                status="refunded" if way == 3 else "confirmed",
+                source="tier" if way == 1 else "purchase",
+                ticket_code=mark("T").upper()[:16],
+            )
+
+    return Scenario("/courses/mine/tickets/", grow, reader)
+
+
 def camps() -> Scenario:
     from tests.courses.factories import make_camp
 
@@ -919,6 +950,7 @@ def reports() -> Scenario:
 PAGE_CASES: dict[str, PageCase] = {
     "courses:catalog": PageCase(catalog_courses, "/courses/", 4),
     "courses:mine": PageCase(my_courses, "/courses/mine/", 9),
+    "courses:my_tickets": PageCase(my_ticket_page, "/courses/mine/tickets/", 5),
     "courses:course": PageCase(course_lessons, "/courses/{course}/", 3),
     "courses:events": PageCase(events, "/courses/events/", 4),
     "courses:camps": PageCase(camps, "/courses/camps/", 5),
