@@ -11,6 +11,7 @@ urlpatterns = [
     path("", catalog_views.catalog, name="catalog"),
     path("mine/", catalog_views.my_learning, name="mine"),
     path("mine/tickets/", event_views.my_tickets, name="my_tickets"),
+    path("mine/camps/", camp_views.my_camps, name="my_camps"),
     path("<int:course_id>/", catalog_views.course_detail, name="course"),
     path("lessons/<int:lesson_id>/", catalog_views.lesson_detail, name="lesson"),
     path("events/", event_views.event_list, name="events"),

@@ -1,5 +1,6 @@
-"""Pages of camps: the list, a camp and its term, joining, checking in (make-ups too), the calendar,
-the leaderboard, the poster and certificate, and the teachers' review queue."""
+"""Pages of camps: the list, the member's terms and certificates, a camp and its term, joining,
+checking in (make-ups too), the calendar, the leaderboard, the poster and certificate, and the
+teachers' review queue."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def camp_list(request: HttpRequest) -> HttpResponse:
         for c in camp_selectors.camps_listed()
     ]
     return render(request, "courses/camps.html", {"camps": camps, "today": today})
+
+
+@login_required
+def my_camps(request: HttpRequest) -> HttpResponse:
+    """训练营与证书: the member's terms (running first, with today's task) and the certificates earned."""
+    return render(
+        request, "courses/my_camps.html", {"camps": camp_selectors.my_camp_terms(user=request.user)}
+    )
 
 
 def camp_detail(request: HttpRequest, camp_id: int) -> HttpResponse:

@@ -210,6 +210,32 @@ def my_ticket_page() -> Scenario:
     return Scenario("/courses/mine/tickets/", grow, reader)
 
 
+def my_camp_page() -> Scenario:
+    """训练营与证书: running terms (today's task), upcoming ones, tier seats and ended terms with a
+    certificate."""
+    from courses.models import TermSeat
+
+    reader = _member()
+    _active_vip(reader)
+    teacher = _member()
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 4
+            ago = {0: 2, 1: 2, 2: -3, 3: 40}[way]
+            _camp, term = _term(
+                title=mark("营"), teacher=teacher, tiers=[_vip()] if way == 1 else [], started_days_ago=ago
+            )
+            seat = TermSeat.objects.create(term=term, user=reader, source="tier" if way == 1 else "purchase")
+            if way == 3:
+                TermSeat.objects.filter(pk=seat.pk).update(
+                    checkin_days=30, completed_at=timezone.now(), certificate_no=mark("ZQ")
+                )
+
+    return Scenario("/courses/mine/camps/", grow, reader)
+
+
 def camps() -> Scenario:
     from tests.courses.factories import make_camp
 
@@ -951,6 +977,7 @@ PAGE_CASES: dict[str, PageCase] = {
     "courses:catalog": PageCase(catalog_courses, "/courses/", 4),
     "courses:mine": PageCase(my_courses, "/courses/mine/", 9),
     "courses:my_tickets": PageCase(my_ticket_page, "/courses/mine/tickets/", 5),
+    "courses:my_camps": PageCase(my_camp_page, "/courses/mine/camps/", 7),
     "courses:course": PageCase(course_lessons, "/courses/{course}/", 3),
     "courses:events": PageCase(events, "/courses/events/", 4),
     "courses:camps": PageCase(camps, "/courses/camps/", 5),
