@@ -11,6 +11,7 @@ from circles.views import tips as tip_views
 app_name = "circles"
 urlpatterns = [
     path("", circle_views.circle_list, name="list"),
+    path("mine/", circle_views.my_circles, name="mine"),
     path("<int:circle_id>/", circle_views.circle_detail, name="detail"),
     path("<int:circle_id>/trial/", circle_views.circle_trial, name="trial"),
     path("<int:circle_id>/leave/", circle_views.circle_leave, name="leave"),

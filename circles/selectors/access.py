@@ -67,14 +67,17 @@ class CircleAccess:
 NO_ACCESS_LOGIN = CircleAccess(False, False, "", reason="login")
 
 
-def _tier_includes(user, circle: Circle) -> bool:
+def _tier_includes(user, circle: Circle, tier_ids: set[int] | None = None) -> bool:
     """True when the user's active membership tier — or any lower rank it includes
     (`members.memberships.selectors.active_tier_ids`) — is one the circle is included in. 1 query without a
-    membership, 3 with one."""
-    tier_ids = active_tier_ids(user)
-    if not tier_ids:
-        return False
-    return circle.included_in_tiers.filter(pk__in=tier_ids).exists()
+    membership, 3 with one; none when a list passes the user's `tier_ids` and has prefetched the circle's
+    `included_in_tiers`."""
+    if tier_ids is None:
+        tier_ids = active_tier_ids(user)
+        if not tier_ids:
+            return False
+        return circle.included_in_tiers.filter(pk__in=tier_ids).exists()
+    return bool(tier_ids & {tier.pk for tier in circle.included_in_tiers.all()})
 
 
 _UNSET = object()
@@ -86,10 +89,13 @@ def circle_access(
     *,
     now: datetime | None = None,
     membership=_UNSET,
+    tier_ids: set[int] | None = None,
 ) -> CircleAccess:
     """Read/post capabilities of `user` in `circle`: 1 query for members, at most 4 for tier members.
 
-    `membership` may be passed when the caller already loaded the user's row (or knows there is none).
+    `membership` may be passed when the caller already loaded the user's row (or knows there is none);
+    a list of circles passes `tier_ids` (`active_tier_ids(user)`, read once) with the circles'
+    `included_in_tiers` prefetched, and then asks nothing of the database.
     """
     if not getattr(user, "is_authenticated", False):
         return NO_ACCESS_LOGIN
@@ -118,7 +124,7 @@ def circle_access(
             membership=membership,
             expires_at=membership.expires_at,
         )
-    if _tier_includes(user, circle):
+    if _tier_includes(user, circle, tier_ids):
         return CircleAccess(
             True, rules_ok, Role.MEMBER, rules_pending=not rules_ok, via_tier=True, membership=membership
         )

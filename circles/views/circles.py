@@ -1,5 +1,5 @@
-"""Circle pages: the list, a circle's page (the feed for members, the intro and join box for
-everyone else), the free trial, leaving, accepting the rules and the contributor leaderboard."""
+"""Circle pages: the list, the member's own circles, a circle's page (the feed for members, the intro
+and join box for everyone else), the free trial, leaving, accepting the rules and the contributor leaderboard."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from circles.forms import RulesAcceptForm, first_error
 from circles.selectors import access as access_selectors
 from circles.selectors import members as member_selectors
+from circles.selectors import mine as mine_selectors
 from circles.selectors import posts as post_selectors
 from circles.selectors import stats as stats_selectors
 from circles.services import circles as circle_services
@@ -37,6 +38,12 @@ def rules_first(circle_id: int, *, back_to: str) -> HttpResponse:
 
 def circle_list(request: HttpRequest) -> HttpResponse:
     return render(request, "circles/list.html", {"circles": access_selectors.circles_listed()})
+
+
+@login_required
+def my_circles(request: HttpRequest) -> HttpResponse:
+    """我的圈子: the circles the member owns, may read, and whose membership ran out (to renew)."""
+    return render(request, "circles/mine.html", {"groups": mine_selectors.my_circles(user=request.user)})
 
 
 def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:

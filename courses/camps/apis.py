@@ -534,8 +534,8 @@ class CertificateApi(APIView):
     )
     def get(self, request, term_id: int):
         term, access = _viewable_term(request, term_id)
-        seat = access.seat if access.joined else None
-        if seat is None or not seat.certificate_no:
+        seat = camp_selectors.certificate_seat(access)
+        if seat is None:
             raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
         return Response(
             self.OutputSerializer(

@@ -73,7 +73,7 @@ def seat_recompute(seat: TermSeat, *, now: datetime | None = None) -> TermSeat:
     seat.best_streak = best
     seat.points = sum(row[1] + row[2] for row in rows)
     fields = ["checkin_days", "streak", "streak_last_day", "best_streak", "points", "updated_at"]
-    needed = min(camp.certificate_days or term.days, term.days)
+    needed = camp_selectors.certificate_days_needed(term)
     newly_completed = seat.completed_at is None and seat.checkin_days >= needed
     if newly_completed:
         seat.completed_at = now or timezone.now()

@@ -68,7 +68,7 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     benefits = [
         _("%(days)s 天每日任务，按时打卡得积分") % {"days": term.days},
         _("%(teacher)s点评作业") % {"teacher": camp.teacher.display_name},
-        _("打卡满 %(days)s 天获得结营证书") % {"days": min(camp.certificate_days or term.days, term.days)},
+        _("打卡满 %(days)s 天获得结营证书") % {"days": camp_selectors.certificate_days_needed(term)},
     ]
     if camp.summary:
         benefits.insert(0, camp.summary)

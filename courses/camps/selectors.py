@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +63,23 @@ class TermAccess:
         return str(TERM_STATE_TEXT.get(self.state, ""))
 
 
+def certificate_days_needed(term: Term) -> int:
+    """Check-in days that complete a term and earn its certificate (the camp's setting, at most the
+    term's length; all of its days when the camp sets none)."""
+    return min(term.camp.certificate_days or term.days, term.days)
+
+
+def certificate_seat(access: TermAccess) -> TermSeat | None:
+    """THE rule of a completion certificate: the member takes part in the term (`term_access` says
+    "joined") and their seat has completed it (`courses.camps.checkins` numbers the certificate when
+    the check-ins reach `certificate_days_needed`). The certificate pages, its image, the API and the
+    member's camps page all ask this."""
+    seat = access.seat if access.joined else None
+    if seat is None or not seat.certificate_no:
+        return None
+    return seat
+
+
 def camp_can_review(user, camp: Camp) -> bool:
     """The camp's teacher, its reviewers (助教), or operators."""
     if not is_authenticated(user):
@@ -78,10 +95,19 @@ def term_seats_taken(term: Term) -> int:
     return TermSeat.objects.filter(term_id=term.pk, status=TermSeat.Status.ACTIVE).count()
 
 
-def term_access(user, term: Term, *, now: datetime | None = None, seat=_UNSET) -> TermAccess:
+def term_access(
+    user,
+    term: Term,
+    *,
+    now: datetime | None = None,
+    seat=_UNSET,
+    tier_ids: set[int] | None = None,
+) -> TermAccess:
     """THE answer to "may this user take part in this term?" (pages, API, services, reminders agree).
 
-    A seat obtained through a tier lasts while a tier including the camp is active.
+    A seat obtained through a tier lasts while a tier including the camp is active. A list passes
+    what it already read: the user's `seat` (or None) and `tier_ids` (`user_tier_ids`, read once),
+    with the camps' `included_in_tiers` prefetched.
     """
     now = now or timezone.now()
     if not is_authenticated(user):
@@ -95,7 +121,7 @@ def term_access(user, term: Term, *, now: datetime | None = None, seat=_UNSET) -
     if seat is not None and seat.status == TermSeat.Status.ACTIVE:
         if seat.source != Source.TIER:
             return TermAccess("joined", seat, staff)
-        tier_ok = bool(camp_tiers & user_tier_ids(user))
+        tier_ok = bool(camp_tiers & (user_tier_ids(user) if tier_ids is None else tier_ids))
         if tier_ok:
             return TermAccess("joined", seat, staff)
         return TermAccess("membership_expired", seat, staff)
@@ -105,7 +131,7 @@ def term_access(user, term: Term, *, now: datetime | None = None, seat=_UNSET) -
     if term.capacity is not None and term_seats_taken(term) >= term.capacity:
         return TermAccess("full", seat, staff)
     if tier_ok is None:
-        tier_ok = bool(camp_tiers & user_tier_ids(user))
+        tier_ok = bool(camp_tiers & (user_tier_ids(user) if tier_ids is None else tier_ids))
     if tier_ok:
         return TermAccess("join_free", seat, staff)
     if camp.price_fen > 0:
@@ -238,6 +264,102 @@ def term_feed(*, term: Term, limit: int = 20, before_id: int | None = None) -> l
     if before_id:
         checkins = checkins.filter(id__lt=before_id)
     return list(checkins.select_related("user", "task", "reviewed_by").order_by("-id")[:limit])
+
+
+@dataclass(frozen=True)
+class MyTerm:
+    """One of the member's terms on 训练营与证书: what `term_access` says, where the term is (phase
+    "running", "upcoming" or "ended"), progress toward the certificate, and today's task while running."""
+
+    seat: TermSeat
+    access: TermAccess
+    phase: str
+    today: date
+    task: CampTask | None = None
+    checked_in_today: bool = False
+
+    @property
+    def term(self) -> Term:
+        return self.seat.term
+
+    @property
+    def day(self) -> int:
+        return self.term.day_number(self.today)
+
+    @property
+    def needed(self) -> int:
+        return certificate_days_needed(self.term)
+
+    @property
+    def streak(self) -> int:
+        return self.seat.current_streak(self.today)
+
+    @property
+    def certificate(self) -> TermSeat | None:
+        return certificate_seat(self.access)
+
+
+@dataclass(frozen=True)
+class MyCamps:
+    terms: list[MyTerm]  # running first, then upcoming (soonest first), then ended (latest first)
+    certificates: list[MyTerm]  # the terms whose certificate the member holds, latest first
+
+
+def _term_order(row: MyTerm) -> tuple[int, int]:
+    """Running terms first, then those to come (soonest first), then ended ones (latest first)."""
+    start = row.term.start_date.toordinal()
+    return {"running": 0, "upcoming": 1, "ended": 2}[row.phase], -start if row.phase == "ended" else start
+
+
+def my_camp_terms(*, user, now: datetime | None = None) -> MyCamps:
+    """The member's terms (active seats, each judged by `term_access`) and their certificates
+    (`certificate_seat`): 2 statements, a 3rd when a seat came with a tier, 2 more while a term runs
+    (today's tasks and check-ins)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    seats = list(
+        TermSeat.objects.filter(user_id=user.pk, status=TermSeat.Status.ACTIVE)
+        .select_related("term", "term__camp")
+        .prefetch_related(
+            Prefetch("term__camp__included_in_tiers", queryset=MembershipTier.objects.only("id"))
+        )
+    )
+    tier_ids = user_tier_ids(user) if any(s.source == Source.TIER for s in seats) else set()
+    running = [s for s in seats if s.term.start_date <= today <= s.term.end_date]
+    tasks: dict[tuple[int, int], CampTask] = {}
+    done_today: set[int] = set()
+    if running:
+        wanted = Q()
+        for seat in running:
+            wanted |= Q(camp_id=seat.term.camp_id, day=seat.term.day_number(today))
+        tasks = {(t.camp_id, t.day): t for t in CampTask.objects.filter(wanted)}
+        done_today = set(
+            CheckIn.objects.filter(seat_id__in=[s.pk for s in running], day=today).values_list(
+                "seat_id", flat=True
+            )
+        )
+    rows = []
+    for seat in seats:
+        term = seat.term
+        access = term_access(user, term, now=now, seat=seat, tier_ids=tier_ids)
+        phase = "upcoming" if today < term.start_date else "ended" if today > term.end_date else "running"
+        rows.append(
+            MyTerm(
+                seat,
+                access,
+                phase,
+                today,
+                task=tasks.get((term.camp_id, term.day_number(today))) if phase == "running" else None,
+                checked_in_today=seat.pk in done_today,
+            )
+        )
+    rows.sort(key=_term_order)
+    certificates = sorted(
+        (r for r in rows if r.certificate is not None),
+        key=lambda r: r.seat.completed_at or now,
+        reverse=True,
+    )
+    return MyCamps(rows, certificates)
 
 
 def my_terms(*, user) -> QuerySet[TermSeat]:

@@ -1,5 +1,6 @@
-"""Pages of camps: the list, a camp and its term, joining, checking in (make-ups too), the calendar,
-the leaderboard, the poster and certificate, and the teachers' review queue."""
+"""Pages of camps: the list, the member's terms and certificates, a camp and its term, joining,
+checking in (make-ups too), the calendar, the leaderboard, the poster and certificate, and the
+teachers' review queue."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def camp_list(request: HttpRequest) -> HttpResponse:
         for c in camp_selectors.camps_listed()
     ]
     return render(request, "courses/camps.html", {"camps": camps, "today": today})
+
+
+@login_required
+def my_camps(request: HttpRequest) -> HttpResponse:
+    """训练营与证书: the member's terms (running first, with today's task) and the certificates earned."""
+    return render(
+        request, "courses/my_camps.html", {"camps": camp_selectors.my_camp_terms(user=request.user)}
+    )
 
 
 def camp_detail(request: HttpRequest, camp_id: int) -> HttpResponse:
@@ -170,9 +179,8 @@ def term_poster(request: HttpRequest, term_id: int) -> HttpResponse:
 
 
 def _completed_seat(request: HttpRequest, term):
-    access = camp_selectors.term_access(request.user, term)
-    seat = access.seat if access.joined else None
-    if seat is None or not seat.certificate_no:
+    seat = camp_selectors.certificate_seat(camp_selectors.term_access(request.user, term))
+    if seat is None:
         raise Http404
     seat.term = term
     return seat
@@ -187,7 +195,7 @@ def certificate(request: HttpRequest, term_id: int) -> HttpResponse:
     seat = access.seat
     assert seat is not None  # a "joined" access carries its seat
     seat.term = term
-    needed = min(term.camp.certificate_days or term.days, term.days)
+    needed = camp_selectors.certificate_days_needed(term)
     return render(request, "courses/certificate.html", {"term": term, "seat": seat, "needed": needed})
 
 

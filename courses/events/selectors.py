@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.roles import OPERATOR, has_role
 from courses.ids import id_or_404
@@ -27,10 +29,13 @@ _UNSET = object()
 MEMBERSHIP_YEAR = timedelta(days=365)
 
 
-def tier_ticket_covered(user, event: Event) -> bool:
+def tier_ticket_covered(user, event: Event, *, tier_ids: set[int] | None = None) -> bool:
     """True while an active tier of the user includes the event: what a tier-included ticket
-    (`EventRegistration.source == tier`) rests on. Checked at the door and after refunds."""
-    return bool(tier_ids_of(event) & user_tier_ids(user))
+    (`EventRegistration.source == tier`) rests on. Checked at the door and after refunds; a list of
+    tickets passes the user's `tier_ids` (read once) with the events' tiers prefetched."""
+    if tier_ids is None:
+        tier_ids = user_tier_ids(user)
+    return bool(tier_ids_of(event) & tier_ids)
 
 
 EVENT_STATE_TEXT = {
@@ -88,14 +93,19 @@ class EventAccess:
         return str(EVENT_STATE_TEXT.get(self.state, ""))
 
 
+def _takes_seat(now: datetime, prefix: str = "") -> Q:
+    """Registrations that take a seat: confirmed ones and payment holds that have not expired
+    (`prefix` reaches them from another model, e.g. "registrations__")."""
+    R = EventRegistration.Status
+    return Q(**{f"{prefix}status": R.CONFIRMED}) | Q(
+        **{f"{prefix}status": R.PENDING, f"{prefix}hold_expires_at__gt": now}
+    )
+
+
 def event_seats_taken(event: Event, *, now: datetime | None = None) -> int:
     """Confirmed registrations plus unexpired payment holds (call under the event lock when writing)."""
     now = now or timezone.now()
-    return EventRegistration.objects.filter(
-        Q(status=EventRegistration.Status.CONFIRMED)
-        | Q(status=EventRegistration.Status.PENDING, hold_expires_at__gt=now),
-        event_id=event.pk,
-    ).count()
+    return EventRegistration.objects.filter(_takes_seat(now), event_id=event.pk).count()
 
 
 def membership_year_start(membership, now: datetime) -> datetime:
@@ -123,11 +133,23 @@ def tier_event_quota(user, *, now: datetime | None = None) -> tuple[int | None, 
     return limit, used
 
 
-def event_access(user, event: Event, *, now: datetime | None = None, registration=_UNSET) -> EventAccess:
-    """THE answer to "what may this user do about this event?" (pages, API and services)."""
+def event_access(
+    user,
+    event: Event,
+    *,
+    now: datetime | None = None,
+    registration=_UNSET,
+    seats_taken: int | None = None,
+) -> EventAccess:
+    """THE answer to "what may this user do about this event?" (pages, API and services).
+
+    A list passes what it already read: the user's `registration` (or None) and the event's
+    `seats_taken` (`_takes_seat`, e.g. annotated by `my_ticket_list`)."""
     now = now or timezone.now()
     payable = event.price_fen > 0
-    seats_left = max(0, event.capacity - event_seats_taken(event, now=now))
+    if seats_taken is None:
+        seats_taken = event_seats_taken(event, now=now)
+    seats_left = max(0, event.capacity - seats_taken)
     if not is_authenticated(user):
         return EventAccess("login", seats_left=seats_left, payable=payable)
     if registration is _UNSET:
@@ -176,16 +198,7 @@ def events_listed(*, now: datetime | None = None, include_past: bool = False) ->
         events.prefetch_related(
             Prefetch("included_in_tiers", queryset=MembershipTier.objects.order_by("rank"))
         )
-        .annotate(
-            seats_taken=Count(
-                "registrations",
-                filter=Q(registrations__status=EventRegistration.Status.CONFIRMED)
-                | Q(
-                    registrations__status=EventRegistration.Status.PENDING,
-                    registrations__hold_expires_at__gt=now,
-                ),
-            )
-        )
+        .annotate(seats_taken=Count("registrations", filter=_takes_seat(now, "registrations__")))
         .order_by("starts_at", "id")
     )
 
@@ -223,6 +236,130 @@ def my_tickets(*, user) -> QuerySet[EventRegistration]:
         )
         .order_by("event__starts_at")
     )
+
+
+TICKET_STATE_TEXT = {
+    "valid": pgettext_lazy("ticket", "有效"),
+    "checked_in": _("已签到"),
+    "membership_ended": _("会员已结束，不能入场"),
+    "ended": _("活动已结束"),
+    "pending_payment": _("待支付"),
+    "waitlisted": _("候补中"),
+    "cancelled": _("已取消"),
+    "refunded": _("已退款"),
+    "invalid": _("门票不可用"),
+}
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """One registration on the member's tickets page and what it is worth now.
+
+    state: "valid" (a ticket to show at the door), "checked_in", "membership_ended" (a tier-included
+    ticket whose tier has ended: refused at the door), "ended" (the event is over), "pending_payment",
+    "waitlisted", "cancelled", "refunded", "invalid" (anything else `event_access` refuses).
+    """
+
+    registration: EventRegistration
+    state: str
+
+    @property
+    def event(self) -> Event:
+        return self.registration.event
+
+    @property
+    def valid(self) -> bool:
+        return self.state == "valid"
+
+    @property
+    def state_text(self) -> str:
+        return str(TICKET_STATE_TEXT.get(self.state, ""))
+
+    @property
+    def css(self) -> str:
+        """The badge's tone: a ticket that will not get the member in is never shown in green."""
+        if self.state in ("cancelled", "refunded", "membership_ended", "invalid"):
+            return "danger"
+        if self.state in ("pending_payment", "waitlisted", "ended"):
+            return "warn"
+        return ""
+
+
+@dataclass(frozen=True)
+class MyTickets:
+    upcoming: list[TicketRow]  # events still to come or under way, soonest first
+    past: list[TicketRow]  # events that are over, latest first
+    ended: list[TicketRow]  # cancelled and refunded registrations, never tickets
+
+    @property
+    def empty(self) -> bool:
+        return not (self.upcoming or self.past or self.ended)
+
+
+def _ticket_state(user, registration: EventRegistration, *, now: datetime, tier_ids: set[int]) -> str:
+    R = EventRegistration.Status
+    if registration.status in (R.CANCELLED, R.REFUNDED):
+        return registration.status
+    if registration.status != R.CONFIRMED:
+        # a held seat or a waitlist place: what to do about it is on the event's page
+        return "pending_payment" if registration.status == R.PENDING else "waitlisted"
+    event = registration.event
+    access = event_access(
+        user,
+        event,
+        now=now,
+        registration=registration,
+        seats_taken=registration.seats_taken,  # type: ignore[attr-defined]
+    )
+    if not access.has_ticket:
+        return "invalid"
+    if registration.checked_in_at is not None:
+        return "checked_in"
+    if now >= event.ends_at:
+        return "ended"
+    if registration.source == Source.TIER and not tier_ticket_covered(user, event, tier_ids=tier_ids):
+        return "membership_ended"
+    return "valid"
+
+
+def my_ticket_list(*, user, now: datetime | None = None) -> MyTickets:
+    """Every registration of the member (电子票 page): tickets of events to come first, then those of
+    events that are over, then what was cancelled or refunded. A ticket is one `event_access` says the
+    member holds, and a tier-included one also needs its tier (`tier_ticket_covered`), as at the door.
+    3 statements, a 4th when there is a tier-included ticket."""
+    now = now or timezone.now()
+    seats = (
+        EventRegistration.objects.filter(_takes_seat(now), event_id=OuterRef("event_id"))
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    registrations = list(
+        EventRegistration.objects.filter(user_id=user.pk)
+        .select_related("event")
+        .prefetch_related(Prefetch("event__included_in_tiers", queryset=MembershipTier.objects.only("id")))
+        .annotate(seats_taken=Coalesce(Subquery(seats, output_field=IntegerField()), 0))
+        .order_by("event__starts_at", "id")
+    )
+    R = EventRegistration.Status
+    tier_ids = (
+        user_tier_ids(user)
+        if any(r.source == Source.TIER and r.status == R.CONFIRMED for r in registrations)
+        else set()
+    )
+    upcoming, past, ended = [], [], []
+    for registration in registrations:
+        row = TicketRow(registration, _ticket_state(user, registration, now=now, tier_ids=tier_ids))
+        if row.state in (R.CANCELLED, R.REFUNDED):
+            ended.append(row)
+        elif now < registration.event.ends_at:
+            upcoming.append(row)
+        else:
+            past.append(row)
+    past.reverse()
+    ended.reverse()
+    return MyTickets(upcoming, past, ended)
 
 
 def ticket_get(*, user, code: str) -> EventRegistration:

@@ -1,5 +1,5 @@
-"""Pages of offline events: the list, an event, register and cancel, the member's ticket with its QR
-code, and the staff's check-in page at the door."""
+"""Pages of offline events: the list, an event, register and cancel, the member's tickets, a ticket with
+its QR code, and the staff's check-in page at the door."""
 
 from __future__ import annotations
 
@@ -84,6 +84,14 @@ def event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("courses:event", event_id=event.pk)
+
+
+@login_required
+def my_tickets(request: HttpRequest) -> HttpResponse:
+    """电子票: the member's tickets (to come, then past), and what was cancelled or refunded."""
+    return render(
+        request, "courses/my_tickets.html", {"tickets": event_selectors.my_ticket_list(user=request.user)}
+    )
 
 
 @login_required

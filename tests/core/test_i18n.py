@@ -365,6 +365,42 @@ def test_key_pages_render_in_english(english_world):
     _assert_english(visitor.get("/no-such-page/"), "404 page", status=404)
 
 
+def test_the_hubs_own_pages_render_in_english(english_world):
+    """我的圈子, 电子票 and 训练营与证书, empty and with a circle, a ticket and a running camp term."""
+    from courses.models import Camp, CampTask, Event, EventRegistration, Term, TermSeat
+
+    alice = english_world["alice"]
+    member = english_client(alice)
+    circles = _assert_english(member.get("/circles/mine/"), "my circles")
+    assert "Growth Circle" in circles and "Latest: " in circles and "Hello" in circles
+    assert "Camps and certificates" in _assert_english(member.get("/courses/mine/camps/"), "no camps")
+    assert "Browse events" in _assert_english(member.get("/courses/mine/tickets/"), "no tickets")
+
+    starts = timezone.now() + timedelta(days=5)
+    event = Event.objects.create(
+        title="Growth Meetup",
+        city="Shanghai",
+        venue="Jing'an Hall",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        capacity=10,
+        organizer=english_world["course"].teacher,
+    )
+    EventRegistration.objects.create(
+        event=event, user=alice, status="confirmed", source="purchase", ticket_code="ABCDEFGH23"
+    )
+    camp = Camp.objects.create(title="Writing Camp", teacher=english_world["course"].teacher, days=7)
+    CampTask.objects.create(camp=camp, day=3, title="Write 300 words", body="Write")
+    term = Term.objects.create(
+        camp=camp, name="Term 1", start_date=timezone.localdate() - timedelta(days=2), days=7
+    )
+    TermSeat.objects.create(term=term, user=alice, source="purchase")
+    tickets = _assert_english(member.get("/courses/mine/tickets/"), "my tickets")
+    assert "Growth Meetup" in tickets and "Valid" in tickets and "Coming up" in tickets
+    camps = _assert_english(member.get("/courses/mine/camps/"), "my camps")
+    assert "Writing Camp" in camps and "Today's task: Write 300 words" in camps and "Day 3 of 7" in camps
+
+
 def test_the_same_pages_stay_chinese_by_default(english_world):
     client = Client()
     client.force_login(english_world["alice"])

@@ -82,3 +82,33 @@ def test_the_nav_shows_its_last_item_whole_in_either_language(page: Page, live_s
                    return n.scrollWidth <= n.clientWidth && box.right <= window.innerWidth; }"""
     )
     assert fits
+
+
+def test_the_hub_opens_my_circles_my_tickets_and_my_camps(page: Page, site, login_as):
+    """The VIP persona (a circle bought, a ticket, a running camp term) taps 我的圈子, 电子票 and
+    训练营与证书 on 我的 and lands on pages listing what they hold (axe checks each page)."""
+    from members.models import User
+
+    login_as(page.context, User.objects.get(username="vip"))
+    page.goto(f"{site.url}/account/")
+    page.locator("[data-hub-link=circles]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的圈子")
+    joined = page.locator("[data-group=joined] [data-circle-state=joined]")
+    expect(joined.first).to_contain_text("知圈创作者圈")
+    expect(joined.first).to_contain_text("有效期至")
+
+    page.goto(f"{site.url}/account/")
+    page.locator("[data-hub-link=tickets]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("电子票")
+    ticket = page.locator("[data-group=upcoming] [data-ticket-state=valid]").first
+    expect(ticket).to_contain_text("上海线下私董会")
+    ticket.get_by_role("link").click()
+    expect(page.locator(".ticket")).to_have_attribute("data-ticket-status", "confirmed")
+
+    page.goto(f"{site.url}/account/")
+    page.locator("[data-hub-link=certificates]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("训练营与证书")
+    term = page.locator("[data-term-phase=running]").first
+    expect(term).to_contain_text("21天写作打卡营")
+    expect(term.locator("[data-today-task]")).to_contain_text("今日任务")
+    expect(page.locator("[data-group=certificates]")).to_contain_text("还没有证书")

@@ -2,6 +2,7 @@
 landing says who invites."""
 
 import pytest
+from django.urls import resolve
 
 from payments.orders.checkout import order_create
 from tests.courses.factories import make_course, make_event
@@ -12,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 HUB = {
     "learning": "/courses/mine/",
-    "tickets": "/courses/mine/#tickets",
-    "certificates": "/courses/mine/#camps",
+    "tickets": "/courses/mine/tickets/",
+    "certificates": "/courses/mine/camps/",
     "orders": "/payments/orders/",
     "wallet": "/payments/wallet/",
     "points": "/account/points/",
@@ -21,6 +22,8 @@ HUB = {
     "referrals": "/referrals/",
     "notifications": "/account/notifications/",
     "profile": "/account/profile/",
+    "tiers": "/membership/",
+    "circles": "/circles/mine/",
 }
 
 
@@ -31,6 +34,22 @@ def test_every_thing_a_member_owns_is_one_tap_from_account(client):
         assert f'href="{href}" data-hub-link="{key}"' in page, key
     for href in {h.split("#")[0] for h in HUB.values()}:
         assert client.get(href).status_code == 200, href
+
+
+@pytest.mark.parametrize(
+    ("key", "view", "heading"),
+    [
+        ("circles", "circles:mine", "我的圈子"),
+        ("tickets", "courses:my_tickets", "电子票"),
+        ("certificates", "courses:my_camps", "训练营与证书"),
+    ],
+)
+def test_the_hub_entries_open_the_page_they_name_not_a_list_or_an_anchor(client, key, view, heading):
+    client.force_login(UserFactory())
+    page = client.get("/account/").content.decode()
+    href = page.split(f'data-hub-link="{key}"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0]
+    assert "#" not in href and resolve(href).view_name == view
+    assert f"<h1>{heading}</h1>" in client.get(href).content.decode()
 
 
 def test_after_paying_for_a_course_the_result_page_opens_the_course(client):

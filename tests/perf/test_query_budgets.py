@@ -179,6 +179,63 @@ def my_tickets() -> Scenario:
     return Scenario("/api/v1/events/tickets/", grow, reader)
 
 
+def my_ticket_page() -> Scenario:
+    """电子票: tickets bought, tier-included (a VIP reader), of past events and refunded ones."""
+    from courses.models import EventRegistration
+    from tests.courses.factories import make_event
+
+    reader = _member()
+    _active_vip(reader)
+    organizer = _member()
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 4
+            days = -20 if way == 2 else 10
+            event = make_event(
+                title=mark("活动"),
+                organizer=organizer,
+                tiers=[_vip()] if way == 1 else [],
+                starts_in=timedelta(days=days),
+            )
+            EventRegistration.objects.create(
+                event=event,
+                user=reader,
+                status="refunded" if way == 3 else "confirmed",
+                source="tier" if way == 1 else "purchase",
+                ticket_code=mark("T").upper()[:16],
+            )
+
+    return Scenario("/courses/mine/tickets/", grow, reader)
+
+
+def my_camp_page() -> Scenario:
+    """训练营与证书: running terms (today's task), upcoming ones, tier seats and ended terms with a
+    certificate."""
+    from courses.models import TermSeat
+
+    reader = _member()
+    _active_vip(reader)
+    teacher = _member()
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 4
+            ago = {0: 2, 1: 2, 2: -3, 3: 40}[way]
+            _camp, term = _term(
+                title=mark("营"), teacher=teacher, tiers=[_vip()] if way == 1 else [], started_days_ago=ago
+            )
+            seat = TermSeat.objects.create(term=term, user=reader, source="tier" if way == 1 else "purchase")
+            if way == 3:
+                TermSeat.objects.filter(pk=seat.pk).update(
+                    checkin_days=30, completed_at=timezone.now(), certificate_no=mark("ZQ")
+                )
+
+    return Scenario("/courses/mine/camps/", grow, reader)
+
+
 def camps() -> Scenario:
     from tests.courses.factories import make_camp
 
@@ -342,6 +399,28 @@ def circles() -> Scenario:
             _circle_member(circle)
 
     return Scenario("/api/v1/circles/", grow, reader)
+
+
+def my_circles() -> Scenario:
+    """我的圈子: circles bought, owned and included in the reader's tier, each with a newer post."""
+    from circles.models import Post
+    from tests.circles.factories import give_tier
+
+    reader = _member()
+    tier = give_tier(user=reader)
+    kind = count()
+
+    def grow(n):
+        for _ in range(n):
+            way = next(kind) % 3
+            circle = _circle(reader if way == 1 else None)
+            if way == 0:
+                _circle_member(circle, reader)
+            elif way == 2:
+                circle.included_in_tiers.add(tier)
+            Post.objects.create(circle=circle, author=circle.owner, title=mark("帖"), body="正文")
+
+    return Scenario("/circles/mine/", grow, reader)
 
 
 def _posts(circle, *, status="visible", authors=None):
@@ -897,6 +976,8 @@ def reports() -> Scenario:
 PAGE_CASES: dict[str, PageCase] = {
     "courses:catalog": PageCase(catalog_courses, "/courses/", 4),
     "courses:mine": PageCase(my_courses, "/courses/mine/", 9),
+    "courses:my_tickets": PageCase(my_ticket_page, "/courses/mine/tickets/", 5),
+    "courses:my_camps": PageCase(my_camp_page, "/courses/mine/camps/", 7),
     "courses:course": PageCase(course_lessons, "/courses/{course}/", 3),
     "courses:events": PageCase(events, "/courses/events/", 4),
     "courses:camps": PageCase(camps, "/courses/camps/", 5),
@@ -907,6 +988,7 @@ PAGE_CASES: dict[str, PageCase] = {
     ),
     "courses:leaderboard": PageCase(term_leaderboard, "/courses/camps/terms/{term}/leaderboard/", 8),
     "circles:list": PageCase(circles, "/circles/", 3),
+    "circles:mine": PageCase(my_circles, "/circles/mine/", 6),
     "circles:detail": PageCase(circle_feed, "/circles/{circle}/", 7),
     "circles:leaderboard": PageCase(circle_leaderboard, "/circles/{circle}/leaderboard/", 10),
     "circles:manage": PageCase(
