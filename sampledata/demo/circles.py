@@ -13,6 +13,7 @@ from circles.services import posts as post_services
 from core.posters import cover_png
 from core.roles import CIRCLE_OWNER
 from members.models import Membership, MembershipTier, SubscribeTemplate, User
+from members.notifications.services import notifications_mark_all_read
 from payments.models import Order
 from sampledata.demo.clock import at, days_ago
 from sampledata.demo.members import DEMO_PASSWORD
@@ -170,6 +171,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
             circle_services.circle_rules_accept(circle=circle, user=vip)
     if not Post.objects.filter(circle=circle, author=vip).exists():
         with at(days_ago(1, hour=21)):
+            notifications_mark_all_read(user=vip)  # she opens the app, reads what came, and posts
             post_services.post_create(
                 circle=circle,
                 author=vip,

@@ -28,12 +28,14 @@ from members.models import (
     SubscribeTemplate,
     User,
 )
+from members.notifications.services import notifications_mark_all_read
 from members.onboarding.services import (
     onboarding_confirm_big_group,
     onboarding_confirm_service_group,
     onboarding_mark_step,
 )
 from members.profile.services import profile_update
+from referrals import codes
 from sampledata.demo.clock import at, days_ago, real_now
 from sampledata.demo.payments import demo_buy
 
@@ -179,7 +181,7 @@ def seed(*, stdout, history: bool = False) -> None:
             member.set_password(DEMO_PASSWORD)
             member.set_phone("13800138000", verified=True)
             member.save()
-            user_signed_up(user=member, source="web")
+            demo_signup(user=member)
 
     if history:
         _seed_history(operator=operator)
@@ -230,6 +232,17 @@ def _seed_history(*, operator: User) -> None:
                     onboarding_mark_step(onboarding=onboarding, step=step, operator=operator)
 
 
+def demo_signup(*, user: User, referral_code: str = "") -> None:
+    """Sign `user` up as the web sign-up does, after opening the share link when there is one: the
+    visit is counted (referrals.capture), then the sign-up listeners bind the referrer and give the
+    新人礼包. Call inside `at(...)`, with the user saved."""
+    token = codes.parse_ref(referral_code)
+    referrer = codes.user_for_code(token.code) if token is not None else None
+    if token is not None and referrer is not None:
+        codes.link_visit_record(referrer=referrer, channel=token.channel)
+    user_signed_up(user=user, referral_code=referral_code, source="web")
+
+
 def seed_late(*, stdout, history: bool = False) -> None:
     """The personas buy their tier through the real path at the moment they did, and go through
     onboarding after (sandbox payments only: elsewhere the personas stay without purchases)."""
@@ -245,7 +258,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
                 user = User(username=persona["username"], nickname=persona["nickname"])
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-                user_signed_up(user=user, referral_code=referral_code, source="web")
+                demo_signup(user=user, referral_code=referral_code)
         tier = MembershipTier.objects.get(code=persona["tier"])
         if not Membership.objects.filter(user=user).exists():
             days, hour = persona["bought"]
@@ -298,3 +311,4 @@ def _onboard(*, user: User, profile: tuple[str, str, str]) -> None:
     if onboarding.big_group_joined_at is None:
         with at(morning + timedelta(minutes=20)):
             onboarding_confirm_big_group(user=user)
+            notifications_mark_all_read(user=user)  # in the app, they have read what came so far

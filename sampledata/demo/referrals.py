@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from members.auth.services import user_signed_up
 from members.models import User
 from referrals import agreements, promoters
 from referrals.models import (
@@ -19,7 +18,7 @@ from referrals.models import (
     StaffShareBracket,
 )
 from sampledata.demo.clock import at, days_ago
-from sampledata.demo.members import DEMO_PASSWORD
+from sampledata.demo.members import DEMO_PASSWORD, demo_signup
 
 LEVELS = [
     {"code": "normal", "name": "普通推广员", "rank": 1, "is_default": True, "commission_rate_bp": None},
@@ -76,7 +75,7 @@ def seed(*, stdout, history: bool = False) -> None:
             promoter = User(username="promoter", nickname="推广达人")
             promoter.set_password(DEMO_PASSWORD)
             promoter.save()
-            user_signed_up(user=promoter, source="web")
+            demo_signup(user=promoter)
             promoters.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
             agreements.agreement_accept(user=promoter, agreement=agreement)
     if promoters.promoter_level_of(promoter) != levels["kol"]:
@@ -88,7 +87,7 @@ def seed(*, stdout, history: bool = False) -> None:
             friend = User(username="friend", nickname="小李")
             friend.set_password(DEMO_PASSWORD)
             friend.save()
-            user_signed_up(user=friend, referral_code=promoter.referral_code, source="web")
+            demo_signup(user=friend, referral_code=promoter.referral_code)
     stdout.write(
         "referrals: levels 普通/KOL/核心, direct commission 10% on memberships, agreement v1, "
         f"VIP 3-person group buy; logins promoter / friend (password {DEMO_PASSWORD})"

@@ -86,6 +86,8 @@ def test_the_vip_persona_a_month_in_agrees_on_every_page(seeded, client):
         start,
         now,
     )
+    for notification in Notification.objects.filter(user=vip):  # read in the app, after it came
+        assert notification.read_at is not None and notification.created_at <= notification.read_at <= now
     assert_between(
         "points",
         PointsEntry.objects.filter(user=vip).values_list("created_at", flat=True),
@@ -143,6 +145,7 @@ def test_the_promoters_wallet_earnings_and_referral_page_agree(seeded, client):
     from payments.models import Earning, Order
     from payments.wallet import ledger
     from referrals.models import Commission, ReferralBinding
+    from referrals.models.attribution import ReferralLinkStat
 
     now = timezone.now()
     promoter = User.objects.get(username="promoter")
@@ -172,6 +175,9 @@ def test_the_promoters_wallet_earnings_and_referral_page_agree(seeded, client):
     assert set(invitees) == {"friend", "vip"}
     assert promoter.date_joined < invitees["friend"].bound_at < invitees["vip"].bound_at
     assert invitees["vip"].bound_at <= Membership.objects.get(user=vip).starts_at
+    # They came through the share link: each sign-up counted after a visit, none without one.
+    stats = ReferralLinkStat.objects.filter(user=promoter)
+    assert sum(st.signups for st in stats) == 2 and all(st.visits >= st.signups for st in stats)
 
     client.force_login(promoter)
     centre = client.get("/referrals/").content.decode()
