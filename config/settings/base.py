@@ -397,6 +397,10 @@ PAYMENTS_SANDBOX_ENABLED = env.bool("PAYMENTS_SANDBOX_ENABLED", default=False)
 WECHAT_SANDBOX_LOGIN = env.bool("WECHAT_SANDBOX_LOGIN", default=False)
 PAYMENTS_SANDBOX_KEY_DIR = VAR_DIR / "sandbox_keys"
 
+# The 新人礼包: points every new member gets at sign-up (members.points.services.points_for_signup), shown
+# with its reason on the points page. 0 (the default) turns it off; dev.py (`make demo`) gives 1,000.
+POINTS_SIGNUP_BONUS = env.int("POINTS_SIGNUP_BONUS", default=0)
+
 # /healthz lists its components (database engine, broker, workers) only where this is on; production
 # answers just {"status"} so it tells nobody what runs behind it.
 HEALTHZ_DETAILS = env.bool("HEALTHZ_DETAILS", default=True)

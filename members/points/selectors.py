@@ -1,7 +1,9 @@
-"""Points reads: a member's balance and history, the points mall's shelf and a member's redemptions."""
+"""Points reads: a member's balance and history, the points mall's shelf, a member's redemptions and
+the sign-up bonus."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Q
 
 from members.models import PointsAccount, PointsEntry, Redemption, Reward, User
@@ -30,3 +32,8 @@ def redemptions_for_user(user: User):
     return (
         Redemption.objects.filter(user=user).select_related("reward", "order").order_by("-created_at", "-id")
     )
+
+
+def points_signup_bonus() -> int:
+    """The 新人礼包: points every new member gets at sign-up (POINTS_SIGNUP_BONUS; 0 turns it off)."""
+    return max(int(getattr(settings, "POINTS_SIGNUP_BONUS", 0) or 0), 0)

@@ -1,8 +1,9 @@
 """Points (积分): the append-only ledger of each member's points (award, spend, claw back, an operator's
-adjustment) and the paid-order listener that earns points for purchases.
+adjustment), the paid-order listener that earns points for purchases and the sign-up bonus.
 
 Every move is exactly once per idempotency key. Contracts other apps code against: `points_award`,
-`points_spend`, `points_clawback`, `points_post`."""
+`points_spend`, `points_clawback`, `points_post`. The sign-up listener gives the 新人礼包
+(`POINTS_SIGNUP_BONUS`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError
 from core.sql import insert_unless_conflict
 from members.models import PointsAccount, PointsEntry, User
+from members.points.selectors import points_signup_bonus
 
 
 class InsufficientPoints(ApplicationError):
@@ -127,6 +129,22 @@ def points_clawback(*, user: User, amount: int, reason: str, idempotency_key: st
 
 def points_per_yuan() -> int:
     return int(getattr(settings, "POINTS_PER_YUAN", 1))
+
+
+def points_for_signup(*, user: User, referral_code: str = "", source: str = "") -> None:
+    """Sign-up listener (members.auth.services.on_user_signed_up): the 新人礼包, once per member.
+
+    The same for every new member whoever invited them: it rewards joining, not inviting (no one
+    earns anything for another's sign-up, docs/architecture.md §2)."""
+    bonus = points_signup_bonus()
+    if bonus <= 0:
+        return
+    points_post(
+        user_id=user.pk,
+        amount=bonus,
+        reason=_("新人礼包：注册赠送 %(points)s 积分") % {"points": bonus},
+        idempotency_key=f"signup-bonus:{user.pk}",
+    )
 
 
 def points_for_order_paid(order) -> None:

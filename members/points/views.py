@@ -27,6 +27,7 @@ def points(request):
             "entries": page.object_list,
             "balance": selectors.points_balance(request.user),
             "redemptions": selectors.redemptions_for_user(request.user)[:10],
+            "signup_bonus": selectors.points_signup_bonus(),
         },
     )
 

@@ -8,7 +8,7 @@ grants, group-buy gifts) through the same paid path. Paying an order is `payment
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +31,15 @@ def order_ttl() -> timedelta:
     return timedelta(minutes=getattr(settings, "PAYMENTS_ORDER_TTL_MINUTES", 30))
 
 
+def order_no_at(moment: datetime, *, serial: int | None = None) -> str:
+    """The number of an order created at `moment`: its local time to the second, then six digits
+    (random; `serial` when the caller chooses them, as the demo history's generator does)."""
+    digits = secrets.randbelow(10**6) if serial is None else serial % 10**6
+    return timezone.localtime(moment).strftime("%Y%m%d%H%M%S") + f"{digits:06d}"
+
+
 def _new_order_no() -> str:
-    return timezone.localtime().strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    return order_no_at(timezone.now())
 
 
 def web_checkout_url(*, item_type: str, item_id: str) -> str:

@@ -1,18 +1,28 @@
 """Demo data of circles: a creator's circle with rules v1, posts, a guest, included in KA. Idempotent."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from circles.models import Circle, CircleMembership, Post
+from circles.models import Circle, CircleMembership, Post, RulesAcceptance
 from circles.services import circles as circle_services
 from circles.services import posts as post_services
 from core.posters import cover_png
 from core.roles import CIRCLE_OWNER
-from members.models import MembershipTier, SubscribeTemplate, User
+from members.models import Membership, MembershipTier, SubscribeTemplate, User
+from members.notifications.services import notifications_mark_all_read
+from payments.models import Order
+from sampledata.demo.clock import at, days_ago
 from sampledata.demo.members import DEMO_PASSWORD
 from sampledata.demo.payments import demo_buy
+
+# The circle opened before the history's members join it; its posts came over the months since.
+CIRCLE_SINCE_DAYS = 200
+POSTED = [(CIRCLE_SINCE_DAYS, 10), (45, 9), (12, 20), (4, 22)]  # (days ago, hour), one per POSTS row
+VIP_JOINED_CIRCLE_DAYS = 29  # the day after the VIP persona joined VIP (sampledata/demo/members.py)
 
 RULES = """1. 友善交流，尊重每一位成员，不人身攻击。
 2. 不发广告、不拉群、不私下引流。
@@ -99,38 +109,40 @@ def seed(*, stdout, history: bool = False) -> None:
 
     circle = Circle.objects.filter(owner=creator, name="知圈创作者圈").first()
     if circle is None:
-        circle = circle_services.circle_create(
-            owner=creator,
-            name="知圈创作者圈",
-            intro="创作者与会员的付费圈子：运营干货、训练营复盘、嘉宾付费问答。365 天有效，可免费试用 3 天。",
-            price_fen=19_900,
-            duration_days=365,
-            trial_days=3,
-            rules_body=RULES,
-        )
+        with at(days_ago(CIRCLE_SINCE_DAYS, hour=10)):
+            circle = circle_services.circle_create(
+                owner=creator,
+                name="知圈创作者圈",
+                intro="创作者与会员的付费圈子：运营干货、训练营复盘、嘉宾付费问答。365 天有效，可免费试用 3 天。",
+                price_fen=19_900,
+                duration_days=365,
+                trial_days=3,
+                rules_body=RULES,
+            )
     ka = MembershipTier.objects.filter(code="KA").first()
     if ka is not None:
         circle.included_in_tiers.add(ka)
-    now = timezone.now()
-    membership, _ = CircleMembership.objects.get_or_create(
-        circle=circle,
-        user=guest,
-        defaults={
-            "role": CircleMembership.Role.GUEST,
-            "joined_at": now,
-            "accepted_rules_version": circle.rules_version,
-        },
-    )
-    if not Post.objects.filter(circle=circle).exists():
-        for kind, title, body, tags, pinned, featured in POSTS:
-            author = creator if kind != "question" else guest
-            post = post_services.post_create(
-                circle=circle, author=author, kind=kind, title=title, body=body, tags=tags
+    if not CircleMembership.objects.filter(circle=circle, user=guest).exists():
+        with at(days_ago(CIRCLE_SINCE_DAYS - 1, hour=10)):
+            CircleMembership.objects.create(
+                circle=circle,
+                user=guest,
+                role=CircleMembership.Role.GUEST,
+                joined_at=timezone.now(),
+                accepted_rules_version=circle.rules_version,
             )
-            if pinned or featured:
-                post_services.post_set_flags(
-                    post=post, actor=creator, pinned=pinned or None, featured=featured or None
+    if not Post.objects.filter(circle=circle).exists():
+        # Posted over the circle's life, the welcome first: the feed is not all "just now".
+        for (kind, title, body, tags, pinned, featured), (days, hour) in zip(POSTS, POSTED, strict=True):
+            author = creator if kind != "question" else guest
+            with at(days_ago(days, hour=hour)):
+                post = post_services.post_create(
+                    circle=circle, author=author, kind=kind, title=title, body=body, tags=tags
                 )
+                if pinned or featured:
+                    post_services.post_set_flags(
+                        post=post, actor=creator, pinned=pinned or None, featured=featured or None
+                    )
     stdout.write(
         f"circles: '{circle.name}' (#{circle.pk}) owner creator / {DEMO_PASSWORD}, guest 'guest', included in KA"
     )
@@ -149,18 +161,36 @@ def seed_late(*, stdout, history: bool = False) -> None:
     vip = User.objects.filter(username="vip").first()
     if circle is None or vip is None or not settings.PAYMENTS_SANDBOX_ENABLED:
         return
-    demo_buy(user=vip, item_type="circle", item_id=str(circle.pk))
-    circle_services.circle_rules_accept(circle=circle, user=vip)
+    # The day after joining VIP she buys the circle (VIP does not include it) and accepts its rules; her
+    # post, yesterday evening, looks back on the month (three check-ins: the last one yesterday morning).
+    if not Order.objects.filter(user=vip, item_type="circle", status=Order.Status.PAID).exists():
+        with at(days_ago(VIP_JOINED_CIRCLE_DAYS, hour=20)):
+            demo_buy(user=vip, item_type="circle", item_id=str(circle.pk))
+    if not RulesAcceptance.objects.filter(circle=circle, user=vip).exists():
+        with at(days_ago(VIP_JOINED_CIRCLE_DAYS, hour=20, minute=5)):
+            circle_services.circle_rules_accept(circle=circle, user=vip)
     if not Post.objects.filter(circle=circle, author=vip).exists():
-        post_services.post_create(
-            circle=circle,
-            author=vip,
-            title="入营第一个月的三点收获",
-            body="加入一个月：私域课学完一半，写作营连续打卡三天。最大的收获是每天先写 300 字再改，"
-            "比等灵感靠谱多了。想请教大家：会员续费前一个月，你们会做哪些触达？",
-            tags=["复盘"],
-        )
+        with at(days_ago(1, hour=21)):
+            notifications_mark_all_read(user=vip)  # she opens the app, reads what came, and posts
+            post_services.post_create(
+                circle=circle,
+                author=vip,
+                title="入营第一个月的三点收获",
+                body="加入一个月：私域课学完一半，写作营连续打卡三天。最大的收获是每天先写 300 字再改，"
+                "比等灵感靠谱多了。想请教大家：会员续费前一个月，你们会做哪些触达？",
+                tags=["复盘"],
+            )
     ka = User.objects.filter(username="ka").first()
-    if ka is not None:
-        circle_services.circle_rules_accept(circle=circle, user=ka)
+    ka_since = Membership.objects.filter(user=ka).values_list("starts_at", flat=True).first()
+    if (
+        ka is not None
+        and ka_since is not None
+        and not RulesAcceptance.objects.filter(circle=circle, user=ka).exists()
+    ):
+        # The KA tier includes the circle: the evening after buying KA he opens it and accepts its rules.
+        evening = timezone.localtime(ka_since + timedelta(days=1)).replace(
+            hour=20, minute=0, second=0, microsecond=0
+        )
+        with at(min(evening, days_ago(0))):
+            circle_services.circle_rules_accept(circle=circle, user=ka)
     stdout.write("circles: persona vip joined and posted; ka joined through the KA tier")

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.db.models import F
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -20,11 +19,31 @@ from courses.camps import reviews as camp_reviews
 from courses.camps import seats as camp_seats
 from courses.catalog import services as catalog_services
 from courses.events import registrations as event_registrations
-from courses.models import Camp, CampTask, Course, Event, Lesson, Source, Term, TierEventQuota
-from members.models import Membership, MembershipGrant, MembershipTier, SubscribeTemplate, User
-from payments.models import Order
+from courses.models import (
+    Camp,
+    CampTask,
+    Course,
+    Event,
+    EventRegistration,
+    Lesson,
+    LessonProgress,
+    Source,
+    Term,
+    TermSeat,
+    TierEventQuota,
+)
+from members.models import Membership, MembershipTier, SubscribeTemplate, User
+from sampledata.demo.clock import at, days_ago
 from sampledata.demo.members import DEMO_PASSWORD
-from sampledata.demo.payments import demo_buy
+
+# The catalogue predates the history's oldest orders; the event was announced, the term opened, before
+# the VIP persona's story (sampledata/demo/members.py) reaches them.
+CATALOGUE_SINCE_DAYS = 420
+EVENT_ANNOUNCED_DAYS = 40
+TERM_OPENED_DAYS = 20
+# The VIP persona's lessons of the VIP course: (days ago, hour, position in seconds, completed)
+VIP_LESSONS = [(27, 21, 20, True), (20, 21, 20, True), (9, 22, 8, False)]
+VIP_TICKET_DAYS = 7
 
 DEMO_MEDIA = "courses/demo-lesson.wav"  # a 20-second chime shipped in static/, so the player works offline
 
@@ -99,35 +118,61 @@ def seed(*, stdout, history: bool = False) -> None:
     teacher.groups.add(group)
     media_url = f"{settings.SITE_URL}{static(DEMO_MEDIA)}"
 
-    for spec in COURSES:
-        course, created = Course.objects.get_or_create(
-            title=spec["title"],
-            defaults={
-                "summary": spec["summary"],
-                "description": spec["description"],
-                "teacher": teacher,
-                "price_fen": spec["price_fen"],
-                "sort_order": spec["sort_order"],
-            },
-        )
-        if created:
-            course.included_in_tiers.set([tiers[c] for c in spec["tiers"] if c in tiers])
-            for position, (title, kind, preview) in enumerate(spec["lessons"], start=1):
-                Lesson.objects.create(
-                    course=course,
-                    title=title,
-                    position=position,
-                    kind=kind,
-                    media_url=media_url if kind != "text" else "",
-                    duration_seconds=20 if kind != "text" else 0,
-                    body=f"【讲义】{title}\n\n本讲要点：\n1. 明确目标用户\n2. 设计可感知的权益\n3. 用数据复盘",
-                    is_preview=preview,
-                )
+    with at(days_ago(CATALOGUE_SINCE_DAYS, hour=10)):
+        for spec in COURSES:
+            _course(spec, teacher=teacher, tiers=tiers, media_url=media_url)
 
     if "VIP" in tiers:
         TierEventQuota.objects.get_or_create(tier=tiers["VIP"], defaults={"events_per_year": 1})
     now = timezone.now()
     starts = timezone.localtime(now + timedelta(days=20)).replace(hour=13, minute=30, second=0, microsecond=0)
+    with at(days_ago(EVENT_ANNOUNCED_DAYS, hour=10)):
+        event = _event(starts=starts, teacher=teacher, tiers=tiers)
+    with at(days_ago(CATALOGUE_SINCE_DAYS, hour=10)):
+        camp = _camp(teacher=teacher, tiers=tiers)
+    today = timezone.localdate()
+    term = Term.objects.filter(camp=camp, name="第1期").first()
+    if term is None:
+        with at(days_ago(TERM_OPENED_DAYS, hour=10)):
+            term = Term.objects.create(
+                camp=camp, name="第1期", start_date=today - timedelta(days=3), days=camp.days
+            )
+        _seed_learners(term=term, teacher=teacher)
+    _seed_subscribe_template()
+    stdout.write(
+        f"courses: {len(COURSES)} courses, event «{event.title}», camp «{camp.title}» {term.name} "
+        f"({term.start_date:%m-%d}–{term.end_date:%m-%d}); teacher login teacher / {DEMO_PASSWORD}"
+    )
+
+
+def _course(spec: dict[str, Any], *, teacher, tiers, media_url: str) -> Course:
+    course, created = Course.objects.get_or_create(
+        title=spec["title"],
+        defaults={
+            "summary": spec["summary"],
+            "description": spec["description"],
+            "teacher": teacher,
+            "price_fen": spec["price_fen"],
+            "sort_order": spec["sort_order"],
+        },
+    )
+    if created:
+        course.included_in_tiers.set([tiers[c] for c in spec["tiers"] if c in tiers])
+        for position, (title, kind, preview) in enumerate(spec["lessons"], start=1):
+            Lesson.objects.create(
+                course=course,
+                title=title,
+                position=position,
+                kind=kind,
+                media_url=media_url if kind != "text" else "",
+                duration_seconds=20 if kind != "text" else 0,
+                body=f"【讲义】{title}\n\n本讲要点：\n1. 明确目标用户\n2. 设计可感知的权益\n3. 用数据复盘",
+                is_preview=preview,
+            )
+    return course
+
+
+def _event(*, starts, teacher, tiers) -> Event:
     event, created = Event.objects.get_or_create(
         title="上海线下私董会 · 增长闭门课",
         defaults={
@@ -146,7 +191,10 @@ def seed(*, stdout, history: bool = False) -> None:
     )
     if created:
         event.included_in_tiers.set([tiers[c] for c in ("VIP",) if c in tiers])
+    return event
 
+
+def _camp(*, teacher, tiers) -> Camp:
     camp, created = Camp.objects.get_or_create(
         title="21天写作打卡营",
         defaults={
@@ -170,40 +218,35 @@ def seed(*, stdout, history: bool = False) -> None:
                 title=f"{title}" if day <= len(CAMP_TASKS) else f"{title}（第{(day - 1) // 7 + 1}周）",
                 body=f"第{day}天任务：{title}。写完后在下方打卡，可以附上图片。",
             )
-    today = timezone.localdate()
-    term, term_created = Term.objects.get_or_create(
-        camp=camp, name="第1期", defaults={"start_date": today - timedelta(days=3), "days": camp.days}
-    )
-    if term_created:
-        _seed_learners(term=term, teacher=teacher)
-    _seed_subscribe_template()
-    stdout.write(
-        f"courses: {len(COURSES)} courses, event «{event.title}», camp «{camp.title}» {term.name} "
-        f"({term.start_date:%m-%d}–{term.end_date:%m-%d}); teacher login teacher / {DEMO_PASSWORD}"
-    )
+    return camp
 
 
 def _seed_learners(*, term, teacher) -> None:
-    """A few learners with past check-ins (one reviewed), so the feed, queue and leaderboard are alive."""
+    """A few learners with past check-ins (one reviewed the next morning), so the feed, queue and
+    leaderboard are alive; each step at its moment: seats before the term, check-ins on their days."""
     tz = timezone.get_current_timezone()
     learners = [("learner1", "小林", 3), ("learner2", "阿杰", 2), ("learner3", "Mia", 1)]
+    before_start = datetime.combine(term.start_date - timedelta(days=2), time(19, 0), tzinfo=tz)
     for username, nickname, days_done in learners:
-        user, _created = _user(username, nickname)
-        camp_seats.seat_grant(term=term, user=user, source=Source.GRANT)
+        with at(before_start):
+            user, _created = _user(username, nickname)
+            camp_seats.seat_grant(term=term, user=user, source=Source.GRANT)
         for day in range(1, days_done + 1):
             task = CampTask.objects.get(camp=term.camp, day=day)
             when = datetime.combine(term.date_of_day(day), time(21, 0), tzinfo=tz)
-            checkin = camp_checkins.checkin_submit(
-                user=user,
-                term=term,
-                task=task,
-                text=f"第{day}天打卡：今天完成了「{task.title}」，写了 300 多字，收获是先写再改。",
-                now=when,
-            )
-            if username == "learner1" and day == 1:
-                camp_reviews.checkin_review(
-                    checkin=checkin, reviewer=teacher, comment="结构清晰，继续保持！", score=5
+            with at(when):
+                checkin = camp_checkins.checkin_submit(
+                    user=user,
+                    term=term,
+                    task=task,
+                    text=f"第{day}天打卡：今天完成了「{task.title}」，写了 300 多字，收获是先写再改。",
+                    now=when,
                 )
+            if username == "learner1" and day == 1:
+                with at(when + timedelta(hours=12)):
+                    camp_reviews.checkin_review(
+                        checkin=checkin, reviewer=teacher, comment="结构清晰，继续保持！", score=5
+                    )
 
 
 def _seed_subscribe_template() -> None:
@@ -215,74 +258,54 @@ def _seed_subscribe_template() -> None:
 
 
 def seed_late(*, stdout, history: bool = False) -> None:
-    """The VIP persona (`vip`, 林晓雨) a month in: VIP bought through the promoter's link, half of the VIP
-    course learned, three days of the camp checked in (today's task still open), a ticket to the event;
-    and the KA persona (`ka`) with KA bought. Everything goes through the real services."""
+    """The VIP persona (`vip`, 林晓雨, VIP since a month ago: sampledata/demo/members.py) learns: half of the
+    VIP course over the weeks after joining, a seat in the writing camp two days before its term and a
+    check-in each morning since (today's task still open), a ticket to the event a week ago. Each step
+    through the real services at its moment (sampledata/demo/clock.py)."""
     _seed_covers()
-    if not settings.PAYMENTS_SANDBOX_ENABLED:
-        stdout.write("courses: sandbox disabled, personas not seeded")
-        return
     vip = User.objects.filter(username="vip").first()
-    promoter = User.objects.filter(username="promoter").first()
-    if vip is None:
+    if vip is None or not Membership.objects.filter(user=vip).exists():
+        stdout.write("courses: no VIP persona, nothing learned")
         return
-    if not Membership.objects.filter(user=vip).exists():
-        order = demo_buy(
-            user=vip,
-            item_type="membership",
-            item_id="VIP",
-            referral_code=promoter.referral_code if promoter else "",
-        )
-        # a month in: the membership and its order moved 30 days back, the year still ends on time
-        shift = timedelta(days=30)
-        Membership.objects.filter(user=vip).update(
-            starts_at=models_shift("starts_at", shift), ends_at=models_shift("ends_at", shift)
-        )
-        MembershipGrant.objects.filter(user=vip).update(
-            created_at=models_shift("created_at", shift),
-            starts_after=models_shift("starts_after", shift),
-            ends_after=models_shift("ends_after", shift),
-        )
-        if order is not None:
-            Order.objects.filter(pk=order.pk).update(
-                created_at=models_shift("created_at", shift), paid_at=models_shift("paid_at", shift)
-            )
     course = Course.objects.filter(title=COURSES[0]["title"]).first()
     if course is not None:
         lessons = list(Lesson.objects.filter(course=course, is_published=True).order_by("position"))
-        for lesson in lessons[:2]:
-            catalog_services.lesson_progress_save(
-                user=vip, lesson=lesson, position_seconds=20, completed=True
-            )
-        if len(lessons) > 2:
-            catalog_services.lesson_progress_save(user=vip, lesson=lessons[2], position_seconds=8)
+        for lesson, (days, hour, seconds, completed) in zip(lessons, VIP_LESSONS, strict=False):
+            if LessonProgress.objects.filter(user=vip, lesson=lesson).exists():
+                continue
+            with at(days_ago(days, hour=hour)):
+                catalog_services.lesson_progress_save(
+                    user=vip, lesson=lesson, position_seconds=seconds, completed=completed or None
+                )
     term = Term.objects.filter(camp__title="21天写作打卡营", name="第1期").select_related("camp").first()
     if term is not None:
-        camp_seats.term_join(user=vip, term=term)
         tz = timezone.get_current_timezone()
+        if not TermSeat.objects.filter(term=term, user=vip).exists():
+            with at(
+                min(
+                    datetime.combine(term.start_date - timedelta(days=2), time(12, 0), tzinfo=tz), days_ago(0)
+                )
+            ):
+                camp_seats.term_join(user=vip, term=term)
         today_day = term.day_number(timezone.localdate())
         for day in range(1, min(today_day, 4)):
             task = CampTask.objects.get(camp=term.camp, day=day)
             if task.checkins.filter(user=vip).exists():
                 continue
-            camp_checkins.checkin_submit(
-                user=vip,
-                term=term,
-                task=task,
-                text=f"第{day}天：「{task.title}」完成。先写下三个要点，再扩成 400 字，明天试试晨间写作。",
-                now=datetime.combine(term.date_of_day(day), time(7, 30), tzinfo=tz),
-            )
+            when = datetime.combine(term.date_of_day(day), time(7, 30), tzinfo=tz)
+            with at(when):
+                camp_checkins.checkin_submit(
+                    user=vip,
+                    term=term,
+                    task=task,
+                    text=f"第{day}天：「{task.title}」完成。先写下三个要点，再扩成 400 字，明天试试晨间写作。",
+                    now=when,
+                )
     event = Event.objects.filter(title="上海线下私董会 · 增长闭门课").first()
-    if event is not None:
-        event_registrations.event_register(user=vip, event=event)
-    ka = User.objects.filter(username="ka").first()
-    if ka is not None and not Membership.objects.filter(user=ka).exists():
-        demo_buy(user=ka, item_type="membership", item_id="KA")
-    stdout.write("courses: personas vip (林晓雨, VIP a month in) and ka (周建国, KA)")
-
-
-def models_shift(field: str, delta: timedelta):
-    return F(field) - delta
+    if event is not None and not EventRegistration.objects.filter(event=event, user=vip).exists():
+        with at(days_ago(VIP_TICKET_DAYS, hour=12, minute=30)):
+            event_registrations.event_register(user=vip, event=event)
+    stdout.write("courses: persona vip (林晓雨) learned, checked in and holds a ticket")
 
 
 def _seed_covers() -> None:

@@ -1,7 +1,8 @@
 """Load every app's demo data in layer order (docs/architecture.md §3): `manage.py seed_demo`.
 
 First each app's `seed`, lowest layer first; then the `seed_late` passes, for demo data built on rows
-other apps' seeds created (the personas' purchases, the demo member's wallet). Idempotent.
+other apps' seeds created (the personas' purchases and their month, the settlement nights since, the
+demo member's wallet). Idempotent.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 from sampledata.demo import circles, courses, insights, members, payments, referrals
 
 SEEDS = (payments.seed, members.seed, courses.seed, circles.seed, referrals.seed, insights.seed)
-LATE_SEEDS = (payments.seed_late, courses.seed_late, circles.seed_late)
+# The personas' purchases first (members), what they did after (courses, circles), then the nights of
+# settlement since (payments): each step at the moment it happened (sampledata/demo/clock.py).
+LATE_SEEDS = (members.seed_late, courses.seed_late, circles.seed_late, payments.seed_late)
 
 
 def load_demo_data(*, stdout: Any, history: bool = False) -> None:

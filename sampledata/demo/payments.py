@@ -1,25 +1,30 @@
-"""Demo data of payments: the sandbox channel's demo keys, and the demo member's wallet.
+"""Demo data of payments: the sandbox channel's demo keys, the nightly settlement the personas' month
+would have seen, and the demo member's wallet.
 
 Orders themselves are made by people clicking through checkout in the demo (sandbox channel); the apps
-that sell things seed what is for sale. `seed_late` (after every app's `seed`, once the demo member
-exists) requests a sandbox withdrawal for the demo member when real earnings allow one. `demo_buy` lets
-the other apps' demo data make the personas' purchases through the real order and payment path.
-Idempotent: every posting has a fixed idempotency key.
+that sell things seed what is for sale. `seed_late` runs after the other apps' `seed_late` (the personas'
+purchases, made at their moments): it runs the settlement batch at each night the beat would have run it
+since (`payments.schedules`), so held commission whose refund window has passed is available, as it
+would be, and requests a sandbox withdrawal for the demo member when real earnings allow one. `demo_buy`
+lets the other apps' demo data make the personas' purchases through the real order and payment path.
+Idempotent: every posting has a fixed idempotency key, and a night already settled has nothing due.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from payments.gateways import sandbox
-from payments.models import Order, PayoutMethod, Withdrawal, WithdrawalSettings
+from payments.models import Earning, Order, PayoutMethod, Withdrawal, WithdrawalSettings
 from payments.orders.checkout import order_create
 from payments.orders.payment_attempts import payment_start
+from payments.schedules import DEFAULT_SCHEDULES
 from payments.wallet import earnings, ledger, settlement, withdrawals
+from sampledata.demo.clock import at
 
 DEMO_MEMBER = "member"
 # Off: earnings without the orders and commissions behind them made the wallet disagree with the
@@ -56,6 +61,7 @@ def seed_late(*, stdout, history: bool = False) -> None:
         stdout.write("payments: no demo member, wallet not seeded")
         return
     WithdrawalSettings.current()
+    nights = settle_missed_nights()
     now = timezone.now()
     for key, source, amount, description, settled in DEMO_EARNINGS if SEED_INVENTED_EARNINGS else ():
         earnings.earning_accrue(
@@ -66,7 +72,6 @@ def seed_late(*, stdout, history: bool = False) -> None:
             hold_until=now - timedelta(days=1) if settled else now + timedelta(days=7),
             description=description,
         )
-    settlement.settle_due(now=now)
     method = PayoutMethod.SANDBOX if settings.PAYMENTS_SANDBOX_ENABLED else PayoutMethod.BANK
     if not Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").exists():
         balances = ledger.balances(member)
@@ -83,12 +88,48 @@ def seed_late(*, stdout, history: bool = False) -> None:
     balances = ledger.balances(member)
     demo_withdrawal = Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").first()
     state = demo_withdrawal.get_status_display() if demo_withdrawal else "-"
+    stdout.write(f"payments: settlement replayed on {len(nights)} night(s) with held earnings due")
     stdout.write(
         f"payments: demo member wallet — available {balances.available_fen / 100:.2f} 元, held "
         f"{balances.pending_fen / 100:.2f} 元, withdrawing {balances.withdrawing_fen / 100:.2f} 元; "
         f"demo withdrawal: {state} (operators approve it in /admin/payments/withdrawal/, "
         "the member confirms receipt at /payments/wallet/)"
     )
+
+
+def settlement_nights(*, since: datetime, until: datetime) -> list[datetime]:
+    """When the beat runs the settlement batch (its default schedule, payments.schedules) after `since`,
+    up to `until`."""
+    job = next(j for j in DEFAULT_SCHEDULES if j.task == "payments.tasks.settle_earnings")
+    crontab = job.crontab or {}
+    at_time = time(int(crontab.get("hour", 0)), int(crontab.get("minute", 0)))
+    day = timezone.localtime(since).date()
+    nights: list[datetime] = []
+    while True:
+        night = datetime.combine(day, at_time, tzinfo=timezone.get_current_timezone())
+        if night > until:
+            return nights
+        if night > since:
+            nights.append(night)
+        day += timedelta(days=1)
+
+
+def settle_missed_nights() -> list[datetime]:
+    """Run the real settlement batch at each night it would have run since the oldest held earning's hold
+    ended: the demo's purchases were made in the past (sampledata/demo/clock.py), and their commission
+    became available on the first night after its refund window, not today."""
+    now = timezone.now()
+    due = Earning.objects.filter(status=Earning.Status.HELD, hold_until__lte=now)
+    first = due.order_by("hold_until").values_list("hold_until", flat=True).first()
+    if first is None:
+        return []
+    ran = []
+    for night in settlement_nights(since=first, until=now):
+        if due.filter(hold_until__lte=night).exists():
+            with at(night):
+                settlement.settle_due()
+            ran.append(night)
+    return ran
 
 
 def demo_buy(*, user, item_type: str, item_id: str, referral_code: str = ""):

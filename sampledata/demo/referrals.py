@@ -7,18 +7,18 @@ from __future__ import annotations
 from django.utils import timezone
 
 from members.models import User
-from referrals import agreements, attribution, promoters
+from referrals import agreements, promoters
 from referrals.models import (
     CommissionRule,
     GroupBuyOffer,
     PromoterAgreement,
     PromoterLevel,
     PromoterPrice,
-    ReferralBinding,
     ReferralSettings,
     StaffShareBracket,
 )
-from sampledata.demo.members import DEMO_PASSWORD
+from sampledata.demo.clock import at, days_ago
+from sampledata.demo.members import DEMO_PASSWORD, demo_signup
 
 LEVELS = [
     {"code": "normal", "name": "普通推广员", "rank": 1, "is_default": True, "commission_rate_bp": None},
@@ -57,15 +57,50 @@ AGREEMENT = """一、推广员资格无需购买任何商品，人人可申请�
 五、禁止虚假宣传、夸大收益、诱导囤货或以发展下线为目的的推广，违者停止推广资格并追回不当收益。
 六、推广中获得的个人信息仅用于服务你的朋友，不得外泄。"""
 
+# The programme started before the promoter joined; the promoter's friend signed up through their link
+# well before the VIP persona did (sampledata/demo/members.py).
+PROGRAMME_SINCE_DAYS = 120
+PROMOTER_SINCE_DAYS = 90
+FRIEND_SINCE_DAYS = 45
+
 BRACKETS = [(0, 500), (10_000_000, 800), (50_000_000, 1000)]  # ¥0–10万 5%, 10–50万 8%, 50万+ 10%
 
 
 def seed(*, stdout, history: bool = False) -> None:
+    with at(days_ago(PROGRAMME_SINCE_DAYS, hour=10)):
+        levels, agreement = _programme()
+    promoter = User.objects.filter(username="promoter").first()
+    if promoter is None:
+        with at(days_ago(PROMOTER_SINCE_DAYS, hour=20)):
+            promoter = User(username="promoter", nickname="推广达人")
+            promoter.set_password(DEMO_PASSWORD)
+            promoter.save()
+            demo_signup(user=promoter)
+            promoters.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
+            agreements.agreement_accept(user=promoter, agreement=agreement)
+    if promoters.promoter_level_of(promoter) != levels["kol"]:
+        promoters.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
+    agreements.agreement_accept(user=promoter, agreement=agreement)
+    if not User.objects.filter(username="friend").exists():
+        # The friend signs up through the promoter's link: bound to them, no reward for the sign-up.
+        with at(days_ago(FRIEND_SINCE_DAYS, hour=21)):
+            friend = User(username="friend", nickname="小李")
+            friend.set_password(DEMO_PASSWORD)
+            friend.save()
+            demo_signup(user=friend, referral_code=promoter.referral_code)
+    stdout.write(
+        "referrals: levels 普通/KOL/核心, direct commission 10% on memberships, agreement v1, "
+        f"VIP 3-person group buy; logins promoter / friend (password {DEMO_PASSWORD})"
+    )
+
+
+def _programme() -> tuple[dict[str, PromoterLevel], PromoterAgreement]:
+    """Levels, promoter prices, commission rules, the agreement, staff brackets and the group-buy offer."""
     ReferralSettings.current()
-    levels = {}
+    levels: dict[str, PromoterLevel] = {}
     for spec in LEVELS:
         spec = dict(spec)
-        code = spec.pop("code")
+        code = str(spec.pop("code"))
         levels[code], _created = PromoterLevel.objects.update_or_create(code=code, defaults=spec)
     # The founding text's idea (retail → KOL → core) applied to VIP (¥3,600): what each promoter pays.
     for code, price in (("kol", 300_000), ("core", 240_000)):
@@ -102,21 +137,4 @@ def seed(*, stdout, history: bool = False) -> None:
             "description": "三人成团，每人 ¥2,980 开通一年 VIP；24 小时内未成团自动全额退款。",
         },
     )
-
-    promoter, created = User.objects.get_or_create(username="promoter", defaults={"nickname": "推广达人"})
-    if created:
-        promoter.set_password(DEMO_PASSWORD)
-        promoter.save()
-    if promoters.promoter_level_of(promoter) != levels["kol"]:
-        promoters.promoter_set_level(user=promoter, level=levels["kol"], actor=None, reason="demo")
-    agreements.agreement_accept(user=promoter, agreement=agreement)
-    friend, created = User.objects.get_or_create(username="friend", defaults={"nickname": "小李"})
-    if created:
-        friend.set_password(DEMO_PASSWORD)
-        friend.save()
-    if not ReferralBinding.objects.filter(user=friend).exists():
-        attribution.binding_create(user=friend, referrer=promoter, source=ReferralBinding.Source.OPERATOR)
-    stdout.write(
-        "referrals: levels 普通/KOL/核心, direct commission 10% on memberships, agreement v1, "
-        f"VIP 3-person group buy; logins promoter / friend (password {DEMO_PASSWORD})"
-    )
+    return levels, agreement

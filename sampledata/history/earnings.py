@@ -17,7 +17,7 @@ from referrals.models import Commission
 def ledger_follow_up(plan, refunded, now, tag, promoter_users) -> None:
     """Commission earnings through the real ledger (accrue, void on refund, settle), then withdrawals."""
     for c in Commission.objects.filter(
-        idempotency_key__startswith="hist:", order__order_no__startswith=tag.upper()
+        idempotency_key__startswith="hist:", order__user__username__startswith=f"{tag}_"
     ).select_related("order", "beneficiary"):
         with transaction.atomic():
             earning = earnings.earning_accrue(

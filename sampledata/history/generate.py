@@ -22,6 +22,7 @@ from circles.models import Circle, CircleMembership, CircleMembershipEvent
 from courses.models import Camp, CheckIn, Course, Term, TermSeat
 from members.models import Membership, MembershipGrant, MembershipTier, User
 from payments.models import Order, Payment, Refund
+from payments.orders.checkout import order_no_at, order_ttl
 from referrals.models import CommissionRule, ReferralBinding
 from sampledata.history.bulk import BATCH, explicit_timestamps
 from sampledata.history.circles import write_circle
@@ -88,10 +89,21 @@ def generate(
         plan.users.append(u)
         return u
 
+    order_nos: set[str] = set()
+
+    def new_order_no(created_at: datetime) -> str:
+        """The number a real order created then gets (payments.orders.checkout.order_no_at)."""
+        while True:
+            number = order_no_at(created_at, serial=rng.randrange(10**6))
+            if number not in order_nos:
+                order_nos.add(number)
+                return number
+
     def new_order(user, item_type, item_id, title, amount, paid_at, referrer=None, refund_p=0.04):
         seq["order"] += 1
+        created_at = paid_at - timedelta(minutes=rng.randint(1, 20))
         o = Order(
-            order_no=f"{tag.upper()}{seq['order']:011d}",
+            order_no=new_order_no(created_at),
             user=user,
             item_type=item_type,
             item_id=str(item_id),
@@ -104,8 +116,8 @@ def generate(
             referrer=referrer,
             referral_code=referrer.referral_code if referrer else "",
             paid_at=paid_at,
-            expires_at=paid_at + timedelta(minutes=28),
-            created_at=paid_at - timedelta(minutes=rng.randint(1, 20)),
+            expires_at=created_at + order_ttl(),
+            created_at=created_at,
             updated_at=paid_at,
         )
         plan.orders.append(o)
@@ -337,15 +349,19 @@ def _write(
                 )
         Order.objects.bulk_create(plan.orders, batch_size=BATCH)
         if plan.orders and plan.orders[0].pk is None:
-            ids = dict(Order.objects.filter(order_no__startswith=tag.upper()).values_list("order_no", "id"))
+            ids = dict(
+                Order.objects.filter(user__username__startswith=f"{tag}_").values_list("order_no", "id")
+            )
             for o in plan.orders:
                 o.pk = o.id = ids[o.order_no]
+        # The numbers real attempts and refunds get (payments.orders.payment_attempts, .refunds): the
+        # order's number and six hex digits; WeChat's own ids are 4200… and 5030… followed by digits.
         payments = [
             Payment(
                 order=o,
                 channel=o.channel,
-                out_trade_no=f"{o.order_no}P",
-                transaction_id=f"4200{o.order_no}",
+                out_trade_no=f"{o.order_no}{rng.randrange(16**6):06X}",
+                transaction_id=f"4200{rng.randrange(10**6):06d}{o.order_no[:8]}{rng.randrange(10**10):010d}",
                 amount_fen=o.amount_fen,
                 status=Payment.Status.SUCCEEDED,
                 paid_at=o.paid_at,
@@ -357,7 +373,9 @@ def _write(
         Payment.objects.bulk_create(payments, batch_size=BATCH)
         if payments and payments[0].pk is None:
             ids = dict(
-                Payment.objects.filter(out_trade_no__startswith=tag.upper()).values_list("out_trade_no", "id")
+                Payment.objects.filter(order__user__username__startswith=f"{tag}_").values_list(
+                    "out_trade_no", "id"
+                )
             )
             for p in payments:
                 p.pk = p.id = ids[p.out_trade_no]
@@ -367,8 +385,8 @@ def _write(
                 Refund(
                     order=o,
                     payment=payment_of[o.order_no],
-                    out_refund_no=f"{o.order_no}R",
-                    refund_id=f"5030{o.order_no}",
+                    out_refund_no=f"R{o.order_no}{rng.randrange(16**6):06X}",
+                    refund_id=f"5030{rng.randrange(10**6):06d}{o.order_no[:8]}{rng.randrange(10**10):010d}",
                     amount_fen=o.amount_fen,
                     reason="不想要了",
                     kind=Refund.Kind.SELF_SERVICE,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from members.models import Membership, MembershipGrant, MembershipTier, User
+from members.models import MemberNumberSequence, Membership, MembershipGrant, MembershipTier, User
 from sampledata.history.bulk import BATCH
 
 
@@ -15,6 +15,7 @@ def write_memberships(plan, refunded, tiers, tag) -> int:
     memberships: list[Membership] = []
     # (membership, kind, tier before, starts before, ends before, at, order)
     grants: list[tuple[Any, ...]] = []
+    first_tiers: dict[str, MembershipTier] = {}
     by_name = {u.username: u for u in plan.users}
     for username, events in plan.membership_events.items():
         user = by_name[username]
@@ -42,6 +43,7 @@ def write_memberships(plan, refunded, tiers, tag) -> int:
             rows.append((kind, before, at, order))
         if not rows:
             continue
+        first_tiers[username] = tiers[rows[0][3].item_id]
         assert tier is not None and starts is not None and ends is not None  # set by the first row
         membership = Membership(
             user=user,
@@ -89,10 +91,22 @@ def write_memberships(plan, refunded, tiers, tag) -> int:
             )
         )
     MembershipGrant.objects.bulk_create(objs, batch_size=BATCH)
-    # Member numbers for everyone who ever held a membership.
+    # Member numbers for everyone who ever held a membership, as real ones are given (VIP-000123: the
+    # next of the first tier's prefix, members.memberships.member_numbers), in the order they joined.
     numbered = []
-    for n, m in enumerate(memberships, start=1):
-        m.user.member_no = f"{m.tier.member_no_prefix}-{tag.upper()}{n:05d}"
+    sequences: dict[str, MemberNumberSequence] = {}
+    for m in sorted(memberships, key=lambda m: m.created_at):
+        tier = first_tiers[m.user.username]
+        prefix = tier.member_no_prefix.strip().upper() or tier.code.upper()
+        if prefix not in sequences:
+            MemberNumberSequence.objects.get_or_create(prefix=prefix)
+            sequences[prefix] = MemberNumberSequence.objects.select_for_update(of=("self",)).get(
+                prefix=prefix
+            )
+        sequences[prefix].last_value += 1
+        m.user.member_no = f"{prefix}-{sequences[prefix].last_value:06d}"
         numbered.append(m.user)
+    for sequence in sequences.values():
+        sequence.save(update_fields=["last_value"])
     User.objects.bulk_update(numbered, ["member_no"], batch_size=BATCH)
     return len(objs)

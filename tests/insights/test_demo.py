@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from core import roles
 from insights.periods import preset_period
 from insights.selectors import dashboard
-from members.models import MembershipGrant, User
+from members.models import MemberNumberSequence, MembershipGrant, User
 from payments.models import Order
 from payments.wallet import ledger
 from referrals.models import Commission
@@ -28,8 +30,27 @@ def test_history_fills_the_dashboard_and_is_not_doubled_on_a_second_run(settings
     assert counts["users"] > 200 and counts["orders"] > 30 and counts["commissions"] > 0
     assert generate_history(days=40, daily_signups=(6, 10), promoters=5, tag="t") == {}
     assert User.objects.filter(username__startswith="t_").count() == counts["users"]
-    assert Order.objects.filter(order_no__startswith="T").count() == counts["orders"]
+    assert Order.objects.filter(user__username__startswith="t_").count() == counts["orders"]
     assert MembershipGrant.objects.filter(kind="renew").exists()
+    # Numbers as real orders, payments, refunds and memberships get them, dated at the order's creation.
+    for order in Order.objects.filter(user__username__startswith="t_").prefetch_related(
+        "payments", "refunds"
+    ):
+        assert re.fullmatch(r"\d{20}", order.order_no), order.order_no
+        assert order.order_no.startswith(timezone.localtime(order.created_at).strftime("%Y%m%d%H%M%S"))
+        assert all(
+            re.fullmatch(rf"{order.order_no}[0-9A-F]{{6}}", p.out_trade_no) for p in order.payments.all()
+        )
+        assert all(
+            re.fullmatch(rf"R{order.order_no}[0-9A-F]{{6}}", r.out_refund_no) for r in order.refunds.all()
+        )
+    member_nos = list(
+        User.objects.filter(username__startswith="t_")
+        .exclude(member_no=None)
+        .values_list("member_no", flat=True)
+    )
+    assert member_nos and all(re.fullmatch(r"(VIP|KA)-\d{6}", no) for no in member_nos)
+    assert sum(MemberNumberSequence.objects.values_list("last_value", flat=True)) == len(member_nos)
     # Commission earnings went through the ledger: balances add up to what the commissions kept.
     kept = sum(c.amount_fen - c.reversed_fen for c in Commission.objects.all())
     promoters = User.objects.filter(username__startswith="t_p")

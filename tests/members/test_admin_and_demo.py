@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from core import roles
@@ -294,6 +295,7 @@ def test_points_adjustment_by_an_operator_is_audited(admin_client, operator, mem
 
 def test_demo_seed_is_idempotent_and_ready_to_try(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    settings.POINTS_SIGNUP_BONUS = 1000  # as config/settings/dev.py gives `make demo`: the 新人礼包
     members_demo.seed(stdout=StringIO(), history=True)
     members_demo.seed(stdout=StringIO(), history=True)
     assert list(
@@ -307,6 +309,9 @@ def test_demo_seed_is_idempotent_and_ready_to_try(db, settings, tmp_path):
     funnel = {row["key"]: row for row in onboarding_funnel()}
     assert funnel["done"]["reached"] == 1
     assert len(list(onboarding_stuck(days=3))) == 2
+    # each history member's steps are dated from their grant on, the last `stuck_days` ago
+    for onboarding in Onboarding.objects.filter(user__username__startswith="demo_"):
+        assert onboarding.started_at <= onboarding.stage_since <= timezone.now()
     member = User.objects.get(username="member")
     assert points_balance(member) == 1000 and active_membership(member) is None
     # the new member can buy VIP and is onboarded with the demo reps

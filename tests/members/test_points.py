@@ -157,3 +157,32 @@ def test_refund_after_the_points_were_spent_is_refused_and_never_overdraws(membe
         refund_request(order=order, amount_fen=None, reason="退款", requested_by=member, self_service=True)
     assert refused.value.code == "points_spent" and refused.value.extra["points_balance"] == 9
     assert points_balance(member) == 9 and not order.refunds.exists()
+
+
+# ---- the 新人礼包 (sign-up bonus) ----------------------------------------------------------------------------
+
+
+def test_a_new_member_gets_the_signup_bonus_once_with_its_reason(settings, member, client):
+    from members.auth.services import user_signed_up
+
+    settings.POINTS_SIGNUP_BONUS = 500
+    user_signed_up(user=member, source="web")
+    user_signed_up(user=member, source="web")  # a repeated hook pays nothing twice
+    assert points_balance(member) == 500
+    entry = PointsEntry.objects.get(user=member)
+    assert (
+        entry.reason == "新人礼包：注册赠送 500 积分" and entry.idempotency_key == f"signup-bonus:{member.pk}"
+    )
+    client.force_login(member)
+    page = client.get("/account/points/").content.decode()
+    assert "新人礼包：注册赠送 500 积分" in page and "新会员注册即得新人礼包 500 积分" in page
+
+
+def test_no_signup_bonus_when_it_is_off(settings, member, client):
+    from members.auth.services import user_signed_up
+
+    settings.POINTS_SIGNUP_BONUS = 0
+    user_signed_up(user=member, referral_code="", source="miniprogram")
+    assert points_balance(member) == 0 and not PointsEntry.objects.filter(user=member).exists()
+    client.force_login(member)
+    assert "新人礼包" not in client.get("/account/points/").content.decode()
