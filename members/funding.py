@@ -10,6 +10,9 @@ the same thing. The chains members owns, and what a refund of the funding order 
 | order → membership days (start, renew)     | the days still in the current window are taken back      |
 | order → upgrade credit used by an upgrade  | refused (`credit_used`) until the upgrade is refunded     |
 | upgrade → a renewal bought on top of it    | refused (`renewed_after`) until the renewal is refunded   |
+| any membership order → a membership order  | refused (`membership_order_pending`) while another is     |
+|   bought during its refund                 | unpaid; while the refund is in flight no membership order |
+|                                            | is priced (`membership_refund_in_progress`, checkout)     |
 | order → points earned → rewards, discounts | the points are taken back when the refund is requested;   |
 |                                            | if the balance no longer holds them, refused              |
 |                                            | (`points_spent`; an operator may refund a smaller amount, |
@@ -32,6 +35,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.memberships.selectors import MEMBERSHIP_ITEM_TYPES
 from members.models import MembershipGrant, PointsAccount, PointsEntry
 from members.points.services import points_clawback, points_per_yuan, points_post
 from payments import items
@@ -169,9 +173,36 @@ def _renewed_on_top(upgrade: MembershipGrant) -> bool:
     )
 
 
+def _membership_order_awaiting_payment(order) -> Order | None:
+    """Another membership order of the buyer that may still be paid: paid during this refund, its
+    renewal, upgrade or days would stand on the window the refund takes back."""
+    return (
+        Order.objects.filter(
+            user_id=order.user_id,
+            item_type__in=MEMBERSHIP_ITEM_TYPES,
+            status=Order.Status.PENDING,
+            expires_at__gt=timezone.now(),
+        )
+        .exclude(pk=order.pk)
+        .only("order_no")
+        .first()
+    )
+
+
 def membership_refund_terms(*, order, amount_fen: int) -> list[RefundTerm]:
     terms = []
     full = amount_fen >= order.amount_fen - order.refunded_fen
+    if order.item_type in MEMBERSHIP_ITEM_TYPES and (waiting := _membership_order_awaiting_payment(order)):
+        # The other half of `membership_for_checkout`'s rule: no membership order is priced while a
+        # membership refund is in flight, and none may be paid once one starts.
+        terms.append(
+            RefundTerm(
+                _("您还有会员订单 %(no)s 待支付，请先支付或取消该订单，再申请退款。")
+                % {"no": waiting.order_no},
+                refusal_code="membership_order_pending",
+                extra={"pending_order_no": waiting.order_no},
+            )
+        )
     for grant in _grants_funded_by(order):
         upgrade = grant.credit_consumed_by
         if upgrade is not None and upgrade.revoked_at is None:

@@ -15,7 +15,7 @@ from members.memberships.grants import (
     membership_fulfil_order,
     membership_revoke_order,
 )
-from members.memberships.selectors import active_membership, parse_days_item
+from members.memberships.selectors import membership_for_checkout, parse_days_item
 from members.memberships.upgrades import LowerTierActive, membership_offer
 from members.models import MembershipTier
 from payments import items
@@ -35,6 +35,14 @@ def lower_tier_refusal(exc: LowerTierActive) -> ApplicationError:
     )
 
 
+def refund_in_flight_refusal() -> ApplicationError:
+    return ApplicationError(
+        "membership_refund_in_progress",
+        _("您有一笔会员订单正在退款，退款完成后才能续费、升级或兑换会员天数。"),
+        status_code=409,
+    )
+
+
 class MembershipItemType(items.ItemType):
     code = "membership"
     label = pgettext_lazy("membership", "会员")  # a class attribute: translated when shown, not at import
@@ -45,8 +53,11 @@ class MembershipItemType(items.ItemType):
         tier = MembershipTier.objects.filter(code=item_id.strip(), is_active=True).first()
         if tier is None:
             raise items.ItemUnavailable(_("该会员等级不存在或已停售"))
+        current, refund_in_flight = membership_for_checkout(user)
+        if refund_in_flight:
+            raise refund_in_flight_refusal()
         try:
-            offer = membership_offer(user, tier)
+            offer = membership_offer(user, tier, current=current)
         except LowerTierActive as exc:
             raise lower_tier_refusal(exc) from None
         titles = {
@@ -92,7 +103,9 @@ class MembershipDaysItemType(items.ItemType):
         if not free_grant:
             raise items.ItemUnavailable(_("会员天数只能通过积分兑换或赠送获得"))
         tier, days = parse_days_item(item_id)
-        current = active_membership(user)
+        current, refund_in_flight = membership_for_checkout(user)
+        if refund_in_flight:
+            raise refund_in_flight_refusal()
         if current is not None and current.tier.rank > tier.rank:
             raise lower_tier_refusal(LowerTierActive(current, tier))
         if current is not None and current.tier.rank < tier.rank:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.discovery import app_modules
 from members.models import Membership, MembershipTier, User
 from payments import items
+from payments.models import Order
+
+# The item types whose orders fund membership days (members/items.py).
+MEMBERSHIP_ITEM_TYPES = ("membership", "membership_days")
 
 
 def active_membership(user: User) -> Membership | None:
@@ -24,6 +28,30 @@ def active_membership(user: User) -> Membership | None:
     if membership and membership.starts_at <= timezone.now() < membership.ends_at:
         return membership
     return None
+
+
+def membership_for_checkout(user: User, *, now=None) -> tuple[Membership | None, bool]:
+    """The active membership (as `active_membership`) and whether a refund of one of the user's
+    membership orders is in flight, read in one statement for the membership item types' quotes.
+
+    While such a refund is in flight no membership order may be priced: a renewal, upgrade or points
+    redemption bought on top of it would survive the refund's revoke with days or credit nobody paid
+    for (the refund terms refuse the same stacking before a refund starts; members/funding.py)."""
+    if not getattr(user, "is_authenticated", False):
+        return None, False
+    refunding = Order.objects.filter(
+        user_id=OuterRef("user_id"), item_type__in=MEMBERSHIP_ITEM_TYPES, status=Order.Status.REFUNDING
+    )
+    row = (
+        Membership.objects.select_related("tier")
+        .filter(user=user)
+        .annotate(refund_in_flight=Exists(refunding))
+        .first()
+    )
+    if row is None:  # no membership was ever granted, so no membership order can be refunding
+        return None, False
+    now = now or timezone.now()
+    return (row if row.starts_at <= now < row.ends_at else None), row.refund_in_flight
 
 
 def member_has_tier(user: User, tier: MembershipTier | str) -> bool:

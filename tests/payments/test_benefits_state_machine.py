@@ -52,6 +52,7 @@ KEYS = ["tap-1", "tap-2", "tap-3"]  # a small pool: the same key comes back (a d
 PERSON_REFUSALS = {
     "credit_used",
     "renewed_after",
+    "membership_order_pending",
     "points_spent",
     "refund_window_closed",
     "already_refunded",
@@ -158,6 +159,13 @@ class BenefitsMachine(RuleBasedStateMachine):
         membership = self._membership()
         return membership if membership is not None and timezone.now() < membership.ends_at else None
 
+    def _membership_refund_in_flight(self) -> bool:
+        from payments.models import Order
+
+        return Order.objects.filter(
+            user=self.member, item_type__in=["membership", "membership_days"], status=Order.Status.REFUNDING
+        ).exists()
+
     def _snapshot(self, order=None) -> tuple:
         from members.models import MembershipGrant, PointsEntry, Redemption
         from payments.models import Order, Refund
@@ -214,8 +222,11 @@ class BenefitsMachine(RuleBasedStateMachine):
         before = self._snapshot()
         try:
             order = order_create(user=self.member, item_type="membership", item_id=code, channel="sandbox")
-        except ApplicationError as exc:  # a lower tier while a higher one is active
-            assert active is not None and active.tier.rank > tier.rank, exc
+        except ApplicationError as exc:
+            if exc.code == "membership_refund_in_progress":  # nothing stacks on a refunding window
+                assert self._membership_refund_in_flight(), exc
+            else:  # a lower tier while a higher one is active
+                assert active is not None and active.tier.rank > tier.rank, exc
             assert self._snapshot() == before
             self._unchanged()
             event(f"buy {code}: refused {exc.code}")
@@ -313,7 +324,9 @@ class BenefitsMachine(RuleBasedStateMachine):
                 redemption = mall.points_redeem(user=self.member, reward_id=chosen.pk, idempotency_key=key)
         except ApplicationError as exc:
             assert key not in self.redeemed, "a key that redeemed once must answer with that redemption"
-            if used >= chosen.per_member_limit:
+            if exc.code == "membership_refund_in_progress":
+                assert reward == "vip_days" and self._membership_refund_in_flight(), exc
+            elif used >= chosen.per_member_limit:
                 assert exc.code == "redeem_limit_reached", exc
             elif self.points.balance < chosen.points_price:
                 assert exc.code == "insufficient_points", exc

@@ -22,7 +22,7 @@ from members.models import PointsAccount, Reward
 from payments.gateways import sandbox
 from payments.models import Order, Refund
 from payments.orders.payment_attempts import payment_start
-from payments.orders.refunds import refund_complete, refund_request
+from payments.orders.refunds import refund_complete, refund_request, refund_submit
 from tests.courses import factories as f
 from tests.factories import UserFactory
 
@@ -258,6 +258,67 @@ def test_an_upgrade_with_a_renewal_on_top_is_refunded_only_after_the_renewal(api
     operator_refund(renewal, operator)
     operator_refund(upgrade, operator)
     assert membership(member).tier.code == "VIP"
+
+
+def test_nothing_stacks_on_a_membership_window_while_its_refund_is_in_flight(api, member, vip, ka, operator):
+    """Found by the benefits state machine: an upgrade's refund was requested (WeChat still working
+    on it), KA was renewed twice meanwhile, and when the refund landed the member was VIP with two
+    KA renewals standing on nothing. While a membership refund is in flight no membership order is
+    priced; while one is unpaid no membership refund starts."""
+    buy(api, "membership", "VIP")
+    upgrade = buy(api, "membership", "KA")
+    with TestCase.captureOnCommitCallbacks(execute=False):  # requested; WeChat has not answered yet
+        refund = refund_request(
+            order=upgrade, amount_fen=None, reason="运营退款", requested_by=operator, self_service=False
+        )
+    upgrade.refresh_from_db()
+    assert upgrade.status == Order.Status.REFUNDING
+    window = (membership(member).tier.code, membership(member).ends_at)
+
+    for item_type, item_id in (("membership", "KA"), ("membership", "VIP")):
+        response = api.post(
+            "/api/v1/orders/",
+            {"item_type": item_type, "item_id": item_id, "channel": "sandbox"},
+            format="json",
+        )
+        assert response.status_code == 409, response.json()
+        assert response.json()["code"] == "membership_refund_in_progress"
+    vip_days = Reward.objects.create(
+        title="VIP 7 天", item_type="membership_days", item_id="VIP:7", points_price=1, per_member_limit=1
+    )
+    balance = points(member)
+    assert balance >= vip_days.points_price  # the purchases earned points
+    redeemed = api.post(
+        f"/api/v1/points/rewards/{vip_days.pk}/redeem/", {"idempotency_key": "tap-1"}, format="json"
+    )
+    assert redeemed.status_code >= 400 and "退款" in str(redeemed.json())
+    assert points(member) == balance
+    assert (membership(member).tier.code, membership(member).ends_at) == window
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        refund_submit(refund_id=refund.pk)  # the worker; the sandbox bank finishes it
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert membership(member).tier.code == "VIP"
+    buy(api, "membership", "VIP")  # once the refund has landed, renewing is open again
+
+
+def test_a_membership_refund_waits_for_an_unpaid_membership_order(api, member, vip, ka, operator):
+    """The other half: a renewal ordered before the refund and paid during it would stand on the
+    refunded window, so the refund is refused until that order is paid or closed."""
+    vip_order = buy(api, "membership", "VIP")
+    waiting = order_via_api(api, "membership", "VIP")
+    preview = api.get(f"/api/v1/orders/{vip_order.order_no}/refund/").json()
+    assert preview["code"] == "membership_order_pending" and waiting["order_no"] in preview["message"]
+    response = self_refund(api, vip_order)
+    assert response.status_code == 409 and response.json()["code"] == "membership_order_pending"
+    with pytest.raises(Exception) as refused:
+        operator_refund(vip_order, operator)
+    assert refused.value.code == "membership_order_pending"
+    assert vip_order.status == Order.Status.PAID
+
+    Order.objects.filter(order_no=waiting["order_no"]).update(status=Order.Status.CLOSED)
+    assert operator_refund(vip_order, operator).status == Refund.Status.SUCCEEDED
 
 
 def test_refunding_an_order_from_an_earlier_window_never_cuts_the_current_one(member, vip, operator):
