@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,17 +60,31 @@ def phone_hash_for(raw_phone: str) -> str:
     return keyed_hash(phone, purpose="phone") if phone else ""
 
 
-def open_lead_for(user: User) -> SalesLead | None:
-    """The user's open lead (by the user, or by their phone number), the latest assignment first."""
+def _open_leads(user: User):
+    """The user's open leads (by the user, or by their phone number), the latest assignment first."""
     match = Q(user_id=user.pk)
     if user.phone_hash:
         match |= Q(phone_hash=user.phone_hash)
-    return (
-        SalesLead.objects.select_related("rep")
-        .filter(match, ended_at__isnull=True)
-        .order_by("-assigned_at", "-id")
+    return SalesLead.objects.filter(match, ended_at__isnull=True).order_by("-assigned_at", "-id")
+
+
+def open_lead_for(user: User) -> SalesLead | None:
+    return _open_leads(user).select_related("rep").first()
+
+
+def _rep_facts(user: User) -> tuple[bool, int | None]:
+    """(has the user a sales rep already?, their open lead's id) in one statement: checkout asks both
+    of every order, and most buyers have neither."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            has_rep=Exists(Onboarding.objects.filter(user_id=OuterRef("pk"), sales_rep__isnull=False)),
+            lead_id=Subquery(_open_leads(user).values("pk")[:1]),
+        )
+        .values_list("has_rep", "lead_id")
         .first()
     )
+    return (bool(row[0]), row[1]) if row else (False, None)
 
 
 # `binding` when the caller has not read the buyer's referral binding yet (None is a read: no binding).
@@ -86,9 +100,10 @@ def sales_credit_for_order(
     the order's referrer, so checkout reads it once (`referrals.order_quote`)."""
     if not getattr(user, "pk", None):
         return SalesCredit(None)
-    if Onboarding.objects.filter(user_id=user.pk, sales_rep__isnull=False).exists():
+    has_rep, lead_id = _rep_facts(user)
+    if has_rep:
         return SalesCredit(None)  # their assigned rep is credited at the close (staff_share)
-    lead = open_lead_for(user)
+    lead = SalesLead.objects.select_related("rep").get(pk=lead_id) if lead_id is not None else None
     if lead is not None and lead.rep_id != user.pk and rep_may_be_credited(lead.rep):
         return SalesCredit(lead.rep, "lead")
     token = codes.parse_ref(referral_code)

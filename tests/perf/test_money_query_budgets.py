@@ -34,9 +34,10 @@ pytestmark = pytest.mark.django_db
 FRESH_NOTIFICATION = 12
 DUPLICATE_NOTIFICATION = 1
 # 11 before issue 15, plus: the buyer's unpaid orders for the item (a third is refused), and the
-# rep of record at checkout (has a rep already? an open lead?); the bound referrer is read once for
-# both the referrer and the rep (referrals/order_quote.py).
-ORDER_CREATE = 14
+# rep of record at checkout (has a rep already? an open lead? — one statement,
+# referrals/sales_credit.py `_rep_facts`); the bound referrer is read once for both the referrer
+# and the rep (referrals/order_quote.py).
+ORDER_CREATE = 13
 
 
 @pytest.fixture(autouse=True)
