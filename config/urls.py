@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("courses.api_urls")),
     path("", include("circles.api_urls")),
     path("", include("referrals.api_urls")),
+    path("", include("growth.api_urls")),
     path("", include("insights.api_urls")),
 ]
 
@@ -42,6 +43,7 @@ urlpatterns = [
     path("courses/", include("courses.urls")),
     path("circles/", include("circles.urls")),
     path("referrals/", include("referrals.urls")),
+    path("growth/", include("growth.urls")),
     path("ops/", include("insights.urls")),
     path("r/<str:code>/", referral_share, name="referral-share"),  # share links: referrals.views.share
     path("", include("members.urls")),

@@ -23,6 +23,8 @@ GROUPS: list[tuple[str, object, list[str]]] = [
             "referrals.groupbuy",
             "referrals.saleslead",
             "referrals.salesteam",
+            "growth.redeemcodebatch",
+            "growth.redeemcode",
         ],
     ),
     (

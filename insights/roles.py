@@ -81,6 +81,9 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
             ),
             EDIT,
         ),
+        # Redeem-code batches for companies: made and revoked here (benefits, audited), never deleted.
+        ("growth", "*", VIEW),
+        ("growth", ("redeemcodebatch", "redeemcode"), EDIT),
         # Beat: look at everything, pick schedules of non-money tasks (core.admin_beat), add a new
         # schedule row to pick; never add, delete or re-aim a periodic task, never edit a shared
         # schedule row (a money task may use it).
@@ -101,6 +104,7 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("core", ("auditlog",), VIEW),
         ("members", ("user", "membership", "membershipgrant", "membershiptier", "pointsaccount"), VIEW),
         ("referrals", ("commission", "promoter", "referralbinding", "groupbuy", "groupbuymember"), VIEW),
+        ("growth", "*", VIEW),  # what the company codes gave away, beside the orders they made
         (
             "referrals",
             (

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "courses",
     "circles",
     "referrals",
+    "growth",
     "insights",
 ]
 
@@ -283,6 +284,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "sms": env("THROTTLE_SMS", default="5/min"),
         "refund": env("THROTTLE_REFUND", default="10/min"),
         "withdrawal": env("THROTTLE_WITHDRAWAL", default="10/min"),
+        "redeem_code": env("THROTTLE_REDEEM_CODE", default="10/min"),  # guessing codes is hopeless and slow
         "notify": env("THROTTLE_NOTIFY", default="100000/min"),
     },
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.discovery import app_modules
 from payments import items
 from payments.models import Order, Payment, Refund
 
@@ -91,3 +92,17 @@ def paid_orders_for_item(*, user: Any, item_type: str, item_id: str) -> QuerySet
         item_id=str(item_id),
         status__in=[Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED, Order.Status.REFUNDING],
     )
+
+
+def purchase_destination(order: Order) -> tuple[str, str] | None:
+    """Where a paid order sends the member (the course, circle, ticket, term …) and the button's words:
+    each app answers for its own item types through `<app>.home.order_destination` (payments never
+    imports them). None while the order is not paid, or for items with no page of their own."""
+    if order.status != Order.Status.PAID:
+        return None
+    for module in app_modules("home"):
+        answer = getattr(module, "order_destination", None)
+        found: tuple[str, str] | None = answer(order) if answer is not None else None
+        if found:
+            return found
+    return None

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.discovery import app_modules
 from core.errors import ApplicationError
 from core.http import redirect_to_next
 from core.ip import client_ip as core_client_ip
@@ -182,23 +181,10 @@ def order_detail(request: HttpRequest, order_no: str) -> HttpResponse:
     return render(request, "payments/result.html", context)
 
 
-def _order_destination(order: Order) -> tuple[str, str] | None:
-    """Where a paid order sends the member (the course, circle, ticket, term …): each app answers for
-    its own item types through `<app>.home.order_destination` (payments never imports them)."""
-    if order.status != Order.Status.PAID:
-        return None
-    for module in app_modules("home"):
-        answer = getattr(module, "order_destination", None)
-        found: tuple[str, str] | None = answer(order) if answer is not None else None
-        if found:
-            return found
-    return None
-
-
 def _order_context(order: Order) -> dict[str, Any]:
     return {
         "order": order,
-        "destination": _order_destination(order),
+        "destination": selectors.purchase_destination(order),
         "refund_preview": selectors.refund_preview(order),
         "active_refund": selectors.order_active_refund(order),
         "is_pending": order.status == Order.Status.PENDING,

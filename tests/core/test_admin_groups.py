@@ -23,6 +23,7 @@ from referrals.models import BindingRefusal, ReferralBinding
 from tests.courses.factories import make_course
 from tests.factories import UserFactory
 from tests.payments.helpers import create_paid_order, refund_order
+from tests.project_apps import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_order_list_shows_item_types_as_words(operator_client):
 
 # ---- Chinese labels throughout: fields, columns, filters, codes ---------------------------------------
 
-OUR_APPS = {"core", "members", "payments", "courses", "circles", "referrals", "insights"}
+OUR_APPS = set(PROJECT_APPS)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -153,7 +154,7 @@ def _notification_kinds_sent() -> set[str]:
     """Every literal `kind=` of a call that also passes a `title=` (the notification senders)."""
     root = Path(__file__).resolve().parents[2]
     kinds = set()
-    for package in ("members", "payments", "courses", "circles", "referrals", "insights"):
+    for package in PROJECT_APPS[1:]:  # all but core
         for path in root.joinpath(package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not isinstance(node, ast.Call):

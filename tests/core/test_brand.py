@@ -13,6 +13,7 @@ from core.models import Brand
 from core.posters import render_poster
 from referrals.posters import referral_poster_png
 from tests.factories import UserFactory
+from tests.project_apps import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +220,7 @@ def test_the_platform_name_is_written_only_as_the_brand_default():
     root = Path(settings.BASE_DIR)
     allowed = {root / "core" / "brand.py", root / "core" / "models.py"}
     files = [*root.joinpath("templates").rglob("*.html"), *root.joinpath("templates").rglob("*.txt")]
-    for package in ("core", "members", "payments", "courses", "circles", "referrals", "insights"):
+    for package in PROJECT_APPS:
         files += [p for p in root.joinpath(package).rglob("*.py") if "migrations" not in p.parts]
     offenders = [
         str(p.relative_to(root)) for p in files if p not in allowed and "知圈" in p.read_text("utf-8")

@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation.template import templatize
 from rest_framework.test import APIClient
 
+from tests.project_apps import PROJECT_APPS
+
 BASE = Path(settings.BASE_DIR)
 PO_PATH = BASE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
@@ -155,7 +157,7 @@ GETTEXT_FUNCTIONS = {
     "pgettext": (1,),
     "pgettext_lazy": (1,),
 }
-SOURCE_DIRS = ("config", "core", "payments", "members", "courses", "circles", "referrals", "insights")
+SOURCE_DIRS = ("config", *PROJECT_APPS)
 
 
 def _python_msgids(path: Path) -> set[str]:

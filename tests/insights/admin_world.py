@@ -65,6 +65,7 @@ def build() -> World:
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
+    from growth.redeem_codes import services as redeem_codes
     from members.memberships.grants import membership_grant_manual
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
     from members.notifications.opt_ins import subscribe_optin_record
@@ -239,6 +240,19 @@ def build() -> World:
     )
     StaffShareOverrideAdjustment.objects.create(
         override=override2, source=override, refunded_fen=0, amount_fen=0
+    )
+
+    # ---- growth: a company's batch of redeem codes, one redeemed -------------------------------------------
+    o["redeem_batch"] = redeem_codes.batch_create(  # a course: no membership, so no rep is rotated in
+        name="星河科技 课程",
+        item_type="course",
+        item_id=str(course.pk),
+        size=3,
+        expires_at=timezone.now() + timedelta(days=30),
+        created_by=staff["operator"],
+    )
+    redeem_codes.code_redeem(
+        user=UserFactory(username="redeemer"), raw_code=o["redeem_batch"].codes.first().code
     )
 
     # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------

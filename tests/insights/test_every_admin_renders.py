@@ -145,6 +145,7 @@ BUSINESS_APPS = {
     "courses",
     "circles",
     "referrals",
+    "growth",
     "insights",
     "django_celery_beat",
 }
@@ -160,6 +161,8 @@ FINANCE_SEES = {
     "referrals.Promoter",
     "referrals.ReferralBinding",
     "referrals.GroupBuy",
+    "growth.RedeemCodeBatch",
+    "growth.RedeemCode",
     "referrals.StaffShareBracket",
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",

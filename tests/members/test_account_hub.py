@@ -24,6 +24,7 @@ HUB = {
     "profile": "/account/profile/",
     "tiers": "/membership/",
     "circles": "/circles/mine/",
+    "redeem": "/growth/redeem/",
 }
 
 

@@ -1082,6 +1082,7 @@ NOT_LIST_PAGES = {
     "members:onboarding_confirm": "action",
     "members:profile": "form",
     "members:mall_redeem": "action",
+    "growth:redeem": "form",
     "members:notification_open": "redirect",
     "members:notifications_read_all": "action",
     "members:logout_everywhere": "action",

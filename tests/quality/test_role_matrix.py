@@ -32,6 +32,7 @@ from django.urls import reverse
 
 from tests.insights import admin_world
 from tests.insights.admin_world import client_for
+from tests.project_apps import PROJECT_APPS
 
 MONEY, PLAIN = "money", "plain"
 
@@ -60,7 +61,12 @@ ADMIN_OPERATIONS = {
     ("referrals.PromoterAgreement", "action", "publish"): PLAIN,
     ("referrals.ReferralBinding", "action", "end_bindings"): PLAIN,
     ("referrals.SalesLead", "action", "end_leads"): PLAIN,  # ends a rep assignment; moves no money
-    ("core.Brand", "url", "poster_preview"): PLAIN,  # a sample poster in the brand's colours
+    ("core.Brand", "url", "poster_preview"): PLAIN,
+    # growth: redeem codes give items without a payment (a company paid offline), like operators'
+    # membership grants: benefits, not money; making and revoking batches is audited
+    ("growth.RedeemCodeBatch", "action", "export_csv"): PLAIN,
+    ("growth.RedeemCodeBatch", "action", "revoke_selected"): PLAIN,
+    ("growth.RedeemCode", "action", "revoke_selected"): PLAIN,  # a sample poster in the brand's colours
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
@@ -124,12 +130,13 @@ COMMANDS = {
     "lighthouse": PLAIN,  # Lighthouse on the same pages of a running demo site, for docs/quality.md
     "staff_share_close": MONEY,
     "ledger_check": PLAIN,  # a check: reads the ledger, records the result
-    "seed_demo": PLAIN,  # demo data (refuses nothing: it builds an empty demo database)
+    "seed_demo": PLAIN,
+    "redeem_codes_create": PLAIN,  # a batch of codes for an item (benefits, audited), like admin's  # demo data (refuses nothing: it builds an empty demo database)
     "seed_periodic_tasks": PLAIN,
     "setup_roles": PLAIN,
     "dashboard_screenshots": PLAIN,
 }
-OUR_APPS = {"core", "payments", "members", "courses", "circles", "referrals", "insights"}
+OUR_APPS = set(PROJECT_APPS)
 
 # ---- Celery tasks with money effects (must all be in settings.MONEY_TASKS) -------------------------------
 TASKS_WITH_MONEY_EFFECTS = {

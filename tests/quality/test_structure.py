@@ -19,9 +19,11 @@ import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.project_apps import PROJECT_APPS
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_DIRS = {".venv", "node_modules", "migrations", ".git", "var", "__pycache__"}
-RUNTIME_APPS = ("core", "payments", "members", "courses", "circles", "referrals", "insights")
+RUNTIME_APPS = PROJECT_APPS
 APPLICATION_PACKAGES = (*RUNTIME_APPS, "sampledata")
 MAX_LINES = 600
 

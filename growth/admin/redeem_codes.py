@@ -1,0 +1,213 @@
+"""Redeem codes in admin: an operator makes a batch for a company (the codes are drawn by
+`growth.redeem_codes.services.batch_create`), exports it as CSV for the buyer, and revokes what is no
+longer to be used. Batches and codes are records: nothing is edited or deleted after they are made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.admin_tools import admin_link
+from core.errors import ApplicationError
+from growth.models import RedeemCode, RedeemCodeBatch
+from growth.redeem_codes import services
+from payments import items
+
+
+def _item_type_choices() -> list[tuple[str, str]]:
+    return [(code, items.label_of(code)) for code in services.REDEEMABLE_ITEM_TYPES]
+
+
+class RedeemCodeBatchForm(forms.ModelForm):
+    """The add form: what the batch is for, how many, until when. The item is checked the way the
+    batch will be made (services.item_title_for), so a wrong id is a form error, not a server error."""
+
+    item_type = forms.ChoiceField(label=_("商品类型"), choices=_item_type_choices)
+
+    class Meta:
+        model = RedeemCodeBatch
+        fields = ("name", "item_type", "item_id", "size", "expires_at", "note")
+        help_texts = {"item_id": _("会员填等级代码（如 VIP），会员天数填 VIP:30，其余填编号")}
+
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("item_type") and data.get("item_id"):
+            try:
+                data["item_title"] = services.item_title_for(
+                    item_type=data["item_type"],
+                    item_id=str(data["item_id"]).strip(),
+                    operator=getattr(self.request, "user", None),
+                )
+            except ApplicationError as exc:
+                self.add_error("item_id", exc.message)
+        size = data.get("size")
+        if size is not None and not 1 <= size <= services.MAX_BATCH_SIZE:
+            self.add_error("size", _("数量须在 1 到 %(max)s 之间") % {"max": services.MAX_BATCH_SIZE})
+        if data.get("expires_at") and data["expires_at"] <= timezone.now():
+            self.add_error("expires_at", _("须晚于现在"))
+        return data
+
+
+@admin.register(RedeemCodeBatch)
+class RedeemCodeBatchAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "item_title",
+        "size",
+        "redeemed_count",
+        "expires_at",
+        "state",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("item_type", "revoked_at")
+    search_fields = ("name", "item_title", "note")
+    date_hierarchy = "created_at"
+    actions = ["export_csv", "revoke_selected"]
+    list_select_related = ("created_by",)
+    readonly_fields = (
+        "name",
+        "item_type",
+        "item_id",
+        "item_title",
+        "size",
+        "expires_at",
+        "note",
+        "created_by",
+        "created_at",
+        "revoked_at",
+        "revoked_by",
+        "code_counts",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RedeemCodeBatch]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(redeemed=Count("codes", filter=Q(codes__redeemed_by__isnull=False)))
+        )
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = RedeemCodeBatchForm
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+
+            class WithRequest(form):  # type: ignore[valid-type,misc]
+                def __init__(self, *args: Any, **kw: Any) -> None:
+                    super().__init__(*args, request=request, **kw)
+
+            return WithRequest
+        return form
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else RedeemCodeBatchForm.Meta.fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A batch's page is read-only (its codes were handed out); the change permission is what
+        # the revoke action asks for.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: RedeemCodeBatch, form: Any, change: bool) -> None:
+        if change:
+            return  # nothing of a batch is edited once its codes exist
+        data = form.cleaned_data
+        batch = services.batch_create(
+            name=data["name"],
+            item_type=data["item_type"],
+            item_id=data["item_id"],
+            size=data["size"],
+            expires_at=data["expires_at"],
+            note=data.get("note", ""),
+            created_by=request.user,
+        )
+        obj.pk = batch.pk
+        obj.__dict__.update({k: v for k, v in batch.__dict__.items() if not k.startswith("_")})
+
+    @admin.display(description=_("已兑换"), ordering="redeemed")
+    def redeemed_count(self, obj: RedeemCodeBatch) -> int:
+        return getattr(obj, "redeemed", 0)
+
+    @admin.display(description=_("状态"))
+    def state(self, obj: RedeemCodeBatch) -> str:
+        if obj.revoked_at is not None:
+            return str(_("已作废"))
+        return str(_("可兑换")) if obj.is_open else str(_("已过期"))
+
+    @admin.display(description=_("兑换情况"))
+    def code_counts(self, obj: RedeemCodeBatch) -> str:
+        now = timezone.now()
+        counts: dict[str, int] = {}
+        for code in obj.codes.select_related("batch"):
+            state = code.state_at(now)
+            counts[state] = counts.get(state, 0) + 1
+        labels = dict(RedeemCode.State.choices)
+        return "，".join(f"{labels[state]} {counts.get(state, 0)}" for state in labels)
+
+    @admin.action(description=_("导出兑换码（CSV）"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[RedeemCodeBatch]) -> HttpResponse:
+        parts = [services.batch_csv(batch) for batch in queryset.order_by("pk")]
+        body = parts[0] + "".join(part.split("\n", 1)[1] for part in parts[1:]) if parts else ""
+        response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="redeem-codes.csv"'
+        return response
+
+    @admin.action(description=_("作废所选批次中未兑换的兑换码"), permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[RedeemCodeBatch]) -> None:
+        ended = sum(services.batch_revoke(batch=batch, operator=request.user) for batch in queryset)
+        self.message_user(request, _("已作废 %(n)s 个未兑换的兑换码") % {"n": ended}, messages.SUCCESS)
+
+
+@admin.register(RedeemCode)
+class RedeemCodeAdmin(admin.ModelAdmin):
+    list_display = ("display", "batch", "state", "redeemed_by", "redeemed_at", "order_link")
+    list_filter = ("batch",)
+    search_fields = ("code", "redeemed_by__username", "redeemed_by__nickname", "order__order_no")
+    list_select_related = ("batch", "redeemed_by", "order")
+    actions = ["revoke_selected"]
+    fields = ("display", "batch", "state", "redeemed_by", "redeemed_at", "order_link", "revoked_at")
+    readonly_fields = fields
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        # Codes are stored without dashes: XXXX-XXXX-XXXX as typed finds its row.
+        normalized = services.normalize_code(search_term)
+        return super().get_search_results(request, queryset, normalized or search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # codes are made by batches
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("兑换码"), ordering="code")
+    def display(self, obj: RedeemCode) -> str:
+        return obj.display
+
+    @admin.display(description=_("状态"))
+    def state(self, obj: RedeemCode) -> str:
+        return str(dict(RedeemCode.State.choices)[obj.state_at(timezone.now())])
+
+    @admin.display(description=_("订单"))
+    def order_link(self, obj: RedeemCode) -> str:
+        return admin_link(obj.order) if obj.order_id else "-"
+
+    @admin.action(description=_("作废所选的未兑换兑换码"), permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[RedeemCode]) -> None:
+        ended = sum(services.code_revoke(code=code, operator=request.user) for code in queryset)
+        self.message_user(request, _("已作废 %(n)s 个未兑换的兑换码") % {"n": ended}, messages.SUCCESS)

@@ -1,0 +1,9 @@
+"""/api/v1 URLs of the growth app."""
+
+from django.urls import path
+
+from growth.redeem_codes import apis as redeem_apis
+
+urlpatterns = [
+    path("redeem-codes/redeem/", redeem_apis.RedeemCodeRedeemApi.as_view(), name="redeem-codes-api-redeem"),
+]

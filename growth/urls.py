@@ -1,0 +1,10 @@
+"""Pages of the growth app."""
+
+from django.urls import path
+
+from growth.redeem_codes import views as redeem_views
+
+app_name = "growth"
+urlpatterns = [
+    path("redeem/", redeem_views.redeem, name="redeem"),
+]
