@@ -48,6 +48,7 @@ OWNED = {
     "members:notification_open": "notification",
     "courses:ticket": "ticket",
     "courses:ticket_qr": "ticket",
+    "events-api-ticket-qr": "ticket",
 }
 VIEWER_SCOPED = {
     "api-onboarding-step-confirm",
@@ -55,6 +56,7 @@ VIEWER_SCOPED = {
     "camps-api-calendar",
     "camps-api-certificate",
     "camps-api-poster",
+    "camps-api-certificate-png",
     "courses:calendar",
     "courses:certificate",
     "courses:certificate_png",
