@@ -30,6 +30,7 @@ from tests.quality.routes import walk_routes
 OWNED = {
     "api-order-detail": "order",
     "api-order-refund": "order",
+    "api-order-close": "order",
     "api-order-sandbox-pay": "order",
     "payments:order_detail": "order",
     "payments:order_pay": "order",
@@ -275,7 +276,9 @@ def test_another_member_gets_404_and_changes_nothing(route_name, world, owned, d
     sorted(
         name
         for name in OWNED
-        if not name.endswith(("refund", "cancel", "confirm", "_pay", "-pay", "-read", "_open", "_qr"))
+        if not name.endswith(
+            ("refund", "cancel", "close", "confirm", "_pay", "-pay", "-read", "_open", "_qr")
+        )
     ),
 )
 def test_owner_sees_their_own_object(route_name, world, owned, db):
