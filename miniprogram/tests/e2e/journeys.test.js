@@ -7,7 +7,7 @@ const api = require('../../app/utils/api')
 
 jest.setTimeout(60000)
 
-const shared = {promoterCode: '', vipOrderNo: '', vipLessonId: 0, vipCourseId: 0}
+const shared = {promoterCode: '', vipOrderNo: '', cancelledOrderNo: '', vipLessonId: 0, vipCourseId: 0}
 
 function expectNoError(page, where) {
   if (page.data.error) throw new Error(`${where}: the page shows an error: ${page.data.error}`)
@@ -64,6 +64,7 @@ test('cancelling the payment leaves the order pending', async () => {
   const order = await openPage('pkg-orders/detail/index', {no: result.order_no})
   expect(order.data.status).toBe('pending')
   expect(order.data.statusText).toBe('待支付')
+  shared.cancelledOrderNo = result.order_no
 })
 
 test('buying VIP: wx.requestPayment with the server parameters, the payment notification, a member', async () => {
@@ -241,9 +242,17 @@ test('我的 shows the membership and the order; the refund inside the window go
   expect(me.data.membership).toMatchObject({tier: 'VIP'})
   expect(me.data.memberNo).toBeTruthy()
   expect(me.data.orders.map(o => o.no)).toContain(shared.vipOrderNo)
-  const detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
+  let detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
   expectNoError(detail, 'order detail')
   expect(detail.data.status).toBe('paid')
+  // The VIP order whose payment the member cancelled still waits: the refund asks them to cancel it first.
+  expect(detail.data.refund.refundable).toBe(false)
+  expect(detail.data.refund.message).toContain(shared.cancelledOrderNo)
+  const waiting = await openPage('pkg-orders/detail/index', {no: shared.cancelledOrderNo})
+  const closed = await waiting.cancelOrder()
+  expect(closed).toMatchObject({order_no: shared.cancelledOrderNo, status: 'closed'})
+  expect(waiting.data.notice).toBe('订单已取消')
+  detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
   expect(detail.data.refund).toMatchObject({refundable: true, amount: '¥3600'})
   await detail.refund()
   expect(['refunding', 'refunded']).toContain(detail.data.status)
