@@ -68,5 +68,5 @@ test('a camp task that needs an image will not check in without one', async () =
   comp.instance.onInput({detail: {value: '完成'}})
   await comp.instance.checkIn()
   expect(comp.instance.data.notice).toBe('今天的任务需要上传图片')
-  expect(apiCalls(wx)).toEqual(['GET /api/v1/camps/terms/3/', 'GET /api/v1/camps/terms/3/calendar/'])
+  expect(apiCalls(wx).filter(call => !call.startsWith('GET '))).toEqual([]) // nothing sent
 })

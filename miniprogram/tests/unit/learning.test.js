@@ -254,6 +254,27 @@ describe('camps: make-up, leaderboard, poster, certificates', () => {
     expect(comp.instance.data.makeup).toBe(null)
   })
 
+  test("checking in asks for tomorrow's reminder first, and the answer is recorded", async () => {
+    const asked = []
+    const wx = mockWx({
+      'GET /api/v1/notifications/opt-ins/': ok({opt_ins: [{template_key: 'checkin_reminder', template_id: 'TPL_checkin', name: '打卡提醒', remaining: 0}]}),
+      'POST /api/v1/notifications/opt-ins/': ok({opt_ins: []}),
+      'GET /api/v1/camps/terms/3/': ok(term),
+      'GET /api/v1/camps/terms/3/calendar/': ok(calendar),
+      'POST /api/v1/camps/terms/3/checkins/': {statusCode: 201, data: {...checkin, is_makeup: false, task_id: 74}},
+    })
+    wx.requestSubscribeMessage = opts => (asked.push(opts.tmplIds), opts.success({errMsg: 'requestSubscribeMessage:ok', TPL_checkin: 'accept'}))
+    loggedIn(wx)
+    const comp = await renderPage('pkg-community/camp/index', {term: '3'})
+    await tick()
+    comp.instance.onInput({detail: {value: '今天写完了'}})
+    await comp.instance.checkIn()
+    expect(asked).toEqual([['TPL_checkin']])
+    const sent = apiCalls(wx).filter(call => call.startsWith('POST '))
+    expect(sent).toEqual(['POST /api/v1/notifications/opt-ins/', 'POST /api/v1/camps/terms/3/checkins/'])
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/notifications/opt-ins/').data).toEqual({results: {TPL_checkin: 'accept'}})
+  })
+
   test('a refused make-up shows the server reason', async () => {
     const wx = mockWx({
       'GET /api/v1/camps/terms/3/': ok(term),

@@ -7,10 +7,14 @@
  * 补卡: the calendar (GET …/calendar/) marks the past days still open for a make-up (`makeup`); choosing
  * one points the same form at that day's task (POST …/checkins/ with its task_id), while makeups_left
  * lasts. Links: 排行榜, 成就海报 (saved to the album) and, once completed, 结营证书.
+ *
+ * The daily reminder is a one-time subscribe message: joining and each check-in (the taps that want
+ * tomorrow's reminder) ask for the camp's `checkin_reminder` template first (utils/subscribe.js).
  */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
 const {chooseImage} = require('../../utils/media')
+const subscribe = require('../../utils/subscribe')
 
 Component({
   data: {
@@ -37,11 +41,13 @@ Component({
     image: '',
     notice: '',
     busy: false,
+    subscribeIds: /** @type {string[]} */ ([]),
   },
   methods: {
     /** @param {{term?: string}} query */
     onLoad(query) {
       this.setData({term: Number((query && query.term) || 0)})
+      subscribe.templateIds(['checkin_reminder']).then(ids => this.setData({subscribeIds: ids}))
       return this.load()
     },
     async load() {
@@ -112,6 +118,7 @@ Component({
       wx.navigateTo({url: `/pkg-learning/poster/index?kind=certificate&term=${this.data.term}`})
     },
     async join() {
+      await subscribe.ask(this.data.subscribeIds) // first, while the tap still counts
       this.setData({busy: true, notice: ''})
       try {
         if (this.data.state === 'buy') {
@@ -157,6 +164,7 @@ Component({
         this.setData({notice: '今天的任务需要上传图片'})
         return null
       }
+      await subscribe.ask(this.data.subscribeIds) // tomorrow's reminder
       this.setData({busy: true, notice: ''})
       try {
         const path = `/api/v1/camps/terms/${this.data.term}/checkins/`
