@@ -184,6 +184,16 @@ describe('电子票', () => {
     expect(apiCalls(wx)).toEqual(['GET /api/v1/events/tickets/?with_cancelled=true'])
   })
 
+  test('a ticket already used at the door says so, without a QR to reuse', async () => {
+    const used = ticket('checked_in', '已签到', {event: {...eventRow, id: 11, title: '已签到的活动'}})
+    const wx = mockWx({'GET /api/v1/events/tickets/?with_cancelled=true': ok([used])})
+    loggedIn(wx)
+    const comp = await renderPage('pkg-learning/ticket/index', {event: '11'})
+    expect(text(comp, '#state')).toBe('已签到')
+    expect(text(comp, '#not-valid')).toBe('已核销入场，欢迎参加')
+    expect(comp.querySelector('#qr')).toBeFalsy()
+  })
+
   test('the QR download refreshes an expired token and retries once', async () => {
     const wx = mockWx({
       'GET /api/v1/events/tickets/?with_cancelled=true': ok(tickets),

@@ -10,6 +10,14 @@ const api = require('../../utils/api')
 const {dateTime} = require('../../utils/format')
 const {saveImage, SAVE_MESSAGES} = require('../../utils/album')
 
+/** What a ticket without a QR means for the member. */
+const HINTS = {
+  checked_in: '已核销入场，欢迎参加',
+  ended: '活动已结束',
+  pending_payment: '完成支付后生成电子票',
+  waitlisted: '候补成功后生成电子票，届时会通知你',
+}
+
 Component({
   data: {
     loading: true,
@@ -21,6 +29,7 @@ Component({
     state: '',
     stateText: '',
     valid: false,
+    hint: '',
     code: '',
     qr: '',
     qrError: '',
@@ -50,6 +59,7 @@ Component({
           state: ticket.state,
           stateText: ticket.state_text,
           valid,
+          hint: /** @type {Record<string, string>} */ (HINTS)[ticket.state] || '此票不能用于入场',
           code: valid ? ticket.ticket_code : '',
         })
         if (valid) await this.loadQr(ticket.ticket_qr_api_url || `/api/v1/events/tickets/${ticket.ticket_code}/qr.png`)
