@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("events/", event_apis.EventListApi.as_view(), name="events-api-list"),
     path("events/tickets/", event_apis.MyTicketsApi.as_view(), name="events-api-tickets"),
+    path("events/tickets/<str:code>/qr.png", event_apis.TicketQrApi.as_view(), name="events-api-ticket-qr"),
     path("events/<int:event_id>/", event_apis.EventDetailApi.as_view(), name="events-api-detail"),
     path(
         "events/<int:event_id>/register/", event_apis.EventRegisterApi.as_view(), name="events-api-register"
@@ -63,5 +64,10 @@ urlpatterns = [
         "camps/terms/<int:term_id>/certificate/",
         camp_apis.CertificateApi.as_view(),
         name="camps-api-certificate",
+    ),
+    path(
+        "camps/terms/<int:term_id>/certificate.png",
+        camp_apis.CertificatePngApi.as_view(),
+        name="camps-api-certificate-png",
     ),
 ]

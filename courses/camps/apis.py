@@ -524,7 +524,10 @@ class CertificateApi(APIView):
 
         certificate_no = serializers.CharField()
         completed_at = serializers.DateTimeField()
-        image_url = serializers.CharField()
+        image_url = serializers.CharField(help_text="the web page's image (session login)")
+        image_api_url = serializers.CharField(
+            help_text="the same PNG for API clients (Bearer token): camps_term_certificate_png"
+        )
 
     @extend_schema(
         tags=TAG_CAMPS,
@@ -543,9 +546,32 @@ class CertificateApi(APIView):
                     "certificate_no": seat.certificate_no,
                     "completed_at": seat.completed_at,
                     "image_url": reverse("courses:certificate_png", args=[term.pk]),
+                    "image_api_url": reverse("camps-api-certificate-png", args=[term.pk]),
                 }
             ).data
         )
+
+
+class CertificatePngApi(APIView):
+    @extend_schema(
+        tags=TAG_CAMPS,
+        summary="My completion certificate as a PNG (404 until the term is completed)",
+        operation_id="camps_term_certificate_png",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request, term_id: int):
+        term, access = _viewable_term(request, term_id)
+        seat = camp_selectors.certificate_seat(access)
+        if seat is None:
+            raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
+        seat.term = term
+        response = HttpResponse(posters.certificate_png(seat=seat), content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="certificate-{seat.certificate_no}.png"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
 
 
 class MyCampsApi(APIView):

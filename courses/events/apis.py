@@ -3,10 +3,11 @@ the door and attendance for staff."""
 
 from __future__ import annotations
 
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,9 +15,12 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError
+from core.posters import qr_png
 from courses.api_shared import PersonSerializer, QuoteSerializer, checkout_url, cover_url, quote_payload
 from courses.events import door_checkin, registrations
 from courses.events import selectors as event_selectors
+from courses.events.tickets import ticket_scan_url
+from courses.models import EventRegistration
 
 TAG_EVENTS = ["events"]
 
@@ -34,7 +38,12 @@ class RegistrationSerializer(serializers.Serializer):
     # The payload's "source" key; it shadows Field.source, a string only in the stubs' eyes.
     source = serializers.CharField()  # type: ignore[assignment]
     ticket_code = serializers.CharField(allow_null=True)
-    ticket_qr_url = serializers.CharField(allow_null=True)
+    ticket_qr_url = serializers.CharField(
+        allow_null=True, help_text="the web page's QR image (session login)"
+    )
+    ticket_qr_api_url = serializers.CharField(
+        allow_null=True, help_text="the same QR image for API clients (Bearer token): events_ticket_qr"
+    )
     hold_expires_at = serializers.DateTimeField(allow_null=True)
     checked_in_at = serializers.DateTimeField(allow_null=True)
     order_no = serializers.CharField(allow_null=True)
@@ -51,6 +60,7 @@ def _registration_payload(registration) -> dict | None:
         "source": registration.source,
         "ticket_code": code,
         "ticket_qr_url": reverse("courses:ticket_qr", args=[code]) if code else None,
+        "ticket_qr_api_url": reverse("events-api-ticket-qr", args=[code]) if code else None,
         "hold_expires_at": registration.hold_expires_at if registration.status == "pending" else None,
         "checked_in_at": registration.checked_in_at,
         "order_no": registration.order_no,
@@ -210,19 +220,62 @@ class MyTicketsApi(APIView):
             ref_name = "MyTicketOutput"
 
         event = EventRowSerializer()
+        state = serializers.CharField(
+            help_text="valid (show it at the door) / checked_in / membership_ended (a tier-included ticket "
+            "whose tier has ended) / ended / pending_payment / waitlisted / cancelled / refunded / invalid"
+        )
+        state_text = serializers.CharField()
 
     @extend_schema(
         tags=TAG_EVENTS,
         summary="My tickets, held seats and waitlist places",
+        description="Events to come first (soonest first), then events that are over (latest first); "
+        "with `with_cancelled=true`, cancelled and refunded registrations last. Only `state: valid` "
+        "gets the member in.",
         operation_id="events_my_tickets",
+        parameters=[
+            OpenApiParameter(
+                "with_cancelled", OpenApiTypes.BOOL, description="also cancelled and refunded registrations"
+            )
+        ],
         responses={200: OutputSerializer(many=True), **error_responses(401)},
     )
     def get(self, request):
+        tickets = event_selectors.my_ticket_list(user=request.user)
+        with_cancelled = request.query_params.get("with_cancelled", "").lower() in ("1", "true", "yes")
         rows = [
-            {**_registration_payload(r), "event": _event_row(r.event, 0)}
-            for r in event_selectors.my_tickets(user=request.user)
+            {
+                **_registration_payload(row.registration),
+                "event": _event_row(row.event, 0),
+                "state": row.state,
+                "state_text": row.state_text,
+            }
+            for row in tickets.upcoming + tickets.past + (tickets.ended if with_cancelled else [])
         ]
         return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class TicketQrApi(APIView):
+    @extend_schema(
+        tags=TAG_EVENTS,
+        summary="My ticket's QR code (PNG): staff scan it to check me in",
+        description="404 unless the ticket is mine and confirmed (a cancelled or refunded one has no QR).",
+        operation_id="events_ticket_qr",
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request, code: str):
+        try:
+            registration = event_selectors.ticket_get(user=request.user, code=code)
+        except Http404:
+            raise ApplicationError("not_found", _("电子票不存在"), status_code=404) from None
+        if registration.status != EventRegistration.Status.CONFIRMED:
+            raise ApplicationError("ticket_not_valid", _("该电子票已失效"), status_code=404)
+        response = HttpResponse(qr_png(ticket_scan_url(registration)), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
 
 class EventCheckInApi(APIView):

@@ -4,7 +4,9 @@ ticket (the move to confirmed) and the notice that tells the member."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +20,12 @@ from courses.models import (
 )
 
 R = EventRegistration.Status
+
+
+def ticket_scan_url(registration: EventRegistration) -> str:
+    """What a ticket's QR code carries: the staff check-in page with the code filled in."""
+    path = reverse("courses:event_checkin", args=[registration.event_id])
+    return f"{settings.SITE_URL}{path}?{urlencode({'code': registration.ticket_code})}"
 
 
 def lock_event(event_id: int) -> Event:

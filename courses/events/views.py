@@ -3,14 +3,10 @@ its QR code, and the staff's check-in page at the door."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +15,7 @@ from core.posters import qr_png
 from courses.events import door_checkin, registrations
 from courses.events import selectors as event_selectors
 from courses.events.forms import TicketCodeForm
+from courses.events.tickets import ticket_scan_url
 from courses.models import EventRegistration
 from courses.pages import checkout_page_url, login_url, page_price
 
@@ -98,11 +95,6 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
 def ticket(request: HttpRequest, code: str) -> HttpResponse:
     registration = event_selectors.ticket_get(user=request.user, code=code)
     return render(request, "courses/ticket.html", {"registration": registration, "event": registration.event})
-
-
-def ticket_scan_url(registration: EventRegistration) -> str:
-    path = reverse("courses:event_checkin", args=[registration.event_id])
-    return f"{settings.SITE_URL}{path}?{urlencode({'code': registration.ticket_code})}"
 
 
 @login_required

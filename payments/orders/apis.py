@@ -20,7 +20,7 @@ from payments import items
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
 from payments.orders.checkout import order_create
-from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.payment_attempts import order_close, payment_start, payment_sync
 from payments.orders.refunds import refund_request
 from payments.orders.views import client_ip
 
@@ -179,6 +179,27 @@ class OrderDetailApi(APIView):
                 payment_sync(payment=payment)
                 order.refresh_from_db()
         return Response(self.OutputSerializer(order).data)
+
+
+class OrderCloseApi(APIView):
+    """取消订单: the member gives up an unpaid order — what a refusal such as `membership_order_pending`
+    asks of them. WeChat closes the payment first (`order_close`); an order WeChat says was paid meanwhile
+    is answered as paid, never closed."""
+
+    @extend_schema(
+        operation_id="orders_close",
+        summary="Cancel my unpaid order (取消订单)",
+        request=None,
+        responses={200: OrderDetailApi.OutputSerializer, **error_responses(401, 404, 409, 503)},
+    )
+    def post(self, request: Request, order_no: str) -> Response:
+        order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+        if order.status != Order.Status.PENDING:
+            raise ApplicationError("order_not_pending", _("只有待支付的订单可以取消"), status_code=409)
+        order = order_close(order=order, reason="member")
+        if order.status == Order.Status.PENDING:  # WeChat did not answer: never close what it may take
+            raise ApplicationError("order_close_failed", _("暂时无法取消订单，请稍后重试"), status_code=503)
+        return Response(OrderDetailApi.OutputSerializer(order).data)
 
 
 class OrderRefundApi(APIView):

@@ -254,3 +254,40 @@ def test_my_orders_list_has_fixed_query_count(buyer, django_assert_max_num_queri
         body = client.get("/api/v1/orders/").json()
 
     assert body["count"] == 2 and [r["item_id"] for r in body["results"]] == ["B", "A"]
+
+
+def test_the_member_cancels_an_unpaid_order_and_wechat_closes_it_first(buyer, other_user, fake_wechat):
+    """取消订单 (what a membership_order_pending refusal asks of the member): closed at WeChat, then here."""
+    give_openid(buyer)
+    client = api_client(buyer)
+    order_no = client.post(
+        "/api/v1/orders/",
+        {"item_type": TEST_ITEM, "item_id": "A", "channel": "wechat_miniprogram"},
+        format="json",
+    ).json()["order_no"]
+    out_trade_no = Payment.objects.get(order__order_no=order_no).out_trade_no
+
+    stranger = api_client(other_user).post(f"/api/v1/orders/{order_no}/close/")
+    assert stranger.status_code == 404 and Order.objects.get(order_no=order_no).status == Order.Status.PENDING
+
+    closed = client.post(f"/api/v1/orders/{order_no}/close/")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert fake_wechat.transactions[out_trade_no]["trade_state"] == "CLOSED"
+    assert Payment.objects.get(out_trade_no=out_trade_no).status == Payment.Status.CLOSED
+    again = client.post(f"/api/v1/orders/{order_no}/close/")
+    assert again.status_code == 409 and again.json()["code"] == "order_not_pending"
+
+
+def test_an_order_paid_before_the_cancel_reached_wechat_stays_paid(buyer, fake_wechat, test_items):
+    give_openid(buyer)
+    client = api_client(buyer)
+    order_no = client.post(
+        "/api/v1/orders/",
+        {"item_type": TEST_ITEM, "item_id": "A", "channel": "wechat_miniprogram"},
+        format="json",
+    ).json()["order_no"]
+    fake_wechat.pay(Payment.objects.get(order__order_no=order_no).out_trade_no)  # notification not here yet
+
+    answer = client.post(f"/api/v1/orders/{order_no}/close/")
+    assert answer.status_code == 200 and answer.json()["status"] == "paid"
+    assert Order.objects.get(order_no=order_no).status == Order.Status.PAID

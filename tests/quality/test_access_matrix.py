@@ -30,6 +30,7 @@ from tests.quality.routes import walk_routes
 OWNED = {
     "api-order-detail": "order",
     "api-order-refund": "order",
+    "api-order-close": "order",
     "api-order-sandbox-pay": "order",
     "payments:order_detail": "order",
     "payments:order_pay": "order",
@@ -48,6 +49,7 @@ OWNED = {
     "members:notification_open": "notification",
     "courses:ticket": "ticket",
     "courses:ticket_qr": "ticket",
+    "events-api-ticket-qr": "ticket",
 }
 VIEWER_SCOPED = {
     "api-onboarding-step-confirm",
@@ -55,6 +57,7 @@ VIEWER_SCOPED = {
     "camps-api-calendar",
     "camps-api-certificate",
     "camps-api-poster",
+    "camps-api-certificate-png",
     "courses:calendar",
     "courses:certificate",
     "courses:certificate_png",
@@ -273,7 +276,9 @@ def test_another_member_gets_404_and_changes_nothing(route_name, world, owned, d
     sorted(
         name
         for name in OWNED
-        if not name.endswith(("refund", "cancel", "confirm", "_pay", "-pay", "-read", "_open", "_qr"))
+        if not name.endswith(
+            ("refund", "cancel", "close", "confirm", "_pay", "-pay", "-read", "_open", "_qr")
+        )
     ),
 )
 def test_owner_sees_their_own_object(route_name, world, owned, db):

@@ -321,6 +321,22 @@ def test_a_membership_refund_waits_for_an_unpaid_membership_order(api, member, v
     assert operator_refund(vip_order, operator).status == Refund.Status.SUCCEEDED
 
 
+def test_the_member_cancels_the_waiting_membership_order_and_the_refund_opens(api, member, vip):
+    """The refusal says 请先支付或取消该订单: the member can do the second from the client too
+    (POST /api/v1/orders/{no}/close/), and the refund is then theirs to ask."""
+    vip_order = buy(api, "membership", "VIP")
+    waiting = order_via_api(api, "membership", "VIP")
+    assert (
+        api.get(f"/api/v1/orders/{vip_order.order_no}/refund/").json()["code"] == "membership_order_pending"
+    )
+
+    closed = api.post(f"/api/v1/orders/{waiting['order_no']}/close/")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    preview = api.get(f"/api/v1/orders/{vip_order.order_no}/refund/").json()
+    assert preview["refundable"] is True and preview["amount_fen"] == vip_order.amount_fen
+    assert self_refund(api, vip_order).status_code in (200, 202)
+
+
 def test_refunding_an_order_from_an_earlier_window_never_cuts_the_current_one(member, vip, operator):
     from tests.members.helpers import age
 

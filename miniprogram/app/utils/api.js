@@ -217,6 +217,38 @@ async function upload(path, {filePath, name, formData = {}}) {
   return res.data
 }
 
+/**
+ * wx.downloadFile of a protected image (ticket QR, poster, certificate) with the Bearer token, which an
+ * <image src> cannot send. Same auth rules as upload: one refresh-and-retry on 401.
+ * @param {string} path e.g. '/api/v1/camps/terms/3/poster.png'
+ * @returns {Promise<string>} the temp file path
+ */
+async function download(path) {
+  await ensureLogin()
+  /** @returns {Promise<{statusCode: number, tempFilePath: string}>} */
+  const call = () =>
+    new Promise((resolve, reject) => {
+      wx.downloadFile({
+        url: config.baseUrl + path,
+        header: {Authorization: `Bearer ${(storage.getTokens() || {access: ''}).access}`, 'Accept-Language': 'zh-hans'},
+        success: res => resolve({statusCode: res.statusCode, tempFilePath: res.tempFilePath}),
+        fail: () => reject(new ApiError(0, 'network', MESSAGES.network)),
+      })
+    })
+  let res = await call()
+  if (res.statusCode === 401 && (await refreshTokens())) res = await call()
+  if (res.statusCode === 401) {
+    storage.clearTokens()
+    throw new ApiError(401, 'unauthenticated', MESSAGES.unauthenticated)
+  }
+  if (res.statusCode === 429) throw new ApiError(429, 'throttled', MESSAGES.throttled)
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    const message = res.statusCode >= 500 ? MESSAGES.server : res.statusCode === 404 ? '图片不存在或已失效' : '图片加载失败'
+    throw new ApiError(res.statusCode, res.statusCode >= 500 ? 'server' : `http_${res.statusCode}`, message)
+  }
+  return res.tempFilePath
+}
+
 /** Show an ApiError (or anything thrown) to the member. @param {any} error */
 function showError(error) {
   const message = (error && error.message) || MESSAGES.server
@@ -228,6 +260,7 @@ module.exports = {
   ApiError,
   request,
   upload,
+  download,
   login,
   ensureLogin,
   logout,

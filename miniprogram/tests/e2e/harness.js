@@ -17,7 +17,7 @@ config.baseUrl = API.replace(/\/$/, '')
 config.payPollMs = 300
 config.payPollTimes = 20
 
-const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: []}
+const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: [], downloads: [], album: []}
 
 // A real 8×8 PNG (the server checks uploads with Pillow), as a photo picked from the album would be.
 const PNG = Buffer.from(
@@ -123,7 +123,28 @@ const wx = {
   switchTab: opts => state.log.push(`switchTab ${opts.url}`),
   reLaunch: opts => state.log.push(`reLaunch ${opts.url}`),
   stopPullDownRefresh() {},
-  createInnerAudioContext: () => ({onTimeUpdate() {}, onPause() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
+  createInnerAudioContext: () => ({onTimeUpdate() {}, onPlay() {}, onPause() {}, onStop() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
+  downloadFile({url, header = {}, success, fail}) {
+    state.log.push(`DOWNLOAD ${url.replace(API, '')}`)
+    fetch(url, {headers: header})
+      .then(async res => {
+        const body = Buffer.from(await res.arrayBuffer())
+        const file = path.join(require('os').tmpdir(), `zq-download-${process.pid}-${Date.now()}-${state.downloads.length}`)
+        fs.writeFileSync(file, body)
+        state.downloads.push({url: url.replace(API, ''), file, status: res.status, type: res.headers.get('content-type') || ''})
+        success({statusCode: res.status, tempFilePath: file, errMsg: 'downloadFile:ok'})
+      })
+      .catch(() => fail({errMsg: 'downloadFile:fail'}))
+  },
+  saveImageToPhotosAlbum({filePath, success}) {
+    state.album.push(filePath)
+    setTimeout(() => success({errMsg: 'saveImageToPhotosAlbum:ok'}), 0)
+  },
+  openSetting({success}) {
+    setTimeout(() => success({authSetting: {'scope.writePhotosAlbum': true}}), 0)
+  },
+  setNavigationBarTitle() {},
+  previewImage() {},
 }
 global.wx = wx
 
@@ -177,7 +198,7 @@ function asNewPhone(user) {
 
 /** Network calls since `from`. */
 function requestsSince(from) {
-  return state.log.slice(from).filter(line => /^(GET|POST|PUT|PATCH|DELETE|UPLOAD) /.test(line))
+  return state.log.slice(from).filter(line => /^(GET|POST|PUT|PATCH|DELETE|UPLOAD|DOWNLOAD) /.test(line))
 }
 
 module.exports = {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, config}

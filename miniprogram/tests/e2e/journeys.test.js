@@ -7,7 +7,7 @@ const api = require('../../app/utils/api')
 
 jest.setTimeout(60000)
 
-const shared = {promoterCode: '', vipOrderNo: '', vipLessonId: 0, vipCourseId: 0}
+const shared = {promoterCode: '', vipOrderNo: '', cancelledOrderNo: '', vipLessonId: 0, vipCourseId: 0}
 
 function expectNoError(page, where) {
   if (page.data.error) throw new Error(`${where}: the page shows an error: ${page.data.error}`)
@@ -64,6 +64,7 @@ test('cancelling the payment leaves the order pending', async () => {
   const order = await openPage('pkg-orders/detail/index', {no: result.order_no})
   expect(order.data.status).toBe('pending')
   expect(order.data.statusText).toBe('待支付')
+  shared.cancelledOrderNo = result.order_no
 })
 
 test('buying VIP: wx.requestPayment with the server parameters, the payment notification, a member', async () => {
@@ -162,15 +163,96 @@ test('the member joins a camp and checks in with text and a photo', async () => 
   expect(camp.data.checkedIn.images.length).toBe(1)
 })
 
+test('the member makes up a missed day, finds themself on the leaderboard and saves the poster', async () => {
+  const mine = await openPage('pkg-learning/mycamps/index')
+  expectNoError(mine, '训练营与证书')
+  const running = mine.data.terms.find(t => t.phase === 'running')
+  if (!running) throw new Error(`no running term in 训练营与证书: ${JSON.stringify(mine.data.terms)}`)
+  const camp = await openPage('pkg-community/camp/index', {term: String(running.id)})
+  expectNoError(camp, 'camp')
+  if (!camp.data.makeupDays.length) throw new Error(`no day to make up (makeups left ${camp.data.makeupsLeft})`)
+  const day = camp.data.makeupDays[0]
+  camp.chooseMakeup({currentTarget: {dataset: {id: day.id}}})
+  camp.onInput({detail: {value: `补第 ${day.day} 天：三个标题写好了`}})
+  const before = camp.data.checkinDays
+  const created = await camp.checkIn()
+  if (!created) throw new Error(`make-up failed: ${camp.data.notice}`)
+  expect(created).toMatchObject({is_makeup: true, task_id: day.id})
+  expect(camp.data.notice).toMatch(new RegExp(`^补卡成功（第 ${day.day} 天）`))
+  expect(camp.data.checkinDays).toBe(before + 1)
+  expect(camp.data.makeupDays.map(d => d.id)).not.toContain(day.id)
+
+  const board = await openPage('pkg-learning/leaderboard/index', {term: String(running.id)})
+  expectNoError(board, 'leaderboard')
+  const me = board.data.rows.find(r => r.mine)
+  if (!me) throw new Error(`the member is not on the leaderboard: ${JSON.stringify(board.data.rows)}`)
+  expect(me.days).toBe(camp.data.checkinDays)
+  expect(board.data.me).toMatchObject({rank: me.rank, points: me.points})
+
+  const poster = await openPage('pkg-learning/poster/index', {term: String(running.id), kind: 'poster'})
+  expectNoError(poster, 'poster')
+  const download = state.downloads[state.downloads.length - 1]
+  expect(download).toMatchObject({url: `/api/v1/camps/terms/${running.id}/poster.png`, status: 200, type: 'image/png'})
+  expect(require('fs').readFileSync(poster.data.image).subarray(0, 4).toString('hex')).toBe('89504e47')
+  expect(await poster.save()).toBe('saved')
+  expect(state.album).toContain(poster.data.image)
+})
+
+test('the VIP registers for the offline event with the tier, opens the QR ticket, then cancels', async () => {
+  const list = await openPage('pkg-learning/events/index')
+  expectNoError(list, 'events')
+  const row = list.data.events.find(e => e.tiers.includes('VIP'))
+  if (!row) throw new Error(`no VIP-included event: ${JSON.stringify(list.data.events)}`)
+  const event = await openPage('pkg-learning/event/index', {id: String(row.id)})
+  expectNoError(event, 'event')
+  expect(event.data.state).toBe('free_for_member')
+  expect(event.data.price).toBe('免费')
+  const from = state.log.length
+  const registered = await event.register()
+  expect(registered).toEqual({state: 'registered'})
+  expect(event.data.state).toBe('registered')
+  expect(requestsSince(from)).toEqual([`POST /api/v1/events/${row.id}/register/`, `GET /api/v1/events/${row.id}/`]) // no order: the tier pays
+
+  const tickets = await openPage('pkg-learning/tickets/index')
+  expectNoError(tickets, '电子票')
+  expect(tickets.data.upcoming.find(t => t.eventId === row.id)).toMatchObject({state: 'valid', valid: true, stateText: '有效'})
+  const ticket = await openPage('pkg-learning/ticket/index', {event: String(row.id)})
+  expectNoError(ticket, 'ticket')
+  expect(ticket.data.valid).toBe(true)
+  expect(ticket.data.code).toMatch(/^[A-Z0-9]{6,16}$/)
+  if (!ticket.data.qr) throw new Error(`the QR did not load: ${ticket.data.qrError}`)
+  const download = state.downloads[state.downloads.length - 1]
+  expect(download).toMatchObject({url: `/api/v1/events/tickets/${ticket.data.code}/qr.png`, status: 200, type: 'image/png'})
+
+  const code = ticket.data.code
+  await event.cancel()
+  expect(event.data.notice).toBe('已取消报名')
+  const after = await openPage('pkg-learning/tickets/index')
+  expect(after.data.upcoming.map(t => t.eventId)).not.toContain(row.id)
+  expect(after.data.voided.find(t => t.eventId === row.id)).toMatchObject({state: 'cancelled', stateText: '已取消', valid: false})
+  const stale = await openPage('pkg-learning/ticket/index', {event: String(row.id)})
+  expect(stale.data).toMatchObject({valid: false, stateText: '已取消', qr: ''})
+  const gone = await api.download(`/api/v1/events/tickets/${code}/qr.png`).then(() => null, e => e)
+  expect(gone && gone.status).toBe(404)
+})
+
 test('我的 shows the membership and the order; the refund inside the window goes through', async () => {
   const me = await openPage('pages/me/index')
   expectNoError(me, '我的')
   expect(me.data.membership).toMatchObject({tier: 'VIP'})
   expect(me.data.memberNo).toBeTruthy()
   expect(me.data.orders.map(o => o.no)).toContain(shared.vipOrderNo)
-  const detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
+  let detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
   expectNoError(detail, 'order detail')
   expect(detail.data.status).toBe('paid')
+  // The VIP order whose payment the member cancelled still waits: the refund asks them to cancel it first.
+  expect(detail.data.refund.refundable).toBe(false)
+  expect(detail.data.refund.message).toContain(shared.cancelledOrderNo)
+  const waiting = await openPage('pkg-orders/detail/index', {no: shared.cancelledOrderNo})
+  const closed = await waiting.cancelOrder()
+  expect(closed).toMatchObject({order_no: shared.cancelledOrderNo, status: 'closed'})
+  expect(waiting.data.notice).toBe('订单已取消')
+  detail = await openPage('pkg-orders/detail/index', {no: shared.vipOrderNo})
   expect(detail.data.refund).toMatchObject({refundable: true, amount: '¥3600'})
   await detail.refund()
   expect(['refunding', 'refunded']).toContain(detail.data.status)

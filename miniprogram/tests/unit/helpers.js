@@ -36,6 +36,29 @@ function mockWx(routes = {}, options = {}) {
       }, 0)
     },
     uploadFile: options.uploadFile,
+    // 'DOWNLOAD /path' → {statusCode, tempFilePath} (or a function of the request); no route: network down.
+    downloadFile({url, header, success, fail}) {
+      const pathname = url.replace(/^https?:\/\/[^/]+/, '')
+      const key = `DOWNLOAD ${pathname}`
+      calls.push({key, header})
+      let route = routes[key]
+      if (Array.isArray(route)) route = route.length > 1 ? route.shift() : route[0]
+      if (typeof route === 'function') route = route({key, header})
+      setTimeout(() => {
+        if (route === undefined) return fail({errMsg: 'downloadFile:fail'})
+        success({statusCode: route.statusCode || 200, tempFilePath: route.tempFilePath || `wxfile://tmp${pathname}`})
+      }, 0)
+    },
+    saveImageToPhotosAlbum: opts => {
+      calls.push({key: `saveImageToPhotosAlbum ${opts.filePath}`})
+      setTimeout(() => (options.saveImage || (o => o.success({errMsg: 'saveImageToPhotosAlbum:ok'})))(opts), 0)
+    },
+    openSetting: opts => {
+      calls.push({key: 'openSetting'})
+      setTimeout(() => (options.openSetting || (o => o.success({authSetting: {}})))(opts), 0)
+    },
+    setNavigationBarTitle() {},
+    previewImage() {},
     getDeviceInfo: () => ({platform: options.platform || 'android'}),
     getSystemInfoSync: () => ({platform: options.platform || 'android'}),
     requestPayment: opts => setTimeout(() => (options.payment || (o => o.success({errMsg: 'requestPayment:ok'})))(opts), 0),
@@ -46,7 +69,7 @@ function mockWx(routes = {}, options = {}) {
     switchTab: opts => calls.push({key: `switchTab ${opts.url}`}),
     reLaunch: opts => calls.push({key: `reLaunch ${opts.url}`}),
     stopPullDownRefresh() {},
-    createInnerAudioContext: () => ({onTimeUpdate() {}, onPause() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
+    createInnerAudioContext: () => options.audio || ({onTimeUpdate() {}, onPlay() {}, onPause() {}, onStop() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
   }
   global.wx = wx
   return wx
@@ -60,7 +83,7 @@ function loggedIn(wx) {
 
 /** Network calls only (not navigation). */
 function apiCalls(wx) {
-  return wx.calls.filter(c => /^(GET|POST|PUT|PATCH|DELETE) /.test(c.key)).map(c => c.key)
+  return wx.calls.filter(c => /^(GET|POST|PUT|PATCH|DELETE|DOWNLOAD) /.test(c.key)).map(c => c.key)
 }
 
 /** Render a page and run its onLoad. @returns {Promise<any>} the simulate component */

@@ -186,6 +186,37 @@ describe('order detail and refund', () => {
     expect(text(comp, '#refund-refused')).toBe('已超过可自助退款的期限')
     expect(comp.querySelector('#refund-button')).toBeFalsy()
   })
+  test('an unpaid order can be cancelled after confirming; declining calls nothing', async () => {
+    const pending = {...order, order_no: 'ZQ2', status: 'pending', paid_at: null}
+    const wx = mockWx({
+      'GET /api/v1/orders/ZQ2/': [ok(pending), ok({...pending, status: 'closed'})],
+      'POST /api/v1/orders/ZQ2/close/': ok({...pending, status: 'closed'}),
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-orders/detail/index', {no: 'ZQ2'})
+    expect(text(comp, '#close-button')).toBe('取消订单')
+    wx.showModal = opts => opts.success({confirm: false, cancel: true})
+    expect(await comp.instance.cancelOrder()).toBe(null)
+    expect(apiCalls(wx)).toEqual(['GET /api/v1/orders/ZQ2/'])
+    wx.showModal = opts => opts.success({confirm: true, cancel: false})
+    await comp.instance.cancelOrder()
+    expect(text(comp, '#status')).toBe('已关闭')
+    expect(text(comp, '#notice')).toBe('订单已取消')
+    expect(comp.querySelector('#close-button')).toBeFalsy()
+  })
+
+  test('an order WeChat had already taken payment for is not cancelled', async () => {
+    const pending = {...order, order_no: 'ZQ3', status: 'pending', paid_at: null}
+    const wx = mockWx({
+      'GET /api/v1/orders/ZQ3/': [ok(pending), ok({...order, order_no: 'ZQ3'})],
+      'GET /api/v1/orders/ZQ3/refund/': ok({refundable: true, amount_fen: 360000, code: '', message: '', losses: []}),
+      'POST /api/v1/orders/ZQ3/close/': ok({...pending, status: 'paid'}),
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-orders/detail/index', {no: 'ZQ3'})
+    await comp.instance.cancelOrder()
+    expect(text(comp, '#notice')).toBe('该订单已支付成功，无法取消')
+  })
 })
 
 describe('lessons', () => {

@@ -70,6 +70,9 @@ Component({
     goCamps() {
       wx.navigateTo({url: '/pkg-community/camps/index'})
     },
+    goEvents() {
+      wx.navigateTo({url: '/pkg-learning/events/index'})
+    },
     goCourses() {
       wx.navigateTo({url: '/pkg-courses/list/index'})
     },

@@ -1,5 +1,5 @@
 // @ts-check
-/** 我的: membership, member number, points, referral code, and the latest orders. */
+/** 我的: membership, member number, points, tickets, camps and certificates, referral code, and the latest orders. */
 const api = require('../../utils/api')
 const {yuan, date, orderStatus} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
@@ -53,6 +53,12 @@ Component({
     },
     openNotifications() {
       wx.navigateTo({url: '/pkg-orders/notifications/index'})
+    },
+    openTickets() {
+      wx.navigateTo({url: '/pkg-learning/tickets/index'})
+    },
+    openCamps() {
+      wx.navigateTo({url: '/pkg-learning/mycamps/index'})
     },
     openPoints() {
       wx.navigateTo({url: '/pkg-orders/points/index'})

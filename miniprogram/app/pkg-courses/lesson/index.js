@@ -1,10 +1,13 @@
 // @ts-check
 /**
  * 课时: GET /api/v1/lessons/{id}/ (row 8; 403 not_entitled → how to unlock) and progress reporting to
- * POST /api/v1/lessons/{id}/progress/ (row 13): every 15 s of playback, on pause, on end and on leaving.
- * The server decides "learned" from watched time; `completed` from the client is only a hint.
+ * POST /api/v1/lessons/{id}/progress/ (row 13): every 15 s of playback (forward or after seeking back),
+ * on pause, on end and on leaving (hide/unload only when the position moved since the last report).
+ * Playback resumes where the member left off (position_seconds: the video's initial-time, the audio's
+ * startTime). The server decides "learned" from watched time; `completed` from the client is only a hint.
  */
 const api = require('../../utils/api')
+const {clock} = require('../../utils/format')
 
 const REPORT_EVERY_SECONDS = 15
 
@@ -20,6 +23,10 @@ Component({
     body: '',
     mediaUrl: '',
     startAt: 0,
+    resumeText: '',
+    positionText: '',
+    durationText: '',
+    playing: false,
     completed: false,
     nextId: 0,
   },
@@ -45,6 +52,9 @@ Component({
           body: lesson.body || '',
           mediaUrl: lesson.media_url || '',
           startAt: lesson.position_seconds || 0,
+          resumeText: lesson.position_seconds > 0 && lesson.kind !== 'text' && !lesson.completed ? `从上次的 ${clock(lesson.position_seconds)} 继续` : '',
+          positionText: clock(lesson.position_seconds || 0),
+          durationText: lesson.duration_seconds ? clock(lesson.duration_seconds) : '',
           completed: !!lesson.completed,
           nextId: lesson.next_id || 0,
         })
@@ -62,8 +72,19 @@ Component({
       audio.src = src
       audio.startTime = start
       audio.onTimeUpdate(() => this.onTime(audio.currentTime))
-      audio.onPause(() => this.report(false))
-      audio.onEnded(() => this.report(true))
+      audio.onPlay(() => this.setData({playing: true}))
+      audio.onPause(() => {
+        this.setData({playing: false})
+        this.report(false)
+      })
+      audio.onStop(() => {
+        this.setData({playing: false})
+        this.report(false)
+      })
+      audio.onEnded(() => {
+        this.setData({playing: false})
+        this.report(true)
+      })
       const self = /** @type {any} */ (this)
       self.audio = audio
     },
@@ -88,8 +109,12 @@ Component({
     /** @param {number} seconds */
     onTime(seconds) {
       const self = /** @type {any} */ (this)
-      self.position = Math.floor(seconds)
-      if (self.position - self.reportedAt >= REPORT_EVERY_SECONDS) this.report(false)
+      const position = Math.floor(seconds)
+      if (position === self.position) return
+      self.position = position
+      if (this.data.kind === 'audio') this.setData({positionText: clock(position)})
+      // Throttled: every 15 s of playback, or after a seek (back as well as forward).
+      if (Math.abs(position - self.reportedAt) >= REPORT_EVERY_SECONDS) this.report(false)
     },
     /**
      * @param {boolean} ended
@@ -114,13 +139,19 @@ Component({
     finishReading() {
       return this.report(true)
     },
-    onHide() {
+    /** Leaving (another app, the home screen, or back): report only if the position moved. */
+    leaving() {
+      const self = /** @type {any} */ (this)
+      if (this.data.kind === 'text' || self.position === self.reportedAt) return Promise.resolve(null)
       return this.report(false)
+    },
+    onHide() {
+      return this.leaving()
     },
     onUnload() {
       const audio = /** @type {any} */ (this).audio
       if (audio) audio.destroy()
-      return this.report(false)
+      return this.leaving()
     },
     goNext() {
       wx.redirectTo({url: `/pkg-courses/lesson/index?id=${this.data.nextId}`})

@@ -2,6 +2,8 @@
 /**
  * 订单详情 (API.md row 5) with the self-service refund: GET …/refund/ previews it (amount, what the
  * refund takes back, or why not), POST …/refund/ asks for it (row 6) after the member confirms.
+ * An unpaid order can be paid again or cancelled (POST …/close/: WeChat closes the payment first) —
+ * e.g. when a refund is refused because another membership order waits for payment.
  */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
@@ -81,6 +83,34 @@ Component({
       }
       this.setData({refunding: false})
       return this.load()
+    },
+    /** 取消订单, after the member confirms. */
+    async cancelOrder() {
+      if (this.data.status !== 'pending' || this.data.refunding) return null
+      const confirmed = await new Promise(resolve =>
+        wx.showModal({
+          title: '取消订单',
+          content: '取消后该订单不能再支付，确定取消？',
+          confirmText: '取消订单',
+          cancelText: '再想想',
+          success: res => resolve(!!res.confirm),
+          fail: () => resolve(false),
+        }),
+      )
+      if (!confirmed) return null
+      this.setData({refunding: true, notice: ''})
+      let notice = ''
+      let order = null
+      try {
+        order = await api.post(`/api/v1/orders/${this.data.no}/close/`, {})
+        notice = order.status === 'paid' ? '该订单已支付成功，无法取消' : '订单已取消'
+      } catch (error) {
+        notice = error.message || '取消失败'
+      }
+      this.setData({refunding: false})
+      await this.load()
+      this.setData({notice})
+      return order
     },
     async payAgain() {
       const result = await pay.checkout(this.data.itemType, this.data.itemId)
