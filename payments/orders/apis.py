@@ -20,7 +20,7 @@ from payments import items
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
 from payments.orders.checkout import order_create
-from payments.orders.payment_attempts import order_close, payment_start, payment_sync
+from payments.orders.payment_attempts import order_cancel_by_member, payment_start, payment_sync
 from payments.orders.refunds import refund_request
 from payments.orders.views import client_ip
 
@@ -194,11 +194,7 @@ class OrderCloseApi(APIView):
     )
     def post(self, request: Request, order_no: str) -> Response:
         order = selectors.order_get_for_user(user=request.user, order_no=order_no)
-        if order.status != Order.Status.PENDING:
-            raise ApplicationError("order_not_pending", _("只有待支付的订单可以取消"), status_code=409)
-        order = order_close(order=order, reason="member")
-        if order.status == Order.Status.PENDING:  # WeChat did not answer: never close what it may take
-            raise ApplicationError("order_close_failed", _("暂时无法取消订单，请稍后重试"), status_code=503)
+        order = order_cancel_by_member(order=order)
         return Response(OrderDetailApi.OutputSerializer(order).data)
 
 

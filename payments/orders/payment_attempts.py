@@ -212,3 +212,16 @@ def order_close(*, order: Order, reason: str = "expired") -> Order:
         ).update(status=Payment.Status.CLOSED, updated_at=timezone.now())
         order_transition(order=locked, to=S.CLOSED, reason=reason)
     return locked
+
+
+def order_cancel_by_member(*, order: Order) -> Order:
+    """取消订单: the member gives up an unpaid order (what a refusal such as `membership_order_pending`
+    asks of them). WeChat closes the payment first (`order_close`); an order WeChat says was paid
+    meanwhile comes back paid, never closed. Raises `order_not_pending` (409) for an order that is not
+    waiting for payment and `order_close_failed` (503) when WeChat did not answer."""
+    if order.status != S.PENDING:
+        raise ApplicationError("order_not_pending", _("只有待支付的订单可以取消"), status_code=409)
+    order = order_close(order=order, reason="member")
+    if order.status == S.PENDING:  # WeChat did not answer: never close what it may still take
+        raise ApplicationError("order_close_failed", _("暂时无法取消订单，请稍后重试"), status_code=503)
+    return order

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/<str:order_no>/pay/", views.order_pay, name="order_pay"),
     path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
     path("orders/<str:order_no>/refund/", views.order_refund, name="order_refund"),
+    path("orders/<str:order_no>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<str:order_no>/qr.png", views.order_qr, name="order_qr"),
     path("wechatpay/notify/", views.wechatpay_notify, name="wechatpay_notify"),
 ]

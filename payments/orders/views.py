@@ -30,7 +30,7 @@ from payments.orders import selectors
 from payments.orders.checkout import order_change_channel, order_create
 from payments.orders.forms import CheckoutForm, RefundRequestForm
 from payments.orders.notifications import notification_handle
-from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.payment_attempts import order_cancel_by_member, payment_start, payment_sync
 from payments.orders.refunds import refund_request
 
 
@@ -217,6 +217,21 @@ def order_status(request: HttpRequest, order_no: str) -> HttpResponse:
 def my_orders(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.orders_for_user(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "payments/my_orders.html", {"page": page, "orders": page.object_list})
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_no: str) -> HttpResponse:
+    """取消订单 on the order page: the same rule as POST /api/v1/orders/{no}/close/."""
+    order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+    try:
+        order = order_cancel_by_member(order=order)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if order.status == Order.Status.CLOSED:
+            messages.success(request, _("订单已取消"))
+    return redirect("payments:order_detail", order_no=order.order_no)
 
 
 @login_required

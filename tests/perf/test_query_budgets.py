@@ -1027,6 +1027,7 @@ NOT_LIST_PAGES = {
     "payments:order_pay": "one order's payment",
     "payments:order_status": "one order (polled)",
     "payments:order_refund": "form",
+    "payments:order_cancel": "form",
     "payments:order_qr": "image",
     "payments:sandbox_cashier": "development cashier",
     "payments:wechatpay_notify": "webhook",

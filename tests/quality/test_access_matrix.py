@@ -36,6 +36,7 @@ OWNED = {
     "payments:order_pay": "order",
     "payments:order_status": "order",
     "payments:order_refund": "order",
+    "payments:order_cancel": "order",
     "payments:order_qr": "order",
     "payments:sandbox_cashier": "payment",
     "api-wallet-withdrawal": "withdrawal",

@@ -9,7 +9,7 @@ system starts on its own (nobody asked) are covered in tests/courses and tests/r
 from __future__ import annotations
 
 import pytest
-from django.test import TestCase
+from django.test import Client, TestCase
 from rest_framework.test import APIClient
 
 from courses.camps import seats as camp_seats
@@ -317,7 +317,13 @@ def test_a_membership_refund_waits_for_an_unpaid_membership_order(api, member, v
     assert refused.value.code == "membership_order_pending"
     assert vip_order.status == Order.Status.PAID
 
-    Order.objects.filter(order_no=waiting["order_no"]).update(status=Order.Status.CLOSED)
+    # The way out the message names: cancel that order (its page's 取消订单), then refund.
+    web = Client()
+    web.force_login(member)
+    page = web.get(f"/payments/orders/{waiting['order_no']}/").content.decode()
+    assert f"/payments/orders/{waiting['order_no']}/cancel/" in page
+    web.post(f"/payments/orders/{waiting['order_no']}/cancel/")
+    assert Order.objects.get(order_no=waiting["order_no"]).status == Order.Status.CLOSED
     assert operator_refund(vip_order, operator).status == Refund.Status.SUCCEEDED
 
 
