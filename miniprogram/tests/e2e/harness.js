@@ -10,7 +10,8 @@ const path = require('path')
 const APP = path.join(__dirname, '../../app')
 const API = process.env.ZQ_API_BASE_URL
 const FAKE = process.env.ZQ_WECHAT_FAKE_URL
-if (!API || !FAKE) throw new Error('ZQ_API_BASE_URL and ZQ_WECHAT_FAKE_URL must be set (tests/miniprogram/test_journeys.py sets them)')
+// Against `make demo` (npm run journeys:demo) there is no WeChat fake: only the sandbox journeys run.
+if (!API) throw new Error('ZQ_API_BASE_URL must be set (tests/miniprogram/test_journeys.py sets it; npm run journeys:demo too)')
 
 const config = require('../../app/config')
 config.baseUrl = API.replace(/\/$/, '')
@@ -57,6 +58,7 @@ const wx = {
   setStorageSync: (key, value) => state.storage.set(key, JSON.parse(JSON.stringify(value))),
   removeStorageSync: key => state.storage.delete(key),
   login({success, fail}) {
+    if (!FAKE) return setTimeout(() => fail({errMsg: 'login:fail no WeChat fake: set config.sandboxLogin (make demo)'}), 0)
     jsonPost(`${FAKE}/_miniprogram/login`, {user: state.user}).then(
       res => success({code: res.data.code, errMsg: 'login:ok'}),
       () => fail({errMsg: 'login:fail'}),
