@@ -55,6 +55,24 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class BrandVersionMiddleware:
+    """Every /api/v1/ answer says which brand is current (`X-Brand-Version`, one cache read): the
+    mini-program keeps the brand in storage and refetches GET /api/v1/brand/ only when this changes,
+    so showing the creator's name costs no call of its own on a normal launch."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/"):
+            try:
+                response.headers.setdefault("X-Brand-Version", brand.current().version)
+            except Exception:  # noqa: BLE001 - cache and database down: the answer goes out without it
+                pass
+        return response
+
+
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Pages are Chinese unless the visitor chose English in the language switcher (its cookie).
 
