@@ -96,6 +96,20 @@ def test_every_api_answer_carries_the_brand_version_pages_do_not():
     assert client.get("/api/v1/me/")["X-Brand-Version"] == version
     assert client.get("/api/v1/membership/tiers/")["X-Brand-Version"] == version
     assert "X-Brand-Version" not in client.get("/healthz")
+    _rename(site_name="晚读社")  # forgets the cached copy: the next answer carries the new version
+    assert client.get("/api/v1/brand/").json()["site_name"] == "晚读社"
+    assert client.get("/api/v1/me/")["X-Brand-Version"] == brand.current().version != version
+
+
+def test_the_version_header_never_costs_a_query():
+    """Cold cache: no header rather than loading the brand in every API request's SQL."""
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    brand.forget()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/me/")
+    assert "X-Brand-Version" not in response
+    assert not any("core_brand" in q["sql"] for q in queries)
 
 
 def test_the_endpoint_is_in_the_schema():
