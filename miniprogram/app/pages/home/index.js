@@ -2,11 +2,13 @@
 /**
  * 首页: a visitor (no membership) sees the tiers to join; a member sees their membership and the courses.
  * At most 3 API calls: login (only without a token), GET /me/, then tiers (visitor) or courses (member).
+ * The creator's brand (title bar, welcome, share titles) comes from storage (utils/brand.js), not a call.
  */
 const api = require('../../utils/api')
 const {yuan, date} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
 const storage = require('../../utils/storage')
+const brand = require('../../utils/brand')
 
 Component({
   data: {
@@ -18,12 +20,23 @@ Component({
     tierName: '',
     endsAt: '',
     referralCode: '',
+    siteName: /** @type {string} */ (brand.DEFAULT.site_name),
+    tagline: /** @type {string} */ (brand.DEFAULT.tagline),
+    shareTitle: /** @type {string} */ (brand.DEFAULT.share_title),
     tiers: /** @type {any[]} */ ([]),
     courses: /** @type {any[]} */ ([]),
   },
   methods: {
     onLoad() {
+      this.showBrand(brand.get())
       return this.load()
+    },
+    onShow() {
+      this.showBrand(brand.apply())
+    },
+    /** @param {import('../../utils/brand').Brand} info */
+    showBrand(info) {
+      this.setData({siteName: info.site_name, tagline: info.tagline, shareTitle: info.share_title})
     },
     onPullDownRefresh() {
       return this.load().then(() => wx.stopPullDownRefresh())
@@ -57,6 +70,11 @@ Component({
           next.tiers = tiers.map((/** @type {any} */ t) => ({code: t.code, name: t.name, price: yuan(t.price_fen), days: t.duration_days}))
         }
         this.setData(next)
+        // An answer may have said the brand changed: show the new one once it is here (no wait).
+        brand.whenFresh().then(info => {
+          this.showBrand(info)
+          brand.apply()
+        })
       } catch (error) {
         this.setData({loading: false, error: error.message || '加载失败'})
       }
@@ -78,10 +96,10 @@ Component({
       wx.navigateTo({url: `/pkg-courses/detail/index?id=${event.currentTarget.dataset.id}`})
     },
     onShareAppMessage() {
-      return {title: '知圈 · 一起成长的知识社群', path: sharePath('/pages/home/index', this.data.referralCode)}
+      return {title: this.data.shareTitle, path: sharePath('/pages/home/index', this.data.referralCode)}
     },
     onShareTimeline() {
-      return {title: '知圈 · 一起成长的知识社群', query: this.data.referralCode ? `ref=${this.data.referralCode}` : ''}
+      return {title: this.data.shareTitle, query: this.data.referralCode ? `ref=${this.data.referralCode}` : ''}
     },
   },
 })

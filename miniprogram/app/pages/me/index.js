@@ -1,6 +1,7 @@
 // @ts-check
 /** 我的: membership, member number, points, referral code, and the latest orders. */
 const api = require('../../utils/api')
+const brand = require('../../utils/brand')
 const {yuan, date, orderStatus} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
 const storage = require('../../utils/storage')
@@ -21,6 +22,7 @@ Component({
       return this.load()
     },
     onShow() {
+      brand.apply({title: '我的'})
       if (!this.data.loading) this.load()
     },
     async load() {
@@ -71,7 +73,7 @@ Component({
       wx.reLaunch({url: '/pages/home/index'})
     },
     onShareAppMessage() {
-      return {title: '邀请你加入知圈', path: sharePath('/pages/home/index', this.data.referralCode)}
+      return {title: `邀请你加入${brand.get().site_name}`, path: sharePath('/pages/home/index', this.data.referralCode)}
     },
   },
 })

@@ -6,6 +6,7 @@
  * lets the server ask WeChat for the result.
  */
 const api = require('../../utils/api')
+const brand = require('../../utils/brand')
 const {yuan, date} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
 const subscribe = require('../../utils/subscribe')
@@ -119,7 +120,7 @@ Component({
       return this.load()
     },
     onShareAppMessage() {
-      return {title: '邀请你加入知圈', path: sharePath('/pages/home/index', this.data.code)}
+      return {title: `邀请你加入${brand.get().site_name}`, path: sharePath('/pages/home/index', this.data.code)}
     },
   },
 })
