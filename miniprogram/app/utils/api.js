@@ -294,6 +294,36 @@ async function upload(path, {filePath, name, formData = {}}) {
   return res.data
 }
 
+/**
+ * wx.downloadFile of an authenticated resource (a PNG poster) with the same auth rules; resolves with the
+ * temporary file path.
+ * @param {string} path
+ * @returns {Promise<string>}
+ */
+async function download(path) {
+  if (!(await online())) throw new ApiError(0, 'network', MESSAGES.network)
+  await ensureLogin()
+  /** @returns {Promise<{statusCode: number, tempFilePath: string}>} */
+  const call = () =>
+    new Promise((resolve, reject) => {
+      wx.downloadFile({
+        url: config.baseUrl + path,
+        header: {Authorization: `Bearer ${(storage.getTokens() || {access: ''}).access}`, 'Accept-Language': 'zh-hans'},
+        success: res => resolve({statusCode: res.statusCode, tempFilePath: res.tempFilePath}),
+        fail: () => reject(new ApiError(0, 'network', MESSAGES.network)),
+      })
+    })
+  let res = await call()
+  if (res.statusCode === 401 && (await refreshTokens())) res = await call()
+  if (res.statusCode === 401) {
+    storage.clearTokens()
+    throw new ApiError(401, 'unauthenticated', MESSAGES.unauthenticated)
+  }
+  if (res.statusCode === 429) throw new ApiError(429, 'throttled', MESSAGES.throttled)
+  if (res.statusCode < 200 || res.statusCode >= 300) throw new ApiError(res.statusCode, `http_${res.statusCode}`, '下载失败，请稍后再试')
+  return res.tempFilePath
+}
+
 /** Show an ApiError (or anything thrown) to the member. @param {any} error */
 function showError(error) {
   const message = (error && error.message) || MESSAGES.server
@@ -307,6 +337,7 @@ module.exports = {
   onBrandVersion,
   resetThrottle,
   upload,
+  download,
   login,
   ensureLogin,
   logout,

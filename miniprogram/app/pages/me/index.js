@@ -53,6 +53,9 @@ Component({
     openOrder(event) {
       wx.navigateTo({url: `/pkg-orders/detail/index?no=${event.currentTarget.dataset.no}`})
     },
+    openCircles() {
+      wx.navigateTo({url: '/pkg-community/mine/index'})
+    },
     openNotifications() {
       wx.navigateTo({url: '/pkg-orders/notifications/index'})
     },
