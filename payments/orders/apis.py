@@ -20,7 +20,7 @@ from payments import items
 from payments.models import Channel, Order, Payment
 from payments.orders import selectors
 from payments.orders.checkout import order_create
-from payments.orders.payment_attempts import payment_start, payment_sync
+from payments.orders.payment_attempts import order_close, payment_start, payment_sync
 from payments.orders.refunds import refund_request
 from payments.orders.views import client_ip
 
@@ -257,3 +257,30 @@ class OrderRefundApi(APIView):
         )
         order.refresh_from_db()
         return Response(self.OutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderCancelApi(APIView):
+    """取消订单: the buyer closes their own unpaid order. Its open payment attempts are closed at WeChat
+    first (`order_close`, as the expiry sweep does), so nothing can be charged afterwards; a payment that
+    WeChat already took wins and the order answers `paid`. A membership refund asks for this when another
+    membership order can still be paid (`membership_order_pending`)."""
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OrderCancelResult"
+
+        status = serializers.ChoiceField(choices=Order.Status.values, help_text="closed, or paid")
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 404, 409, 503)},
+    )
+    def post(self, request: Request, order_no: str) -> Response:
+        order = selectors.order_get_for_user(user=request.user, order_no=order_no)
+        if order.status != Order.Status.PENDING:
+            raise ApplicationError("order_not_pending", _("该订单不是待支付状态，不能取消"), status_code=409)
+        order = order_close(order=order, reason="cancelled_by_buyer")
+        if order.status == Order.Status.PENDING:  # WeChat did not answer the close: never close it locally
+            raise ApplicationError("order_cancel_failed", _("暂时无法取消订单，请稍后再试"), status_code=503)
+        return Response(self.OutputSerializer(order).data)
