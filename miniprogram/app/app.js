@@ -8,12 +8,13 @@ App({
   globalData: {},
   /**
    * A share path (`?ref=`) or a 小程序码 (`scene=r%3D…`) brings the referral code; login binds it.
-   * The creator's brand comes from storage; it is fetched here only the first time (afterwards the
-   * X-Brand-Version header of any answer says when it changed).
+   * The creator's brand comes from storage (afterwards the X-Brand-Version header of any answer says
+   * when it changed). Nothing stored yet: fetched now, unless the app opens on the home screen, which
+   * fetches it after its own calls (its 3-call budget).
    */
   onLaunch(options) {
     storage.setReferral(referralFromQuery(/** @type {any} */ (options && options.query)))
-    brand.ensure()
+    if (!options || String(options.path || '').replace(/^\//, '') !== 'pages/home/index') brand.ensure()
     api.ensureLogin().catch(() => {
       /* each page shows its own error when it loads */
     })

@@ -2,10 +2,11 @@
 /**
  * The creator's brand (GET /api/v1/brand/): site name, tagline, colours and share title.
  *
- * Kept in storage with its version. At launch it is fetched only when nothing is stored; after that,
- * every API answer's `X-Brand-Version` header says whether the stored copy is still current, and only a
- * different version costs one more call (so the home screen keeps its 3-call budget). Without any copy
- * (first launch, offline) the platform's own defaults below are shown.
+ * Kept in storage with its version. Every API answer's `X-Brand-Version` header says whether the stored
+ * copy is still current, and only a different version costs one more call. With nothing stored (the very
+ * first launch) it is fetched once: right away when the app opens on another page, after the home screen
+ * is shown (its onReady) when it opens there, so the home screen keeps its 3 calls. Until then, and
+ * offline, the platform's own defaults below are shown.
  */
 const api = require('./api')
 
@@ -70,16 +71,20 @@ function whenFresh() {
   return fetching || Promise.resolve(get())
 }
 
-/** At launch: fetch only when nothing is stored yet. */
+/** Fetch only when nothing is stored yet. */
 function ensure() {
   return stored() ? Promise.resolve(get()) : refresh()
 }
 
-/** An API answer named the current brand version: refetch when it is not the stored one. @param {string} version */
+/**
+ * An API answer named the current brand version: refetch when the stored copy is another one. Nothing
+ * stored: ensure() fetches it at its moment, not in the middle of the first screen's calls.
+ * @param {string} version
+ */
 function seen(version) {
   if (!version || fetching) return
   const current = wx.getStorageSync(KEY)
-  if (current && current.version === version) return
+  if (!current || !current.site_name || current.version === version) return
   refresh()
 }
 

@@ -51,6 +51,35 @@ test('a rename: the version header differs, the brand is fetched once and the ho
   expect(wx.ui).toContainEqual({title: '晚读社'})
 })
 
+test('the very first launch: the home screen makes its 3 calls, then the brand is fetched once and shown', async () => {
+  const wx = mockWx({
+    [LOGIN]: withVersion({access: 'a', refresh: 'r', user: {id: 1, nickname: '小明', member_no: null}}, 'v2'),
+    'GET /api/v1/me/': withVersion(visitorMe, 'v2'),
+    'GET /api/v1/membership/tiers/': withVersion(tiers, 'v2'),
+    [BRAND]: withVersion(chendu, 'v2'),
+  })
+  const home = await renderPage('pages/home/index')
+  const calls = apiCalls(wx)
+  expect(calls.slice(0, 3)).toEqual([LOGIN, 'GET /api/v1/me/', 'GET /api/v1/membership/tiers/'])
+  expect(calls.slice(3)).toEqual([BRAND])
+  await new Promise(r => setTimeout(r, 5))
+  expect(text(home, '#welcome')).toBe('欢迎来到晨读社')
+  expect(wx.getStorageSync(brand.KEY).version).toBe('v2')
+})
+
+test('an app opened on another page (a shared post) fetches the brand at launch', async () => {
+  const wx = mockWx({[BRAND]: ok(chendu)})
+  const app = require('path').join(require('./helpers').APP, 'app.js')
+  let definition = null
+  global.App = def => {
+    definition = def
+  }
+  jest.isolateModules(() => require(app))
+  definition.onLaunch({path: 'pkg-community/post/index', query: {id: '9'}})
+  await new Promise(r => setTimeout(r, 5))
+  expect(apiCalls(wx)[0]).toBe(BRAND)
+})
+
 test('the first launch fetches the brand once, without logging in', async () => {
   const wx = mockWx({[BRAND]: ok(chendu)})
   const info = await brand.ensure()

@@ -8,6 +8,12 @@ beforeAll(() => {
   config.payPollMs = 1
 })
 
+/** The platform's own brand, stored by an earlier launch. */
+function storedBrand(wx) {
+  const {DEFAULT, KEY} = require('../../app/utils/brand')
+  wx.setStorageSync(KEY, {...DEFAULT, version: 'v1'})
+}
+
 describe('home', () => {
   test('a visitor sees the tiers and an invitation to join, in at most 3 calls from a cold start', async () => {
     const wx = mockWx({
@@ -15,6 +21,7 @@ describe('home', () => {
       'GET /api/v1/me/': ok(visitorMe),
       'GET /api/v1/membership/tiers/': ok(tiers),
     })
+    storedBrand(wx) // from an earlier launch (the very first one: tests/unit/brand.test.js)
     const comp = await renderPage('pages/home/index')
     expect(text(comp)).toContain('欢迎来到知圈')
     expect(comp.querySelectorAll('.tier').map(t => text(t))).toEqual(['VIP 会员 365 天 ¥3600', 'KA 会员 365 天 ¥120000'])
@@ -25,6 +32,7 @@ describe('home', () => {
   test('a member sees their membership, member number and courses, in at most 3 calls', async () => {
     const wx = mockWx({'GET /api/v1/me/': ok(memberMe), 'GET /api/v1/courses/': ok(courses)})
     loggedIn(wx)
+    storedBrand(wx)
     const comp = await renderPage('pages/home/index')
     expect(text(comp, '.member-card')).toBe('小明 VIP 会员 会员编号 ZQ000123 有效期至 2027-01-01')
     expect(text(comp, '.course')).toContain('私域运营实战')
@@ -253,5 +261,38 @@ describe('sandbox payment (make demo)', () => {
     const result = await comp.instance.buyTier('VIP')
     expect(result.state).toBe('cancelled')
     expect(apiCalls(wx)).not.toContain('POST /api/v1/orders/ZQ8/sandbox-pay/')
+  })
+})
+
+describe('an unpaid order', () => {
+  const pendingOrder = {order_no: 'ZQ9', status: 'pending', amount_fen: 360000, paid_at: null, item_type: 'membership', item_id: 'VIP'}
+
+  test('is cancelled after the member confirms, and the page shows it closed', async () => {
+    const wx = mockWx({
+      'GET /api/v1/orders/ZQ9/': [ok(pendingOrder), ok({...pendingOrder, status: 'closed'})],
+      'POST /api/v1/orders/ZQ9/cancel/': ok({status: 'closed'}),
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-orders/detail/index', {no: 'ZQ9'})
+    expect(text(comp, '#cancel-button')).toBe('取消订单')
+    comp.instance.askCancel()
+    for (let i = 0; i < 50 && !comp.instance.data.notice; i++) await new Promise(r => setTimeout(r, 2))
+    await new Promise(r => setTimeout(r, 5))
+    expect(apiCalls(wx)).toContain('POST /api/v1/orders/ZQ9/cancel/')
+    expect(comp.instance.data.notice).toBe('订单已取消')
+    expect(text(comp, '#status')).toBe('已关闭')
+  })
+
+  test('paid in WeChat meanwhile: the member is told it is paid', async () => {
+    const wx = mockWx({
+      'GET /api/v1/orders/ZQ9/': [ok(pendingOrder), ok({...pendingOrder, status: 'paid'})],
+      'GET /api/v1/orders/ZQ9/refund/': ok({refundable: true, amount_fen: 360000, message: '', losses: []}),
+      'POST /api/v1/orders/ZQ9/cancel/': ok({status: 'paid'}),
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-orders/detail/index', {no: 'ZQ9'})
+    await comp.instance.cancel()
+    expect(comp.instance.data.notice).toBe('该订单已支付成功')
+    expect(comp.instance.data.status).toBe('paid')
   })
 })

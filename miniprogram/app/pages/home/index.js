@@ -2,7 +2,8 @@
 /**
  * 首页: a visitor (no membership) sees the tiers to join; a member sees their membership and the courses.
  * At most 3 API calls: login (only without a token), GET /me/, then tiers (visitor) or courses (member).
- * The creator's brand (title bar, welcome, share titles) comes from storage (utils/brand.js), not a call.
+ * The creator's brand (title bar, welcome, share titles) comes from storage (utils/brand.js): no call,
+ * except once on the very first launch, after these three.
  */
 const api = require('../../utils/api')
 const {yuan, date} = require('../../utils/format')
@@ -34,6 +35,7 @@ Component({
     onShow() {
       this.showBrand(brand.apply())
     },
+
     /** @param {import('../../utils/brand').Brand} info */
     showBrand(info) {
       this.setData({siteName: info.site_name, tagline: info.tagline, shareTitle: info.share_title})
@@ -70,14 +72,15 @@ Component({
           next.tiers = tiers.map((/** @type {any} */ t) => ({code: t.code, name: t.name, price: yuan(t.price_fen), days: t.duration_days}))
         }
         this.setData(next)
-        // An answer may have said the brand changed: show the new one once it is here (no wait).
-        brand.whenFresh().then(info => {
-          this.showBrand(info)
-          brand.apply()
-        })
       } catch (error) {
         this.setData({loading: false, error: error.message || '加载失败'})
       }
+      // The very first launch fetches the brand now, after the screen's own calls; later ones fetch it
+      // only when an answer's X-Brand-Version said it changed. Shown once here, without waiting.
+      brand.ensure().then(() => brand.whenFresh()).then(info => {
+        this.showBrand(info)
+        brand.apply()
+      })
     },
     goTiers() {
       wx.switchTab({url: '/pages/tiers/index'})

@@ -17,6 +17,7 @@ function postRow(p) {
   return {
     id: p.id,
     author: p.author ? p.author.nickname : '',
+    authorId: p.author ? p.author.id : 0,
     title: p.title || '',
     body: p.body,
     images: p.images || [],

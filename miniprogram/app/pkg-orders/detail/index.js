@@ -2,6 +2,8 @@
 /**
  * 订单详情 (API.md row 5) with the self-service refund: GET …/refund/ previews it (amount, what the
  * refund takes back, or why not), POST …/refund/ asks for it (row 6) after the member confirms.
+ * An unpaid order can be paid again or cancelled (POST …/cancel/: closed at WeChat first), e.g. when a
+ * membership refund asks that another membership order awaiting payment be paid or cancelled first.
  */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
@@ -78,6 +80,29 @@ Component({
         this.setData({notice: result.status === 'refunded' ? '已退款' : '退款申请已提交，款项将原路退回'})
       } catch (error) {
         this.setData({notice: error.message || '退款失败'})
+      }
+      this.setData({refunding: false})
+      return this.load()
+    },
+    askCancel() {
+      if (this.data.status !== 'pending' || this.data.refunding) return
+      wx.showModal({
+        title: '取消订单',
+        content: '取消后该订单不能再支付',
+        confirmText: '取消订单',
+        cancelText: '再想想',
+        success: res => {
+          if (res.confirm) this.cancel()
+        },
+      })
+    },
+    async cancel() {
+      this.setData({refunding: true, notice: ''})
+      try {
+        const result = await api.post(`/api/v1/orders/${this.data.no}/cancel/`, {})
+        this.setData({notice: result.status === 'paid' ? '该订单已支付成功' : '订单已取消'})
+      } catch (error) {
+        this.setData({notice: error.message || '取消失败'})
       }
       this.setData({refunding: false})
       return this.load()
