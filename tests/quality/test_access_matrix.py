@@ -30,6 +30,7 @@ from tests.quality.routes import walk_routes
 OWNED = {
     "api-order-detail": "order",
     "api-order-refund": "order",
+    "api-order-cancel": "order",
     "api-order-sandbox-pay": "order",
     "payments:order_detail": "order",
     "payments:order_pay": "order",
