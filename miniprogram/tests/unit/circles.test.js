@@ -292,6 +292,15 @@ describe('我的圈子', () => {
     expect(text(comp, '#empty')).toBe('还没有加入圈子')
   })
 
+  test('the circle list links to it', async () => {
+    const wx = mockWx({'GET /api/v1/circles/': ok(page([]))})
+    loggedIn(wx)
+    const comp = await renderPage('pkg-community/circles/index')
+    expect(text(comp, '#mine')).toBe('我的圈子')
+    comp.instance.openMine()
+    expect(wx.calls.map(c => c.key)).toContain('navigateTo /pkg-community/mine/index')
+  })
+
   test('我的 links to it', async () => {
     const {memberMe} = require('./fixtures')
     const wx = mockWx({'GET /api/v1/me/': ok(memberMe), 'GET /api/v1/orders/': ok(page([]))})
