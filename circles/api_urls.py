@@ -11,6 +11,7 @@ from circles.apis import tips as tip_apis
 
 urlpatterns = [
     path("circles/", circle_apis.CircleListApi.as_view(), name="circles-api-list"),
+    path("circles/mine/", circle_apis.MyCirclesApi.as_view(), name="circles-api-mine"),
     path("circles/tips/", tip_apis.TipCreateApi.as_view(), name="circles-api-tip-create"),
     path("circles/tips/options/", tip_apis.TipOptionsApi.as_view(), name="circles-api-tip-options"),
     path("circles/questions/", question_apis.MyPaidQuestionsApi.as_view(), name="circles-api-my-questions"),

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import brand
+from core.apis import BrandApi
 from core.lockout import admin_login_form
 from core.views import brand_css, favicon, healthz
 from referrals.views import share as referral_share
@@ -18,7 +19,8 @@ admin.site.site_title = lazy(lambda: brand.current().site_name, str)()
 admin.site.index_title = gettext_lazy("运营")
 admin.site.login_form = admin_login_form()  # "too many attempts" once locked (core/lockout.py)
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
+    path("brand/", BrandApi.as_view(), name="brand-api"),
     path("", include("members.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("courses.api_urls")),

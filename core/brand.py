@@ -209,6 +209,14 @@ def current() -> BrandInfo:
     return info
 
 
+def cached_version() -> str | None:
+    """The version of the cached brand, or None while it is not cached: never a query, so a header that
+    names the brand (X-Brand-Version) costs a cache read and leaves the request's SQL alone."""
+    cached = cache.get(CACHE_KEY)
+    version = cached.get("version") if isinstance(cached, dict) else None
+    return str(version) if version is not None else None
+
+
 def for_error_page() -> BrandInfo:
     """The brand for pages of last resort (500, 503, 400): from the cache, else the last brand this
     process served, else the defaults — never a database query, which may be what just failed."""

@@ -55,6 +55,27 @@ class SecurityHeadersMiddleware:
         return response
 
 
+class BrandVersionMiddleware:
+    """/api/v1/ answers say which brand is current (`X-Brand-Version`, one cache read, never SQL; absent
+    while the brand is not cached): the mini-program keeps the brand in storage and refetches
+    GET /api/v1/brand/ only when this differs, so showing the creator's name costs no call of its own on
+    a normal launch."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/"):
+            try:
+                version = brand.cached_version()
+            except Exception:  # noqa: BLE001 - the cache is down: the answer goes out without it
+                version = None
+            if version is not None:  # not cached yet: no header rather than a query on every cold start
+                response.headers.setdefault("X-Brand-Version", version)
+        return response
+
+
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Pages are Chinese unless the visitor chose English in the language switcher (its cookie).
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from courses.camps import achievement_apis
 from courses.camps import apis as camp_apis
 from courses.camps import review_apis as camp_review_apis
 from courses.catalog import apis as catalog_apis
@@ -59,15 +60,17 @@ urlpatterns = [
         camp_apis.LeaderboardApi.as_view(),
         name="camps-api-leaderboard",
     ),
-    path("camps/terms/<int:term_id>/poster.png", camp_apis.PosterApi.as_view(), name="camps-api-poster"),
+    path(
+        "camps/terms/<int:term_id>/poster.png", achievement_apis.PosterApi.as_view(), name="camps-api-poster"
+    ),
     path(
         "camps/terms/<int:term_id>/certificate/",
-        camp_apis.CertificateApi.as_view(),
+        achievement_apis.CertificateApi.as_view(),
         name="camps-api-certificate",
     ),
     path(
         "camps/terms/<int:term_id>/certificate.png",
-        camp_apis.CertificatePngApi.as_view(),
+        achievement_apis.CertificatePngApi.as_view(),
         name="camps-api-certificate-png",
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.urls import reverse
@@ -16,6 +17,7 @@ from core import brand
 from core.errors import ApplicationError
 from core.money import fen_to_yuan_text
 from core.posters import render_poster
+from core.wxacode import miniprogram_code_png, referral_scene
 from members.memberships.selectors import tier_benefit_lines, tiers_for_sale
 from members.models import MembershipTier
 from payments import items
@@ -71,10 +73,28 @@ def referral_poster_png(
     url = poster_share_url(user=user, item_type=item_type, item_id=item_id)
     footer = _("推荐码 %(code)s") % {"code": user.referral_code}
     # The brand's version is part of the key: a renamed or recoloured site gets new posters at once.
+    # The community poster (no item) carries a 小程序码 opening the mini-program with the code (scene
+    # r=<code>) when the mini-program is configured; item posters keep the link, which names the item.
+    page = settings.WECHAT_MINIPROGRAM_POSTER_PAGE
+    code_png = None
+    if page and not (item_type and item_id):
+        code_png = miniprogram_code_png(scene=referral_scene(user.referral_code), page=page)
     key = (
         "referrals:poster:"
         + hashlib.sha256(
-            repr((info.version, title, subtitle, stats, heading, benefits, url, footer)).encode()
+            repr(
+                (
+                    info.version,
+                    title,
+                    subtitle,
+                    stats,
+                    heading,
+                    benefits,
+                    url,
+                    footer,
+                    page if code_png else "",
+                )
+            ).encode()
         ).hexdigest()
     )
     png = cache.get(key)
@@ -86,6 +106,7 @@ def referral_poster_png(
             benefits=benefits,
             benefits_title=heading,
             qr_payload=url,
+            qr_png_bytes=code_png,
             footer=footer,
             info=info,
         )

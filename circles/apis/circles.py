@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from circles.apis.payloads import TAG, AccessSerializer, AuthorSerializer, access_payload, checkout_url
 from circles.selectors import access as access_selectors
 from circles.selectors import members as member_selectors
+from circles.selectors import mine as mine_selectors
 from circles.selectors import posts as post_selectors
 from circles.selectors import stats as stats_selectors
 from circles.services import circles as circle_services
@@ -59,6 +60,59 @@ class CircleListApi(APIView):
         paginator = Pagination()
         page = paginator.paginate_queryset(access_selectors.circles_listed(), request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class MyCirclesApi(APIView):
+    """我的圈子: the circles the member owns, may read, and whose membership ran out (to renew) — the
+    same selector as the web page (`circles.selectors.mine.my_circles`, a fixed number of statements)."""
+
+    class RowSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MyCircleRow"
+
+        id = serializers.IntegerField(source="circle.pk")
+        name = serializers.CharField(source="circle.name")
+        intro = serializers.CharField(source="circle.intro")
+        cover_url = serializers.SerializerMethodField()
+        owner = AuthorSerializer(source="circle.owner")
+        access = serializers.SerializerMethodField()
+        latest_post_id = serializers.IntegerField(allow_null=True)
+        latest_post_text = serializers.CharField(allow_blank=True)
+        latest_post_at = serializers.DateTimeField(allow_null=True)
+        new_posts = serializers.IntegerField(help_text="others' posts of the last 7 days")
+
+        def get_cover_url(self, row) -> str:
+            return row.circle.cover.url if row.circle.cover else ""
+
+        @extend_schema_field(AccessSerializer)
+        def get_access(self, row) -> dict:
+            return AccessSerializer(access_payload(row.access)).data
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="circles_mine",
+        summary="My circles (owned, joined, run out)",
+        responses={
+            200: inline_serializer(
+                name="MyCirclesOutput",
+                fields={
+                    "owned": RowSerializer(many=True),
+                    "joined": RowSerializer(many=True),
+                    "expired": RowSerializer(many=True),
+                },
+            ),
+            **error_responses(401),
+        },
+    )
+    def get(self, request):
+        groups = mine_selectors.my_circles(user=request.user)
+        return Response(
+            {
+                "owned": self.RowSerializer(groups.owned, many=True).data,
+                "joined": self.RowSerializer(groups.joined, many=True).data,
+                "expired": self.RowSerializer(groups.expired, many=True).data,
+            }
+        )
 
 
 class CircleDetailApi(APIView):

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.DatabaseOutageMiddleware",  # PostgreSQL unreachable → 503, not a traceback
+    "core.middleware.BrandVersionMiddleware",  # X-Brand-Version on /api/v1/ answers (mini-program)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",  # zh-hans unless the visitor picked English

@@ -1,16 +1,14 @@
 """The camps' REST API for members: camps and terms, joining, the calendar, check-ins (make-ups too),
-the leaderboard, the poster and the certificate, and the member's camps."""
+the leaderboard and the member's camps. The poster and certificate are in `achievement_apis`."""
 
 from __future__ import annotations
 
 from django.core.files.storage import default_storage
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -20,7 +18,7 @@ from core.api import Pagination, error_responses, paginated
 from core.errors import ApplicationError, NotEntitled
 from core.parsers import CleanFormParser, CleanMultiPartParser, LimitedJSONParser
 from courses.api_shared import PersonSerializer, QuoteSerializer, cover_url, quote_payload
-from courses.camps import checkins, leaderboards, posters, seats
+from courses.camps import checkins, leaderboards, seats
 from courses.camps import selectors as camp_selectors
 from courses.models import CampTask, CheckIn
 
@@ -287,7 +285,8 @@ class CampDetailApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-def _viewable_term(request, term_id):
+def viewable_term(request, term_id):
+    """The term and the member's access to it, or the API's 401 / 403 (also for the achievement APIs)."""
     term = camp_selectors.term_get(term_id=term_id)
     access = camp_selectors.term_access(request.user, term)
     if not access.can_view:
@@ -384,7 +383,7 @@ class TermCalendarApi(APIView):
         responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, term_id: int):
-        term, access = _viewable_term(request, term_id)
+        term, access = viewable_term(request, term_id)
         rows = [
             {
                 "date": d.date,
@@ -419,7 +418,7 @@ class TermCheckInsApi(APIView):
         responses={200: CheckInSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, term_id: int):
-        term, _access = _viewable_term(request, term_id)
+        term, _access = viewable_term(request, term_id)
         try:
             before = int(request.query_params.get("before") or 0) or None
         except ValueError:
@@ -477,7 +476,7 @@ class LeaderboardApi(APIView):
         responses={200: OutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, term_id: int):
-        term, access = _viewable_term(request, term_id)
+        term, access = viewable_term(request, term_id)
         today = timezone.localdate()
         rows = [
             {
@@ -496,82 +495,6 @@ class LeaderboardApi(APIView):
             access.seat.term = term
             me = _seat_payload(access.seat, today=today)
         return Response(self.OutputSerializer({"results": rows, "me": me}).data)
-
-
-class PosterApi(APIView):
-    @extend_schema(
-        tags=TAG_CAMPS,
-        summary="Achievement poster (PNG) with my streak and a QR code of my referral link",
-        operation_id="camps_term_poster",
-        responses={
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-            **error_responses(401, 403, 404),
-        },
-    )
-    def get(self, request, term_id: int):
-        term = camp_selectors.term_get(term_id=term_id)
-        png = posters.term_poster_png(user=request.user, term=term)
-        response = HttpResponse(png, content_type="image/png")
-        response["Content-Disposition"] = f'inline; filename="poster-{term.pk}.png"'
-        response["Cache-Control"] = "private, max-age=300"
-        return response
-
-
-class CertificateApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "CampCertificateOutput"
-
-        certificate_no = serializers.CharField()
-        completed_at = serializers.DateTimeField()
-        image_url = serializers.CharField(help_text="the web page's image (session login)")
-        image_api_url = serializers.CharField(
-            help_text="the same PNG for API clients (Bearer token): camps_term_certificate_png"
-        )
-
-    @extend_schema(
-        tags=TAG_CAMPS,
-        summary="My completion certificate (404 until the term is completed)",
-        operation_id="camps_term_certificate",
-        responses={200: OutputSerializer, **error_responses(401, 403, 404)},
-    )
-    def get(self, request, term_id: int):
-        term, access = _viewable_term(request, term_id)
-        seat = camp_selectors.certificate_seat(access)
-        if seat is None:
-            raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
-        return Response(
-            self.OutputSerializer(
-                {
-                    "certificate_no": seat.certificate_no,
-                    "completed_at": seat.completed_at,
-                    "image_url": reverse("courses:certificate_png", args=[term.pk]),
-                    "image_api_url": reverse("camps-api-certificate-png", args=[term.pk]),
-                }
-            ).data
-        )
-
-
-class CertificatePngApi(APIView):
-    @extend_schema(
-        tags=TAG_CAMPS,
-        summary="My completion certificate as a PNG (404 until the term is completed)",
-        operation_id="camps_term_certificate_png",
-        responses={
-            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
-            **error_responses(401, 403, 404),
-        },
-    )
-    def get(self, request, term_id: int):
-        term, access = _viewable_term(request, term_id)
-        seat = camp_selectors.certificate_seat(access)
-        if seat is None:
-            raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
-        seat.term = term
-        response = HttpResponse(posters.certificate_png(seat=seat), content_type="image/png")
-        response["Content-Disposition"] = f'inline; filename="certificate-{seat.certificate_no}.png"'
-        response["Cache-Control"] = "private, max-age=300"
-        return response
 
 
 class MyCampsApi(APIView):

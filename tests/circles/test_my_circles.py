@@ -120,3 +120,78 @@ def test_visitors_are_sent_to_log_in(client):
     assert response.status_code == 302 and response["Location"].startswith(
         "/accounts/login/?next=/circles/mine/"
     )
+
+
+# ---- GET /api/v1/circles/mine/: the same groups for the mini-program ---------------------------------------
+
+API_URL = "/api/v1/circles/mine/"
+
+
+def _ids(rows) -> list[int]:
+    return [row["id"] for row in rows]
+
+
+def test_the_api_lists_the_same_three_groups_as_the_page():
+    from tests.circles.conftest import api_for
+
+    member = UserFactory(nickname="小林")
+    paid = _circle("增长圈")
+    f.make_member(circle=paid, user=member)
+    author = f.make_member(circle=paid)
+    newest = Post.objects.create(circle=paid, author=author, title="本周复盘：私域转化", body="正文")
+    owned = _circle("小林的圈", owner=member)
+    trial = _circle("试用圈")
+    f.make_trial(circle=trial, user=member)
+    lapsed = _circle("过期圈")
+    f.make_expired(circle=lapsed, user=member)
+    removed = _circle("移出圈")
+    f.make_removed(circle=removed, user=member, refund=False)
+    other = _circle("别人的圈")
+    f.make_member(circle=other)
+
+    response = api_for(member).get(API_URL)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert _ids(body["owned"]) == [owned.pk]
+    assert set(_ids(body["joined"])) == {paid.pk, trial.pk}
+    assert _ids(body["expired"]) == [lapsed.pk]
+    row = next(r for r in body["joined"] if r["id"] == paid.pk)
+    assert row["name"] == "增长圈" and row["access"]["can_read"] is True
+    assert row["latest_post_id"] == newest.pk and row["latest_post_text"] == "本周复盘：私域转化"
+    assert row["new_posts"] == 1 and row["access"]["expires_at"]
+    assert body["expired"][0]["access"]["reason"] == "expired"
+    assert body["owned"][0]["access"]["can_manage"] is True
+
+
+def test_the_api_needs_a_login():
+    from rest_framework.test import APIClient
+
+    assert APIClient().get(API_URL).status_code == 401
+
+
+def test_the_api_answers_in_a_fixed_number_of_statements():
+    """The selector's 4 statements plus the request's own (user, tiers); growing the list adds none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.circles.conftest import api_for
+
+    member = UserFactory()
+    client = api_for(member)
+
+    def add_circles():
+        f.make_member(circle=_circle(f"圈{CircleMembership.objects.count()}"), user=member)
+        f.make_expired(circle=_circle(f"过{CircleMembership.objects.count()}"), user=member)
+        _circle(f"主{CircleMembership.objects.count()}", owner=member)
+
+    add_circles()
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(API_URL).status_code == 200
+    for _ in range(3):
+        add_circles()
+    with CaptureQueriesContext(connection) as large:
+        body = client.get(API_URL).json()
+    assert (len(body["owned"]), len(body["joined"]), len(body["expired"])) == (4, 4, 4)
+    assert len(large) == len(small), [q["sql"] for q in large]
+    assert len(large) <= 6, [q["sql"] for q in large]

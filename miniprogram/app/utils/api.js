@@ -6,8 +6,11 @@
  * - Every call carries `Authorization: Bearer <access>`. On 401 the access token is refreshed and the call is
  *   retried once; a 401 after that (or a refresh that fails) clears the tokens and logs in again with a fresh
  *   wx.login code, then retries one last time.
- * - 429: tells the member to wait, waits (Retry-After, capped) and retries once.
- * - No network: an ApiError with code `network` and a plain message.
+ * - 429: tells the member to wait (请稍后再试 with the seconds of Retry-After), waits (capped) and retries
+ *   once; a second 429 makes every call fail at once, without the network, until Retry-After has passed.
+ * - No network: checked with wx.getNetworkType before a change is sent (nothing is sent), and a failed
+ *   request: an ApiError with code `network`, a plain message and a toast. Nothing is changed.
+ * - Every answer's `X-Brand-Version` header goes to the brand module (utils/brand.js).
  */
 const config = require('../config')
 const storage = require('./storage')
@@ -30,8 +33,38 @@ class ApiError extends Error {
 const MESSAGES = {
   network: '网络不可用，请检查网络后重试',
   throttled: '操作太频繁，请稍后再试',
+  /** @param {number} seconds */
+  wait: seconds => `操作太频繁，请稍后再试（${seconds} 秒）`,
   unauthenticated: '登录已失效，请重新进入小程序',
   server: '服务暂时不可用，请稍后再试',
+}
+
+/** @type {((version: string) => void) | null} */
+let brandListener = null
+
+/** utils/brand.js listens to the brand version every answer carries. @param {(version: string) => void} listener */
+function onBrandVersion(listener) {
+  brandListener = listener
+}
+
+/** @param {Record<string, string>} header */
+function noticeBrand(header) {
+  const version = header['X-Brand-Version'] || header['x-brand-version']
+  if (version && brandListener) brandListener(version)
+}
+
+/** Until when (ms since epoch) the server asked us to stop: calls before then fail without the network. */
+let throttledUntil = 0
+
+/** @returns {Promise<boolean>} false only when WeChat says there is no network at all */
+function online() {
+  if (typeof wx.getNetworkType !== 'function') return Promise.resolve(true)
+  return new Promise(resolve => {
+    wx.getNetworkType({
+      success: res => resolve(res.networkType !== 'none'),
+      fail: () => resolve(true),
+    })
+  })
 }
 
 /**
@@ -50,7 +83,11 @@ function send(path, {method = 'GET', data, token}) {
       method: /** @type {any} */ (method),
       data,
       header,
-      success: res => resolve({statusCode: res.statusCode, data: res.data, header: /** @type {any} */ (res.header) || {}}),
+      success: res => {
+        const header = /** @type {any} */ (res.header) || {}
+        noticeBrand(header)
+        resolve({statusCode: res.statusCode, data: res.data, header})
+      },
       fail: () => reject(new ApiError(0, 'network', MESSAGES.network)),
     })
   })
@@ -142,11 +179,35 @@ function logout() {
 
 /**
  * An authenticated API call. Resolves with the JSON body of a 2xx answer, rejects with ApiError.
+ * Network trouble and throttling are also shown as a toast, unless `quiet`.
  * @param {string} path e.g. '/api/v1/me/'
- * @param {{method?: string, data?: any, auth?: boolean}} [options]
+ * @param {{method?: string, data?: any, auth?: boolean, quiet?: boolean}} [options]
  */
 async function request(path, options = {}) {
+  try {
+    return await attempt(path, options)
+  } catch (error) {
+    if (!options.quiet && error && (error.code === 'network' || error.code === 'throttled')) {
+      wx.showToast({title: error.message, icon: 'none'})
+    }
+    throw error
+  }
+}
+
+/** @param {number} seconds */
+function throttledError(seconds) {
+  return new ApiError(429, 'throttled', MESSAGES.wait(seconds))
+}
+
+/**
+ * @param {string} path
+ * @param {{method?: string, data?: any, auth?: boolean}} options
+ */
+async function attempt(path, options) {
   const {method = 'GET', data, auth = true} = options
+  const waitLeft = Math.ceil((throttledUntil - Date.now()) / 1000)
+  if (waitLeft > 0) throw throttledError(waitLeft) // no hammering: the server asked us to wait
+  if (method !== 'GET' && !(await online())) throw new ApiError(0, 'network', MESSAGES.network)
   if (auth) await ensureLogin()
   const call = () => send(path, {method, data, token: auth ? (storage.getTokens() || {access: ''}).access : ''})
   let res = await call()
@@ -167,16 +228,31 @@ async function request(path, options = {}) {
     }
   }
   if (res.statusCode === 429) {
-    const header = res.header || {}
-    const after = Number(header['Retry-After'] || header['retry-after'] || 1)
-    const seconds = Math.min(Math.max(after, 1), config.maxRetryAfterSeconds)
-    wx.showToast({title: `请求太频繁，${seconds} 秒后重试`, icon: 'none'})
+    const after = retryAfter(res)
+    const seconds = Math.min(after, config.maxRetryAfterSeconds)
+    wx.showToast({title: MESSAGES.wait(seconds), icon: 'none'})
     await sleep(seconds * 1000)
     res = await call()
-    if (res.statusCode === 429) throw new ApiError(429, 'throttled', MESSAGES.throttled)
+    if (res.statusCode === 429) {
+      const again = retryAfter(res)
+      throttledUntil = Date.now() + again * 1000
+      throw throttledError(again)
+    }
   }
   if (res.statusCode < 200 || res.statusCode >= 300) throw errorFrom(res)
   return res.data
+}
+
+/** Retry-After in whole seconds (at least 1). @param {RawResponse} res */
+function retryAfter(res) {
+  const header = res.header || {}
+  const value = Number(header['Retry-After'] || header['retry-after'] || 1)
+  return Number.isFinite(value) && value >= 1 ? Math.ceil(value) : 1
+}
+
+/** Forget a throttling window (tests; a new launch starts fresh anyway). */
+function resetThrottle() {
+  throttledUntil = 0
 }
 
 /**
@@ -185,6 +261,7 @@ async function request(path, options = {}) {
  * @param {{filePath: string, name: string, formData?: Record<string, any>}} file
  */
 async function upload(path, {filePath, name, formData = {}}) {
+  if (!(await online())) throw new ApiError(0, 'network', MESSAGES.network) // nothing is sent
   await ensureLogin()
   /** @returns {Promise<RawResponse>} */
   const call = () =>
@@ -224,6 +301,7 @@ async function upload(path, {filePath, name, formData = {}}) {
  * @returns {Promise<string>} the temp file path
  */
 async function download(path) {
+  if (!(await online())) throw new ApiError(0, 'network', MESSAGES.network)
   await ensureLogin()
   /** @returns {Promise<{statusCode: number, tempFilePath: string}>} */
   const call = () =>
@@ -259,6 +337,8 @@ function showError(error) {
 module.exports = {
   ApiError,
   request,
+  onBrandVersion,
+  resetThrottle,
   upload,
   download,
   login,
@@ -267,4 +347,5 @@ module.exports = {
   showError,
   get: (/** @type {string} */ path) => request(path),
   post: (/** @type {string} */ path, /** @type {any} */ data) => request(path, {method: 'POST', data}),
+  del: (/** @type {string} */ path) => request(path, {method: 'DELETE'}),
 }

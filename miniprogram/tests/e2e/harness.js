@@ -18,7 +18,7 @@ config.baseUrl = API.replace(/\/$/, '')
 config.payPollMs = 300
 config.payPollTimes = 20
 
-const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: [], downloads: [], album: []}
+const state = {user: 'member', storage: new Map(), log: [], nextPayment: 'pay', toasts: [], platform: 'android', nextImage: null, subscribeAsked: [], downloads: [], album: [], ui: [], actionSheet: 0}
 
 // A real 8×8 PNG (the server checks uploads with Pillow), as a photo picked from the album would be.
 const PNG = Buffer.from(
@@ -125,6 +125,11 @@ const wx = {
   switchTab: opts => state.log.push(`switchTab ${opts.url}`),
   reLaunch: opts => state.log.push(`reLaunch ${opts.url}`),
   stopPullDownRefresh() {},
+  setNavigationBarTitle: opts => state.ui.push({title: opts.title}),
+  setNavigationBarColor: opts => state.ui.push({backgroundColor: opts.backgroundColor}),
+  setTabBarStyle: opts => state.ui.push({selectedColor: opts.selectedColor}),
+  getNetworkType: ({success}) => setTimeout(() => success({networkType: 'wifi'}), 0),
+  showActionSheet: ({success}) => setTimeout(() => success({tapIndex: state.actionSheet}), 0),
   createInnerAudioContext: () => ({onTimeUpdate() {}, onPlay() {}, onPause() {}, onStop() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
   downloadFile({url, header = {}, success, fail}) {
     state.log.push(`DOWNLOAD ${url.replace(API, '')}`)
@@ -145,7 +150,6 @@ const wx = {
   openSetting({success}) {
     setTimeout(() => success({authSetting: {'scope.writePhotosAlbum': true}}), 0)
   },
-  setNavigationBarTitle() {},
   previewImage() {},
 }
 global.wx = wx
@@ -196,6 +200,7 @@ function asNewPhone(user) {
   state.storage = new Map()
   state.log = []
   state.toasts = []
+  state.ui = []
 }
 
 /** Network calls since `from`. */

@@ -7,7 +7,7 @@ const api = require('../../app/utils/api')
 
 jest.setTimeout(60000)
 
-const shared = {promoterCode: '', vipOrderNo: '', cancelledOrderNo: '', vipLessonId: 0, vipCourseId: 0}
+const shared = {promoterCode: '', vipOrderNo: '', cancelledOrderNo: '', vipLessonId: 0, vipCourseId: 0, circleId: 0, ownPostId: 0}
 
 function expectNoError(page, where) {
   if (page.data.error) throw new Error(`${where}: the page shows an error: ${page.data.error}`)
@@ -22,17 +22,50 @@ test('a promoter logs in and finds their referral code in 我的', async () => {
   shared.promoterCode = me.data.referralCode
 })
 
+test('the promoter accepts the promoter agreement in the promoter centre', async () => {
+  const centre = await openPage('pkg-promoter/index/index')
+  expectNoError(centre, '推广中心')
+  expect(centre.data.code).toBe(shared.promoterCode)
+  if (!centre.data.agreementVersion) throw new Error('the demo publishes a promoter agreement, the centre shows none')
+  expect(centre.data.agreed).toBe(false)
+  const accepted = await centre.acceptAgreement()
+  if (!accepted) throw new Error(`accepting the agreement failed: ${centre.data.notice}`)
+  const again = await openPage('pkg-promoter/index/index')
+  expect(again.data.agreed).toBe(true)
+  const agreement = await api.get('/api/v1/referrals/agreement/')
+  expect(agreement).toMatchObject({accepted: true, version: centre.data.agreementVersion})
+})
+
 test('a new member opens a 小程序码 with the referral code and sees the visitor home in ≤ 3 calls', async () => {
   asNewPhone('newbie')
   launch({scene: encodeURIComponent(`r=${shared.promoterCode}`)})
   const home = await openPage('pages/home/index')
   expectNoError(home, 'home')
-  const calls = requestsSince(0)
+  const all = requestsSince(0)
+  // The very first launch: the screen's calls, then the creator's brand once (stored for every later launch).
+  const calls = all.filter(call => call !== 'GET /api/v1/brand/')
+  expect(all.slice(calls.length)).toEqual(['GET /api/v1/brand/'])
   expect(calls.length).toBeLessThanOrEqual(3)
   expect(calls[0]).toBe('POST /api/v1/auth/wechat/miniprogram/')
   expect(home.data.member).toBe(false)
   expect(home.data.tiers.map(t => t.code)).toEqual(expect.arrayContaining(['VIP', 'KA']))
   expect(home.data.tiers.find(t => t.code === 'VIP').price).toBe('¥3600')
+})
+
+test("the creator's brand from the server names the home, its title and its shares; the next launch costs no call for it", async () => {
+  await new Promise(resolve => setTimeout(resolve, 300)) // the brand answer of the first launch lands
+  const server = await api.request('/api/v1/brand/', {auth: false})
+  expect(state.storage.get('zq_brand')).toMatchObject({site_name: server.site_name, version: server.version})
+  const from = state.log.length
+  launch({})
+  const home = await openPage('pages/home/index')
+  expectNoError(home, 'home (second launch)')
+  expect(requestsSince(from).length).toBeLessThanOrEqual(3)
+  expect(requestsSince(from)).not.toContain('GET /api/v1/brand/')
+  expect(home.data.siteName).toBe(server.site_name)
+  expect(home.onShareAppMessage().title).toBe(server.share_title)
+  expect(state.ui).toContainEqual({title: server.site_name})
+  expect(state.ui).toContainEqual({backgroundColor: server.primary_color})
 })
 
 test('a VIP lesson is locked for the visitor', async () => {
@@ -132,9 +165,35 @@ test('the member posts with a photo in a circle, comments and likes', async () =
   const comment = await detail.comment()
   if (!comment) throw new Error(`comment failed: ${detail.data.notice}`)
   const again = await openPage('pkg-community/post/index', {id: String(post.id)})
-  expect(again.data.comments.map(c => c.body)).toContain('自己先顶一下')
-  const stale = await openPage('pkg-community/post/index', {id: '99999999'})
+  const mine = again.data.comments.find(c => c.body === '自己先顶一下')
+  expect(mine).toMatchObject({mine: true})
+  expect(await again.deleteComment(mine.id)).toBe(true)
+  const after = await openPage('pkg-community/post/index', {id: String(post.id)})
+  expect(after.data.comments.map(c => c.body)).not.toContain('自己先顶一下')
+  const stale = await openPage('pkg-community/post/index', {id: '99999999', circle: String(circle.data.id)})
   expect(stale.data.error).toBe('这条内容已被删除或不可见')
+  stale.backToCircle()
+  expect(state.log[state.log.length - 1]).toBe(`redirectTo /pkg-community/circle/index?id=${circle.data.id}`)
+  shared.circleId = circle.data.id
+  shared.ownPostId = post.id
+})
+
+test("the member tips another member's post, paid in WeChat Pay", async () => {
+  const circle = await openPage('pkg-community/circle/index', {id: String(shared.circleId)})
+  expectNoError(circle, 'circle')
+  const me = state.storage.get('zq_user')
+  const theirs = circle.data.posts.find(p => p.authorId && p.authorId !== me.id)
+  if (!theirs) throw new Error(`no post by another member to tip in circle ${shared.circleId}`)
+  const post = await openPage('pkg-community/post/index', {id: String(theirs.id), circle: String(shared.circleId)})
+  expectNoError(post, 'post to tip')
+  const before = post.data.tipCount
+  state.actionSheet = 0 // the first preset
+  const result = await post.chooseTip()
+  if (!result || result.state !== 'paid') throw new Error(`tipping ended ${JSON.stringify(result)}: ${post.data.notice}`)
+  expect(post.data.notice).toMatch(/^已打赏 ¥[0-9.]+，谢谢支持$/)
+  const order = await api.get(`/api/v1/orders/${result.order_no}/`)
+  expect(order).toMatchObject({status: 'paid', item_type: 'tip'})
+  expect(post.data.tipCount).toBe(before + 1)
 })
 
 test('the member joins a camp and checks in with text and a photo', async () => {

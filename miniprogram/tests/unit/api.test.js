@@ -7,6 +7,8 @@ const storage = require('../../app/utils/storage')
 const LOGIN = 'POST /api/v1/auth/wechat/miniprogram/'
 const REFRESH = 'POST /api/v1/auth/token/refresh/'
 const ME = 'GET /api/v1/me/'
+beforeEach(() => api.resetThrottle())
+
 const loginAnswer = ok({access: 'access-new', refresh: 'refresh-new', user: {id: 1, nickname: '小明', member_no: null}})
 
 test('first call logs in with the wx.login code and the pending referral code', async () => {
@@ -62,21 +64,49 @@ test('429: says so, waits Retry-After and retries once', async () => {
   const started = Date.now()
   await api.get('/api/v1/me/')
   expect(Date.now() - started).toBeGreaterThanOrEqual(900)
-  expect(wx.toasts).toEqual(['请求太频繁，1 秒后重试'])
+  expect(wx.toasts).toEqual(['操作太频繁，请稍后再试（1 秒）'])
   expect(apiCalls(wx)).toEqual([ME, ME])
 })
 
-test('429 twice: a clear error, no third try', async () => {
-  const wx = mockWx({[ME]: {statusCode: 429, data: {}, header: {'Retry-After': '1'}}})
+test('429 twice: a clear error with the seconds, no third try, and no call at all until Retry-After', async () => {
+  const wx = mockWx({[ME]: {statusCode: 429, data: {}, header: {'Retry-After': '30'}}})
   loggedIn(wx)
-  await expect(api.get('/api/v1/me/')).rejects.toMatchObject({code: 'throttled', message: '操作太频繁，请稍后再试'})
+  const config = require('../../app/config')
+  const cap = config.maxRetryAfterSeconds
+  config.maxRetryAfterSeconds = 1
+  try {
+    await expect(api.get('/api/v1/me/')).rejects.toMatchObject({code: 'throttled', message: '操作太频繁，请稍后再试（30 秒）'})
+  } finally {
+    config.maxRetryAfterSeconds = cap
+  }
   expect(apiCalls(wx)).toEqual([ME, ME])
+  // Within the window: refused at once, nothing sent (no hammering), and said again.
+  await expect(api.post('/api/v1/orders/', {})).rejects.toMatchObject({code: 'throttled', message: expect.stringMatching(/^操作太频繁，请稍后再试（(29|30) 秒）$/)})
+  expect(apiCalls(wx)).toEqual([ME, ME])
+  expect(wx.toasts[wx.toasts.length - 1]).toMatch(/请稍后再试/)
 })
 
-test('no network: a clear message', async () => {
+test('no network before a change: nothing is sent, the member is told with a toast', async () => {
+  const wx = mockWx({'POST /api/v1/circles/posts/9/comments/': ok({id: 1})}, {networkType: 'none'})
+  loggedIn(wx)
+  await expect(api.post('/api/v1/circles/posts/9/comments/', {body: '好'})).rejects.toMatchObject({code: 'network'})
+  expect(apiCalls(wx)).toEqual([])
+  expect(wx.toasts).toEqual(['网络不可用，请检查网络后重试'])
+})
+
+test('no network on upload: nothing is sent', async () => {
+  const uploads = []
+  const wx = mockWx({}, {networkType: 'none', uploadFile: o => uploads.push(o)})
+  loggedIn(wx)
+  await expect(api.upload('/api/v1/circles/1/posts/', {filePath: 'a.png', name: 'images'})).rejects.toMatchObject({code: 'network'})
+  expect(uploads).toEqual([])
+})
+
+test('no network: a clear message and a toast', async () => {
   const wx = mockWx({})
   loggedIn(wx)
   await expect(api.get('/api/v1/me/')).rejects.toMatchObject({code: 'network', message: '网络不可用，请检查网络后重试'})
+  expect(wx.toasts).toEqual(['网络不可用，请检查网络后重试'])
 })
 
 test('server errors keep the server code and message', async () => {

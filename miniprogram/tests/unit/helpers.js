@@ -15,9 +15,11 @@ function mockWx(routes = {}, options = {}) {
   const storage = new Map()
   const calls = []
   const toasts = []
+  const ui = []
   const wx = {
     calls,
     toasts,
+    ui,
     storage,
     getStorageSync: key => (storage.has(key) ? storage.get(key) : ''),
     setStorageSync: (key, value) => storage.set(key, value),
@@ -69,6 +71,10 @@ function mockWx(routes = {}, options = {}) {
     switchTab: opts => calls.push({key: `switchTab ${opts.url}`}),
     reLaunch: opts => calls.push({key: `reLaunch ${opts.url}`}),
     stopPullDownRefresh() {},
+    setNavigationBarTitle: opts => ui.push({title: opts.title}),
+    setNavigationBarColor: opts => ui.push({frontColor: opts.frontColor, backgroundColor: opts.backgroundColor}),
+    setTabBarStyle: opts => ui.push({selectedColor: opts.selectedColor}),
+    getNetworkType: opts => setTimeout(() => opts.success({networkType: options.networkType || 'wifi'}), 0),
     createInnerAudioContext: () => options.audio || ({onTimeUpdate() {}, onPlay() {}, onPause() {}, onStop() {}, onEnded() {}, play() {}, pause() {}, destroy() {}}),
   }
   global.wx = wx

@@ -8,6 +8,12 @@ beforeAll(() => {
   config.payPollMs = 1
 })
 
+/** The platform's own brand, stored by an earlier launch. */
+function storedBrand(wx) {
+  const {DEFAULT, KEY} = require('../../app/utils/brand')
+  wx.setStorageSync(KEY, {...DEFAULT, version: 'v1'})
+}
+
 describe('home', () => {
   test('a visitor sees the tiers and an invitation to join, in at most 3 calls from a cold start', async () => {
     const wx = mockWx({
@@ -15,6 +21,7 @@ describe('home', () => {
       'GET /api/v1/me/': ok(visitorMe),
       'GET /api/v1/membership/tiers/': ok(tiers),
     })
+    storedBrand(wx) // from an earlier launch (the very first one: tests/unit/brand.test.js)
     const comp = await renderPage('pages/home/index')
     expect(text(comp)).toContain('欢迎来到知圈')
     expect(comp.querySelectorAll('.tier').map(t => text(t))).toEqual(['VIP 会员 365 天 ¥3600', 'KA 会员 365 天 ¥120000'])
@@ -25,6 +32,7 @@ describe('home', () => {
   test('a member sees their membership, member number and courses, in at most 3 calls', async () => {
     const wx = mockWx({'GET /api/v1/me/': ok(memberMe), 'GET /api/v1/courses/': ok(courses)})
     loggedIn(wx)
+    storedBrand(wx)
     const comp = await renderPage('pages/home/index')
     expect(text(comp, '.member-card')).toBe('小明 VIP 会员 会员编号 ZQ000123 有效期至 2027-01-01')
     expect(text(comp, '.course')).toContain('私域运营实战')

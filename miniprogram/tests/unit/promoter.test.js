@@ -1,4 +1,5 @@
-/** 推广中心: code, earnings, and the 商家转账 confirm-receipt step with wx.requestMerchantTransfer. */
+/** 推广中心: agreement, code, poster, invitees, earnings, and the 商家转账 confirm-receipt step with
+ * wx.requestMerchantTransfer. */
 const {mockWx, loggedIn, renderPage, text} = require('./helpers')
 const {ok, page} = require('./fixtures')
 
@@ -6,9 +7,14 @@ const mine = {code: 'ABCD2345', share_url: 'http://127.0.0.1:8000/r/ABCD2345/', 
 const wallet = {pending_fen: 9900, available_fen: 36000, withdrawing_fen: 0, withdrawn_fen: 0, owed_fen: 0, min_amount_fen: 100, max_amount_fen: 2000000, daily_count_limit: 3, withdrawals_left_today: 3, real_name_required_from_fen: 200000, methods: ['wechat'], can_withdraw: true}
 const waiting = {id: 5, amount_fen: 5000, method: 'wechat', method_display: '微信零钱', status: 'paying', status_display: '待确认收款', out_bill_no: 'B1', needs_confirmation: true, confirm_deadline: '2026-12-08T10:00:00+08:00', reject_reason: '', fail_reason: '', created_at: '2026-12-07T10:00:00+08:00', paid_at: null, finished_at: null}
 
+const agreement = {version: 2, title: '推广员协议', body: '第一条 …', published_at: '2026-12-01T10:00:00+08:00', accepted: false}
+const invited = page([{name: '小*', bound_at: '2026-12-05T10:00:00+08:00', expires_at: null, channel: 'link', has_paid: true}])
+
 function routes(extra = {}) {
   return {
     'GET /api/v1/referrals/me/': ok(mine),
+    'GET /api/v1/referrals/agreement/': ok(agreement),
+    'GET /api/v1/referrals/invited/': ok(invited),
     'GET /api/v1/wallet/': ok(wallet),
     'GET /api/v1/wallet/withdrawals/': ok(page([waiting])),
     ...extra,
@@ -61,4 +67,71 @@ test('a member who closes the confirmation is told it can be done again', async 
   await comp.instance.confirmReceipt(5)
   expect(wx.calls.map(c => c.key)).not.toContain('POST /api/v1/wallet/withdrawals/5/confirm/')
   expect(comp.instance.data.notice).toBe('未确认收款，可在 24 小时内再次确认')
+})
+
+test('the agreement is accepted with the version shown, and commission is then earned', async () => {
+  const wx = mockWx(routes({'POST /api/v1/referrals/agreement/accept/': {statusCode: 201, data: {version: 2, accepted_at: '2026-12-07T10:00:00+08:00'}}}))
+  loggedIn(wx)
+  const comp = await renderPage('pkg-promoter/index/index')
+  expect(text(comp, '#agreement')).toContain('推广员协议')
+  expect(text(comp, '#invitees')).toBe('小* 2026-12-05 已购买')
+  await comp.instance.acceptAgreement()
+  expect(wx.calls.find(c => c.key === 'POST /api/v1/referrals/agreement/accept/').data).toEqual({version: 2})
+  await new Promise(r => setTimeout(r, 0))
+  expect(comp.querySelector('#agreement')).toBeFalsy()
+  expect(text(comp, '#agreed')).toBe('已同意推广员协议')
+})
+
+test('an outdated agreement version: told, and the newest is shown', async () => {
+  const wx = mockWx(
+    routes({
+      'GET /api/v1/referrals/agreement/': [ok(agreement), ok({...agreement, version: 3, body: '新版'})],
+      'POST /api/v1/referrals/agreement/accept/': {statusCode: 409, data: {code: 'agreement_outdated', message: '协议已更新，请阅读最新版本后再确认'}},
+    }),
+  )
+  loggedIn(wx)
+  const comp = await renderPage('pkg-promoter/index/index')
+  expect(await comp.instance.acceptAgreement()).toBe(false)
+  expect(comp.instance.data.agreementVersion).toBe(3)
+  expect(comp.instance.data.agreed).toBe(false)
+})
+
+test('the poster PNG is downloaded with the token and saved to the album', async () => {
+  const wx = mockWx(routes())
+  const downloads = []
+  wx.downloadFile = o => (downloads.push(o), setTimeout(() => o.success({statusCode: 200, tempFilePath: 'wxfile://tmp/poster.png'}), 0))
+  const saved = []
+  wx.saveImageToPhotosAlbum = o => (saved.push(o.filePath), o.success({errMsg: 'saveImageToPhotosAlbum:ok'}))
+  loggedIn(wx)
+  const comp = await renderPage('pkg-promoter/index/index')
+  expect(await comp.instance.savePoster()).toBe('saved')
+  expect(downloads[0].url).toMatch(/\/api\/v1\/referrals\/poster\/$/)
+  expect(downloads[0].header.Authorization).toBe('Bearer access-1')
+  expect(saved).toEqual(['wxfile://tmp/poster.png'])
+  expect(comp.instance.data.notice).toBe('海报已保存到相册')
+})
+
+test('album permission refused: the member is offered the settings, nothing else happens', async () => {
+  const wx = mockWx(routes())
+  wx.downloadFile = o => o.success({statusCode: 200, tempFilePath: 'wxfile://tmp/poster.png'})
+  wx.saveImageToPhotosAlbum = o => o.fail({errMsg: 'saveImageToPhotosAlbum:fail auth deny'})
+  const settings = []
+  wx.openSetting = o => settings.push(o)
+  loggedIn(wx)
+  const comp = await renderPage('pkg-promoter/index/index')
+  expect(await comp.instance.savePoster()).toBe('denied')
+  expect(settings.length).toBe(1)
+  expect(comp.instance.data.notice).toBe('未获得相册权限，海报未保存')
+})
+
+test('a server error on the poster is said plainly', async () => {
+  const wx = mockWx(routes())
+  wx.downloadFile = o => o.success({statusCode: 500, tempFilePath: ''})
+  wx.saveImageToPhotosAlbum = () => {
+    throw new Error('must not be called')
+  }
+  loggedIn(wx)
+  const comp = await renderPage('pkg-promoter/index/index')
+  await comp.instance.savePoster()
+  expect(comp.instance.data.notice).toBe('服务暂时不可用，请稍后再试') // the API client's words for any 5xx
 })

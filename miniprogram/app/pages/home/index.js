@@ -2,11 +2,14 @@
 /**
  * 首页: a visitor (no membership) sees the tiers to join; a member sees their membership and the courses.
  * At most 3 API calls: login (only without a token), GET /me/, then tiers (visitor) or courses (member).
+ * The creator's brand (title bar, welcome, share titles) comes from storage (utils/brand.js): no call,
+ * except once on the very first launch, after these three.
  */
 const api = require('../../utils/api')
 const {yuan, date} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
 const storage = require('../../utils/storage')
+const brand = require('../../utils/brand')
 
 Component({
   data: {
@@ -18,12 +21,24 @@ Component({
     tierName: '',
     endsAt: '',
     referralCode: '',
+    siteName: /** @type {string} */ (brand.DEFAULT.site_name),
+    tagline: /** @type {string} */ (brand.DEFAULT.tagline),
+    shareTitle: /** @type {string} */ (brand.DEFAULT.share_title),
     tiers: /** @type {any[]} */ ([]),
     courses: /** @type {any[]} */ ([]),
   },
   methods: {
     onLoad() {
+      this.showBrand(brand.get())
       return this.load()
+    },
+    onShow() {
+      this.showBrand(brand.apply())
+    },
+
+    /** @param {import('../../utils/brand').Brand} info */
+    showBrand(info) {
+      this.setData({siteName: info.site_name, tagline: info.tagline, shareTitle: info.share_title})
     },
     onPullDownRefresh() {
       return this.load().then(() => wx.stopPullDownRefresh())
@@ -60,6 +75,12 @@ Component({
       } catch (error) {
         this.setData({loading: false, error: error.message || '加载失败'})
       }
+      // The very first launch fetches the brand now, after the screen's own calls; later ones fetch it
+      // only when an answer's X-Brand-Version said it changed. Shown once here, without waiting.
+      brand.ensure().then(() => brand.whenFresh()).then(info => {
+        this.showBrand(info)
+        brand.apply()
+      })
     },
     goTiers() {
       wx.switchTab({url: '/pages/tiers/index'})
@@ -81,10 +102,10 @@ Component({
       wx.navigateTo({url: `/pkg-courses/detail/index?id=${event.currentTarget.dataset.id}`})
     },
     onShareAppMessage() {
-      return {title: '知圈 · 一起成长的知识社群', path: sharePath('/pages/home/index', this.data.referralCode)}
+      return {title: this.data.shareTitle, path: sharePath('/pages/home/index', this.data.referralCode)}
     },
     onShareTimeline() {
-      return {title: '知圈 · 一起成长的知识社群', query: this.data.referralCode ? `ref=${this.data.referralCode}` : ''}
+      return {title: this.data.shareTitle, query: this.data.referralCode ? `ref=${this.data.referralCode}` : ''}
     },
   },
 })

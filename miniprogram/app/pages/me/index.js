@@ -1,6 +1,7 @@
 // @ts-check
 /** 我的: membership, member number, points, tickets, camps and certificates, referral code, and the latest orders. */
 const api = require('../../utils/api')
+const brand = require('../../utils/brand')
 const {yuan, date, orderStatus} = require('../../utils/format')
 const {sharePath} = require('../../utils/referral')
 const storage = require('../../utils/storage')
@@ -21,6 +22,7 @@ Component({
       return this.load()
     },
     onShow() {
+      brand.apply({title: '我的'})
       if (!this.data.loading) this.load()
     },
     async load() {
@@ -51,6 +53,9 @@ Component({
     openOrder(event) {
       wx.navigateTo({url: `/pkg-orders/detail/index?no=${event.currentTarget.dataset.no}`})
     },
+    openCircles() {
+      wx.navigateTo({url: '/pkg-community/mine/index'})
+    },
     openNotifications() {
       wx.navigateTo({url: '/pkg-orders/notifications/index'})
     },
@@ -77,7 +82,7 @@ Component({
       wx.reLaunch({url: '/pages/home/index'})
     },
     onShareAppMessage() {
-      return {title: '邀请你加入知圈', path: sharePath('/pages/home/index', this.data.referralCode)}
+      return {title: `邀请你加入${brand.get().site_name}`, path: sharePath('/pages/home/index', this.data.referralCode)}
     },
   },
 })

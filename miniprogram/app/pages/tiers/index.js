@@ -1,6 +1,7 @@
 // @ts-check
 /** 会员: the tiers (API.md row 3) and checkout (rows 4–5). */
 const api = require('../../utils/api')
+const brand = require('../../utils/brand')
 const pay = require('../../utils/pay')
 const subscribe = require('../../utils/subscribe')
 const {yuan} = require('../../utils/format')
@@ -16,6 +17,9 @@ Component({
     noticeKind: '',
   },
   methods: {
+    onShow() {
+      brand.apply({title: '开通会员'})
+    },
     onLoad() {
       return this.load()
     },

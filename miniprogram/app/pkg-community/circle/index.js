@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * 圈子详情: access and rules (accept them before posting), the feed, likes, and a composer that posts text
- * (POST …/posts/) or text with one image (wx.uploadFile, multipart field `images`).
+ * 圈子详情: join (paid), renew when the time is ending, the free trial, rules (accept them before posting),
+ * the feed, likes, a composer that posts text (POST …/posts/) or text with one image (wx.uploadFile,
+ * multipart field `images`), and 付费提问: ask one of the circle's guests (POST …/questions/), paid as
+ * item type circle_question.
  */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
@@ -15,6 +17,7 @@ function postRow(p) {
   return {
     id: p.id,
     author: p.author ? p.author.nickname : '',
+    authorId: p.author ? p.author.id : 0,
     title: p.title || '',
     body: p.body,
     images: p.images || [],
@@ -40,6 +43,12 @@ Component({
     rulesVersion: 0,
     trialDays: 0,
     price: '',
+    renewalDue: false,
+    guests: /** @type {{id: number, nickname: string}[]} */ ([]),
+    guestIndex: 0,
+    qaPrice: '',
+    qaPriceFen: 0,
+    question: '',
     posts: /** @type {any[]} */ ([]),
     draft: '',
     image: '',
@@ -70,6 +79,10 @@ Component({
           rulesVersion: circle.rules_version,
           trialDays: circle.trial_days || 0,
           price: circle.price && circle.price.amount_fen ? yuan(circle.price.amount_fen) : '',
+          renewalDue: !!circle.renewal_due,
+          guests: (circle.guests || []).map((/** @type {any} */ g) => ({id: g.id, nickname: g.nickname})),
+          qaPriceFen: circle.qa_price_fen || 0,
+          qaPrice: circle.qa_price_fen ? yuan(circle.qa_price_fen) : '',
           posts: [],
         }
         if (access.can_read) {
@@ -92,9 +105,11 @@ Component({
         return null
       }
     },
+    /** Join, or renew when the time is ending: the same item (the server prices the renewal band). */
     async join() {
+      const renewing = this.data.canRead
       const result = await pay.checkout('circle', this.data.id)
-      this.setData({notice: result.state === 'paid' ? '已加入圈子' : result.message || ''})
+      this.setData({notice: result.state === 'paid' ? (renewing ? '已续费' : '已加入圈子') : result.message || ''})
       if (result.state === 'paid') await this.load()
       return result
     },
@@ -168,7 +183,39 @@ Component({
     },
     /** @param {any} event */
     openPost(event) {
-      wx.navigateTo({url: `/pkg-community/post/index?id=${event.currentTarget.dataset.id}`})
+      wx.navigateTo({url: `/pkg-community/post/index?id=${event.currentTarget.dataset.id}&circle=${this.data.id}`})
+    },
+    /** @param {any} event */
+    onGuest(event) {
+      this.setData({guestIndex: Number(event.detail.value)})
+    },
+    /** @param {any} event */
+    onQuestion(event) {
+      this.setData({question: event.detail.value})
+    },
+    /** 付费提问: create the question for the chosen guest, then pay it. */
+    async ask() {
+      const body = this.data.question.trim()
+      const guest = this.data.guests[this.data.guestIndex]
+      if (!body || !guest) {
+        this.setData({notice: '请选择嘉宾并写下问题'})
+        return null
+      }
+      if (this.data.busy) return null
+      this.setData({busy: true, notice: ''})
+      try {
+        const question = await api.post(`/api/v1/circles/${this.data.id}/questions/`, {guest_id: guest.id, body})
+        const result = await pay.checkout(question.item_type, question.id)
+        const paid = result.state === 'paid'
+        this.setData({busy: false, question: paid ? '' : body, notice: paid ? `已向 ${guest.nickname} 提问，回答后会通知你` : result.message || ''})
+        return result
+      } catch (error) {
+        this.setData({busy: false, notice: error.message || '提问失败'})
+        return null
+      }
+    },
+    openQuestions() {
+      wx.navigateTo({url: '/pkg-community/questions/index'})
     },
     onShareAppMessage() {
       return {title: this.data.name, path: sharePath('/pkg-community/circle/index', storage.getMyCode(), {id: this.data.id})}

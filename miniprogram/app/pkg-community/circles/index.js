@@ -27,6 +27,9 @@ Component({
         this.setData({loading: false, error: error.message || '加载失败'})
       }
     },
+    openMine() {
+      wx.navigateTo({url: '/pkg-community/mine/index'})
+    },
     /** @param {any} event */
     open(event) {
       wx.navigateTo({url: `/pkg-community/circle/index?id=${event.currentTarget.dataset.id}`})
