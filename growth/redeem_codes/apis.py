@@ -1,4 +1,5 @@
-"""POST /api/v1/redeem-codes/redeem/: a member redeems a code (growth.redeem_codes.services)."""
+"""POST /api/v1/redeem-codes/redeem/ (API.md row 12, fixed): a member redeems a code
+(growth.redeem_codes.services)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ class RedeemCodeRedeemApi(APIView):
         order_no = serializers.CharField()
         item_type = serializers.CharField()
         item_id = serializers.CharField()
-        title = serializers.CharField()
 
     @extend_schema(
         operation_id="redeem_codes_redeem",

@@ -126,6 +126,7 @@ def test_a_member_redeems_a_code_and_holds_the_item_through_a_zero_amount_order(
     response = redeem(member, typed)
     assert response.status_code == 200, response.json()
     answer = response.json()
+    assert set(answer) == {"order_no", "item_type", "item_id"}  # API.md row 12, exactly
     assert (answer["item_type"], answer["item_id"]) == ("membership", "VIP")
     order = Order.objects.get(order_no=answer["order_no"])
     assert order.status == Order.Status.PAID and order.amount_fen == 0 and order.channel == "redeem_code"
