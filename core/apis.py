@@ -65,22 +65,8 @@ class BrandApi(APIView):
         if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
             response = Response(status=304)
         else:
-            logo = info.logo_url
             response = Response(
-                self.OutputSerializer(
-                    {
-                        "version": info.version,
-                        "site_name": info.site_name,
-                        "short_name": info.short_name,
-                        "tagline": info.tagline,
-                        "description": info.description,
-                        "logo_url": request.build_absolute_uri(logo) if logo.startswith("/") else logo,
-                        "primary_color": info.primary_accessible,
-                        "primary_dark": info.primary_dark,
-                        "accent_color": info.accent_accessible,
-                        "share_title": info.share_title,
-                    }
-                ).data
+                self.OutputSerializer(brand.client_payload(info, absolute=request.build_absolute_uri)).data
             )
         response["ETag"] = etag
         patch_cache_control(response, public=True, max_age=BRAND_MAX_AGE_SECONDS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 from django.core.cache import cache
@@ -207,6 +208,25 @@ def current() -> BrandInfo:
     cache.set(CACHE_KEY, asdict(info), CACHE_SECONDS)
     _last_seen = info
     return info
+
+
+def client_payload(info: BrandInfo, *, absolute: Callable[[str], str]) -> dict[str, str]:
+    """The brand as the mini-program reads it: GET /api/v1/brand/ (core.apis), and the X-Brand header
+    core.middleware.BrandVersionMiddleware adds when a client's stored copy is stale. `absolute` turns
+    the logo's path into a URL (the request's build_absolute_uri)."""
+    logo = info.logo_url
+    return {
+        "version": info.version,
+        "site_name": info.site_name,
+        "short_name": info.short_name,
+        "tagline": info.tagline,
+        "description": info.description,
+        "logo_url": absolute(logo) if logo.startswith("/") else logo,
+        "primary_color": info.primary_accessible,
+        "primary_dark": info.primary_dark,
+        "accent_color": info.accent_accessible,
+        "share_title": info.share_title,
+    }
 
 
 def cached_version() -> str | None:

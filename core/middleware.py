@@ -6,8 +6,10 @@ replaces X-Frame-Options for modern browsers; Permissions-Policy switches off se
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 from allauth.core.exceptions import RateLimited
 from django.conf import settings
@@ -57,22 +59,38 @@ class SecurityHeadersMiddleware:
 
 class BrandVersionMiddleware:
     """/api/v1/ answers say which brand is current (`X-Brand-Version`, one cache read, never SQL; absent
-    while the brand is not cached): the mini-program keeps the brand in storage and refetches
-    GET /api/v1/brand/ only when this differs, so showing the creator's name costs no call of its own on
-    a normal launch."""
+    while the brand is not cached), so the mini-program keeps the brand in storage.
+
+    A client that names the copy it holds (`X-Brand-Known: <version>`, or `none`) and holds another one
+    gets the brand itself with the answer, in `X-Brand` (the JSON of GET /api/v1/brand/, percent-encoded:
+    headers are Latin-1): the first launch's first call brings the brand, so the home screen needs no
+    call of its own for it. Clients that do not ask get the version only."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith("/api/v1/"):
-            try:
-                version = brand.cached_version()
-            except Exception:  # noqa: BLE001 - the cache is down: the answer goes out without it
-                version = None
-            if version is not None:  # not cached yet: no header rather than a query on every cold start
-                response.headers.setdefault("X-Brand-Version", version)
+        if not request.path.startswith("/api/v1/"):
+            return response
+        known = request.headers.get("X-Brand-Known")
+        try:
+            if known is not None:
+                info = brand.current()  # a cache read; the one query of a cold cache when a client asks
+                response.headers.setdefault("X-Brand-Version", info.version)
+                if known != info.version:
+                    payload = json.dumps(
+                        brand.client_payload(info, absolute=request.build_absolute_uri),
+                        ensure_ascii=False,
+                        separators=(",", ":"),
+                    )
+                    response.headers["X-Brand"] = quote(payload, safe="")
+                return response
+            version = brand.cached_version()
+        except Exception:  # noqa: BLE001 - the cache or database is down: the answer goes out without it
+            return response
+        if version is not None:  # not cached yet: no header rather than a query on every cold start
+            response.headers.setdefault("X-Brand-Version", version)
         return response
 
 

@@ -1,6 +1,9 @@
 """GET /api/v1/brand/: the creator's brand for the mini-program — public, follows a rename at once,
 answered from the cache (no SQL once warm), cacheable by ETag; every API answer names the brand version."""
 
+import json
+from urllib.parse import unquote
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -110,6 +113,30 @@ def test_the_version_header_never_costs_a_query():
         response = client.get("/api/v1/me/")
     assert "X-Brand-Version" not in response
     assert not any("core_brand" in q["sql"] for q in queries)
+
+
+def _brand_header(response) -> dict | None:
+    raw = response.headers.get("X-Brand")
+    return json.loads(unquote(raw)) if raw is not None else None
+
+
+def test_a_client_with_a_stale_copy_gets_the_brand_with_its_first_answer():
+    """The first launch's first call (the login) brings the brand along, so the home screen needs no call
+    of its own for it; a client holding the current copy gets only the version."""
+    _rename(site_name="晨读社", tagline="每天一小时")
+    client = APIClient()
+    first = client.post(
+        "/api/v1/auth/wechat/miniprogram/", {"code": "x"}, format="json", HTTP_X_BRAND_KNOWN="none"
+    )
+    carried = _brand_header(first)
+    assert carried == client.get("/api/v1/brand/").json()  # the same fields as GET /api/v1/brand/
+    assert carried["site_name"] == "晨读社" and first["X-Brand-Version"] == carried["version"]
+    client.force_authenticate(UserFactory())
+    assert _brand_header(client.get("/api/v1/me/", HTTP_X_BRAND_KNOWN=carried["version"])) is None
+    _rename(site_name="晚读社")
+    renamed = _brand_header(client.get("/api/v1/me/", HTTP_X_BRAND_KNOWN=carried["version"]))
+    assert renamed["site_name"] == "晚读社" and renamed["version"] != carried["version"]
+    assert _brand_header(client.get("/api/v1/me/")) is None  # a client that does not ask is not sent it
 
 
 def test_the_endpoint_is_in_the_schema():

@@ -41,14 +41,37 @@ const MESSAGES = {
 
 /** @type {((version: string) => void) | null} */
 let brandListener = null
+/** @type {((brand: Record<string, any>) => void) | null} */
+let brandReceiver = null
+/** @type {() => string} */
+let brandKnown = () => ''
 
 /** utils/brand.js listens to the brand version every answer carries. @param {(version: string) => void} listener */
 function onBrandVersion(listener) {
   brandListener = listener
 }
 
+/**
+ * utils/brand.js names the copy it holds (`X-Brand-Known`, 'none' when nothing is stored) and receives
+ * the brand the server sends along (`X-Brand`) when that copy is stale: the first launch's first call
+ * brings it, so no screen spends a call of its own on it.
+ * @param {{known: () => string, received: (brand: Record<string, any>) => void}} hooks
+ */
+function onBrand(hooks) {
+  brandKnown = hooks.known
+  brandReceiver = hooks.received
+}
+
 /** @param {Record<string, string>} header */
 function noticeBrand(header) {
+  const carried = header['X-Brand'] || header['x-brand']
+  if (carried && brandReceiver) {
+    try {
+      brandReceiver(JSON.parse(decodeURIComponent(carried)))
+    } catch (e) {
+      /* a garbled header: the version below still triggers a fetch */
+    }
+  }
   const version = header['X-Brand-Version'] || header['x-brand-version']
   if (version && brandListener) brandListener(version)
 }
@@ -78,6 +101,8 @@ function send(path, {method = 'GET', data, token}) {
     /** @type {Record<string, string>} */
     const header = {'Content-Type': 'application/json', 'Accept-Language': 'zh-hans'}
     if (token) header.Authorization = `Bearer ${token}`
+    const known = brandKnown()
+    if (known) header['X-Brand-Known'] = known
     wx.request({
       url: config.baseUrl + path,
       method: /** @type {any} */ (method),
@@ -338,6 +363,7 @@ module.exports = {
   ApiError,
   request,
   onBrandVersion,
+  onBrand,
   resetThrottle,
   upload,
   download,

@@ -2,11 +2,11 @@
 /**
  * The creator's brand (GET /api/v1/brand/): site name, tagline, colours and share title.
  *
- * Kept in storage with its version. Every API answer's `X-Brand-Version` header says whether the stored
- * copy is still current, and only a different version costs one more call. With nothing stored (the very
- * first launch) it is fetched once: right away when the app opens on another page, after the home screen
- * is shown (its onReady) when it opens there, so the home screen keeps its 3 calls. Until then, and
- * offline, the platform's own defaults below are shown.
+ * Kept in storage with its version. Every request names the stored version (`X-Brand-Known`, 'none'
+ * when nothing is stored), and an answer to a stale or empty copy carries the brand itself (`X-Brand`):
+ * the first launch's first call (the login) brings it, so no screen spends a call on it and the home
+ * screen keeps its 3. GET /api/v1/brand/ is the fallback when an answer names a version it did not
+ * carry. Until the first answer, and offline, the platform's own defaults below are shown.
  */
 const api = require('./api')
 
@@ -52,10 +52,7 @@ function refresh() {
     .request('/api/v1/brand/', {auth: false, quiet: true})
     .then(
       (/** @type {any} */ body) => {
-        /** @type {Record<string, any>} */
-        const value = {}
-        for (const key of Object.keys(DEFAULT)) if (typeof body[key] === 'string') value[key] = body[key]
-        if (value.site_name) wx.setStorageSync(KEY, value)
+        store(body)
         return get()
       },
       () => get(),
@@ -88,7 +85,22 @@ function seen(version) {
   refresh()
 }
 
+/** Store a brand the server sent (GET /api/v1/brand/, or an answer's X-Brand header). @param {any} body */
+function store(body) {
+  /** @type {Record<string, any>} */
+  const value = {}
+  for (const key of Object.keys(DEFAULT)) if (typeof body[key] === 'string') value[key] = body[key]
+  if (value.site_name) wx.setStorageSync(KEY, value)
+}
+
 api.onBrandVersion(seen)
+api.onBrand({
+  known: () => {
+    const current = wx.getStorageSync(KEY)
+    return current && current.version ? current.version : 'none'
+  },
+  received: store,
+})
 
 /** @param {string} hex @param {string} fallback */
 function colour(hex, fallback) {

@@ -1,5 +1,5 @@
-/** The creator's brand: from storage, refetched only when an answer's X-Brand-Version changes; the home
- * screen keeps its 3 calls; titles, colours, welcome and share titles follow it; 知圈 only offline. */
+/** The creator's brand: from storage, or carried by an answer (X-Brand) when the stored copy is stale;
+ * the home screen keeps its 3 calls; titles, colours, welcome and share titles follow it; 知圈 only offline. */
 const {mockWx, loggedIn, apiCalls, renderPage, text} = require('./helpers')
 const {ok, tiers, visitorMe, memberMe, courses} = require('./fixtures')
 const brand = require('../../app/utils/brand')
@@ -51,7 +51,24 @@ test('a rename: the version header differs, the brand is fetched once and the ho
   expect(wx.ui).toContainEqual({title: '晚读社'})
 })
 
-test('the very first launch: the home screen makes its 3 calls, then the brand is fetched once and shown', async () => {
+test('the very first launch: the login answer brings the brand, and the home screen keeps its 3 calls', async () => {
+  const carried = {'X-Brand-Version': 'v2', 'X-Brand': encodeURIComponent(JSON.stringify(chendu))}
+  const wx = mockWx({
+    [LOGIN]: {statusCode: 200, data: {access: 'a', refresh: 'r', user: {id: 1, nickname: '小明', member_no: null}}, header: carried},
+    'GET /api/v1/me/': withVersion(visitorMe, 'v2'),
+    'GET /api/v1/membership/tiers/': withVersion(tiers, 'v2'),
+    [BRAND]: withVersion(chendu, 'v2'),
+  })
+  const home = await renderPage('pages/home/index')
+  await new Promise(r => setTimeout(r, 5))
+  expect(apiCalls(wx)).toEqual([LOGIN, 'GET /api/v1/me/', 'GET /api/v1/membership/tiers/'])
+  const sent = wx.calls.filter(c => /^(GET|POST) /.test(c.key)).map(c => c.header['X-Brand-Known'])
+  expect(sent).toEqual(['none', 'v2', 'v2']) // nothing stored, then the copy the login answer brought
+  expect(text(home, '#welcome')).toBe('欢迎来到晨读社')
+  expect(wx.getStorageSync(brand.KEY).version).toBe('v2')
+})
+
+test('an older server that sends no X-Brand: the brand is fetched once after the home screen', async () => {
   const wx = mockWx({
     [LOGIN]: withVersion({access: 'a', refresh: 'r', user: {id: 1, nickname: '小明', member_no: null}}, 'v2'),
     'GET /api/v1/me/': withVersion(visitorMe, 'v2'),
@@ -64,7 +81,6 @@ test('the very first launch: the home screen makes its 3 calls, then the brand i
   expect(calls.slice(3)).toEqual([BRAND])
   await new Promise(r => setTimeout(r, 5))
   expect(text(home, '#welcome')).toBe('欢迎来到晨读社')
-  expect(wx.getStorageSync(brand.KEY).version).toBe('v2')
 })
 
 test('an app opened on another page (a shared post) fetches the brand at launch', async () => {
