@@ -283,3 +283,17 @@ def test_an_operator_makes_a_batch_in_admin_and_exports_it(client, operator):
     assert wrong.status_code == 200 and RedeemCodeBatch.objects.count() == 1  # a form error, nothing made
     listing = client.get("/admin/growth/redeemcode/", {"q": rows[0]["code"]}).content.decode()
     assert rows[0]["code"] in listing
+
+
+def test_the_demo_batch_is_made_once_and_its_printed_code_works():
+    from sampledata.demo import growth as demo_growth
+
+    vip_tier()
+    UserFactory(username="operator", is_staff=True, is_superuser=True)
+    first, second = io.StringIO(), io.StringIO()
+    demo_growth.seed(stdout=first)
+    printed = first.getvalue().rsplit(": ", 1)[1].strip()
+    assert redeem(UserFactory(), printed).status_code == 200
+    demo_growth.seed(stdout=second)
+    assert RedeemCodeBatch.objects.filter(name=demo_growth.BATCH_NAME).count() == 1
+    assert printed not in second.getvalue()  # the next run offers a code still unused
