@@ -5,7 +5,10 @@ The fake gets two routes only the Node `wx` shim calls, standing in for what WeC
 - `POST /_miniprogram/login {"user"}` → a fresh code that the fake's jscode2session accepts (wx.login);
 - `POST /_miniprogram/pay {wx.requestPayment params}` → the member pays: the fake checks the paySign
   with the merchant's public key, marks the transaction paid and POSTs the signed notification to the
-  server's notify URL (what WeChat does), answering with the server's status.
+  server's notify URL (what WeChat does), answering with the server's status;
+- `POST /_miniprogram/transfer {wx.requestMerchantTransfer params}` → the payee confirms a 商家转账 bill
+  in WeChat: the fake marks the bill paid and POSTs the signed MCHTRANSFER.BILL.FINISHED notification
+  to the server's transfer notify URL.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from werkzeug import Response
 from payments.gateways import protocol
 from tests.conftest import IN_CI
 from tests.fakes.wechat_courses import CoursesWeChat
+from tests.fakes.wechat_transfers import install as install_transfers
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIPROGRAM = ROOT / "miniprogram"
@@ -68,11 +72,55 @@ def wechat_for_client(fake_wechat, live_server, settings):
         deliveries.append(answer.status_code)
         return Response(json.dumps({"notify_status": answer.status_code}), status=200 if answer.ok else 502)
 
+    transfers = install_transfers(fake_wechat)
+
+    def transfer(request, match):
+        params = json.loads(request.get_data(as_text=True) or "{}")
+        bill = next((b for b in transfers.bills.values() if b["package_info"] == params.get("package")), None)
+        if bill is None or params.get("mchId") != settings.WECHATPAY_MCHID:
+            return Response(json.dumps({"errMsg": "requestMerchantTransfer:fail package"}), status=400)
+        headers, body = transfers.confirm(bill["out_bill_no"])
+        answer = requests.post(
+            f"{live_server.url}/payments/wechatpay/transfer-notify/", data=body, headers=headers, timeout=10
+        )
+        deliveries.append(answer.status_code)
+        return Response(json.dumps({"notify_status": answer.status_code}), status=200 if answer.ok else 502)
+
     CoursesWeChat(fake_wechat).install()  # msgSecCheck passes posts and comments, as WeChat would
     fake_wechat.route("POST", r"/_miniprogram/login", login)
     fake_wechat.route("POST", r"/_miniprogram/pay", pay)
+    fake_wechat.route("POST", r"/_miniprogram/transfer", transfer)
     fake_wechat.deliveries = deliveries
     return fake_wechat
+
+
+def _promoter_with_available_earnings(settings):
+    """The journeys' promoter (the fake's login for user "promoter") with ¥88 settled commission, so
+    the withdrawal journey can request, have approved and confirm a WeChat transfer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import WeChatIdentity
+    from members.models import User
+    from payments.wallet import earnings, settlement
+
+    promoter = User.objects.create(username="journey_promoter", nickname="推广达人小周")
+    WeChatIdentity.objects.create(
+        user=promoter,
+        kind="miniprogram",
+        appid=settings.WECHAT_MINIPROGRAM_APPID,
+        openid="o_journey_promoter",
+    )
+    earnings.earning_accrue(
+        user=promoter,
+        amount_fen=8_800,
+        source="commission",
+        idempotency_key="journey:promoter:commission",
+        hold_until=timezone.now() - timedelta(seconds=1),
+        description="旅程：推荐好友开通 VIP 的佣金",
+    )
+    settlement.settle_due(now=timezone.now())
 
 
 @pytest.mark.slow
@@ -90,6 +138,7 @@ def test_miniprogram_journeys_against_the_live_server(
     call_command("seed_demo", stdout=io.StringIO())
     from members.models import SubscribeTemplate
 
+    _promoter_with_available_earnings(settings)
     # As an operator does in admin: paste WeChat's template id, which switches the opt-in prompt on.
     SubscribeTemplate.objects.filter(key="renewal_reminder").update(template_id="TPL_renewal_journey")
     env = {
@@ -125,3 +174,10 @@ def test_miniprogram_journeys_against_the_live_server(
     # the payment the member cancelled left its order pending, until they cancelled the order to refund
     assert Order.Status.CLOSED in statuses, statuses
     assert wechat_for_client.deliveries and all(s < 300 for s in wechat_for_client.deliveries)
+    # the promoter's withdrawal: approved in admin, confirmed in WeChat, paid from the ledger
+    from payments.models import Withdrawal
+    from payments.wallet import ledger
+
+    withdrawal = Withdrawal.objects.get(user=promoter)
+    assert withdrawal.status == Withdrawal.Status.PAID and withdrawal.method == "wechat"
+    assert ledger.balances(promoter).withdrawn_fen == withdrawal.amount_fen == 8_800

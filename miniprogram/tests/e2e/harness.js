@@ -104,6 +104,14 @@ const wx = {
       () => fail({errMsg: 'requestPayment:fail network'}),
     )
   },
+  /** The payee confirms a 商家转账 in WeChat: the fake pays the bill and notifies the server. */
+  requestMerchantTransfer({mchId, appId, package: pkg, success, fail}) {
+    state.log.push('requestMerchantTransfer')
+    jsonPost(`${FAKE}/_miniprogram/transfer`, {mchId, appId, package: pkg}).then(
+      res => (res.status === 200 ? success({errMsg: 'requestMerchantTransfer:ok'}) : fail({errMsg: `requestMerchantTransfer:fail ${JSON.stringify(res.data)}`})),
+      () => fail({errMsg: 'requestMerchantTransfer:fail network'}),
+    )
+  },
   chooseMedia({success, fail}) {
     if (!state.nextImage) return setTimeout(() => fail({errMsg: 'chooseMedia:fail cancel'}), 0)
     const file = state.nextImage
@@ -208,4 +216,43 @@ function requestsSince(from) {
   return state.log.slice(from).filter(line => /^(GET|POST|PUT|PATCH|DELETE|UPLOAD|DOWNLOAD) /.test(line))
 }
 
-module.exports = {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, config}
+/**
+ * An operator does something in Django admin, as in a browser: signs in (session cookie, CSRF token from
+ * the form) and submits the form at `formPath`. The demo's operator (seed_demo) is a finance operator.
+ * @param {string} formPath e.g. '/admin/payments/withdrawal/3/approve/'
+ * @param {Record<string, string>} [fields]
+ */
+async function asOperator(formPath, fields = {}) {
+  const jar = new Map()
+  const keep = res => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const at = pair.indexOf('=')
+      jar.set(pair.slice(0, at), pair.slice(at + 1))
+    }
+  }
+  const cookie = () => Array.from(jar, ([k, v]) => `${k}=${v}`).join('; ')
+  const token = html => {
+    const found = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(html)
+    if (!found) throw new Error('no CSRF token on the admin form')
+    return found[1]
+  }
+  const submit = async (url, body) => {
+    const page = await fetch(API + url, {headers: {Cookie: cookie()}, redirect: 'manual'})
+    keep(page)
+    const form = new URLSearchParams({...body, csrfmiddlewaretoken: token(await page.text())})
+    const res = await fetch(API + url, {
+      method: 'POST',
+      headers: {Cookie: cookie(), 'Content-Type': 'application/x-www-form-urlencoded', Referer: API + url},
+      body: form.toString(),
+      redirect: 'manual',
+    })
+    keep(res)
+    if (res.status !== 302) throw new Error(`admin ${url} answered ${res.status}: ${(await res.text()).slice(0, 500)}`)
+    return res
+  }
+  await submit('/admin/login/?next=/admin/', {username: 'operator', password: 'zhiquan-demo-2026', next: '/admin/'})
+  return submit(formPath, fields)
+}
+
+module.exports = {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, config, asOperator}

@@ -2,7 +2,7 @@
  * Journeys of a new member, driven through the real pages against the live server (see harness.js).
  * They run in order and share the server's state, like one person using the app.
  */
-const {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext} = require('./harness')
+const {state, openPage, launch, asNewPhone, requestsSince, pickPhotoNext, asOperator} = require('./harness')
 const api = require('../../app/utils/api')
 
 jest.setTimeout(60000)
@@ -322,6 +322,33 @@ test('the promoter sees the invitee', async () => {
   asNewPhone('promoter')
   const mine = await api.get('/api/v1/referrals/me/')
   expect(mine.invited_count).toBeGreaterThanOrEqual(1)
+})
+
+test('the promoter withdraws, finance approves in admin, and the promoter confirms receipt in WeChat', async () => {
+  asNewPhone('promoter')
+  const centre = await openPage('pkg-promoter/index/index')
+  expectNoError(centre, '推广中心')
+  expect(centre.data.availableFen).toBe(8800) // settled commission (tests/miniprogram/test_journeys.py)
+  centre.setData({method: 'wechat'})
+  await centre.withdraw()
+  expect(centre.data.notice).toMatch(/^已申请提现 ¥88/)
+  const listed = await api.get('/api/v1/wallet/withdrawals/')
+  const mine = listed.results[0]
+  expect(mine).toMatchObject({amount_fen: 8800, method: 'wechat', status: 'pending_review'})
+
+  await asOperator(`/admin/payments/withdrawal/${mine.id}/approve/`) // 审核通过: the transfer goes to WeChat
+  const waiting = await api.get(`/api/v1/wallet/withdrawals/${mine.id}/`)
+  expect(waiting.status).toBe('wait_user_confirm')
+
+  const again = await openPage('pkg-promoter/index/index')
+  await again.confirmReceipt(mine.id)
+  expect(requestsSince(0)).toContain(`GET /api/v1/wallet/withdrawals/${mine.id}/confirm/`)
+  expect(state.log).toContain('requestMerchantTransfer')
+  expect(again.data.notice).toMatch(/^收款确认：/)
+  const done = await api.get(`/api/v1/wallet/withdrawals/${mine.id}/`)
+  expect(done.status).toBe('paid')
+  const wallet = await api.get('/api/v1/wallet/')
+  expect(wallet.available_fen).toBe(0)
 })
 
 test('a developer against make demo: sandbox login, then a course paid in the sandbox', async () => {
