@@ -24,11 +24,24 @@ if TYPE_CHECKING:
 VENDOR_LABELS: dict[type[models.Model], tuple[StrOrPromise, dict[str, StrOrPromise]]] = {
     OutstandingToken: (
         _("已签发的登录令牌"),
-        {"jti": _("令牌编号"), "user": _("用户"), "created_at": _("签发时间"), "expires_at": _("过期时间")},
+        {
+            "id": _("编号"),
+            "jti": _("令牌编号"),
+            "user": _("用户"),
+            "token": _("令牌"),
+            "created_at": _("签发时间"),
+            "expires_at": _("过期时间"),
+        },
     ),
     BlacklistedToken: (
         _("已作废的登录令牌"),
-        {"token_jti": _("令牌编号"), "token_created_at": _("签发时间"), "blacklisted_at": _("作废时间")},
+        {
+            "id": _("编号"),
+            "token": _("令牌"),
+            "token_jti": _("令牌编号"),
+            "token_created_at": _("签发时间"),
+            "blacklisted_at": _("作废时间"),
+        },
     ),
     UserSession: (
         _("网页登录会话"),
@@ -80,6 +93,34 @@ def relabel(model: type[models.Model], plural: StrOrPromise, columns: Mapping[st
         return base.changelist_view(self, request, {"title": plural, **(extra_context or {})})
 
     attrs["changelist_view"] = changelist_view
+
+    # The change page: form fields get the Chinese labels, and fields the package shows read-only are
+    # replaced by the labelled columns (Django titles read-only fields with the model's English
+    # verbose names); their originals leave the form.
+    def relabelled_read_only(self: admin.ModelAdmin[Any], request: HttpRequest, obj: Any) -> list[str]:
+        return [
+            n for n in base.get_readonly_fields(self, request, obj) if isinstance(n, str) and n in columns
+        ]
+
+    def get_readonly_fields(self: admin.ModelAdmin[Any], request: HttpRequest, obj: Any = None) -> Any:
+        names = list(base.get_readonly_fields(self, request, obj))
+        swapped = set(relabelled_read_only(self, request, obj))
+        for name in swapped:
+            if not hasattr(type(self), f"labelled_{name}"):
+                setattr(type(self), f"labelled_{name}", _column(base, name, columns[name]))
+        return [f"labelled_{n}" if n in swapped else n for n in names]
+
+    def get_exclude(self: admin.ModelAdmin[Any], request: HttpRequest, obj: Any = None) -> Any:
+        return [*(base.get_exclude(self, request, obj) or ()), *relabelled_read_only(self, request, obj)]
+
+    def get_form(self: admin.ModelAdmin[Any], request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = base.get_form(self, request, obj, **kwargs)
+        for name, label in columns.items():
+            if name in form.base_fields:
+                form.base_fields[name].label = label
+        return form
+
+    attrs.update(get_readonly_fields=get_readonly_fields, get_exclude=get_exclude, get_form=get_form)
     admin.site.unregister(model)
     admin.site.register(model, type(f"Labelled{base.__name__}", (base,), attrs))
     rename(model._meta.label_lower, plural)

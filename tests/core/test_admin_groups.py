@@ -150,6 +150,29 @@ def test_the_packages_admins_read_chinese_too(operator_client):
     assert "<title>网页登录会话" in sessions
 
 
+def test_the_packages_change_pages_read_chinese(operator_client):
+    """A login token's page (read-only fields) and a social account's form: Chinese field labels."""
+    import re
+
+    from allauth.socialaccount.models import SocialAccount
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    RefreshToken.for_user(user)
+    token = OutstandingToken.objects.get(user=user)
+    account = SocialAccount.objects.create(user=user, provider="weixin", uid="o_admin_labels")
+    for url in (
+        f"/admin/token_blacklist/outstandingtoken/{token.pk}/change/",
+        f"/admin/socialaccount/socialaccount/{account.pk}/change/",
+    ):
+        page = operator_client.get(url).content.decode()
+        labels = [label.strip() for label in re.findall(r"<label[^>]*>([^<]+)</label>", page)]
+        assert labels and all(CJK.search(label) for label in labels), (url, labels)
+
+
 def _notification_kinds_sent() -> set[str]:
     """Every literal `kind=` of a call that also passes a `title=` (the notification senders)."""
     root = Path(__file__).resolve().parents[2]
