@@ -55,6 +55,10 @@ def _login(base: str, username: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+# A run whose trace Lighthouse lost is repeated, at most this many times in all.
+TRACE_ATTEMPTS = 3
+
+
 class Command(BaseCommand):
     help = "Run Lighthouse (mobile) on the eight key pages of a running site; JSON reports into --out."
 
@@ -100,7 +104,15 @@ class Command(BaseCommand):
                 ]
                 if page_cookie:
                     command.append("--extra-headers=" + json.dumps({"Cookie": page_cookie}))
-                result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+                for attempt in range(1, TRACE_ATTEMPTS + 1):
+                    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+                    # Lighthouse 12 with headless Chromium now and then loses the page load's trace
+                    # (NO_NAVSTART, "Please run Lighthouse again"): that run measured nothing, so it is
+                    # run again; any other failure stops the measurement.
+                    if "NO_NAVSTART" in result.stderr and attempt < TRACE_ATTEMPTS:
+                        self.stdout.write(f"{name} #{run} {path}: trace lost (NO_NAVSTART), measuring again")
+                        continue
+                    break
                 if result.returncode != 0 or not target.exists():
                     raise CommandError(
                         f"lighthouse {path} failed ({result.returncode}): {result.stderr[-2000:]}"
