@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from rest_framework_simplejwt.tokens import RefreshToken
 from wechatpy.exceptions import WeChatException
 
+from core.content_check import SANDBOX_OPENID_PREFIX
 from core.errors import ApplicationError
 from core.models import WeChatIdentity
 from core.wechat import miniprogram_client
@@ -87,7 +88,7 @@ def sandbox_code2session(code: str) -> dict:
     name = code[len(SANDBOX_LOGIN_PREFIX) :]
     if not settings.WECHAT_SANDBOX_LOGIN or not _SANDBOX_NAME.match(name):
         raise WeChatLoginFailed()
-    return {"openid": f"o_sandbox_{name}", "session_key": secrets.token_hex(12)}
+    return {"openid": f"{SANDBOX_OPENID_PREFIX}{name}", "session_key": secrets.token_hex(12)}
 
 
 def miniprogram_login(*, code: str, referral_code: str = "") -> tuple[User, bool]:

@@ -90,6 +90,8 @@ test('the VIP joins a circle in the sandbox and posts with a photo', async () =>
   const post = await circle.publish()
   if (!post) throw new Error(`publish failed: ${circle.data.notice}`)
   expect(post.images.length).toBe(1)
+  // Published, not held for review: WeChat's content check is not asked about sandbox users.
+  expect(post.status).toBe('visible')
 })
 
 test('the VIP checks in to the running camp with a photo', async () => {
@@ -111,6 +113,7 @@ test('the VIP checks in to the running camp with a photo', async () => {
   const created = await camp.checkIn()
   if (!created) throw new Error(`check-in failed: ${camp.data.notice}`)
   expect(created.images.length).toBe(1)
+  expect(created.status).toBe('visible')
 })
 
 test('the VIP order is refunded inside its window', async () => {
