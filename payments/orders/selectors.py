@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.discovery import app_modules
 from payments import items
@@ -83,6 +84,21 @@ def refund_preview(order: Order) -> RefundPreview | None:
         return None
     amount = order.refundable_fen
     return RefundPreview(amount_fen=amount, terms=tuple(items.refund_terms(order=order, amount_fen=amount)))
+
+
+def no_self_refund_reason(order: Order) -> str:
+    """Why a paid order offers its buyer no refund button, in their words; "" when it does (or when the
+    order is not a paid one). The order page says this instead of leaving the buyer to guess."""
+    if order.status != Order.Status.PAID:
+        return ""
+    if order.amount_fen == 0:
+        return _("这笔订单未付款（兑换码、积分兑换或赠送），没有可退的金额；如需调整请联系客服。")
+    if not refund_window_open(order):
+        window = items.get(order.item_type).refund_window_for(order=order)
+        return _("已超过自助退款期限（支付后 %(days)s 天内可申请）；如需帮助请联系客服。") % {
+            "days": max(1, window.days)
+        }
+    return ""
 
 
 def paid_orders_for_item(*, user: Any, item_type: str, item_id: str) -> QuerySet[Order]:

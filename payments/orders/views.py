@@ -186,6 +186,7 @@ def _order_context(order: Order) -> dict[str, Any]:
         "order": order,
         "destination": selectors.purchase_destination(order),
         "refund_preview": selectors.refund_preview(order),
+        "no_refund_reason": selectors.no_self_refund_reason(order),
         "active_refund": selectors.order_active_refund(order),
         "is_pending": order.status == Order.Status.PENDING,
     }

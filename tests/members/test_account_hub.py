@@ -135,3 +135,28 @@ def test_share_link_landing_says_who_invites(client):
     page = client.get("/").content.decode()
     offer = page.split("data-invite-offer")[1].split("</div>")[0]
     assert "开通VIP会员（¥3,600 / 365 天）即可获得：" in offer and "《私域增长实战》" in offer
+
+
+def test_an_order_without_a_refund_button_says_why(client):
+    """Past the refund window, or paid with nothing (a redeem code, points, a gift): the order page
+    says so instead of leaving the member to look for a button."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import Order
+    from payments.orders.checkout import order_create_free
+
+    user = UserFactory()
+    client.force_login(user)
+    fresh = create_paid_order(user=user, item_type="course", item_id=str(make_course().pk))
+    assert "data-no-refund" not in client.get(f"/payments/orders/{fresh.order_no}/").content.decode()
+    old = create_paid_order(user=user, item_type="course", item_id=str(make_course().pk))
+    Order.objects.filter(pk=old.pk).update(paid_at=timezone.now() - timedelta(days=30))
+    page = client.get(f"/payments/orders/{old.order_no}/").content.decode()
+    assert "data-no-refund" in page and "已超过自助退款期限" in page
+    gift = order_create_free(
+        user=user, item_type="course", item_id=str(make_course().pk), reason="赠送", channel="grant"
+    )
+    page = client.get(f"/payments/orders/{gift.order_no}/").content.decode()
+    assert "data-no-refund" in page and "没有可退的金额" in page
