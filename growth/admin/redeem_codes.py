@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_tools import admin_link
+from core.admin_tools import admin_link, label_filter
 from core.errors import ApplicationError
 from growth.models import RedeemCode, RedeemCodeBatch
 from growth.redeem_codes import services
@@ -70,14 +70,17 @@ class RedeemCodeBatchAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
     )
-    list_filter = ("item_type", "revoked_at")
+    list_filter = (
+        label_filter("item_type", lambda: dict(_item_type_choices()), title=_("商品类型")),
+        "revoked_at",
+    )
     search_fields = ("name", "item_title", "note")
     date_hierarchy = "created_at"
     actions = ["export_csv", "revoke_selected"]
     list_select_related = ("created_by",)
     readonly_fields = (
         "name",
-        "item_type",
+        "item_type_label",
         "item_id",
         "item_title",
         "size",
@@ -139,6 +142,10 @@ class RedeemCodeBatchAdmin(admin.ModelAdmin):
         )
         obj.pk = batch.pk
         obj.__dict__.update({k: v for k, v in batch.__dict__.items() if not k.startswith("_")})
+
+    @admin.display(description=_("商品类型"), ordering="item_type")
+    def item_type_label(self, obj: RedeemCodeBatch) -> str:
+        return items.label_of(obj.item_type)
 
     @admin.display(description=_("已兑换"), ordering="redeemed")
     def redeemed_count(self, obj: RedeemCodeBatch) -> int:

@@ -221,6 +221,7 @@ def code_revoke(*, code: RedeemCode, operator, reason: str = "") -> bool:
     return bool(ended)
 
 
+# Column names stay plain ASCII for scripts (API.md: "a CSV with a `code` column"); values are for people.
 CSV_COLUMNS = ("code", "batch", "item", "expires_at", "state", "redeemed_at")
 
 
@@ -231,7 +232,10 @@ def batch_csv(batch: RedeemCodeBatch) -> str:
     writer.writerow(CSV_COLUMNS)
     now = timezone.now()
     expires = timezone.localtime(batch.expires_at).strftime("%Y-%m-%d %H:%M")
+    states = dict(RedeemCode.State.choices)  # 未兑换 / 已兑换 … for the buyer reading the sheet
     for row in batch.codes.select_related("batch").order_by("id"):
         redeemed = timezone.localtime(row.redeemed_at).strftime("%Y-%m-%d %H:%M") if row.redeemed_at else ""
-        writer.writerow([row.display, batch.name, batch.item_title, expires, row.state_at(now), redeemed])
+        writer.writerow(
+            [row.display, batch.name, batch.item_title, expires, states[row.state_at(now)], redeemed]
+        )
     return out.getvalue()

@@ -113,7 +113,7 @@ def test_the_command_prints_the_batch_as_csv_with_a_code_column(operator):
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == 3 and {row["item"] for row in rows} == {"课程「私域增长实战」"}
     stored = {code.display for code in RedeemCode.objects.all()}
-    assert {row["code"] for row in rows} == stored and all(row["state"] == "unused" for row in rows)
+    assert {row["code"] for row in rows} == stored and all(row["state"] == "未兑换" for row in rows)
 
 
 # ---- redeeming ---------------------------------------------------------------------------------------------
@@ -235,6 +235,8 @@ def test_the_redeem_page_takes_a_code_and_opens_what_it_gave(client, operator):
     response = client.post("/growth/redeem/", {"code": batch.codes.get().display}, follow=True)
     assert response.redirect_chain[-1][0] == f"/courses/{course.pk}/"
     assert "兑换成功：" in response.content.decode()
+    again = client.post("/growth/redeem/", {"code": batch.codes.get().display}, follow=True).content.decode()
+    assert "这个兑换码你已兑换过" in again and "兑换成功：" not in again
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
