@@ -23,7 +23,7 @@ def redeem(request: HttpRequest) -> HttpResponse:
         raw = form.cleaned_data["code"]
         # Their own code again (a double tap, a second visit): the same redemption, said as such.
         again = RedeemCode.objects.filter(
-            code=services.normalize_code(raw), redeemed_by=request.user
+            code=services.normalize_code(raw), redeemed_by_id=request.user.pk
         ).exists()
         try:
             code = services.code_redeem(user=request.user, raw_code=raw)
