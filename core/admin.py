@@ -210,8 +210,7 @@ class BrandAdmin(admin.ModelAdmin):
             '<div class="brand-preview" data-brand-preview data-poster-url="{poster}"'
             ' data-primary="{primary}" data-accent="{accent}">'
             '<p class="brand-preview-help">{help}</p>'
-            '<div class="brand-preview-header" data-preview-header>'
-            '<img src="{icon}?v={version}" alt="" width="28" height="28">'
+            '<div class="brand-preview-header" data-preview-header>{mark}'
             '<strong data-preview="short_name">{short}</strong></div>'
             '<div class="brand-preview-hero" data-preview-hero>'
             '<strong data-preview="site_name">{name}</strong>'
@@ -223,7 +222,15 @@ class BrandAdmin(admin.ModelAdmin):
             primary=info.primary_color,
             accent=info.accent_color,
             help=_("预览随输入即时更新；上传的标志和海报背景图保存后显示。"),
-            icon=reverse("favicon"),
+            # The site icon is drawn from the short name's first character in the primary colour
+            # unless a logo is uploaded: the preview draws that mark as the operator types.
+            mark=(
+                format_html('<img src="{}?v={}" alt="" width="28" height="28">', info.logo_url, info.version)
+                if info.logo_url
+                else format_html(
+                    '<span class="brand-preview-mark" data-preview-initial>{}</span>', info.initial
+                )
+            ),
             version=info.version,
             short=info.short_name,
             name=info.site_name,

@@ -163,7 +163,7 @@ def poster(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=600"
     if request.GET.get("download"):
         response["Content-Disposition"] = (
-            f'attachment; filename="zhiquan-{_signed_in_member(request).referral_code}.png"'
+            f'attachment; filename="poster-{_signed_in_member(request).referral_code}.png"'
         )
     return response
 

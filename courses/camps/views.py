@@ -173,7 +173,7 @@ def term_poster(request: HttpRequest, term_id: int) -> HttpResponse:
         raise Http404 from None
     response = HttpResponse(png, content_type="image/png")
     disposition = "attachment" if request.GET.get("download") else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="zhiquan-{term.pk}.png"'
+    response["Content-Disposition"] = f'{disposition}; filename="poster-term-{term.pk}.png"'
     response["Cache-Control"] = "private, max-age=300"
     return response
 

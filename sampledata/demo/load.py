@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sampledata.demo import circles, courses, growth, insights, members, payments, referrals
+from sampledata.demo import brand, circles, courses, growth, insights, members, payments, referrals
 
-SEEDS = (payments.seed, members.seed, courses.seed, circles.seed, referrals.seed, growth.seed, insights.seed)
+SEEDS = (
+    brand.seed,
+    payments.seed,
+    members.seed,
+    courses.seed,
+    circles.seed,
+    referrals.seed,
+    growth.seed,
+    insights.seed,
+)
 # The personas' purchases first (members), what they did after (courses, circles), then the nights of
 # settlement since (payments): each step at the moment it happened (sampledata/demo/clock.py).
 LATE_SEEDS = (members.seed_late, courses.seed_late, circles.seed_late, payments.seed_late)

@@ -85,16 +85,25 @@ def seed_late(*, stdout, history: bool = False) -> None:
                 bank_account="" if method == PayoutMethod.SANDBOX else "6225880000000001",
                 request_id="demo-withdrawal-1",
             )
-    balances = ledger.balances(member)
-    demo_withdrawal = Withdrawal.objects.filter(user=member, request_id="demo-withdrawal-1").first()
-    state = demo_withdrawal.get_status_display() if demo_withdrawal else "-"
     stdout.write(f"payments: settlement replayed on {len(nights)} night(s) with held earnings due")
-    stdout.write(
-        f"payments: demo member wallet — available {balances.available_fen / 100:.2f} 元, held "
-        f"{balances.pending_fen / 100:.2f} 元, withdrawing {balances.withdrawing_fen / 100:.2f} 元; "
-        f"demo withdrawal: {state} (operators approve it in /admin/payments/withdrawal/, "
-        "the member confirms receipt at /payments/wallet/)"
-    )
+    # Whose wallet has money in the demo: the promoter's, from 林晓雨's orders (not the new member's).
+    for person in (
+        get_user_model().objects.filter(username__in=[DEMO_MEMBER, "promoter"]).order_by("username")
+    ):
+        balances = ledger.balances(person)
+        if not (balances.available_fen or balances.pending_fen or balances.withdrawing_fen):
+            continue
+        waiting = Withdrawal.objects.filter(user=person, request_id="demo-withdrawal-1").first()
+        stdout.write(
+            f"payments: {person.username}'s wallet — available {balances.available_fen / 100:.2f} 元, held "
+            f"{balances.pending_fen / 100:.2f} 元, withdrawing {balances.withdrawing_fen / 100:.2f} 元"
+            + (
+                f"; a withdrawal waits for review ({waiting.get_status_display()}) in /admin/payments/withdrawal/"
+                if waiting
+                else f"; sign in as {person.username} to withdraw at /payments/wallet/, then approve it in "
+                "/admin/payments/withdrawal/"
+            )
+        )
 
 
 def settlement_nights(*, since: datetime, until: datetime) -> list[datetime]:

@@ -47,10 +47,13 @@
     function paint() {
       box.querySelector('[data-preview="site_name"]').textContent = field("site_name");
       box.querySelector('[data-preview="short_name"]').textContent = field("short_name") || field("site_name");
+      var initial = box.querySelector("[data-preview-initial]");  // absent when a logo is uploaded
+      if (initial) initial.textContent = (field("short_name") || field("site_name") || "·").charAt(0);
       box.querySelector('[data-preview="tagline"]').textContent = field("tagline");
       var primary = readableOnWhite(field("primary_color"), 4.6) || readableOnWhite(box.dataset.primary, 4.6);
       var accent = readableOnWhite(field("accent_color"), 5.6) || readableOnWhite(box.dataset.accent, 5.6);
       header.style.backgroundColor = primary;
+      if (initial) initial.style.color = primary;
       box.querySelector("[data-preview-hero]").style.borderColor = primary;
       button.style.backgroundColor = accent;
     }

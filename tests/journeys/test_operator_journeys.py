@@ -85,6 +85,7 @@ def test_operator_sees_the_brand_preview_follow_the_form_before_saving(page: Pag
     page.locator("#id_primary_color").fill("#aa0000")
     expect(preview.locator('[data-preview="site_name"]')).to_have_text("晨读社")
     expect(preview.locator('[data-preview="short_name"]')).to_have_text("晨读")
+    expect(preview.locator("[data-preview-initial]")).to_have_text("晨")  # the site icon's mark
     header = preview.locator("[data-preview-header]")
     expect(header).to_have_css("background-color", "rgb(170, 0, 0)")
     expect(poster).to_have_attribute("src", re.compile(r"^blob:"))  # redrawn with the typed values

@@ -245,4 +245,4 @@ def test_the_center_names_what_a_promoter_price_is_for_not_its_item_type_code(cl
     client.force_login(member)
     page = client.get("/referrals/").content.decode()
     assert "KOL推广价" in page and "会员 · VIP" in page
-    assert "membership" not in page
+    assert "membership ·" not in page and ">membership<" not in page  # the code itself (not a link path)
