@@ -122,3 +122,16 @@ def test_my_page_offers_the_upgrade_always_and_the_renewal_only_near_the_end(cli
     membership.save()
     page = client.get("/account/").content.decode()
     assert 'data-offer="renew"' in page and 'data-offer="upgrade"' in page
+
+
+def test_my_page_leads_with_the_entry_tier_for_a_newcomer_and_the_renewal_when_due(client):
+    vip, *_ = _world()
+    user = UserFactory()
+    client.force_login(user)
+    page = client.get("/account/").content.decode()
+    assert 'class="btn primary" data-offer="start" href="/membership/VIP/"' in page  # not the KA
+    membership = give_tier(user, vip)
+    membership.ends_at = timezone.now() + timedelta(days=12)
+    membership.save()
+    page = client.get("/account/").content.decode()
+    assert 'class="btn primary" data-offer="renew"' in page
