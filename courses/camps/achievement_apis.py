@@ -38,6 +38,16 @@ class PosterApi(APIView):
         return response
 
 
+def certified_seat(request, term_id: int):
+    """The term and the member's certified seat (`certificate_seat`, the one rule), or 404 until the
+    term is completed: the certificate's JSON and its PNG answer alike."""
+    term, access = viewable_term(request, term_id)
+    seat = camp_selectors.certificate_seat(access)
+    if seat is None:
+        raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
+    return term, seat
+
+
 class CertificateApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -57,10 +67,7 @@ class CertificateApi(APIView):
         responses={200: OutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, term_id: int):
-        term, access = viewable_term(request, term_id)
-        seat = camp_selectors.certificate_seat(access)
-        if seat is None:
-            raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
+        term, seat = certified_seat(request, term_id)
         return Response(
             self.OutputSerializer(
                 {
@@ -84,10 +91,7 @@ class CertificatePngApi(APIView):
         },
     )
     def get(self, request, term_id: int):
-        term, access = viewable_term(request, term_id)
-        seat = camp_selectors.certificate_seat(access)
-        if seat is None:
-            raise ApplicationError("not_completed", _("完成结营要求后才能获得证书"), status_code=404)
+        term, seat = certified_seat(request, term_id)
         seat.term = term
         response = HttpResponse(posters.certificate_png(seat=seat), content_type="image/png")
         response["Content-Disposition"] = f'inline; filename="certificate-{seat.certificate_no}.png"'

@@ -8,7 +8,6 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw
@@ -17,7 +16,7 @@ from core import brand
 from core import posters as core_posters
 from core.errors import NotEntitled
 from core.posters import cjk_font
-from core.wechat import miniprogram_client
+from core.wxacode import miniprogram_code_png, referral_scene
 from courses.camps import selectors as camp_selectors
 from courses.models import (
     Term,
@@ -32,28 +31,6 @@ def share_url(user) -> str:
     return f"{settings.SITE_URL}/r/{user.referral_code}/"
 
 
-def miniprogram_code_png(*, scene: str, page: str) -> bytes | None:
-    """An unlimited mini-program code (getwxacodeunlimit) for `scene`, cached; None when WeChat fails."""
-    key = f"courses:wxacode:{page}:{scene}"
-    cached = cache.get(key)
-    if cached:
-        return cached
-    try:
-        response = miniprogram_client().post(
-            "wxa/getwxacodeunlimit",
-            data={"scene": scene, "page": page, "check_path": True, "env_version": "release", "width": 430},
-            api_base_url=settings.WECHAT_API_BASE_URL + "/",
-        )
-    except Exception as exc:  # noqa: BLE001 - WeChat down or refusing: the web link QR still works
-        logger.warning("getwxacodeunlimit failed (%s); falling back to a link QR", exc.__class__.__name__)
-        return None
-    content = getattr(response, "content", None)
-    if not content:
-        return None
-    cache.set(key, content, timeout=30 * 24 * 3600)
-    return content
-
-
 def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     """成就分享: camp name, streak/days/points and a QR code carrying the member's referral link."""
     access = camp_selectors.term_access(user, term)
@@ -63,7 +40,7 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
     assert seat is not None  # a "joined" access carries its seat
     today = timezone.localdate(now or timezone.now())
     page = settings.WECHAT_MINIPROGRAM_POSTER_PAGE
-    code_png = miniprogram_code_png(scene=f"r={user.referral_code}", page=page) if page else None
+    code_png = miniprogram_code_png(scene=referral_scene(user.referral_code), page=page) if page else None
     camp = term.camp
     benefits = [
         _("%(days)s 天每日任务，按时打卡得积分") % {"days": term.days},

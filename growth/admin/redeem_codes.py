@@ -41,20 +41,16 @@ class RedeemCodeBatchForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("item_type") and data.get("item_id"):
+        wanted = ("name", "item_type", "item_id", "size", "expires_at")
+        if all(data.get(name) is not None for name in wanted):  # the rest are already field errors
             try:
-                data["item_title"] = services.item_title_for(
-                    item_type=data["item_type"],
-                    item_id=str(data["item_id"]).strip(),
-                    operator=getattr(self.request, "user", None),
+                services.batch_check(
+                    **{name: data[name] for name in wanted}, operator=getattr(self.request, "user", None)
                 )
-            except ApplicationError as exc:
-                self.add_error("item_id", exc.message)
-        size = data.get("size")
-        if size is not None and not 1 <= size <= services.MAX_BATCH_SIZE:
-            self.add_error("size", _("数量须在 1 到 %(max)s 之间") % {"max": services.MAX_BATCH_SIZE})
-        if data.get("expires_at") and data["expires_at"] <= timezone.now():
-            self.add_error("expires_at", _("须晚于现在"))
+            except ApplicationError as exc:  # the rule making the batch applies, said on its field
+                for field, errors in (exc.fields or {"item_id": [exc.message]}).items():
+                    for error in errors:
+                        self.add_error(field if field in self.fields else None, error)
         return data
 
 
@@ -140,8 +136,7 @@ class RedeemCodeBatchAdmin(admin.ModelAdmin):
             note=data.get("note", ""),
             created_by=request.user,
         )
-        obj.pk = batch.pk
-        obj.__dict__.update({k: v for k, v in batch.__dict__.items() if not k.startswith("_")})
+        obj.pk = batch.pk  # what the add view's message and redirect need of the saved batch
 
     @admin.display(description=_("商品类型"), ordering="item_type")
     def item_type_label(self, obj: RedeemCodeBatch) -> str:
@@ -159,13 +154,27 @@ class RedeemCodeBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("兑换情况"))
     def code_counts(self, obj: RedeemCodeBatch) -> str:
-        now = timezone.now()
-        counts: dict[str, int] = {}
-        for code in obj.codes.select_related("batch"):
-            state = code.state_at(now)
-            counts[state] = counts.get(state, 0) + 1
-        labels = dict(RedeemCode.State.choices)
-        return "，".join(f"{labels[state]} {counts.get(state, 0)}" for state in labels)
+        """Counted in one statement; an unused code of a revoked or expired batch counts as such."""
+        counts = obj.codes.aggregate(
+            redeemed=Count("pk", filter=Q(redeemed_by__isnull=False)),
+            revoked=Count("pk", filter=Q(redeemed_by__isnull=True, revoked_at__isnull=False)),
+            open=Count("pk", filter=Q(redeemed_by__isnull=True, revoked_at__isnull=True)),
+        )
+        state = RedeemCode.State
+        by_state = {
+            state.UNUSED: 0,
+            state.REDEEMED: counts["redeemed"],
+            state.REVOKED: counts["revoked"],
+            state.EXPIRED: 0,
+        }
+        if obj.revoked_at is not None:
+            by_state[state.REVOKED] += counts["open"]
+        elif not obj.is_open:
+            by_state[state.EXPIRED] = counts["open"]
+        else:
+            by_state[state.UNUSED] = counts["open"]
+        labels = dict(state.choices)
+        return "，".join(f"{labels[key]} {count}" for key, count in by_state.items())
 
     @admin.action(description=_("导出兑换码（CSV）"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[RedeemCodeBatch]) -> HttpResponse:

@@ -78,17 +78,9 @@ def item_title_for(*, item_type: str, item_id: str, operator) -> str:
         return kind.quote(user=operator, item_id=item_id, free_grant=True).title
 
 
-def batch_create(
-    *,
-    name: str,
-    item_type: str,
-    item_id: str,
-    size: int,
-    expires_at: datetime,
-    created_by,
-    note: str = "",
-) -> RedeemCodeBatch:
-    """A batch of `size` fresh codes for the item, recorded in the audit log."""
+def batch_check(*, name: str, item_type: str, item_id: str, size: int, expires_at: datetime, operator) -> str:
+    """Whether a batch may be made, as making it would decide (the admin form asks first): the item's
+    title, or an ApplicationError naming the field (`fields`)."""
     name = (name or "").strip()
     if not name:
         raise ApplicationError("batch_name_required", _("请填写批次名称"), fields={"name": [_("必填")]})
@@ -102,8 +94,24 @@ def batch_create(
         raise ApplicationError(
             "batch_expiry_past", _("兑换截止时间须晚于现在"), fields={"expires_at": [_("须晚于现在")]}
         )
-    item_id = str(item_id).strip()
-    title = item_title_for(item_type=item_type, item_id=item_id, operator=created_by)
+    return item_title_for(item_type=item_type, item_id=str(item_id).strip(), operator=operator)
+
+
+def batch_create(
+    *,
+    name: str,
+    item_type: str,
+    item_id: str,
+    size: int,
+    expires_at: datetime,
+    created_by,
+    note: str = "",
+) -> RedeemCodeBatch:
+    """A batch of `size` fresh codes for the item, recorded in the audit log."""
+    title = batch_check(
+        name=name, item_type=item_type, item_id=item_id, size=size, expires_at=expires_at, operator=created_by
+    )
+    name, item_id = name.strip(), str(item_id).strip()
     with transaction.atomic():
         batch = RedeemCodeBatch.objects.create(
             name=name[:64],
