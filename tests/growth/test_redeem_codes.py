@@ -299,3 +299,44 @@ def test_the_demo_batch_is_made_once_and_its_printed_code_works():
     demo_growth.seed(stdout=second)
     assert RedeemCodeBatch.objects.filter(name=demo_growth.BATCH_NAME).count() == 1
     assert printed not in second.getvalue()  # the next run offers a code still unused
+
+
+def test_a_redeemed_code_s_order_has_no_money_to_refund_and_the_code_stays_used(vip_batch, operator):
+    """The payment behind a redeemed item is the company's, offline: the zero-amount order refunds
+    nothing, by the member or by finance, and the code is not freed for a second person."""
+    from payments.orders.refunds import refund_request
+
+    member = UserFactory()
+    code = vip_batch.codes.first()
+    order_no = redeem(member, code.code).json()["order_no"]
+    order = Order.objects.get(order_no=order_no)
+    refused = api(member).post(f"/api/v1/orders/{order_no}/refund/", {"reason": "x"}, format="json")
+    assert refused.status_code in (400, 409)
+    with pytest.raises(ApplicationError):
+        refund_request(order=order, amount_fen=None, reason="运营", requested_by=operator, self_service=False)
+    order.refresh_from_db()
+    code.refresh_from_db()
+    assert order.status == Order.Status.PAID and order.refunded_fen == 0
+    assert code.redeemed_by == member and active_membership(member) is not None
+    assert redeem(UserFactory(), code.code).json()["code"] == "redeem_code_invalid"
+
+
+def test_staff_who_may_only_view_batches_cannot_make_or_revoke_one(client, vip_batch):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_redeemcodebatch", "view_redeemcode"])
+    )
+    client.force_login(viewer)
+    assert client.get("/admin/growth/redeemcodebatch/").status_code == 200
+    assert client.get("/admin/growth/redeemcodebatch/add/").status_code == 403
+    client.post(
+        "/admin/growth/redeemcodebatch/", {"action": "revoke_selected", "_selected_action": [vip_batch.pk]}
+    )
+    vip_batch.refresh_from_db()
+    assert vip_batch.revoked_at is None and not vip_batch.codes.filter(revoked_at__isnull=False).exists()
+    member = UserFactory()
+    assert APIClient().post("/api/v1/redeem-codes/redeem/", {"code": "X"}, format="json").status_code == 401
+    client.force_login(member)  # a member in admin: sent to the admin login
+    assert client.get("/admin/growth/redeemcodebatch/add/").status_code == 302
