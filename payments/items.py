@@ -124,6 +124,11 @@ _refund_requested_listeners: list[Callable[[Order, Refund], object]] = []
 _refund_failed_listeners: list[Callable[[Order, Refund], object]] = []
 # Adjusters may change a quote (e.g. promoter price via a referral code); called in order.
 _quote_adjusters: list[Callable[..., Quote]] = []
+# Holds: what a pending order reserves while it can be paid (a coupon, a flash-sale unit). `opened` runs
+# in the order's creating transaction and may refuse (ApplicationError → no order); `closed` runs in
+# the transaction that closes it unpaid and gives the reservation back.
+_opened_listeners: list[Callable[[Order], object]] = []
+_closed_listeners: list[Callable[[Order], object]] = []
 
 
 def register(item_type: ItemType) -> None:
@@ -193,9 +198,34 @@ def refund_failed_listeners() -> list[Callable[[Order, Refund], object]]:
 
 
 def add_quote_adjuster(adjuster: Callable[..., Quote]) -> None:
-    """`adjuster(*, user, item_type, item_id, quote, referral_code) -> Quote`."""
+    """`adjuster(*, user, item_type, item_id, quote, referral_code, coupon_code) -> Quote`.
+
+    Adjusters run in registration order (INSTALLED_APPS order of the apps registering them): the
+    referral app's promoter price, then the growth app's flash-sale price and coupon."""
     if adjuster not in _quote_adjusters:
         _quote_adjusters.append(adjuster)
+
+
+def on_opened(listener: Callable[[Order], object]) -> None:
+    """Run `listener(order)` when a priced order is created, in that transaction: the place to reserve
+    what its quote promised (a coupon, a flash-sale unit). Raising an ApplicationError refuses the order."""
+    if listener not in _opened_listeners:
+        _opened_listeners.append(listener)
+
+
+def on_closed(listener: Callable[[Order], object]) -> None:
+    """Run `listener(order)` when a pending order closes unpaid, in that transaction (order locked):
+    give back what `on_opened` reserved. Idempotent."""
+    if listener not in _closed_listeners:
+        _closed_listeners.append(listener)
+
+
+def opened_listeners() -> list[Callable[[Order], object]]:
+    return list(_opened_listeners)
+
+
+def closed_listeners() -> list[Callable[[Order], object]]:
+    return list(_closed_listeners)
 
 
 def paid_listeners() -> list[Callable[[Order], object]]:
@@ -206,13 +236,29 @@ def refunded_listeners() -> list[Callable[[Order, Refund], object]]:
     return list(_refunded_listeners)
 
 
-def quote(*, user, item_type: str, item_id: str, referral_code: str = "", free_grant: bool = False) -> Quote:
-    """What `user` pays for the item now: the item type's quote, then every quote adjuster."""
+def quote(
+    *,
+    user,
+    item_type: str,
+    item_id: str,
+    referral_code: str = "",
+    coupon_code: str = "",
+    free_grant: bool = False,
+) -> Quote:
+    """What `user` pays for the item now: the item type's quote, then every quote adjuster.
+
+    `coupon_code`: a coupon the buyer chose; the adjuster that owns coupons refuses one that does not
+    apply (ApplicationError), so a price is never shown or charged for a coupon that was not given."""
     kind = get(item_type)
     result = kind.quote(user=user, item_id=str(item_id), free_grant=free_grant)
     for adjuster in _quote_adjusters:
         result = adjuster(
-            user=user, item_type=kind, item_id=str(item_id), quote=result, referral_code=referral_code
+            user=user,
+            item_type=kind,
+            item_id=str(item_id),
+            quote=result,
+            referral_code=referral_code,
+            coupon_code=coupon_code,
         )
     return result
 

@@ -13,7 +13,10 @@ from referrals.promoters import quote_with_promoter_price
 from referrals.sales_credit import quote_with_rep, sales_credit_for_order
 
 
-def quote_adjust(*, user, item_type, item_id: str, quote: Quote, referral_code: str = "") -> Quote:
+def quote_adjust(
+    *, user, item_type, item_id: str, quote: Quote, referral_code: str = "", coupon_code: str = ""
+) -> Quote:
+    del coupon_code  # coupons are the growth app's adjuster
     if not getattr(user, "is_authenticated", False):
         return quote
     attribution = attribution_for_order(user=user, referral_code=referral_code)

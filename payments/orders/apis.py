@@ -65,6 +65,13 @@ class OrdersApi(APIView):
         )
         channel = serializers.ChoiceField(choices=Channel.values)
         referral_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+        coupon_code = serializers.CharField(
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="a coupon the caller holds (GET /api/v1/coupons/mine/) or a public code",
+        )
         platform = serializers.ChoiceField(
             choices=PLATFORMS,
             required=False,
@@ -78,7 +85,8 @@ class OrdersApi(APIView):
 
         order_no = serializers.CharField()
         status = serializers.ChoiceField(choices=Order.Status.values)
-        amount_fen = serializers.IntegerField()
+        amount_fen = serializers.IntegerField(help_text="what WeChat is asked for")
+        discount_fen = serializers.IntegerField(help_text="list price minus amount_fen (all discounts)")
         payment = PaymentParamsSerializer
 
     class ListItemSerializer(serializers.Serializer):
@@ -123,6 +131,7 @@ class OrdersApi(APIView):
             item_id=values["item_id"],
             channel=values["channel"],
             referral_code=values["referral_code"],
+            coupon_code=values["coupon_code"],
             platform=values["platform"],
         )
         payment = None
@@ -136,6 +145,7 @@ class OrdersApi(APIView):
             "order_no": order.order_no,
             "status": order.status,
             "amount_fen": order.amount_fen,
+            "discount_fen": order.discount_fen,
             "payment": payment_params(payment),
         }
         return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -79,9 +79,13 @@ def order_create(
     item_id: str,
     channel: str,
     referral_code: str = "",
+    coupon_code: str = "",
     platform: str = "",
 ) -> Order:
     """Price the item for the user (payments.items.quote) and create a pending order.
+
+    `coupon_code` is priced by the coupon adjuster and reserved by the opened listeners (in this
+    transaction) until the order is paid or closes.
 
     Refuses unknown/unsellable items (ItemUnavailable), the sandbox outside development, and WeChat
     Pay for virtual goods in an iOS mini-program (`ios_virtual_payment_unsupported` + web link).
@@ -107,7 +111,10 @@ def order_create(
             status_code=409,
             extra={"pending_order_nos": list(pending)},
         )
-    quote = items.quote(user=user, item_type=item_type, item_id=item_id, referral_code=referral_code)
+    coupon_code = (coupon_code or "").strip()
+    quote = items.quote(
+        user=user, item_type=item_type, item_id=item_id, referral_code=referral_code, coupon_code=coupon_code
+    )
     referrer_id = quote.context.get("referrer_id")
     if referrer_id == getattr(user, "pk", None):
         referrer_id = None
@@ -133,6 +140,8 @@ def order_create(
             lines=[{"label": line.label, "amount_fen": line.amount_fen} for line in quote.lines],
             expires_at=now + order_ttl(),
         )
+        for listener in items.opened_listeners():  # reserve what the quote promised, or refuse
+            listener(order)
         if order.amount_fen == 0:
             # Nothing to collect (e.g. an upgrade fully covered by credit): paid at once, same effects.
             order_mark_paid(order=order, payment=None, paid_at=now, reason="free")

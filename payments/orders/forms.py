@@ -17,6 +17,7 @@ class CheckoutForm(forms.Form):
     item_type = forms.CharField(max_length=32, required=False)
     item_id = forms.CharField(max_length=64, required=False)
     referral_code = forms.CharField(max_length=32, required=False)
+    coupon_code = forms.CharField(max_length=32, required=False)
     channel = forms.ChoiceField(
         choices=(), required=False, error_messages={"invalid_choice": _("请选择支付方式")}
     )
@@ -40,6 +41,7 @@ class CheckoutForm(forms.Form):
                 "item_type": request.GET.get("item_type", ""),
                 "item_id": request.GET.get("item_id", ""),
                 "referral_code": request.GET.get("ref", ""),
+                "coupon_code": request.GET.get("coupon", ""),
             }
         return cls(data, channels=channels, session_referral_code=request.session.get("referral_code") or "")
 
@@ -50,6 +52,11 @@ class CheckoutForm(forms.Form):
             self.session_referral_code
         ).strip()
         return (cleaned.get("item_type") or "").strip(), (cleaned.get("item_id") or "").strip(), referral_code
+
+    def chosen_coupon(self) -> str:
+        """The coupon the buyer chose (blank: none)."""
+        cleaned = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return (cleaned.get("coupon_code") or "").strip()
 
     def clean_channel(self) -> str:
         channel: str = self.cleaned_data.get("channel") or ""

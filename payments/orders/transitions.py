@@ -58,6 +58,9 @@ def order_transition(
         order.closed_at = timezone.now()
         fields.append("closed_at")
     order.save(update_fields=fields)
+    if to == S.CLOSED:
+        for listener in items.closed_listeners():  # give back what the pending order held
+            listener(order)
     return event
 
 

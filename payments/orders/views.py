@@ -75,12 +75,25 @@ def checkout(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm.for_request(request, channels=channels)
     form.is_valid()  # field errors (an over-long id, a method not offered) are shown; the item is re-read
     item_type, item_id, referral_code = form.item()
+    coupon_code = form.chosen_coupon()
     try:
         quote = items.quote(
             user=request.user, item_type=item_type, item_id=item_id, referral_code=referral_code
         )
     except ApplicationError as exc:
         return render(request, "payments/checkout_unavailable.html", {"message": exc.message}, status=400)
+    coupon_error = ""
+    if coupon_code:  # the price with the chosen coupon; one that does not apply is said beside it
+        try:
+            quote = items.quote(
+                user=request.user,
+                item_type=item_type,
+                item_id=item_id,
+                referral_code=referral_code,
+                coupon_code=coupon_code,
+            )
+        except ApplicationError as exc:
+            coupon_error, coupon_code = exc.message, ""
     if request.method == "POST":
         channel = form.cleaned_data.get("channel", "") if form.is_valid() else ""
         if not channel:
@@ -93,6 +106,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     item_id=item_id,
                     channel=channel,
                     referral_code=referral_code,
+                    coupon_code=coupon_code,
                     platform="web",
                 )
             except ApplicationError as exc:
@@ -111,6 +125,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             "item_id": item_id,
             "kind": kind,
             "referral_code": referral_code,
+            "coupon_code": coupon_code,
+            "coupon_error": coupon_error,
             "channels": channels,
             "refund_days": kind.refund_window.days,
         },

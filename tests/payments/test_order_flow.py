@@ -138,7 +138,7 @@ def test_self_refund_after_window_is_refused(buyer):
 def test_referral_code_and_referrer_from_quote_adjuster_are_stored(buyer, other_user):
     from payments import items
 
-    def adjuster(*, user, item_type, item_id, quote, referral_code):
+    def adjuster(*, user, item_type, item_id, quote, referral_code, coupon_code=""):
         if referral_code == "FRIEND":
             return quote.with_line("推荐价", -900, referrer_id=other_user.pk)
         return quote
