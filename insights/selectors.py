@@ -15,6 +15,7 @@ from insights.metrics.base import Kpi, Section, Table
 from insights.metrics.cohorts import cohorts
 from insights.metrics.funnel import funnel
 from insights.metrics.learning import learning
+from insights.metrics.promotions import promotions
 from insights.metrics.referrals import referrals
 from insights.metrics.retention import retention
 from insights.metrics.revenue import revenue
@@ -37,6 +38,12 @@ SECTION_TITLES = {
     "referrals": (
         gettext_lazy("推广"),
         gettext_lazy("推广收入占比、推广员排行、推广员退款率（防刷单信号）、佣金冻结/可提现/已提现。"),
+    ),
+    "promotions": (
+        gettext_lazy("增长活动"),
+        gettext_lazy(
+            "每张优惠券、每个兑换码批次、每场限时特价和每次群发活动在本期带来的订单、GMV、优惠、退款、新会员和佣金。"
+        ),
     ),
     "cohorts": (
         gettext_lazy("用户质量（按获客来源）"),
@@ -108,6 +115,8 @@ def _dashboard(period: Period, *, only: str | None) -> Dashboard:
         k, tables = referrals(p, q, facts)
         kpis += k
         sections.append(_section("referrals", tables))
+    if only in (None, "promotions"):
+        sections.append(_section("promotions", promotions(p)))
     if only in (None, "cohorts"):
         sections.append(_section("cohorts", cohort_tables()))
     return Dashboard(period=p, previous=q, kpis=kpis, sections=sections)
@@ -159,6 +168,7 @@ TABLE_SECTIONS = {
     "promoter_refund_watch": "referrals",
     "commission_status": "referrals",
     "commission_flows": "referrals",
+    "promotion_redeem_batches": "promotions",
     "cohort_by_channel": "cohorts",
     "cohort_by_promoter": "cohorts",
 }
