@@ -110,7 +110,8 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("core", ("auditlog",), VIEW),
         ("members", ("user", "membership", "membershipgrant", "membershiptier", "pointsaccount"), VIEW),
         ("referrals", ("commission", "promoter", "referralbinding", "groupbuy", "groupbuymember"), VIEW),
-        ("growth", "*", VIEW),  # what the company codes gave away, beside the orders they made
+        # what the company codes gave away, beside the orders they made (not members' tags or messages)
+        ("growth", ("redeemcodebatch", "redeemcode"), VIEW),
         (
             "referrals",
             (
