@@ -262,7 +262,9 @@ def build() -> World:
     # ---- growth: a tag, a segment, a campaign sent to it, a member's marketing choices -------------------
     o["tag"] = Tag.objects.create(name="重点客户", colour="#d93026")
     tag_add(tag=o["tag"], users=[alice], operator=staff["operator"])
-    o["segment"] = Segment.objects.create(name="全部会员", rule={"conditions": []}, created_by=staff["operator"])
+    o["segment"] = Segment.objects.create(
+        name="全部会员", rule={"conditions": []}, created_by=staff["operator"]
+    )
     o["campaign"] = Campaign.objects.create(
         name="新课上线", segment=o["segment"], title="新课上线", body="欢迎试听", created_by=staff["operator"]
     )
