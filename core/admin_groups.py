@@ -100,6 +100,18 @@ GROUPS: list[tuple[str, object, list[str]]] = [
         ],
     ),
     (
+        "growth",
+        _("增长工具"),
+        [
+            "growth.campaign",
+            "growth.segment",
+            "growth.tag",
+            "growth.membertag",
+            "growth.campaigndelivery",
+            "growth.marketingpreference",
+        ],
+    ),
+    (
         "finance",
         _("财务"),
         [

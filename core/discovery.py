@@ -38,7 +38,7 @@ def app_modules(submodule: str) -> Iterator[ModuleType]:
                 raise
 
 
-_OUR_APPS = {"core", "payments", "members", "courses", "circles", "referrals", "insights"}
+_OUR_APPS = {"core", "payments", "members", "courses", "circles", "referrals", "growth", "insights"}
 
 
 def default_schedules() -> list[PeriodicJob]:

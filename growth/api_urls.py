@@ -2,8 +2,14 @@
 
 from django.urls import path
 
+from growth.campaigns import apis as campaign_apis
 from growth.redeem_codes import apis as redeem_apis
 
 urlpatterns = [
     path("redeem-codes/redeem/", redeem_apis.RedeemCodeRedeemApi.as_view(), name="redeem-codes-api-redeem"),
+    path(
+        "marketing-preferences/",
+        campaign_apis.MarketingPreferenceApi.as_view(),
+        name="marketing-preferences-api",
+    ),
 ]

@@ -2,9 +2,11 @@
 
 from django.urls import path
 
+from growth.campaigns import views as campaign_views
 from growth.redeem_codes import views as redeem_views
 
 app_name = "growth"
 urlpatterns = [
     path("redeem/", redeem_views.redeem, name="redeem"),
+    path("messages/", campaign_views.marketing_settings, name="marketing_settings"),
 ]

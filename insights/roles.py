@@ -2,7 +2,8 @@
 
 What each role may do in admin and in the operators' console, as Django model permissions on groups:
 
-- 运营 operator: runs content, community, members and referral programmes; sees money records read-only;
+- 运营 operator: runs content, community, members and referral programmes, member tags, segments and
+  campaigns (and schedules their sends); sees money records read-only;
   the dashboard and exports of dashboard tables, orders and members; the schedules of non-money
   periodic tasks. No refunds, no withdrawals, no ledger writes (those are finance's), and no periodic
   task that could cause one (core.admin_beat).
@@ -84,6 +85,11 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         # Redeem-code batches for companies: made and revoked here (benefits, audited), never deleted.
         ("growth", "*", VIEW),
         ("growth", ("redeemcodebatch", "redeemcode"), EDIT),
+        # Tags, segments and campaigns: operators write them and schedule sends (`send_campaign`, a
+        # permission of its own so a superuser can give sending to other staff, or take it away).
+        ("growth", ("tag", "membertag", "segment", "campaign"), EDIT),
+        ("growth", ("campaign",), ("delete",)),  # drafts only (growth.admin.campaigns)
+        ("growth", "perm", ("send_campaign",)),
         # Beat: look at everything, pick schedules of non-money tasks (core.admin_beat), add a new
         # schedule row to pick; never add, delete or re-aim a periodic task, never edit a shared
         # schedule row (a money task may use it).
@@ -104,7 +110,8 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("core", ("auditlog",), VIEW),
         ("members", ("user", "membership", "membershipgrant", "membershiptier", "pointsaccount"), VIEW),
         ("referrals", ("commission", "promoter", "referralbinding", "groupbuy", "groupbuymember"), VIEW),
-        ("growth", "*", VIEW),  # what the company codes gave away, beside the orders they made
+        # what the company codes gave away, beside the orders they made (not members' tags or messages)
+        ("growth", ("redeemcodebatch", "redeemcode"), VIEW),
         (
             "referrals",
             (

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +23,16 @@ from referrals.models import (
     ReferralSettings,
     RewardKind,
 )
+
+# A user's acquisition channel when no referral binding brought them (the dashboard's 自然流量).
+DIRECT = "direct"
+
+
+def acquisition_channel(outer: str = "pk"):
+    """The channel of the outer user's first referral binding (ended or not), or DIRECT: how a user
+    was acquired, one definition for the dashboard (insights.metrics.funnel) and segments (growth)."""
+    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("id")
+    return Coalesce(Subquery(first.values("channel")[:1]), Value(DIRECT))
 
 
 def mask_name(name: str) -> str:

@@ -225,6 +225,8 @@ if CELERY_SPLIT_QUEUES:
         "members.tasks.membership_sweep": {"queue": "notify"},
         "courses.tasks.checkin_reminders": {"queue": "notify"},
         "courses.tasks.send_checkin_reminders": {"queue": "notify"},
+        "growth.tasks.campaigns_sweep": {"queue": "notify"},
+        "growth.tasks.campaign_send_slice": {"queue": "notify"},
         "insights.tasks.*": {"queue": "reports"},
     }
 
@@ -356,6 +358,8 @@ if env("WECHAT_WEB_APPID", default=""):
     }
 # Which SMS sender delivers verification codes (dotted path to a class with send(phone, code)).
 SMS_SENDER = env("SMS_SENDER", default="members.sms.ConsoleSmsSender")
+# Marketing SMS of campaigns go through their own sender (a provider's marketing signature and templates).
+MARKETING_SMS_SENDER = env("MARKETING_SMS_SENDER", default="growth.campaigns.sms.ConsoleMarketingSmsSender")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # The SMTP server production's operations reports go through (prod's default backend is SMTP).
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

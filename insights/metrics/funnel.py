@@ -6,7 +6,7 @@ first purchase through one): its channel and its promoter. Users without a bindi
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +32,8 @@ from members.models import User
 from payments.models import Order
 from referrals.models import LinkChannel, ReferralBinding, ReferralLinkStat
 
-DIRECT = "direct"
+# One definition of acquisition, in referrals; exports and cohorts read it from here.
+from referrals.selectors import DIRECT, acquisition_channel  # noqa: F401
 
 
 def channel_name(code: str | None) -> str:
@@ -41,12 +42,6 @@ def channel_name(code: str | None) -> str:
     if code == "":
         return _("未注明渠道")
     return str(dict(LinkChannel.choices).get(code, code))
-
-
-def acquisition_channel(outer: str = "pk"):
-    """The channel of the outer user's first referral binding, or DIRECT."""
-    first = ReferralBinding.objects.filter(user=OuterRef(outer)).order_by("id")
-    return Coalesce(Subquery(first.values("channel")[:1]), Value(DIRECT))
 
 
 def acquisition_referrer(outer: str = "pk"):

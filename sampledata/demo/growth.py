@@ -1,6 +1,8 @@
 """Demo data of growth: a company's batch of VIP redeem codes (兑换码), so an operator finds one in
-admin (销售与订单 → 兑换码批次) and the demo member can redeem a code at 我的 → 兑换码. Idempotent: the
-batch is made once, through the real service (random codes, audit row)."""
+admin (销售与订单 → 兑换码批次) and the demo member can redeem a code at 我的 → 兑换码; the segment
+"VIP whose membership ends within 30 days" with a draft campaign to it, and two tags (增长工具 in
+admin). Idempotent: each is made once, the batch through the real service (random codes, audit row),
+the rules through the rule validator."""
 
 from __future__ import annotations
 
@@ -9,13 +11,27 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from growth.models import RedeemCodeBatch
+from growth.models import Campaign, RedeemCodeBatch, Segment, Tag
 from growth.redeem_codes.services import batch_create
+from growth.segments.rules import rule_preview, rule_validate
+from growth.segments.tags import rule_tag_recompute
+from members.memberships.grants import membership_grant_manual
+from members.models import MembershipTier
+from sampledata.demo.clock import at, days_ago
+from sampledata.demo.members import DEMO_PASSWORD
 
 BATCH_NAME = "演示 · 星河科技 VIP 团购"
+SEGMENT_NAME = "VIP 30 天内到期"
+CAMPAIGN_NAME = "演示 · VIP 续费提醒"
+RENEWAL_MEMBER = "demo_vip_renewal"
 
 
 def seed(*, stdout, history: bool = False) -> None:
+    seed_redeem_codes(stdout=stdout)
+    seed_segments(stdout=stdout)
+
+
+def seed_redeem_codes(*, stdout) -> None:
     batch = RedeemCodeBatch.objects.filter(name=BATCH_NAME).first()
     if batch is None:
         batch = batch_create(
@@ -31,4 +47,57 @@ def seed(*, stdout, history: bool = False) -> None:
     stdout.write(
         f"growth: redeem code batch «{batch.name}» ({batch.size} codes)"
         + (f"; try one at /growth/redeem/: {unused.display}" if unused else "")
+    )
+
+
+def seed_segments(*, stdout) -> None:
+    """A VIP who joined 340 days ago (so the renewal segment has someone in it), the renewal segment,
+    a draft campaign to it (an operator schedules it in admin), a manual tag and a rule tag."""
+    operator = get_user_model().objects.filter(username="operator").first()
+    User = get_user_model()
+    if operator is not None and not User.objects.filter(username=RENEWAL_MEMBER).exists():
+        with at(days_ago(340, hour=10)):
+            member = User.objects.create_user(
+                username=RENEWAL_MEMBER, nickname="孙悦", password=DEMO_PASSWORD
+            )
+            membership_grant_manual(
+                user=member,
+                tier=MembershipTier.objects.get(code="VIP"),
+                days=365,
+                operator=operator,
+                reason="线下付款，运营开通",
+            )
+    segment, _created = Segment.objects.get_or_create(
+        name=SEGMENT_NAME,
+        defaults={
+            "description": "VIP 会员，会员将在 30 天内到期（续费提醒的对象）",
+            "rule": rule_validate(
+                {"conditions": [{"type": "membership", "tier": "VIP", "state": "ends_within", "days": 30}]}
+            ),
+            "created_by": operator,
+        },
+    )
+    if operator is not None:
+        Campaign.objects.get_or_create(
+            name=CAMPAIGN_NAME,
+            defaults={
+                "segment": segment,
+                "title": "你的 VIP 会员即将到期",
+                "body": "续费后从到期日起顺延 365 天，课程、活动和圈子权益不中断。",
+                "link": "/membership/VIP/",
+                "created_by": operator,
+            },
+        )
+    Tag.objects.get_or_create(name="重点客户", defaults={"kind": Tag.Kind.MANUAL, "colour": "#d93026"})
+    idle, _created = Tag.objects.get_or_create(
+        name="30 天未访问",
+        defaults={
+            "kind": Tag.Kind.RULE,
+            "rule": rule_validate({"conditions": [{"type": "activity", "visited": False, "days": 30}]}),
+        },
+    )
+    rule_tag_recompute(tag_id=idle.pk)
+    stdout.write(
+        f"growth: segment «{segment.name}» ({rule_preview(segment.rule).count} members), "
+        f"draft campaign «{CAMPAIGN_NAME}», tags 重点客户 / 30 天未访问"
     )

@@ -27,7 +27,7 @@ from tests.project_apps import PROJECT_APPS
 
 pytestmark = pytest.mark.django_db
 
-JOBS = ["销售与订单", "会员", "内容", "社群", "推广与分佣", "财务", "系统"]
+JOBS = ["销售与订单", "会员", "内容", "社群", "推广与分佣", "增长工具", "财务", "系统"]
 
 
 @pytest.fixture

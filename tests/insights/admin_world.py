@@ -65,7 +65,11 @@ def build() -> World:
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
+    from growth.campaigns.preferences import preference_update
+    from growth.campaigns.services import campaign_schedule, campaign_send_slice
+    from growth.models import Campaign, Segment, Tag
     from growth.redeem_codes import services as redeem_codes
+    from growth.segments.tags import tag_add
     from members.memberships.grants import membership_grant_manual
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
     from members.notifications.opt_ins import subscribe_optin_record
@@ -255,7 +259,19 @@ def build() -> World:
         user=UserFactory(username="redeemer"), raw_code=o["redeem_batch"].codes.first().code
     )
 
-    # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------
+    # ---- growth: a tag, a segment, a campaign sent to it, a member's marketing choices -------------------
+    o["tag"] = Tag.objects.create(name="重点客户", colour="#d93026")
+    tag_add(tag=o["tag"], users=[alice], operator=staff["operator"])
+    o["segment"] = Segment.objects.create(
+        name="全部会员", rule={"conditions": []}, created_by=staff["operator"]
+    )
+    o["campaign"] = Campaign.objects.create(
+        name="新课上线", segment=o["segment"], title="新课上线", body="欢迎试听", created_by=staff["operator"]
+    )
+    campaign_schedule(campaign=o["campaign"], operator=staff["superuser"])
+    campaign_send_slice(campaign_id=o["campaign"].pk)
+    preference_update(user=alice, sms_consent=True)
+
     o["refund"] = refund_order(order=o["course_order"], amount_fen=1_000, reason="部分退款")
     WithdrawalSettings.current()
     earn(alice, 50_000)

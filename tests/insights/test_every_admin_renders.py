@@ -240,7 +240,7 @@ MONEY_ACTIONS = {
     "referrals.GroupBuy": {"run_sweep"},
 }
 OPERATOR_ACTIONS = {
-    "members.User": {"grant_membership"},
+    "members.User": {"grant_membership", "tag_members", "untag_members"},
     "members.Membership": {"extend_memberships"},
     "members.MembershipGrant": {"revoke_grants"},
     "members.PointsAccount": {"adjust_points"},

@@ -66,7 +66,15 @@ ADMIN_OPERATIONS = {
     # membership grants: benefits, not money; making and revoking batches is audited
     ("growth.RedeemCodeBatch", "action", "export_csv"): PLAIN,
     ("growth.RedeemCodeBatch", "action", "revoke_selected"): PLAIN,
-    ("growth.RedeemCode", "action", "revoke_selected"): PLAIN,  # a sample poster in the brand's colours
+    ("growth.RedeemCode", "action", "revoke_selected"): PLAIN,
+    # growth: tags, segments and campaigns move no money (messages and labels)
+    ("growth.Tag", "action", "recompute_selected"): PLAIN,
+    ("growth.MemberTag", "action", "remove_selected"): PLAIN,
+    ("growth.Campaign", "action", "schedule_selected"): PLAIN,
+    ("growth.Campaign", "action", "unschedule_selected"): PLAIN,
+    ("growth.Campaign", "action", "cancel_selected"): PLAIN,
+    ("members.User", "action", "tag_members"): PLAIN,
+    ("members.User", "action", "untag_members"): PLAIN,  # a sample poster in the brand's colours
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
