@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
-from growth.models import RedeemCode, RedeemCodeBatch
+from growth.campaigns.selectors import ATTRIBUTION_WINDOW
+from growth.models import Campaign, CampaignDelivery, RedeemCode, RedeemCodeBatch
 from insights.metrics.base import FEN, INT, TEXT, Column, Table
 from insights.metrics.revenue import sum0
 from insights.periods import Period
@@ -162,6 +163,27 @@ def promotion_kinds() -> list[PromotionKind]:
                 RedeemCode.objects.filter(order__isnull=False), group="batch_id", order="order"
             ),
             note=gettext_lazy("兑换订单为 0 元：GMV 为 0，优惠即所兑换商品的原价。"),
+        ),
+        PromotionKind(
+            key="promotion_campaigns",
+            title=gettext_lazy("群发活动"),
+            describe=[
+                Column("name", gettext_lazy("活动"), TEXT),
+                Column("segment__name", gettext_lazy("人群"), TEXT),
+            ],
+            promotions=lambda: Campaign.objects.order_by("-created_at", "-id").values(
+                "id", "name", "segment__name"
+            ),
+            # growth.campaigns.selectors.campaign_orders, grouped: what a reached member paid within
+            # the attribution window after their delivery.
+            link=lambda: Link(
+                CampaignDelivery.objects.filter(delivered_at__isnull=False),
+                group="campaign_id",
+                order="user__orders",
+                window=Q(user__orders__paid_at__gte=F("delivered_at"))
+                & Q(user__orders__paid_at__lt=F("delivered_at") + ATTRIBUTION_WINDOW),
+            ),
+            note=gettext_lazy("群发活动的订单：收到消息的会员在送达后 7 天内支付的订单。"),
         ),
     ]
 
