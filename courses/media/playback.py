@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from courses.catalog.selectors import course_get, lesson_access
+from courses.catalog.selectors import course_access, course_get_with_facts, lesson_access
 from courses.media.signing import BadPlaybackToken, PlaybackGrant, grant_sign, grant_unsign
 from courses.member_facts import is_authenticated
 from courses.models import Lesson, MediaAsset
@@ -91,39 +92,50 @@ def playback_for(
 
 def playback_check(*, token: str, request_user) -> tuple[Lesson, MediaAsset]:
     """The lesson and its ready asset a playlist or key request may be answered for, or
-    PlaybackRefused. Queries: the lesson with its asset, and the member's row when the request carries
-    no session (the member's entitlements and the course come from the cache)."""
+    PlaybackRefused. One statement — the lesson with its asset, and the member's row when the request
+    carries no session — and one cache round trip for the course and the member's entitlements."""
     try:
         grant = grant_unsign(token)
     except BadPlaybackToken:
         raise PlaybackRefused("playback_url_invalid") from None
     if grant.expired:
         raise PlaybackRefused("playback_url_expired")
-    user = _member(grant, request_user)
-    lesson = (
-        Lesson.objects.filter(
-            pk=grant.lesson_id,
-            is_published=True,
-            media_asset_id=grant.asset_id,
-            media_asset__status=MediaAsset.Status.READY,
+    user = _session_member(grant, request_user)
+    lessons = Lesson.objects.filter(
+        pk=grant.lesson_id,
+        is_published=True,
+        media_asset_id=grant.asset_id,
+        media_asset__status=MediaAsset.Status.READY,
+    ).select_related("media_asset")
+    if user is None:  # no session: the member named in the URL, read with the lesson
+        lessons = lessons.annotate(
+            member_is_staff=Subquery(
+                User.objects.filter(pk=grant.user_id, is_active=True).values("is_staff")[:1]
+            )
         )
-        .select_related("media_asset")
-        .first()
-    )
+    lesson = lessons.first()
     if lesson is None or lesson.media_asset is None:
         raise PlaybackRefused("not_entitled")
+    if user is None:
+        is_staff = lesson.member_is_staff  # type: ignore[attr-defined]  # the annotation above
+        if is_staff is None:  # no such active member
+            raise PlaybackRefused("not_entitled")
+        # the fields the access rules read; any other would be loaded on access (deferred)
+        user = User.from_db("default", ["id", "is_staff", "is_active"], [grant.user_id, is_staff, True])
     try:
-        lesson.course = course_get(course_id=lesson.course_id)  # published courses only; cached
-    except Http404:
+        course, facts = course_get_with_facts(course_id=lesson.course_id, user=user)
+    except Http404:  # the course was unpublished
         raise PlaybackRefused("not_entitled") from None
-    if not lesson_access(user, lesson).allowed:
+    lesson.course = course
+    if not lesson_access(user, lesson, course_access_=course_access(user, course, facts=facts)).allowed:
         raise PlaybackRefused("not_entitled")
     return lesson, lesson.media_asset
 
 
-def _member(grant: PlaybackGrant, request_user):
-    """Whose entitlement decides: the signed-in member, who must be the one the URL was signed for;
-    without a session (the mini-program's player), the member named in a URL that does not need one."""
+def _session_member(grant: PlaybackGrant, request_user):
+    """Whose entitlement decides, when the request says: a visitor for a free preview's URL; the
+    signed-in member, who must be the one the URL was signed for. None: no session, and the URL does
+    not need one (the mini-program's player): the member named in it decides."""
     if grant.user_id == 0:
         return AnonymousUser()  # a free preview: lesson_access allows previews only
     if is_authenticated(request_user):
@@ -132,7 +144,4 @@ def _member(grant: PlaybackGrant, request_user):
         return request_user
     if grant.session_bound:
         raise PlaybackRefused("not_entitled")
-    user = User.objects.filter(pk=grant.user_id, is_active=True).first()
-    if user is None:
-        raise PlaybackRefused("not_entitled")
-    return user
+    return None

@@ -350,7 +350,7 @@ def test_the_key_costs_a_fixed_number_of_queries(lesson, vip_member, django_asse
     browser = Client()
     browser.force_login(vip_member)
     assert Client().get(app_url).status_code == 200  # warms the course and the member's facts caches
-    with django_assert_num_queries(2):  # the member's row, the lesson with its asset
+    with django_assert_num_queries(1):  # the lesson with its asset and the member's row
         assert Client().get(app_url).status_code == 200
     with django_assert_num_queries(3):  # the session, its user, the lesson with its asset
         assert browser.get(web_url).status_code == 200
@@ -434,3 +434,34 @@ def test_the_page_renders_the_player_and_the_watermark(client, lesson, vip_membe
     url = re.search(r'data-hls-src="([^"]+)"', page).group(1)
     assert grant_unsign(url.split("/")[3]).session_bound is True
     assert "blob:" in client.get(f"/courses/lessons/{lesson.pk}/")["Content-Security-Policy"]
+
+
+# --- the demo -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_makes_a_transcoded_vip_video_once_and_says_when_ffmpeg_is_missing(settings, vip):
+    from io import StringIO
+
+    from sampledata.demo import media as demo_media
+    from sampledata.demo.courses import COURSES
+
+    settings.DEMO_MEDIA_VIDEO = True
+    course = f.make_course(tiers=[vip], title=COURSES[0]["title"], lessons=2)
+    settings.MEDIA_FFMPEG = "/nonexistent/ffmpeg"
+    out = StringIO()
+    demo_media.seed(stdout=out)
+    assert "ffmpeg is not installed" in out.getvalue() and "apt-get install ffmpeg" in out.getvalue()
+    assert not MediaAsset.objects.exists()
+
+    settings.MEDIA_FFMPEG = "ffmpeg"
+    with run_on_commit():
+        demo_media.seed(stdout=out)
+    lesson = Lesson.objects.get(course=course, title=demo_media.LESSON_TITLE)
+    asset = lesson.media_asset
+    assert (asset.status, asset.duration_seconds, lesson.position) == ("ready", 10, 3)
+    assert [r["name"] for r in asset.renditions] == ["360p", "720p"]
+    lesson.refresh_from_db()
+    assert lesson.duration_seconds == 10
+    demo_media.seed(stdout=out)
+    assert MediaAsset.objects.count() == 1
