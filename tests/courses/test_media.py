@@ -465,3 +465,12 @@ def test_the_demo_makes_a_transcoded_vip_video_once_and_says_when_ffmpeg_is_miss
     assert lesson.duration_seconds == 10
     demo_media.seed(stdout=out)
     assert MediaAsset.objects.count() == 1
+
+
+def test_the_key_still_answers_from_the_database_when_the_cache_is_down(settings, lesson, vip_member, vip):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # never stores
+    playback = media_playback.playback_for(user=vip_member, lesson=lesson, session_bound=False)
+    assert Client().get(_key_url(playback.url)).status_code == 200
+    assert Client().get(_path(playback.url)).status_code == 200
+    f.give_tier(vip_member, vip, expired=True)
+    assert _refusal(Client().get(_key_url(playback.url))) == "not_entitled"
