@@ -1,6 +1,6 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.prod
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk postgresql-client \
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk postgresql-client ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml uv.lock ./

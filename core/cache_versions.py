@@ -19,8 +19,11 @@ def current_version(key: str, timeout: int | None = None) -> int:
     current = cache.get(key)
     if current is None:
         # A fresh epoch (milliseconds) if the key was evicted: never the number of an old version.
-        cache.add(key, int(time.time() * 1000), timeout=timeout)
+        fresh = int(time.time() * 1000)
+        cache.add(key, fresh, timeout=timeout)
         current = cache.get(key)
+        if current is None:  # the cache is down (core/cache.py fails open): no entry is current
+            return fresh
     return int(current)
 
 

@@ -24,31 +24,38 @@ from core.views import database_unavailable, is_database_outage, last_resort_pag
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
-_CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob: https://thirdwx.qlogo.cn https://wx.qlogo.cn",
-        "media-src 'self' https:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "form-action 'self' https://open.weixin.qq.com",
-        "object-src 'none'",
-    ]
-)
+
+def content_security_policy(media_origins: list[str]) -> str:
+    """The site's CSP. `media_origins` (settings.MEDIA_HLS_ORIGINS): where encrypted HLS segments come
+    from when a CDN serves them, which hls.js fetches (connect-src). media-src allows blob: because
+    hls.js plays through a MediaSource object URL."""
+    extra = "".join(f" {origin}" for origin in media_origins)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob: https://thirdwx.qlogo.cn https://wx.qlogo.cn",
+            "media-src 'self' https: blob:",
+            "font-src 'self' data:",
+            f"connect-src 'self'{extra}",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self' https://open.weixin.qq.com",
+            "object-src 'none'",
+        ]
+    )
 
 
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.csp = content_security_policy(list(getattr(settings, "MEDIA_HLS_ORIGINS", [])))
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault(
-            "Content-Security-Policy", getattr(settings, "CONTENT_SECURITY_POLICY", _CSP)
+            "Content-Security-Policy", getattr(settings, "CONTENT_SECURITY_POLICY", self.csp)
         )
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"

@@ -13,4 +13,10 @@ DEFAULT_SCHEDULES = [
         every_seconds=60,
         description="Release seats held for payment that expired and give them to the waitlist.",
     ),
+    PeriodicJob(
+        "加密音视频：补发转码任务",
+        "courses.tasks.media_transcode_sweep",
+        every_seconds=600,
+        description="Enqueue media assets whose transcoding task was lost (broker down, worker killed).",
+    ),
 ]

@@ -1,10 +1,12 @@
-"""Page URLs of the courses app: courses, lessons, offline events, camps and the teachers' queue."""
+"""Page URLs of the courses app: courses, lessons, protected media playback, offline events, camps and
+the teachers' queue."""
 
 from django.urls import path
 
 from courses.camps import views as camp_views
 from courses.catalog import views as catalog_views
 from courses.events import views as event_views
+from courses.media import views as media_views
 
 app_name = "courses"
 urlpatterns = [
@@ -14,6 +16,10 @@ urlpatterns = [
     path("mine/camps/", camp_views.my_camps, name="my_camps"),
     path("<int:course_id>/", catalog_views.course_detail, name="course"),
     path("lessons/<int:lesson_id>/", catalog_views.lesson_detail, name="lesson"),
+    # Signed playback of protected media (courses.media.views): playlists and the AES-128 key.
+    path("media/<str:token>/master.m3u8", media_views.master, name="media_master"),
+    path("media/<str:token>/<slug:name>/index.m3u8", media_views.rendition, name="media_rendition"),
+    path("media/<str:token>/key", media_views.key, name="media_key"),
     path("events/", event_views.event_list, name="events"),
     path("events/<int:event_id>/", event_views.event_detail, name="event"),
     path("events/<int:event_id>/register/", event_views.event_register, name="event_register"),

@@ -133,7 +133,7 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("insights", "perm", ("view_dashboard", "export_reports", "export_finance")),
     ],
     roles.TEACHER: [
-        ("courses", ("course", "lesson", "camp", "camptask", "term", "event"), EDIT),
+        ("courses", ("course", "lesson", "camp", "camptask", "term", "event", "mediaasset"), EDIT),
         ("courses", ("lesson", "camptask"), ("delete",)),
         ("courses", ("checkin", "checkinmoderation"), ("view", "change")),
         ("courses", ("termseat", "courseenrolment", "eventregistration", "lessonprogress"), VIEW),

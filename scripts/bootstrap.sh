@@ -2,8 +2,9 @@
 # Create .venv and install the Python dependencies uv.lock pins (re-run only when pyproject.toml or
 # uv.lock change).
 # With --system (and root), also install the Debian packages tests need: Chromium for Playwright,
-# a CJK font for posters, the PostgreSQL client for the backup drill, and GNU gettext (msgfmt) for
-# makemessages/compilemessages (the compiled .mo files are committed, so `make demo` needs none of it).
+# a CJK font for posters, the PostgreSQL client for the backup drill, GNU gettext (msgfmt) for
+# makemessages/compilemessages (the compiled .mo files are committed, so `make demo` needs none of it),
+# and ffmpeg, which transcodes uploaded audio and video into encrypted HLS (courses.media).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ if [[ "${1:-}" == "--system" ]]; then
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
   command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
   command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+  command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
   # Compose v1 validates docker-compose.yml offline (no Docker engine runs on CI machines).
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   if (( ${#missing[@]} )); then

@@ -245,10 +245,33 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Originals of protected media (courses.media): private, never under MEDIA_ROOT (which is published).
+MEDIA_PRIVATE_ROOT = Path(env("MEDIA_PRIVATE_ROOT", default=str(VAR_DIR / "media-private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "media_sources": {"BACKEND": "courses.media.storage.PrivateFileSystemStorage"},
+    # The encrypted HLS renditions: segments are served from here (a CDN in front of object storage in
+    # production: MEDIA_HLS_STORAGE_BACKEND="storages.backends.s3.S3Storage" and its OPTIONS as JSON);
+    # the playlists and keys only through the signed views. Default: MEDIA_ROOT/hls/ at MEDIA_URL.
+    "media_hls": {
+        "BACKEND": env("MEDIA_HLS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("MEDIA_HLS_STORAGE_OPTIONS", default={}),
+    },
 }
+# Protected media (courses.media, docs/architecture.md §8). Playback URLs are signed with this key for
+# one member and are valid for this many minutes (the player fetches the playlists and the key at the start).
+MEDIA_PLAYBACK_SIGNING_KEY = env("MEDIA_PLAYBACK_SIGNING_KEY", default=SECRET_KEY + "-media-playback")
+MEDIA_PLAYBACK_URL_MINUTES = env.int("MEDIA_PLAYBACK_URL_MINUTES", default=15)
+# Origins of the CDN or object storage serving the segments (added to the CSP's connect-src for hls.js).
+MEDIA_HLS_ORIGINS = env.list("MEDIA_HLS_ORIGINS", default=[])
+MEDIA_FFMPEG = env("MEDIA_FFMPEG", default="ffmpeg")
+MEDIA_FFPROBE = env("MEDIA_FFPROBE", default="ffprobe")
+# A failed transcoding is retried this many times (backoff 1, 4, 16 … minutes), then reported failed.
+MEDIA_TRANSCODE_MAX_RETRIES = env.int("MEDIA_TRANSCODE_MAX_RETRIES", default=2)
+MEDIA_UPLOAD_MAX_BYTES = env.int("MEDIA_UPLOAD_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+# `seed_demo` makes a 10-second video with ffmpeg and transcodes it (off in tests, which make their own).
+DEMO_MEDIA_VIDEO = env.bool("DEMO_MEDIA_VIDEO", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_IMAGE_MAX_BYTES = env.int("UPLOAD_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)

@@ -19,6 +19,8 @@ SECRET_KEY = _required("SECRET_KEY")
 JWT_SIGNING_KEY = _required("JWT_SIGNING_KEY")
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": JWT_SIGNING_KEY}  # noqa: F405
 FIELD_ENCRYPTION_KEY = _required("FIELD_ENCRYPTION_KEY")
+# Derived from production's own secret unless set (base.py derived it from the development default).
+MEDIA_PLAYBACK_SIGNING_KEY = env("MEDIA_PLAYBACK_SIGNING_KEY", default=SECRET_KEY + "-media-playback")
 # Empty would start a server that answers every request with 400.
 ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") if host.strip()]
 _required("DATABASE_URL")

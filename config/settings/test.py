@@ -33,6 +33,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {k: "100000/min" for k in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
+MEDIA_PRIVATE_ROOT = VAR_DIR / "test-media-private"
+DEMO_MEDIA_VIDEO = env.bool("DEMO_MEDIA_VIDEO", default=False)
+MEDIA_PLAYBACK_SIGNING_KEY = "test-media-playback-signing-key"
 
 # --- Parallel runs (pytest -n, pytest-xdist) ----------------------------------------------------------
 # Each worker gets its own test database (pytest-django suffixes it: test_<name>_gw0, …) and, here, its
@@ -60,6 +63,7 @@ if XDIST_WORKER:
         for _key in ("data_folder_in", "data_folder_out", "control_folder"):
             Path(CELERY_BROKER_TRANSPORT_OPTIONS[_key]).mkdir(parents=True, exist_ok=True)
     MEDIA_ROOT = VAR_DIR / f"test-media-{XDIST_WORKER}"
+    MEDIA_PRIVATE_ROOT = VAR_DIR / f"test-media-private-{XDIST_WORKER}"
     PAYMENTS_SANDBOX_KEY_DIR = PAYMENTS_SANDBOX_KEY_DIR.with_name(
         f"{PAYMENTS_SANDBOX_KEY_DIR.name}-{XDIST_WORKER}"
     )

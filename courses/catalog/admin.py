@@ -23,9 +23,10 @@ class LessonInline(admin.StackedInline):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # media must be https (CSP)
     fields = (
         ("position", "title", "kind", "is_preview", "is_published"),
-        ("media_url", "duration_seconds"),
+        ("media_url", "media_asset", "duration_seconds"),
         "body",
     )
+    autocomplete_fields = ("media_asset",)
     ordering = ("position", "id")
 
 

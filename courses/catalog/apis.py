@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +17,7 @@ from core.errors import ApplicationError, NotEntitled
 from courses.api_shared import PersonSerializer, QuoteSerializer, cover_url, quote_payload
 from courses.catalog import selectors as catalog_selectors
 from courses.catalog import services as catalog_services
+from courses.media import playback as media_playback
 
 TAG_COURSES = ["courses"]
 
@@ -249,6 +251,22 @@ class CourseDetailApi(APIView):
     )
 
 
+class WatermarkSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        help_text="what the drifting watermark shows: member number and short nickname"
+    )
+    member_no = serializers.CharField()
+    nickname = serializers.CharField()
+
+
+class PlaybackSerializer(serializers.Serializer):
+    url = serializers.CharField(
+        help_text="master playlist (HLS), signed for this user; valid until expires_at"
+    )
+    expires_at = serializers.DateTimeField()
+    watermark = WatermarkSerializer()
+
+
 class LessonDetailApi(APIView):
     permission_classes = [AllowAny]
 
@@ -269,6 +287,10 @@ class LessonDetailApi(APIView):
         completed = serializers.BooleanField()
         previous_id = serializers.IntegerField(allow_null=True)
         next_id = serializers.IntegerField(allow_null=True)
+        playback = PlaybackSerializer(
+            allow_null=True,
+            help_text="protected media (HLS, AES-128) signed for this user; null: play media_url",
+        )
 
     @extend_schema(
         tags=TAG_COURSES,
@@ -301,6 +323,14 @@ class LessonDetailApi(APIView):
             "completed": bool(progress and progress.completed),
             "previous_id": previous.pk if previous else None,
             "next_id": following.pk if following else None,
+            "playback": media_playback.playback_for(
+                user=request.user,
+                lesson=lesson,
+                # a browser's session fetches the key too: bind the URL to it; a token client's
+                # player (the mini-program's <video>) cannot send a header: the URL carries the binding
+                session_bound=isinstance(request.successful_authenticator, SessionAuthentication),
+                absolute=request.build_absolute_uri,
+            ),
         }
         return Response(self.OutputSerializer(data).data)
 

@@ -213,17 +213,28 @@ def _published_lessons(course):
     return course.lessons.filter(is_published=True).order_by("position", "id")
 
 
+def _course_state(course_id) -> dict | bool:
+    course = _course_query(course_id)
+    return cache.frozen_course(course) if course is not None else False  # a miss is cached too
+
+
 def course_get(*, course_id) -> Course:
     """A published course with its teacher and tiers, or Http404."""
-
-    def build() -> dict | bool:
-        course = _course_query(course_id)
-        return cache.frozen_course(course) if course is not None else False  # a miss is cached too
-
-    state = cache.get_or_build(f"course:{id_or_404(course_id)}", build)
+    state = cache.get_or_build(f"course:{id_or_404(course_id)}", lambda: _course_state(course_id))
     if not state:
         raise Http404
     return cache.thawed_course(state)
+
+
+def course_get_with_facts(*, course_id, user) -> tuple[Course, Entitlements]:
+    """`course_get` and the user's `entitlements` in one cache round trip: for checks made on every
+    request, such as the protected media key (courses.media.playback). Http404 as course_get."""
+    name = f"course:{id_or_404(course_id)}"
+    values = cache.get_many_or_build({name: lambda: _course_state(course_id)}, member=member_facts_read(user))
+    if not values[name]:
+        raise Http404
+    facts = entitlements_of(values["member"]) if "member" in values else NO_ENTITLEMENTS
+    return cache.thawed_course(values[name]), facts
 
 
 def course_page(

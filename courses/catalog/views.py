@@ -11,6 +11,7 @@ from courses.camps import selectors as camp_selectors
 from courses.catalog import selectors as catalog_selectors
 from courses.catalog import services as catalog_services
 from courses.events import selectors as event_selectors
+from courses.media import playback as media_playback
 from courses.pages import checkout_page_url, login_url, page_price
 
 
@@ -79,6 +80,8 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
         )
     progress = catalog_selectors.progress_by_lesson(user=request.user, course=lesson.course).get(lesson.pk)
     previous, following = catalog_selectors.lesson_neighbours(lesson)
+    # The page's player fetches the playlists and key with this session: the URL is bound to it.
+    playback = media_playback.playback_for(user=request.user, lesson=lesson, session_bound=True)
     return render(
         request,
         "courses/lesson.html",
@@ -89,6 +92,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "progress": progress,
             "previous": previous,
             "following": following,
+            "playback": playback,
         },
     )
 

@@ -68,6 +68,16 @@ class Lesson(TimeStampedModel):
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.VIDEO)
     body = models.TextField(_("正文/讲义"), blank=True, default="")
     media_url = models.URLField(_("音视频地址"), max_length=500, blank=True, default="")
+    # Set: the lesson plays this protected asset (signed HLS, courses.media) instead of `media_url`.
+    media_asset = models.ForeignKey(
+        "courses.MediaAsset",
+        on_delete=models.PROTECT,
+        related_name="lessons",
+        verbose_name=_("加密音视频"),
+        null=True,
+        blank=True,
+        help_text=_("上传到“加密音视频”并转码完成后，课时播放加密的 HLS 流（带水印），不再使用音视频地址"),
+    )
     duration_seconds = models.PositiveIntegerField(_("时长（秒）"), default=0)
     is_preview = models.BooleanField(_("免费试看"), default=False)
     is_published = models.BooleanField(_("已发布"), default=True)
@@ -79,7 +89,7 @@ class Lesson(TimeStampedModel):
         indexes = [models.Index(fields=["course", "is_published", "position"], name="lesson_list_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=["video", "audio"]) | ~Q(media_url=""),
+                condition=~Q(kind__in=["video", "audio"]) | ~Q(media_url="") | Q(media_asset__isnull=False),
                 name="lesson_media_has_url",
             )
         ]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sampledata.demo import brand, circles, courses, growth, insights, members, payments, referrals
+from sampledata.demo import brand, circles, courses, growth, insights, media, members, payments, referrals
 
 SEEDS = (
     brand.seed,
     payments.seed,
     members.seed,
     courses.seed,
+    media.seed,
     circles.seed,
     referrals.seed,
     growth.seed,

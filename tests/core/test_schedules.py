@@ -13,6 +13,7 @@ DOCUMENTED = {
     "close expired unpaid orders; query pending ones": ("payments.tasks.orders_sweep", 60, None),
     "settle matured commissions and tips": ("payments.tasks.settle_earnings", None, {"minute": 0, "hour": 2}),
     "check-in reminders": ("courses.tasks.checkin_reminders", 300, None),
+    "re-enqueue lost media transcodings": ("courses.tasks.media_transcode_sweep", 600, None),
     "expire group buys and refund their orders": ("referrals.tasks.expire_group_buys", 60, None),
     "membership expiry and renewal reminders": (
         "members.tasks.membership_sweep",

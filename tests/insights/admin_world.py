@@ -64,7 +64,7 @@ def build() -> World:
     from courses.camps import seats as camp_seats
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
-    from courses.models import CheckIn, CheckinReminder
+    from courses.models import CheckIn, CheckinReminder, MediaAsset
     from growth.campaigns.preferences import preference_update
     from growth.campaigns.services import campaign_schedule, campaign_send_slice
     from growth.models import Campaign, Segment, Tag
@@ -133,6 +133,15 @@ def build() -> World:
     CheckinReminder.objects.create(
         user=alice, term=term, seat=seat, day=timezone.localdate(), created_at=timezone.now()
     )
+    # protected media: one upload each teacher's, one failed with its error (not transcoded here)
+    for owner, status in ((staff["teacher"], "failed"), (staff["teacher2"], "queued")):
+        MediaAsset.objects.create(
+            title=f"{owner.nickname}的视频",
+            source=f"media-sources/{owner.pk}.mp4",
+            status=status,
+            error="ffprobe: Invalid data found when processing input" if status == "failed" else "",
+            created_by=owner,
+        )
 
     # ---- circles: two owners; members, posts, comments, a tip, a paid question --------------------------
     from circles.models import CircleSettings, TipIntent

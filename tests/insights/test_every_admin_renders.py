@@ -184,6 +184,7 @@ TEACHER_SEES = {
     "courses.TermSeat",
     "courses.CheckIn",
     "courses.CheckInModeration",
+    "courses.MediaAsset",  # their own uploads
 }
 OWNER_SEES = {
     "circles.Circle",
@@ -271,6 +272,7 @@ ACTIONS = {
         "courses.CheckInModeration": {"approve", "reject"},
         "courses.Event": {"export_attendance"},
         "courses.EventRegistration": set(),
+        "courses.MediaAsset": {"transcode_again"},
     },
     "owner": {
         "circles.Post": {"approve", "reject", "feature", "unfeature", "pin", "unpin"},
@@ -361,6 +363,9 @@ def test_teachers_see_their_own_courses_camps_and_moderation_queue_only(world, d
     assert "老师一的课" in courses and "老师二的课" not in courses
     camps = _listed(teacher, reverse("admin:courses_camp_changelist"))
     assert "老师一的营" in camps and "老师二的营" not in camps
+    media = _listed(teacher, reverse("admin:courses_mediaasset_changelist"))
+    mine, theirs = (f"{world.staff[who].nickname}的视频" for who in ("teacher", "teacher2"))
+    assert mine in media and theirs not in media
     queue = teacher.get(reverse("admin:courses_checkinmoderation_changelist"))
     assert queue.status_code == 200  # was 403: teachers had no permission on the moderation queue
     shown = {c.pk for c in queue.context["cl"].result_list}

@@ -100,6 +100,7 @@ ADMIN_OPERATIONS = {
     ("courses.CheckInModeration", "action", "approve"): PLAIN,
     ("courses.CheckInModeration", "action", "reject"): PLAIN,
     ("courses.Event", "action", "export_attendance"): PLAIN,
+    ("courses.MediaAsset", "action", "transcode_again"): PLAIN,
     ("courses.EventRegistration", "action", "check_in"): PLAIN,
     # members: benefits and points, not money (no refund, payout, close or ledger posting)
     ("members.User", "action", "grant_membership"): PLAIN,

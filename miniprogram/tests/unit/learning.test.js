@@ -483,3 +483,60 @@ describe('lesson progress', () => {
     expect(audio.destroyed).toBe(true)
   })
 })
+
+describe('protected media', () => {
+  const playback = {
+    url: 'https://zhiquan.example/courses/media/42.11.7.1765000000.u:sig/master.m3u8',
+    expires_at: '2026-12-08T10:15:00+08:00',
+    watermark: {text: 'VIP00042 小明同学爱学', member_no: 'VIP00042', nickname: '小明同学爱学'},
+  }
+  const lesson = {id: 11, course_id: 7, title: '加密视频课', kind: 'video', body: '', media_url: '', duration_seconds: 600, is_preview: false, via: 'tier', position_seconds: 0, completed: false, previous_id: null, next_id: null, playback}
+
+  test('the video plays the signed playlist under a watermark that drifts until the page closes', async () => {
+    jest.useFakeTimers({doNotFake: ['setTimeout']})
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5)
+    try {
+      const wx = mockWx({'GET /api/v1/lessons/11/': ok(lesson)})
+      loggedIn(wx)
+      const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+      expect(comp.instance.data.mediaUrl).toBe(playback.url)
+      expect(comp.querySelector('#player')).toBeTruthy()
+      expect(text(comp, '#watermark')).toBe('VIP00042 小明同学爱学')
+      expect([comp.instance.data.markTop, comp.instance.data.markLeft]).toEqual([42, 32])
+      random.mockReturnValue(0)
+      jest.advanceTimersByTime(4000)
+      expect([comp.instance.data.markTop, comp.instance.data.markLeft]).toEqual([6, 4])
+      random.mockReturnValue(1)
+      jest.advanceTimersByTime(4000)
+      expect([comp.instance.data.markTop, comp.instance.data.markLeft]).toEqual([78, 60])
+      await comp.instance.onUnload()
+      random.mockReturnValue(0.5)
+      jest.advanceTimersByTime(8000)
+      expect([comp.instance.data.markTop, comp.instance.data.markLeft]).toEqual([78, 60]) // stopped
+    } finally {
+      random.mockRestore()
+      jest.useRealTimers()
+    }
+  })
+
+  test('protected audio plays in the video player too, not the audio context', async () => {
+    const audio = {onTimeUpdate() {}, onPlay() {}, onPause() {}, onStop() {}, onEnded() {}, play() {}, pause() {}, destroy() {}, created: true}
+    const wx = mockWx({'GET /api/v1/lessons/11/': ok({...lesson, kind: 'audio'})}, {audio})
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(comp.querySelector('#player')).toBeTruthy()
+    expect(comp.querySelector('#audio')).toBeFalsy()
+    expect(text(comp, '#watermark')).toBe('VIP00042 小明同学爱学')
+    expect(audio.src).toBeUndefined() // the audio context was never given the playlist
+    await comp.instance.onUnload()
+  })
+
+  test('a lesson without protected media keeps its media_url and shows no watermark', async () => {
+    const wx = mockWx({'GET /api/v1/lessons/11/': ok({...lesson, media_url: 'https://media.example/1.mp4', playback: null})})
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(comp.instance.data.mediaUrl).toBe('https://media.example/1.mp4')
+    expect(comp.querySelector('#watermark')).toBeFalsy()
+    await comp.instance.onUnload()
+  })
+})

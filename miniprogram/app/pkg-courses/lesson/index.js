@@ -5,11 +5,16 @@
  * on pause, on end and on leaving (hide/unload only when the position moved since the last report).
  * Playback resumes where the member left off (position_seconds: the video's initial-time, the audio's
  * startTime). The server decides "learned" from watched time; `completed` from the client is only a hint.
+ *
+ * Protected media (`playback`: an AES-128 HLS playlist signed for this member, valid for minutes) plays
+ * in the <video> — audio too, since the audio context does not play HLS everywhere — under a
+ * `cover-view` watermark (member number and short nickname) that moves every few seconds.
  */
 const api = require('../../utils/api')
 const {clock} = require('../../utils/format')
 
 const REPORT_EVERY_SECONDS = 15
+const WATERMARK_EVERY_MS = 4000
 
 Component({
   data: {
@@ -22,6 +27,10 @@ Component({
     kind: '',
     body: '',
     mediaUrl: '',
+    useVideo: false,
+    watermark: '',
+    markTop: 10,
+    markLeft: 8,
     startAt: 0,
     resumeText: '',
     positionText: '',
@@ -44,13 +53,16 @@ Component({
       const self = /** @type {any} */ (this)
       try {
         const lesson = await api.get(`/api/v1/lessons/${this.data.id}/`)
+        const playback = lesson.playback || null
         this.setData({
           loading: false,
           courseId: lesson.course_id,
           title: lesson.title,
           kind: lesson.kind,
           body: lesson.body || '',
-          mediaUrl: lesson.media_url || '',
+          mediaUrl: playback ? playback.url : lesson.media_url || '',
+          useVideo: lesson.kind === 'video' || !!playback,
+          watermark: playback && playback.watermark ? playback.watermark.text : '',
           startAt: lesson.position_seconds || 0,
           resumeText: lesson.position_seconds > 0 && lesson.kind !== 'text' && !lesson.completed ? `从上次的 ${clock(lesson.position_seconds)} 继续` : '',
           positionText: clock(lesson.position_seconds || 0),
@@ -60,11 +72,21 @@ Component({
         })
         self.position = lesson.position_seconds || 0
         self.reportedAt = self.position
-        if (lesson.kind === 'audio' && lesson.media_url) this.startAudio(lesson.media_url, lesson.position_seconds || 0)
+        if (lesson.kind === 'audio' && lesson.media_url && !playback) this.startAudio(lesson.media_url, lesson.position_seconds || 0)
+        if (this.data.watermark) this.startWatermark()
       } catch (error) {
         if (error.code === 'not_entitled') this.setData({loading: false, locked: true, error: '本课时需要开通会员或购买课程后学习'})
         else this.setData({loading: false, error: error.status === 404 ? '课时不存在' : error.message || '加载失败'})
       }
+    },
+    /** The watermark moves to a random place over the video every few seconds. */
+    startWatermark() {
+      const self = /** @type {any} */ (this)
+      this.drift()
+      if (!self.markTimer) self.markTimer = setInterval(() => this.drift(), WATERMARK_EVERY_MS)
+    },
+    drift() {
+      this.setData({markTop: Math.round(6 + Math.random() * 72), markLeft: Math.round(4 + Math.random() * 56)})
     },
     /** @param {string} src @param {number} start */
     startAudio(src, start) {
@@ -149,7 +171,10 @@ Component({
       return this.leaving()
     },
     onUnload() {
-      const audio = /** @type {any} */ (this).audio
+      const self = /** @type {any} */ (this)
+      if (self.markTimer) clearInterval(self.markTimer)
+      self.markTimer = null
+      const audio = self.audio
       if (audio) audio.destroy()
       return this.leaving()
     },
