@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from growth.flash_sales import apis as flash_apis
 from growth.redeem_codes import apis as redeem_apis
 
 urlpatterns = [
     path("redeem-codes/redeem/", redeem_apis.RedeemCodeRedeemApi.as_view(), name="redeem-codes-api-redeem"),
+    path("flash-sales/", flash_apis.FlashSaleListApi.as_view(), name="flash-sales-api-list"),
 ]

@@ -65,6 +65,7 @@ def build() -> World:
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
+    from growth.flash_sales import services as flash_sales
     from growth.redeem_codes import services as redeem_codes
     from members.memberships.grants import membership_grant_manual
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
@@ -253,6 +254,21 @@ def build() -> World:
     )
     redeem_codes.code_redeem(
         user=UserFactory(username="redeemer"), raw_code=o["redeem_batch"].codes.first().code
+    )
+    # ---- growth: a flash sale on its own course, one unit sold ----------------------------------------------
+    sale_course = course_f.make_course(teacher=staff["teacher"], title="特价课", price_fen=19_900)
+    o["flash_sale"] = flash_sales.sale_create(
+        name="双十一特价",
+        item_type="course",
+        item_id=str(sale_course.pk),
+        sale_price_fen=9_900,
+        starts_at=timezone.now() - timedelta(minutes=1),
+        ends_at=timezone.now() + timedelta(days=1),
+        stock=5,
+        created_by=staff["operator"],
+    )
+    create_paid_order(
+        user=UserFactory(username="flash_buyer"), item_type="course", item_id=str(sale_course.pk)
     )
 
     # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------
