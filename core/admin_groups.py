@@ -25,6 +25,8 @@ GROUPS: list[tuple[str, object, list[str]]] = [
             "referrals.salesteam",
             "growth.redeemcodebatch",
             "growth.redeemcode",
+            "growth.flashsale",
+            "growth.flashsalehold",
         ],
     ),
     (

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from growth.campaigns import apis as campaign_apis
+from growth.flash_sales import apis as flash_apis
 from growth.redeem_codes import apis as redeem_apis
 
 urlpatterns = [
@@ -12,4 +13,5 @@ urlpatterns = [
         campaign_apis.MarketingPreferenceApi.as_view(),
         name="marketing-preferences-api",
     ),
+    path("flash-sales/", flash_apis.FlashSaleListApi.as_view(), name="flash-sales-api-list"),
 ]

@@ -90,6 +90,8 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("growth", ("tag", "membertag", "segment", "campaign"), EDIT),
         ("growth", ("campaign",), ("delete",)),  # drafts only (growth.admin.campaigns)
         ("growth", "perm", ("send_campaign",)),
+        # Flash sales: set, changed and stopped here (prices, audited); never deleted, holds read-only.
+        ("growth", ("flashsale",), EDIT),
         # Beat: look at everything, pick schedules of non-money tasks (core.admin_beat), add a new
         # schedule row to pick; never add, delete or re-aim a periodic task, never edit a shared
         # schedule row (a money task may use it).

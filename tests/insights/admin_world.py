@@ -67,6 +67,7 @@ def build() -> World:
     from courses.models import CheckIn, CheckinReminder, MediaAsset
     from growth.campaigns.preferences import preference_update
     from growth.campaigns.services import campaign_schedule, campaign_send_slice
+    from growth.flash_sales import services as flash_sales
     from growth.models import Campaign, Segment, Tag
     from growth.redeem_codes import services as redeem_codes
     from growth.segments.tags import tag_add
@@ -266,6 +267,21 @@ def build() -> World:
     )
     redeem_codes.code_redeem(
         user=UserFactory(username="redeemer"), raw_code=o["redeem_batch"].codes.first().code
+    )
+    # ---- growth: a flash sale on its own course, one unit sold ----------------------------------------------
+    sale_course = course_f.make_course(teacher=staff["teacher"], title="特价课", price_fen=19_900)
+    o["flash_sale"] = flash_sales.sale_create(
+        name="双十一特价",
+        item_type="course",
+        item_id=str(sale_course.pk),
+        sale_price_fen=9_900,
+        starts_at=timezone.now() - timedelta(minutes=1),
+        ends_at=timezone.now() + timedelta(days=1),
+        stock=5,
+        created_by=staff["operator"],
+    )
+    create_paid_order(
+        user=UserFactory(username="flash_buyer"), item_type="course", item_id=str(sale_course.pk)
     )
 
     # ---- growth: a tag, a segment, a campaign sent to it, a member's marketing choices -------------------

@@ -163,6 +163,8 @@ FINANCE_SEES = {
     "referrals.GroupBuy",
     "growth.RedeemCodeBatch",
     "growth.RedeemCode",
+    "growth.FlashSale",
+    "growth.FlashSaleHold",
     "referrals.StaffShareBracket",
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",

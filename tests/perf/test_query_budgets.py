@@ -780,6 +780,20 @@ def group_buy_open_groups() -> Scenario:
     )
 
 
+def flash_sales() -> Scenario:
+    """限时特价: running and upcoming sales, each on its own course, for a visitor."""
+    from tests.courses.factories import make_course
+    from tests.growth.flash_helpers import make_sale
+
+    def grow(n):
+        for i in range(n):
+            course = make_course(title="课程", lessons=0)
+            starts_in = timedelta(hours=1) if i % 2 else timedelta(minutes=-1)
+            make_sale(item_id=course.pk, name=mark("特价"), starts_in=starts_in)
+
+    return Scenario("/api/v1/flash-sales/", grow)
+
+
 # GET path of the OpenAPI schema → its case (paths are the contract; operation ids get renamed).
 API_CASES: dict[str, Case] = {
     # courses, events, camps
@@ -831,6 +845,8 @@ API_CASES: dict[str, Case] = {
     "/api/v1/referrals/group-buys/offers/{offer_id}/": Case(
         group_buy_open_groups, 2, "open groups of the offer"
     ),
+    # growth
+    "/api/v1/flash-sales/": Case(flash_sales, 2, "the count and the page"),
 }
 
 
