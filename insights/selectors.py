@@ -169,6 +169,7 @@ TABLE_SECTIONS = {
     "commission_status": "referrals",
     "commission_flows": "referrals",
     "promotion_redeem_batches": "promotions",
+    "promotion_flash_sales": "promotions",
     "promotion_campaigns": "promotions",
     "cohort_by_channel": "cohorts",
     "cohort_by_promoter": "cohorts",

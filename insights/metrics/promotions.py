@@ -20,7 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from growth.campaigns.selectors import ATTRIBUTION_WINDOW
-from growth.models import Campaign, CampaignDelivery, RedeemCode, RedeemCodeBatch
+from growth.models import Campaign, CampaignDelivery, FlashSale, FlashSaleHold, RedeemCode, RedeemCodeBatch
 from insights.metrics.base import FEN, INT, TEXT, Column, Table
 from insights.metrics.revenue import sum0
 from insights.periods import Period
@@ -163,6 +163,20 @@ def promotion_kinds() -> list[PromotionKind]:
                 RedeemCode.objects.filter(order__isnull=False), group="batch_id", order="order"
             ),
             note=gettext_lazy("兑换订单为 0 元：GMV 为 0，优惠即所兑换商品的原价。"),
+        ),
+        PromotionKind(
+            key="promotion_flash_sales",
+            title=gettext_lazy("限时特价"),
+            describe=[
+                Column("name", gettext_lazy("活动"), TEXT),
+                Column("item_title", gettext_lazy("商品"), TEXT),
+            ],
+            promotions=lambda: FlashSale.objects.order_by("-created_at", "-id").values(
+                "id", "name", "item_title"
+            ),
+            # growth.flash_sales.selectors.flash_sale_orders: every order that took a unit (only the paid
+            # ones count as orders; a unit held by an order that closed unpaid brought nothing).
+            link=lambda: Link(FlashSaleHold.objects.all(), group="sale_id", order="order"),
         ),
         PromotionKind(
             key="promotion_campaigns",
