@@ -28,7 +28,7 @@ from circles.models import (
 from circles.selectors.stats import circle_stats
 from circles.services import circles as circle_services
 from circles.services import moderation as moderation_services
-from circles.services import owner_tools
+from circles.services import owner_tools, scheduling
 from circles.services import posts as post_services
 from core.admin_tools import AuditedChangesMixin, FactRecordAdminMixin, yuan_display
 from core.errors import ApplicationError
@@ -298,6 +298,7 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
         "like_count",
         "comment_count",
         "created_at",
+        "publish_at",
     )
     list_filter = ("status", "kind", "is_featured", "is_pinned", "circle")
     search_fields = ("title", "body", "author__username", "author__nickname")
@@ -316,7 +317,32 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
         "is_answered",
     )
     raw_id_fields = ("author",)
-    actions = ["approve", "reject", "feature", "unfeature", "pin", "unpin"]
+    actions = ["approve", "reject", "feature", "unfeature", "pin", "unpin", "publish_now", "cancel_schedule"]
+
+    def save_model(self, request, obj, form, change):
+        """定时发布 from admin goes through the scheduling services: a new post with a future time is
+        written SCHEDULED; changing the time of an unpublished post reschedules it (audited)."""
+        if change and "publish_at" in form.changed_data:
+            wanted = obj.publish_at
+            obj.publish_at = form.initial.get("publish_at")
+            super().save_model(request, obj, form, change)
+            if wanted is None:
+                self.message_user(request, _("取消定时请用“取消定时发布”或“立即发布”"), messages.WARNING)
+                return
+            try:
+                scheduling.post_reschedule(post=obj, actor=request.user, publish_at=wanted)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            return
+        if not change and obj.publish_at is not None:
+            try:
+                obj.publish_at = post_services.publish_time_check(obj.publish_at)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                obj.publish_at = None
+            else:
+                obj.status = Post.Status.SCHEDULED
+        super().save_model(request, obj, form, change)
 
     def _each(self, request, queryset, func, **kwargs):
         for post in queryset.select_related("circle"):
@@ -348,6 +374,14 @@ class PostAdmin(OwnCirclesMixin, admin.ModelAdmin):
     @admin.action(description=_("取消置顶"), permissions=["change"])
     def unpin(self, request, queryset):
         self._each(request, queryset, post_services.post_set_flags, pinned=False)
+
+    @admin.action(description=_("立即发布（定时帖子）"), permissions=["change"])
+    def publish_now(self, request, queryset):
+        self._each(request, queryset.filter(status=Post.Status.SCHEDULED), scheduling.post_publish_now)
+
+    @admin.action(description=_("取消定时发布"), permissions=["change"])
+    def cancel_schedule(self, request, queryset):
+        self._each(request, queryset.filter(status=Post.Status.SCHEDULED), scheduling.post_schedule_cancel)
 
 
 @admin.register(Comment)

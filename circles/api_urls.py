@@ -7,6 +7,7 @@ from circles.apis import moderation as moderation_apis
 from circles.apis import owner_tools as owner_tool_apis
 from circles.apis import posts as post_apis
 from circles.apis import questions as question_apis
+from circles.apis import scheduling as scheduling_apis
 from circles.apis import tips as tip_apis
 
 urlpatterns = [
@@ -36,6 +37,16 @@ urlpatterns = [
         moderation_apis.CommentModerateApi.as_view(),
         name="circles-api-comment-moderate",
     ),
+    path(
+        "circles/posts/<int:post_id>/schedule/",
+        scheduling_apis.PostScheduleApi.as_view(),
+        name="circles-api-post-schedule",
+    ),
+    path(
+        "circles/posts/<int:post_id>/publish/",
+        scheduling_apis.PostPublishNowApi.as_view(),
+        name="circles-api-post-publish",
+    ),
     path("circles/posts/<int:post_id>/like/", post_apis.PostLikeApi.as_view(), name="circles-api-like"),
     path("circles/posts/<int:post_id>/flags/", post_apis.PostFlagsApi.as_view(), name="circles-api-flags"),
     path(
@@ -52,6 +63,11 @@ urlpatterns = [
         name="circles-api-rules-accept",
     ),
     path("circles/<int:circle_id>/posts/", post_apis.CircleFeedApi.as_view(), name="circles-api-feed"),
+    path(
+        "circles/<int:circle_id>/posts/scheduled/",
+        scheduling_apis.MyScheduledPostsApi.as_view(),
+        name="circles-api-scheduled",
+    ),
     path(
         "circles/<int:circle_id>/questions/",
         question_apis.PaidQuestionCreateApi.as_view(),

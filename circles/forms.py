@@ -82,6 +82,20 @@ class AnsweredQuestionForm(forms.Form):
     question = ObjectIdField()
 
 
+# What <input type="datetime-local"> posts (with or without seconds), read in the site's time zone.
+LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class PublishTimeField(forms.DateTimeField):
+    """定时发布: the moment a circle manager's post appears; empty = now."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("input_formats", LOCAL_DATETIME_FORMATS)
+        kwargs.setdefault("error_messages", {"invalid": _("请选择正确的发布时间")})
+        super().__init__(**kwargs)
+
+
 class PostComposeForm(AnsweredQuestionForm):
     kind = forms.ChoiceField(
         choices=[(k, label) for k, label in Post.Kind.choices if k != Post.Kind.ANSWER], required=False
@@ -89,9 +103,21 @@ class PostComposeForm(AnsweredQuestionForm):
     title = PlainTextField()
     body = PlainTextField()
     tags = PlainTextField(help_text="comma-separated")
+    publish_at = PublishTimeField()
+    pinned = forms.BooleanField(required=False)
 
     def clean_kind(self) -> str:
         return self.cleaned_data["kind"] or Post.Kind.TALK
+
+
+class PostScheduleForm(forms.Form):
+    """Editing a post before its publish time; `action` publish_now publishes it at once."""
+
+    action = forms.ChoiceField(choices=[("save", "save"), ("publish_now", "publish_now")], required=False)
+    title = PlainTextField()
+    body = PlainTextField()
+    tags = PlainTextField(help_text="comma-separated")
+    publish_at = PublishTimeField()
 
 
 class CommentForm(forms.Form):

@@ -16,4 +16,5 @@ LABELS = {
     "circle_answer_rejected": _("回答未通过审核"),
     "circle_question_refund": _("提问未获回答退款"),
     "circle_tip": _("收到打赏"),
+    "circle_post_published": _("定时帖子发布"),
 }

@@ -7,4 +7,10 @@ DEFAULT_SCHEDULES = [
         crontab={"minute": 15, "hour": "*"},
         description="Expire circle memberships; refund paid questions left unanswered.",
     ),
+    PeriodicJob(
+        "圈子：定时发布帖子",
+        "circles.tasks.posts_publish_due",
+        every_seconds=60,
+        description="Publish scheduled circle posts whose time has come and notify the circle once.",
+    ),
 ]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("posts/<int:post_id>/like/", post_views.post_like_toggle, name="like"),
     path("posts/<int:post_id>/comment/", post_views.comment_add, name="comment"),
     path("posts/<int:post_id>/flags/", post_views.post_flags, name="flags"),
+    path("posts/<int:post_id>/schedule/", post_views.post_schedule, name="schedule"),
     path("comments/<int:comment_id>/delete/", post_views.comment_delete, name="comment_delete"),
     path("posts/<int:post_id>/tip/", tip_views.tip, name="tip"),
     path("questions/<int:question_id>/answer/", question_views.answer, name="answer"),

@@ -49,7 +49,7 @@ from members.models import MembershipTier, User
 
 VERSION_KEY = "courses:catalog:version"
 TTL_SECONDS = 600
-FORMAT = 3  # bump when what is cached changes shape
+FORMAT = 4  # bump when what is cached changes shape
 TEACHER_FIELDS = ("id", "nickname", "member_no", "username", "avatar_url")
 
 

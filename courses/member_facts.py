@@ -39,6 +39,8 @@ class Entitlements:
     tier_ids: every tier the active membership includes (rank-inclusive); enrolled: {course id: source}
     of active enrolments; lapsed: the member had a membership that has ended; tier_name and
     discount_bp: the active tier's single-purchase discount. Cached per member (courses/cache.py).
+    enrolled_since and tier_since: when each enrolment and the active membership began — where a
+    lesson drip (`release_after_days`) counts from; read by the same statements, no extra query.
     """
 
     tier_ids: frozenset[int] = frozenset()
@@ -46,6 +48,8 @@ class Entitlements:
     lapsed: bool = False
     tier_name: str = ""
     discount_bp: int = 0
+    enrolled_since: dict[int, datetime] = field(default_factory=dict)
+    tier_since: datetime | None = None
 
 
 NO_ENTITLEMENTS = Entitlements()
@@ -56,9 +60,10 @@ def _entitlements_build(user) -> tuple[tuple, datetime | None]:
     themselves (the membership starts or ends); 3 statements, on a cache miss only."""
     now = timezone.now()
     membership = Membership.objects.select_related("tier").filter(user_id=user.pk).first()
-    tier_ids, lapsed, name, discount, until = [], False, "", 0, None
+    tier_ids, lapsed, name, discount, until, tier_since = [], False, "", 0, None, None
     if membership is not None:
         if membership.starts_at <= now < membership.ends_at:
+            tier_since = membership.starts_at
             # rank-inclusive, as members.memberships.selectors.active_tier_ids answers it
             tier = membership.tier
             tier_ids = list(MembershipTier.objects.filter(rank__lte=tier.rank).values_list("id", flat=True))
@@ -69,15 +74,23 @@ def _entitlements_build(user) -> tuple[tuple, datetime | None]:
             lapsed = True
     enrolled = list(
         CourseEnrolment.objects.filter(user_id=user.pk, status=CourseEnrolment.Status.ACTIVE).values_list(
-            "course_id", "source"
+            "course_id", "source", "created_at"
         )
     )
-    return (tier_ids, enrolled, lapsed, name, discount), until
+    return (tier_ids, enrolled, lapsed, name, discount, tier_since), until
 
 
 def entitlements_of(state) -> Entitlements:
-    tier_ids, enrolled, lapsed, name, discount = state
-    return Entitlements(frozenset(tier_ids), dict(enrolled), lapsed, name, discount)
+    tier_ids, enrolled, lapsed, name, discount, tier_since = state
+    return Entitlements(
+        frozenset(tier_ids),
+        {course_id: source for course_id, source, _since in enrolled},
+        lapsed,
+        name,
+        discount,
+        {course_id: since for course_id, _source, since in enrolled},
+        tier_since,
+    )
 
 
 def member_facts_read(user):

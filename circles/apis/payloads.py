@@ -151,6 +151,23 @@ class PostOutputSerializer(serializers.Serializer):
         }
 
 
+class ScheduledPostOutputSerializer(PostOutputSerializer):
+    """A post with its publish time (定时发布): what its author sees of it before and after."""
+
+    class Meta:
+        ref_name = "CircleScheduledPostOutput"
+
+    publish_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="when a scheduled post appears (status `scheduled` until then); null: at once",
+    )
+
+    def to_representation(self, post) -> dict:
+        data = super().to_representation(post)
+        data["publish_at"] = iso_datetime(post.publish_at)
+        return data
+
+
 def access_payload(access) -> dict:
     return {
         "can_read": access.can_read,

@@ -19,7 +19,9 @@ from circles.apis.payloads import (
     CommentOutputSerializer,
     CommentWithRepliesSerializer,
     PostOutputSerializer,
+    ScheduledPostOutputSerializer,
     feed_row_payload,
+    iso_datetime,
     page_number,
     page_payload,
 )
@@ -53,6 +55,16 @@ class CircleFeedApi(APIView):
         tags = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
         question_id = serializers.IntegerField(required=False, allow_null=True)
         images = serializers.ListField(child=serializers.ImageField(), required=False, default=list)
+        publish_at = serializers.DateTimeField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="定时发布 (circle owner and admins): the post stays `scheduled`, seen by its author "
+            "only, until this time; then it is published and the circle's members are notified once",
+        )
+        pinned = serializers.BooleanField(
+            required=False, default=False, help_text="pin as an announcement (circle owner and admins)"
+        )
 
     @extend_schema(
         tags=TAG,
@@ -106,7 +118,7 @@ class CircleFeedApi(APIView):
         summary="Publish a post",
         operation_id="circles_post_create",
         request=InputSerializer,
-        responses={201: PostOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: ScheduledPostOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, circle_id: int):
         circle = access_selectors.circle_get(circle_id=circle_id)
@@ -126,9 +138,11 @@ class CircleFeedApi(APIView):
             tags=v["tags"],
             images=images,
             question=question,
+            publish_at=v["publish_at"],
+            pinned=v["pinned"],
         )
         post.liked_by_me = False  # type: ignore[attr-defined]  # the feed's annotation, for the serializer
-        return Response(PostOutputSerializer(post).data, status=status.HTTP_201_CREATED)
+        return Response(ScheduledPostOutputSerializer(post).data, status=status.HTTP_201_CREATED)
 
 
 class PostDetailApi(APIView):
@@ -143,6 +157,9 @@ class PostDetailApi(APIView):
             allow_null=True, help_text="the next page of comments (GET …/comments/?page=2), null when none"
         )
         answers = PostOutputSerializer(many=True, source="answers_list")
+        publish_at = serializers.DateTimeField(
+            allow_null=True, help_text="定时发布 time (its author sees a `scheduled` post before it)"
+        )
 
     @extend_schema(
         tags=TAG,
@@ -173,6 +190,7 @@ class PostDetailApi(APIView):
             else None
         )
         data["answers"] = PostOutputSerializer(answers, many=True).data
+        data["publish_at"] = iso_datetime(post.publish_at)
         return Response(data)
 
     @extend_schema(

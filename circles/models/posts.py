@@ -34,6 +34,9 @@ class Post(TimeStampedModel):
         REVIEW = "review", _("待审核")
         REJECTED = "rejected", _("未通过")
         DELETED = "deleted", _("已删除")
+        # Written now, shown at `publish_at` (circles.services.scheduling): every read path shows only
+        # VISIBLE posts, so a scheduled one is out of lists, search, counters and notifications.
+        SCHEDULED = "scheduled", _("定时发布")
 
     circle = models.ForeignKey(Circle, on_delete=models.CASCADE, related_name="posts", verbose_name=_("圈子"))
     author = models.ForeignKey(
@@ -66,6 +69,12 @@ class Post(TimeStampedModel):
     tip_count = models.PositiveIntegerField(_("打赏次数"), default=0)
     tip_total_fen = models.PositiveBigIntegerField(_("打赏总额（分）"), default=0)
     moderation_note = models.CharField(_("审核备注"), max_length=200, blank=True, default="")
+    publish_at = models.DateTimeField(
+        _("定时发布时间"),
+        null=True,
+        blank=True,
+        help_text=_("圈主和管理员可定时发布；到时前只有作者可见，发布时向圈内成员发送通知"),
+    )
 
     class Meta:
         verbose_name = _("帖子")
@@ -85,6 +94,17 @@ class Post(TimeStampedModel):
                 condition=Q(kind="question", is_answered=False, status="visible"),
             ),
             models.Index(fields=["author", "created_at"], name="circle_post_author_idx"),
+            models.Index(
+                fields=["publish_at", "id"],
+                name="circle_post_due_idx",
+                condition=Q(status="scheduled"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="scheduled") | Q(publish_at__isnull=False),
+                name="circle_post_scheduled_has_time",
+            )
         ]
 
     def __str__(self) -> str:

@@ -171,9 +171,28 @@ def post_get_for_reader(*, post_id, user) -> tuple[Post, CircleAccess]:
     access = circle_access(user, post.circle)
     if not access.can_read:
         raise Http404
+    if post.status == Post.Status.SCHEDULED and post.author_id != user.pk:
+        raise Http404  # not published yet: only its author knows it exists, not even co-managers
     if post.status != Post.Status.VISIBLE and not (access.can_manage or post.author_id == user.pk):
         raise Http404
     return post, access
+
+
+def scheduled_posts_of_author(*, circle: Circle, user) -> list[Post]:
+    """The user's posts in the circle still waiting for their publish time (定时发布), soonest first:
+    scheduled, or held by the content check before their time. One query."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Post.objects.filter(
+            circle_id=circle.pk,
+            author_id=user.pk,
+            status__in=(Post.Status.SCHEDULED, Post.Status.REVIEW),
+            publish_at__isnull=False,
+        )
+        .select_related("author")
+        .order_by("publish_at", "id")
+    )
 
 
 def answers_for_question(*, post: Post, user=None) -> list[Post]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from circles.models import Comment, Post
@@ -14,6 +15,7 @@ from circles.services.notifications import notify_member
 from circles.services.permissions import require_moderator
 from circles.services.posts import post_became_visible
 from circles.services.questions import paid_answer_moderated
+from circles.services.scheduling import publish_locked
 from circles.text import plain_text
 from core.audit import audit_record
 
@@ -27,11 +29,20 @@ def post_moderate(*, post: Post, actor, approve: bool, note: str = "") -> Post:
         locked = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         if locked.status != Post.Status.REVIEW:
             return locked
-        locked.status = Post.Status.VISIBLE if approve else Post.Status.REJECTED
         locked.moderation_note = note[:200]
-        locked.save(update_fields=["status", "moderation_note", "updated_at"])
-        if approve:
-            post_became_visible(locked)
+        if approve and locked.publish_at is not None:
+            # a scheduled post held by the content check: back to waiting for its time, or — when
+            # the time passed during review — published now, with its notification, by the one path
+            locked.status = Post.Status.SCHEDULED
+            locked.save(update_fields=["status", "moderation_note", "updated_at"])
+            if locked.publish_at <= timezone.now():
+                locked.publish_at = timezone.now()
+                publish_locked(locked)
+        else:
+            locked.status = Post.Status.VISIBLE if approve else Post.Status.REJECTED
+            locked.save(update_fields=["status", "moderation_note", "updated_at"])
+            if approve:
+                post_became_visible(locked)
         if locked.kind == Post.Kind.ANSWER:
             paid_answer_moderated(post=locked, approved=approve)
         audit_record(actor=actor, action="circle_post_moderate", target=locked, approve=approve, note=note)

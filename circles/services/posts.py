@@ -4,6 +4,8 @@ counters kept on the circle with F() expressions so concurrent writes keep them 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -27,7 +29,7 @@ MAX_BODY_CHARS = 10_000
 MAX_TAGS = 5
 
 
-def _clean_tags(tags) -> list[str]:
+def clean_tags(tags) -> list[str]:
     if isinstance(tags, str):
         tags = tags.replace("，", ",").replace("#", ",").split(",")
     cleaned = []
@@ -40,6 +42,33 @@ def _clean_tags(tags) -> list[str]:
             "too_many_tags", _("最多 %(n)s 个标签") % {"n": MAX_TAGS}, fields={"tags": [_("标签过多")]}
         )
     return cleaned
+
+
+# Far enough for a season's announcements; further ahead is more likely a typo in the year.
+MAX_AHEAD = timedelta(days=180)
+
+
+def publish_time_check(publish_at: datetime, *, now: datetime | None = None) -> datetime:
+    """A publish time in the future (within MAX_AHEAD), or 400 `invalid` on `publish_at`."""
+    now = now or timezone.now()
+    if timezone.is_naive(publish_at):
+        publish_at = timezone.make_aware(publish_at)
+    if publish_at <= now:
+        raise ApplicationError(
+            "invalid", _("定时发布时间须晚于现在"), fields={"publish_at": [_("请选择以后的时间")]}
+        )
+    if publish_at > now + MAX_AHEAD:
+        raise ApplicationError(
+            "invalid",
+            _("定时发布最多提前 %(days)s 天") % {"days": MAX_AHEAD.days},
+            fields={"publish_at": [_("时间太远")]},
+        )
+    return publish_at
+
+
+def scheduled_status(checked_status: str) -> str:
+    """The status a post written for later gets from the content check: held for review stays held."""
+    return Post.Status.SCHEDULED if checked_status == Post.Status.VISIBLE else checked_status
 
 
 def post_became_visible(post: Post) -> None:
@@ -66,9 +95,22 @@ def post_create(
     tags=(),
     images=(),
     question: Post | None = None,
+    publish_at: datetime | None = None,
+    pinned: bool = False,
 ) -> Post:
-    """Publish a post (rules accepted first). Text passes the content check: review → moderation queue."""
+    """Publish a post (rules accepted first). Text passes the content check: review → moderation queue.
+
+    `publish_at` (定时发布) and `pinned` (an announcement, 公告) are for the circle's owner and admins:
+    a scheduled post is written now and published by circles.services.scheduling at its time."""
     require_poster(author, circle)
+    if publish_at is not None or pinned:
+        require_manager(author, circle)
+    if publish_at is not None:
+        if kind == Post.Kind.ANSWER:
+            raise ApplicationError(
+                "invalid", _("回答不能定时发布"), fields={"publish_at": [_("回答不能定时发布")]}
+            )
+        publish_at = publish_time_check(publish_at)
     body = plain_text(body)
     title = plain_text(title)
     if kind not in Post.Kind.values:
@@ -91,9 +133,11 @@ def post_create(
             )
     elif question is not None:
         question = None
-    tags = _clean_tags(tags)
+    tags = clean_tags(tags)
     checked = validate_images(images, max_count=MAX_IMAGES)
     status = status_after_content_check(user=author, text=f"{title}\n{body}\n{' '.join(tags)}")
+    if publish_at is not None:
+        status = scheduled_status(status)
     names = store_images(checked, folder="circles/posts")
     with transaction.atomic():
         post = Post.objects.create(
@@ -106,9 +150,20 @@ def post_create(
             images=names,
             status=status,
             question=question,
+            publish_at=publish_at,
+            is_pinned=pinned,
         )
         if status == Post.Status.VISIBLE:
             post_became_visible(post)
+        if publish_at is not None or pinned:
+            audit_record(
+                actor=author,
+                action="circle_post_schedule",
+                target=post,
+                summary=f"{circle.name}: {publish_at:%Y-%m-%d %H:%M}" if publish_at else circle.name,
+                publish_at=publish_at.isoformat() if publish_at else "",
+                pinned=pinned,
+            )
     return post
 
 

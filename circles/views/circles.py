@@ -72,6 +72,9 @@ def circle_detail(request: HttpRequest, circle_id: int) -> HttpResponse:
             page=page,
             has_next=page * post_selectors.FEED_PAGE_SIZE < count,
             guests=member_selectors.guests_of(circle=circle),
+            scheduled=post_selectors.scheduled_posts_of_author(circle=circle, user=request.user)
+            if access.can_manage
+            else [],
         )
     else:
         context["preview"] = post_selectors.preview_posts(circle=circle)

@@ -13,16 +13,26 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from circles.forms import AnsweredQuestionForm, CommentForm, PostComposeForm, PostFlagForm, first_error
+from circles.forms import (
+    AnsweredQuestionForm,
+    CommentForm,
+    PostComposeForm,
+    PostFlagForm,
+    PostScheduleForm,
+    first_error,
+)
 from circles.models import CircleSettings, Comment, PaidQuestion, Post
 from circles.selectors import access as access_selectors
 from circles.selectors import comments as comment_selectors
 from circles.selectors import posts as post_selectors
 from circles.services import comments as comment_services
 from circles.services import posts as post_services
+from circles.services import scheduling
 from circles.views.circles import rules_first
 from core.errors import ApplicationError
 from core.http import redirect_to_next
@@ -65,11 +75,19 @@ def post_compose(request: HttpRequest, circle_id: int) -> HttpResponse:
                     tags=data["tags"],
                     images=request.FILES.getlist("images"),
                     question=question,
+                    publish_at=data["publish_at"] if question is None else None,
+                    pinned=data["pinned"] if question is None else False,
                 )
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                if post.status == Post.Status.REVIEW:
+                if post.status == Post.Status.SCHEDULED:
+                    messages.success(
+                        request,
+                        _("已设置定时发布：%(when)s")
+                        % {"when": date_format(localtime(post.publish_at), "Y-m-d H:i")},
+                    )
+                elif post.status == Post.Status.REVIEW:
                     messages.info(request, _("内容已提交，审核通过后可见"))
                 else:
                     messages.success(request, _("发布成功"))
@@ -199,3 +217,51 @@ def post_flags(request: HttpRequest, post_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return _back_to_post(post.pk)
+
+
+@login_required
+def post_schedule(request: HttpRequest, post_id: int) -> HttpResponse:
+    """The author edits a post before its publish time (text, tags, time) or publishes it at once;
+    cancelling is deleting it (the post page's delete button)."""
+    post, access = post_selectors.post_get_for_reader(post_id=post_id, user=request.user)
+    if (
+        post.author_id != request.user.pk
+        or post.status not in scheduling.UNPUBLISHED
+        or post.publish_at is None
+    ):
+        raise Http404
+    form = PostScheduleForm(request.POST) if request.method == "POST" else PostScheduleForm()
+    if request.method == "POST":
+        if not form.is_valid():
+            messages.error(request, first_error(form))
+        else:
+            data = form.cleaned_data
+            try:
+                if data["action"] == "publish_now":
+                    scheduling.post_publish_now(post=post, actor=request.user)
+                    messages.success(request, _("已发布"))
+                else:
+                    scheduling.post_reschedule(
+                        post=post,
+                        actor=request.user,
+                        publish_at=data["publish_at"],
+                        title=data["title"],
+                        body=data["body"],
+                        tags=data["tags"],
+                    )
+                    messages.success(request, _("定时发布已更新"))
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                return _back_to_post(post.pk)
+    return render(
+        request,
+        "circles/schedule.html",
+        {
+            "post": post,
+            "circle": post.circle,
+            "access": access,
+            "form": form,
+            "publish_at_value": localtime(post.publish_at).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )

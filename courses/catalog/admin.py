@@ -24,6 +24,7 @@ class LessonInline(admin.StackedInline):
     fields = (
         ("position", "title", "kind", "is_preview", "is_published"),
         ("media_url", "media_asset", "duration_seconds"),
+        ("release_after_days", "release_at"),
         "body",
     )
     autocomplete_fields = ("media_asset",)

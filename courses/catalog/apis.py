@@ -3,7 +3,7 @@ progress and the member's courses."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination, error_responses, paginated
-from core.errors import ApplicationError, NotEntitled
 from courses.api_shared import PersonSerializer, QuoteSerializer, cover_url, quote_payload
 from courses.catalog import selectors as catalog_selectors
 from courses.catalog import services as catalog_services
@@ -122,6 +121,26 @@ class LessonRowSerializer(serializers.Serializer):
     duration_seconds = serializers.IntegerField()
     position_seconds = serializers.IntegerField(help_text="where this user stopped")
     completed = serializers.BooleanField()
+    unlocks_at = serializers.DateTimeField(
+        allow_null=True, help_text="when a lesson the reader holds opens (drip); null when open"
+    )
+    unlock_text = serializers.CharField(
+        allow_blank=True, help_text="the drip as shown: 12月10日 解锁 / 开通后第3天解锁; blank when none"
+    )
+
+
+def unlock_fields(access, lesson, *, now) -> dict:
+    """`unlocks_at` and `unlock_text` of a lesson row: the member's own date while the drip holds the
+    lesson, else what the lesson's drip says to someone without a start (the day or the date)."""
+    when = access.unlocks_at(lesson, now=now)
+    if when is not None:
+        return {
+            "unlocks_at": timezone.localtime(when).isoformat(),
+            "unlock_text": catalog_selectors.unlock_text(when),
+        }
+    if not access.unlocked and not lesson.is_preview:
+        return {"unlocks_at": None, "unlock_text": catalog_selectors.unlock_day_text(lesson, now=now)}
+    return {"unlocks_at": None, "unlock_text": ""}
 
 
 class CourseAccessSerializer(serializers.Serializer):
@@ -165,6 +184,7 @@ class CourseDetailApi(APIView):
         )
         access = catalog_selectors.course_access(request.user, course, facts=facts)
         progress = catalog_selectors.progress_by_lesson(user=request.user, course=course)
+        now = timezone.now()
         price, unavailable = None, ""
         if not access.unlocked:
             price, unavailable = quote_payload(
@@ -194,7 +214,8 @@ class CourseDetailApi(APIView):
                 {
                     "id": row["id"],
                     "title": row["title"],
-                    "locked": access.lesson_locked(lesson),
+                    "locked": access.lesson_locked(lesson, now=now),
+                    **unlock_fields(access, lesson, now=now),
                     "position": row["position"],
                     "kind": row["kind"],
                     "is_preview": row["is_preview"],
@@ -231,6 +252,8 @@ class CourseDetailApi(APIView):
                         "duration_seconds": lesson.duration_seconds,
                         "position_seconds": 0,
                         "completed": False,
+                        "unlocks_at": None,
+                        "unlock_text": "",
                     }
                     for lesson in lessons
                 ],
@@ -295,6 +318,11 @@ class LessonDetailApi(APIView):
     @extend_schema(
         tags=TAG_COURSES,
         summary="Lesson content (403 not_entitled without the right to it)",
+        description=(
+            "403 `not_entitled` without the right to the lesson; 403 `lesson_not_released` with "
+            "`unlocks_at` (ISO 8601) when the member holds the course but the lesson's drip has not "
+            "reached it yet."
+        ),
         operation_id="lessons_detail",
         responses={200: OutputSerializer, **error_responses(401, 403, 404)},
     )
@@ -302,9 +330,7 @@ class LessonDetailApi(APIView):
         lesson = catalog_selectors.lesson_get(lesson_id=lesson_id)
         access = catalog_selectors.lesson_access(request.user, lesson)
         if not access.allowed:
-            if access.reason == "login":
-                raise ApplicationError("not_authenticated", _("请先登录"), status_code=401)
-            raise NotEntitled(access.reason_text or None)
+            raise catalog_services.lesson_refusal(access)
         progress = catalog_selectors.progress_by_lesson(user=request.user, course=lesson.course).get(
             lesson.pk
         )

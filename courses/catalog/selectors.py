@@ -4,10 +4,14 @@ services), the cached catalog and course pages, lessons, progress and the member
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from courses import cache
@@ -35,7 +39,27 @@ REASON_TEXT = {
     "tier_required": _("开通会员后解锁"),
     "membership_expired": _("你的会员已到期，续费后继续学习"),
     "unavailable": _("该课程暂不可学习"),
+    "not_released": _("本课时尚未解锁"),
 }
+
+
+def unlock_text(when: datetime) -> str:
+    """ "12月10日 解锁" (with the time when it is not midnight), in the reader's language and Shanghai time."""
+    local = timezone.localtime(when)
+    day = date_format(local, "MONTH_DAY_FORMAT")
+    if local.time() != time.min:
+        day = f"{day} {date_format(local, 'H:i')}"
+    return gettext("%(day)s 解锁") % {"day": day}
+
+
+def unlock_day_text(lesson: Lesson, *, now: datetime | None = None) -> str:
+    """What the course page says of a dripped lesson before the reader has a start: "开通后第3天解锁"
+    or the date still to come; "" when the lesson is not dripped."""
+    if lesson.release_at is not None:
+        return unlock_text(lesson.release_at) if lesson.release_at > (now or timezone.now()) else ""
+    if lesson.release_after_days:
+        return gettext("开通后第%(n)s天解锁") % {"n": lesson.release_after_days}
+    return ""
 
 
 @dataclass(frozen=True)
@@ -50,24 +74,54 @@ class CourseAccess:
     via: str = ""
     reason: str = ""
     entitlements: Entitlements = field(default=NO_ENTITLEMENTS, compare=False)  # what it was decided on
+    # when the right began (the earliest of enrolment and membership): where a drip counts from; None
+    # for staff and teachers, who see every lesson at once
+    since: datetime | None = None
 
     @property
     def reason_text(self) -> str:
         return str(REASON_TEXT.get(self.reason, ""))
 
-    def lesson_locked(self, lesson: Lesson) -> bool:
-        return not (lesson.is_preview or self.unlocked)
+    def release_time(self, lesson: Lesson) -> datetime | None:
+        """When the lesson opens for this user under its drip (None: no drip applies, or no start to
+        count from). Days count in Shanghai calendar days: day N opens at 00:00 of the start date + N."""
+        if lesson.is_preview or self.via == "staff":
+            return None
+        if lesson.release_at is not None:
+            return lesson.release_at
+        if lesson.release_after_days and self.since is not None:
+            start = timezone.localtime(self.since).date() + timedelta(days=lesson.release_after_days)
+            return timezone.make_aware(datetime.combine(start, time.min))
+        return None
+
+    def unlocks_at(self, lesson: Lesson, *, now: datetime | None = None) -> datetime | None:
+        """The future moment an unlocked course's lesson opens, or None when it is open (or the course
+        is locked: then buying, not waiting, is the way in)."""
+        if not self.unlocked:
+            return None
+        when = self.release_time(lesson)
+        if when is None or when <= (now or timezone.now()):
+            return None
+        return when
+
+    def lesson_locked(self, lesson: Lesson, *, now: datetime | None = None) -> bool:
+        if lesson.is_preview:
+            return False
+        return not self.unlocked or self.unlocks_at(lesson, now=now) is not None
 
 
 @dataclass(frozen=True)
 class LessonAccess:
     allowed: bool
     via: str = ""  # "preview" or CourseAccess.via
-    reason: str = ""
+    reason: str = ""  # CourseAccess.reason, or "not_released" (entitled, the drip has not reached it)
     course_access: CourseAccess | None = None
+    unlocks_at: datetime | None = None  # when reason is "not_released"
 
     @property
     def reason_text(self) -> str:
+        if self.reason == "not_released" and self.unlocks_at is not None:
+            return gettext("本课时将于%(when)s") % {"when": unlock_text(self.unlocks_at)}
         return str(REASON_TEXT.get(self.reason, ""))
 
 
@@ -85,11 +139,16 @@ def course_access(user, course: Course, *, facts: Entitlements | None = None) ->
     if facts is None:
         facts = entitlements(user)
     source = facts.enrolled.get(course.pk)
-    if source is not None:
-        return CourseAccess(True, via=source, entitlements=facts)
     course_tiers = tier_ids_of(course)
-    if course_tiers & facts.tier_ids:
-        return CourseAccess(True, via="tier", entitlements=facts)
+    via_tier = bool(course_tiers & facts.tier_ids)
+    if source is not None:
+        # a drip counts from the earliest right the member holds: a member who bought the course
+        # and later joined a tier that includes it keeps what had already opened
+        starts = [facts.enrolled_since.get(course.pk), facts.tier_since if via_tier else None]
+        since = min((s for s in starts if s is not None), default=None)
+        return CourseAccess(True, via=source, entitlements=facts, since=since)
+    if via_tier:
+        return CourseAccess(True, via="tier", entitlements=facts, since=facts.tier_since)
     if course_tiers and facts.lapsed:
         return CourseAccess(False, reason="membership_expired", entitlements=facts)
     if course.for_sale:
@@ -99,14 +158,20 @@ def course_access(user, course: Course, *, facts: Entitlements | None = None) ->
     return CourseAccess(False, reason="unavailable", entitlements=facts)
 
 
-def lesson_access(user, lesson: Lesson, *, course_access_: CourseAccess | None = None) -> LessonAccess:
-    """THE answer to "may this user open this lesson?": a free preview, or the course is unlocked."""
+def lesson_access(
+    user, lesson: Lesson, *, course_access_: CourseAccess | None = None, now: datetime | None = None
+) -> LessonAccess:
+    """THE answer to "may this user open this lesson?": a free preview, or the course is unlocked and
+    the lesson's drip has reached it (else "not_released" with the moment it opens)."""
     if lesson.is_preview:
         return LessonAccess(True, via="preview", course_access=course_access_)
     access = course_access_ or course_access(user, lesson.course)
-    if access.unlocked:
-        return LessonAccess(True, via=access.via, course_access=access)
-    return LessonAccess(False, reason=access.reason, course_access=access)
+    if not access.unlocked:
+        return LessonAccess(False, reason=access.reason, course_access=access)
+    unlocks_at = access.unlocks_at(lesson, now=now)
+    if unlocks_at is not None:
+        return LessonAccess(False, reason="not_released", course_access=access, unlocks_at=unlocks_at)
+    return LessonAccess(True, via=access.via, course_access=access)
 
 
 def catalog(*, user=None) -> QuerySet[Course]:

@@ -105,12 +105,31 @@ def enrolment_revoke(*, order_no: str) -> bool:
     return True
 
 
+def lesson_refusal(access: catalog_selectors.LessonAccess) -> ApplicationError:
+    """Why a lesson is refused, as the API answers it. Not yet released (the member holds the course;
+    the drip has not reached the lesson) is `403 lesson_not_released` with `unlocks_at`, never
+    `not_entitled`: that code tells the client to sell the course to someone who already has it.
+    Not logged in is 401; anything else is `403 not_entitled` (API.md row 8)."""
+    if access.reason == "not_released" and access.unlocks_at is not None:
+        return ApplicationError(
+            "lesson_not_released",
+            access.reason_text,
+            status_code=403,
+            extra={"unlocks_at": timezone.localtime(access.unlocks_at).isoformat()},
+        )
+    if access.reason == "login":
+        return ApplicationError("not_authenticated", _("请先登录"), status_code=401)
+    return NotEntitled(access.reason_text or None)
+
+
 def lesson_progress_save(
     *, user, lesson: Lesson, position_seconds: int, completed: bool | None = None
 ) -> LessonProgress:
     """Save where the member is in a lesson; completion is sticky (never un-learned by seeking back)."""
     access = catalog_selectors.lesson_access(user, lesson)
     if not access.allowed:
+        if access.reason == "not_released":
+            raise lesson_refusal(access)
         raise NotEntitled(access.reason_text or None)
     if not getattr(user, "is_authenticated", False):
         raise ApplicationError("not_authenticated", _("请先登录"), status_code=401)

@@ -39,14 +39,25 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
             request,
             course.pk,
         )
-    rows = [
-        {
-            "lesson": lesson,
-            "locked": access.lesson_locked(lesson),
-            "progress": progress.get(lesson.pk),
-        }
-        for lesson in lessons
-    ]
+    now = timezone.now()
+    rows = []
+    for lesson in lessons:
+        unlocks_at = access.unlocks_at(lesson, now=now)
+        if unlocks_at is not None:
+            unlock = catalog_selectors.unlock_text(unlocks_at)
+        elif not access.unlocked and not lesson.is_preview:
+            unlock = catalog_selectors.unlock_day_text(lesson, now=now)
+        else:
+            unlock = ""
+        rows.append(
+            {
+                "lesson": lesson,
+                "locked": access.lesson_locked(lesson, now=now),
+                "waiting": unlocks_at is not None,  # held by the drip, not by a missing right
+                "unlock": unlock,
+                "progress": progress.get(lesson.pk),
+            }
+        )
     return render(
         request,
         "courses/course.html",

@@ -81,6 +81,17 @@ class Lesson(TimeStampedModel):
     duration_seconds = models.PositiveIntegerField(_("时长（秒）"), default=0)
     is_preview = models.BooleanField(_("免费试看"), default=False)
     is_published = models.BooleanField(_("已发布"), default=True)
+    # Drip (定时解锁): at most one of the two. Days count from the member's own start (enrolment or
+    # membership), a date is the same for everyone; `courses.catalog.selectors.CourseAccess` decides.
+    release_after_days = models.PositiveIntegerField(
+        _("开通后第几天解锁"),
+        null=True,
+        blank=True,
+        help_text=_("留空或 0 = 开通即可学；N = 开通后第 N 天的 0 点解锁（开通当天为第 0 天）"),
+    )
+    release_at = models.DateTimeField(
+        _("定时解锁时间"), null=True, blank=True, help_text=_("到这个时间对所有学员解锁")
+    )
 
     class Meta:
         verbose_name = _("课时")
@@ -91,7 +102,17 @@ class Lesson(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(kind__in=["video", "audio"]) | ~Q(media_url="") | Q(media_asset__isnull=False),
                 name="lesson_media_has_url",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(release_after_days__isnull=True) | Q(release_at__isnull=True),
+                name="lesson_drip_one_rule",
+                violation_error_message=_("“开通后第几天解锁”和“定时解锁时间”只能设置一个"),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_preview=False) | Q(release_after_days__isnull=True, release_at__isnull=True),
+                name="lesson_preview_not_dripped",
+                violation_error_message=_("免费试看的课时对所有人开放，不能设置解锁时间"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -145,3 +145,26 @@ def test_a_cover_upload_is_checked_by_content_and_size(creator, client, settings
     saved = client.post(url, {**form, "cover": good})
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert Circle.objects.get(pk=circle.pk).cover
+
+
+@pytest.mark.django_db
+def test_an_operator_publishes_now_or_cancels_a_scheduled_post_in_admin(creator, client):
+    operator = staff_in(roles.OPERATOR)
+    circle = f.make_circle()
+    member = f.make_member(circle=circle)
+    from circles.services import posts as post_services
+
+    soon = timezone.now() + timedelta(hours=5)
+    first = post_services.post_create(
+        circle=circle, author=circle.owner, body="运营代发的公告", publish_at=soon
+    )
+    second = post_services.post_create(circle=circle, author=circle.owner, body="取消的公告", publish_at=soon)
+    client.force_login(operator)
+    changelist = reverse("admin:circles_post_changelist")
+    assert "运营代发的公告" in client.get(changelist + "?status__exact=scheduled").content.decode()
+    client.post(changelist, {"action": "publish_now", "_selected_action": [first.pk]})
+    client.post(changelist, {"action": "cancel_schedule", "_selected_action": [second.pk]})
+    assert Post.objects.get(pk=first.pk).status == "visible"
+    assert Post.objects.get(pk=second.pk).status == "deleted"
+    assert member.notifications.filter(kind="circle_post_published").count() == 1
+    assert Circle.objects.get(pk=circle.pk).visible_post_count == 1

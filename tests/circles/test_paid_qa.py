@@ -112,7 +112,10 @@ def test_the_hourly_beat_job_runs_the_sweep_that_refunds(circle, guest):
     from circles import tasks
     from circles.schedules import DEFAULT_SCHEDULES
 
-    assert [job.task for job in DEFAULT_SCHEDULES] == ["circles.tasks.circles_sweep"]
+    assert [job.task for job in DEFAULT_SCHEDULES] == [
+        "circles.tasks.circles_sweep",
+        "circles.tasks.posts_publish_due",  # scheduled posts (tests/circles/test_scheduled_posts.py)
+    ]
     asker = f.make_member(circle=circle)
     question, order = ask(circle, asker, guest)
     PaidQuestion.objects.filter(pk=question.pk).update(deadline=timezone.now() - timedelta(minutes=1))

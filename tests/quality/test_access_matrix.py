@@ -101,6 +101,10 @@ CONTENT = {
     "circles-api-like",
     "circles-api-flags",
     "circles-api-question-answer",
+    "circles-api-scheduled",  # the caller's own scheduled posts in a circle they may read
+    "circles-api-post-schedule",  # the author's post before its time: 404 to anyone else
+    "circles-api-post-publish",
+    "circles:schedule",
     "circles:detail",
     "circles:trial",
     "circles:leave",

@@ -92,6 +92,8 @@ ADMIN_OPERATIONS = {
     ("circles.Post", "action", "unfeature"): PLAIN,
     ("circles.Post", "action", "pin"): PLAIN,
     ("circles.Post", "action", "unpin"): PLAIN,
+    ("circles.Post", "action", "publish_now"): PLAIN,
+    ("circles.Post", "action", "cancel_schedule"): PLAIN,
     ("circles.Comment", "action", "approve"): PLAIN,
     ("circles.Comment", "action", "reject"): PLAIN,
     # courses

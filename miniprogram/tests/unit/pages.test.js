@@ -237,6 +237,36 @@ describe('lessons', () => {
     expect(text(comp, '#locked')).toBe('本课时需要开通会员或购买课程后学习')
   })
 
+  test('a lesson the drip has not reached says when it opens and sells nothing', async () => {
+    const wx = mockWx({
+      'GET /api/v1/lessons/11/': {statusCode: 403, data: {code: 'lesson_not_released', message: '本课时将于12月10日 解锁', unlocks_at: '2026-12-10T00:00:00+08:00'}},
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(text(comp, '#locked')).toBe('本课时将于12月10日 解锁')
+    expect(text(comp, '#unlocks-at')).toBe('解锁时间 2026-12-10 00:00')
+    expect(text(comp)).not.toContain('开通会员')
+  })
+
+  test('the course page shows when each dripped lesson unlocks', async () => {
+    const course = {
+      id: 7, title: '私域运营实战', summary: '', price_fen: 19900, included_in_tiers: ['VIP'], completion_percent: 0,
+      access: {unlocked: true, via: 'purchase', reason: '', message: ''},
+      lessons: [
+        {id: 11, title: '第一课', locked: false, is_preview: true, completed: false, unlocks_at: null, unlock_text: ''},
+        {id: 12, title: '第二课', locked: true, is_preview: false, completed: false, unlocks_at: '2026-12-10T00:00:00+08:00', unlock_text: '12月10日 解锁'},
+      ],
+    }
+    const wx = mockWx({'GET /api/v1/courses/7/': ok(course)})
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/detail/index', {id: '7'})
+    const rows = comp.querySelectorAll('.lesson').map(row => text(row))
+    expect(rows[1]).toContain('12月10日 解锁')
+    comp.instance.open({currentTarget: {dataset: {id: 12, locked: true, unlock: '12月10日 解锁'}}})
+    expect(text(comp, '#notice')).toBe('本课时将于12月10日 解锁，到时即可学习')
+    expect(wx.calls.filter(c => c.key && c.key.startsWith('navigateTo'))).toEqual([])
+  })
+
   test('playback reports progress every 15 s and on the end', async () => {
     const wx = mockWx({
       'GET /api/v1/lessons/11/': ok(lesson),

@@ -1,5 +1,9 @@
 // @ts-check
-/** 课程详情: GET /api/v1/courses/{id}/ — lessons with their lock, and how to unlock them. */
+/**
+ * 课程详情: GET /api/v1/courses/{id}/ — lessons with their lock, and how to unlock them. A lesson held by
+ * the course's drip (定时解锁) carries `unlock_text` ("12月10日 解锁", "开通后第3天解锁") and, for a member
+ * who holds the course, `unlocks_at`: tapping it says when it opens instead of offering to buy.
+ */
 const api = require('../../utils/api')
 const pay = require('../../utils/pay')
 const {yuan} = require('../../utils/format')
@@ -44,6 +48,8 @@ Component({
             locked: l.locked,
             preview: !!l.is_preview,
             done: !!l.completed,
+            waiting: !!l.unlocks_at,
+            unlockText: l.unlock_text || '',
           })),
         })
       } catch (error) {
@@ -52,7 +58,11 @@ Component({
     },
     /** @param {any} event */
     open(event) {
-      const {id, locked} = event.currentTarget.dataset
+      const {id, locked, unlock} = event.currentTarget.dataset
+      if (locked && unlock && this.data.unlocked) {
+        this.setData({notice: `本课时将于${unlock}，到时即可学习`})
+        return
+      }
       if (locked) {
         this.setData({notice: this.data.tiers ? `开通 ${this.data.tiers} 会员即可学习` : '购买课程后即可学习'})
         return

@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * 课时: GET /api/v1/lessons/{id}/ (row 8; 403 not_entitled → how to unlock) and progress reporting to
+ * 课时: GET /api/v1/lessons/{id}/ (row 8; 403 not_entitled → how to unlock; 403 lesson_not_released →
+ * the member holds the course and the drip opens this lesson at `unlocks_at`: say when, sell nothing) and progress reporting to
  * POST /api/v1/lessons/{id}/progress/ (row 13): every 15 s of playback (forward or after seeking back),
  * on pause, on end and on leaving (hide/unload only when the position moved since the last report).
  * Playback resumes where the member left off (position_seconds: the video's initial-time, the audio's
@@ -11,7 +12,7 @@
  * `cover-view` watermark (member number and short nickname) that moves every few seconds.
  */
 const api = require('../../utils/api')
-const {clock} = require('../../utils/format')
+const {clock, dateTime} = require('../../utils/format')
 
 const REPORT_EVERY_SECONDS = 15
 const WATERMARK_EVERY_MS = 4000
@@ -21,6 +22,8 @@ Component({
     loading: true,
     error: '',
     locked: false,
+    waiting: false,
+    unlocksAt: '',
     id: 0,
     courseId: 0,
     title: '',
@@ -49,7 +52,7 @@ Component({
       return this.load()
     },
     async load() {
-      this.setData({loading: true, error: '', locked: false})
+      this.setData({loading: true, error: '', locked: false, waiting: false})
       const self = /** @type {any} */ (this)
       try {
         const lesson = await api.get(`/api/v1/lessons/${this.data.id}/`)
@@ -75,7 +78,10 @@ Component({
         if (lesson.kind === 'audio' && lesson.media_url && !playback) this.startAudio(lesson.media_url, lesson.position_seconds || 0)
         if (this.data.watermark) this.startWatermark()
       } catch (error) {
-        if (error.code === 'not_entitled') this.setData({loading: false, locked: true, error: '本课时需要开通会员或购买课程后学习'})
+        if (error.code === 'lesson_not_released') {
+          const unlocksAt = dateTime(error.body && error.body.unlocks_at)
+          this.setData({loading: false, locked: true, waiting: true, unlocksAt, error: error.message || `本课时将于 ${unlocksAt} 解锁`})
+        } else if (error.code === 'not_entitled') this.setData({loading: false, locked: true, error: '本课时需要开通会员或购买课程后学习'})
         else this.setData({loading: false, error: error.status === 404 ? '课时不存在' : error.message || '加载失败'})
       }
     },
