@@ -27,8 +27,8 @@ RENEWAL_MEMBER = "demo_vip_renewal"
 
 
 def seed(*, stdout, history: bool = False) -> None:
-    seed_redeem_codes(stdout=stdout)
     seed_segments(stdout=stdout)
+    seed_redeem_codes(stdout=stdout)  # last: its line ends with a code to try (tests read it there)
 
 
 def seed_redeem_codes(*, stdout) -> None:
