@@ -25,6 +25,9 @@ GROUPS: list[tuple[str, object, list[str]]] = [
             "referrals.salesteam",
             "growth.redeemcodebatch",
             "growth.redeemcode",
+            "growth.coupon",
+            "growth.membercoupon",
+            "growth.couponredemption",
         ],
     ),
     (

@@ -2,8 +2,12 @@
 
 from django.urls import path
 
+from growth.coupons import apis as coupon_apis
 from growth.redeem_codes import apis as redeem_apis
 
 urlpatterns = [
     path("redeem-codes/redeem/", redeem_apis.RedeemCodeRedeemApi.as_view(), name="redeem-codes-api-redeem"),
+    path("coupons/mine/", coupon_apis.CouponsMineApi.as_view(), name="coupons-api-mine"),
+    path("coupons/claim/", coupon_apis.CouponClaimApi.as_view(), name="coupons-api-claim"),
+    path("coupons/usable/", coupon_apis.CouponsUsableApi.as_view(), name="coupons-api-usable"),
 ]

@@ -1,3 +1,3 @@
 """Admin of the growth app, one module per tool."""
 
-from growth.admin import redeem_codes  # noqa: F401
+from growth.admin import coupons, redeem_codes  # noqa: F401

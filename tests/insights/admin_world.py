@@ -65,6 +65,8 @@ def build() -> World:
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
     from courses.models import CheckIn, CheckinReminder
+    from growth.coupons.issuing import coupon_issue
+    from growth.models import Coupon
     from growth.redeem_codes import services as redeem_codes
     from members.memberships.grants import membership_grant_manual
     from members.models import Onboarding, Reward, ServiceGroup, SubscribeTemplate
@@ -253,6 +255,14 @@ def build() -> World:
     )
     redeem_codes.code_redeem(
         user=UserFactory(username="redeemer"), raw_code=o["redeem_batch"].codes.first().code
+    )
+
+    # ---- growth: a coupon issued to two members, one used on a paid order ----------------------------------
+    o["coupon"] = Coupon.objects.create(name="新人券", kind="amount", amount_off_fen=1_000, code="WELCOME10")
+    holder = UserFactory(username="coupon_holder")
+    coupon_issue(coupon=o["coupon"], users=[alice, holder], source="operator", actor=staff["operator"])
+    o["coupon_order"] = create_paid_order(
+        user=holder, item_type="course", item_id=str(course.pk), coupon_code="WELCOME10"
     )
 
     # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------

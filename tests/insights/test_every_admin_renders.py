@@ -163,6 +163,9 @@ FINANCE_SEES = {
     "referrals.GroupBuy",
     "growth.RedeemCodeBatch",
     "growth.RedeemCode",
+    "growth.Coupon",
+    "growth.MemberCoupon",
+    "growth.CouponRedemption",
     "referrals.StaffShareBracket",
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",
@@ -240,7 +243,7 @@ MONEY_ACTIONS = {
     "referrals.GroupBuy": {"run_sweep"},
 }
 OPERATOR_ACTIONS = {
-    "members.User": {"grant_membership"},
+    "members.User": {"grant_membership", "issue_coupon"},
     "members.Membership": {"extend_memberships"},
     "members.MembershipGrant": {"revoke_grants"},
     "members.PointsAccount": {"adjust_points"},

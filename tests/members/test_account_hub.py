@@ -25,6 +25,7 @@ HUB = {
     "tiers": "/membership/",
     "circles": "/circles/mine/",
     "redeem": "/growth/redeem/",
+    "coupons": "/growth/coupons/",
 }
 
 

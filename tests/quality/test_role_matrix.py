@@ -66,7 +66,10 @@ ADMIN_OPERATIONS = {
     # membership grants: benefits, not money; making and revoking batches is audited
     ("growth.RedeemCodeBatch", "action", "export_csv"): PLAIN,
     ("growth.RedeemCodeBatch", "action", "revoke_selected"): PLAIN,
-    ("growth.RedeemCode", "action", "revoke_selected"): PLAIN,  # a sample poster in the brand's colours
+    ("growth.RedeemCode", "action", "revoke_selected"): PLAIN,
+    # coupons: a discount given at checkout (priced on the server); revoking and issuing move no money
+    ("growth.MemberCoupon", "action", "revoke_selected"): PLAIN,
+    ("members.User", "action", "issue_coupon"): PLAIN,  # a sample poster in the brand's colours
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
