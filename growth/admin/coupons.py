@@ -141,7 +141,7 @@ class CouponAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Coupon, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = request.user  # type: ignore[assignment]  # admin views: a signed-in staff user
         super().save_model(request, obj, form, change)
 
     @admin.display(description=_("面值"))
@@ -175,7 +175,7 @@ class CouponAdmin(admin.ModelAdmin):
         url = settings.SITE_URL + reverse("growth:coupon_claim", args=[obj.claim_token])
         return url if obj.claim_enabled else str(_("（未开放）")) + url
 
-    @admin.display(description=_("数据"))
+    @admin.display(description=_("使用情况"))
     def figures(self, obj: Coupon) -> str:
         orders = selectors.coupon_orders(obj)
         given = CouponRedemption.objects.filter(coupon=obj).values_list("discount_fen", flat=True)
@@ -314,8 +314,9 @@ def issue_coupon(model_admin: Any, request: HttpRequest, queryset: QuerySet[User
 def register_member_action() -> None:
     """Offer `issue_coupon` on the members list (members' admin is below growth and does not know it)."""
     user_admin = admin.site.get_model_admin(User)
-    if issue_coupon not in user_admin.actions:
-        user_admin.actions = [*user_admin.actions, issue_coupon]
+    actions = list(user_admin.actions or ())
+    if issue_coupon not in actions:
+        user_admin.actions = [*actions, issue_coupon]
     # What `permissions=["issue_coupon"]` asks the members admin: only operators see the action.
     user_admin.has_issue_coupon_permission = may_issue  # type: ignore[attr-defined]
 

@@ -149,7 +149,7 @@ class CouponsUsableApi(APIView):
             referral_code=values["referral_code"],
         )
         paginator = Pagination()
-        page = paginator.paginate_queryset(usable, request, view=self)  # type: ignore[arg-type]
+        page: list[selectors.UsableCoupon] | None = paginator.paginate_queryset(usable, request, view=self)  # type: ignore[arg-type]
         now = timezone.now()
         rows = [
             {**coupon_body(u.copy, now), "discount_fen": u.discount_fen, "amount_fen": u.amount_fen}

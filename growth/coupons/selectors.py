@@ -67,10 +67,10 @@ def applies_to_text(coupon: Coupon) -> str:
 
 
 def value_text(coupon: Coupon) -> str:
-    """¥50 / 8折 (最多减 ¥100): the coupon's face, as printed on it."""
+    """¥50 / 8折（减20%） 最多减 ¥100: the coupon's face, as printed on it."""
     if coupon.kind == Coupon.Kind.PERCENT:
-        rate = (10_000 - coupon.percent_off_bp) / 1_000
-        text = _("%(rate)s折") % {"rate": f"{rate:g}"}
+        rate, off = (10_000 - coupon.percent_off_bp) / 1_000, coupon.percent_off_bp / 100
+        text = _("%(rate)s折（减%(off)s%%）") % {"rate": f"{rate:g}", "off": f"{off:g}"}
         if coupon.cap_fen:
             text += " " + _("最多减 %(cap)s") % {"cap": fen_to_yuan_text(coupon.cap_fen)}
         return text
