@@ -27,6 +27,9 @@ GROUPS: list[tuple[str, object, list[str]]] = [
             "growth.redeemcode",
             "growth.flashsale",
             "growth.flashsalehold",
+            "growth.coupon",
+            "growth.membercoupon",
+            "growth.couponredemption",
         ],
     ),
     (

@@ -92,6 +92,9 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("growth", "perm", ("send_campaign",)),
         # Flash sales: set, changed and stopped here (prices, audited); never deleted, holds read-only.
         ("growth", ("flashsale",), EDIT),
+        # Coupons: made, issued (the members list's action needs add_membercoupon) and revoked here,
+        # never deleted; redemptions are records of paid orders (view only).
+        ("growth", ("coupon", "membercoupon"), EDIT),
         # Beat: look at everything, pick schedules of non-money tasks (core.admin_beat), add a new
         # schedule row to pick; never add, delete or re-aim a periodic task, never edit a shared
         # schedule row (a money task may use it).

@@ -311,6 +311,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "refund": env("THROTTLE_REFUND", default="10/min"),
         "withdrawal": env("THROTTLE_WITHDRAWAL", default="10/min"),
         "redeem_code": env("THROTTLE_REDEEM_CODE", default="10/min"),  # guessing codes is hopeless and slow
+        "coupon_code": env("THROTTLE_COUPON_CODE", default="20/min"),  # claiming coupons and entering codes
         "notify": env("THROTTLE_NOTIFY", default="100000/min"),
     },
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",

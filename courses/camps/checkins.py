@@ -16,6 +16,7 @@ from core.errors import ApplicationError, NotEntitled
 from core.images import store_images, validate_images
 from core.models import WeChatIdentity
 from courses.camps import selectors as camp_selectors
+from courses.camps.completion_hooks import term_completed
 from courses.camps.makeups import makeup_is_needed, makeup_limit_check
 from courses.member_actions import award_points, notify
 from courses.models import (
@@ -88,6 +89,7 @@ def seat_recompute(seat: TermSeat, *, now: datetime | None = None) -> TermSeat:
             body=_("你已完成 %(n)s 天打卡，结营证书已生成。") % {"n": seat.checkin_days},
             url=reverse("courses:certificate", args=[term.pk]),
         )
+        term_completed(seat)  # other apps' listeners (graduation coupons), once per seat
     return seat
 
 

@@ -1,3 +1,3 @@
 """Admin of the growth app, one module per tool."""
 
-from growth.admin import campaigns, flash_sales, redeem_codes, segments  # noqa: F401
+from growth.admin import campaigns, coupons, flash_sales, redeem_codes, segments  # noqa: F401

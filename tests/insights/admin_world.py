@@ -67,8 +67,9 @@ def build() -> World:
     from courses.models import CheckIn, CheckinReminder, MediaAsset
     from growth.campaigns.preferences import preference_update
     from growth.campaigns.services import campaign_schedule, campaign_send_slice
+    from growth.coupons.issuing import coupon_issue
     from growth.flash_sales import services as flash_sales
-    from growth.models import Campaign, Segment, Tag
+    from growth.models import Campaign, Coupon, Segment, Tag
     from growth.redeem_codes import services as redeem_codes
     from growth.segments.tags import tag_add
     from members.memberships.grants import membership_grant_manual
@@ -297,6 +298,15 @@ def build() -> World:
     campaign_send_slice(campaign_id=o["campaign"].pk)
     preference_update(user=alice, sms_consent=True)
 
+    # ---- growth: a coupon issued to two members, one used on a paid order ----------------------------------
+    o["coupon"] = Coupon.objects.create(name="新人券", kind="amount", amount_off_fen=1_000, code="WELCOME10")
+    holder = UserFactory(username="coupon_holder")
+    coupon_issue(coupon=o["coupon"], users=[alice, holder], source="operator", actor=staff["operator"])
+    o["coupon_order"] = create_paid_order(
+        user=holder, item_type="course", item_id=str(course.pk), coupon_code="WELCOME10"
+    )
+
+    # ---- payments: a refund, ledger earnings and settlement, withdrawals, reconciliation -----------------
     o["refund"] = refund_order(order=o["course_order"], amount_fen=1_000, reason="部分退款")
     WithdrawalSettings.current()
     earn(alice, 50_000)

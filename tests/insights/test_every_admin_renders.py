@@ -165,6 +165,9 @@ FINANCE_SEES = {
     "growth.RedeemCode",
     "growth.FlashSale",
     "growth.FlashSaleHold",
+    "growth.Coupon",
+    "growth.MemberCoupon",
+    "growth.CouponRedemption",
     "referrals.StaffShareBracket",
     "referrals.StaffShareMonth",
     "referrals.StaffShareStatement",
@@ -243,7 +246,7 @@ MONEY_ACTIONS = {
     "referrals.GroupBuy": {"run_sweep"},
 }
 OPERATOR_ACTIONS = {
-    "members.User": {"grant_membership", "tag_members", "untag_members"},
+    "members.User": {"grant_membership", "tag_members", "untag_members", "issue_coupon"},
     "members.Membership": {"extend_memberships"},
     "members.MembershipGrant": {"revoke_grants"},
     "members.PointsAccount": {"adjust_points"},

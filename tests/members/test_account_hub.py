@@ -26,6 +26,7 @@ HUB = {
     "circles": "/circles/mine/",
     "redeem": "/growth/redeem/",
     "marketing": "/growth/messages/",
+    "coupons": "/growth/coupons/",
 }
 
 

@@ -1,6 +1,6 @@
 """Helpers other apps' tests use to buy and refund through the real payments services.
 
-- `create_paid_order(*, user, item_type, item_id, channel="sandbox", referral_code="") -> Order`
+- `create_paid_order(*, user, item_type, item_id, channel="sandbox", referral_code="", coupon_code="") -> Order`
 - `refund_order(*, order, amount_fen=None) -> Refund` (runs the refund to completion)
 
 With the sandbox channel both go the whole way: order_create → payment_start → the sandbox cashier
@@ -24,14 +24,26 @@ from payments.orders.refunds import refund_complete, refund_request
 
 
 def create_paid_order(
-    *, user, item_type: str, item_id: str, channel: str = "sandbox", referral_code: str = "", fake=None
+    *,
+    user,
+    item_type: str,
+    item_id: str,
+    channel: str = "sandbox",
+    referral_code: str = "",
+    coupon_code: str = "",
+    fake=None,
 ) -> Order:
     """Buy an item and pay for it. With `fake` (the fake_wechat fixture) WeChat channels pay for real."""
     from payments.gateways import sandbox
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         order = order_create(
-            user=user, item_type=item_type, item_id=str(item_id), channel=channel, referral_code=referral_code
+            user=user,
+            item_type=item_type,
+            item_id=str(item_id),
+            channel=channel,
+            referral_code=referral_code,
+            coupon_code=coupon_code,
         )
         if order.status != Order.Status.PENDING:
             return order

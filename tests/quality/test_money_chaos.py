@@ -5,7 +5,9 @@ The driver buys (with a promoter's referral code), delivers signed payment notif
 twice, much later, after the order was closed —, sweeps, refunds fully or partly, inside and outside
 the refund window, settles with the clock moved forward, withdraws, approves, pays out, fails or
 lets payouts expire, and "kills a worker mid-task" (runs a task's service in a transaction that dies
-before commit, then runs it again, as Celery's acks_late redelivery does).
+before commit, then runs it again, as Celery's acks_late redelivery does). Buyers use coupons (their
+own copies and a public percent code, up to 100 % off: the free path) and redeem company codes for a
+course (zero-amount orders).
 
 After every step:
 - the ledger check passes (every transaction sums to zero, cached balances equal their entries);
@@ -13,7 +15,9 @@ After every step:
 - the promoter's commission on each order equals what one clean delivery would give:
   floor(rate × (amount − refunded)) for an order that was paid, nothing otherwise;
 - everything the promoter ever earned is somewhere in their accounts (held + available +
-  withdrawing + withdrawn + receivable == Σ commissions).
+  withdrawing + withdrawn + receivable == Σ commissions);
+- a coupon copy is held only by a pending order, a paid order that used one has one live redemption
+  (or a returned one after a full refund), and no copy is held or used twice.
 """
 
 from __future__ import annotations
@@ -82,16 +86,69 @@ class World:
         agreements.agreement_accept(user=self.promoter, agreement=agreement)
         CommissionRule.objects.create(item_type=TEST_ITEM, level=1, rate_bp=RATE_BP)
         self.payments = []  # every payment attempt ever started
+        self.free_orders = []  # bought at 100 % off: paid at once, no payment
         self.withdrawals = []
+        self._growth_setup()
+
+    def _growth_setup(self):
+        from datetime import timedelta as days
+
+        from growth.coupons.issuing import coupon_issue
+        from growth.models import Coupon
+        from growth.redeem_codes.services import batch_create
+        from tests.courses.factories import make_course
+
+        self.coupons = [
+            Coupon.objects.create(
+                name="混沌满减", kind="amount", amount_off_fen=1_000, per_member_limit=1_000
+            ),
+            Coupon.objects.create(
+                name="混沌折扣", kind="percent", percent_off_bp=2_500, cap_fen=50_000, per_member_limit=1_000
+            ),
+        ]
+        Coupon.objects.create(
+            name="混沌全免",
+            kind="percent",
+            percent_off_bp=10_000,
+            code="CHAOSFREE",
+            per_member_limit=3,
+            total_limit=5,
+        )
+        for n, coupon in enumerate(self.coupons):
+            for round_ in range(4):
+                coupon_issue(
+                    coupon=coupon,
+                    users=self.buyers,
+                    source="operator",
+                    actor=None,
+                    source_key=f"c{n}r{round_}",
+                )
+        course = make_course(title="混沌课", price_fen=19_900)
+        self.batch = batch_create(
+            name="混沌公司",
+            item_type="course",
+            item_id=str(course.pk),
+            size=6,
+            expires_at=timezone.now() + days(days=365),
+            created_by=self.finance[0],
+        )
 
     # ---- actions ---------------------------------------------------------------------------------
 
     def buy(self):
-        from payments.models import Channel
+        from growth.models import MemberCoupon
+        from payments.models import Channel, Order
         from payments.orders.checkout import order_create
         from payments.orders.payment_attempts import payment_start
 
         buyer = self.rng.choice(self.buyers)
+        coupon_code = ""
+        roll = self.rng.random()
+        if roll < 0.4:  # one of the buyer's copies, whatever its state (a used one must be refused)
+            copy = MemberCoupon.objects.filter(user=buyer).order_by("?").first()
+            coupon_code = copy.code if copy else ""
+        elif roll < 0.5:
+            coupon_code = "CHAOSFREE"
         with on_commit_runs():
             try:
                 order = order_create(
@@ -100,11 +157,28 @@ class World:
                     item_id=self.rng.choice(["A", "B"]),
                     channel=Channel.SANDBOX,
                     referral_code=self.promoter.referral_code,
+                    coupon_code=coupon_code,
                 )
-            except ApplicationError as exc:  # a third unpaid order for one item: refused, nothing made
-                assert exc.code == "too_many_pending_orders", exc
+            except (
+                ApplicationError
+            ) as exc:  # refused (pending orders, a coupon that does not apply): nothing made
+                assert exc.code == "too_many_pending_orders" or exc.code.startswith("coupon_"), exc
+                return
+            if order.status == Order.Status.PAID:  # 100 % off: the free path, nothing to pay
+                self.free_orders.append(order)
                 return
             self.payments.append(payment_start(order=order, channel=Channel.SANDBOX))
+
+    def redeem(self):
+        """A buyer types one of the company's codes: a zero-amount order for the course, or a refusal."""
+        from growth.redeem_codes.services import code_redeem
+
+        code = self.rng.choice(list(self.batch.codes.values_list("code", flat=True)))
+        with on_commit_runs():
+            try:
+                code_redeem(user=self.rng.choice(self.buyers), raw_code=code)
+            except ApplicationError as exc:  # used, one per batch, course already held: nothing changes
+                assert exc.code, exc
 
     def pay(self):
         from payments.gateways import sandbox
@@ -256,6 +330,7 @@ class World:
         ("payout", 4),
         ("expire", 1),
         ("killed_worker", 1),
+        ("redeem", 1),
     ]
 
     def step(self) -> str:
@@ -308,6 +383,39 @@ class World:
             total=Sum("amount_fen"), reversed=Sum("reversed_fen")
         )
         assert (earned["total"] or 0) - (earned["reversed"] or 0) == expected_total, history
+        self.check_coupons(history)
+
+    def check_coupons(self, history: list[str]) -> None:
+        from django.db.models import Count
+
+        from growth.models import CouponRedemption, MemberCoupon, RedeemCode
+        from payments.models import Order
+
+        held = MemberCoupon.objects.filter(state=MemberCoupon.State.HELD).select_related("held_by")
+        assert all(copy.held_by.status == Order.Status.PENDING for copy in held), history
+        holders = held.values("held_by").annotate(n=Count("pk")).filter(n__gt=1)
+        assert not holders.exists(), ("an order holds two copies", history)
+        for order in Order.objects.filter(item_type=TEST_ITEM).exclude(context__member_coupon_id=None):
+            copy_id = order.context.get("member_coupon_id")
+            if copy_id is None:
+                continue
+            redemptions = CouponRedemption.objects.filter(order=order)
+            if order.status == Order.Status.PENDING:
+                assert MemberCoupon.objects.get(pk=copy_id).held_by_id == order.pk, history
+            elif order.status == Order.Status.CLOSED:
+                assert not redemptions.exists(), history
+            else:  # paid at some point: used once; returned only by a full refund
+                assert redemptions.count() == 1, (order.order_no, order.status, history)
+                redemption = redemptions.get()
+                assert redemption.discount_fen == order.context["coupon_discount_fen"], history
+                if redemption.returned_at is not None:
+                    assert order.status == Order.Status.REFUNDED, history
+        used = MemberCoupon.objects.filter(state=MemberCoupon.State.USED)
+        assert used.count() == CouponRedemption.objects.filter(returned_at__isnull=True).count(), history
+        redeemed = RedeemCode.objects.filter(redeemed_by__isnull=False)
+        assert (
+            redeemed.count() == Order.objects.filter(channel="redeem_code", status=Order.Status.PAID).count()
+        )
 
 
 @pytest.fixture
@@ -343,7 +451,10 @@ def test_money_path_holds_under_random_duplicates_refunds_payouts_and_killed_wor
             history.append(world.step())
             world.check(history)
         # the run really exercised the path it claims to
-        assert {"buy", "pay", "refund", "settle"} <= set(history), history
+        assert {"buy", "pay", "refund", "settle", "redeem"} <= set(history), history
         assert log.fulfilled, history
+        from growth.models import CouponRedemption
+
+        assert CouponRedemption.objects.exists(), history  # discounted orders were paid
     finally:
         unregister()

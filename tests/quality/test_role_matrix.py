@@ -74,7 +74,10 @@ ADMIN_OPERATIONS = {
     ("growth.Campaign", "action", "unschedule_selected"): PLAIN,
     ("growth.Campaign", "action", "cancel_selected"): PLAIN,
     ("members.User", "action", "tag_members"): PLAIN,
-    ("members.User", "action", "untag_members"): PLAIN,  # a sample poster in the brand's colours
+    ("members.User", "action", "untag_members"): PLAIN,
+    # coupons: a discount given at checkout (priced on the server); revoking and issuing move no money
+    ("growth.MemberCoupon", "action", "revoke_selected"): PLAIN,
+    ("members.User", "action", "issue_coupon"): PLAIN,
     # beat: running a periodic task by hand can run a money task; toggling refuses money rows for
     # non-superusers (test_the_probe_* below)
     ("django_celery_beat.PeriodicTask", "action", "run_tasks"): MONEY,
