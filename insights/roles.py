@@ -115,8 +115,21 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
         ("core", ("auditlog",), VIEW),
         ("members", ("user", "membership", "membershipgrant", "membershiptier", "pointsaccount"), VIEW),
         ("referrals", ("commission", "promoter", "referralbinding", "groupbuy", "groupbuymember"), VIEW),
-        # what the company codes gave away, beside the orders they made (not members' tags or messages)
-        ("growth", ("redeemcodebatch", "redeemcode"), VIEW),
+        # what codes, coupons and flash sales gave away beside the orders they made (not members' tags
+        # or messages)
+        (
+            "growth",
+            (
+                "redeemcodebatch",
+                "redeemcode",
+                "coupon",
+                "membercoupon",
+                "couponredemption",
+                "flashsale",
+                "flashsalehold",
+            ),
+            VIEW,
+        ),
         (
             "referrals",
             (

@@ -255,7 +255,16 @@ OPERATOR_ACTIONS = {
     "courses.CheckInModeration": {"approve", "reject"},
     "courses.Event": {"export_attendance"},
     "courses.EventRegistration": {"check_in"},
-    "circles.Post": {"approve", "reject", "feature", "unfeature", "pin", "unpin"},
+    "circles.Post": {
+        "approve",
+        "reject",
+        "feature",
+        "unfeature",
+        "pin",
+        "unpin",
+        "publish_now",
+        "cancel_schedule",
+    },
     "circles.Comment": {"approve", "reject"},
     "circles.CircleMembership": set(),  # member actions are the circle managers'
     "referrals.Promoter": {"block", "unblock"},
@@ -280,7 +289,16 @@ ACTIONS = {
         "courses.MediaAsset": {"transcode_again"},
     },
     "owner": {
-        "circles.Post": {"approve", "reject", "feature", "unfeature", "pin", "unpin"},
+        "circles.Post": {
+            "approve",
+            "reject",
+            "feature",
+            "unfeature",
+            "pin",
+            "unpin",
+            "publish_now",
+            "cancel_schedule",
+        },
         "circles.Comment": {"approve", "reject"},
         "circles.CircleMembership": {
             "promote_guest",
