@@ -54,6 +54,8 @@ def hold_open(order) -> FlashSaleHold | None:
 
 
 def _hold_end(order, to: str) -> bool:
+    if not order.context.get("flash_sale_id"):
+        return False  # not priced by a sale: no hold to look for (most orders; no query)
     hold = FlashSaleHold.objects.filter(order=order, state=H.HELD).only("pk", "sale_id").first()
     if hold is None:
         return False

@@ -10,7 +10,7 @@ The budgets are the counts measured when they were set; lower them when you remo
   the notification id (1) · COMMIT.
 - duplicate notification (WeChat's retry): 1 INSERT storing it that finds it already handled.
 - order creation (force-authenticated, so no JWT user read): tier, current membership, referral
-  binding, promoter prices · BEGIN, order, audit row, COMMIT · payer openid · payment attempt ·
+  binding, promoter prices, running flash sale · BEGIN, order, audit row, COMMIT · payer openid · payment attempt ·
   prepay result.
 """
 
@@ -36,8 +36,9 @@ DUPLICATE_NOTIFICATION = 1
 # 11 before issue 15, plus: the buyer's unpaid orders for the item (a third is refused), and the
 # rep of record at checkout (has a rep already? an open lead? — one statement,
 # referrals/sales_credit.py `_rep_facts`); the bound referrer is read once for both the referrer
-# and the rep (referrals/order_quote.py).
-ORDER_CREATE = 13
+# and the rep (referrals/order_quote.py). Issue 20: the item's running flash sale, if any (one indexed
+# read, growth/flash_sales/pricing.py); an order not priced by a sale reads no hold when it is paid.
+ORDER_CREATE = 14
 
 
 @pytest.fixture(autouse=True)
