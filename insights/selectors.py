@@ -168,6 +168,7 @@ TABLE_SECTIONS = {
     "promoter_refund_watch": "referrals",
     "commission_status": "referrals",
     "commission_flows": "referrals",
+    "promotion_coupons": "promotions",
     "promotion_redeem_batches": "promotions",
     "promotion_flash_sales": "promotions",
     "promotion_campaigns": "promotions",

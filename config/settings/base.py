@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "payments.schema_enums.ORDER_STATUS",
         "PayoutMethodEnum": "payments.schema_enums.PAYOUT_METHOD",
+        "CouponKindEnum": "growth.schema_enums.COUPON_KIND",
+        "MemberCouponStateEnum": "growth.schema_enums.MEMBER_COUPON_STATE",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

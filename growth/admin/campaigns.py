@@ -33,6 +33,7 @@ EDITABLE = (
     "subscribe_template",
     "send_sms",
     "sms_text",
+    "coupon",
     "scheduled_at",
     "rate_per_minute",
 )

@@ -7,7 +7,9 @@
   for the template (and a mini-program openid); the push consumes that opt-in
   (`subscribe_optin_consume`) after commit. Without one it is counted skipped (`no_optin`);
 - SMS: only with the member's marketing-SMS consent and a phone number; the provider is called after
-  the row is marked sending and committed, with no lock held, and never again for that member."""
+  the row is marked sending and committed, with no lock held, and never again for that member;
+- the campaign's coupon, if it has one: a copy for the member, keyed by the campaign, so a member gets
+  at most one per campaign whatever runs twice (growth.coupons.issuing.coupon_issue)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core import brand
+from core.errors import ApplicationError
 from growth.campaigns.sms import marketing_sms_sender
-from growth.models import Campaign, CampaignDelivery, ChannelStatus, MarketingPreference
+from growth.coupons.issuing import coupon_issue
+from growth.models import Campaign, CampaignDelivery, ChannelStatus, Coupon, MarketingPreference, MemberCoupon
 from members.models import Notification
 from members.notifications.services import notification_send
 
@@ -33,6 +38,24 @@ def sms_text(campaign: Campaign) -> str:
     return f"【{brand.current().short_name}】{campaign.sms_text or campaign.title} 拒收请回复R"
 
 
+def campaign_coupon_issue(*, campaign: Campaign, coupon: Coupon, user) -> bool:
+    """The campaign's coupon for one member it reaches; False when the coupon can no longer be given
+    (ended, or its issue limit reached): the message still goes, without it."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused coupon leaves the delivery's work intact
+            result = coupon_issue(
+                coupon=coupon,
+                users=[user],
+                source=MemberCoupon.Source.CAMPAIGN,
+                actor=campaign.scheduled_by or campaign.created_by,
+                source_key=f"campaign:{campaign.pk}",
+            )
+    except ApplicationError as exc:
+        logger.info("campaign %s: coupon %s not given: %s", campaign.pk, campaign.coupon_id, exc.code)
+        return False
+    return bool(result.issued or result.already)
+
+
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> CampaignDelivery | None:
     """Deliver one claimed member (status `sending`). Does nothing to a row in any other state, or
     while its campaign is not sending (cancelled meanwhile: the member is left unsent)."""
@@ -41,7 +64,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> CampaignD
     with transaction.atomic():
         delivery = (
             CampaignDelivery.objects.select_for_update(of=("self",))
-            .select_related("campaign", "user")
+            .select_related("campaign", "campaign__coupon", "user")
             .filter(pk=delivery_id)
             .first()
         )
@@ -57,13 +80,15 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> CampaignD
             delivery.status = CampaignDelivery.Status.UNSUBSCRIBED
             delivery.save(update_fields=["status"])
             return delivery
+        if campaign.coupon is not None:
+            campaign_coupon_issue(campaign=campaign, coupon=campaign.coupon, user=user)
         if campaign.send_insite:
             notification = notification_send(
                 user=user,
                 kind=KIND,
                 title=campaign.title,
                 body=campaign.body,
-                url=campaign.link,
+                url=campaign.link or (reverse("growth:my_coupons") if campaign.coupon_id else ""),
                 subscribe_template=campaign.subscribe_template if campaign.send_subscribe else "",
             )
             delivery.notification, delivery.insite_status = notification, ChannelStatus.SENT

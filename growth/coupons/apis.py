@@ -16,6 +16,7 @@ from core.api import PAGE_PARAMETERS, Pagination, error_responses, paginated
 from core.text import IDENTIFIER
 from growth.coupons import issuing, selectors
 from growth.models import Coupon, MemberCoupon
+from payments import items
 
 
 class MemberCouponSerializer(serializers.Serializer):
@@ -142,6 +143,8 @@ class CouponsUsableApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
+        if items.get(values["item_type"]).integer_ids and not values["item_id"].isdigit():
+            raise items.ItemUnavailable()  # as POST /api/v1/orders/ answers it
         usable = selectors.coupons_usable(
             user=request.user,
             item_type=values["item_type"],

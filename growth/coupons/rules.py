@@ -92,7 +92,8 @@ def coupon_resolve(*, user, raw_code: str) -> tuple[Coupon, MemberCoupon | None]
     if not code or not getattr(user, "is_authenticated", False):
         raise invalid()
     mine = MemberCoupon.objects.select_related("coupon").filter(user_id=user.pk)
-    copy = mine.filter(code=code).first() or (mine.filter(pk=int(code)).first() if code.isdigit() else None)
+    by_id = code.isdigit() and len(code) <= 15  # an id from GET /api/v1/coupons/mine/ (and within bigint)
+    copy = mine.filter(code=code).first() or (mine.filter(pk=int(code)).first() if by_id else None)
     if copy is not None:
         return copy.coupon, copy
     coupon = Coupon.objects.filter(code=code).first()

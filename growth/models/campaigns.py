@@ -40,6 +40,15 @@ class Campaign(models.Model):
     sms_text = models.CharField(
         _("短信内容"), max_length=200, blank=True, default="", help_text=_("留空则用消息标题")
     )
+    coupon = models.ForeignKey(
+        "growth.Coupon",
+        verbose_name=_("随消息发放的优惠券"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("送达时发给每位收件人一张（同一活动每人最多一张）；消息未填跳转时打开“我的优惠券”"),
+    )
     scheduled_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     rate_per_minute = models.PositiveIntegerField(_("每分钟最多发送"), default=600)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)

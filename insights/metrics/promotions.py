@@ -20,7 +20,16 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from growth.campaigns.selectors import ATTRIBUTION_WINDOW
-from growth.models import Campaign, CampaignDelivery, FlashSale, FlashSaleHold, RedeemCode, RedeemCodeBatch
+from growth.models import (
+    Campaign,
+    CampaignDelivery,
+    Coupon,
+    CouponRedemption,
+    FlashSale,
+    FlashSaleHold,
+    RedeemCode,
+    RedeemCodeBatch,
+)
 from insights.metrics.base import FEN, INT, TEXT, Column, Table
 from insights.metrics.revenue import sum0
 from insights.periods import Period
@@ -148,6 +157,17 @@ def promotion_table(kind: PromotionKind, p: Period) -> Table:
 
 def promotion_kinds() -> list[PromotionKind]:
     return [
+        PromotionKind(
+            key="promotion_coupons",
+            title=gettext_lazy("优惠券"),
+            describe=[
+                Column("name", gettext_lazy("优惠券"), TEXT),
+                Column("code", gettext_lazy("券码"), TEXT),
+            ],
+            promotions=lambda: Coupon.objects.order_by("-created_at", "-id").values("id", "name", "code"),
+            # growth.coupons.selectors.coupon_orders: the paid orders a copy was used on.
+            link=lambda: Link(CouponRedemption.objects.all(), group="coupon_id", order="order"),
+        ),
         PromotionKind(
             key="promotion_redeem_batches",
             title=gettext_lazy("兑换码批次"),

@@ -1,8 +1,9 @@
 """Demo data of growth: a company's batch of VIP redeem codes (兑换码), so an operator finds one in
 admin (销售与订单 → 兑换码批次) and the demo member can redeem a code at 我的 → 兑换码; the segment
-"VIP whose membership ends within 30 days" with a draft campaign to it, and two tags (增长工具 in
-admin). Idempotent: each is made once, the batch through the real service (random codes, audit row),
-the rules through the rule validator."""
+"VIP whose membership ends within 30 days" with a draft campaign to it, two tags (增长工具 in
+admin), and a coupon with a public code and an open claim link (销售与订单 → 优惠券), to type at
+checkout. Idempotent: each is made once, the batch through the real service (random codes, audit
+row), the rules through the rule validator."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from growth.models import Campaign, RedeemCodeBatch, Segment, Tag
+from growth.models import Campaign, Coupon, RedeemCodeBatch, Segment, Tag
 from growth.redeem_codes.services import batch_create
 from growth.segments.rules import rule_preview, rule_validate
 from growth.segments.tags import rule_tag_recompute
@@ -24,11 +25,32 @@ BATCH_NAME = "演示 · 星河科技 VIP 团购"
 SEGMENT_NAME = "VIP 30 天内到期"
 CAMPAIGN_NAME = "演示 · VIP 续费提醒"
 RENEWAL_MEMBER = "demo_vip_renewal"
+COUPON_CODE = "WELCOME50"
 
 
 def seed(*, stdout, history: bool = False) -> None:
+    seed_coupons(stdout=stdout)
     seed_segments(stdout=stdout)
     seed_redeem_codes(stdout=stdout)  # last: its line ends with a code to try (tests read it there)
+
+
+def seed_coupons(*, stdout) -> None:
+    coupon, _made = Coupon.objects.get_or_create(
+        code=COUPON_CODE,
+        defaults={
+            "name": "新人立减 50 元",
+            "kind": Coupon.Kind.AMOUNT,
+            "amount_off_fen": 5_000,
+            "min_spend_fen": 9_900,
+            "valid_days": 30,
+            "claim_enabled": True,
+            "created_by": get_user_model().objects.filter(username="operator").first(),
+        },
+    )
+    stdout.write(
+        f"growth: coupon «{coupon.name}», code {COUPON_CODE} at checkout, "
+        f"claim link /growth/coupons/claim/{coupon.claim_token}/\n"
+    )
 
 
 def seed_redeem_codes(*, stdout) -> None:

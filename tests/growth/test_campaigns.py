@@ -18,7 +18,7 @@ from growth.campaigns import services
 from growth.campaigns.preferences import preference_update
 from growth.campaigns.selectors import campaign_figures, campaign_orders
 from growth.campaigns.sms import ConsoleMarketingSmsSender
-from growth.models import Campaign, CampaignDelivery
+from growth.models import Campaign, CampaignDelivery, Coupon, MemberCoupon
 from insights.roles import roles_setup
 from members.models import Notification, SubscribeTemplate
 from members.notifications.opt_ins import subscribe_optin_record
@@ -293,3 +293,20 @@ def test_orders_paid_by_recipients_within_7_days_after_delivery_are_attributed(v
         for user in (recent, stale, outsider)
     ]
     assert list(campaign_orders(campaign)) == [orders[0]]
+
+
+def test_a_campaign_with_a_coupon_gives_each_reached_member_one_copy_whatever_runs_twice(
+    vip_ending_segment, sender
+):
+    reached, unsubscribed = vip_ending(2)
+    preference_update(user=unsubscribed, unsubscribed=True)
+    coupon = Coupon.objects.create(name="续费立减", kind="amount", amount_off_fen=3_000, created_by=sender)
+    campaign = make_campaign(vip_ending_segment, sender, coupon=coupon, link="")
+    schedule(campaign, sender)
+    services.campaign_send_slice(campaign_id=campaign.pk)
+    services.campaign_send_slice(campaign_id=campaign.pk)  # the job runs twice
+
+    copies = MemberCoupon.objects.filter(coupon=coupon)
+    assert list(copies.values_list("user", "source")) == [(reached.pk, MemberCoupon.Source.CAMPAIGN)]
+    assert campaign_notifications(reached).get().url == "/growth/coupons/"
+    assert not campaign_notifications(unsubscribed).exists()

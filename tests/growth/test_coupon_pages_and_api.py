@@ -98,8 +98,12 @@ def test_usable_lists_the_coupons_for_one_item_with_the_price_each_gives():
     ]
     on_event = api(member).get("/api/v1/coupons/usable/", {"item_type": "event", "item_id": event.pk}).json()
     assert {r["name"] for r in on_event["results"]} == {"减50", "八折", "活动券"}
-    bad = api(member).get("/api/v1/coupons/usable/", {"item_type": "course"})
-    assert bad.status_code == 400
+    for query in (
+        {"item_type": "course"},
+        {"item_type": "course", "item_id": "abc"},
+        {"item_type": "x", "item_id": "1"},
+    ):
+        assert api(member).get("/api/v1/coupons/usable/", query).status_code == 400, query
 
 
 def test_claiming_by_token_respects_the_per_member_and_total_limits():

@@ -147,6 +147,7 @@ def test_a_public_code_issues_a_copy_with_the_order_and_respects_the_per_member_
 
 REFUSALS = [
     ("coupon_invalid", lambda member, other, course: "NOSUCHCODE"),
+    ("coupon_invalid", lambda member, other, course: "9" * 30),  # digits past any id: no database error
     ("coupon_invalid", lambda member, other, course: give(make_coupon(), other).code),  # not the caller's
     ("coupon_not_applicable", lambda m, o, c: give(make_coupon(item_types=["event"]), m).code),
     (

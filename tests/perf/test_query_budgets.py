@@ -794,6 +794,36 @@ def flash_sales() -> Scenario:
     return Scenario("/api/v1/flash-sales/", grow)
 
 
+def _coupon_copies(*, item_types=()) -> tuple[object, Callable[[int], None]]:
+    """A member and the means to give them n coupons (each its own coupon, its name marked)."""
+    from growth.coupons.issuing import coupon_issue
+    from growth.models import Coupon
+
+    reader = _member()
+
+    def grow(n):
+        for _ in range(n):
+            coupon = Coupon.objects.create(
+                name=mark("券"), kind="amount", amount_off_fen=100, item_types=list(item_types)
+            )
+            coupon_issue(coupon=coupon, users=[reader], source="operator", actor=None)
+
+    return reader, grow
+
+
+def my_coupons() -> Scenario:
+    reader, grow = _coupon_copies()
+    return Scenario("/api/v1/coupons/mine/", grow, reader)
+
+
+def usable_coupons() -> Scenario:
+    from tests.courses.factories import make_course
+
+    course = make_course(price_fen=19_900)
+    reader, grow = _coupon_copies(item_types=["course"])
+    return Scenario(f"/api/v1/coupons/usable/?item_type=course&item_id={course.pk}", grow, reader)
+
+
 # GET path of the OpenAPI schema → its case (paths are the contract; operation ids get renamed).
 API_CASES: dict[str, Case] = {
     # courses, events, camps
@@ -847,6 +877,8 @@ API_CASES: dict[str, Case] = {
     ),
     # growth
     "/api/v1/flash-sales/": Case(flash_sales, 2, "the count and the page"),
+    "/api/v1/coupons/mine/": Case(my_coupons, 2),
+    "/api/v1/coupons/usable/": Case(usable_coupons, 9, "the item priced once, then counts for all coupons"),
 }
 
 
@@ -990,6 +1022,7 @@ def reports() -> Scenario:
 
 
 PAGE_CASES: dict[str, PageCase] = {
+    "growth:my_coupons": PageCase(my_coupons, "/growth/coupons/", 9),
     "courses:catalog": PageCase(catalog_courses, "/courses/", 4),
     "courses:mine": PageCase(my_courses, "/courses/mine/", 9),
     "courses:my_tickets": PageCase(my_ticket_page, "/courses/mine/tickets/", 5),
@@ -1100,6 +1133,7 @@ NOT_LIST_PAGES = {
     "members:profile": "form",
     "members:mall_redeem": "action",
     "growth:redeem": "form",
+    "growth:coupon_claim": "one coupon and a button",
     "members:notification_open": "redirect",
     "members:notifications_read_all": "action",
     "members:logout_everywhere": "action",

@@ -151,6 +151,7 @@ PUBLIC = {
     "group-buys-api-detail",
     "referrals:group_buy_offer",
     "referrals:group_buy",
+    "growth:coupon_claim",  # a coupon's claim link, shared by the operator (sign-in to claim)
 }
 # Framework routes with parameters that are not ours to classify.
 IGNORED_PREFIXES = ("admin/", "accounts/", "i18n/", "media/", "static/", "api/schema", "api/docs")
