@@ -1134,6 +1134,7 @@ NOT_LIST_PAGES = {
     "members:mall_redeem": "action",
     "growth:redeem": "form",
     "growth:coupon_claim": "one coupon and a button",
+    "growth:marketing_settings": "form",
     "members:notification_open": "redirect",
     "members:notifications_read_all": "action",
     "members:logout_everywhere": "action",
