@@ -7,6 +7,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.errors import ApplicationError
+from payments import items
 from payments.orders.checkout import web_checkout_url
 
 
@@ -19,7 +20,10 @@ def quote_payload(quote_fn, *, user, item_type: str, item_id) -> tuple[dict | No
     if not getattr(user, "is_authenticated", False):
         return None, "login"
     try:
-        quote = quote_fn(user=user, item_id=item_id)
+        # then every adjuster, so the price shown is what the order will charge (e.g. a flash sale)
+        quote = items.adjust(
+            user=user, item_type=item_type, item_id=item_id, quote=quote_fn(user=user, item_id=item_id)
+        )
     except ApplicationError as exc:
         return None, exc.code
     return {

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from core.errors import ApplicationError
+from payments import items
 
 
 def checkout_page_url(item_type: str, item_id) -> str:
@@ -19,10 +20,13 @@ def login_url(request: HttpRequest) -> str:
     return reverse("account_login") + "?" + urlencode({"next": request.get_full_path()})
 
 
-def page_price(quote_fn, request, item_id):
+def page_price(quote_fn, request, item_id, *, item_type: str):
+    """The price the member would pay now (the item type's quote, then every adjuster: the order's
+    price), or why it cannot be bought."""
     if not request.user.is_authenticated:
         return None, ""
     try:
-        return quote_fn(user=request.user, item_id=item_id), ""
+        quote = quote_fn(user=request.user, item_id=item_id)
+        return items.adjust(user=request.user, item_type=item_type, item_id=item_id, quote=quote), ""
     except ApplicationError as exc:
         return None, exc.message

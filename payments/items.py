@@ -251,16 +251,33 @@ def quote(
     apply (ApplicationError), so a price is never shown or charged for a coupon that was not given."""
     kind = get(item_type)
     result = kind.quote(user=user, item_id=str(item_id), free_grant=free_grant)
+    return adjust(
+        user=user,
+        item_type=item_type,
+        item_id=item_id,
+        quote=result,
+        referral_code=referral_code,
+        coupon_code=coupon_code,
+    )
+
+
+def adjust(
+    *, user, item_type: str, item_id, quote: Quote, referral_code: str = "", coupon_code: str = ""
+) -> Quote:
+    """Every quote adjuster applied to an item type's own quote: what `quote` does after pricing, for
+    pages and APIs that priced the item themselves (with the access they already read), so the price
+    they show is the price an order will charge (a running flash sale, a promoter's price)."""
+    kind = get(item_type)
     for adjuster in _quote_adjusters:
-        result = adjuster(
+        quote = adjuster(
             user=user,
             item_type=kind,
             item_id=str(item_id),
-            quote=result,
+            quote=quote,
             referral_code=referral_code,
             coupon_code=coupon_code,
         )
-    return result
+    return quote
 
 
 def label_of(code: str) -> str:

@@ -90,7 +90,10 @@ def term_detail(request: HttpRequest, term_id: int) -> HttpResponse:
         quote, price_error = None, ""
         if access.state in ("buy", "membership_expired"):
             quote, price_error = page_price(
-                lambda *, user, item_id: seats.camp_quote(user=user, term_id=item_id), request, term.pk
+                lambda *, user, item_id: seats.camp_quote(user=user, term_id=item_id),
+                request,
+                term.pk,
+                item_type="camp",
             )
         context.update(
             quote=quote,

@@ -38,6 +38,7 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
             lambda *, user, item_id: catalog_services.course_price(user=user, course=course, access=access),
             request,
             course.pk,
+            item_type="course",
         )
     now = timezone.now()
     rows = []

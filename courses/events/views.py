@@ -32,7 +32,10 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     quote, price_error = None, ""
     if access.must_pay:
         quote, price_error = page_price(
-            lambda *, user, item_id: registrations.event_quote(user=user, event_id=item_id), request, event.pk
+            lambda *, user, item_id: registrations.event_quote(user=user, event_id=item_id),
+            request,
+            event.pk,
+            item_type="event",
         )
     return render(
         request,

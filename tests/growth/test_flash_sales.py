@@ -221,3 +221,20 @@ def test_a_sale_that_ended_between_pricing_and_ordering_refuses_the_order(monkey
     with pytest.raises(ApplicationError) as refused:
         open_order(user=member, item_id=course.pk)
     assert refused.value.code == "flash_sale_ended" and not Order.objects.filter(user=member).exists()
+
+
+def test_the_course_page_and_api_show_the_price_the_order_will_charge(client):
+    course = make_course(price_fen=19_900)
+    make_sale(item_id=course.pk, sale_price_fen=9_900)
+    member = UserFactory()
+    client.force_login(member)
+    api = APIClient()
+    api.force_authenticate(member)
+
+    price = api.get(f"/api/v1/courses/{course.pk}/").json()["price"]
+    page = client.get(f"/courses/{course.pk}/").content.decode()
+    order = open_order(user=member, item_id=course.pk)
+
+    assert price["amount_fen"] == order.amount_fen == 9_900
+    assert [line["label"] for line in price["lines"]] == ["限时特价"]
+    assert page.count("¥99") >= 2  # the buy block says the sale price too, not only the sale box

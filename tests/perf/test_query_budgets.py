@@ -479,6 +479,29 @@ def circle_moderation() -> Scenario:
     return Scenario(f"/api/v1/circles/{circle.pk}/moderation/", _posts(circle, status="review"), circle.owner)
 
 
+def circle_scheduled() -> Scenario:
+    circle = _circle()
+
+    def grow(n):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from circles.models import Post
+
+        for i in range(n):
+            Post.objects.create(
+                circle=circle,
+                author=circle.owner,
+                title=mark("定时"),
+                body="正文",
+                status="scheduled",
+                publish_at=timezone.now() + timedelta(hours=i + 1),
+            )
+
+    return Scenario(f"/api/v1/circles/{circle.pk}/posts/scheduled/", grow, circle.owner)
+
+
 def circle_guests() -> Scenario:
     from tests.circles.factories import make_guest
 
@@ -834,7 +857,9 @@ API_CASES: dict[str, Case] = {
     "/api/v1/events/tickets/": Case(my_tickets, 2),
     "/api/v1/camps/": Case(camps, 4),
     "/api/v1/camps/mine/": Case(my_camps, 1),
-    "/api/v1/camps/{camp_id}/": Case(camp_terms, 12, "the camp's terms"),
+    "/api/v1/camps/{camp_id}/": Case(
+        camp_terms, 16, "the camp's terms; the featured term priced through every adjuster, as its order"
+    ),
     "/api/v1/camps/terms/{term_id}/checkins/": Case(term_feed, 4),
     "/api/v1/camps/terms/{term_id}/leaderboard/": Case(term_leaderboard, 5),
     "/api/v1/camps/terms/{term_id}/calendar/": Case(term_calendar, 5),
@@ -845,6 +870,9 @@ API_CASES: dict[str, Case] = {
     "/api/v1/circles/{circle_id}/posts/": Case(circle_feed, 1),
     "/api/v1/circles/{circle_id}/leaderboard/": Case(circle_leaderboard, 8),
     "/api/v1/circles/{circle_id}/members/": Case(circle_members, 4),
+    "/api/v1/circles/{circle_id}/posts/scheduled/": Case(
+        circle_scheduled, 3, "the circle, the reader's access, the posts"
+    ),
     "/api/v1/circles/{circle_id}/moderation/": Case(
         circle_moderation, 4, "posts and comments waiting for review"
     ),
@@ -878,7 +906,9 @@ API_CASES: dict[str, Case] = {
     # growth
     "/api/v1/flash-sales/": Case(flash_sales, 2, "the count and the page"),
     "/api/v1/coupons/mine/": Case(my_coupons, 2),
-    "/api/v1/coupons/usable/": Case(usable_coupons, 9, "the item priced once, then counts for all coupons"),
+    "/api/v1/coupons/usable/": Case(
+        usable_coupons, 10, "the item priced once (with a running flash sale), then counts for all coupons"
+    ),
 }
 
 
@@ -1086,6 +1116,9 @@ NOT_LIST_PAGES = {
     "payments:withdrawal_confirm": "action",
     "payments:transfer_notify": "webhook",
     "courses:lesson": "one lesson",
+    "courses:media_master": "one asset's master playlist (a fixed query count: tests/courses/test_media.py)",
+    "courses:media_rendition": "one rendition's playlist",
+    "courses:media_key": "one asset's 16-byte key",
     "courses:event": "one event",
     "courses:event_register": "action",
     "courses:event_cancel": "action",
@@ -1108,6 +1141,7 @@ NOT_LIST_PAGES = {
     "circles:like": "action",
     "circles:comment": "action",
     "circles:flags": "action",
+    "circles:schedule": "form",
     "circles:tip": "form",
     "circles:answer": "form",
     "circles:comment_delete": "action",
