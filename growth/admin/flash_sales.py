@@ -182,7 +182,9 @@ class FlashSaleAdmin(admin.ModelAdmin):
             is_active=data["is_active"],
             created_by=request.user,
         )
-        obj.pk = sale.pk  # what the add view's message and redirect need of the saved sale
+        # The add view's message, log entry and redirect read `obj`: give it the saved sale's values.
+        for field in FlashSale._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(sale, field.attname))
 
     @admin.display(description=_("商品类型"), ordering="item_type")
     def item_type_label(self, obj: FlashSale) -> str:

@@ -14,7 +14,8 @@
       if (left <= 0) { el.textContent = el.dataset.done || "0"; return; }
       var days = Math.floor(left / 86400), rest = left % 86400;
       var clock = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor(rest % 3600 / 60)) + ":" + pad(rest % 60);
-      el.textContent = (days ? days + (el.dataset.day || "d") + " " : "") + clock;
+      var unit = el.dataset.day || "d";  // 天, or " days" read as "days": a word needs a space before it
+      el.textContent = (days ? days + (/^[a-z]/i.test(unit) ? " " : "") + unit + " " : "") + clock;
       window.setTimeout(tick, 1000);
     }
     tick();

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -184,6 +185,8 @@ def test_an_operator_sets_a_sale_in_admin_and_sees_its_figures(client, operator)
         operator,
     )
     assert AuditLog.objects.filter(action="growth.flash_sale_create", actor=operator).exists()
+    # the admin's own log names the sale (its message said 成功添加了 限时特价“” before)
+    assert LogEntry.objects.get(object_id=str(sale.pk)).object_repr == sale.name
     buy(user=UserFactory(), item_id=course.pk)
     open_order(user=UserFactory(), item_id=course.pk)
     listing = client.get("/admin/growth/flashsale/").content.decode()
