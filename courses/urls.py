@@ -5,6 +5,7 @@ from django.urls import path
 from courses.camps import views as camp_views
 from courses.catalog import views as catalog_views
 from courses.events import views as event_views
+from courses.learning import views as learning_views
 
 app_name = "courses"
 urlpatterns = [
@@ -14,6 +15,16 @@ urlpatterns = [
     path("mine/camps/", camp_views.my_camps, name="my_camps"),
     path("<int:course_id>/", catalog_views.course_detail, name="course"),
     path("lessons/<int:lesson_id>/", catalog_views.lesson_detail, name="lesson"),
+    path("lessons/<int:lesson_id>/quiz/", learning_views.quiz_submit, name="quiz_submit"),
+    path("lessons/<int:lesson_id>/homework/", learning_views.homework_submit, name="homework_submit"),
+    path("<int:course_id>/certificate/", learning_views.course_certificate, name="course_certificate"),
+    path(
+        "<int:course_id>/certificate.png",
+        learning_views.course_certificate_png,
+        name="course_certificate_png",
+    ),
+    path("homework/review/", learning_views.homework_review_queue, name="homework_review_queue"),
+    path("homework/<int:submission_id>/review/", learning_views.homework_review, name="homework_review"),
     path("events/", event_views.event_list, name="events"),
     path("events/<int:event_id>/", event_views.event_detail, name="event"),
     path("events/<int:event_id>/register/", event_views.event_register, name="event_register"),

@@ -11,6 +11,7 @@ from courses.camps import selectors as camp_selectors
 from courses.catalog import selectors as catalog_selectors
 from courses.catalog import services as catalog_services
 from courses.events import selectors as event_selectors
+from courses.learning import views as learning_views
 from courses.pages import checkout_page_url, login_url, page_price
 
 
@@ -58,6 +59,9 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
             "checkout_url": checkout_page_url("course", course.pk),
             "completion": catalog_selectors.completion_percent(lessons=lessons, progress=progress),
             "login_url": login_url(request),
+            **learning_views.course_completion_context(
+                request.user, course, access, lessons=lessons, progress=progress
+            ),
         },
     )
 
@@ -89,6 +93,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "progress": progress,
             "previous": previous,
             "following": following,
+            **learning_views.lesson_learning(request.user, lesson),
         },
     )
 

@@ -1,5 +1,6 @@
 """Models of the courses app, one module per subject (payments/models is the pattern): `sources` (how a
-member got a benefit), `catalog` (courses, lessons, enrolments, progress), `events` (offline events,
+member got a benefit), `catalog` (courses, lessons, enrolments, progress), `learning` (quizzes, homework and course
+completions), `events` (offline events,
 registrations, tier quotas) and `camps` (camps, terms, seats, check-ins, reminders).
 
 Django discovers models through this package, so it imports every module's models; callers may keep
@@ -11,4 +12,5 @@ importing `from courses.models import X`. Who may see what is decided in the sub
 from courses.models.camps import *  # noqa: F403
 from courses.models.catalog import *  # noqa: F403
 from courses.models.events import *  # noqa: F403
+from courses.models.learning import *  # noqa: F403
 from courses.models.sources import *  # noqa: F403
