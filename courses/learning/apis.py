@@ -155,6 +155,9 @@ _ATTEMPT_FIELDS: dict[str, serializers.Field] = {
 }
 
 
+ATTEMPT_NAMES = tuple(_ATTEMPT_FIELDS)
+
+
 class QuizApi(APIView):
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -170,7 +173,9 @@ class QuizApi(APIView):
         passed = serializers.BooleanField()
         best_percent = serializers.IntegerField(allow_null=True)
         can_attempt = serializers.BooleanField()
-        last_attempt = inline_serializer(name="QuizLastAttempt", fields=_ATTEMPT_FIELDS, allow_null=True)
+        last_attempt = inline_serializer(
+            name="QuizLastAttempt", fields=dict(_ATTEMPT_FIELDS), allow_null=True
+        )
         questions = inline_serializer(
             name="QuizQuestionRow",
             many=True,
@@ -203,7 +208,7 @@ class QuizApi(APIView):
 
 
 def attempt_payload(attempt) -> dict:
-    return {name: getattr(attempt, name) for name in _ATTEMPT_FIELDS}
+    return {name: getattr(attempt, name) for name in ATTEMPT_NAMES}
 
 
 def quiz_payload(quiz, standing: quizzes.QuizStanding) -> dict:
