@@ -46,7 +46,7 @@ def test_the_lesson_page_plays_through_heartbeats_and_shows_quiz_and_homework(me
     assert "课后小测" in html and "第二题" in html and "（多选）" in html and 'type="checkbox"' in html
     assert "课后作业" in html and "写下三条收获" in html and 'enctype="multipart/form-data"' in html
     en = english(client, f"/courses/lessons/{lesson.pk}/")
-    assert "(multiple choice)" in en and "Homework" in en and "counts as learned" in en
+    assert "(multiple choice)" in en and "Homework" in en and "Counts as learned once 80%" in en
 
 
 def test_a_text_lesson_page_offers_i_am_done_with_its_reading_time(member, vip, client):
