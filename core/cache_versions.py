@@ -19,8 +19,13 @@ def current_version(key: str, timeout: int | None = None) -> int:
     current = cache.get(key)
     if current is None:
         # A fresh epoch (milliseconds) if the key was evicted: never the number of an old version.
-        cache.add(key, int(time.time() * 1000), timeout=timeout)
+        epoch = int(time.time() * 1000)
+        cache.add(key, epoch, timeout=timeout)
         current = cache.get(key)
+        if current is None:
+            # The cache is unreachable (core.cache fails open): nothing is served from it either, so
+            # any version will do — the reader rebuilds from the database instead of failing.
+            return epoch
     return int(current)
 
 

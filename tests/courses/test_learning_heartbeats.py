@@ -261,3 +261,14 @@ def test_the_heartbeat_path_is_two_statements(member, vip, clock, django_assert_
             },
             format="json",
         )
+
+
+def test_a_redis_outage_slows_heartbeats_but_they_still_count(member, vip, clock, monkeypatch):
+    from core import cache as core_cache
+
+    lesson = first_lesson(video_course(member=member, tier=vip, length=600))
+    player = Player(member, lesson, clock)
+    player.start()
+    monkeypatch.setattr(core_cache._Outage, "skip", classmethod(lambda cls: True))
+    during = player.beat(15)
+    assert during.status_code == 200 and during.json()["accepted_seconds"] == 15
