@@ -20,6 +20,7 @@ ORDER = [
     "bench_settlement",
     "bench_reminders",
     "bench_feed",
+    "bench_heartbeats",
     "bench_dashboard",
     "bench_api",
 ]
