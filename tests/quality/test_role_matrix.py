@@ -91,6 +91,7 @@ ADMIN_OPERATIONS = {
     ("courses.CheckIn", "action", "reject"): PLAIN,
     ("courses.CheckInModeration", "action", "approve"): PLAIN,
     ("courses.CheckInModeration", "action", "reject"): PLAIN,
+    ("courses.HomeworkSubmission", "action", "approve"): PLAIN,
     ("courses.Event", "action", "export_attendance"): PLAIN,
     ("courses.EventRegistration", "action", "check_in"): PLAIN,
     # members: benefits and points, not money (no refund, payout, close or ledger posting)
