@@ -159,7 +159,9 @@ def test_dashboard_query_count_does_not_grow_with_data(staff, settings):
         response = client.get(DASHBOARD)
     assert response.status_code == 200
     assert len(large.captured_queries) == small_count
-    assert 20 <= small_count <= 60
+    # The 增长活动 section reads each kind of promotion with five grouped statements (the list and
+    # four figures): 4 kinds, 20 of these.
+    assert 20 <= small_count <= 80
 
 
 def test_cohort_tables_are_cached_between_requests(staff):

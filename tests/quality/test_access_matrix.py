@@ -91,6 +91,12 @@ CONTENT = {
     "camps-api-leaderboard",
     "courses:course",
     "courses:lesson",
+    # signed playback of a lesson's media: the signature binds the member, and every request asks
+    # lesson_access again (tests/courses/test_media.py refuses the other member, the expired and the
+    # tampered URL)
+    "courses:media_master",
+    "courses:media_rendition",
+    "courses:media_key",
     "courses:event",
     "courses:event_register",
     "courses:event_cancel",
