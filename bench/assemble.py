@@ -21,6 +21,7 @@ ORDER = [
     "bench_reminders",
     "bench_feed",
     "bench_media",
+    "bench_heartbeats",
     "bench_dashboard",
     "bench_api",
 ]

@@ -345,3 +345,32 @@ def cover_png(*, title: str, kicker: str = "", index: int = 0, size: tuple[int, 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def render_certificate(
+    *, heading: str, name: str, lines: list[str], signature: str, date: str, number: str
+) -> bytes:
+    """A completion certificate (结营/结业证书) as a landscape PNG in the creator's colour and name: the
+    heading, the member's name, what they did, who taught it, the date and the certificate's number."""
+    width, height = 1200, 850
+    image = Image.new("RGB", (width, height), (255, 253, 246))
+    draw = ImageDraw.Draw(image)
+    info = site_brand.current()
+    colour = info.primary_rgb  # the creator's colour and name, not the platform's
+    draw.rectangle([24, 24, width - 24, height - 24], outline=colour, width=6)
+    draw.rectangle([40, 40, width - 40, height - 40], outline=(200, 180, 120), width=2)
+    centre = width // 2
+    draw.text((centre, 84), info.site_name, font=cjk_font(30), fill=colour, anchor="mm")
+    draw.text((centre, 150), heading, font=cjk_font(72), fill=colour, anchor="mm")
+    draw.text((centre, 260), name, font=cjk_font(56), fill=(30, 30, 30), anchor="mm")
+    y = 370
+    for line in lines:
+        for part in _clipped(draw, line, cjk_font(34), width - 160, 2):
+            draw.text((centre, y), part, font=cjk_font(34), fill=(70, 70, 70), anchor="mm")
+            y += 64
+    draw.text((centre, 620), signature, font=cjk_font(30), fill=(90, 90, 90), anchor="mm")
+    draw.text((centre, 690), date, font=cjk_font(30), fill=(90, 90, 90), anchor="mm")
+    draw.text((centre, 770), number, font=cjk_font(24), fill=(150, 150, 150), anchor="mm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

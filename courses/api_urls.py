@@ -7,6 +7,7 @@ from courses.camps import apis as camp_apis
 from courses.camps import review_apis as camp_review_apis
 from courses.catalog import apis as catalog_apis
 from courses.events import apis as event_apis
+from courses.learning import apis as learning_apis
 
 urlpatterns = [
     path("courses/", catalog_apis.CourseListApi.as_view(), name="courses-api-list"),
@@ -17,6 +18,45 @@ urlpatterns = [
         "lessons/<int:lesson_id>/progress/",
         catalog_apis.LessonProgressApi.as_view(),
         name="courses-api-progress",
+    ),
+    path(
+        "lessons/<int:lesson_id>/playback/",
+        learning_apis.PlaybackStartApi.as_view(),
+        name="courses-api-playback",
+    ),
+    path(
+        "lessons/<int:lesson_id>/heartbeat/",
+        learning_apis.HeartbeatApi.as_view(),
+        name="courses-api-heartbeat",
+    ),
+    path("lessons/<int:lesson_id>/quiz/", learning_apis.QuizApi.as_view(), name="courses-api-quiz"),
+    path(
+        "lessons/<int:lesson_id>/quiz/attempts/",
+        learning_apis.QuizAttemptApi.as_view(),
+        name="courses-api-quiz-attempt",
+    ),
+    path(
+        "lessons/<int:lesson_id>/homework/", learning_apis.HomeworkApi.as_view(), name="courses-api-homework"
+    ),
+    path(
+        "homework/reviews/",
+        learning_apis.HomeworkReviewQueueApi.as_view(),
+        name="courses-api-homework-queue",
+    ),
+    path(
+        "homework/submissions/<int:submission_id>/review/",
+        learning_apis.HomeworkReviewApi.as_view(),
+        name="courses-api-homework-review",
+    ),
+    path(
+        "courses/<int:course_id>/completion/",
+        learning_apis.CourseCompletionApi.as_view(),
+        name="courses-api-completion",
+    ),
+    path(
+        "courses/<int:course_id>/certificate.png",
+        learning_apis.CourseCertificatePngApi.as_view(),
+        name="courses-api-certificate-png",
     ),
     path("events/", event_apis.EventListApi.as_view(), name="events-api-list"),
     path("events/tickets/", event_apis.MyTicketsApi.as_view(), name="events-api-tickets"),

@@ -9,6 +9,8 @@ LABELS = {
     "checkin_reminder": _("打卡提醒"),
     "checkin_reviewed": _("作业点评"),
     "checkin_rejected": _("打卡未通过"),
+    "course_completed": _("课程结业"),
+    "homework_reviewed": _("作业批改"),
     "event_ticket": _("活动电子票"),
     "event_ticket_cancelled": _("电子票取消"),
     "event_waitlist_seat": _("候补转正"),

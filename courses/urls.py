@@ -1,11 +1,12 @@
-"""Page URLs of the courses app: courses, lessons, protected media playback, offline events, camps and
-the teachers' queue."""
+"""Page URLs of the courses app: courses, lessons, protected media playback, quizzes, homework and
+certificates, offline events, camps and the teachers' queue."""
 
 from django.urls import path
 
 from courses.camps import views as camp_views
 from courses.catalog import views as catalog_views
 from courses.events import views as event_views
+from courses.learning import views as learning_views
 from courses.media import views as media_views
 
 app_name = "courses"
@@ -20,6 +21,16 @@ urlpatterns = [
     path("media/<str:token>/master.m3u8", media_views.master, name="media_master"),
     path("media/<str:token>/<slug:name>/index.m3u8", media_views.rendition, name="media_rendition"),
     path("media/<str:token>/key", media_views.key, name="media_key"),
+    path("lessons/<int:lesson_id>/quiz/", learning_views.quiz_submit, name="quiz_submit"),
+    path("lessons/<int:lesson_id>/homework/", learning_views.homework_submit, name="homework_submit"),
+    path("<int:course_id>/certificate/", learning_views.course_certificate, name="course_certificate"),
+    path(
+        "<int:course_id>/certificate.png",
+        learning_views.course_certificate_png,
+        name="course_certificate_png",
+    ),
+    path("homework/review/", learning_views.homework_review_queue, name="homework_review_queue"),
+    path("homework/<int:submission_id>/review/", learning_views.homework_review, name="homework_review"),
     path("events/", event_views.event_list, name="events"),
     path("events/<int:event_id>/", event_views.event_detail, name="event"),
     path("events/<int:event_id>/register/", event_views.event_register, name="event_register"),

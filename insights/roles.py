@@ -14,7 +14,8 @@ What each role may do in admin and in the operators' console, as Django model pe
   permissions that go with money writes (`payments.change_order`, `payments.change_withdrawal`, …) are
   granted to this group only (`role_permissions` strips them from every other role), so the two agree.
 - 讲师 teacher: their courses, camps, terms, the check-in review queue and the moderation queue of their
-  camps (own camps only: courses.admin).
+  camps, their lessons' quizzes and homework and the homework review (own courses and camps only:
+  courses.admin).
 - 圈主 circle owner: their circles, posts, comments and members (own circles only: circles.admin).
 - 销售 sales: members and their onboarding (assignment limits live in members).
 - 客服 customer service: onboarding steps, member profiles, service groups.
@@ -152,9 +153,21 @@ ROLE_GRANTS: dict[str, list[tuple[str, str | tuple[str, ...], tuple[str, ...]]]]
     ],
     roles.TEACHER: [
         ("courses", ("course", "lesson", "camp", "camptask", "term", "event", "mediaasset"), EDIT),
-        ("courses", ("lesson", "camptask"), ("delete",)),
-        ("courses", ("checkin", "checkinmoderation"), ("view", "change")),
-        ("courses", ("termseat", "courseenrolment", "eventregistration", "lessonprogress"), VIEW),
+        ("courses", ("quiz", "quizquestion", "quizoption", "homework"), EDIT),
+        ("courses", ("lesson", "camptask", "quizquestion", "quizoption"), ("delete",)),
+        ("courses", ("checkin", "checkinmoderation", "homeworksubmission"), ("view", "change")),
+        (
+            "courses",
+            (
+                "termseat",
+                "courseenrolment",
+                "eventregistration",
+                "lessonprogress",
+                "quizattempt",
+                "coursecompletion",
+            ),
+            VIEW,
+        ),
     ],
     roles.CIRCLE_OWNER: [
         ("circles", ("circle", "circlerules", "post", "comment", "circlemembership"), EDIT),

@@ -50,6 +50,7 @@ run bench_settlement bench_settlement --scale "$scale" --json var/bench/settleme
 run bench_reminders bench_reminders "$@"
 run bench_feed bench_feed "$@"
 run bench_media bench_media
+run bench_heartbeats bench_heartbeats "$@"
 run bench_dashboard bench_dashboard "$@"
 run bench_api bench_api "$@"
 .venv/bin/python -m bench.assemble --seconds "$(( $(date +%s) - started ))" --command "make bench $*"

@@ -3,19 +3,16 @@ mini-program code) and the completion certificate (结营证书)."""
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageDraw
 
 from core import brand
 from core import posters as core_posters
 from core.errors import NotEntitled
-from core.posters import cjk_font
 from core.wxacode import miniprogram_code_png, referral_scene
 from courses.camps import selectors as camp_selectors
 from courses.models import (
@@ -69,42 +66,18 @@ def term_poster_png(*, user, term: Term, now: datetime | None = None) -> bytes:
 def certificate_png(*, seat: TermSeat) -> bytes:
     """The completion certificate (结营证书) as a landscape PNG with a CJK font."""
     term = seat.term
-    width, height = 1200, 850
-    image = Image.new("RGB", (width, height), (255, 253, 246))
-    draw = ImageDraw.Draw(image)
-    info = brand.current()
-    colour = info.primary_rgb  # the creator's colour and name, not the platform's
-    draw.rectangle([24, 24, width - 24, height - 24], outline=colour, width=6)
-    draw.rectangle([40, 40, width - 40, height - 40], outline=(200, 180, 120), width=2)
-    centre = width // 2
-    draw.text((centre, 84), info.site_name, font=cjk_font(30), fill=colour, anchor="mm")
-    draw.text((centre, 150), str(_("结营证书")), font=cjk_font(72), fill=colour, anchor="mm")
-    draw.text((centre, 260), seat.user.display_name, font=cjk_font(56), fill=(30, 30, 30), anchor="mm")
-    lines = [
-        _("完成了「%(camp)s」%(term)s") % {"camp": term.camp.title, "term": term.name},
-        _("共打卡 %(days)s 天，最长连续 %(streak)s 天，获得 %(points)s 积分")
-        % {"days": seat.checkin_days, "streak": seat.best_streak, "points": seat.points},
-    ]
-    y = 370
-    for line in lines:
-        draw.text((centre, y), str(line), font=cjk_font(34), fill=(70, 70, 70), anchor="mm")
-        y += 64
     completed = timezone.localtime(seat.completed_at) if seat.completed_at else timezone.localtime()
-    draw.text(
-        (centre, 620),
-        str(_("主讲老师：%(teacher)s")) % {"teacher": term.camp.teacher.display_name},
-        font=cjk_font(30),
-        fill=(90, 90, 90),
-        anchor="mm",
+    return core_posters.render_certificate(
+        heading=str(_("结营证书")),
+        name=seat.user.display_name,
+        lines=[
+            str(_("完成了「%(camp)s」%(term)s") % {"camp": term.camp.title, "term": term.name}),
+            str(
+                _("共打卡 %(days)s 天，最长连续 %(streak)s 天，获得 %(points)s 积分")
+                % {"days": seat.checkin_days, "streak": seat.best_streak, "points": seat.points}
+            ),
+        ],
+        signature=str(_("主讲老师：%(teacher)s")) % {"teacher": term.camp.teacher.display_name},
+        date=f"{completed:%Y-%m-%d}",
+        number=str(_("证书编号 %(no)s")) % {"no": seat.certificate_no or ""},
     )
-    draw.text((centre, 690), f"{completed:%Y-%m-%d}", font=cjk_font(30), fill=(90, 90, 90), anchor="mm")
-    draw.text(
-        (centre, 770),
-        str(_("证书编号 %(no)s")) % {"no": seat.certificate_no or ""},
-        font=cjk_font(24),
-        fill=(150, 150, 150),
-        anchor="mm",
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()

@@ -55,6 +55,7 @@ class CourseAdmin(OwnMixin, admin.ModelAdmin):
             {"fields": ("title", "summary", "description", "cover", "teacher", "is_published", "sort_order")},
         ),
         (_("售卖与会员权益"), {"fields": ("price_fen", "included_in_tiers")}),
+        (_("完课规则与结业证书"), {"fields": ("complete_at_percent", "require_quizzes", "require_homework")}),
     )
 
     def get_queryset(self, request):
@@ -98,7 +99,17 @@ class LessonProgressAdmin(OwnMixin, FactRecordAdminMixin, admin.ModelAdmin):
     """Learning records (学习记录): who studied which lesson, how far, when they finished."""
 
     owner_path = "course__teacher"
-    list_display = ("user", "course", "lesson", "position_seconds", "completed", "completed_at", "updated_at")
+    list_display = (
+        "user",
+        "course",
+        "lesson",
+        "position_seconds",
+        "watched_seconds",
+        "completed",
+        "completed_at",
+        "updated_at",
+    )
+    exclude = ("watched", "playback_session")  # a bitmap and a session nonce: nothing to read
     list_filter = ("completed", "course")
     search_fields = ("user__username", "user__nickname", "user__member_no", "lesson__title")
     list_select_related = ("user", "course", "lesson")

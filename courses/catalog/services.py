@@ -1,5 +1,5 @@
 """Writes of the catalog: pricing a course for a member, enrolments (granted, bought, revoked exactly
-once per order) and lesson progress (completion is sticky)."""
+once per order) and the lesson progress API's resume position (completion: courses.learning)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from core.errors import ApplicationError, NotEntitled
 from courses import member_facts
 from courses.catalog import selectors as catalog_selectors
 from courses.ids import item_id_or_unavailable
+from courses.learning import playback
 from courses.models import (
     Course,
     CourseEnrolment,
@@ -20,9 +21,6 @@ from courses.models import (
 )
 from courses.orders import refund_later, source_for_order, tier_discount_line
 from payments import items
-
-# A lesson counts as learned once this share of it has been played (or the member says so).
-COMPLETE_AT_BP = 9000
 
 
 def course_quote(*, user, course_id, free_grant: bool = False) -> items.Quote:
@@ -125,7 +123,7 @@ def lesson_refusal(access: catalog_selectors.LessonAccess) -> ApplicationError:
 def lesson_progress_save(
     *, user, lesson: Lesson, position_seconds: int, completed: bool | None = None
 ) -> LessonProgress:
-    """Save where the member is in a lesson; completion is sticky (never un-learned by seeking back)."""
+    """Save where the member is in a lesson (courses.learning.playback.progress_save decides completion)."""
     access = catalog_selectors.lesson_access(user, lesson)
     if not access.allowed:
         if access.reason == "not_released":
@@ -133,21 +131,8 @@ def lesson_progress_save(
         raise NotEntitled(access.reason_text or None)
     if not getattr(user, "is_authenticated", False):
         raise ApplicationError("not_authenticated", _("请先登录"), status_code=401)
-    position = max(0, int(position_seconds or 0))
-    if lesson.duration_seconds:
-        position = min(position, lesson.duration_seconds)
-        if completed is None and position * 10_000 >= lesson.duration_seconds * COMPLETE_AT_BP:
-            completed = True
-    now = timezone.now()
-    with transaction.atomic():
-        progress, _created = LessonProgress.objects.select_for_update(of=("self",)).get_or_create(
-            user=user, lesson=lesson, defaults={"course_id": lesson.course_id}
-        )
-        progress.position_seconds = position
-        fields = ["position_seconds", "updated_at"]
-        if completed and not progress.completed:
-            progress.completed = True
-            progress.completed_at = now
-            fields += ["completed", "completed_at"]
-        progress.save(update_fields=fields)
-    return progress
+    # The resume position only: whether the lesson is learned is the server's to decide, from watched
+    # time (heartbeats) or a text lesson's reading rule; the client's `completed` is a request.
+    return playback.progress_save(
+        user=user, lesson=lesson, position_seconds=position_seconds, completed=completed
+    )

@@ -11,6 +11,7 @@ from courses.camps import selectors as camp_selectors
 from courses.catalog import selectors as catalog_selectors
 from courses.catalog import services as catalog_services
 from courses.events import selectors as event_selectors
+from courses.learning import views as learning_views
 from courses.media import playback as media_playback
 from courses.pages import checkout_page_url, login_url, page_price
 
@@ -71,6 +72,9 @@ def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
             "checkout_url": checkout_page_url("course", course.pk),
             "completion": catalog_selectors.completion_percent(lessons=lessons, progress=progress),
             "login_url": login_url(request),
+            **learning_views.course_completion_context(
+                request.user, course, access, lessons=lessons, progress=progress
+            ),
         },
     )
 
@@ -105,6 +109,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "previous": previous,
             "following": following,
             "playback": playback,
+            **learning_views.lesson_learning(request.user, lesson),
         },
     )
 

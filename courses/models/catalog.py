@@ -39,12 +39,35 @@ class Course(TimeStampedModel):
     )
     is_published = models.BooleanField(_("已上架"), default=True)
     sort_order = models.IntegerField(_("排序"), default=0, help_text=_("小的在前"))
+    # The completion rule (courses.learning.completion): a lesson is learned once this share of it
+    # was really watched (server-side heartbeats); the course is completed, and its certificate
+    # issued, once every published lesson is learned and, when required, every quiz passed and
+    # every homework approved.
+    complete_at_percent = models.PositiveSmallIntegerField(
+        _("课时完成所需观看比例（%）"),
+        default=90,
+        help_text=_("音视频课时真实观看达到时长的这个比例才算学完"),
+    )
+    require_quizzes = models.BooleanField(
+        _("结业须通过全部测验"), default=False, help_text=_("勾选后，课程内每个测验都通过才能结业领证书")
+    )
+    require_homework = models.BooleanField(
+        _("结业须完成全部作业"),
+        default=False,
+        help_text=_("勾选后，课程内每份作业都经老师批改通过才能结业领证书"),
+    )
 
     class Meta:
         verbose_name = _("课程")
         verbose_name_plural = _("课程")
         ordering = ["sort_order", "-created_at", "id"]
         indexes = [models.Index(fields=["is_published", "sort_order"], name="course_catalog_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(complete_at_percent__gte=1, complete_at_percent__lte=100),
+                name="course_complete_at_percent_1_100",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -154,7 +177,15 @@ class CourseEnrolment(TimeStampedModel):
 
 
 class LessonProgress(models.Model):
-    """Where a member is in one lesson. `course` is denormalised so completion % is one indexed count."""
+    """Where a member is in one lesson and what the server vouches they watched. `course` is
+    denormalised so completion % is one indexed count.
+
+    `completed` is set only by courses.learning (heartbeats of the one current playback session, or a
+    text lesson's reading rule), never from a client's say-so. `watched` is a bitmap of the lesson's
+    seconds (bit n = second n was played in real time), `watched_seconds` its population count. The
+    `playback_*` fields are the current session and its anchor: where the player was at the last
+    accepted heartbeat and when; a heartbeat is credited against them (courses.learning.playback).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -169,6 +200,11 @@ class LessonProgress(models.Model):
     position_seconds = models.PositiveIntegerField(_("播放位置（秒）"), default=0)
     completed = models.BooleanField(_("已学完"), default=False)
     completed_at = models.DateTimeField(_("学完时间"), null=True, blank=True)
+    watched = models.BinaryField(_("已观看秒位图"), default=b"", blank=True)
+    watched_seconds = models.PositiveIntegerField(_("真实观看秒数"), default=0)
+    playback_session = models.CharField(_("当前播放会话"), max_length=32, blank=True, default="")
+    playback_position = models.PositiveIntegerField(_("会话锚点位置（秒）"), default=0)
+    playback_at = models.DateTimeField(_("会话锚点时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

@@ -17,8 +17,8 @@ from core.roles import TEACHER
 from courses.camps import checkins as camp_checkins
 from courses.camps import reviews as camp_reviews
 from courses.camps import seats as camp_seats
-from courses.catalog import services as catalog_services
 from courses.events import registrations as event_registrations
+from courses.learning import playback as learning_playback
 from courses.models import (
     Camp,
     CampTask,
@@ -27,6 +27,9 @@ from courses.models import (
     EventRegistration,
     Lesson,
     LessonProgress,
+    Quiz,
+    QuizOption,
+    QuizQuestion,
     Source,
     Term,
     TermSeat,
@@ -41,8 +44,28 @@ from sampledata.demo.members import DEMO_PASSWORD
 CATALOGUE_SINCE_DAYS = 420
 EVENT_ANNOUNCED_DAYS = 40
 TERM_OPENED_DAYS = 20
-# The VIP persona's lessons of the VIP course: (days ago, hour, position in seconds, completed)
-VIP_LESSONS = [(27, 21, 20, True), (20, 21, 20, True), (9, 22, 8, False)]
+# The VIP persona's lessons of the VIP course: (days ago, hour, seconds played in real time). Played
+# through the player's heartbeats, so what counts as learned is what the server vouches for; the third
+# is a text lesson opened for a moment (not long enough to be learned).
+VIP_LESSONS = [(27, 21, 20), (20, 21, 20), (9, 22, 8)]
+# Seconds between the demo player's heartbeats (the lessons are 20 s). Not the 5 s of
+# playback.MIN_CREDIT_GAP: the demo clock ticks on (clock.at), so a heartbeat 5 s after the anchor arrives
+# a few milliseconds short of it and is "too_soon" — on a loaded machine, a lesson was left unlearned.
+HEARTBEAT_EVERY = 10
+# The VIP course's quiz, on its last lesson, which its completion rule requires (the certificate waits
+# for it): (question, kind, [(option, right)]).
+VIP_QUIZ = [
+    (
+        "续费率主要取决于什么？",
+        "single",
+        [("会员持续感受到的价值", True), ("首单价格", False), ("海报设计", False)],
+    ),
+    (
+        "以下哪些是复购的抓手？",
+        "multiple",
+        [("续费提醒", True), ("专属权益", True), ("频繁群发广告", False)],
+    ),
+]
 VIP_TICKET_DAYS = 7
 
 DEMO_MEDIA = "courses/demo-lesson.wav"  # a 20-second chime shipped in static/, so the player works offline
@@ -120,7 +143,9 @@ def seed(*, stdout, history: bool = False) -> None:
 
     with at(days_ago(CATALOGUE_SINCE_DAYS, hour=10)):
         for spec in COURSES:
-            _course(spec, teacher=teacher, tiers=tiers, media_url=media_url)
+            course = _course(spec, teacher=teacher, tiers=tiers, media_url=media_url)
+            if spec is COURSES[0]:
+                _quiz(course)
 
     if "VIP" in tiers:
         TierEventQuota.objects.get_or_create(tier=tiers["VIP"], defaults={"events_per_year": 1})
@@ -170,6 +195,32 @@ def _course(spec: dict[str, Any], *, teacher, tiers, media_url: str) -> Course:
                 is_preview=preview,
             )
     return course
+
+
+def _play(user, lesson: Lesson, *, started: datetime, seconds: int) -> None:
+    """A member plays `seconds` of a lesson from `started`, the player's heartbeats at their moments."""
+    with at(started):
+        state = learning_playback.playback_start(user=user, lesson=lesson)
+    if lesson.kind == Lesson.Kind.TEXT:
+        return
+    for position in range(HEARTBEAT_EVERY, seconds + 1, HEARTBEAT_EVERY):
+        with at(started + timedelta(seconds=position)):
+            learning_playback.playback_heartbeat(
+                user=user, lesson_id=lesson.pk, session_id=state.session_id, position_seconds=position
+            )
+
+
+def _quiz(course: Course) -> None:
+    """The VIP course's quiz on its last lesson; its completion rule requires passing it."""
+    lesson = course.lessons.order_by("-position").first()
+    if lesson is None or Quiz.objects.filter(lesson=lesson).exists():
+        return
+    quiz = Quiz.objects.create(lesson=lesson, title="复购小测验", pass_percent=60, max_attempts=3)
+    for position, (text, kind, options) in enumerate(VIP_QUIZ, start=1):
+        question = QuizQuestion.objects.create(quiz=quiz, position=position, text=text, kind=kind)
+        for number, (label, right) in enumerate(options, start=1):
+            QuizOption.objects.create(question=question, position=number, text=label, is_correct=right)
+    Course.objects.filter(pk=course.pk).update(require_quizzes=True)
 
 
 def _event(*, starts, teacher, tiers) -> Event:
@@ -270,13 +321,10 @@ def seed_late(*, stdout, history: bool = False) -> None:
     course = Course.objects.filter(title=COURSES[0]["title"]).first()
     if course is not None:
         lessons = list(Lesson.objects.filter(course=course, is_published=True).order_by("position"))
-        for lesson, (days, hour, seconds, completed) in zip(lessons, VIP_LESSONS, strict=False):
+        for lesson, (days, hour, seconds) in zip(lessons, VIP_LESSONS, strict=False):
             if LessonProgress.objects.filter(user=vip, lesson=lesson).exists():
                 continue
-            with at(days_ago(days, hour=hour)):
-                catalog_services.lesson_progress_save(
-                    user=vip, lesson=lesson, position_seconds=seconds, completed=completed or None
-                )
+            _play(vip, lesson, started=days_ago(days, hour=hour), seconds=seconds)
     term = Term.objects.filter(camp__title="21天写作打卡营", name="第1期").select_related("camp").first()
     if term is not None:
         tz = timezone.get_current_timezone()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
@@ -134,7 +135,16 @@ def test_demo_data_is_idempotent_and_a_member_learns_joins_the_camp_and_checks_i
     api = api_for(member)
     lesson = vip_course.lessons.filter(is_preview=False).order_by("position").first()
     assert api.get(f"/api/v1/lessons/{lesson.pk}/").status_code == 200
-    api.post(f"/api/v1/lessons/{lesson.pk}/progress/", {"position_seconds": 19}, format="json")
+    # …and learned once the player's heartbeats covered 90% of its 20 seconds in real time
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        session = api.post(f"/api/v1/lessons/{lesson.pk}/playback/", {}, format="json").json()["session_id"]
+        for position in (5, 10, 15, 20):
+            clock.shift(5)
+            api.post(
+                f"/api/v1/lessons/{lesson.pk}/heartbeat/",
+                {"session_id": session, "position_seconds": position},
+                format="json",
+            )
     assert LessonProgress.objects.get(user=member, lesson=lesson).completed
     # joins the camp (VIP benefit), checks in, is reviewed by the demo teacher, downloads the poster
     assert api.post(f"/api/v1/camps/terms/{term.pk}/join/").status_code == 201

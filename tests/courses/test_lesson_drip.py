@@ -177,3 +177,53 @@ def test_the_drip_costs_the_entitlement_read_no_extra_query(vip, member, django_
     with django_assert_num_queries(3):
         facts = entitlements(member, fresh=True)
     assert facts.tier_since is not None and len(facts.enrolled_since) == 1
+
+
+@pytest.mark.django_db
+def test_playback_heartbeat_progress_and_quiz_of_an_unreleased_lesson_say_when_it_opens(member):
+    """The learning API (courses.learning) refuses as the lesson API does: `lesson_not_released`
+    with `unlocks_at`, never `not_entitled`, and nothing is written."""
+    from courses.models import LessonProgress
+    from tests.courses.learning_helpers import make_quiz
+
+    course, lessons = _dripped_course()
+    with time_machine.travel(ENROLLED, tick=False):
+        f.buy(member, "course", course.pk)
+    day3 = lessons[2]
+    client = api_for(member)
+    with time_machine.travel(f.shanghai(2026, 12, 3, 12), tick=False):
+        for path, body in (
+            ("playback/", {"position_seconds": 0}),
+            ("heartbeat/", {"session_id": "s:1", "position_seconds": 15, "playback_rate": 1}),
+            ("progress/", {"position_seconds": 5}),
+        ):
+            refused = client.post(f"/api/v1/lessons/{day3.pk}/{path}", body, format="json")
+            if path == "heartbeat/":  # no session was ever opened: refused before anything is read
+                assert refused.status_code == 400
+                continue
+            assert (refused.status_code, refused.json()["code"]) == (403, "lesson_not_released"), path
+            assert refused.json()["unlocks_at"] == "2026-12-04T00:00:00+08:00"
+        make_quiz(day3)
+        quiz = client.get(f"/api/v1/lessons/{day3.pk}/quiz/")
+        assert (quiz.status_code, quiz.json()["code"]) == (403, "lesson_not_released")
+    assert not LessonProgress.objects.filter(user=member, lesson=day3).exists()
+
+    # A session opened while the lesson was open: the drip moved later meanwhile (an operator's edit),
+    # so the next heartbeat is refused the same way and credits nothing.
+    open_lesson = lessons[1]
+    with time_machine.travel(f.shanghai(2026, 12, 2, 10), tick=False) as clock:
+        started = client.post(
+            f"/api/v1/lessons/{open_lesson.pk}/playback/", {"position_seconds": 0}, format="json"
+        )
+        assert started.status_code == 201
+        Lesson.objects.filter(pk=open_lesson.pk).update(release_at=f.shanghai(2026, 12, 20))
+        catalog_cache.bump()
+        clock.shift(15)
+        beat = client.post(
+            f"/api/v1/lessons/{open_lesson.pk}/heartbeat/",
+            {"session_id": started.json()["session_id"], "position_seconds": 15, "playback_rate": 1},
+            format="json",
+        )
+    assert (beat.status_code, beat.json()["code"]) == (403, "lesson_not_released")
+    assert beat.json()["unlocks_at"] == "2026-12-20T00:00:00+08:00"
+    assert LessonProgress.objects.get(user=member, lesson=open_lesson).watched_seconds == 0

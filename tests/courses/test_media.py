@@ -170,6 +170,7 @@ def _course_form(course, *, lesson_media_asset: dict) -> dict:
         "sort_order": course.sort_order,
         "price_fen": course.price_fen,
         "included_in_tiers": [t.pk for t in course.included_in_tiers.all()],
+        "complete_at_percent": course.complete_at_percent,
         "lessons-TOTAL_FORMS": len(lessons),
         "lessons-INITIAL_FORMS": len(lessons),
         "lessons-MIN_NUM_FORMS": 0,

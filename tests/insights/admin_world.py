@@ -64,7 +64,9 @@ def build() -> World:
     from courses.camps import seats as camp_seats
     from courses.catalog import services as catalog_services
     from courses.events import registrations as event_registrations
-    from courses.models import CheckIn, CheckinReminder, MediaAsset
+    from courses.learning import homework as learning_homework
+    from courses.learning import quizzes as learning_quizzes
+    from courses.models import CheckIn, CheckinReminder, CourseCompletion, MediaAsset
     from growth.campaigns.preferences import preference_update
     from growth.campaigns.services import campaign_schedule, campaign_send_slice
     from growth.coupons.issuing import coupon_issue
@@ -81,6 +83,7 @@ def build() -> World:
     from payments.models import ReconciliationMismatch, ReconciliationRun, WithdrawalSettings
     from payments.wallet import ledger_check, withdrawal_approval, withdrawals
     from tests.courses import factories as course_f
+    from tests.courses import learning_helpers as learning_f
     from tests.insights import builders as b
     from tests.payments.helpers import create_paid_order, refund_order
     from tests.payments.ledger_support import earn
@@ -115,7 +118,17 @@ def build() -> World:
     o["course"] = course
     o["course_order"] = create_paid_order(user=bob, item_type="course", item_id=str(course.pk))
     lesson = course.lessons.order_by("position").first()
-    catalog_services.lesson_progress_save(user=bob, lesson=lesson, position_seconds=30, completed=True)
+    catalog_services.lesson_progress_save(user=bob, lesson=lesson, position_seconds=30)
+    quiz = learning_f.make_quiz(lesson)
+    options, questions = learning_f.option_ids(quiz), learning_f.question_ids(quiz)
+    learning_quizzes.quiz_submit(
+        user=bob, lesson=lesson, answers={questions[0]: [options["A1"]], questions[1]: [options["B1"]]}
+    )
+    learning_f.make_homework(lesson)
+    learning_homework.homework_submit(user=bob, lesson=lesson, text="三条收获")
+    CourseCompletion.objects.create(
+        user=bob, course=course, completed_at=timezone.now(), certificate_no="ZQK-WORLD-1"
+    )
     reward = Reward.objects.create(
         title="课程兑换", item_type="course", item_id=str(course.pk), points_price=100, stock=10
     )

@@ -190,6 +190,12 @@ TEACHER_SEES = {
     "courses.CheckIn",
     "courses.CheckInModeration",
     "courses.MediaAsset",  # their own uploads
+    "courses.Quiz",
+    "courses.QuizQuestion",
+    "courses.QuizAttempt",
+    "courses.Homework",
+    "courses.HomeworkSubmission",
+    "courses.CourseCompletion",
 }
 OWNER_SEES = {
     "circles.Circle",
@@ -431,6 +437,7 @@ def test_a_teacher_cannot_hand_a_course_to_someone_else(world, db):
             "teacher": other.pk,
             "price_fen": 0,
             "sort_order": 0,
+            "complete_at_percent": 90,
             "lessons-TOTAL_FORMS": 0,
             "lessons-INITIAL_FORMS": 0,
         },

@@ -347,6 +347,23 @@ def review_queue() -> Scenario:
     return Scenario("/api/v1/camps/reviews/", _checkins(term=term, status="visible"), teacher)
 
 
+def homework_queue() -> Scenario:
+    from courses.learning import homework
+    from tests.courses.factories import make_course
+    from tests.courses.learning_helpers import make_homework
+
+    teacher = _member()
+    course = make_course(teacher=teacher, price_fen=0, lessons=1, previews=1)
+    lesson = course.lessons.get()
+    make_homework(lesson)
+
+    def grow(n):
+        for _ in range(n):
+            homework.homework_submit(user=_member(), lesson=lesson, text=mark("作业"))
+
+    return Scenario("/api/v1/homework/reviews/", grow, teacher)
+
+
 def moderation_queue() -> Scenario:
     teacher = _member()
     _camp, term = _term(teacher=teacher)
@@ -864,6 +881,7 @@ API_CASES: dict[str, Case] = {
     "/api/v1/camps/terms/{term_id}/leaderboard/": Case(term_leaderboard, 5),
     "/api/v1/camps/terms/{term_id}/calendar/": Case(term_calendar, 5),
     "/api/v1/camps/reviews/": Case(review_queue, 5),
+    "/api/v1/homework/reviews/": Case(homework_queue, 3),
     "/api/v1/camps/moderation/": Case(moderation_queue, 2),
     # circles
     "/api/v1/circles/": Case(circles, 2),
@@ -1061,6 +1079,7 @@ PAGE_CASES: dict[str, PageCase] = {
     "courses:events": PageCase(events, "/courses/events/", 4),
     "courses:camps": PageCase(camps, "/courses/camps/", 5),
     "courses:review_queue": PageCase(review_queue, "/courses/camps/review/", 11),
+    "courses:homework_review_queue": PageCase(homework_queue, "/courses/homework/review/", 8),
     "courses:term": PageCase(term_feed, "/courses/camps/terms/{term}/", 14),
     "courses:calendar": PageCase(
         term_calendar, "/courses/camps/terms/{term}/calendar/", 8, lambda b: b.count("done")
@@ -1132,6 +1151,11 @@ NOT_LIST_PAGES = {
     "courses:poster": "image",
     "courses:certificate": "one certificate",
     "courses:certificate_png": "image",
+    "courses:course_certificate": "one certificate",
+    "courses:course_certificate_png": "image",
+    "courses:quiz_submit": "form",
+    "courses:homework_submit": "form",
+    "courses:homework_review": "action",
     "courses:camp": "redirects to the featured term's page (budgeted as courses:term)",
     "circles:trial": "action",
     "circles:leave": "action",

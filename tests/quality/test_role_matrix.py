@@ -104,6 +104,7 @@ ADMIN_OPERATIONS = {
     ("courses.CheckIn", "action", "reject"): PLAIN,
     ("courses.CheckInModeration", "action", "approve"): PLAIN,
     ("courses.CheckInModeration", "action", "reject"): PLAIN,
+    ("courses.HomeworkSubmission", "action", "approve"): PLAIN,
     ("courses.Event", "action", "export_attendance"): PLAIN,
     ("courses.MediaAsset", "action", "transcode_again"): PLAIN,
     ("courses.EventRegistration", "action", "check_in"): PLAIN,

@@ -424,15 +424,18 @@ describe('camps: make-up, leaderboard, poster, certificates', () => {
   })
 })
 
-describe('lesson progress', () => {
+describe('lesson progress the server vouches for, and the quiz', () => {
   const lesson = {id: 11, course_id: 7, title: '第一课', kind: 'audio', body: '', media_url: 'https://media.example/1.mp3', duration_seconds: 600, is_preview: false, via: 'tier', position_seconds: 75, completed: false, previous_id: null, next_id: null}
+  const started = {session_id: 'abc:sig', heartbeat_seconds: 15, kind: 'audio', position_seconds: 75, watched_seconds: 0, watched_percent: 0, complete_at_percent: 90, completed: false, reading_seconds_left: 0}
+  const beat = (extra = {}) => ok({outcome: 'credited', accepted_seconds: 15, position_seconds: 90, watched_seconds: 15, watched_percent: 2, complete_at_percent: 90, completed: false, ...extra})
+  const noQuiz = {statusCode: 404, data: {code: 'no_quiz', message: '本课时没有测验'}}
 
   function fakeAudio() {
     const handlers = {}
-    const audio = {currentTime: 0, startTime: 0, src: '', played: 0, destroyed: false}
+    const audio = {currentTime: 0, startTime: 0, src: '', played: 0, destroyed: false, paused: 0}
     for (const name of ['onTimeUpdate', 'onPlay', 'onPause', 'onStop', 'onEnded']) audio[name] = fn => (handlers[name] = fn)
     audio.play = () => (audio.played++, handlers.onPlay && handlers.onPlay())
-    audio.pause = () => handlers.onPause && handlers.onPause()
+    audio.pause = () => (audio.paused++, handlers.onPause && handlers.onPause())
     audio.destroy = () => (audio.destroyed = true)
     audio.fire = (name, time) => {
       if (time !== undefined) audio.currentTime = time
@@ -440,47 +443,147 @@ describe('lesson progress', () => {
     }
     return audio
   }
+  const settle = async () => {
+    for (let i = 0; i < 30; i++) await tick() // heartbeats go one after another
+  }
+  const beats = wx => wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/heartbeat/').map(c => c.data.position_seconds)
 
-  test('audio resumes where the member left off and reports on time, seek back, pause and end', async () => {
+  test('playing opens a session; heartbeats go every 15 s of playback, around a seek, on pause and end', async () => {
     const audio = fakeAudio()
     const wx = mockWx(
-      {'GET /api/v1/lessons/11/': ok(lesson), 'POST /api/v1/lessons/11/progress/': ok({lesson_id: 11, position_seconds: 0, completed: false, course_completion_percent: 10})},
+      {'GET /api/v1/lessons/11/': ok(lesson), 'GET /api/v1/lessons/11/quiz/': noQuiz, 'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: started}, 'POST /api/v1/lessons/11/heartbeat/': beat()},
       {audio},
     )
     loggedIn(wx)
     const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
     expect(audio.startTime).toBe(75)
     expect(text(comp, '#resume')).toBe('从上次的 01:15 继续')
-    expect(text(comp, '#audio-position')).toBe('01:15 / 10:00')
     comp.instance.playAudio()
-    expect(audio.played).toBe(1)
-    audio.fire('onTimeUpdate', 80)
-    audio.fire('onTimeUpdate', 91.5) // 16 s after the last report
-    audio.fire('onTimeUpdate', 30) // sought back
+    await settle()
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/lessons/11/playback/').data).toEqual({position_seconds: 75})
+    for (const t of [76, 78.5, 81, 83.5, 86, 88.5, 90.4]) audio.fire('onTimeUpdate', t) // 15 s of playback
+    audio.fire('onTimeUpdate', 91)
+    audio.fire('onTimeUpdate', 30) // sought back: where it was, then where it is
     audio.fire('onPause')
-    audio.fire('onTimeUpdate', 40)
     audio.fire('onEnded')
-    await tick()
-    const reports = wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/progress/').map(c => c.data)
-    expect(reports).toEqual([{position_seconds: 91}, {position_seconds: 30}, {position_seconds: 30}, {position_seconds: 40, completed: true}])
-    expect(text(comp, '#audio-position')).toBe('00:40 / 10:00')
+    await settle()
+    expect(beats(wx)).toEqual([90, 91, 30, 30, 600])
+    const sent = wx.calls.find(c => c.key === 'POST /api/v1/lessons/11/heartbeat/').data
+    expect(sent).toEqual({session_id: 'abc:sig', position_seconds: 90, playback_rate: 1})
+    expect(text(comp, '#watched')).toBe('已真实观看 2%')
+  })
+
+  test('another device took the lesson: this one says so and stops reporting until played again', async () => {
+    const audio = fakeAudio()
+    const wx = mockWx(
+      {
+        'GET /api/v1/lessons/11/': ok(lesson),
+        'GET /api/v1/lessons/11/quiz/': noQuiz,
+        'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: started},
+        'POST /api/v1/lessons/11/heartbeat/': [{statusCode: 409, data: {code: 'playback_superseded', message: '该课时正在另一台设备上播放'}}, beat({completed: true})],
+      },
+      {audio},
+    )
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    comp.instance.playAudio()
+    await settle()
+    for (const t of [78, 81, 84, 87, 90]) audio.fire('onTimeUpdate', t)
+    await settle()
+    expect(comp.querySelector('#superseded')).toBeTruthy()
+    expect(audio.paused).toBe(1)
+    for (const t of [93, 96, 99, 102, 105]) audio.fire('onTimeUpdate', t)
+    await settle()
+    expect(beats(wx)).toEqual([90]) // the paused player's report and later ones are not sent
+    comp.instance.playAudio() // pressing play here takes the lesson back: a new session
+    await settle()
+    expect(wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/playback/')).toHaveLength(2)
+    expect(comp.querySelector('#superseded')).toBeFalsy()
+    for (const t of [108, 111, 114, 117, 120]) audio.fire('onTimeUpdate', t)
+    await settle()
+    expect(text(comp, '#completed')).toBe('已学完')
   })
 
   test('leaving without playing reports nothing; leaving after playing reports the position once', async () => {
     const audio = fakeAudio()
     const wx = mockWx(
-      {'GET /api/v1/lessons/11/': ok(lesson), 'POST /api/v1/lessons/11/progress/': ok({lesson_id: 11, position_seconds: 0, completed: false, course_completion_percent: 10})},
+      {'GET /api/v1/lessons/11/': ok(lesson), 'GET /api/v1/lessons/11/quiz/': noQuiz, 'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: started}, 'POST /api/v1/lessons/11/heartbeat/': beat()},
       {audio},
     )
     loggedIn(wx)
     const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
     await comp.instance.onHide()
-    expect(apiCalls(wx)).toEqual(['GET /api/v1/lessons/11/'])
-    audio.fire('onTimeUpdate', 82)
+    expect(apiCalls(wx)).toEqual(['GET /api/v1/lessons/11/', 'GET /api/v1/lessons/11/quiz/'])
+    comp.instance.playAudio()
+    await settle()
+    audio.fire('onTimeUpdate', 76)
+    audio.fire('onTimeUpdate', 78)
     await comp.instance.onUnload()
-    await tick()
-    expect(wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/progress/').map(c => c.data)).toEqual([{position_seconds: 82}])
+    await settle()
+    expect(beats(wx)).toEqual([78])
     expect(audio.destroyed).toBe(true)
+  })
+
+  test('a text lesson opens its reading clock; 我读完了 is accepted when the server says so', async () => {
+    const textLesson = {...lesson, kind: 'text', media_url: '', body: '正文', duration_seconds: 0, position_seconds: 0}
+    const wx = mockWx({
+      'GET /api/v1/lessons/11/': ok(textLesson),
+      'GET /api/v1/lessons/11/quiz/': noQuiz,
+      'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: {...started, kind: 'text', reading_seconds_left: 20}},
+      'POST /api/v1/lessons/11/progress/': [
+        {statusCode: 409, data: {code: 'reading_too_short', message: '再读 12 秒就可以标记学完了'}},
+        ok({lesson_id: 11, position_seconds: 0, completed: true, course_completion_percent: 25}),
+      ],
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/lessons/11/playback/').data).toEqual({})
+    await comp.instance.finishReading()
+    expect(text(comp, '#reading')).toBe('再读 12 秒就可以标记学完了')
+    expect(comp.querySelector('#completed')).toBeFalsy()
+    await comp.instance.finishReading()
+    expect(text(comp, '#completed')).toBe('已学完')
+    expect(wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/progress/').map(c => c.data)).toEqual([
+      {position_seconds: 0, completed: true},
+      {position_seconds: 0, completed: true},
+    ])
+  })
+
+  test('the quiz: choose answers (one for single, several for multiple), submit, see the score', async () => {
+    const quiz = {
+      id: 3, lesson_id: 11, title: '复购小测验', pass_percent: 60, max_attempts: 3, attempts_used: 0, attempts_left: 3, passed: false, best_percent: null, can_attempt: true, last_attempt: null,
+      questions: [
+        {id: 21, text: '续费率取决于什么？', kind: 'single', options: [{id: 1, text: '价值'}, {id: 2, text: '价格'}]},
+        {id: 22, text: '哪些是抓手？', kind: 'multiple', options: [{id: 3, text: '提醒'}, {id: 4, text: '权益'}, {id: 5, text: '广告'}]},
+      ],
+    }
+    const wx = mockWx(
+      {
+        'GET /api/v1/lessons/11/': ok(lesson),
+        'GET /api/v1/lessons/11/quiz/': [ok(quiz), ok({...quiz, attempts_used: 1, attempts_left: 2, passed: true, can_attempt: false, best_percent: 100})],
+        'POST /api/v1/lessons/11/quiz/attempts/': {statusCode: 201, data: {number: 1, score_percent: 100, correct_count: 2, question_count: 2, passed: true, created_at: '2026-03-02T20:00:00+08:00', attempts_left: 2, results: []}},
+      },
+      {audio: fakeAudio()},
+    )
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(text(comp, '#quiz-rule')).toBe('及格线 60% · 还可作答 3 次')
+    expect(comp.querySelectorAll('.q-text').map(q => text(q))).toEqual(['1. 续费率取决于什么？（单选）', '2. 哪些是抓手？（多选）'])
+    await comp.instance.submitQuiz()
+    expect(text(comp, '#quiz-error')).toBe('请回答全部题目后再提交')
+    const tap = (question, option) => comp.instance.chooseOption({currentTarget: {dataset: {question, option}}})
+    tap(21, 2)
+    tap(21, 1) // single choice: the second tap replaces the first
+    tap(22, 3)
+    tap(22, 4)
+    tap(22, 5)
+    tap(22, 5) // multiple choice: a second tap takes it back
+    await comp.instance.submitQuiz()
+    expect(wx.calls.find(c => c.key === 'POST /api/v1/lessons/11/quiz/attempts/').data).toEqual({
+      answers: [{question_id: 21, option_ids: [1]}, {question_id: 22, option_ids: [3, 4]}],
+    })
+    expect(text(comp, '#quiz-result')).toBe('得分 100%，已通过')
+    expect(comp.querySelector('#quiz-submit')).toBeFalsy()
   })
 })
 
@@ -528,6 +631,24 @@ describe('protected media', () => {
     expect(comp.querySelector('#audio')).toBeFalsy()
     expect(text(comp, '#watermark')).toBe('VIP00042 小明同学爱学')
     expect(audio.src).toBeUndefined() // the audio context was never given the playlist
+    await comp.instance.onUnload()
+  })
+
+  test('the protected player sends the heartbeats: audio through the video player under the watermark', async () => {
+    const wx = mockWx({
+      'GET /api/v1/lessons/11/': ok({...lesson, kind: 'audio'}),
+      'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: {session_id: 's:9', heartbeat_seconds: 15, kind: 'audio', position_seconds: 0, watched_seconds: 0, watched_percent: 0, complete_at_percent: 90, completed: false, reading_seconds_left: 0}},
+      'POST /api/v1/lessons/11/heartbeat/': ok({outcome: 'credited', accepted_seconds: 15, position_seconds: 15, watched_seconds: 15, watched_percent: 3, complete_at_percent: 90, completed: false}),
+    })
+    loggedIn(wx)
+    const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
+    expect(text(comp, '#watermark')).toBe('VIP00042 小明同学爱学')
+    await comp.instance.onVideoPlay()
+    for (const t of [2.5, 5, 7.5, 10, 12.5, 15]) comp.instance.onVideoTime({detail: {currentTime: t}})
+    await comp.instance.onVideoPause()
+    const beats = wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/heartbeat/').map(c => c.data)
+    expect(beats[0]).toEqual({session_id: 's:9', position_seconds: 15, playback_rate: 1})
+    expect(wx.calls.some(c => c.key === 'POST /api/v1/lessons/11/progress/')).toBe(false)
     await comp.instance.onUnload()
   })
 

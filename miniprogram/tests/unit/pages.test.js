@@ -267,21 +267,29 @@ describe('lessons', () => {
     expect(wx.calls.filter(c => c.key && c.key.startsWith('navigateTo'))).toEqual([])
   })
 
-  test('playback reports progress every 15 s and on the end', async () => {
+  test('playing the video sends heartbeats every 15 s and on the end; the server says when it is learned', async () => {
     const wx = mockWx({
       'GET /api/v1/lessons/11/': ok(lesson),
-      'POST /api/v1/lessons/11/progress/': ok({lesson_id: 11, position_seconds: 600, completed: true, course_completion_percent: 34}),
+      'GET /api/v1/lessons/11/quiz/': {statusCode: 404, data: {code: 'no_quiz', message: '本课时没有测验'}},
+      'POST /api/v1/lessons/11/playback/': {statusCode: 201, data: {session_id: 's:1', heartbeat_seconds: 15, kind: 'video', position_seconds: 30, watched_seconds: 0, watched_percent: 0, complete_at_percent: 90, completed: false, reading_seconds_left: 0}},
+      'POST /api/v1/lessons/11/heartbeat/': [
+        ok({outcome: 'credited', accepted_seconds: 16, position_seconds: 46, watched_seconds: 540, watched_percent: 90, complete_at_percent: 90, completed: false}),
+        ok({outcome: 'credited', accepted_seconds: 4, position_seconds: 600, watched_seconds: 544, watched_percent: 90, complete_at_percent: 90, completed: true}),
+      ],
     })
     loggedIn(wx)
     const comp = await renderPage('pkg-courses/lesson/index', {id: '11'})
     expect(text(comp, '#lesson-title')).toBe('第一课')
-    comp.instance.onVideoTime({detail: {currentTime: 40}})
-    comp.instance.onVideoTime({detail: {currentTime: 46.2}})
-    comp.instance.onVideoTime({detail: {currentTime: 50}})
+    await comp.instance.onVideoPlay()
+    for (const t of [32, 34.5, 37, 39.5, 42, 44.5, 46.2, 48, 50]) comp.instance.onVideoTime({detail: {currentTime: t}})
     await comp.instance.onVideoEnded()
     await simulate_tick()
-    const reports = wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/progress/').map(c => c.data)
-    expect(reports).toEqual([{position_seconds: 46}, {position_seconds: 50, completed: true}])
+    const beats = wx.calls.filter(c => c.key === 'POST /api/v1/lessons/11/heartbeat/').map(c => c.data)
+    expect(beats).toEqual([
+      {session_id: 's:1', position_seconds: 46, playback_rate: 1},
+      {session_id: 's:1', position_seconds: 600, playback_rate: 1},
+    ])
+    expect(wx.calls.some(c => c.key === 'POST /api/v1/lessons/11/progress/')).toBe(false)
     expect(text(comp, '#completed')).toBe('已学完')
   })
 })
