@@ -149,3 +149,18 @@ def test_issuing_is_idempotent_per_source_key_and_respects_the_limits():
     )
     assert (len(again.issued), again.already) == (0, 2)
     assert MemberCoupon.objects.filter(coupon=coupon).count() == 2
+
+
+def test_an_upgrade_credits_what_the_coupon_order_paid_not_the_list_price():
+    from tests.courses.factories import ka_tier, vip_tier
+
+    vip, _ka = vip_tier(), ka_tier()
+    member = UserFactory()
+    copy = give(make_coupon(amount_off_fen=60_000, item_types=["membership"]), member)
+    order = create_paid_order(user=member, item_type="membership", item_id="VIP", coupon_code=copy.code)
+    assert order.amount_fen == vip.price_fen - 60_000
+
+    upgrade = items.quote(user=member, item_type="membership", item_id="KA")
+
+    credit = -sum(line.amount_fen for line in upgrade.lines)
+    assert 0 < credit <= order.amount_fen  # the discount is nobody's money to credit
